@@ -1,0 +1,244 @@
+"""The REST API (SPEC §6): thin handlers — verify, parse into a typed value, call one service, render."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import func
+from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.errors import BarberbotError, InvalidBooking, NotFound
+from bot.models import Booking, BookingStatus, Reminder, ReminderState
+from bot.phones import InvalidPhone, normalize_phone
+from bot.services import Services
+from bot.shop import Shop
+
+
+def error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+class BookingCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    customer_phone: str = Field(max_length=40)
+    customer_name: str | None = Field(default=None, max_length=100)
+    service: str = Field(min_length=1, max_length=40)
+    barber: str | None = Field(default=None, max_length=40)
+    start: dt.datetime
+
+    @field_validator("start")
+    @classmethod
+    def _aware(cls, v: dt.datetime) -> dt.datetime:
+        if v.tzinfo is None:
+            raise ValueError("start needs a time zone offset, e.g. 2026-12-01T15:00:00+00:00")
+        return v
+
+
+class BookingPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    start: dt.datetime | None = None
+    service: str | None = Field(default=None, min_length=1, max_length=40)
+    barber: str | None = Field(default=None, min_length=1, max_length=40)
+
+    @field_validator("start")
+    @classmethod
+    def _aware(cls, v: dt.datetime | None) -> dt.datetime | None:
+        if v is not None and v.tzinfo is None:
+            raise ValueError("start needs a time zone offset")
+        return v
+
+
+def iso_local(shop: Shop, when: dt.datetime | None) -> str | None:
+    return when.astimezone(shop.tz).isoformat() if when else None
+
+
+def booking_json(shop: Shop, b: Booking) -> dict[str, Any]:
+    return {
+        "id": b.id, "code": b.code, "status": b.status,
+        "customer_phone": b.customer_phone, "customer_name": b.customer_name,
+        "service": b.service, "barber": b.barber,
+        "start": iso_local(shop, b.start_at), "end": iso_local(shop, b.end_at),
+        "revision": b.revision, "cancel_reason": b.cancel_reason,
+        "created_at": iso_local(shop, b.created_at), "updated_at": iso_local(shop, b.updated_at),
+    }
+
+
+def reminder_json(shop: Shop, r: Reminder) -> dict[str, Any]:
+    return {
+        "jobId": r.job_id, "state": r.state, "scheduledFor": iso_local(shop, r.due_at),
+        "attempts": r.attempts, "sentAt": iso_local(shop, r.sent_at), "messageSid": r.message_sid,
+        "deliveryStatus": r.delivery_status, "error": r.error,
+    }
+
+
+def _validation_message(exc: ValidationError) -> str:
+    parts = []
+    for e in exc.errors():
+        loc = ".".join(str(x) for x in e["loc"]) or "body"
+        parts.append(f"{loc}: {e['msg'].removeprefix('Value error, ')}")
+    return "; ".join(parts)
+
+
+class Api:
+    def __init__(self, services: Services) -> None:
+        self.s = services
+        key = services.settings.api_key
+        self._key = key.get_secret_value() if key else None
+
+    # -- plumbing -------------------------------------------------------------
+
+    def _authorised(self, request: Request) -> bool:
+        if self._key is None:
+            return self.s.settings.barberbot_env != "production"
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), self._key.encode())
+
+    async def _body(self, request: Request, model: type[BaseModel]) -> Any:
+        raw = await request.body()
+        if len(raw) > self.s.settings.max_body_bytes:
+            raise BarberbotError("request body too large", code="too_large")
+        try:
+            data = json.loads(raw or b"null")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BarberbotError("body is not valid JSON", code="bad_json") from exc
+        if not isinstance(data, dict):
+            raise BarberbotError("body must be a JSON object", code="bad_json")
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise InvalidBooking(_validation_message(exc), code="validation_error") from exc
+
+    def guard(self, handler: Any) -> Any:
+        async def endpoint(request: Request) -> Response:
+            if not self._authorised(request):
+                return error(401, "unauthorized", "missing or wrong bearer token")
+            try:
+                return await handler(request)
+            except BarberbotError as exc:
+                status = 413 if exc.code == "too_large" else exc.status
+                return error(status, exc.code, exc.message)
+        return endpoint
+
+    def _booking_id(self, request: Request) -> int:
+        raw = request.path_params["id"]
+        if not raw.isdigit() or len(raw) > 18:
+            raise NotFound(f"no booking {raw[:40]}")
+        return int(raw)
+
+    # -- endpoints ------------------------------------------------------------
+
+    async def create_booking(self, request: Request) -> Response:
+        body: BookingCreate = await self._body(request, BookingCreate)
+        b = await _run(self.s.bookings.create, customer_phone=body.customer_phone,
+                       customer_name=body.customer_name, service=body.service,
+                       barber=body.barber, start=body.start)
+        return JSONResponse(booking_json(self.s.shop, b), status_code=201)
+
+    async def get_booking(self, request: Request) -> Response:
+        b = await _run(self.s.bookings.get, self._booking_id(request))
+        return JSONResponse(booking_json(self.s.shop, b))
+
+    async def list_bookings(self, request: Request) -> Response:
+        q = request.query_params
+        date = None
+        if q.get("date"):
+            try:
+                date = dt.date.fromisoformat(q["date"])
+            except ValueError as exc:
+                raise InvalidBooking("date: expected YYYY-MM-DD", code="validation_error") from exc
+        status = q.get("status") or None
+        if status and status not in BookingStatus.ALL:
+            raise InvalidBooking(f"status: one of {', '.join(BookingStatus.ALL)}", code="validation_error")
+        phone = None
+        if q.get("customer_phone"):
+            try:
+                phone = normalize_phone(q["customer_phone"])
+            except InvalidPhone as exc:
+                raise InvalidBooking("customer_phone: not an E.164 number", code="validation_error") from exc
+        items = await _run(self.s.bookings.list, date=date, barber=q.get("barber") or None,
+                           status=status, customer_phone=phone)
+        shop = self.s.shop
+        return JSONResponse([booking_json(shop, b) for b in items])
+
+    async def patch_booking(self, request: Request) -> Response:
+        bid = self._booking_id(request)
+        body: BookingPatch = await self._body(request, BookingPatch)
+        b = await _run(self.s.bookings.reschedule, bid, start=body.start, service=body.service,
+                       barber=body.barber, notify=True)
+        return JSONResponse(booking_json(self.s.shop, b))
+
+    async def delete_booking(self, request: Request) -> Response:
+        bid = self._booking_id(request)
+        reason = request.query_params.get("reason")
+        b = await _run(self.s.bookings.cancel, bid, reason=reason[:200] if reason else None, notify=True)
+        return JSONResponse(booking_json(self.s.shop, b))
+
+    async def booking_reminders(self, request: Request) -> Response:
+        rows = await _run(self.s.bookings.reminders, self._booking_id(request))
+        shop = self.s.shop
+        return JSONResponse([reminder_json(shop, r) for r in rows])
+
+    async def availability(self, request: Request) -> Response:
+        q = request.query_params
+        try:
+            day = dt.date.fromisoformat(q.get("date", ""))
+        except ValueError as exc:
+            raise InvalidBooking("date: expected YYYY-MM-DD", code="validation_error") from exc
+        service = q.get("service")
+        if not service:
+            raise InvalidBooking("service: required", code="validation_error")
+        slots = await _run(self.s.bookings.availability, day=day, service=service,
+                           barber=q.get("barber") or None)
+        shop = self.s.shop
+        return JSONResponse({
+            "date": day.isoformat(), "service": service, "timezone": shop.timezone,
+            "slots": [{"start": iso_local(shop, sl.start), "barber": sl.barber} for sl in slots],
+        })
+
+    async def queue_stats(self, request: Request) -> Response:
+        return JSONResponse(await _run(queue_stats, self.s))
+
+    def routes(self) -> list[Route]:
+        g = self.guard
+        return [
+            Route("/api/bookings", g(self.create_booking), methods=["POST"]),
+            Route("/api/bookings", g(self.list_bookings), methods=["GET"]),
+            Route("/api/bookings/{id}", g(self.get_booking), methods=["GET"]),
+            Route("/api/bookings/{id}", g(self.patch_booking), methods=["PATCH"]),
+            Route("/api/bookings/{id}", g(self.delete_booking), methods=["DELETE"]),
+            Route("/api/bookings/{id}/reminders", g(self.booking_reminders), methods=["GET"]),
+            Route("/api/availability", g(self.availability), methods=["GET"]),
+            Route("/api/queue/stats", g(self.queue_stats), methods=["GET"]),
+        ]
+
+
+async def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    return await run_in_threadpool(fn, *args, **kwargs)
+
+
+def queue_stats(services: Services) -> dict[str, int]:
+    """Reminder counts by where they stand, from the database (the source of truth)."""
+    now = services.clock()
+    with services.db.session() as s:
+        rows = s.exec(select(Reminder.state, Reminder.due_at <= now, func.count()).group_by(
+            Reminder.state, Reminder.due_at <= now)).all()
+    out = {"waiting": 0, "active": 0, "completed": 0, "failed": 0, "delayed": 0}
+    for state, due, n in rows:
+        if state in (ReminderState.SCHEDULED, ReminderState.RETRYING):
+            out["waiting" if due else "delayed"] += n
+        elif state == ReminderState.SENDING:
+            out["active"] += n
+        elif state == ReminderState.SENT:
+            out["completed"] += n
+        elif state == ReminderState.FAILED:
+            out["failed"] += n
+    return out

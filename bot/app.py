@@ -1,0 +1,78 @@
+"""The Starlette application: REST API, Twilio webhooks, health and schema endpoints."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.api import Api, error
+from bot.openapi import openapi_schema
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def create_app(services: Services) -> Starlette:
+    api = Api(services)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        from starlette.concurrency import run_in_threadpool
+
+        checks: dict[str, str] = {}
+        ok = True
+        try:
+            await run_in_threadpool(services.db.ping)
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            checks["database"] = f"error: {type(exc).__name__}"
+            ok = False
+        ping = getattr(services.dispatcher, "ping", None)
+        if ping is not None:
+            try:
+                await run_in_threadpool(ping)
+                checks["queue"] = "ok"
+            except Exception as exc:  # noqa: BLE001
+                checks["queue"] = f"error: {type(exc).__name__}"
+                ok = False
+        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
+                            status_code=200 if ok else 503)
+
+    schema = openapi_schema()
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(schema)
+
+    routes: list[Any] = [
+        Route("/healthz", healthz), Route("/readyz", readyz), Route("/openapi.json", openapi),
+        *api.routes(),
+    ]
+    try:
+        from webhooks import routes as webhook_routes
+    except ImportError:
+        pass
+    else:
+        routes.extend(webhook_routes(services))
+    for extra in services.extras.get("routes", []):
+        routes.append(extra)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error(exc.status_code, code, str(exc.detail))
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error(500, "internal_error", "something went wrong on our side")
+
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
+    app.state.services = services
+    return app

@@ -1,0 +1,426 @@
+"""The booking service: the one way bookings are created, moved, cancelled and closed.
+
+The API, the chat and the barbers' commands all come through here, so the rules
+(and the reminders and notices that follow a change) hold for every caller.
+A use case is one write transaction; the queue is told after it commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot import messages
+from bot.availability import Interval, Slot, check_start, day_bounds, free_starts
+from bot.clock import Clock
+from bot.customers import ensure_customer
+from bot.db import Database
+from bot.dispatch import Dispatcher, PlannedReminder
+from bot.errors import Conflict, InvalidBooking, NotFound, SlotTaken
+from bot.models import Barber as BarberRow
+from bot.models import Booking, BookingStatus, OutboundMessage, Reminder, ReminderState, TimeOff
+from bot.phones import InvalidPhone, normalize_phone
+from bot.reminders.plan import job_id, reminder_times
+from bot.shop import Shop
+
+log = logging.getLogger(__name__)
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: easy to read and type
+CODE_LENGTH = 4
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+@dataclass
+class _AfterCommit:
+    """What to tell the queue once the transaction has committed."""
+
+    schedule: list[PlannedReminder] = field(default_factory=list)
+    revoke: list[str] = field(default_factory=list)
+    messages: list[int] = field(default_factory=list)
+
+
+class BookingService:
+    def __init__(
+        self,
+        db: Database,
+        shop: Callable[[], Shop],
+        *,
+        clock: Clock,
+        dispatcher: Dispatcher,
+        reminder_interval_seconds: int,
+    ) -> None:
+        self.db = db
+        self._shop = shop
+        self.clock = clock
+        self.dispatcher = dispatcher
+        self.interval = reminder_interval_seconds
+
+    @property
+    def shop(self) -> Shop:
+        return self._shop()
+
+    # -- reads -------------------------------------------------------------
+
+    def get(self, booking_id: int) -> Booking:
+        with self.db.session() as s:
+            b = s.get(Booking, booking_id)
+        if b is None:
+            raise NotFound(f"no booking {booking_id}")
+        return b
+
+    def get_by_code(self, code: str) -> Booking:
+        with self.db.session() as s:
+            b = s.exec(select(Booking).where(Booking.code == code.strip().upper())).first()
+        if b is None:
+            raise NotFound(f"no booking with code {code}")
+        return b
+
+    def list(
+        self,
+        *,
+        date: dt.date | None = None,
+        barber: str | None = None,
+        status: str | None = None,
+        customer_phone: str | None = None,
+        upcoming_only: bool = False,
+        limit: int = 500,
+    ) -> list[Booking]:
+        q = select(Booking)
+        if date is not None:
+            start, end = day_bounds(self.shop, date)
+            q = q.where(Booking.start_at >= start, Booking.start_at < end)
+        if barber:
+            q = q.where(Booking.barber == barber)
+        if status:
+            q = q.where(Booking.status == status)
+        if customer_phone:
+            q = q.where(Booking.customer_phone == customer_phone)
+        if upcoming_only:
+            q = q.where(Booking.start_at > self.clock())
+        q = q.order_by(col(Booking.start_at), col(Booking.id)).limit(limit)
+        with self.db.session() as s:
+            return list(s.exec(q).all())
+
+    def reminders(self, booking_id: int) -> list[Reminder]:
+        self.get(booking_id)
+        with self.db.session() as s:
+            q = select(Reminder).where(Reminder.booking_id == booking_id).order_by(col(Reminder.id))
+            return list(s.exec(q).all())
+
+    def availability(self, *, day: dt.date, service: str, barber: str | None = None) -> list[Slot]:
+        shop = self.shop
+        if shop.service(service) is None:
+            raise InvalidBooking(f"unknown service: {service}", code="unknown_service")
+        if barber is not None and shop.barber(barber) is None:
+            raise InvalidBooking(f"unknown barber: {barber}", code="unknown_barber")
+        start, end = day_bounds(shop, day)
+        with self.db.session() as s:
+            busy = self._busy(s, start - dt.timedelta(hours=12), end + dt.timedelta(hours=12), barber=barber)
+        return free_starts(shop, service=service, day=day, now=self.clock(), busy=busy, barber=barber)
+
+    def _busy(self, s: Session, start: dt.datetime, end: dt.datetime, *, barber: str | None = None,
+              exclude_booking: int | None = None) -> dict[str, list[Interval]]:
+        busy: dict[str, list[Interval]] = {}
+        bq = select(Booking.barber, Booking.start_at, Booking.end_at).where(
+            Booking.status == BookingStatus.CONFIRMED, Booking.start_at < end, Booking.end_at > start)
+        tq = select(TimeOff.barber, TimeOff.start_at, TimeOff.end_at).where(
+            TimeOff.start_at < end, TimeOff.end_at > start)
+        if barber:
+            bq = bq.where(Booking.barber == barber)
+            tq = tq.where(TimeOff.barber == barber)
+        if exclude_booking is not None:
+            bq = bq.where(Booking.id != exclude_booking)
+        for key, a, b in list(s.exec(bq).all()) + list(s.exec(tq).all()):
+            busy.setdefault(key, []).append((a, b))
+        return busy
+
+    def _intervals(self, s: Session, barber: str, start: dt.datetime, minutes: int,
+                   exclude_booking: int | None = None) -> tuple[list[Interval], list[Interval]]:
+        lo, hi = start - dt.timedelta(days=1), start + dt.timedelta(minutes=minutes) + dt.timedelta(days=1)
+        bq = select(Booking.start_at, Booking.end_at).where(
+            Booking.barber == barber, Booking.status == BookingStatus.CONFIRMED,
+            Booking.start_at < hi, Booking.end_at > lo)
+        if exclude_booking is not None:
+            bq = bq.where(Booking.id != exclude_booking)
+        tq = select(TimeOff.start_at, TimeOff.end_at).where(
+            TimeOff.barber == barber, TimeOff.start_at < hi, TimeOff.end_at > lo)
+        return [tuple(r) for r in s.exec(bq).all()], [tuple(r) for r in s.exec(tq).all()]  # type: ignore[misc]
+
+    # -- writes ------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        customer_phone: str,
+        service: str,
+        start: dt.datetime,
+        barber: str | None = None,
+        customer_name: str | None = None,
+    ) -> Booking:
+        try:
+            phone = normalize_phone(customer_phone)
+        except InvalidPhone as exc:
+            raise InvalidBooking("customer_phone: not an E.164 number", code="invalid_phone") from exc
+        shop = self.shop
+        if shop.service(service) is None:
+            raise InvalidBooking(f"unknown service: {service}", code="unknown_service")
+        if barber is not None:
+            return self._create_with(phone, customer_name, service, barber, start)
+        candidates = shop.barbers_for(service)
+        if not candidates:
+            raise InvalidBooking(f"no barber does {service}", code="service_not_offered")
+        first_error: Exception | None = None
+        taken: SlotTaken | None = None
+        for b in candidates:
+            try:
+                return self._create_with(phone, customer_name, service, b.key, start)
+            except SlotTaken as exc:
+                taken = taken or exc
+            except InvalidBooking as exc:
+                if exc.code not in ("outside_hours", "service_not_offered"):
+                    raise
+                first_error = first_error or exc
+        if taken is not None:
+            raise SlotTaken("no barber is free then", code="slot_taken")
+        assert first_error is not None
+        raise first_error
+
+    def _create_with(self, phone: str, name: str | None, service: str, barber: str,
+                     start: dt.datetime) -> Booking:
+        shop = self.shop
+        svc = shop.service(service)
+        assert svc is not None
+        for _attempt in range(8):
+            after = _AfterCommit()
+            now = self.clock()
+            try:
+                with self.db.write() as s:
+                    self._lock_barber(s, barber)
+                    bookings, time_off = self._intervals(s, barber, start, svc.minutes)
+                    check_start(shop, service=service, barber=barber, start=start, now=now,
+                                bookings=bookings, time_off=time_off)
+                    start_utc = start.astimezone(dt.UTC)
+                    ensure_customer(s, phone=phone, now=now, name=name)
+                    booking = Booking(
+                        code=new_code(), customer_phone=phone, customer_name=name, service=service,
+                        barber=barber, start_at=start_utc,
+                        end_at=start_utc + dt.timedelta(minutes=svc.minutes),
+                        created_at=now, updated_at=now, planned_at=now, revision=1,
+                    )
+                    s.add(booking)
+                    s.flush()
+                    self._plan(s, booking, now, after)
+            except IntegrityError as exc:
+                if _is_overlap(exc):
+                    raise SlotTaken("that slot is already booked", code="slot_taken") from exc
+                if _is_code_clash(exc):
+                    continue
+                raise
+            self._after_commit(after)
+            log.info("booking %s created for %s at %s", booking.code, barber, booking.start_at.isoformat())
+            return booking
+        raise Conflict("could not allocate a booking code; try again")
+
+    def reschedule(
+        self,
+        booking_id: int,
+        *,
+        start: dt.datetime | None = None,
+        service: str | None = None,
+        barber: str | None = None,
+        notify: bool = False,
+    ) -> Booking:
+        shop = self.shop
+        after = _AfterCommit()
+        now = self.clock()
+        try:
+            with self.db.write() as s:
+                booking = self._locked_booking(s, booking_id)
+                if booking.status != BookingStatus.CONFIRMED:
+                    raise Conflict(f"booking {booking.code} is {booking.status}", code="not_confirmed")
+                new_service = service or booking.service
+                new_barber = barber or booking.barber
+                new_start = (start or booking.start_at).astimezone(dt.UTC)
+                if (new_service, new_barber, new_start) == (booking.service, booking.barber, booking.start_at):
+                    return booking
+                svc = shop.service(new_service)
+                if svc is None:
+                    raise InvalidBooking(f"unknown service: {new_service}", code="unknown_service")
+                if new_barber != booking.barber:
+                    self._lock_barber(s, new_barber)
+                bookings, time_off = self._intervals(s, new_barber, new_start, svc.minutes,
+                                                     exclude_booking=booking.id)
+                check_start(shop, service=new_service, barber=new_barber, start=new_start, now=now,
+                            bookings=bookings, time_off=time_off)
+                self._revoke_pending(s, booking, now, after)
+                booking.service, booking.barber = new_service, new_barber
+                booking.start_at = new_start
+                booking.end_at = new_start + dt.timedelta(minutes=svc.minutes)
+                booking.revision += 1
+                booking.updated_at = booking.planned_at = now
+                s.add(booking)
+                s.flush()
+                self._plan(s, booking, now, after)
+                if notify:
+                    self._notice(s, booking, "reschedule", messages.rescheduled_notice(
+                        shop, service=booking.service, barber=booking.barber,
+                        start=booking.start_at, code=booking.code), now, after)
+        except IntegrityError as exc:
+            if _is_overlap(exc):
+                raise SlotTaken("that slot is already booked", code="slot_taken") from exc
+            raise
+        self._after_commit(after)
+        log.info("booking %s moved to %s", booking.code, booking.start_at.isoformat())
+        return booking
+
+    def cancel(self, booking_id: int, *, reason: str | None = None, notify: bool = True) -> Booking:
+        return self._close(booking_id, BookingStatus.CANCELLED, reason=reason, notify=notify)
+
+    def set_outcome(self, booking_id: int, status: str) -> Booking:
+        if status not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
+            raise InvalidBooking(f"not an outcome: {status}", code="invalid_status")
+        return self._close(booking_id, status, reason=None, notify=False)
+
+    def _close(self, booking_id: int, status: str, *, reason: str | None, notify: bool) -> Booking:
+        shop = self.shop
+        after = _AfterCommit()
+        now = self.clock()
+        with self.db.write() as s:
+            booking = self._locked_booking(s, booking_id)
+            if booking.status == status:
+                return booking  # asking twice changes nothing
+            if booking.status != BookingStatus.CONFIRMED:
+                raise Conflict(f"booking {booking.code} is already {booking.status}", code="not_confirmed")
+            self._revoke_pending(s, booking, now, after)
+            booking.status = status
+            booking.cancel_reason = reason if status == BookingStatus.CANCELLED else None
+            booking.revision += 1
+            booking.updated_at = now
+            s.add(booking)
+            if notify and status == BookingStatus.CANCELLED:
+                self._notice(s, booking, "cancellation", messages.cancelled_notice(
+                    shop, service=booking.service, barber=booking.barber, start=booking.start_at,
+                    code=booking.code, reason=reason), now, after)
+        self._after_commit(after)
+        log.info("booking %s %s", booking.code, status)
+        return booking
+
+    # -- time off ------------------------------------------------------------
+
+    def block(self, *, barber: str, start: dt.datetime, end: dt.datetime,
+              reason: str | None = None) -> tuple[TimeOff, list[Booking]]:
+        """Add time off; returns it with the confirmed bookings that clash (left for the barber to decide)."""
+        if self.shop.barber(barber) is None:
+            raise InvalidBooking(f"unknown barber: {barber}", code="unknown_barber")
+        if end <= start:
+            raise InvalidBooking("the end must be after the start", code="invalid_range")
+        now = self.clock()
+        with self.db.write() as s:
+            self._lock_barber(s, barber)
+            off = TimeOff(barber=barber, start_at=start.astimezone(dt.UTC), end_at=end.astimezone(dt.UTC),
+                          reason=reason, created_at=now)
+            s.add(off)
+            clashes = list(s.exec(select(Booking).where(
+                Booking.barber == barber, Booking.status == BookingStatus.CONFIRMED,
+                Booking.start_at < off.end_at, Booking.end_at > off.start_at,
+            ).order_by(col(Booking.start_at))).all())
+        return off, clashes
+
+    def unblock(self, *, barber: str, start: dt.datetime, end: dt.datetime) -> int:
+        """Remove time off of `barber` lying inside [start, end); returns how many went."""
+        with self.db.write() as s:
+            rows = s.exec(select(TimeOff).where(
+                TimeOff.barber == barber, TimeOff.start_at >= start, TimeOff.end_at <= end)).all()
+            for r in rows:
+                s.delete(r)
+        return len(rows)
+
+    def time_off(self, *, barber: str, start: dt.datetime, end: dt.datetime) -> list[TimeOff]:
+        with self.db.session() as s:
+            return list(s.exec(select(TimeOff).where(
+                TimeOff.barber == barber, TimeOff.start_at < end, TimeOff.end_at > start,
+            ).order_by(col(TimeOff.start_at))).all())
+
+    # -- helpers -------------------------------------------------------------
+
+    def _lock_barber(self, s: Session, barber: str) -> None:
+        """Serialise writers per barber (PostgreSQL row lock; SQLite already holds the write lock)."""
+        q = select(BarberRow).where(BarberRow.key == barber, BarberRow.active == sa.true())
+        if s.get_bind().dialect.name == "postgresql":
+            q = q.with_for_update()
+        if s.exec(q).first() is None:
+            raise InvalidBooking(f"unknown barber: {barber}", code="unknown_barber")
+
+    def _locked_booking(self, s: Session, booking_id: int) -> Booking:
+        q = select(Booking).where(Booking.id == booking_id)
+        if s.get_bind().dialect.name == "postgresql":
+            q = q.with_for_update()
+        booking = s.exec(q).first()
+        if booking is None:
+            raise NotFound(f"no booking {booking_id}")
+        return booking
+
+    def _plan(self, s: Session, booking: Booking, now: dt.datetime, after: _AfterCommit) -> None:
+        assert booking.id is not None
+        rows = []
+        for k, due in enumerate(reminder_times(now, booking.start_at, self.interval), start=1):
+            r = Reminder(booking_id=booking.id, job_id=job_id(booking.id, booking.revision, k), k=k,
+                         revision=booking.revision, due_at=due, state=ReminderState.SCHEDULED,
+                         updated_at=now)
+            s.add(r)
+            rows.append(r)
+        s.flush()
+        after.schedule.extend(PlannedReminder(r.id, r.job_id, r.due_at) for r in rows if r.id is not None)
+
+    def _revoke_pending(self, s: Session, booking: Booking, now: dt.datetime, after: _AfterCommit) -> None:
+        pending = s.exec(select(Reminder).where(
+            Reminder.booking_id == booking.id, col(Reminder.state).in_(ReminderState.PENDING))).all()
+        for r in pending:
+            r.state = ReminderState.REVOKED
+            r.updated_at = now
+            s.add(r)
+            after.revoke.append(r.job_id)
+
+    def _notice(self, s: Session, booking: Booking, kind: str, body: str, now: dt.datetime,
+                after: _AfterCommit) -> None:
+        msg = OutboundMessage(kind=kind, to_phone=booking.customer_phone, body=body,
+                              booking_id=booking.id, created_at=now)
+        s.add(msg)
+        s.flush()
+        assert msg.id is not None
+        after.messages.append(msg.id)
+
+    def _after_commit(self, after: _AfterCommit) -> None:
+        # Best effort: the rows are committed, and the reconciler re-enqueues anything lost here.
+        try:
+            if after.revoke:
+                self.dispatcher.revoke_reminders(after.revoke)
+            if after.schedule:
+                self.dispatcher.schedule_reminders(after.schedule)
+            for mid in after.messages:
+                self.dispatcher.send_message(mid)
+        except Exception:  # noqa: BLE001 - the queue being down must not undo a committed booking
+            log.exception("could not reach the queue; the reconciler will catch up")
+
+
+def _is_overlap(exc: IntegrityError) -> bool:
+    return "booking_no_overlap" in str(exc.orig) or "exclusion" in str(exc.orig).lower()
+
+
+def _is_code_clash(exc: IntegrityError) -> bool:
+    text = str(exc.orig).lower()
+    return "code" in text and ("unique" in text or "duplicate" in text)
+
+
+def upcoming_for(bookings: Sequence[Booking], now: dt.datetime) -> list[Booking]:
+    return [b for b in bookings if b.status == BookingStatus.CONFIRMED and b.start_at > now]

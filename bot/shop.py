@@ -1,0 +1,319 @@
+"""The shop: its catalogue, hours and barbers, and the TOML file that describes it.
+
+`parse_shop(text)` validates a whole file and returns a `Shop` or raises
+`ShopFileError` listing every problem by field. Building a `Shop` does no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.phones import InvalidPhone, normalize_phone
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_HOURS_RE = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+
+# Opening hours of one day: (start minute, end minute) from local midnight, end <= 1440.
+DayHours = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Service:
+    key: str
+    name: str
+    minutes: int
+    price: Decimal
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Barber:
+    key: str
+    name: str
+    phone: str
+    services: tuple[str, ...]
+    # weekday (0 = Monday) -> hours, or None when closed; only days overridden.
+    hours: dict[int, DayHours | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Shop:
+    name: str
+    timezone: str
+    slot_minutes: int
+    horizon_days: int
+    # weekday (0 = Monday) -> hours, or None when closed.
+    hours: dict[int, DayHours | None]
+    services: tuple[Service, ...]
+    barbers: tuple[Barber, ...]
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def service(self, key: str) -> Service | None:
+        return next((s for s in self.services if s.key == key), None)
+
+    def barber(self, key: str) -> Barber | None:
+        return next((b for b in self.barbers if b.key == key), None)
+
+    def barber_by_phone(self, phone: str) -> Barber | None:
+        return next((b for b in self.barbers if b.phone == phone), None)
+
+    def barber_hours(self, barber: Barber, weekday: int) -> DayHours | None:
+        """The barber's working hours on a weekday: their override, else the shop's."""
+        if weekday in barber.hours:
+            return barber.hours[weekday]
+        return self.hours.get(weekday)
+
+    def barbers_for(self, service_key: str) -> tuple[Barber, ...]:
+        return tuple(b for b in self.barbers if service_key in b.services)
+
+
+class ShopFileError(ValueError):
+    """A shop file that cannot be loaded; `problems` names each bad field."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+def format_hours(hours: DayHours | None) -> str:
+    if hours is None:
+        return "closed"
+    (s, e) = hours
+    return f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}"
+
+
+def parse_hours(value: Any, where: str, problems: list[str]) -> DayHours | None:
+    if not isinstance(value, str):
+        problems.append(f'{where}: expected "HH:MM-HH:MM" or "closed"')
+        return None
+    text = value.strip().lower()
+    if text == "closed":
+        return None
+    m = _HOURS_RE.match(text)
+    if not m:
+        problems.append(f'{where}: expected "HH:MM-HH:MM" or "closed", got "{value}"')
+        return None
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if h1 > 23 or m1 > 59 or m2 > 59 or end > 1440:
+        problems.append(f'{where}: "{value}" is not a valid time range')
+        return None
+    if end <= start:
+        problems.append(f'{where}: closing time must be after opening time in "{value}"')
+        return None
+    return (start, end)
+
+
+def _hours_table(raw: Any, where: str, problems: list[str]) -> dict[int, DayHours | None]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: expected a table of weekdays")
+        return {}
+    out: dict[int, DayHours | None] = {}
+    for day, value in raw.items():
+        if day not in WEEKDAYS:
+            problems.append(f"{where}.{day}: unknown weekday (use {', '.join(WEEKDAYS)})")
+            continue
+        out[WEEKDAYS.index(day)] = parse_hours(value, f"{where}.{day}", problems)
+    return out
+
+
+def _require_str(d: dict[str, Any], key: str, where: str, problems: list[str]) -> str:
+    v = d.get(key)
+    if not isinstance(v, str) or not v.strip():
+        problems.append(f"{where}.{key}: required text")
+        return ""
+    return v.strip()
+
+
+def _require_int(
+    d: dict[str, Any], key: str, where: str, problems: list[str], lo: int, hi: int, default: int | None = None
+) -> int:
+    v = d.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, int):
+        problems.append(f"{where}.{key}: expected a whole number")
+        return lo
+    if not lo <= v <= hi:
+        problems.append(f"{where}.{key}: must be between {lo} and {hi}, got {v}")
+        return lo
+    return v
+
+
+def parse_shop(text: str) -> Shop:
+    """Validate a shop file's text. Raises ShopFileError naming every bad field."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ShopFileError([f"not valid TOML: {exc}"]) from exc
+    return shop_from_dict(data)
+
+
+def shop_from_dict(data: dict[str, Any]) -> Shop:
+    problems: list[str] = []
+    raw_shop = data.get("shop")
+    if not isinstance(raw_shop, dict):
+        problems.append("shop: missing [shop] table")
+        raw_shop = {}
+    name = _require_str(raw_shop, "name", "shop", problems)
+    tz_name = _require_str(raw_shop, "timezone", "shop", problems)
+    if tz_name:
+        try:
+            ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(f'shop.timezone: unknown time zone "{tz_name}" (use an IANA name like "Europe/London")')
+            tz_name = ""
+    slot = _require_int(raw_shop, "slot_minutes", "shop", problems, 5, 240, default=15)
+    if slot and 1440 % slot:
+        problems.append(f"shop.slot_minutes: must divide a day evenly, got {slot}")
+    horizon = _require_int(raw_shop, "horizon_days", "shop", problems, 1, 366, default=30)
+    for extra in sorted(set(raw_shop) - {"name", "timezone", "slot_minutes", "horizon_days"}):
+        problems.append(f"shop.{extra}: unknown field")
+
+    hours = _hours_table(data.get("hours"), "hours", problems)
+    if "hours" not in data:
+        problems.append("hours: missing [hours] table")
+
+    services: list[Service] = []
+    raw_services = data.get("services")
+    if not isinstance(raw_services, list) or not raw_services:
+        problems.append("services: at least one [[services]] entry is required")
+        raw_services = []
+    seen_keys: set[str] = set()
+    seen_names: dict[str, str] = {}
+    for i, rs in enumerate(raw_services):
+        where = f"services[{i}]"
+        if not isinstance(rs, dict):
+            problems.append(f"{where}: expected a table")
+            continue
+        key = _require_str(rs, "key", where, problems)
+        if key and not _KEY_RE.match(key):
+            problems.append(f'{where}.key: "{key}" must be lowercase letters, digits, - or _')
+        if key in seen_keys:
+            problems.append(f'{where}.key: duplicate service key "{key}"')
+        seen_keys.add(key)
+        sname = _require_str(rs, "name", where, problems)
+        minutes = _require_int(rs, "minutes", where, problems, 5, 480)
+        if minutes and slot and minutes % 5:
+            problems.append(f"{where}.minutes: must be a multiple of 5, got {minutes}")
+        price_raw = rs.get("price", "0")
+        try:
+            price = Decimal(str(price_raw))
+            if price < 0 or not price.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            problems.append(f'{where}.price: expected an amount like "25.00", got "{price_raw}"')
+            price = Decimal("0")
+        aliases_raw = rs.get("aliases", [])
+        aliases: list[str] = []
+        if not isinstance(aliases_raw, list) or not all(isinstance(a, str) and a.strip() for a in aliases_raw):
+            problems.append(f"{where}.aliases: expected a list of words")
+        else:
+            aliases = [a.strip().lower() for a in aliases_raw]
+        for word in [sname.lower(), *aliases]:
+            if word and word in seen_names and seen_names[word] != key:
+                problems.append(f'{where}.aliases: "{word}" already names service "{seen_names[word]}"')
+            seen_names.setdefault(word, key)
+        for extra in sorted(set(rs) - {"key", "name", "minutes", "price", "aliases"}):
+            problems.append(f"{where}.{extra}: unknown field")
+        services.append(Service(key=key, name=sname, minutes=minutes, price=price, aliases=tuple(aliases)))
+
+    barbers: list[Barber] = []
+    raw_barbers = data.get("barbers")
+    if not isinstance(raw_barbers, list) or not raw_barbers:
+        problems.append("barbers: at least one [[barbers]] entry is required")
+        raw_barbers = []
+    seen_barbers: set[str] = set()
+    seen_phones: set[str] = set()
+    all_services = tuple(s.key for s in services)
+    for i, rb in enumerate(raw_barbers):
+        where = f"barbers[{i}]"
+        if not isinstance(rb, dict):
+            problems.append(f"{where}: expected a table")
+            continue
+        key = _require_str(rb, "key", where, problems)
+        if key and not _KEY_RE.match(key):
+            problems.append(f'{where}.key: "{key}" must be lowercase letters, digits, - or _')
+        if key in seen_barbers:
+            problems.append(f'{where}.key: duplicate barber key "{key}"')
+        seen_barbers.add(key)
+        bname = _require_str(rb, "name", where, problems)
+        phone_raw = rb.get("phone")
+        phone = ""
+        try:
+            phone = normalize_phone(phone_raw if isinstance(phone_raw, str) else "")
+        except InvalidPhone:
+            problems.append(f"{where}.phone: not an E.164 number")
+        if phone and phone in seen_phones:
+            problems.append(f"{where}.phone: {phone} is already another barber's phone")
+        seen_phones.add(phone)
+        svc_raw = rb.get("services")
+        if svc_raw is None:
+            svc = all_services
+        elif not isinstance(svc_raw, list) or not all(isinstance(s, str) for s in svc_raw):
+            problems.append(f"{where}.services: expected a list of service keys")
+            svc = ()
+        else:
+            for s in svc_raw:
+                if s not in all_services:
+                    problems.append(f'{where}.services: unknown service "{s}"')
+            if len(set(svc_raw)) != len(svc_raw):
+                problems.append(f"{where}.services: lists a service twice")
+            svc = tuple(dict.fromkeys(svc_raw))
+            if not svc:
+                problems.append(f"{where}.services: a barber must offer at least one service")
+        bhours = _hours_table(rb.get("hours"), f"{where}.hours", problems)
+        for extra in sorted(set(rb) - {"key", "name", "phone", "services", "hours"}):
+            problems.append(f"{where}.{extra}: unknown field")
+        barbers.append(Barber(key=key, name=bname, phone=phone, services=svc, hours=bhours))
+
+    for extra in sorted(set(data) - {"shop", "hours", "services", "barbers"}):
+        problems.append(f"{extra}: unknown section")
+
+    if problems:
+        raise ShopFileError(problems)
+    return Shop(
+        name=name,
+        timezone=tz_name,
+        slot_minutes=slot,
+        horizon_days=horizon,
+        hours={d: hours.get(d) for d in range(7)},
+        services=tuple(services),
+        barbers=tuple(barbers),
+    )
+
+
+def shop_to_dict(shop: Shop) -> dict[str, Any]:
+    """The inverse of shop_from_dict: a plain dict that round-trips (stored in the database)."""
+    return {
+        "shop": {
+            "name": shop.name,
+            "timezone": shop.timezone,
+            "slot_minutes": shop.slot_minutes,
+            "horizon_days": shop.horizon_days,
+        },
+        "hours": {WEEKDAYS[d]: format_hours(h) for d, h in shop.hours.items()},
+        "services": [
+            {"key": s.key, "name": s.name, "minutes": s.minutes, "price": str(s.price), "aliases": list(s.aliases)}
+            for s in shop.services
+        ],
+        "barbers": [
+            {
+                "key": b.key,
+                "name": b.name,
+                "phone": b.phone,
+                "services": list(b.services),
+                "hours": {WEEKDAYS[d]: format_hours(h) for d, h in b.hours.items()},
+            }
+            for b in shop.barbers
+        ],
+    }
