@@ -1,0 +1,211 @@
+"""Dates in a message: the rules for what customers type, relative to the shop's today.
+
+`read_dates(scan, today=..., horizon_days=..., month_first=...)` takes the date phrases out of
+the scan and returns what they mean. dateparser is not used here (see understand.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from bot.nlu.scan import Scan
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTHS = {
+    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4,
+    "apr": 4, "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8,
+    "september": 9, "sept": 9, "sep": 9, "october": 10, "oct": 10, "november": 11, "nov": 11,
+    "december": 12, "dec": 12,
+}
+_MON = "(?P<mon>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_ORD = r"(?:st|nd|rd|th)"
+_NOT_TIME = r"(?!\s*(?:am\b|pm\b|a\.m|p\.m|[:.]\d|h\b|h\d|o'clock|ish\b))"
+_YEAR = r"(?:,?\s*(?P<y>20\d\d))?"
+_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+            "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+
+ISO_RE = re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b")
+NUMERIC_RE = re.compile(r"(?<![\d/.:])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<y>\d{2}|\d{4}))?(?![\d/])")
+DAY_MONTH_RE = re.compile(
+    r"\b(?:the\s+)?(?P<d>\d{1,2})" + _ORD + r"?\s*(?:of\s+)?" + _MON + r"(?![a-z])" + _YEAR
+)
+MONTH_DAY_RE = re.compile(r"\b" + _MON + r"\s*(?:the\s+)?(?P<d>\d{1,2})" + _ORD + r"?\b" + _NOT_TIME + _YEAR)
+DAY_AFTER_RE = re.compile(r"\b(?:the\s+)?day\s+after\s+tomorrow\b")
+RELATIVE_RE = re.compile(r"\b(?P<w>today|tonight|tomorrow)\b")
+WEEKDAY_RE = re.compile(r"\b(?:(?P<q>next|this|coming|this\s+coming)\s+)?(?P<wd>" + "|".join(WEEKDAYS) + r")s?\b")
+ORDINAL_RE = re.compile(r"\b(?:the\s+)?(?P<d>\d{1,2})" + _ORD + r"\b")
+THE_DAY_RE = re.compile(r"\bon\s+the\s+(?P<d>\d{1,2})\b" + _NOT_TIME)
+IN_DAYS_RE = re.compile(r"\bin\s+(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + r")\s+(?P<u>day|week)s?\b")
+FORTNIGHT_RE = re.compile(r"\bin\s+a\s+fortnight\b")
+RANGE_RE = re.compile(r"\b(?:(?P<q>next|this|the|coming)\s+)?(?P<u>week\s?end|week)\b")
+OLD_AFTER_RE = re.compile(r"\s*(?:'s\s+)?(?:one|booking|appointment|appt|slot)\b")
+OLD_BEFORE_RE = re.compile(r"\b(?:from|my)\s+(?:the\s+)?$")
+
+
+@dataclass
+class Found:
+    date: dt.date
+    start: int
+    end: int
+    past: bool = False
+    weekday_only: bool = False  # a weekday name: may disagree with an explicit date
+
+
+@dataclass
+class DateResult:
+    date: dt.date | None = None
+    old_date: dt.date | None = None  # "move my friday one to monday": friday
+    past: bool = False
+    date_range: tuple[dt.date, dt.date] | None = None
+    ambiguous: bool = False
+    ends: list[int] = field(default_factory=list)  # where date phrases end ("friday 3")
+    today_window: str | None = None  # "tonight" -> "evening"
+
+
+def _month_day(month: int, day: int, year: int | None, today: dt.date, horizon: int) -> Found | None:
+    try:
+        if year is not None:
+            d = dt.date(year, month, day)
+            return Found(d, 0, 0, past=d < today)
+        d = dt.date(today.year, month, day)
+    except ValueError:
+        return None
+    if d >= today:
+        return Found(d, 0, 0)
+    try:
+        nxt = dt.date(today.year + 1, month, day)
+    except ValueError:
+        nxt = None
+    if nxt is not None and (nxt - today).days <= horizon:
+        return Found(nxt, 0, 0)
+    return Found(d, 0, 0, past=True)
+
+
+def _day_of_month(day: int, today: dt.date) -> dt.date | None:
+    if not 1 <= day <= 31:
+        return None
+    y, m = today.year, today.month
+    for _ in range(13):
+        try:
+            d = dt.date(y, m, day)
+            if d >= today:
+                return d
+        except ValueError:
+            pass
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return None
+
+
+def _weekday(name: str, qualifier: str | None, today: dt.date) -> dt.date:
+    ahead = (WEEKDAYS.index(name) - today.weekday()) % 7
+    if ahead == 0 and qualifier and qualifier.startswith("next"):
+        ahead = 7
+    return today + dt.timedelta(days=ahead)
+
+
+def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bool) -> DateResult:
+    found: list[Found] = []
+    result = DateResult()
+
+    def add(f: Found | None, m: re.Match[str]) -> bool:
+        if f is None:
+            return False
+        f.start, f.end = m.span()
+        found.append(f)
+        return True
+
+    def iso(m: re.Match[str]) -> bool:
+        try:
+            d = dt.date(int(m["y"]), int(m["m"]), int(m["d"]))
+        except ValueError:
+            return False
+        return add(Found(d, 0, 0, past=d < today), m)
+
+    def numeric(m: re.Match[str]) -> bool:
+        a, b = int(m["a"]), int(m["b"])
+        month, day = (a, b) if month_first else (b, a)
+        year = None if m["y"] is None else int(m["y"]) + (2000 if len(m["y"]) == 2 else 0)
+        if not 1 <= month <= 12:
+            return False
+        return add(_month_day(month, day, year, today, horizon_days), m)
+
+    def named(m: re.Match[str]) -> bool:
+        year = int(m["y"]) if m["y"] else None
+        return add(_month_day(MONTHS[m["mon"]], int(m["d"]), year, today, horizon_days), m)
+
+    def relative(m: re.Match[str]) -> bool:
+        w = m["w"]
+        if w == "tonight":
+            result.today_window = "evening"
+        return add(Found(today + dt.timedelta(days=1 if w == "tomorrow" else 0), 0, 0), m)
+
+    def weekday(m: re.Match[str]) -> bool:
+        return add(Found(_weekday(m["wd"], m["q"], today), 0, 0, weekday_only=True), m)
+
+    def ordinal(m: re.Match[str]) -> bool:
+        d = _day_of_month(int(m["d"]), today)
+        return d is not None and add(Found(d, 0, 0), m)
+
+    def in_days(m: re.Match[str]) -> bool:
+        n = int(m["n"]) if m["n"].isdigit() else _NUMBERS[m["n"]]
+        return add(Found(today + dt.timedelta(days=n * (7 if m["u"] == "week" else 1)), 0, 0), m)
+
+    scan.take_all(ISO_RE, iso)
+    scan.take_all(NUMERIC_RE, numeric)
+    scan.take_all(DAY_MONTH_RE, named)
+    scan.take_all(MONTH_DAY_RE, named)
+    scan.take_all(DAY_AFTER_RE, lambda m: add(Found(today + dt.timedelta(days=2), 0, 0), m))
+    scan.take_all(RELATIVE_RE, relative)
+    scan.take_all(WEEKDAY_RE, weekday)
+    scan.take_all(ORDINAL_RE, ordinal)
+    scan.take_all(THE_DAY_RE, ordinal)
+    scan.take_all(IN_DAYS_RE, in_days)
+    scan.take_all(FORTNIGHT_RE, lambda m: add(Found(today + dt.timedelta(days=14), 0, 0), m))
+    if not found:
+        scan.first(RANGE_RE, lambda m: _range(m, today, result))
+    if not found:
+        return result
+    found.sort(key=lambda f: f.start)
+    result.ends = [f.end for f in found]
+    _choose(found, scan.text, result)
+    return result
+
+
+def _range(m: re.Match[str], today: dt.date, result: DateResult) -> bool:
+    q, unit = m["q"], m["u"].replace(" ", "")
+    if unit == "week" and q not in ("next", "this", "coming"):
+        return False
+    monday = today - dt.timedelta(days=today.weekday())
+    if unit == "weekend":
+        sat = today + dt.timedelta(days=(5 - today.weekday()) % 7) if today.weekday() < 6 else today - dt.timedelta(days=1)
+        result.date_range = (max(sat, today), sat + dt.timedelta(days=1))
+    elif q == "next":
+        result.date_range = (monday + dt.timedelta(days=7), monday + dt.timedelta(days=13))
+    else:
+        result.date_range = (today, monday + dt.timedelta(days=6))
+    result.ambiguous = True
+    return True
+
+
+def _choose(found: list[Found], text: str, result: DateResult) -> None:
+    """One date from several: merge agreeing ones, split an old date from a new one."""
+    explicit = [f for f in found if not f.weekday_only]
+    weekdays = [f for f in found if f.weekday_only]
+    if explicit and weekdays:
+        if any(w.date.weekday() != explicit[0].date.weekday() for w in weekdays):
+            result.ambiguous = True  # "friday the 5th" when the 5th is a Saturday
+        found = explicit
+    distinct: list[Found] = []
+    for f in found:
+        if all(f.date != g.date for g in distinct):
+            distinct.append(f)
+    if len(distinct) > 1:
+        old = [f for f in distinct if OLD_AFTER_RE.match(text, f.end) or OLD_BEFORE_RE.search(text[: f.start])]
+        new = [f for f in distinct if f not in old]
+        if old and new:
+            result.old_date = old[0].date
+            distinct = new
+    chosen = distinct[-1] if len(distinct) > 1 else distinct[0]
+    result.date, result.past = chosen.date, chosen.past

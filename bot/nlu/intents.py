@@ -1,0 +1,144 @@
+"""What a message asks for: whole-message replies ("yes", "2", "STOP") and keyword intents.
+
+Keyword order decides conflicts: cancel > reschedule > list > availability > book > help.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.nlu.types import Intent
+
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+             "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3}
+
+FILLER = set("please thanks thank you mate cheers x xx then that that's is it its fine great "
+             "lol haha sir bro boss man buddy pal love just ok okay oh ah so well".split())
+YES = {"yes", "y", "yeah", "yep", "yup", "yas", "ok", "okay", "confirm", "confirmed", "sure",
+       "perfect", "correct", "alright", "absolutely", "definitely", "cool", "lovely", "deal",
+       "great", "fine", "good", "👍", "👌", "✅", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "✔", "✔️"}
+YES_PHRASES = ("sounds good", "go ahead", "do it", "book it", "of course", "please do",
+               "all right", "that works", "works for me", "yes please", "thumbs up")
+NO = {"no", "n", "nope", "nah", "don't", "👎", "❌", "✖", "negative"}
+NO_PHRASES = ("no thanks", "no thank you", "not now", "never mind", "nevermind", "forget it",
+              "not really", "leave it", "no way", "don't bother", "dont bother")
+THANKS = {"thanks", "thank", "thankyou", "cheers", "ta", "🙏", "appreciated", "appreciate"}
+GREETINGS = {"hi", "hello", "hey", "hiya", "yo", "howdy", "heya", "hallo", "hullo", "sup",
+             "there", "morning", "afternoon", "evening", "good", "👋", "all", "guys", "everyone"}
+_HELLO = {"hi", "hello", "hey", "hiya", "yo", "howdy", "heya", "hallo", "hullo", "sup", "👋"}
+HELP_WHOLE = {"help", "?", "menu", "options", "commands", "info", "what can you do",
+              "how does this work", "help me", "what do you do", "instructions", "h"}
+STOP_WHOLE = {"stop", "unsubscribe", "stop reminders", "stop all", "stop messages",
+              "stop texting me", "stop messaging me", "stop sending reminders", "no more reminders",
+              "pause reminders", "turn off reminders", "stop the reminders", "opt out", "optout"}
+START_WHOLE = {"start", "resume", "resume reminders", "start reminders", "unstop",
+               "turn on reminders", "start the reminders", "restart reminders"}
+
+_WORDS_RE = re.compile(r"[^\W_]+(?:'[a-z]+)?|[^\w\s.,!]+", re.UNICODE)
+CHOICE_RE = re.compile(
+    r"^(?:(?:option|number|no|choice|opt|nr|num|#)\s*\.?\s*#?\s*)?#?\s*(?P<n>\d{1,2})\s*(?:\)|\.)?"
+    r"(?:\s*(?:one|option|please|pls|thanks|!|\.)+)?$"
+)
+ORDINAL_CHOICE_RE = re.compile(
+    r"^(?:the\s+)?(?P<o>" + "|".join(_ORDINALS) + r"|\d{1,2}(?:st|nd|rd|th))\s*(?P<tail>one|option|slot|time)?"
+    r"(?:\s*(?:please|pls|thanks))?$"
+)
+
+CANCEL_RE = re.compile(r"\b(?:cancel\w*|call(?:ing)?\s+(?:it\s+)?off|scrap\s+(?:it|my|the))\b")
+SOFT_CANCEL_RE = re.compile(
+    r"\b(?:can't|cannot|can\s+not|won't|unable\s+to|not\s+going\s+to|not\s+gonna|wont\s+be\s+able\s+to)\s+make\s+it\b"
+    r"|\bnot\s+coming\b|\bwon't\s+be\s+(?:able\s+to\s+)?(?:coming|there)\b"
+)
+RESCHEDULE_RE = re.compile(
+    r"\b(?:move|moving|moved|reschedul\w*|re-schedul\w*|rebook\w*|change|changing|postpone\w*|swap"
+    r"|push\s+(?:it\s+|me\s+|my\s+\w+\s+)?(?:back|forward|later|to)|bring\s+(?:it\s+)?forward|shift"
+    r"|earlier|(?<!see you )(?<!talk )later(?!\s+than)|another\s+(?:time|day|slot)|different\s+(?:time|day|slot))\b"
+)
+LIST_RE = re.compile(
+    r"\bwhat\s+(?:bookings|appointments)\b|\b(?:bookings|appointments)\s+(?:do|have)\s+i\b"
+    r"|\b(?:what|which|show|list|check|see|when|where)\b[^.?!]*\bmy\b[^.?!]*\b(?:booking|appointment|reservation)s?\b"
+    r"|\bmy\s+(?:upcoming\s+|next\s+)?(?:bookings|appointments|reservations)\b|\bwhen(?:'s|\s+is)\s+my\b"
+    r"|\bdo\s+i\s+have\s+(?:a|an|any)\s+(?:booking|appointment)|\bam\s+i\s+booked\b|\bupcoming\b"
+)
+AVAILABILITY_RE = re.compile(
+    r"\b(?:any|free|open)\s+(?:slots?|spaces?|spots?|times?|appointments?|availability|openings?)\b"
+    r"|\bslots\b|\bavailab\w*|\bwhat\s+times?\b|\bwhen\s+can\b|\bwhen\s+are\s+you\b|\bwhen\s+(?:is|are)\s+\w+\s+free\b"
+    r"|\bare\s+you\s+(?:open|free|busy)\b|\bopen\s+(?:on|at|tomorrow|today|this)\b|\bfree\b|\bopening\s+hours\b"
+    r"|\bis\s+there\s+(?:anything|any)\b|\bany\s?time\b(?!\s+(?:is|works|will|fine))|\bgot\s+anything\b"
+    r"|\bhave\s+(?:you\s+got\s+)?anything\b|\bfully\s+booked\b|\bany\s+openings?\b|\bearliest\b"
+    r"|\bnext\s+(?:free|available)\b|\bwhat(?:'s|\s+is)\s+(?:free|open)\b|\bdo\s+you\s+have\s+(?:any|space|room)\b"
+)
+BOOK_RE = re.compile(
+    r"\b(?:book\w*|appointment|reserve|reservation|can\s+i\s+(?:get|have|grab|come|book|pop|do)"
+    r"|could\s+i\s+(?:get|have|come|book)|i(?:'d|\s+would)\s+like|i\s+want|i\s+need|i'd\s+love"
+    r"|get\s+me|put\s+me\s+(?:down|in)|fit\s+me\s+in|squeeze\s+me\s+in|come\s+in|pop\s+in|need\s+a|want\s+a)\b"
+)
+HELP_RE = re.compile(r"\b(?:help|menu|what\s+can\s+you\s+do|how\s+does\s+this\s+work|commands)\b")
+CORRECTION_RE = re.compile(
+    r"\b(?:actually|instead|make\s+it|change\s+(?:it\s+|that\s+)?to|rather|i\s+meant|i\s+mean|meant\s+to\s+say"
+    r"|scratch\s+that|on\s+second\s+thoughts?|sorry\s+i\s+meant|wait)\b|^(?:no|nope|nah|not)\b"
+)
+ANY_BARBER_RE = re.compile(
+    r"\b(?:any\s?one|any\s?body|any\s+barber|any\s+of\s+(?:them|you)|whoever|don't\s+mind|dont\s+mind"
+    r"|doesn't\s+matter|does\s+not\s+matter|no\s+preference|not\s+fussed|either|whichever|first\s+available)\b"
+)
+
+
+def words(text: str) -> list[str]:
+    return _WORDS_RE.findall(text)
+
+
+def whole_message(text: str) -> tuple[Intent, int | None] | None:
+    """Intents that are the whole message ("yes", "2", "STOP", "hi there"), else None."""
+    bare = " ".join(words(text.replace("?", " ? ")))
+    if not bare:
+        return None
+    if bare in STOP_WHOLE or bare.removesuffix(" please") in STOP_WHOLE:
+        return Intent.STOP, None
+    if bare in START_WHOLE:
+        return Intent.START, None
+    if bare in HELP_WHOLE or bare.replace(" ?", "") in HELP_WHOLE or set(bare.split()) == {"?"}:
+        return Intent.HELP, None
+    m = CHOICE_RE.match(bare) or CHOICE_RE.match(text.strip())
+    if m and 0 < int(m["n"]):
+        return Intent.CHOICE, int(m["n"])
+    m = ORDINAL_CHOICE_RE.match(bare)
+    if m:
+        o = m["o"]
+        n = _ORDINALS.get(o) or int(re.sub(r"\D", "", o))
+        if n > 0 and (m["tail"] or o in _ORDINALS or n <= 9):
+            return Intent.CHOICE, n
+    rest = bare
+    for phrase in YES_PHRASES:
+        rest = rest.replace(phrase, " yes ")
+    for phrase in NO_PHRASES:
+        rest = rest.replace(phrase, " no ")
+    toks = [t for t in rest.replace("?", " ").split() if t not in FILLER or t in ("fine", "great", "ok", "okay")]
+    if not toks:
+        return (Intent.THANKS, None) if "thanks" in bare or "thank" in bare else None
+    if all(t in YES or t in FILLER for t in toks):
+        return Intent.YES, None
+    if all(t in NO or t in FILLER for t in toks):
+        return Intent.NO, None
+    if all(t in THANKS or t in FILLER for t in toks):
+        return Intent.THANKS, None
+    hello = any(t in _HELLO for t in toks) or re.search(r"\bgood (?:morning|afternoon|evening|day)\b", bare)
+    if hello and all(t in GREETINGS or t in FILLER or t in THANKS for t in toks):
+        return Intent.GREETING, None
+    return None
+
+
+def keyword_intent(text: str) -> Intent | None:
+    cancel = CANCEL_RE.search(text)
+    reschedule = RESCHEDULE_RE.search(text)
+    if cancel:
+        return Intent.CANCEL
+    if SOFT_CANCEL_RE.search(text):
+        return Intent.RESCHEDULE if reschedule or re.search(r"\b(?:instead|can\s+we\s+do|how\s+about)\b", text) else Intent.CANCEL
+    if reschedule:
+        return Intent.RESCHEDULE
+    for pattern, intent in ((LIST_RE, Intent.LIST), (AVAILABILITY_RE, Intent.AVAILABILITY),
+                            (BOOK_RE, Intent.BOOK), (HELP_RE, Intent.HELP)):
+        if pattern.search(text):
+            return intent
+    return None

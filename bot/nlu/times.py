@@ -1,0 +1,243 @@
+"""Times and time windows in a message, with the shop's hours deciding am or pm.
+
+A bare hour ("at 3", "half 4", "4.30") is read as h or h+12: the one inside opening hours
+that day (or, with no date, any day of the week); both inside -> ambiguous; neither ->
+h+12 for 1-7 and h for 8-12. "12" is noon. Explicit am/pm and 24-hour times are kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from bot.nlu.scan import Scan
+from bot.nlu.types import TimeWindow
+from bot.shop import Shop
+
+_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+          "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+_MINUTE_WORDS = {"five": 5, "ten": 10, "quarter": 15, "twenty": 20, "twenty five": 25,
+                 "twenty-five": 25, "half": 30}
+_H = r"(?:\d{1,2}|" + "|".join(_WORDS) + r")"
+_AP = r"(?:\s*(?P<ap{n}>am|pm|a\.m\.?|p\.m\.?)(?![a-z]))?"
+_NOT_MORE = r"(?![\d/:]|\.\d|\s*(?:st|nd|rd|th|people|persons?|mins?|minutes|hours?|hrs?|days?|weeks?|months?)\b)"
+
+
+def _t(n: int) -> str:
+    """A clock phrase with numbered groups: 3, 3pm, 3:30, 4.30pm, noon."""
+    return (rf"(?:(?P<h{n}>{_H})(?:[:.](?P<m{n}>[0-5]\d))?" + _AP.format(n=n)
+            + rf"|(?P<noon{n}>noon|midnight))")
+
+
+RANGE_RE = re.compile(r"\b(?:between|from)\s+" + _t(1) + r"\s*(?:and|to|till|until|til|-|–|&)\s*" + _t(2) + r"\b"
+                      + r"|(?<![\d:.])" + _t(3) + r"\s*(?:-|–)\s*" + _t(4) + r"\b")
+HALF_RE = re.compile(r"\bhalf\s+(?:past\s+)?" + _t(1) + r"(?![\d:])")
+PAST_TO_RE = re.compile(r"\b(?P<mw>quarter|twenty[- ]five|twenty|ten|five|5|10|20|25)\s+(?P<rel>past|to)\s+" + _t(1) + r"(?![\d:])")
+AFTER_RE = re.compile(r"\b(?:after|from|later\s+than|not\s+before)\s+" + _t(1) + r"(?![\d:])" + r"|\b" + _t(2) + r"\s*(?:onwards|or\s+later)\b")
+BEFORE_RE = re.compile(r"\b(?:before|by|earlier\s+than|until|till|til|no\s+later\s+than)\s+" + _t(1) + r"(?![\d:])")
+EXPLICIT_RE = re.compile(r"(?<![\d:.£$€])\b(?P<h1>\d{1,2})(?:[:.](?P<m1>[0-5]\d))?\s*(?P<ap1>am|pm|a\.m\.?|p\.m\.?)(?![a-z])")
+CLOCK_RE = re.compile(r"(?<![\d:.£$€/])\b(?P<h1>\d{1,2})[:.](?P<m1>[0-5]\d)(?![\d:/])(?!\.\d)")
+H_RE = re.compile(r"\b(?P<h1>\d{1,2})h(?P<m1>[0-5]\d)?\b")
+NOON_RE = re.compile(r"\b(?P<noon1>noon|midnight)\b")
+AT_RE = re.compile(r"(?:\b(?:at|around|about|say|abt|arnd)\s+|@\s*|~\s*)(?P<n>\d{3,4}|" + _H + r")(?:\s*(?:o'clock|ish))?\b" + _NOT_MORE)
+OCLOCK_RE = re.compile(r"\b(?P<n>" + _H + r")\s*(?:o'clock|ish)\b")
+AFTER_DATE_RE = re.compile(r"\s*,?\s*(?P<n>\d{1,2})\b" + _NOT_MORE + r"(?!\s*(?:am|pm|h\b|o'clock))")
+WINDOW_WORDS_RE = re.compile(r"\b(?P<w>morning|afternoon|evening|tonight|lunch|first\s+thing|after\s+lunch|after\s+work)\b")
+
+
+@dataclass(frozen=True)
+class Clock:
+    h: int
+    m: int
+    ap: str | None  # "am", "pm" or None
+    fixed: bool  # 24-hour or noon: no am/pm question
+
+
+@dataclass
+class TimeResult:
+    time: dt.time | None = None
+    window: TimeWindow | None = None
+    ambiguous: bool = False
+
+
+def _clock(m: re.Match[str], n: int) -> Clock | None:
+    d = m.groupdict()
+    if d.get(f"noon{n}"):
+        return Clock(12 if d[f"noon{n}"] == "noon" else 0, 0, None, True)
+    raw = d.get(f"h{n}")
+    if raw is None:
+        return None
+    h = _WORDS[raw] if raw in _WORDS else int(raw)
+    mins = int(d[f"m{n}"]) if d.get(f"m{n}") else 0
+    ap = (d.get(f"ap{n}") or "")[:1]
+    ap = {"a": "am", "p": "pm"}.get(ap) if ap else None
+    if h > 23 or (ap and h > 12 and h != 0 and ap == "am"):
+        return None
+    fixed = h == 0 or h >= 13 or (raw.startswith("0") and len(raw) == 2)
+    return Clock(h, mins, ap, fixed)
+
+
+def intervals(shop: Shop, date: dt.date | None) -> list[tuple[int, int]]:
+    """Opening intervals that day for the shop or any barber (every day when no date)."""
+    days = [date.weekday()] if date else range(7)
+    out = []
+    for wd in days:
+        for h in [shop.hours.get(wd), *(shop.barber_hours(b, wd) for b in shop.barbers)]:
+            if h:
+                out.append(h)
+    return out
+
+
+def resolve(c: Clock, spans: list[tuple[int, int]], window: TimeWindow | None, strict: bool) -> tuple[int | None, bool]:
+    """Minutes from midnight for a clock phrase, and whether am/pm is a question."""
+    if c.ap == "am":
+        return (0 if c.h == 12 else c.h) * 60 + c.m, False
+    if c.ap == "pm":
+        return (c.h + 12 if c.h < 12 else c.h) * 60 + c.m, False
+    if c.fixed or c.h == 12:
+        return c.h * 60 + c.m, False
+    am, pm = c.h * 60 + c.m, (c.h + 12) * 60 + c.m
+    if window:
+        inside = [x for x in (am, pm) if window.contains(x)]
+        if len(inside) == 1:
+            return inside[0], False
+    a_in = any(s <= am < e for s, e in spans)
+    p_in = any(s <= pm < e for s, e in spans)
+    if a_in != p_in:
+        return (am if a_in else pm), False
+    if a_in and p_in and strict:
+        return None, True
+    return (pm if 1 <= c.h <= 7 else am), False
+
+
+def _fmt(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def _word_window(word: str, spans: list[tuple[int, int]]) -> TimeWindow:
+    opens = min((s for s, _ in spans), default=0)
+    closes = max((e for _, e in spans), default=1440)
+    word = " ".join(word.split())
+    table = {
+        "morning": (min(opens, 720), 720), "afternoon": (720, 1020),
+        "evening": (1020, max(closes, 1020 + 15)), "tonight": (1020, max(closes, 1020 + 15)),
+        "lunch": (720, 840), "first thing": (opens, opens + 120),
+        "after lunch": (840, 1440), "after work": (1020, 1440),
+    }
+    s, e = table[word]
+    return TimeWindow(s, min(e, 1440), "evening" if word == "tonight" else "lunchtime" if word == "lunch" else word)
+
+
+def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[int],
+               today_window: str | None = None) -> TimeResult:
+    spans = intervals(shop, date)
+    result = TimeResult()
+    clocks: list[tuple[int, Clock]] = []  # (position, clock) of start-time phrases
+
+    def rng(m: re.Match[str]) -> bool:
+        n = 1 if m.group("h1") or m.group("noon1") else 3
+        a, b = _clock(m, n), _clock(m, n + 1)
+        if a is None or b is None:
+            return False
+        if b.ap and not a.ap and not a.fixed and a.h < 12:
+            a = Clock(a.h, a.m, b.ap if (a.h < b.h or b.h == 12) else "am", False)
+        s, _ = resolve(a, spans, None, strict=False)
+        e, _ = resolve(b, spans, None, strict=False)
+        if s is None or e is None:
+            return False
+        if e <= s and e + 720 <= 1440 and not b.ap and not b.fixed:
+            e += 720
+        if e <= s:
+            return False
+        result.window = TimeWindow(s, e, f"between {_fmt(s)} and {_fmt(e)}")
+        return True
+
+    def half(m: re.Match[str]) -> bool:
+        c = _clock(m, 1)
+        if c is None or c.m or c.h > 12:
+            return False
+        clocks.append((m.start(), Clock(c.h, 30, c.ap, False)))
+        return True
+
+    def past_to(m: re.Match[str]) -> bool:
+        c = _clock(m, 1)
+        mw = m["mw"]
+        mins = int(mw) if mw.isdigit() else _MINUTE_WORDS[mw]
+        if c is None or c.m or c.h > 12 or not 0 < mins < 60:
+            return False
+        if m["rel"] == "past":
+            clocks.append((m.start(), Clock(c.h, mins, c.ap, False)))
+        else:
+            h = c.h - 1 if c.h > 1 else 12
+            clocks.append((m.start(), Clock(h, 60 - mins, c.ap, False)))
+        return True
+
+    def after(m: re.Match[str]) -> bool:
+        c = _clock(m, 1) or _clock(m, 2)
+        if c is None:
+            return False
+        s, _ = resolve(c, spans, None, strict=False)
+        result.window = result.window or TimeWindow(s or 0, 1440, f"after {_fmt(s or 0)}")
+        return True
+
+    def before(m: re.Match[str]) -> bool:
+        c = _clock(m, 1)
+        if c is None:
+            return False
+        e, _ = resolve(c, spans, None, strict=False)
+        if not e:
+            return False
+        result.window = result.window or TimeWindow(0, e, f"before {_fmt(e)}")
+        return True
+
+    def clock(m: re.Match[str]) -> bool:
+        c = _clock(m, 1)
+        if c is None:
+            return False
+        clocks.append((m.start(), c))
+        return True
+
+    def number(m: re.Match[str]) -> bool:
+        raw = m["n"]
+        if raw in _WORDS:
+            h, mins = _WORDS[raw], 0
+        elif len(raw) >= 3:
+            h, mins = int(raw[:-2]), int(raw[-2:])
+            if h > 23 or mins > 59:
+                return False
+            clocks.append((m.start(), Clock(h, mins, None, len(raw) == 4 or h == 0 or h >= 13)))
+            return True
+        else:
+            h, mins = int(raw), 0
+        if h > 23:
+            return False
+        clocks.append((m.start(), Clock(h, mins, None, h == 0 or h >= 13)))
+        return True
+
+    scan.take_all(RANGE_RE, rng)
+    scan.take_all(HALF_RE, half)
+    scan.take_all(PAST_TO_RE, past_to)
+    scan.take_all(AFTER_RE, after)
+    scan.take_all(BEFORE_RE, before)
+    for pattern in (EXPLICIT_RE, CLOCK_RE, H_RE, NOON_RE):
+        scan.take_all(pattern, clock)
+    scan.take_all(AT_RE, number)
+    scan.take_all(OCLOCK_RE, number)
+    if not clocks:
+        for end in date_ends:
+            m = AFTER_DATE_RE.match(scan.text, end)
+            if m and number(m):
+                scan.take(m)
+                break
+    if result.window is None:
+        m = WINDOW_WORDS_RE.search(scan.text)
+        word = m["w"] if m else today_window
+        if word:
+            result.window = _word_window(word, spans)
+    if clocks:
+        clocks.sort(key=lambda pc: pc[0])
+        minute, result.ambiguous = resolve(clocks[-1][1], spans, result.window, strict=True)
+        if minute is not None:
+            result.time = dt.time(minute // 60 % 24, minute % 60)
+    return result

@@ -1,0 +1,71 @@
+"""The values the NLU hands to the dialogue: an intent and the slots found in one message.
+
+Decisions the dialogue can rely on:
+
+- `intent` is BOOK both for explicit requests ("book a haircut") and for messages that only
+  carry slots ("friday at 10", "beard trim"); `explicit_intent` tells the two apart, so a
+  flow in progress can treat an implied BOOK as an answer to its question.
+- A correction ("actually make it friday at 11", "no, make it friday") has `correction=True`
+  and the intent its words imply: BOOK (implied) unless a keyword names another one
+  ("change it to friday" -> RESCHEDULE). It is never a plain NO.
+- A bare number ("2", "option 2", "#2", "the 2nd one") is CHOICE; no time is guessed from
+  it. A dialogue that has just asked "what time?" can re-run `understand(f"at {text}")`.
+- "next week", "this week", "the weekend" set `date_range` (inclusive) and put "date" in
+  `ambiguous`; `date` stays None.
+- "tonight" / "this afternoon" set today's date and the matching window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+
+
+class Intent(str, enum.Enum):
+    BOOK = "book"
+    RESCHEDULE = "reschedule"
+    CANCEL = "cancel"
+    LIST = "list"
+    AVAILABILITY = "availability"
+    HELP = "help"
+    STOP = "stop"
+    START = "start"
+    YES = "yes"
+    NO = "no"
+    CHOICE = "choice"
+    GREETING = "greeting"
+    THANKS = "thanks"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    start_min: int  # local minutes from midnight, inclusive (a start time must be >= this)
+    end_min: int  # exclusive upper bound for a START time (<= 1440)
+    label: str  # "afternoon", "after 17:00", ...
+
+    def contains(self, minute: int) -> bool:
+        return self.start_min <= minute < self.end_min
+
+
+@dataclass(frozen=True)
+class Understanding:
+    intent: Intent
+    service: str | None = None  # service key from the shop (the first one named)
+    barber: str | None = None  # barber key from the shop
+    any_barber: bool = False  # "anyone", "any barber", "don't mind"
+    date: dt.date | None = None  # local date in the shop's time zone
+    time: dt.time | None = None  # local wall-clock start time
+    window: TimeWindow | None = None  # "afternoon", "after 5", "between 2 and 4", ...
+    choice: int | None = None  # a bare number reply "2", "option 2", "the second one"
+    code: str | None = None  # a booking code found in the text, upper case
+    correction: bool = False  # "actually", "instead", "make it", "change it to", "no, ..."
+    ambiguous: tuple[str, ...] = ()  # slots that need a question: "time", "date"
+    past_date: bool = False  # an explicit date before today, never silently moved
+    text: str = ""  # the normalized text (lower case, typos and abbreviations corrected)
+    # Added beyond the shared contract:
+    services: tuple[str, ...] = ()  # every service named, in order ("haircut and beard")
+    date_range: tuple[dt.date, dt.date] | None = None  # "next week": (monday, sunday)
+    explicit_intent: bool = False  # the intent came from a keyword, not inferred from slots
+    old_date: dt.date | None = None  # "move my friday one to monday": the booking's date (friday)

@@ -1,0 +1,168 @@
+"""`understand(text, now=..., shop=...)`: one customer message -> an `Understanding`.
+
+Rules that know the shop come first (its services, barbers and hours); dateparser is only a
+fallback for a date the rules could not read, called when the text plausibly holds one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from zoneinfo import ZoneInfo
+
+from bot.nlu import intents
+from bot.nlu.dates import MONTHS, read_dates
+from bot.nlu.scan import Scan
+from bot.nlu.times import read_times
+from bot.nlu.types import Intent, Understanding
+from bot.nlu.words import COMMON_WORDS, RULE_WORDS, ShopLexicon, clean
+from bot.shop import Shop
+
+log = logging.getLogger(__name__)
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_CODE_RE = re.compile(r"(?<![\w#£$€:./-])([A-Za-z0-9]{4})(?![\w:/]|\.\d)")
+_GREETING_RE = re.compile(r"\bgood\s+(?:morning|afternoon|evening|day)\b")
+_DATE_HINT_RE = re.compile(
+    r"\b(?:" + "|".join(m for m in MONTHS if len(m) > 3 or m not in ("may", "mar")) + r")\b"
+    r"|\b(?:may|mar)\s+\d|\d\s*(?:may|mar)\b|\b\d{1,2}[-.]\d{1,2}[-.]\d{2,4}\b|\bfortnight\b|\bchristmas\b|\bxmas\b|\bnew\s+year"
+)
+_YES_NO_LEAD_RE = re.compile(r"^(?:yes|yeah|yep|ok|okay|sure|no|nope|nah)\b[\s,.!]*")
+
+stats = {"calls": 0, "dateparser_calls": 0}
+
+
+def understand(text: str, *, now: dt.datetime, shop: Shop) -> Understanding:
+    """Read one message. Never raises: anything unexpected becomes UNKNOWN."""
+    stats["calls"] += 1
+    try:
+        return _understand(text if isinstance(text, str) else "", now, shop)
+    except Exception:  # a parser bug must not break the conversation
+        log.exception("nlu failed on a message of %d chars", len(text or ""))
+        return Understanding(intent=Intent.UNKNOWN, text=clean(str(text or "")))
+
+
+def _local_now(now: dt.datetime, shop: Shop) -> dt.datetime:
+    tz = ZoneInfo(shop.timezone)
+    return now.replace(tzinfo=tz) if now.tzinfo is None else now.astimezone(tz)
+
+
+def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
+    local = _local_now(now, shop)
+    today = local.date()
+    lexicon = ShopLexicon.for_shop(shop)
+    cleaned = clean(raw)
+    canon = lexicon.canonical(cleaned)
+    code = _find_code(raw, lexicon.vocabulary)
+
+    whole = intents.whole_message(canon)
+    if whole is not None:
+        intent, choice = whole
+        date = None
+        if intent is Intent.CHOICE and re.search(r"\d(?:st|nd|rd|th)\b", canon) and "one" not in canon:
+            date = read_dates(Scan(canon), today=today, horizon_days=shop.horizon_days,
+                              month_first=shop.timezone.startswith("America/")).date
+        return Understanding(intent=intent, choice=choice, date=date, text=canon, explicit_intent=True)
+
+    scan = Scan(canon)
+    scan.take_all(_GREETING_RE, lambda m: True)
+    services, barbers, spans = lexicon.find(canon, cleaned)
+    for start, end in spans:
+        scan.text = scan.text[:start] + " " * (end - start) + scan.text[end:]
+    if code:
+        scan.text = re.sub(r"\b" + code.lower() + r"\b", lambda m: " " * len(m.group(0)), scan.text)
+    dates = read_dates(scan, today=today, horizon_days=shop.horizon_days,
+                       month_first=shop.timezone.startswith("America/"))
+    if dates.date is None and dates.date_range is None and _DATE_HINT_RE.search(scan.text):
+        _dateparser_fallback(scan.text, local, shop, dates)
+    times = read_times(scan, shop=shop, date=dates.date, date_ends=dates.ends,
+                       today_window=dates.today_window)
+    date = dates.date
+    if date is None and re.search(r"\bthis\s+(?:morning|afternoon|evening)\b", canon):
+        date = today
+
+    ambiguous = tuple(s for s, flag in (("date", dates.ambiguous), ("time", times.ambiguous)) if flag)
+    any_barber = bool(intents.ANY_BARBER_RE.search(canon)) and not barbers
+    has_slots = bool(services or barbers or any_barber or date or times.time or times.window or dates.date_range)
+
+    body = _YES_NO_LEAD_RE.sub("", canon) if has_slots else canon
+    correction = bool(intents.CORRECTION_RE.search(canon)) and (has_slots or body != canon)
+    intent = intents.keyword_intent(body)
+    explicit = intent is not None
+    if intent is None:
+        intent = Intent.BOOK if has_slots else Intent.UNKNOWN
+        if not has_slots and intents.HELP_RE.search(canon):
+            intent, explicit = Intent.HELP, True
+
+    return Understanding(
+        intent=intent,
+        service=services[0] if services else None,
+        barber=barbers[0] if barbers else None,
+        any_barber=any_barber,
+        date=date,
+        time=times.time,
+        window=times.window,
+        code=code,
+        correction=correction,
+        ambiguous=ambiguous,
+        past_date=dates.past,
+        text=canon,
+        services=tuple(dict.fromkeys(services)),
+        date_range=dates.date_range,
+        explicit_intent=explicit,
+        old_date=dates.old_date,
+    )
+
+
+def _find_code(raw: str, vocabulary: frozenset[str]) -> str | None:
+    """A booking code: 4 characters of the code alphabet with a digit, or typed in capitals."""
+    for m in _CODE_RE.finditer(raw[:500]):
+        token = m.group(1)
+        upper = token.upper()
+        if any(ch not in CODE_ALPHABET for ch in upper):
+            continue
+        if token.isdigit():
+            if re.search(r"(?:\b(?:at|around|about)\s*|@\s*)$", raw[: m.start()].lower()):
+                continue
+        elif not (any(ch.isdigit() for ch in token) or token.isupper()):
+            continue
+        low = token.lower()
+        if low in COMMON_WORDS or low in vocabulary or low in RULE_WORDS or low in _CODE_STOPWORDS:
+            continue
+        return upper
+    return None
+
+
+_CODE_STOPWORDS = set(
+    "help free fade hair beard trim cut next week date time slot sure yeah yes nah nope stop "
+    "thanks mate please what when where with sam alex shave menu info late early fine great "
+    "hey hiya tues weds thur thurs tmrw 2day 4pm 5pm 2pm 3pm 6pm 7pm 8pm 9am 8am 9pm 3am".split()
+)
+
+
+def _dateparser_fallback(text: str, local: dt.datetime, shop: Shop, dates) -> None:  # type: ignore[no-untyped-def]
+    """Ask dateparser for a date phrase the rules did not read."""
+    stats["dateparser_calls"] += 1
+    try:
+        from dateparser.search import search_dates
+
+        found = search_dates(
+            " ".join(text.split()),
+            languages=["en"],
+            settings={
+                "RELATIVE_BASE": local.replace(tzinfo=None),
+                "PREFER_DATES_FROM": "future",
+                "DATE_ORDER": "MDY" if shop.timezone.startswith("America/") else "DMY",
+                "RETURN_AS_TIMEZONE_AWARE": False,
+            },
+        )
+    except Exception:  # dateparser's own bugs must not reach the customer
+        log.warning("dateparser failed", exc_info=True)
+        return
+    for phrase, value in found or ():
+        if re.search(r"[a-z]{3}|\d", phrase):
+            d = value.date()
+            dates.date = d
+            dates.past = d < local.date()
+            return
