@@ -19,6 +19,18 @@ MONTHS = {
     "september": 9, "sept": 9, "sep": 9, "october": 10, "oct": 10, "november": 11, "nov": 11,
     "december": 12, "dec": 12,
 }
+_UNITS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"]
+ORDINAL_WORDS = {w: i + 1 for i, w in enumerate(_UNITS)}
+ORDINAL_WORDS.update({"tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+                      "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18,
+                      "nineteenth": 19, "twentieth": 20, "thirtieth": 30})
+ORDINAL_WORDS.update({f"twenty{sep}{w}": 20 + i + 1 for i, w in enumerate(_UNITS) for sep in (" ", "-", "")})
+ORDINAL_WORDS.update({f"thirty{sep}first": 31 for sep in (" ", "-", "")})
+_DAYW = "(?P<dw>" + "|".join(sorted(ORDINAL_WORDS, key=len, reverse=True)) + ")"
+HOLIDAYS = {"christmas eve": (12, 24), "christmas day": (12, 25), "christmas": (12, 25),
+            "xmas eve": (12, 24), "xmas": (12, 25), "boxing day": (12, 26),
+            "new year's eve": (12, 31), "new years eve": (12, 31), "new year's day": (1, 1),
+            "new years day": (1, 1)}
 _MON = "(?P<mon>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _ORD = r"(?:st|nd|rd|th)"
 _NOT_TIME = r"(?!\s*(?:am\b|pm\b|a\.m|p\.m|[:.]\d|h\b|h\d|o'clock|ish\b))"
@@ -28,10 +40,15 @@ _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 
 
 ISO_RE = re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b")
 NUMERIC_RE = re.compile(r"(?<![\d/.:])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<y>\d{2}|\d{4}))?(?![\d/])")
+DOTTED_RE = re.compile(r"(?<![\d.:])(?P<a>\d{1,2})[.-](?P<b>\d{1,2})[.-](?P<y>\d{4}|\d{2})(?![\d.])")
 DAY_MONTH_RE = re.compile(
-    r"\b(?:the\s+)?(?P<d>\d{1,2})" + _ORD + r"?\s*(?:of\s+)?" + _MON + r"(?![a-z])" + _YEAR
+    r"\b(?:the\s+)?(?:(?P<d>\d{1,2})" + _ORD + r"?|" + _DAYW + r")\s*(?:of\s+)?" + _MON + r"(?![a-z])" + _YEAR
 )
-MONTH_DAY_RE = re.compile(r"\b" + _MON + r"\s*(?:the\s+)?(?P<d>\d{1,2})" + _ORD + r"?\b" + _NOT_TIME + _YEAR)
+MONTH_DAY_RE = re.compile(
+    r"\b" + _MON + r"\s*(?:the\s+)?(?:(?P<d>\d{1,2})" + _ORD + r"?\b" + _NOT_TIME + r"|" + _DAYW + r"\b)" + _YEAR
+)
+HOLIDAY_RE = re.compile(r"\b(?P<h>" + "|".join(sorted(HOLIDAYS, key=len, reverse=True)) + r")\b")
+ORDINAL_WORD_RE = re.compile(r"\b(?:on\s+)?the\s+" + _DAYW + r"\b")
 DAY_AFTER_RE = re.compile(r"\b(?:the\s+)?day\s+after\s+tomorrow\b")
 RELATIVE_RE = re.compile(r"\b(?P<w>today|tonight|tomorrow)\b")
 WEEKDAY_RE = re.compile(r"\b(?:(?P<q>next|this|coming|this\s+coming)\s+)?(?P<wd>" + "|".join(WEEKDAYS) + r")s?\b")
@@ -133,7 +150,11 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
 
     def named(m: re.Match[str]) -> bool:
         year = int(m["y"]) if m["y"] else None
-        return add(_month_day(MONTHS[m["mon"]], int(m["d"]), year, today, horizon_days), m)
+        day = int(m["d"]) if m["d"] else ORDINAL_WORDS[m["dw"]]
+        return add(_month_day(MONTHS[m["mon"]], day, year, today, horizon_days), m)
+
+    def holiday(m: re.Match[str]) -> bool:
+        return add(_month_day(*HOLIDAYS[m["h"]], None, today, horizon_days), m)
 
     def relative(m: re.Match[str]) -> bool:
         w = m["w"]
@@ -145,7 +166,7 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         return add(Found(_weekday(m["wd"], m["q"], today), 0, 0, weekday_only=True), m)
 
     def ordinal(m: re.Match[str]) -> bool:
-        d = _day_of_month(int(m["d"]), today)
+        d = _day_of_month(int(m["d"]) if m.groupdict().get("d") else ORDINAL_WORDS[m["dw"]], today)
         return d is not None and add(Found(d, 0, 0), m)
 
     def in_days(m: re.Match[str]) -> bool:
@@ -153,14 +174,17 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         return add(Found(today + dt.timedelta(days=n * (7 if m["u"] == "week" else 1)), 0, 0), m)
 
     scan.take_all(ISO_RE, iso)
+    scan.take_all(DOTTED_RE, numeric)
     scan.take_all(NUMERIC_RE, numeric)
     scan.take_all(DAY_MONTH_RE, named)
     scan.take_all(MONTH_DAY_RE, named)
+    scan.take_all(HOLIDAY_RE, holiday)
     scan.take_all(DAY_AFTER_RE, lambda m: add(Found(today + dt.timedelta(days=2), 0, 0), m))
     scan.take_all(RELATIVE_RE, relative)
     scan.take_all(WEEKDAY_RE, weekday)
     scan.take_all(ORDINAL_RE, ordinal)
     scan.take_all(THE_DAY_RE, ordinal)
+    scan.take_all(ORDINAL_WORD_RE, ordinal)
     scan.take_all(IN_DAYS_RE, in_days)
     scan.take_all(FORTNIGHT_RE, lambda m: add(Found(today + dt.timedelta(days=14), 0, 0), m))
     if not found:

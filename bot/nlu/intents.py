@@ -66,7 +66,7 @@ AVAILABILITY_RE = re.compile(
     r"|\bare\s+you\s+(?:open|free|busy)\b|\bopen\s+(?:on|at|tomorrow|today|this)\b|\bfree\b|\bopening\s+hours\b"
     r"|\bis\s+there\s+(?:anything|any)\b|\bany\s?time\b(?!\s+(?:is|works|will|fine))|\bgot\s+anything\b"
     r"|\bhave\s+(?:you\s+got\s+)?anything\b|\bfully\s+booked\b|\bany\s+openings?\b|\bearliest\b"
-    r"|\bnext\s+(?:free|available)\b|\bwhat(?:'s|\s+is)\s+(?:free|open)\b|\bdo\s+you\s+have\s+(?:any|space|room)\b"
+    r"|\bnext\s+(?:free|available)\b|\b(?:what|which)\s+(?:days?|dates?)\b|\bwhat(?:'s|\s+is)\s+(?:free|open)\b|\bdo\s+you\s+have\s+(?:any|space|room)\b"
 )
 BOOK_RE = re.compile(
     r"\b(?:book\w*|appointment|reserve|reservation|can\s+i\s+(?:get|have|grab|come|book|pop|do)"
@@ -75,7 +75,7 @@ BOOK_RE = re.compile(
 )
 HELP_RE = re.compile(r"\b(?:help|menu|what\s+can\s+you\s+do|how\s+does\s+this\s+work|commands)\b")
 CORRECTION_RE = re.compile(
-    r"\b(?:actually|instead|make\s+it|change\s+(?:it\s+|that\s+)?to|rather|i\s+meant|i\s+mean|meant\s+to\s+say"
+    r"\b(?:actually|instead|(?<!can't )(?<!cannot )(?<!not )(?<!won't )(?<!to )make\s+it|change\s+(?:it\s+|that\s+)?to|rather|i\s+meant|i\s+mean|meant\s+to\s+say"
     r"|scratch\s+that|on\s+second\s+thoughts?|sorry\s+i\s+meant|wait)\b|^(?:no|nope|nah|not)\b"
 )
 ANY_BARBER_RE = re.compile(

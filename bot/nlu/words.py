@@ -73,7 +73,7 @@ your you're sat sun mon wed date data bears bread bird hear heart head made safe
 fame game gate late name same wade tame take came rate hate kate mate site note
 held text bunch slave fate trip weak chance cancer mens men match marsh opening openings
 looking cooking hooking seeing meeting moving having living giving doing bring brings
-wanted needed booked bookings appointments cuts trims shaves shave trim fade fades beard
+wanted needed booked
 even event events ever hell sale mail tell bell well wall shop shops store barber barbers
 """.split()
 )
