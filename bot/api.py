@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -228,17 +228,17 @@ async def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
 def queue_stats(services: Services) -> dict[str, int]:
     """Reminder counts by where they stand, from the database (the source of truth)."""
     now = services.clock()
+    pending = (ReminderState.SCHEDULED, ReminderState.RETRYING)
     with services.db.session() as s:
-        rows = s.exec(select(Reminder.state, Reminder.due_at <= now, func.count()).group_by(
-            Reminder.state, Reminder.due_at <= now)).all()
-    out = {"waiting": 0, "active": 0, "completed": 0, "failed": 0, "delayed": 0}
-    for state, due, n in rows:
-        if state in (ReminderState.SCHEDULED, ReminderState.RETRYING):
-            out["waiting" if due else "delayed"] += n
-        elif state == ReminderState.SENDING:
-            out["active"] += n
-        elif state == ReminderState.SENT:
-            out["completed"] += n
-        elif state == ReminderState.FAILED:
-            out["failed"] += n
+        by_state = dict(s.exec(select(Reminder.state, func.count()).group_by(Reminder.state)).all())
+        due = s.exec(select(func.count()).select_from(Reminder).where(
+            col(Reminder.state).in_(pending), Reminder.due_at <= now)).one()
+    waiting_all = sum(by_state.get(p, 0) for p in pending)
+    out = {
+        "waiting": due,
+        "active": by_state.get(ReminderState.SENDING, 0),
+        "completed": by_state.get(ReminderState.SENT, 0),
+        "failed": by_state.get(ReminderState.FAILED, 0),
+        "delayed": waiting_all - due,
+    }
     return out

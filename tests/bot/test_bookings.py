@@ -1,0 +1,192 @@
+"""The booking service on real SQLite and PostgreSQL: rules hold whatever the caller sends."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import select
+
+from bot.dispatch import RecordingDispatcher
+from bot.errors import Conflict, InvalidBooking, NotFound, SlotTaken
+from bot.models import Booking, OutboundMessage, Reminder
+from bot.services import Services
+from tests.conftest import NOW
+
+LONDON = ZoneInfo("Europe/London")
+PHONE = "+447700900123"
+
+
+def at(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=LONDON)
+
+
+def test_create_books_and_plans_reminders(services: Services) -> None:
+    b = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 2, 17, 0))
+    assert b.status == "confirmed" and b.revision == 1 and len(b.code) == 4
+    assert b.end_at - b.start_at == dt.timedelta(minutes=30)
+    reminders = services.bookings.reminders(b.id)  # type: ignore[arg-type]
+    # booked 09:00 for 17:00 with a 2-hour interval: 11:00, 13:00, 15:00 (not 17:00)
+    assert [r.due_at.astimezone(LONDON).hour for r in reminders] == [11, 13, 15]
+    assert [r.job_id for r in reminders] == [f"{b.id}-reminder-{k}" for k in (1, 2, 3)]
+    disp = services.dispatcher
+    assert isinstance(disp, RecordingDispatcher)
+    assert [p.job_id for p in disp.scheduled] == [r.job_id for r in reminders]
+
+
+def test_phone_is_stored_in_e164(services: Services) -> None:
+    b = services.bookings.create(customer_phone="+44 7700 900123", service="beard", start=at(2026, 12, 3, 10, 0))
+    assert b.customer_phone == PHONE
+
+
+@pytest.mark.parametrize(("kwargs", "code"), [
+    ({"customer_phone": "07700900123"}, "invalid_phone"),
+    ({"start": at(2026, 12, 1, 10, 0)}, "in_past"),
+    ({"start": at(2026, 12, 3, 7, 0)}, "outside_hours"),
+    ({"start": at(2026, 12, 6, 12, 0)}, "outside_hours"),
+    ({"start": at(2027, 2, 1, 12, 0)}, "beyond_horizon"),
+    ({"service": "perm"}, "unknown_service"),
+    ({"service": "skin-fade", "barber": "sam"}, "service_not_offered"),
+    ({"barber": "zed"}, "unknown_barber"),
+])
+def test_create_rejects_rule_breaks(services: Services, kwargs: dict, code: str) -> None:
+    args = {"customer_phone": PHONE, "service": "haircut", "barber": "sam", "start": at(2026, 12, 3, 10, 0)}
+    args.update(kwargs)
+    with pytest.raises(InvalidBooking) as info:
+        services.bookings.create(**args)
+    assert info.value.code == code
+    assert services.bookings.list() == []
+
+
+def test_overlap_with_same_barber_is_refused(services: Services) -> None:
+    services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 3, 10, 0))
+    with pytest.raises(SlotTaken):
+        services.bookings.create(customer_phone="+447700900555", service="beard", barber="sam",
+                                 start=at(2026, 12, 3, 10, 15))
+    # another barber is fine
+    services.bookings.create(customer_phone="+447700900555", service="beard", barber="alex",
+                             start=at(2026, 12, 3, 10, 15))
+
+
+def test_any_barber_picks_a_free_one(services: Services) -> None:
+    first = services.bookings.create(customer_phone=PHONE, service="haircut", start=at(2026, 12, 3, 10, 0))
+    second = services.bookings.create(customer_phone="+447700900555", service="haircut", start=at(2026, 12, 3, 10, 0))
+    assert {first.barber, second.barber} == {"sam", "alex"}
+    with pytest.raises(SlotTaken):
+        services.bookings.create(customer_phone="+447700900556", service="haircut", start=at(2026, 12, 3, 10, 0))
+
+
+def test_any_barber_skips_one_who_is_off(services: Services) -> None:
+    b = services.bookings.create(customer_phone=PHONE, service="haircut", start=at(2026, 12, 5, 11, 0))
+    assert b.barber == "alex"
+
+
+def test_time_off_blocks_booking_and_lists_clashes(services: Services) -> None:
+    existing = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam",
+                                        start=at(2026, 12, 4, 13, 30))
+    _off, clashes = services.bookings.block(barber="sam", start=at(2026, 12, 4, 13, 0), end=at(2026, 12, 4, 15, 0))
+    assert [c.code for c in clashes] == [existing.code]
+    with pytest.raises(SlotTaken) as info:
+        services.bookings.create(customer_phone="+447700900555", service="beard", barber="sam",
+                                 start=at(2026, 12, 4, 14, 0))
+    assert info.value.code == "barber_unavailable"
+    assert services.bookings.unblock(barber="sam", start=at(2026, 12, 4, 0, 0), end=at(2026, 12, 5, 0, 0)) == 1
+    services.bookings.create(customer_phone="+447700900555", service="beard", barber="sam", start=at(2026, 12, 4, 14, 0))
+
+
+def test_reschedule_replans_reminders_under_new_ids(services: Services) -> None:
+    b = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 2, 17, 0))
+    old = [r.job_id for r in services.bookings.reminders(b.id)]  # type: ignore[arg-type]
+    services.clock.advance(minutes=30)  # type: ignore[attr-defined]
+    moved = services.bookings.reschedule(b.id, start=at(2026, 12, 3, 11, 0))  # type: ignore[arg-type]
+    assert moved.revision == 2 and moved.start_at == at(2026, 12, 3, 11, 0)
+    rows = services.bookings.reminders(b.id)  # type: ignore[arg-type]
+    assert {r.job_id for r in rows if r.state == "revoked"} == set(old)
+    new = [r for r in rows if r.state == "scheduled"]
+    assert new and all(r.job_id.startswith(f"{b.id}-r2-reminder-") for r in new)
+    # planned from the moment of the move (09:30), every 2 hours, before 11:00 next day
+    assert new[0].due_at == NOW + dt.timedelta(minutes=30, hours=2)
+    assert services.dispatcher.revoked == old  # type: ignore[attr-defined]
+
+
+def test_reschedule_onto_a_taken_slot_changes_nothing(services: Services) -> None:
+    a = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 3, 10, 0))
+    services.bookings.create(customer_phone="+447700900555", service="haircut", barber="sam", start=at(2026, 12, 3, 11, 0))
+    with pytest.raises(SlotTaken):
+        services.bookings.reschedule(a.id, start=at(2026, 12, 3, 11, 0))  # type: ignore[arg-type]
+    again = services.bookings.get(a.id)  # type: ignore[arg-type]
+    assert again.start_at == at(2026, 12, 3, 10, 0) and again.revision == 1
+    assert all(r.state == "scheduled" for r in services.bookings.reminders(a.id))  # type: ignore[arg-type]
+
+
+def test_reschedule_can_move_within_its_own_time(services: Services) -> None:
+    b = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 3, 10, 0))
+    moved = services.bookings.reschedule(b.id, start=at(2026, 12, 3, 10, 15))  # type: ignore[arg-type]
+    assert moved.start_at == at(2026, 12, 3, 10, 15)
+
+
+def test_cancel_revokes_pending_reminders_and_notifies(services: Services) -> None:
+    b = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 2, 17, 0))
+    cancelled = services.bookings.cancel(b.id, reason="sick")  # type: ignore[arg-type]
+    assert cancelled.status == "cancelled"
+    assert {r.state for r in services.bookings.reminders(b.id)} == {"revoked"}  # type: ignore[arg-type]
+    with services.db.session() as s:
+        notices = s.exec(select(OutboundMessage)).all()
+    assert len(notices) == 1 and notices[0].to_phone == PHONE and "sick" in notices[0].body
+    # cancelling twice changes nothing and sends nothing more
+    services.bookings.cancel(b.id)  # type: ignore[arg-type]
+    with services.db.session() as s:
+        assert len(s.exec(select(OutboundMessage)).all()) == 1
+    # the slot is free again
+    services.bookings.create(customer_phone="+447700900555", service="haircut", barber="sam", start=at(2026, 12, 2, 17, 0))
+
+
+def test_closed_booking_cannot_be_moved(services: Services) -> None:
+    b = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 3, 10, 0))
+    services.bookings.set_outcome(b.id, "no_show")  # type: ignore[arg-type]
+    with pytest.raises(Conflict):
+        services.bookings.reschedule(b.id, start=at(2026, 12, 3, 11, 0))  # type: ignore[arg-type]
+    with pytest.raises(Conflict):
+        services.bookings.cancel(b.id)  # type: ignore[arg-type]
+
+
+def test_unknown_booking_is_not_found(services: Services) -> None:
+    with pytest.raises(NotFound):
+        services.bookings.get(999)
+    with pytest.raises(NotFound):
+        services.bookings.cancel(999)
+    with pytest.raises(NotFound):
+        services.bookings.get_by_code("ZZZZ")
+
+
+def test_revision_rises_on_every_change(services: Services) -> None:
+    b = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 3, 10, 0))
+    b = services.bookings.reschedule(b.id, start=at(2026, 12, 3, 11, 0))  # type: ignore[arg-type]
+    b = services.bookings.reschedule(b.id, service="beard")  # type: ignore[arg-type]
+    b = services.bookings.cancel(b.id)  # type: ignore[arg-type]
+    assert b.revision == 4
+
+
+def test_list_filters(services: Services) -> None:
+    services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 3, 10, 0))
+    services.bookings.create(customer_phone="+447700900555", service="beard", barber="alex", start=at(2026, 12, 4, 10, 0))
+    assert len(services.bookings.list(date=dt.date(2026, 12, 3))) == 1
+    assert len(services.bookings.list(barber="alex")) == 1
+    assert len(services.bookings.list(customer_phone=PHONE)) == 1
+    assert len(services.bookings.list(status="cancelled")) == 0
+
+
+def test_database_itself_refuses_overlapping_confirmed_bookings(services: Services) -> None:
+    """Even a writer that skips the service's checks cannot double-book on PostgreSQL."""
+    if services.db.dialect != "postgresql":
+        pytest.skip("the exclusion constraint is PostgreSQL's; SQLite serialises writers instead")
+    from sqlalchemy.exc import IntegrityError
+
+    b = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 3, 10, 0))
+    with pytest.raises(IntegrityError), services.db.write() as s:
+        s.add(Booking(code="ZZZ9", customer_phone=PHONE, service="haircut", barber="sam",
+                      start_at=b.start_at + dt.timedelta(minutes=15), end_at=b.end_at + dt.timedelta(minutes=15),
+                      created_at=NOW, updated_at=NOW, planned_at=NOW))
+    with services.db.session() as s:
+        assert len(s.exec(select(Reminder)).all()) == len(services.bookings.reminders(b.id))  # type: ignore[arg-type]
