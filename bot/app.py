@@ -56,7 +56,7 @@ def create_app(services: Services) -> Starlette:
         *api.routes(),
     ]
     try:
-        from webhooks import routes as webhook_routes
+        from webhooks import routes as webhook_routes  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         pass
     else:

@@ -7,6 +7,7 @@ A use case is one write transaction; the queue is told after it commits.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import logging
 import secrets
@@ -94,7 +95,7 @@ class BookingService:
         customer_phone: str | None = None,
         upcoming_only: bool = False,
         limit: int = 500,
-    ) -> list[Booking]:
+    ) -> builtins.list[Booking]:
         q = select(Booking)
         if date is not None:
             start, end = day_bounds(self.shop, date)
@@ -111,13 +112,13 @@ class BookingService:
         with self.db.session() as s:
             return list(s.exec(q).all())
 
-    def reminders(self, booking_id: int) -> list[Reminder]:
+    def reminders(self, booking_id: int) -> builtins.list[Reminder]:
         self.get(booking_id)
         with self.db.session() as s:
             q = select(Reminder).where(Reminder.booking_id == booking_id).order_by(col(Reminder.id))
             return list(s.exec(q).all())
 
-    def availability(self, *, day: dt.date, service: str, barber: str | None = None) -> list[Slot]:
+    def availability(self, *, day: dt.date, service: str, barber: str | None = None) -> builtins.list[Slot]:
         shop = self.shop
         if shop.service(service) is None:
             raise InvalidBooking(f"unknown service: {service}", code="unknown_service")
@@ -129,8 +130,8 @@ class BookingService:
         return free_starts(shop, service=service, day=day, now=self.clock(), busy=busy, barber=barber)
 
     def _busy(self, s: Session, start: dt.datetime, end: dt.datetime, *, barber: str | None = None,
-              exclude_booking: int | None = None) -> dict[str, list[Interval]]:
-        busy: dict[str, list[Interval]] = {}
+              exclude_booking: int | None = None) -> dict[str, builtins.list[Interval]]:
+        busy: dict[str, builtins.list[Interval]] = {}
         bq = select(Booking.barber, Booking.start_at, Booking.end_at).where(
             Booking.status == BookingStatus.CONFIRMED, Booking.start_at < end, Booking.end_at > start)
         tq = select(TimeOff.barber, TimeOff.start_at, TimeOff.end_at).where(
@@ -145,7 +146,7 @@ class BookingService:
         return busy
 
     def _intervals(self, s: Session, barber: str, start: dt.datetime, minutes: int,
-                   exclude_booking: int | None = None) -> tuple[list[Interval], list[Interval]]:
+                   exclude_booking: int | None = None) -> tuple[builtins.list[Interval], builtins.list[Interval]]:
         lo, hi = start - dt.timedelta(days=1), start + dt.timedelta(minutes=minutes) + dt.timedelta(days=1)
         bq = select(Booking.start_at, Booking.end_at).where(
             Booking.barber == barber, Booking.status == BookingStatus.CONFIRMED,
@@ -318,7 +319,7 @@ class BookingService:
     # -- time off ------------------------------------------------------------
 
     def block(self, *, barber: str, start: dt.datetime, end: dt.datetime,
-              reason: str | None = None) -> tuple[TimeOff, list[Booking]]:
+              reason: str | None = None) -> tuple[TimeOff, builtins.list[Booking]]:
         """Add time off; returns it with the confirmed bookings that clash (left for the barber to decide)."""
         if self.shop.barber(barber) is None:
             raise InvalidBooking(f"unknown barber: {barber}", code="unknown_barber")
@@ -345,7 +346,7 @@ class BookingService:
                 s.delete(r)
         return len(rows)
 
-    def time_off(self, *, barber: str, start: dt.datetime, end: dt.datetime) -> list[TimeOff]:
+    def time_off(self, *, barber: str, start: dt.datetime, end: dt.datetime) -> builtins.list[TimeOff]:
         with self.db.session() as s:
             return list(s.exec(select(TimeOff).where(
                 TimeOff.barber == barber, TimeOff.start_at < end, TimeOff.end_at > start,
@@ -422,5 +423,5 @@ def _is_code_clash(exc: IntegrityError) -> bool:
     return "code" in text and ("unique" in text or "duplicate" in text)
 
 
-def upcoming_for(bookings: Sequence[Booking], now: dt.datetime) -> list[Booking]:
+def upcoming_for(bookings: Sequence[Booking], now: dt.datetime) -> builtins.list[Booking]:
     return [b for b in bookings if b.status == BookingStatus.CONFIRMED and b.start_at > now]

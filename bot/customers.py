@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
@@ -15,6 +16,7 @@ def ensure_customer(s: Session, *, phone: str, now: dt.datetime, name: str | Non
     dialect = s.get_bind().dialect.name
     values = {"phone": phone, "name": name, "reminders_paused": False, "created_at": now}
     table = Customer.__table__  # type: ignore[attr-defined]
+    stmt: Any
     if dialect == "postgresql":
         stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=["phone"])
     else:
