@@ -8,12 +8,13 @@ from __future__ import annotations
 import re
 
 from bot.nlu.types import Intent
+from bot.nlu.words import wordlist
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
              "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3}
 
-FILLER = set("please thanks thank you mate cheers x xx then that that's is it its fine great "
-             "lol haha sir bro boss man buddy pal love just ok okay oh ah so well".split())
+FILLER = wordlist("please thanks thank you mate cheers x xx then that that's is it its fine great "
+                   "lol haha sir bro boss man buddy pal love just ok okay oh ah so well")
 YES = {"yes", "y", "yeah", "yep", "yup", "yas", "ok", "okay", "confirm", "confirmed", "sure",
        "perfect", "correct", "alright", "absolutely", "definitely", "cool", "lovely", "deal",
        "great", "fine", "good", "👍", "👌", "✅", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "✔", "✔️"}
@@ -100,7 +101,7 @@ def whole_message(text: str) -> tuple[Intent, int | None] | None:
     if bare in HELP_WHOLE or bare.replace(" ?", "") in HELP_WHOLE or set(bare.split()) == {"?"}:
         return Intent.HELP, None
     m = CHOICE_RE.match(bare) or CHOICE_RE.match(text.strip())
-    if m and 0 < int(m["n"]):
+    if m and int(m["n"]) > 0:
         return Intent.CHOICE, int(m["n"])
     m = ORDINAL_CHOICE_RE.match(bare)
     if m:
@@ -115,7 +116,7 @@ def whole_message(text: str) -> tuple[Intent, int | None] | None:
         rest = rest.replace(phrase, " no ")
     toks = [t for t in rest.replace("?", " ").split() if t not in FILLER or t in ("fine", "great", "ok", "okay")]
     if not toks:
-        return (Intent.THANKS, None) if "thanks" in bare or "thank" in bare else None
+        return (Intent.THANKS, None) if any(w in THANKS for w in bare.split()) else None
     if all(t in YES or t in FILLER for t in toks):
         return Intent.YES, None
     if all(t in NO or t in FILLER for t in toks):

@@ -22,7 +22,7 @@ import enum
 from dataclasses import dataclass
 
 
-class Intent(str, enum.Enum):
+class Intent(str, enum.Enum):  # noqa: UP042 - the shared contract spells it this way
     BOOK = "book"
     RESCHEDULE = "reschedule"
     CANCEL = "cancel"

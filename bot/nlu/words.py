@@ -36,17 +36,24 @@ ABBREVIATIONS = {
     "lunchtime": "lunch", "midday": "noon",
 }
 
+
+def wordlist(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Words the rules match on; typos of these are corrected.
-RULE_WORDS = """
+RULE_WORDS = wordlist(
+    """
 today tomorrow tonight monday tuesday wednesday thursday friday saturday sunday
 january february march april june july august september october november december
 morning afternoon evening noon midnight lunch weekend week next this after before between
 appointment appointments booking bookings reschedule cancel available availability
 please thanks thank help menu unsubscribe resume reminders actually instead change
-""".split()
+"""
+)
 
 # Common English words: never "corrected" into something else (heard -> beard, date -> fade).
-COMMON_WORDS = set(
+COMMON_WORDS = wordlist(
     """
 a about above across actually add after again against ago ahead all also am an and any
 anybody anyone anything anytime anyway are around as ask at available away back bad be
@@ -75,7 +82,7 @@ held text bunch slave fate trip weak chance cancer mens men match marsh opening 
 looking cooking hooking seeing meeting moving having living giving doing bring brings
 wanted needed booked
 even event events ever hell sale mail tell bell well wall shop shops store barber barbers
-""".split()
+"""
 )
 
 

@@ -12,7 +12,7 @@ from bot.nlu import Intent, understand
 from bot.shop import parse_shop
 
 SHOP = parse_shop((Path(__file__).parents[2] / "bot" / "demo_shop.toml").read_text())
-NOW = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
 THU, FRI, SAT, SUN, MON, TEN = (dt.date(2026, 12, d) for d in (3, 4, 5, 6, 7, 10))
 WED = dt.date(2026, 12, 2)
 

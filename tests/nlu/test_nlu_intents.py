@@ -1,0 +1,95 @@
+"""Intents: whole-message replies, keywords, and what a correction looks like."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.nlu import Intent, understand
+from bot.shop import parse_shop
+
+SHOP = parse_shop((Path(__file__).parents[2] / "bot" / "demo_shop.toml").read_text())
+NOW = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
+
+
+def intent_of(text: str) -> Intent:
+    return understand(text, now=NOW, shop=SHOP).intent
+
+
+@pytest.mark.parametrize(
+    ("intent", "texts"),
+    [
+        (Intent.YES, ["yes", "Y", "yeah", "yep", "ok", "okay", "OK!", "confirm", "sure", "👍",
+                      "sounds good", "perfect", "yes please", "ok thanks", "Yes!!", "👍🏽"]),
+        (Intent.NO, ["no", "n", "nope", "nah", "👎", "don't", "no thanks", "never mind"]),
+        (Intent.STOP, ["STOP", "stop", "unsubscribe", "stop reminders", "Stop."]),
+        (Intent.START, ["START", "start", "resume reminders"]),
+        (Intent.HELP, ["help", "?", "menu", "what can you do", "HELP!"]),
+        (Intent.GREETING, ["hi", "hello", "hey", "Hi there!", "good morning", "hiya 👋"]),
+        (Intent.THANKS, ["thanks", "thank you", "cheers", "thx", "thanks!"]),
+        (Intent.CHOICE, ["2", "option 2", "#2", "the 2nd one", "the second one", "2 please", "2)"]),
+        (Intent.CANCEL, ["cancel", "I need to cancel my appointment", "cancel the friday one",
+                         "i can't make it tomorrow", "call it off", "cancle my booking"]),
+        (Intent.RESCHEDULE, ["can we move it to friday at 2pm", "reschedule please", "can I change my booking",
+                             "push it back an hour", "can i come earlier", "another time please",
+                             "can't make it, can we do friday instead"]),
+        (Intent.LIST, ["what bookings do I have?", "my appointments", "when is my appointment",
+                       "do i have a booking?", "show my bookings"]),
+        (Intent.AVAILABILITY, ["any slots friday afternoon?", "are you free tomorrow", "availability",
+                               "what times do you have on saturday", "when can i come in",
+                               "are you open on sunday?"]),
+        (Intent.BOOK, ["book", "I'd like to book an appointment", "can I get a haircut",
+                       "can I come in tomorrow", "i need a beard trim", "haircut", "friday at 10",
+                       "with sam", "appointment please"]),
+        (Intent.UNKNOWN, ["", "   ", "lol", "what's the wifi password", "see you later"]),
+    ],
+)
+def test_intent_phrasings(intent: Intent, texts: list[str]) -> None:
+    assert {t: intent_of(t) for t in texts} == {t: intent for t in texts}
+
+
+def test_a_bare_number_is_a_choice_and_nothing_else() -> None:
+    u = understand("3", now=NOW, shop=SHOP)
+    assert (u.intent, u.choice, u.time, u.date) == (Intent.CHOICE, 3, None, None)
+
+
+def test_numbers_inside_dates_and_times_are_not_choices() -> None:
+    for text in ("friday at 2", "the 2nd at 3pm", "2pm", "tomorrow 2", "in 2 days"):
+        assert understand(text, now=NOW, shop=SHOP).choice is None, text
+
+
+def test_no_followed_by_a_new_day_is_a_correction_not_a_refusal() -> None:
+    u = understand("no, make it friday", now=NOW, shop=SHOP)
+    assert u.intent is Intent.BOOK and u.correction and u.date == dt.date(2026, 12, 4)
+
+
+def test_actually_make_it_is_an_implied_booking_correction() -> None:
+    u = understand("actually make it friday at 11", now=NOW, shop=SHOP)
+    assert (u.intent, u.correction, u.explicit_intent) == (Intent.BOOK, True, False)
+
+
+def test_change_it_to_is_a_reschedule_marked_as_a_correction() -> None:
+    u = understand("change it to 4pm instead", now=NOW, shop=SHOP)
+    assert (u.intent, u.correction, u.time) == (Intent.RESCHEDULE, True, dt.time(16))
+
+
+def test_cannot_make_it_is_not_a_correction() -> None:
+    assert not understand("I can't make it tomorrow", now=NOW, shop=SHOP).correction
+
+
+def test_slots_alone_imply_a_booking_but_not_explicitly() -> None:
+    u = understand("beard trim", now=NOW, shop=SHOP)
+    assert (u.intent, u.explicit_intent) == (Intent.BOOK, False)
+    assert understand("book a beard trim", now=NOW, shop=SHOP).explicit_intent
+
+
+def test_a_greeting_with_a_request_is_the_request() -> None:
+    assert intent_of("hey! any slots tomorrow?") is Intent.AVAILABILITY
+    assert intent_of("hi, can I book a haircut") is Intent.BOOK
+
+
+def test_yes_with_new_details_carries_the_details() -> None:
+    u = understand("yes, friday at 3", now=NOW, shop=SHOP)
+    assert u.intent is Intent.BOOK and u.date == dt.date(2026, 12, 4) and u.time == dt.time(15)

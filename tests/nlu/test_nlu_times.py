@@ -1,0 +1,131 @@
+"""Times: am/pm from the shop's hours, British phrasings, 24-hour clocks and windows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.nlu import understand
+from bot.shop import parse_shop
+
+SHOP = parse_shop((Path(__file__).parents[2] / "bot" / "demo_shop.toml").read_text())
+NOW = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
+ALL_DAY = parse_shop(
+    """
+[shop]
+name = "Night Owl"
+timezone = "Europe/London"
+[hours]
+mon = "00:00-24:00"
+tue = "00:00-24:00"
+wed = "00:00-24:00"
+thu = "00:00-24:00"
+fri = "00:00-24:00"
+sat = "00:00-24:00"
+sun = "00:00-24:00"
+[[services]]
+key = "haircut"
+name = "Haircut"
+minutes = 30
+[[barbers]]
+key = "sam"
+name = "Sam"
+phone = "+447700900001"
+"""
+)
+
+
+def time_of(text: str, shop=SHOP) -> dt.time | None:
+    return understand(text, now=NOW, shop=shop).time
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3pm", (15, 0)), ("3 pm", (15, 0)), ("15:00", (15, 0)), ("15.00", (15, 0)),
+        ("4:30pm", (16, 30)), ("16h", (16, 0)), ("16h30", (16, 30)), ("at 1530", (15, 30)),
+        ("noon", (12, 0)), ("midday", (12, 0)), ("at 12", (12, 0)), ("12am", (0, 0)),
+        ("half past 4", (16, 30)), ("quarter past 3", (15, 15)), ("quarter to 5", (16, 45)),
+        ("ten past 4", (16, 10)), ("at four", (16, 0)), ("3 o'clock", (15, 0)),
+        ("8am", (8, 0)), ("at 7am", (7, 0)), ("09:30", (9, 30)), ("17:45", (17, 45)),
+    ],
+)
+def test_clock_phrases(text: str, expected: tuple[int, int]) -> None:
+    assert time_of(text) == dt.time(*expected)
+
+
+def test_bare_hour_inside_afternoon_hours_means_pm() -> None:
+    assert time_of("tomorrow at 3") == dt.time(15)
+    assert time_of("tomorrow at 5") == dt.time(17)
+
+
+def test_bare_hour_inside_morning_hours_means_am() -> None:
+    assert time_of("friday at 10") == dt.time(10)
+    assert time_of("saturday at 11") == dt.time(11)
+
+
+def test_dotted_time_without_am_pm_follows_the_hours() -> None:
+    assert time_of("tomorrow 4.30") == dt.time(16, 30)
+    assert time_of("monday 9:30") == dt.time(9, 30)
+
+
+def test_half_four_is_british_for_half_past_four() -> None:
+    assert time_of("tomorrow, half 4?") == dt.time(16, 30)
+
+
+def test_bare_hour_outside_hours_either_way_prefers_pm_for_small_hours() -> None:
+    assert time_of("sunday at 3") == dt.time(15)  # closed on Sunday
+    assert time_of("sunday at 9") == dt.time(9)
+    assert time_of("thursday at 8") == dt.time(8)  # opens 09:00, closes 20:00
+
+
+def test_explicit_am_is_kept_even_outside_hours() -> None:
+    assert time_of("today at 8am") == dt.time(8)
+
+
+def test_bare_hour_with_both_halves_open_is_ambiguous() -> None:
+    u = understand("tomorrow at 3", now=NOW, shop=ALL_DAY)
+    assert u.time is None and u.ambiguous == ("time",)
+
+
+def test_a_window_word_settles_am_or_pm() -> None:
+    assert time_of("tomorrow at 3 in the afternoon", shop=ALL_DAY) == dt.time(15)
+    assert time_of("tonight at 7", shop=ALL_DAY) == dt.time(19)
+    assert time_of("tomorrow morning at 10", shop=ALL_DAY) == dt.time(10)
+
+
+def test_a_number_right_after_the_day_is_the_hour() -> None:
+    assert time_of("haircut tmrw 5") == dt.time(17)
+
+
+def window_of(text: str, shop=SHOP) -> tuple[int, int, str]:
+    w = understand(text, now=NOW, shop=shop).window
+    assert w is not None
+    return (w.start_min, w.end_min, w.label)
+
+
+def test_windows_of_the_day() -> None:
+    assert window_of("friday morning") == (540, 720, "morning")
+    assert window_of("any time friday afternoon?") == (720, 1020, "afternoon")
+    assert window_of("friday evening") == (1020, 1200, "evening")
+    assert window_of("lunchtime tomorrow") == (720, 840, "lunchtime")
+    assert window_of("tonight")[:2] == (1020, 1080)
+
+
+def test_after_and_before_use_the_bare_hour_rule() -> None:
+    assert window_of("after 5") == (1020, 1440, "after 17:00")
+    assert window_of("before 11") == (0, 660, "before 11:00")
+    assert window_of("anything after 5pm friday?")[:2] == (1020, 1440)
+
+
+def test_between_two_and_four_is_an_afternoon_range() -> None:
+    assert window_of("between 2 and 4") == (840, 960, "between 14:00 and 16:00")
+    assert window_of("from 10 to 2")[:2] == (600, 840)
+    assert window_of("2-4pm")[:2] == (840, 960)
+
+
+def test_numbers_that_are_not_times_are_left_alone() -> None:
+    for text in ("can i get 2 haircuts", "is it £12.50?", "call 07700 900123", "in 3 days"):
+        assert time_of(text) is None, text
