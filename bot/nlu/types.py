@@ -13,6 +13,18 @@ Decisions the dialogue can rely on:
 - "next week", "this week", "the weekend" set `date_range` (inclusive) and put "date" in
   `ambiguous`; `date` stays None.
 - "tonight" / "this afternoon" set today's date and the matching window.
+- "next friday" is the coming Friday (strictly after today: on a Friday it is +7), the same
+  as "this friday"/"friday" except on that weekday itself, where "friday" means today.
+- "the 2nd" alone is CHOICE 2 *and* date = the next 2nd; the dialogue picks by context.
+  "the 2nd one" / "second" is only a choice; "on the 2nd" is only a date.
+- Two dates where one is the existing booking ("move my friday one to monday"): `old_date`
+  is friday, `date` monday. Two times: the last one wins ("3pm, no wait, 4pm").
+- A weekday that contradicts an explicit date ("friday the 5th" when the 5th is a Saturday)
+  keeps the explicit date and puts "date" in `ambiguous`.
+- Windows: "after 5" = [17:00, 24:00), "before 11" = [00:00, 11:00), "between 2 and 4" =
+  [14:00, 16:00); an am/pm tie inside a window is settled by the fallback rule, never asked.
+- A time word settles a bare hour: "at 7 tonight" is 19:00 even in a shop open 24 hours.
+- Slots alone with a leading "yes"/"ok" ("yes, friday at 3") are an implied BOOK, not YES.
 """
 
 from __future__ import annotations
