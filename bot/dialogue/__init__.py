@@ -1,0 +1,17 @@
+"""The WhatsApp conversation: named states, one transition table, barber commands.
+
+- `model`    states, the draft, the context the core sees, the actions it asks for
+- `flow`     the transition table: `step(convo, understanding, ctx, now) -> Outcome` (pure)
+- `planning` free-time lookups: the asked slot, why not, the nearest alternatives (pure)
+- `barber`   barber command parsing (pure)
+- `replies`  every word we send
+- `engine`   the edge: loads state and facts, runs a turn, carries out the actions
+"""
+
+from __future__ import annotations
+
+from .engine import ChatEngine
+from .flow import step
+from .model import Context, Convo, State
+
+__all__ = ["ChatEngine", "Context", "Convo", "State", "step"]

@@ -1,0 +1,468 @@
+"""The conversation: one transition table from (state, intent) to a handler.
+
+`step(convo, u, ctx, now)` is a plain function: it returns the next `Convo`, the replies and the
+actions for the edge to carry out (book, move, cancel, pause reminders). It does no I/O; the
+only outside knowledge comes through `ctx` (the customer's bookings and a free-slot reader).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+from bot.availability import local_date
+from bot.nlu import Intent, Understanding, understand
+
+from . import replies as r
+from .model import (
+    IDLE,
+    Book,
+    BookingView,
+    CancelBooking,
+    Context,
+    Convo,
+    Draft,
+    Goal,
+    Move,
+    Option,
+    Outcome,
+    PauseReminders,
+    State,
+)
+from .planning import Ask, day_options, exact, first_options, nearest_options, why_not
+
+Handler = Callable[[Convo, Understanding, Context], Outcome]
+ANY = "*"
+
+
+def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None = None) -> Outcome:
+    """One turn. `now` defaults to `ctx.now` (the injected clock)."""
+    if now is not None and now != ctx.now:
+        ctx = dataclasses.replace(ctx, now=now)
+    handler = TABLE.get((convo.state, u.intent)) or TABLE.get((ANY, u.intent)) or on_unknown
+    return handler(convo, u, ctx)
+
+
+# -- helpers -------------------------------------------------------------------
+
+
+def _say(convo: Convo, *replies: str, actions: Sequence[object] = ()) -> Outcome:
+    return Outcome(convo=convo, replies=tuple(x for x in replies if x), actions=tuple(actions))  # type: ignore[arg-type]
+
+
+def _in_flow(convo: Convo) -> bool:
+    return convo.state != State.IDLE and convo.draft.goal is not None
+
+
+def _has_slots(u: Understanding) -> bool:
+    return bool(u.service or u.barber or u.any_barber or u.date or u.time or u.window
+                or u.date_range or u.past_date or "time" in u.ambiguous)
+
+
+def _merge(d: Draft, u: Understanding) -> Draft:
+    c: dict[str, object] = {"options": (), "pending": None}
+    if u.service:
+        c["service"] = u.service
+    if u.barber:
+        c["barber"], c["any_barber"] = u.barber, False
+    elif u.any_barber:
+        c["barber"], c["any_barber"] = None, True
+    if u.date:
+        c["date"], c["date_range"] = u.date, None
+    elif u.date_range:
+        c["date"], c["date_range"] = None, u.date_range
+    elif u.past_date:
+        c["date"] = None
+    if u.time:
+        c["time"], c["window"] = u.time, None
+    elif u.window:
+        c["time"], c["window"] = None, (u.window.start_min, u.window.end_min, u.window.label)
+    elif "time" in u.ambiguous:
+        c["time"] = None
+    return dataclasses.replace(d, **c)  # type: ignore[arg-type]
+
+
+def _booking(ctx: Context, booking_id: int | None) -> BookingView | None:
+    return next((b for b in ctx.bookings if b.id == booking_id), None)
+
+
+def _minute(t: dt.time) -> int:
+    return t.hour * 60 + t.minute
+
+
+# -- deciding what to ask next -------------------------------------------------
+
+
+def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
+    d = convo.draft
+    if d.goal == Goal.CANCEL:
+        b = _booking(ctx, d.booking_id)
+        if b is None:
+            return _say(IDLE, *notes, r.no_such_booking(None))
+        pending = Option(kind="booking", booking_id=b.id, start=b.start, barber=b.barber, service=b.service)
+        return _say(convo.to(State.CONFIRM, pending=pending), *notes, r.confirm_cancel(ctx.shop, b))
+    shop = ctx.shop
+    old = _booking(ctx, d.booking_id) if d.goal == Goal.RESCHEDULE else None
+    if d.goal == Goal.RESCHEDULE and old is None:
+        return _say(IDLE, *notes, r.no_such_booking(None))
+    service = d.service or (old.service if old else None)
+    if service is None:
+        named = shop.barber(d.barber) if d.barber else None
+        keys = named.services if named else tuple(s.key for s in shop.services)
+        if len(keys) == 1:
+            return advance(convo.to(State.IDLE, service=keys[0]), ctx, *notes)
+        services = tuple(Option(kind="service", service=k) for k in keys)
+        return _say(convo.to(State.ASK_SERVICE, options=services), *notes, r.ask_service(shop, services))
+    barber_key = d.barber or (old.barber if old and not d.any_barber else None)
+    named = shop.barber(barber_key) if barber_key else None
+    if barber_key and service not in (named.services if named else ()):
+        notes = (*notes, r.not_offered_switch(shop, barber_key, service))
+        convo, barber_key = convo.to(convo.state, barber=None, any_barber=True), None
+        d = convo.draft
+    exclude = old.id if old else None
+    day = d.date
+    if day is None and old is not None and (d.time or d.window):
+        day = local_date(shop, old.start)  # "move it to 4.30": same day
+    if day is None:
+        if d.date_range:
+            ask = Ask(service, d.date_range[0], None, barber_key, d.window, exclude)
+            return _offer(convo, ctx, first_options(ctx, ask, last=d.date_range[1]),
+                          r.free_on(shop, None, d.window[2] if d.window else None), notes)
+        if d.browse or d.window:
+            ask = Ask(service, local_date(shop, ctx.now), None, barber_key, d.window, exclude)
+            return _offer(convo, ctx, first_options(ctx, ask),
+                          r.free_on(shop, None, d.window[2] if d.window else None), notes)
+        text = r.ask_day_only(shop, d.time) if d.time else r.ask_day(shop, service, moving=old is not None)
+        return _say(convo.to(State.ASK_DAY), *notes, text)
+    if d.time is None:
+        ask = Ask(service, day, None, barber_key, d.window, exclude)
+        if day < local_date(shop, ctx.now):
+            return _say(convo.to(State.ASK_DAY, date=None), *notes, r.reason(shop, "past_date", None, None, None))
+        options = day_options(ctx, ask)
+        label = d.window[2] if d.window else None
+        if options:
+            return _offer(convo, ctx, options, r.free_on(shop, day, label), notes)
+        return _offer(convo, ctx, nearest_options(ctx, ask), r.none_free_on(shop, day, label), notes)
+    ask = Ask(service, day, _minute(d.time), barber_key, None, exclude)
+    slot = exact(ctx, ask)
+    if slot is not None:
+        pending = Option(kind="slot", start=slot.start, barber=slot.barber, service=service,
+                         booking_id=exclude)
+        return _confirm(convo.to(State.CONFIRM, date=day, pending=pending), ctx, notes)
+    why = why_not(ctx, ask)
+    from bot.availability import local_instant
+    start = local_instant(shop, day, ask.minute or 0)
+    intro = r.reason(shop, why, start, barber_key, service)
+    if why in ("past_date",):
+        return _say(convo.to(State.ASK_DAY, date=None), *notes, intro + " " + r.ask_day(shop, service, old is not None))
+    options = nearest_options(ctx, ask)
+    if options:
+        intro += " The nearest free times:"
+    return _offer(convo, ctx, options, intro, notes)
+
+
+def _offer(convo: Convo, ctx: Context, options: Sequence[Option], intro: str, notes: Sequence[str]) -> Outcome:
+    if not options:
+        return _say(convo.to(State.ASK_DAY, options=()), *notes, intro if intro.endswith(".") else "",
+                    r.nothing_soon())
+    opts = tuple(options)
+    return _say(convo.to(State.PICK_SLOT, options=opts), *notes, r.slot_options(ctx.shop, opts, intro))
+
+
+def _confirm(convo: Convo, ctx: Context, notes: Sequence[str] = ()) -> Outcome:
+    p = convo.draft.pending
+    assert p is not None and p.start is not None and p.barber and p.service
+    if convo.draft.goal == Goal.RESCHEDULE:
+        old = _booking(ctx, convo.draft.booking_id)
+        assert old is not None
+        text = r.confirm_move(ctx.shop, old, p.service, p.barber, p.start)
+    else:
+        text = r.confirm_book(ctx.shop, p.service, p.barber, p.start)
+    return _say(convo, *notes, text)
+
+
+# -- choosing a booking to cancel or move ----------------------------------------
+
+
+def _targets(ctx: Context, u: Understanding, moving: bool) -> list[BookingView]:
+    bs = list(ctx.bookings)
+    if u.code:
+        return [b for b in bs if b.code == u.code]
+    shop = ctx.shop
+    old_date = getattr(u, "old_date", None)
+    filters: list[Callable[[BookingView], bool]] = []
+    if u.service:
+        filters.append(lambda b: b.service == u.service)
+    if u.barber:
+        filters.append(lambda b: b.barber == u.barber)
+    if old_date or (u.date and not moving):
+        day = old_date or u.date
+        filters.append(lambda b: local_date(shop, b.start) == day)
+    if u.time and not moving:
+        filters.append(lambda b: b.start.astimezone(shop.tz).time() == u.time)
+    picked = [b for b in bs if all(f(b) for f in filters)]
+    if moving and not picked:
+        picked = bs  # "move it to alex": the named things are the new values
+    if not filters or (moving and len(picked) > 1 and not old_date):
+        reminded = [b for b in picked if b.id == ctx.reminded_booking_id]
+        if reminded:
+            return reminded
+    return picked
+
+
+def _choose_target(convo: Convo, u: Understanding, ctx: Context, goal: Goal) -> Outcome:
+    verb = "cancel" if goal == Goal.CANCEL else "move"
+    if not ctx.bookings:
+        return _say(IDLE, r.no_booking_to(verb))
+    moving = goal == Goal.RESCHEDULE
+    found = _targets(ctx, u, moving)
+    draft = Draft(goal=goal)
+    if moving:
+        draft = _merge(draft, u)
+        if u.service and any(b.service == u.service for b in found):
+            draft = dataclasses.replace(draft, service=None)  # named the booking, not a new service
+        if u.barber and any(b.barber == u.barber for b in found) and len(ctx.bookings) > 1:
+            draft = dataclasses.replace(draft, barber=None)
+    if len(found) == 1:
+        return advance(Convo(State.IDLE, dataclasses.replace(draft, booking_id=found[0].id)), ctx)
+    if not found:
+        return _say(IDLE, r.no_such_booking(u.code), r.your_bookings(ctx.shop, ctx.bookings))
+    options = tuple(Option(kind="booking", booking_id=b.id) for b in found)
+    convo = Convo(State.PICK_BOOKING, dataclasses.replace(draft, options=options))
+    return _say(convo, r.which_booking(ctx.shop, options, ctx.bookings, verb))
+
+
+# -- handlers --------------------------------------------------------------------
+
+
+def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    if _in_flow(convo) and (not u.explicit_intent or u.correction):
+        d = convo.draft
+        if d.goal == Goal.CANCEL:
+            return _choose_target(convo, u, ctx, Goal.CANCEL) if _has_slots(u) else reprompt(convo, u, ctx)
+        if convo.state == State.PICK_BOOKING:
+            return on_pick_booking_value(convo, u, ctx)
+        if not _has_slots(u):
+            return reprompt(convo, u, ctx)
+        return _ask_or_advance(convo.to(convo.state, **_changes(d, u)), u, ctx)
+    return _ask_or_advance(Convo(State.IDLE, _merge(Draft(goal=Goal.BOOK), u)), u, ctx)
+
+
+def _changes(d: Draft, u: Understanding) -> dict[str, object]:
+    m = _merge(d, u)
+    return {f.name: getattr(m, f.name) for f in dataclasses.fields(m)}
+
+
+def _ask_or_advance(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    notes = []
+    if u.past_date:
+        notes.append(r.reason(ctx.shop, "past_date", None, None, None))
+    if "time" in u.ambiguous and u.time is None and convo.draft.date and convo.draft.service:
+        return _say(convo.to(State.ASK_TIME), *notes, r.ambiguous_time())
+    return advance(convo, ctx, *notes)
+
+
+def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    if _in_flow(convo) and convo.draft.goal != Goal.CANCEL and not u.explicit_intent:
+        return on_book(convo, u, ctx)
+    draft = dataclasses.replace(_merge(Draft(goal=Goal.BOOK), u), browse=True)
+    return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
+
+
+def on_cancel(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    if _in_flow(convo) and convo.draft.goal == Goal.BOOK and not (u.code or u.date or u.service or u.barber):
+        return _say(IDLE, r.abandoned("book"))
+    return _choose_target(convo, u, ctx, Goal.CANCEL)
+
+
+def on_reschedule(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    d = convo.draft
+    if _in_flow(convo) and d.goal == Goal.RESCHEDULE and d.booking_id and _has_slots(u):
+        return _ask_or_advance(convo.to(convo.state, **_changes(d, u)), u, ctx)
+    return _choose_target(convo, u, ctx, Goal.RESCHEDULE)
+
+
+def on_yes(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    p, d = convo.draft.pending, convo.draft
+    if p is None:
+        return _say(IDLE, r.nothing_to_confirm())
+    if d.goal == Goal.CANCEL:
+        assert p.booking_id is not None
+        return _say(IDLE, actions=[CancelBooking(p.booking_id)])
+    assert p.start and p.barber and p.service
+    if d.goal == Goal.RESCHEDULE:
+        assert d.booking_id is not None
+        return _say(IDLE, actions=[Move(d.booking_id, p.start, p.barber, p.service)])
+    return _say(IDLE, actions=[Book(p.service, p.barber, p.start)])
+
+
+def on_no(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    if convo.state == State.IDLE:
+        return _say(IDLE, r.nothing_to_drop())
+    return _say(IDLE, r.abandoned(convo.draft.goal.value if convo.draft.goal else None))
+
+
+def on_pick_yes(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    if len(convo.draft.options) == 1:
+        return _pick(convo, 1, ctx)
+    return _say(convo, r.pick_a_number(len(convo.draft.options)))
+
+
+def on_choice(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    n = u.choice or 0
+    if convo.state in (State.PICK_SLOT, State.ASK_SERVICE, State.PICK_BOOKING):
+        if 1 <= n <= len(convo.draft.options):
+            return _pick(convo, n, ctx)
+        return _say(convo, r.pick_a_number(len(convo.draft.options)))
+    if convo.state in (State.ASK_TIME, State.ASK_DAY):
+        # "3" after "what time?" is an hour
+        again = understand(f"at {u.text.strip()}", now=ctx.now, shop=ctx.shop)
+        if again.time or again.window:
+            return on_book(convo, dataclasses.replace(again, intent=Intent.BOOK, explicit_intent=False), ctx)
+    return reprompt(convo, u, ctx) if _in_flow(convo) else _say(IDLE, r.unknown(ctx.shop))
+
+
+def _pick(convo: Convo, n: int, ctx: Context) -> Outcome:
+    o = convo.draft.options[n - 1]
+    if o.kind == "service":
+        return advance(convo.to(State.IDLE, service=o.service, options=()), ctx)
+    if o.kind == "booking":
+        return advance(convo.to(State.IDLE, booking_id=o.booking_id, options=()), ctx)
+    assert o.start is not None
+    local = o.start.astimezone(ctx.shop.tz)
+    convo = convo.to(State.CONFIRM, pending=dataclasses.replace(o, booking_id=convo.draft.booking_id),
+                     date=local.date(), time=local.time().replace(second=0, microsecond=0), options=())
+    return _confirm(convo, ctx)
+
+
+def on_pick_slot_value(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    """'the 2:30 one', '15:00', 'saturday': pick the matching option, else treat it as a new ask."""
+    if u.time and not u.correction:
+        shop = ctx.shop
+        for i, o in enumerate(convo.draft.options, start=1):
+            local = o.start.astimezone(shop.tz) if o.start else None
+            if local and local.time() == u.time and (u.date is None or local.date() == u.date) \
+                    and (u.barber is None or u.barber == o.barber):
+                return _pick(convo, i, ctx)
+    return on_book(convo, u, ctx)
+
+
+def on_pick_booking_value(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    """'the friday one', 'the haircut', a code: narrow the offered bookings."""
+    offered = [b for b in ctx.bookings if any(o.booking_id == b.id for o in convo.draft.options)]
+    shop = ctx.shop
+    picked = [b for b in offered
+              if (not u.code or b.code == u.code)
+              and (not u.service or b.service == u.service)
+              and (not u.barber or b.barber == u.barber)
+              and (not u.date or local_date(shop, b.start) == u.date)
+              and (not u.time or b.start.astimezone(shop.tz).time() == u.time)]
+    if len(picked) == 1 and (u.code or u.service or u.barber or u.date or u.time):
+        return advance(convo.to(State.IDLE, booking_id=picked[0].id, options=()), ctx)
+    verb = "cancel" if convo.draft.goal == Goal.CANCEL else "move"
+    return _say(convo, r.which_booking(shop, convo.draft.options, ctx.bookings, verb))
+
+
+def on_pick_service_value(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    return on_book(convo, u, ctx) if _has_slots(u) else reprompt(convo, u, ctx)
+
+
+def reprompt(convo: Convo, u: Understanding, ctx: Context, prefix: str = "") -> Outcome:
+    d = convo.draft
+    if convo.state == State.PICK_BOOKING:
+        verb = "cancel" if d.goal == Goal.CANCEL else "move"
+        return _say(convo, r.which_booking(ctx.shop, d.options, ctx.bookings, verb))
+    if convo.state == State.ASK_SERVICE:
+        return _say(convo, r.ask_service(ctx.shop, d.options))
+    if convo.state == State.ASK_TIME and d.date:
+        return _say(convo, r.ask_time(ctx.shop, d.date))
+    if convo.state == State.CONFIRM and d.goal == Goal.CANCEL:
+        return advance(convo, ctx)
+    if convo.state == State.CONFIRM and d.pending:
+        return _confirm(convo, ctx)
+    if convo.state == State.PICK_SLOT and d.options:
+        return _say(convo, r.slot_options(ctx.shop, d.options, "Please pick one:"))
+    return advance(convo, ctx)
+
+
+def on_unknown(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    if _in_flow(convo):
+        out = reprompt(convo, u, ctx)
+        return dataclasses.replace(out, replies=("Sorry, I didn't catch that.", *out.replies))
+    return _say(IDLE, r.unknown(ctx.shop))
+
+
+def on_help(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    return _say(convo, r.help_text(ctx.shop))
+
+
+def on_list(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    if not ctx.bookings:
+        return _say(convo, r.no_bookings())
+    return _say(convo, r.your_bookings(ctx.shop, ctx.bookings))
+
+
+def on_stop(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    return _say(convo, r.reminders_stopped(), actions=[PauseReminders(True)])
+
+
+def on_start(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    return _say(convo, r.reminders_started(), actions=[PauseReminders(False)])
+
+
+def on_greeting(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    if _in_flow(convo):
+        return reprompt(convo, u, ctx)
+    return _say(IDLE, r.greeting(ctx.shop))
+
+
+def on_thanks(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    return _say(convo if _in_flow(convo) else IDLE, r.thanks())
+
+
+def recover(convo: Convo, action: object, code: str, ctx: Context) -> Outcome:
+    """The booking service refused `action` (someone took the slot meanwhile): offer what is near."""
+    if isinstance(action, (Book, Move)):
+        local = action.start.astimezone(ctx.shop.tz)
+        draft = dataclasses.replace(
+            convo.draft, service=action.service, barber=action.barber, date=local.date(),
+            time=local.time().replace(second=0, microsecond=0),
+            booking_id=action.booking_id if isinstance(action, Move) else None,
+            goal=Goal.RESCHEDULE if isinstance(action, Move) else Goal.BOOK, pending=None, options=())
+        ask = Ask(action.service, local.date(), local.hour * 60 + local.minute, action.barber, None,
+                  draft.booking_id)
+        intro = r.reason(ctx.shop, code, action.start, action.barber, action.service)
+        return _offer(Convo(State.IDLE, draft), ctx, nearest_options(ctx, ask),
+                      intro + " The nearest free times:", ())
+    return _say(IDLE, r.no_such_booking(None))
+
+
+S = State
+In = Intent
+TABLE: dict[tuple[State | str, Intent], Handler] = {
+    # anywhere
+    (ANY, In.HELP): on_help,
+    (ANY, In.LIST): on_list,
+    (ANY, In.STOP): on_stop,
+    (ANY, In.START): on_start,
+    (ANY, In.GREETING): on_greeting,
+    (ANY, In.THANKS): on_thanks,
+    (ANY, In.BOOK): on_book,
+    (ANY, In.AVAILABILITY): on_availability,
+    (ANY, In.CANCEL): on_cancel,
+    (ANY, In.RESCHEDULE): on_reschedule,
+    (ANY, In.YES): lambda c, u, x: _say(c, r.nothing_to_confirm()) if _in_flow(c) else _say(IDLE, r.nothing_to_confirm()),
+    (ANY, In.NO): on_no,
+    (ANY, In.CHOICE): on_choice,
+    (ANY, In.UNKNOWN): on_unknown,
+    # waiting for YES
+    (S.CONFIRM, In.YES): on_yes,
+    # a numbered list is showing
+    (S.PICK_SLOT, In.YES): on_pick_yes,
+    (S.PICK_SLOT, In.BOOK): on_pick_slot_value,
+    (S.PICK_BOOKING, In.BOOK): on_pick_booking_value,
+    (S.PICK_BOOKING, In.CANCEL): on_pick_booking_value,
+    (S.PICK_BOOKING, In.RESCHEDULE): on_pick_booking_value,
+    (S.ASK_SERVICE, In.BOOK): on_pick_service_value,
+}

@@ -1,0 +1,177 @@
+"""The dialogue's values: named states, the draft being filled in, what the core is told and what it asks for.
+
+Nothing here does I/O. A `Convo` round-trips through JSON (the Conversation table's `data`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from bot.availability import Slot
+from bot.shop import Shop
+
+
+class State(enum.StrEnum):
+    IDLE = "idle"
+    ASK_SERVICE = "ask_service"      # a numbered list of services is showing
+    ASK_DAY = "ask_day"              # waiting for a day (and maybe a time)
+    ASK_TIME = "ask_time"            # the day is known, the time was unclear
+    PICK_SLOT = "pick_slot"          # numbered free times are showing
+    PICK_BOOKING = "pick_booking"    # numbered bookings are showing (which one to cancel/move?)
+    CONFIRM = "confirm"              # the exact change was repeated; waiting for YES
+
+
+class Goal(enum.StrEnum):
+    BOOK = "book"
+    RESCHEDULE = "reschedule"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One numbered choice: a free slot, a service, or one of the customer's bookings."""
+
+    kind: str  # "slot" | "service" | "booking"
+    start: dt.datetime | None = None  # aware UTC (slots)
+    barber: str | None = None
+    service: str | None = None
+    booking_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "start": self.start.isoformat() if self.start else None,
+                "barber": self.barber, "service": self.service, "booking_id": self.booking_id}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Option:
+        start = dt.datetime.fromisoformat(d["start"]) if d.get("start") else None
+        return cls(kind=d["kind"], start=start, barber=d.get("barber"), service=d.get("service"),
+                   booking_id=d.get("booking_id"))
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the customer asked for so far in this flow."""
+
+    goal: Goal | None = None
+    service: str | None = None
+    barber: str | None = None
+    any_barber: bool = False
+    date: dt.date | None = None
+    time: dt.time | None = None
+    window: tuple[int, int, str] | None = None
+    date_range: tuple[dt.date, dt.date] | None = None
+    browse: bool = False  # "any slots ...?": show times rather than ask for one
+    booking_id: int | None = None  # the booking being moved or cancelled
+    options: tuple[Option, ...] = ()
+    pending: Option | None = None  # the exact change waiting for YES
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "goal": self.goal.value if self.goal else None,
+            "service": self.service, "barber": self.barber, "any_barber": self.any_barber,
+            "date": self.date.isoformat() if self.date else None,
+            "time": self.time.strftime("%H:%M") if self.time else None,
+            "window": list(self.window) if self.window else None,
+            "date_range": [d.isoformat() for d in self.date_range] if self.date_range else None,
+            "browse": self.browse, "booking_id": self.booking_id,
+            "options": [o.to_json() for o in self.options],
+            "pending": self.pending.to_json() if self.pending else None,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Draft:
+        w = d.get("window")
+        r = d.get("date_range")
+        return cls(
+            goal=Goal(d["goal"]) if d.get("goal") else None,
+            service=d.get("service"), barber=d.get("barber"), any_barber=bool(d.get("any_barber")),
+            date=dt.date.fromisoformat(d["date"]) if d.get("date") else None,
+            time=dt.time.fromisoformat(d["time"]) if d.get("time") else None,
+            window=(int(w[0]), int(w[1]), str(w[2])) if w else None,
+            date_range=(dt.date.fromisoformat(r[0]), dt.date.fromisoformat(r[1])) if r else None,
+            browse=bool(d.get("browse")), booking_id=d.get("booking_id"),
+            options=tuple(Option.from_json(o) for o in d.get("options") or ()),
+            pending=Option.from_json(d["pending"]) if d.get("pending") else None,
+        )
+
+
+@dataclass(frozen=True)
+class Convo:
+    state: State = State.IDLE
+    draft: Draft = field(default_factory=Draft)
+
+    def to(self, state: State, **changes: Any) -> Convo:
+        return Convo(state=state, draft=replace(self.draft, **changes))
+
+
+IDLE = Convo()
+
+
+@dataclass(frozen=True)
+class BookingView:
+    """One of the customer's upcoming confirmed bookings, as the dialogue sees it."""
+
+    id: int
+    code: str
+    service: str
+    barber: str
+    start: dt.datetime  # aware UTC
+
+
+# (day, service, barber or None, booking to ignore or None) -> free slots that day
+FreeSlots = Callable[[dt.date, str, "str | None", "int | None"], list[Slot]]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the core may know about the world for one turn (read-only)."""
+
+    shop: Shop
+    now: dt.datetime
+    phone: str
+    bookings: Sequence[BookingView]
+    free: FreeSlots
+    reminded_booking_id: int | None = None  # the booking a reminder was just sent about
+    reminders_paused: bool = False
+
+
+# -- what the core asks the edge to do --------------------------------------
+
+
+@dataclass(frozen=True)
+class Book:
+    service: str
+    barber: str
+    start: dt.datetime
+
+
+@dataclass(frozen=True)
+class Move:
+    booking_id: int
+    start: dt.datetime
+    barber: str
+    service: str
+
+
+@dataclass(frozen=True)
+class CancelBooking:
+    booking_id: int
+
+
+@dataclass(frozen=True)
+class PauseReminders:
+    paused: bool
+
+
+Action = Book | Move | CancelBooking | PauseReminders
+
+
+@dataclass(frozen=True)
+class Outcome:
+    convo: Convo
+    replies: tuple[str, ...] = ()
+    actions: tuple[Action, ...] = ()

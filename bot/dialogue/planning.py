@@ -1,0 +1,165 @@
+"""Finding times: is the asked slot free, and if not, why and what is nearest. Pure given `ctx.free`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from bot.availability import Slot, last_bookable_day, local_date, local_instant, working_window
+from bot.shop import Shop
+
+from .model import Context, Option
+
+NEAREST = 4
+LISTED = 6
+
+
+@dataclass(frozen=True)
+class Ask:
+    service: str
+    day: dt.date
+    minute: int | None  # local minutes; None = any time that day
+    barber: str | None  # None = any barber
+    window: tuple[int, int, str] | None = None
+    exclude: int | None = None  # the booking being moved
+
+
+def slot_option(slot: Slot, service: str) -> Option:
+    return Option(kind="slot", start=slot.start, barber=slot.barber, service=service)
+
+
+def _free(ctx: Context, day: dt.date, ask: Ask, barber: str | None) -> list[Slot]:
+    return ctx.free(day, ask.service, barber, ask.exclude)
+
+
+def _in_window(shop: Shop, slot: Slot, window: tuple[int, int, str] | None) -> bool:
+    if window is None:
+        return True
+    local = slot.start.astimezone(shop.tz)
+    m = local.hour * 60 + local.minute
+    return window[0] <= m < window[1]
+
+
+def _distinct_times(slots: list[Slot]) -> list[Slot]:
+    """One slot per start time (the first barber in shop order)."""
+    seen: set[dt.datetime] = set()
+    out = []
+    for s in slots:
+        if s.start not in seen:
+            seen.add(s.start)
+            out.append(s)
+    return out
+
+
+def _spread(slots: list[Slot], n: int) -> list[Slot]:
+    if len(slots) <= n:
+        return slots
+    step = len(slots) / n
+    return [slots[int(i * step)] for i in range(n)]
+
+
+def exact(ctx: Context, ask: Ask) -> Slot | None:
+    """The free slot at exactly the asked time (with the asked barber, or the first free one)."""
+    assert ask.minute is not None
+    start = local_instant(ctx.shop, ask.day, ask.minute)
+    for s in _free(ctx, ask.day, ask, ask.barber):
+        if s.start == start:
+            return s
+    return None
+
+
+def why_not(ctx: Context, ask: Ask) -> str:
+    """The reason the asked time cannot be booked (when `exact` found nothing)."""
+    shop, now = ctx.shop, ctx.now
+    assert ask.minute is not None
+    start = local_instant(shop, ask.day, ask.minute)
+    if ask.day < local_date(shop, now):
+        return "past_date"
+    if start <= now:
+        return "in_past"
+    if ask.day > last_bookable_day(shop, now):
+        return "beyond_horizon"
+    if shop.hours.get(ask.day.weekday()) is None and ask.barber is None:
+        return "closed"
+    svc = shop.service(ask.service)
+    length = dt.timedelta(minutes=svc.minutes if svc else 30)
+    barbers = [b for b in shop.barbers_for(ask.service) if ask.barber is None or b.key == ask.barber]
+    if ask.barber is not None and not barbers:
+        return "service_not_offered"
+    windows = [working_window(shop, b, ask.day) for b in barbers]
+    if all(w is None for w in windows):
+        return "barber_off" if ask.barber else "closed"
+    if not any(w and w[0] <= start and start + length <= w[1] for w in windows):
+        return "outside_hours"
+    if ask.minute % shop.slot_minutes:
+        return "off_grid"
+    return "slot_taken"
+
+
+def day_options(ctx: Context, ask: Ask) -> list[Option]:
+    """Free times on the asked day (inside the window), spread over the day."""
+    slots = [s for s in _free(ctx, ask.day, ask, ask.barber) if _in_window(ctx.shop, s, ask.window)]
+    if ask.barber is None:
+        slots = _distinct_times(slots)
+    return [slot_option(s, ask.service) for s in _spread(slots, LISTED)]
+
+
+def first_options(ctx: Context, ask: Ask, last: dt.date | None = None) -> list[Option]:
+    """The earliest free times from `ask.day` on (inside the window), a few per day."""
+    shop = ctx.shop
+    end = min(last or last_bookable_day(shop, ctx.now), last_bookable_day(shop, ctx.now))
+    day = max(ask.day, local_date(shop, ctx.now))
+    out: list[Slot] = []
+    while day <= end and len(out) < LISTED:
+        slots = [s for s in _free(ctx, day, ask, ask.barber) if _in_window(shop, s, ask.window)]
+        if ask.barber is None:
+            slots = _distinct_times(slots)
+        out.extend(_spread(slots, 3))
+        day += dt.timedelta(days=1)
+    return [slot_option(s, ask.service) for s in out[:LISTED]]
+
+
+def nearest_options(ctx: Context, ask: Ask) -> list[Option]:
+    """Free times nearest the asked one: the same barber first, else anyone."""
+    shop, now = ctx.shop, ctx.now
+    today, last = local_date(shop, now), last_bookable_day(shop, now)
+    minute = ask.minute if ask.minute is not None else (
+        (ask.window[0] + ask.window[1]) // 2 if ask.window else 12 * 60)
+    target = local_instant(shop, ask.day, minute)
+    lo, hi = max(today, ask.day - dt.timedelta(days=3)), min(last, ask.day + dt.timedelta(days=7))
+    if lo > hi:
+        lo, hi = max(today, last - dt.timedelta(days=6)), last
+    for barber in ([ask.barber, None] if ask.barber else [None]):
+        slots: list[Slot] = []
+        day = lo
+        while day <= hi:
+            slots.extend(_free(ctx, day, ask, barber))
+            day += dt.timedelta(days=1)
+        if barber is None:
+            slots = _distinct_times(slots)
+        if ask.window and ask.minute is None:
+            inside = [s for s in slots if _in_window(shop, s, ask.window)]
+            slots = inside or slots
+        if slots and not any(local_date(shop, s.start) == ask.day for s in slots):
+            slots = _same_time_nearby_days(shop, slots, ask.day, minute)
+        slots.sort(key=lambda s: (abs((s.start - target).total_seconds()), s.start))
+        if slots:
+            best = sorted(slots[:NEAREST], key=lambda s: s.start)
+            return [slot_option(s, ask.service) for s in best]
+    return []
+
+
+def _same_time_nearby_days(shop: Shop, slots: list[Slot], day: dt.date, minute: int) -> list[Slot]:
+    """Nothing on the asked day: the two slots nearest the asked time of day on the nearest days."""
+    by_day: dict[dt.date, list[Slot]] = {}
+    for s in slots:
+        by_day.setdefault(local_date(shop, s.start), []).append(s)
+
+    def tod(s: Slot) -> int:
+        local = s.start.astimezone(shop.tz)
+        return abs(local.hour * 60 + local.minute - minute)
+
+    out: list[Slot] = []
+    for d in sorted(by_day, key=lambda d: (abs((d - day).days), d))[:2]:
+        out.extend(sorted(by_day[d], key=lambda s: (tod(s), s.start))[:2])
+    return out

@@ -1,0 +1,308 @@
+"""Every word the chat sends, in one place (so it can be translated later).
+
+Short, friendly, and always in the shop's local time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from bot.messages import barber_name, fmt_day, fmt_slot, fmt_time, service_name
+from bot.shop import Shop
+
+from .model import BookingView, Option
+
+APOLOGY = "Sorry, something went wrong on our side. Please try again in a minute."
+NOT_TEXT = "Sorry, I can only read text messages. What would you like to do?"
+TOO_LONG = "That message is a bit long for me. Could you send it in a few words?"
+
+
+def _what(shop: Shop, service: str, barber: str | None) -> str:
+    who = f" with {barber_name(shop, barber)}" if barber else ""
+    return f"{service_name(shop, service)}{who}"
+
+
+def option_line(shop: Shop, n: int, o: Option, bookings: Sequence[BookingView] = ()) -> str:
+    if o.kind == "service":
+        svc = shop.service(o.service or "")
+        return f"{n}) {svc.name} ({svc.minutes} min, £{svc.price})" if svc else f"{n}) {o.service}"
+    if o.kind == "booking":
+        b = next((b for b in bookings if b.id == o.booking_id), None)
+        return f"{n}) {booking_line(shop, b)}" if b else f"{n}) booking {o.booking_id}"
+    assert o.start is not None
+    who = f" with {barber_name(shop, o.barber)}" if o.barber else ""
+    return f"{n}) {fmt_slot(shop, o.start)}{who}"
+
+
+def numbered(shop: Shop, options: Sequence[Option], bookings: Sequence[BookingView] = ()) -> str:
+    return "\n".join(option_line(shop, i, o, bookings) for i, o in enumerate(options, start=1))
+
+
+def booking_line(shop: Shop, b: BookingView) -> str:
+    return f"{fmt_slot(shop, b.start)} {_what(shop, b.service, b.barber)} ({b.code})"
+
+
+# -- questions ---------------------------------------------------------------
+
+
+def ask_service(shop: Shop, options: Sequence[Option]) -> str:
+    return f"Sure! Which service would you like?\n{numbered(shop, options)}\nReply with a number or the name."
+
+
+def ask_day(shop: Shop, service: str | None, moving: bool = False) -> str:
+    if moving:
+        return "When would you like to move it to? (e.g. friday at 2pm)"
+    what = f"your {service_name(shop, service)}" if service else "it"
+    return f"What day and time would you like {what}? (e.g. tomorrow at 3pm)"
+
+
+def ask_day_only(shop: Shop, time: dt.time) -> str:
+    return f"Which day would you like {time.strftime('%H:%M')}? (e.g. tomorrow, friday, 10 Dec)"
+
+
+def ask_time(shop: Shop, day: dt.date) -> str:
+    return f"What time on {day.strftime('%a %-d %b')}? (e.g. 10:30 or 4pm)"
+
+
+def slot_options(shop: Shop, options: Sequence[Option], intro: str) -> str:
+    return f"{intro}\n{numbered(shop, options)}\nReply with a number, or tell me another time."
+
+
+def free_on(shop: Shop, day: dt.date | None, window_label: str | None) -> str:
+    when = day.strftime("%a %-d %b") if day else "soon"
+    part = f" ({window_label})" if window_label else ""
+    return f"Here's what's free {when}{part}:" if day else f"Here are the next free times{part}:"
+
+
+def none_free_on(shop: Shop, day: dt.date, window_label: str | None) -> str:
+    part = f" in the {window_label}" if window_label and window_label.isalpha() else (
+        f" {window_label}" if window_label else "")
+    return f"Sorry, nothing is free on {day.strftime('%a %-d %b')}{part}. The nearest free times:"
+
+
+def nothing_soon() -> str:
+    return "Sorry, I can't find a free time around then. Try another day?"
+
+
+def which_booking(shop: Shop, options: Sequence[Option], bookings: Sequence[BookingView], verb: str) -> str:
+    return f"Which booking would you like to {verb}?\n{numbered(shop, options, bookings)}\nReply with a number."
+
+
+def pick_a_number(n: int) -> str:
+    return f"Please reply with a number from 1 to {n}."
+
+
+# -- why a time will not do --------------------------------------------------
+
+
+def reason(shop: Shop, why: str, start: dt.datetime | None, barber: str | None, service: str | None) -> str:
+    when = fmt_slot(shop, start) if start else "that time"
+    who = barber_name(shop, barber) if barber else "we"
+    return {
+        "in_past": f"{when} has already passed.",
+        "past_date": "That date has already passed.",
+        "closed": f"Sorry, we're closed on {fmt_day(shop, start) if start else 'that day'}.",
+        "barber_off": f"Sorry, {who} isn't working on {fmt_day(shop, start) if start else 'that day'}.",
+        "outside_hours": f"Sorry, {when} is outside {'our' if not barber else who + chr(39) + 's'} opening hours.",
+        "beyond_horizon": f"Sorry, I can only book up to {shop.horizon_days} days ahead.",
+        "slot_taken": f"Sorry, {when} isn't free.",
+        "barber_unavailable": f"Sorry, {who} isn't available at {fmt_time(shop, start) if start else 'that time'}.",
+        "off_grid": f"Appointments start every {shop.slot_minutes} minutes.",
+        "service_not_offered": (f"{who} doesn't do {service_name(shop, service)}." if barber and service
+                                else "Sorry, we don't offer that."),
+    }.get(why, f"Sorry, {when} isn't possible.")
+
+
+def not_offered_switch(shop: Shop, barber: str, service: str) -> str:
+    return f"{barber_name(shop, barber)} doesn't do {service_name(shop, service)}, so I'll look at the other barbers."
+
+
+# -- confirmations -----------------------------------------------------------
+
+
+def confirm_book(shop: Shop, service: str, barber: str, start: dt.datetime) -> str:
+    return (f"{_what(shop, service, barber)} on {fmt_slot(shop, start)}.\n"
+            f"Reply YES to book it, or NO to stop.")
+
+
+def confirm_move(shop: Shop, old: BookingView, service: str, barber: str, start: dt.datetime) -> str:
+    return (f"Move your {service_name(shop, old.service)} from {fmt_slot(shop, old.start)} to "
+            f"{fmt_slot(shop, start)} with {barber_name(shop, barber)}"
+            + (f" ({service_name(shop, service)})" if service != old.service else "")
+            + "?\nReply YES to move it, or NO to keep it.")
+
+
+def confirm_cancel(shop: Shop, b: BookingView) -> str:
+    return (f"Cancel your {_what(shop, b.service, b.barber)} on {fmt_slot(shop, b.start)} ({b.code})?\n"
+            f"Reply YES to cancel it, or NO to keep it.")
+
+
+def confirm_again(body: str) -> str:
+    return f"Just checking: {body}"
+
+
+def booked(shop: Shop, service: str, barber: str, start: dt.datetime, code: str) -> str:
+    return (f"Booked ✅ {_what(shop, service, barber)} on {fmt_slot(shop, start)} at {shop.name}. "
+            f"Your code is {code}. Reply CANCEL or MOVE any time.")
+
+
+def moved(shop: Shop, service: str, barber: str, start: dt.datetime, code: str) -> str:
+    return f"Done ✅ Your {_what(shop, service, barber)} is now {fmt_slot(shop, start)} ({code})."
+
+
+def cancelled(shop: Shop, service: str, start: dt.datetime, code: str) -> str:
+    return (f"Cancelled: your {service_name(shop, service)} on {fmt_slot(shop, start)} ({code}). "
+            f"Reply BOOK any time to choose a new time.")
+
+
+def abandoned(goal: str | None) -> str:
+    if goal == "cancel":
+        return "OK, I've kept your booking."
+    if goal == "reschedule":
+        return "OK, your booking stays as it was."
+    return "No problem, I haven't booked anything. Just message me when you'd like to."
+
+
+def nothing_to_confirm() -> str:
+    return "There's nothing waiting for a yes right now. Would you like to book? Tell me the service, day and time."
+
+
+def nothing_to_drop() -> str:
+    return "OK! Message me any time you'd like to book."
+
+
+def gone_stale() -> str:
+    return "Sorry, that booking has changed since. Here it is as it stands now:"
+
+
+# -- bookings, help, reminders ---------------------------------------------
+
+
+def your_bookings(shop: Shop, bookings: Sequence[BookingView]) -> str:
+    lines = "\n".join(f"• {booking_line(shop, b)}" for b in bookings)
+    return f"Your bookings:\n{lines}\nReply CANCEL or MOVE to change one."
+
+
+def no_bookings() -> str:
+    return "You have no upcoming bookings. Want one? e.g. \"haircut friday at 3pm\"."
+
+
+def no_booking_to(verb: str) -> str:
+    return f"You have no upcoming bookings to {verb}. Want to book one? e.g. \"haircut friday at 3pm\"."
+
+
+def no_such_booking(code: str | None) -> str:
+    if code:
+        return f"I can't find a booking {code} of yours. Reply LIST to see your bookings."
+    return "I can't find a booking like that. Reply LIST to see your bookings."
+
+
+def help_text(shop: Shop) -> str:
+    names = ", ".join(s.name.lower() for s in shop.services)
+    return (f"Hi, I'm {shop.name}'s booking assistant. You can write things like:\n"
+            f"• book a haircut friday at 3pm\n"
+            f"• any times tomorrow afternoon?\n"
+            f"• move my booking to 4.30\n"
+            f"• cancel my booking\n"
+            f"• my bookings\n"
+            f"• STOP / START for reminders\n"
+            f"Services: {names}.")
+
+
+def greeting(shop: Shop) -> str:
+    return (f"Hi! 👋 This is {shop.name}. I can book, move or cancel appointments. "
+            f"What would you like? (e.g. haircut tomorrow at 3pm)")
+
+
+def thanks() -> str:
+    return "You're welcome! 😊"
+
+
+def unknown(shop: Shop) -> str:
+    return ("Sorry, I didn't quite get that. You can say e.g. \"haircut friday at 3pm\", "
+            "\"my bookings\", \"cancel\" or \"help\".")
+
+
+def reminders_stopped() -> str:
+    return "OK, I've stopped reminders. Your bookings stay as they are. Reply START to get reminders again."
+
+
+def reminders_started() -> str:
+    return "Reminders are back on ✅. Reply STOP to stop them."
+
+
+def ambiguous_time() -> str:
+    return "What time exactly? (e.g. 10:30 or 4pm)"
+
+
+# -- barbers -----------------------------------------------------------------
+
+
+def barber_help(shop: Shop) -> str:
+    return ("Barber commands:\n"
+            "• today / tomorrow / agenda fri / agenda 2026-12-05\n"
+            "• cancel CODE [reason] (the customer is told)\n"
+            "• block fri 13:00-15:00 / off 2026-12-24\n"
+            "• unblock fri 13:00-15:00 / unblock 2026-12-24\n"
+            "• noshow CODE / done CODE\n"
+            "Anything else, and I'll treat you as a customer.")
+
+
+def barber_usage(word: str) -> str:
+    examples = {
+        "agenda": "agenda fri, agenda 2026-12-05",
+        "block": "block fri 13:00-15:00, off 2026-12-24",
+        "off": "off 2026-12-24, off fri",
+        "unblock": "unblock fri 13:00-15:00, unblock 2026-12-24",
+    }
+    return f"I couldn't read that. Try: {examples.get(word, word + ' K7Q2')}"
+
+
+def agenda(shop: Shop, day: dt.date, rows: Sequence[tuple[dt.datetime, str, str | None, str, str, str]]) -> str:
+    """rows: (start, service, customer name, customer phone, code, status)."""
+    head = day.strftime("%a %-d %b")
+    if not rows:
+        return f"{head}: no bookings."
+    lines = []
+    for start, service, name, phone, code, status in rows:
+        who = f"{name} {phone}" if name else phone
+        tag = "" if status == "confirmed" else f" [{status.replace('_', ' ')}]"
+        lines.append(f"{fmt_time(shop, start)} {service_name(shop, service)} – {who} ({code}){tag}")
+    return f"{head}:\n" + "\n".join(lines)
+
+
+def barber_cancelled(shop: Shop, code: str, start: dt.datetime) -> str:
+    return f"Cancelled {code} ({fmt_slot(shop, start)}). The customer has been told."
+
+
+def barber_outcome(code: str, status: str) -> str:
+    return f"{code} marked as {'done' if status == 'completed' else 'no-show'}."
+
+
+def unknown_code(code: str) -> str:
+    return f"No booking with code {code}."
+
+
+def booking_not_open(code: str, status: str) -> str:
+    return f"{code} is already {status.replace('_', ' ')}."
+
+
+def blocked(shop: Shop, start: dt.datetime, end: dt.datetime, whole_day: bool,
+            clashes: Sequence[tuple[dt.datetime, str, str]]) -> str:
+    span = fmt_day(shop, start) if whole_day else f"{fmt_slot(shop, start)}-{fmt_time(shop, end)}"
+    text = f"Blocked {span}. No new bookings then."
+    if clashes:
+        lines = "\n".join(f"• {fmt_time(shop, s)} {service_name(shop, svc)} ({code})" for s, svc, code in clashes)
+        text += f"\nThese bookings clash (still on; reply cancel CODE to cancel one):\n{lines}"
+    return text
+
+
+def unblocked(shop: Shop, day: dt.date, count: int) -> str:
+    if not count:
+        return f"There was no block to remove on {day.strftime('%a %-d %b')}."
+    return f"Removed {count} block{'s' if count != 1 else ''} on {day.strftime('%a %-d %b')}."
+
+
+def bad_range() -> str:
+    return "The end must be after the start, e.g. block fri 13:00-15:00."

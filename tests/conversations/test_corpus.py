@@ -1,0 +1,133 @@
+"""Every chat of ../shared/conversations/sample.json, through the signed webhook at the corpus's `now`.
+
+The runner answers the bot exactly as the corpus README says, then checks the outcome in the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from chat_harness import Chat, asks_to_confirm, option_start, options
+from conftest import ChatFactory, corpus
+from sqlmodel import select
+
+from bot.models import BookingStatus, Customer, OutboundMessage
+
+CASES = (corpus() or {}).get("cases", [])
+
+
+def local(shop_tz: Any, text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=shop_tz)
+
+
+def fits(start: dt.datetime, exp: dict[str, Any], tz: Any) -> bool:
+    """Does a booking (or offered) start satisfy one expected booking's time constraints?"""
+    if "start" in exp and start != local(tz, exp["start"]):
+        return False
+    if "between" in exp:
+        lo, hi = (local(tz, x) for x in exp["between"])
+        if not lo <= start <= hi:
+            return False
+    if "not" in exp and start == local(tz, exp["not"]):
+        return False
+    if "not_between" in exp:
+        lo, hi = (local(tz, x) for x in exp["not_between"])
+        if lo <= start < hi:
+            return False
+    return True
+
+
+def answer_like_the_readme(chat: Chat, case: dict[str, Any], last: list[str]) -> list[str]:
+    finish = case.get("finish", "confirm")
+    tz = chat.services.shop.tz
+    now = chat.services.now()
+    if finish == "none":
+        return last
+    if finish != "confirm":
+        if asks_to_confirm("\n".join(last)):
+            return chat.send(finish)
+        return last
+    expected = case["expect"].get("bookings") or []
+    for _ in range(4):
+        reply = "\n".join(last)
+        offered = options(reply)
+        if offered:
+            pick = next((n for n, text in offered
+                         if expected and (start := option_start(text, now, tz)) is not None
+                         and fits(start, expected[0], tz)), None)
+            if pick is None:
+                return last
+            last = chat.send(str(pick))
+        elif asks_to_confirm(reply):
+            last = chat.send("yes")
+        else:
+            return last
+    return last
+
+
+def check(chat: Chat, case: dict[str, Any], named: dict[str, Any], customer: str) -> None:
+    exp = case["expect"]
+    services = chat.services
+    tz = services.shop.tz
+    replies = [text for who, text in chat.transcript if who == "bot"]
+    if "bookings" in exp:
+        got = services.bookings.list(customer_phone=customer, status=BookingStatus.CONFIRMED)
+        assert len(got) == len(exp["bookings"]), f"bookings: {[(b.service, b.start_at) for b in got]}"
+        left = list(got)
+        for e in exp["bookings"]:
+            match = next((b for b in left if b.service == e["service"]
+                          and (e.get("barber") is None or b.barber == e["barber"])
+                          and fits(b.start_at.astimezone(tz).replace(tzinfo=tz), e, tz)), None)
+            assert match is not None, f"no booking like {e}: {[(b.service, b.barber, b.start_at) for b in left]}"
+            left.remove(match)
+    for name, status in (exp.get("status") or {}).items():
+        assert services.bookings.get(named[name].id).status == status, name
+    for text in exp.get("reply_contains", []):
+        assert any(text in r for r in replies), f"no reply contains {text!r}"
+    if "reply_contains_any" in exp:
+        assert any(t in r for t in exp["reply_contains_any"] for r in replies)
+    if exp.get("reply_has_options"):
+        assert any(options(r) for r in replies), "no reply offered numbered options"
+    if "sent_to" in exp:
+        with services.db.session() as s:
+            sent = set(s.exec(select(OutboundMessage.to_phone)).all())
+        assert set(exp["sent_to"]) <= sent
+    if "reminders_paused" in exp:
+        with services.db.session() as s:
+            cust = s.get(Customer, customer)
+        assert bool(cust and cust.reminders_paused) == exp["reminders_paused"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_corpus_case(case: dict[str, Any], need_corpus: dict[str, Any], make_chat: ChatFactory) -> None:
+    now = dt.datetime.fromisoformat(need_corpus["now"])
+    customer = need_corpus["customer"]
+    chat = make_chat(now=now, phone=customer)
+    services = chat.services
+    shop = services.shop
+    named: dict[str, Any] = {}
+    for item in case.get("setup", []):
+        b = dict(item["booking"])
+        booking = services.bookings.create(
+            customer_phone=b.get("customer_phone", customer), service=b["service"], barber=b.get("barber"),
+            start=local(shop.tz, b["start"]), customer_name=b.get("customer_name"))
+        named[item.get("as", f"_{len(named)}")] = booking
+    last: list[str] = []
+    for turn in case["turns"]:
+        text, phone = (turn, customer) if isinstance(turn, str) else (turn["text"], None)
+        if phone is None:
+            who = turn["from"]
+            assert who.startswith("barber:")
+            barber = shop.barber(who.removeprefix("barber:"))
+            assert barber is not None
+            phone = barber.phone
+        for name, b in named.items():
+            text = text.replace(f"{{{name}.code}}", b.code)
+        last = chat.send(text, phone=phone)
+    answer_like_the_readme(chat, case, last)
+    try:
+        check(chat, case, named, customer)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n--- chat ---\n{chat.dump()}") from None
