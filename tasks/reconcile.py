@@ -1,0 +1,126 @@
+"""The reconciler: the database is the truth, the queue only a wake-up call.
+
+Every interval it
+- expires pending reminders whose appointment has passed;
+- takes back reminders stuck in `sending` (a worker died mid-task) and makes them due again;
+- re-enqueues reminders that are due (or due for a retry) more than a grace
+  period ago and were never sent — a lost job, a killed worker, a flushed Redis;
+- re-enqueues outgoing notices still queued after the grace period.
+A duplicate job is harmless: the send task's claim lets only one through.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from bot.dispatch import PlannedReminder
+from bot.models import Booking, OutboundMessage, Reminder, ReminderState
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+BATCH = 2000
+
+
+@dataclass
+class ReconcileReport:
+    expired: int = 0
+    reclaimed: int = 0
+    requeued: int = 0
+    messages: int = 0
+
+
+def default_grace(services: Services) -> float:
+    return float(min(services.settings.reconcile_interval_seconds, 60))
+
+
+def default_stuck_after(services: Services) -> float:
+    # longer than one send can take (HTTP timeout), so a live worker keeps its claim
+    return float(max(30, 2 * services.settings.reconcile_interval_seconds))
+
+
+def reconcile(services: Services, *, now: dt.datetime | None = None, grace_seconds: float | None = None,
+              stuck_after_seconds: float | None = None) -> ReconcileReport:
+    now = now or services.now()
+    grace = dt.timedelta(seconds=default_grace(services) if grace_seconds is None else grace_seconds)
+    stuck = dt.timedelta(seconds=(default_stuck_after(services) if stuck_after_seconds is None
+                                  else stuck_after_seconds))
+    report = ReconcileReport()
+    max_attempts = services.settings.reminder_max_attempts
+    with services.db.write() as s:
+        past = select(Booking.id).where(col(Booking.start_at) <= now)
+        report.expired = s.exec(sa.update(Reminder).where(  # type: ignore[call-overload]
+            col(Reminder.state).in_((ReminderState.SCHEDULED, ReminderState.RETRYING)),
+            col(Reminder.booking_id).in_(past)).values(
+            state=ReminderState.EXPIRED, updated_at=now)).rowcount
+        stale = (col(Reminder.state) == ReminderState.SENDING, col(Reminder.claimed_at) < now - stuck)
+        s.exec(sa.update(Reminder).where(*stale, col(Reminder.attempts) >= max_attempts)  # type: ignore[call-overload]
+               .values(state=ReminderState.FAILED, error="worker lost", updated_at=now))
+        report.reclaimed = s.exec(sa.update(Reminder).where(  # type: ignore[call-overload]
+            *stale).values(state=ReminderState.RETRYING, next_attempt_at=now, error="worker lost",
+                           updated_at=now)).rowcount
+        overdue = list(s.exec(select(Reminder.id, Reminder.job_id, Reminder.state, Reminder.due_at,
+                                     Reminder.next_attempt_at).where(
+            sa.or_(
+                sa.and_(col(Reminder.state) == ReminderState.SCHEDULED, col(Reminder.due_at) < now - grace),
+                sa.and_(col(Reminder.state) == ReminderState.RETRYING,
+                        sa.or_(col(Reminder.next_attempt_at).is_(None),
+                               col(Reminder.next_attempt_at) < now - grace),
+                        ),
+            )).order_by(col(Reminder.due_at)).limit(BATCH)).all())
+        queued = list(s.exec(select(OutboundMessage.id).where(
+            col(OutboundMessage.state) == "queued",
+            col(OutboundMessage.created_at) < now - grace).limit(BATCH)).all())
+    stamp = int(now.timestamp())
+    planned = [PlannedReminder(rid, f"{job_id}-c{stamp}", now) for rid, job_id, *_ in overdue]
+    if planned:
+        services.dispatcher.schedule_reminders(planned)
+    for mid in queued:
+        services.dispatcher.send_message(mid)
+    report.requeued, report.messages = len(planned), len(queued)
+    if report.expired or report.reclaimed or report.requeued or report.messages:
+        log.warning("reconciler: %s", report)
+    return report
+
+
+class IntervalLock:
+    """At most one holder per time window across all workers, in the queue's storage; no release needed.
+
+    A counter per window: whoever increments it to 1 holds the window. A holder
+    that dies simply lets the next window go to someone else.
+    """
+
+    def __init__(self, huey: object, name: str, interval: float) -> None:
+        self.storage = getattr(huey, "storage", None)
+        self.name = name
+        self.interval = interval
+
+    def try_acquire(self, now: float | None = None) -> bool:
+        if self.storage is None:
+            return True
+        window = int((now if now is not None else time.time()) // self.interval)
+        got = self.storage.incr(f"barberbot.lock.{self.name}.{window}") == 1
+        if got:
+            self.storage.delete_counter(f"barberbot.lock.{self.name}.{window - 2}")
+        return bool(got)
+
+
+def reconcile_loop(services: Services, stop: threading.Event, *, grace_seconds: float | None = None,
+                   stuck_after_seconds: float | None = None) -> None:
+    interval = services.settings.reconcile_interval_seconds
+    lock = IntervalLock(services.huey, "reconcile", interval)
+    while True:
+        try:
+            if lock.try_acquire():
+                reconcile(services, grace_seconds=grace_seconds, stuck_after_seconds=stuck_after_seconds)
+        except Exception:  # noqa: BLE001 - keep reconciling; the next round may succeed
+            log.exception("reconciler round failed")
+        if stop.wait(interval - (time.time() % interval)):
+            return

@@ -1,0 +1,146 @@
+"""Running the queue: the process's Services for tasks, the consumer, and the reconciler loop.
+
+Tasks take ids and look up the process's Services here (`bind` / `current`), so
+a test can bind Services built with a fake sender or a fixed clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from huey.consumer import Consumer, Scheduler
+
+from bot.services import Services
+from tasks.queue import register_tasks
+from tasks.ratelimit import SendRateLimit
+
+log = logging.getLogger(__name__)
+
+SCHEDULER_TICK_SECONDS = 0.1   # Huey's own minimum is 1 s; reminders should not wait that long
+WORKER_MAX_POLL_SECONDS = 0.25  # how long an idle worker sleeps at most between polls
+
+_bound: Services | None = None
+_limiter: SendRateLimit | None = None
+_lock = threading.Lock()
+
+
+def bind(services: Services) -> None:
+    """Make `services` the ones tasks in this process use; fills in the sender if missing."""
+    global _bound, _limiter
+    if services.sender is None:
+        from tasks.sender import make_sender
+
+        services.sender = make_sender(services.settings)
+    with _lock:
+        _bound = services
+        _limiter = SendRateLimit(services.huey, services.settings.send_rate_per_second)
+
+
+def current() -> Services:
+    if _bound is None:
+        raise RuntimeError("no Services bound: call tasks.runtime.bind(services) first")
+    return _bound
+
+
+def limiter() -> SendRateLimit:
+    if _limiter is None:
+        raise RuntimeError("no Services bound")
+    return _limiter
+
+
+class _FastScheduler(Scheduler):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.interval = SCHEDULER_TICK_SECONDS
+
+
+class _Consumer(Consumer):
+    scheduler_class = _FastScheduler
+
+
+def _consumer(services: Services, workers: int) -> Consumer:
+    if services.huey is None:
+        raise RuntimeError("these Services have no queue (REDIS_URL or QUEUE_PATH)")
+    register_tasks(services.huey)
+    return _Consumer(services.huey, workers=workers, periodic=False, worker_type="thread",
+                     initial_delay=0.05, backoff=1.5, max_delay=WORKER_MAX_POLL_SECONDS,
+                     check_worker_health=True, health_check_interval=5)
+
+
+def _start_reconciler(services: Services, stop: threading.Event, **kwargs: Any) -> threading.Thread:
+    from tasks.reconcile import reconcile_loop
+
+    t = threading.Thread(target=reconcile_loop, args=(services, stop), kwargs=kwargs,
+                         name="reconciler", daemon=True)
+    t.start()
+    return t
+
+
+def run_worker(services: Services, *, workers: int = 8, periodic: bool = True,
+               grace_seconds: float | None = None, stuck_after_seconds: float | None = None) -> None:
+    """The blocking consumer for `barberbot worker`; SIGINT stops gracefully, SIGTERM at once.
+
+    `periodic` runs the reconciler here too (guarded by a shared per-interval lock,
+    so several workers with it on still reconcile once per interval).
+    """
+    bind(services)
+    consumer = _consumer(services, workers)
+    stop = threading.Event()
+    if periodic:
+        _start_reconciler(services, stop, grace_seconds=grace_seconds,
+                          stuck_after_seconds=stuck_after_seconds)
+    log.info("worker started: %d threads, reconciler %s", workers, "on" if periodic else "off")
+    try:
+        consumer.run()
+    finally:
+        stop.set()
+
+
+def start_inprocess_worker(services: Services, *, workers: int = 4, periodic: bool = True,
+                           grace_seconds: float | None = None,
+                           stuck_after_seconds: float | None = None) -> Callable[[], None]:
+    """A consumer in background threads (no signal handlers) for `barberbot run` and tests.
+
+    Returns `stop()`, which waits for running tasks to finish.
+    """
+    bind(services)
+    consumer = _consumer(services, workers)
+    consumer._set_signal_handlers = lambda: None  # type: ignore[method-assign]
+    consumer.start()
+    stop_event = threading.Event()
+    reconciler = (_start_reconciler(services, stop_event, grace_seconds=grace_seconds,
+                                    stuck_after_seconds=stuck_after_seconds)
+                  if periodic else None)
+
+    def health() -> None:
+        while not stop_event.wait(5):
+            consumer.check_worker_health()
+
+    threading.Thread(target=health, name="worker-health", daemon=True).start()
+    stopped = False
+
+    def stop() -> None:
+        nonlocal stopped
+        if stopped:
+            return
+        stopped = True
+        stop_event.set()
+        consumer.stop(graceful=True)
+        if reconciler is not None:
+            reconciler.join(timeout=10)
+
+    return stop
+
+
+def wait_until(predicate: Callable[[], bool], *, timeout: float, poll: float = 0.05) -> bool:
+    """Poll until predicate() is true or the deadline passes (for tests and the bench)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(poll)
+    return predicate()

@@ -1,0 +1,84 @@
+"""POST /webhooks/twilio/status: Twilio's delivery callbacks, recorded on the reminder or notice sent.
+
+Signature-checked like every Twilio webhook: over PUBLIC_BASE_URL + path + query
+when set, else the request URL; a missing or wrong signature gets 403 and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+from twilio.request_validator import RequestValidator
+
+from bot.models import OutboundMessage, Reminder
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+PATH = "/webhooks/twilio/status"
+# A late callback must not move a message backwards (Twilio may deliver them out of order).
+RANK = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4, "read": 5,
+        "undelivered": 6, "failed": 6}
+
+
+def signed_url(request: Request, public_base_url: str | None) -> str:
+    if public_base_url:
+        query = f"?{request.url.query}" if request.url.query else ""
+        return public_base_url.rstrip("/") + request.url.path + query
+    return str(request.url)
+
+
+def record_status(services: Services, *, sid: str, status: str, error_code: str | None,
+                  now: dt.datetime) -> bool:
+    """Record a delivery status on whichever row carries that MessageSid; False if none does."""
+    with services.db.write() as s:
+        row: Any = s.exec(select(Reminder).where(Reminder.message_sid == sid)).first()
+        if row is None:
+            row = s.exec(select(OutboundMessage).where(OutboundMessage.message_sid == sid)).first()
+        if row is None:
+            return False
+        if RANK.get(status, 0) >= RANK.get(row.delivery_status or "", -1):
+            row.delivery_status = status
+            if error_code:
+                row.error = error_code
+            if isinstance(row, Reminder):
+                row.updated_at = now
+            s.add(row)
+        return True
+
+
+def status_routes(services: Services) -> list[Route]:
+    settings = services.settings
+
+    async def status_callback(request: Request) -> Response:
+        raw = await request.body()
+        if len(raw) > settings.max_body_bytes:
+            return PlainTextResponse("body too large", status_code=413)
+        try:
+            form = await request.form()
+        except Exception:  # noqa: BLE001 - a malformed body is the caller's problem
+            return PlainTextResponse("bad form body", status_code=400)
+        params = {k: str(v) for k, v in form.items()}
+        validator = RequestValidator(settings.auth_token)
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not settings.auth_token or not signature or not validator.validate(
+                signed_url(request, settings.public_base_url), params, signature):
+            return PlainTextResponse("invalid signature", status_code=403)
+        sid = params.get("MessageSid") or params.get("SmsSid")
+        status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
+        if not sid or not status:
+            return PlainTextResponse("MessageSid and MessageStatus are required", status_code=400)
+        found = await run_in_threadpool(record_status, services, sid=sid, status=status,
+                                        error_code=params.get("ErrorCode") or None, now=services.now())
+        if not found:
+            log.info("status %s for unknown message %s", status, sid)
+        return Response(status_code=204)
+
+    return [Route(PATH, status_callback, methods=["POST"])]
