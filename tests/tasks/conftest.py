@@ -164,7 +164,8 @@ def engine(tmp_path: Path, queue_kind: str) -> Iterator[Factory]:
         clock = OffsetClock(offset)
         services = build_services(settings, clock=clock, dispatcher=ShiftedDispatcher(huey, offset),
                                   huey=huey, sender=sender or FakeSender(), db=db)
-        services.extras["appointment"] = appointment
+        services.extras.update(appointment=appointment, offset=offset, queue_name=name,
+                               overrides=overrides, tmp_path=str(tmp_path))
         built.append(services)
         return services
 

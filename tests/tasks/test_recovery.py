@@ -1,0 +1,84 @@
+"""Nothing lost, nothing doubled: a worker killed with SIGKILL mid-send, and a Redis that lost its data."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import redis
+from conftest import BARBERS, book, reminder_rows
+from faketwilio import FakeTwilio
+
+from bot.models import ReminderState
+from tasks.runtime import wait_until
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+
+def all_sent(services: Any, n: int) -> bool:
+    rows = reminder_rows(services)
+    return len(rows) == n and all(r.state == ReminderState.SENT for r in rows)
+
+
+def spawn_worker(services: Any, twilio: FakeTwilio) -> subprocess.Popen[bytes]:
+    cfg = {"tmp_path": services.extras["tmp_path"], "overrides": services.extras["overrides"],
+           "offset": services.extras["offset"].total_seconds(), "queue_name": services.extras["queue_name"],
+           "twilio_url": twilio.url}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, str(HERE / "worker_proc.py"), json.dumps(cfg)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+
+
+def test_worker_killed_mid_send_still_sends_every_reminder_once(
+        engine: Any, worker: Any, fake_twilio: FakeTwilio) -> None:
+    services = engine(twilio=fake_twilio, lead_seconds=3.5, reminder_interval_seconds=2)
+    for i, b in enumerate(BARBERS[:3]):
+        book(services, barber=b, phone=f"+44770090014{i}")
+    fake_twilio.hold = threading.Event()  # the first send hangs inside Twilio...
+    proc = spawn_worker(services, fake_twilio)
+    try:
+        assert fake_twilio.on_hold.wait(15), "the worker never sent"
+        assert ReminderState.SENDING in [r.state for r in reminder_rows(services)]
+        os.kill(proc.pid, signal.SIGKILL)  # ...and the worker dies holding its claim
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    fake_twilio.hold.set()  # the held request never reached Twilio's books
+    second = spawn_worker(services, fake_twilio)
+    try:
+        assert wait_until(lambda: all_sent(services, 9), timeout=20), [
+            (r.job_id, r.state) for r in reminder_rows(services)]
+    finally:
+        second.kill()
+        second.wait(10)
+    per_phone = Counter(r.to for r in fake_twilio.accepted())
+    assert len(fake_twilio.accepted()) == 9 and set(per_phone.values()) == {3}
+    assert len({r.sid for r in fake_twilio.accepted()}) == 9
+    assert {r.message_sid for r in reminder_rows(services)} == {r.sid for r in fake_twilio.accepted()}
+
+
+def test_redis_losing_its_data_loses_no_reminder(engine: Any, worker: Any, fake_twilio: FakeTwilio,
+                                                 queue_kind: str) -> None:
+    if queue_kind != "redis":
+        return  # only Redis can be flushed under a running worker; SQLite storage is a file
+    # reminders at +4 s and +8 s, the appointment at +11.6 s: a lost job is found within
+    # grace + reconcile interval (2 s here), well before the appointment passes
+    services = engine(twilio=fake_twilio, lead_seconds=2.9, reminder_interval_seconds=4)
+    for i, b in enumerate(BARBERS[:3]):
+        book(services, barber=b, phone=f"+44770090015{i}")
+    worker(services)
+    assert wait_until(lambda: len(fake_twilio.accepted()) >= 1, timeout=10)
+    redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()  # a Redis restart without persistence
+    assert wait_until(lambda: all_sent(services, 6), timeout=20), [
+        (r.job_id, r.state) for r in reminder_rows(services)]
+    assert len(fake_twilio.accepted()) == 6
+    assert set(Counter(r.to for r in fake_twilio.accepted()).values()) == {2}
