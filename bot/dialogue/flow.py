@@ -68,12 +68,12 @@ def _merge(d: Draft, u: Understanding) -> Draft:
         c["barber"], c["any_barber"] = u.barber, False
     elif u.any_barber:
         c["barber"], c["any_barber"] = None, True
-    if u.date:
+    if u.past_date:
+        c["date"] = None  # never moved silently: the customer is told and asked again
+    elif u.date:
         c["date"], c["date_range"] = u.date, None
     elif u.date_range:
         c["date"], c["date_range"] = None, u.date_range
-    elif u.past_date:
-        c["date"] = None
     if u.time:
         c["time"], c["window"] = u.time, None
     elif u.window:

@@ -72,6 +72,12 @@ def check(chat: Chat, case: dict[str, Any], named: dict[str, Any], customer: str
     services = chat.services
     tz = services.shop.tz
     replies = [text for who, text in chat.transcript if who == "bot"]
+
+    def sub(text: str) -> str:
+        for name, b in named.items():
+            text = text.replace(f"{{{name}.code}}", b.code)
+        return text
+
     if "bookings" in exp:
         got = services.bookings.list(customer_phone=customer, status=BookingStatus.CONFIRMED)
         assert len(got) == len(exp["bookings"]), f"bookings: {[(b.service, b.start_at) for b in got]}"
@@ -84,7 +90,9 @@ def check(chat: Chat, case: dict[str, Any], named: dict[str, Any], customer: str
             left.remove(match)
     for name, status in (exp.get("status") or {}).items():
         assert services.bookings.get(named[name].id).status == status, name
-    for text in exp.get("reply_contains", []):
+    for text in map(sub, exp.get("reply_not_contains", [])):
+        assert not any(text in r for r in replies), f"a reply contains {text!r}"
+    for text in map(sub, exp.get("reply_contains", [])):
         assert any(text in r for r in replies), f"no reply contains {text!r}"
     if "reply_contains_any" in exp:
         assert any(t in r for t in exp["reply_contains_any"] for r in replies)
@@ -100,29 +108,39 @@ def check(chat: Chat, case: dict[str, Any], named: dict[str, Any], customer: str
         assert bool(cust and cust.reminders_paused) == exp["reminders_paused"]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
-def test_corpus_case(case: dict[str, Any], need_corpus: dict[str, Any], make_chat: ChatFactory) -> None:
-    now = dt.datetime.fromisoformat(need_corpus["now"])
-    customer = need_corpus["customer"]
+def run_case(make_chat: ChatFactory, case: dict[str, Any], now: dt.datetime, customer: str) -> Chat:
+    """Set up, chat, answer like the README, check. Beyond the corpus format, our own cases may use:
+    `customer` (whose bookings `expect` means), `reminded` (setup names a reminder was just sent
+    about), turns `{"advance_minutes": n}` and `{"book": {...}}` (someone else books meanwhile),
+    and `expect.reply_not_contains`."""
+    customer = case.get("customer", customer)
     chat = make_chat(now=now, phone=customer)
     services = chat.services
     shop = services.shop
     named: dict[str, Any] = {}
-    for item in case.get("setup", []):
-        b = dict(item["booking"])
-        booking = services.bookings.create(
+
+    def book(b: dict[str, Any]) -> Any:
+        return services.bookings.create(
             customer_phone=b.get("customer_phone", customer), service=b["service"], barber=b.get("barber"),
             start=local(shop.tz, b["start"]), customer_name=b.get("customer_name"))
-        named[item.get("as", f"_{len(named)}")] = booking
+
+    for item in case.get("setup", []):
+        named[item.get("as", f"_{len(named)}")] = book(dict(item["booking"]))
+    for name in case.get("reminded", []):
+        mark_reminded(services, named[name].id)
     last: list[str] = []
     for turn in case["turns"]:
+        if isinstance(turn, dict) and "advance_minutes" in turn:
+            services.clock.advance(minutes=turn["advance_minutes"])  # type: ignore[attr-defined]
+            continue
+        if isinstance(turn, dict) and "book" in turn:
+            book(turn["book"])
+            continue
         text, phone = (turn, customer) if isinstance(turn, str) else (turn["text"], None)
         if phone is None:
             who = turn["from"]
-            assert who.startswith("barber:")
-            barber = shop.barber(who.removeprefix("barber:"))
-            assert barber is not None
-            phone = barber.phone
+            barber = shop.barber(who.removeprefix("barber:")) if who.startswith("barber:") else None
+            phone = barber.phone if barber else who
         for name, b in named.items():
             text = text.replace(f"{{{name}.code}}", b.code)
         last = chat.send(text, phone=phone)
@@ -131,3 +149,22 @@ def test_corpus_case(case: dict[str, Any], need_corpus: dict[str, Any], make_cha
         check(chat, case, named, customer)
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n--- chat ---\n{chat.dump()}") from None
+    return chat
+
+
+def mark_reminded(services: Any, booking_id: int) -> None:
+    """As if the worker had just sent this booking's first reminder."""
+    from bot.models import Reminder, ReminderState
+
+    with services.db.write() as s:
+        r = s.exec(select(Reminder).where(Reminder.booking_id == booking_id)).first()
+        if r is None:
+            r = Reminder(booking_id=booking_id, job_id=f"{booking_id}-test-reminder", k=1, revision=1,
+                         due_at=services.now(), updated_at=services.now())
+        r.state, r.sent_at = ReminderState.SENT, services.now() - dt.timedelta(minutes=5)
+        s.add(r)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_corpus_case(case: dict[str, Any], need_corpus: dict[str, Any], make_chat: ChatFactory) -> None:
+    run_case(make_chat, case, dt.datetime.fromisoformat(need_corpus["now"]), need_corpus["customer"])
