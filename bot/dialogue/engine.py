@@ -79,14 +79,15 @@ class ChatEngine:
                 log.info("barber %s: %s", barber.key, type(command).__name__)
                 return [self._barber(command, barber, shop, now)]
         u = understand(text, now=now, shop=shop)
-        convo = self._load(phone, now)
+        convo = before = self._load(phone, now)
         ctx = self._context(phone, shop, now)
         out = step(convo, u, ctx, now)
         replies, convo = list(out.replies), out.convo
         for action in out.actions:
             more, convo = self._act(action, convo, phone, name, shop, now)
             replies.extend(more)
-        self._save(phone, convo, now)
+        if convo != before or convo.state != State.IDLE:
+            self._save(phone, convo, now)  # an idle chat that stays idle has nothing to keep
         log.info("turn from %s: %s -> %s (%s)", mask_phone(phone), u.intent.value, convo.state.value,
                  ",".join(type(a).__name__ for a in out.actions) or "-")
         return replies
