@@ -61,6 +61,15 @@ def create_app(services: Services) -> Starlette:
         pass
     else:
         routes.extend(webhook_routes(services))
+    middleware = []
+    try:
+        from bot.metrics import http_metrics_middleware, metrics_routes
+        from bot.outbox_view import message_routes
+    except ImportError:
+        pass
+    else:
+        routes.extend([*metrics_routes(services), *message_routes(services)])
+        middleware.append(http_metrics_middleware(services))
     for extra in services.extras.get("routes", []):
         routes.append(extra)
 
@@ -73,6 +82,7 @@ def create_app(services: Services) -> Starlette:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error(500, "internal_error", "something went wrong on our side")
 
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
+    app = Starlette(routes=routes, middleware=middleware,
+                    exception_handlers={HTTPException: http_error, Exception: server_error})
     app.state.services = services
     return app
