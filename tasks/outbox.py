@@ -12,7 +12,7 @@ from bot.errors import SendFailed
 from bot.models import OutboundMessage
 from bot.phones import mask_phone
 from bot.services import Services
-from tasks.reminders import retry_delay
+from tasks.reminders import retry_delay, write
 from tasks.sender import OutgoingMessage
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def send_message_task(outbound_id: int) -> str:
 
 
 def _update(services: Services, outbound_id: int, from_state: str, **values: object) -> bool:
-    with services.db.write() as s:
+    with write(services) as s:
         result = s.exec(  # type: ignore[call-overload]
             sa.update(OutboundMessage)
             .where(col(OutboundMessage.id) == outbound_id, col(OutboundMessage.state) == from_state)

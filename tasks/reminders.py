@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from bot import messages
 from bot.dispatch import PlannedReminder
@@ -30,8 +33,8 @@ EARLY_TOLERANCE = dt.timedelta(seconds=1)  # a job that arrives earlier is a sta
 
 def retry_delay(settings: object, attempt: int) -> float:
     """Seconds to wait after the `attempt`-th failed attempt: delay × backoff^(attempt-1)."""
-    base = float(getattr(settings, "reminder_retry_delay_seconds"))
-    backoff = float(getattr(settings, "reminder_retry_backoff"))
+    base = float(settings.reminder_retry_delay_seconds)
+    backoff = float(settings.reminder_retry_backoff)
     return base * backoff ** (attempt - 1)
 
 
@@ -48,9 +51,24 @@ def send_reminder_task(reminder_id: int) -> str:
     return send_reminder(runtime.current(), reminder_id, limiter=runtime.limiter()).state
 
 
+_sqlite_writer = threading.Lock()
+
+
+@contextmanager
+def write(services: Services) -> Iterator[Session]:
+    """A write transaction. On SQLite, this process's threads queue on a lock instead of
+    SQLite's busy handler, which sleeps in growing steps and wrecks throughput under contention."""
+    if services.db.dialect != "sqlite":
+        with services.db.write() as s:
+            yield s
+        return
+    with _sqlite_writer, services.db.write() as s:
+        yield s
+
+
 def claim(services: Services, reminder_id: int, now: dt.datetime) -> bool:
     """scheduled/retrying -> sending, attempts+1, claimed_at=now; True only for the one winner."""
-    with services.db.write() as s:
+    with write(services) as s:
         result = s.exec(  # type: ignore[call-overload]
             sa.update(Reminder)
             .where(col(Reminder.id) == reminder_id,
@@ -63,7 +81,7 @@ def claim(services: Services, reminder_id: int, now: dt.datetime) -> bool:
 
 def _finish(services: Services, reminder_id: int, now: dt.datetime, **values: object) -> bool:
     """Record the outcome, but only if we still hold the claim (the reconciler may have taken it back)."""
-    with services.db.write() as s:
+    with write(services) as s:
         result = s.exec(  # type: ignore[call-overload]
             sa.update(Reminder)
             .where(col(Reminder.id) == reminder_id, col(Reminder.state) == ReminderState.SENDING)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from faketwilio import FakeTwilio
 
 from bot.clock import system_clock
 from bot.db import Database, upgrade
@@ -20,7 +21,6 @@ from bot.shop import parse_shop
 from bot.shop_store import load_shop
 from tasks.queue import HueyDispatcher, make_huey
 from tasks.sender import FakeSender, TwilioSender
-from faketwilio import FakeTwilio
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
