@@ -176,8 +176,10 @@ class OutboundMessage(SQLModel, table=True):
     to_phone: str = Field(max_length=32, index=True)
     body: str
     booking_id: int | None = Field(default=None, foreign_key="booking.id")
-    state: str = Field(default="queued", max_length=16)  # queued, sending, sent, failed
+    state: str = Field(default="queued", max_length=16)  # queued, sending, retrying, sent, failed
     attempts: int = 0
+    claimed_at: dt.datetime | None = _ts(nullable=True)
+    next_attempt_at: dt.datetime | None = _ts(nullable=True)
     message_sid: str | None = Field(default=None, max_length=64, index=True)
     delivery_status: str | None = None
     error: str | None = None

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     whatsapp_reminder_content_sid: str | None = None
 
     reconcile_interval_seconds: int = Field(60, ge=1)
+    # overdue this long with no send: the reconciler enqueues it again (default: min(interval, 60 s))
+    reconcile_grace_seconds: float | None = Field(None, ge=0)
+    # claimed ("sending") this long: the worker is presumed dead (default: max(30 s, 2 × grace))
+    reminder_stuck_after_seconds: float | None = Field(None, ge=1)
     conversation_ttl_seconds: int = Field(1800, ge=1)
     max_body_bytes: int = Field(64 * 1024, ge=1024)
     log_format: Literal["auto", "json", "text"] = "auto"
