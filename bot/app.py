@@ -7,13 +7,18 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.api import Api, error
+from bot.logs import RequestIdMiddleware
+from bot.metrics import http_metrics_middleware, metrics_routes
 from bot.openapi import openapi_schema
+from bot.outbox_view import message_routes
 from bot.services import Services
+from webhooks import routes as webhook_routes
 
 log = logging.getLogger(__name__)
 
@@ -55,21 +60,8 @@ def create_app(services: Services) -> Starlette:
         Route("/healthz", healthz), Route("/readyz", readyz), Route("/openapi.json", openapi),
         *api.routes(),
     ]
-    try:
-        from webhooks import routes as webhook_routes  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        pass
-    else:
-        routes.extend(webhook_routes(services))
-    middleware = []
-    try:
-        from bot.metrics import http_metrics_middleware, metrics_routes
-        from bot.outbox_view import message_routes
-    except ImportError:
-        pass
-    else:
-        routes.extend([*metrics_routes(services), *message_routes(services)])
-        middleware.append(http_metrics_middleware(services))
+    routes.extend([*webhook_routes(services), *metrics_routes(services), *message_routes(services)])
+    middleware = [Middleware(RequestIdMiddleware), http_metrics_middleware(services)]
     for extra in services.extras.get("routes", []):
         routes.append(extra)
 

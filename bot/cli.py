@@ -34,11 +34,12 @@ def _prepare(settings: Settings, *, load_shop_file: bool = True) -> None:
     from bot.db import Database, upgrade
     from bot.shop_store import load_shop, read_shop_file
 
+    # Validate the shop file first: a bad file stops us before we touch the database.
+    shop = read_shop_file(settings.shop_path) if load_shop_file else None
     _step(f"applying migrations to {_redact(settings.database_url)}")
     upgrade(settings.database_url)
-    if load_shop_file:
+    if shop is not None:
         path = settings.shop_path
-        shop = read_shop_file(path)
         db = Database(settings.database_url)
         try:
             changed = load_shop(db, shop, now=system_clock())
@@ -100,12 +101,9 @@ def _serve(settings: Settings, host: str, port: int, *, workers: int, inprocess_
     services = build_services(settings)
     stop = None
     if inprocess_worker:
-        try:
-            from tasks.runtime import start_inprocess_worker
-        except ImportError:
-            log.warning("reminder worker not available in this build")
-        else:
-            stop = start_inprocess_worker(services)
+        from tasks.runtime import start_inprocess_worker
+
+        stop = start_inprocess_worker(services)
     app = create_app(services)
     _step(f"serving on http://{host}:{port} (webhook /webhooks/twilio, API /api, docs /openapi.json)")
     if not settings.api_key:
@@ -136,11 +134,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
     _setup_logging(settings)
     from bot.services import build_services
+    from tasks.runtime import run_worker
 
-    try:
-        from tasks.runtime import run_worker
-    except ImportError as exc:
-        raise UserError("the reminder worker is not available in this build") from exc
     services = build_services(settings)
     _step(f"worker started ({args.workers} threads, periodic tasks {'on' if args.periodic else 'off'})")
     run_worker(services, workers=args.workers, periodic=args.periodic)
@@ -148,10 +143,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    try:
-        from bot.chat import run_chat
-    except ImportError as exc:
-        raise UserError("the chat simulator is not available in this build") from exc
+    from bot.chat import run_chat
+
     return int(run_chat(_settings(), phone=args.phone, url=args.url, wait=args.wait) or 0)
 
 

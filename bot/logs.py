@@ -5,7 +5,11 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import sys
+import uuid
+
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.settings import Settings
 
@@ -50,3 +54,40 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level.upper())
     for noisy in ("huey", "twilio.http_client", "httpx", "uvicorn.access", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestIdMiddleware:
+    """Tags every log line of a request with an id: the caller's X-Request-Id if sane, else a new one.
+
+    The id is echoed back in the X-Request-Id response header.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = None
+        for name, value in scope.get("headers", ()):
+            if name == b"x-request-id":
+                candidate = value.decode("latin-1")
+                rid = candidate if _SAFE_ID.match(candidate) else None
+                break
+        rid = rid or uuid.uuid4().hex[:16]
+        token = request_id.set(rid)
+
+        async def send_with_id(message: dict) -> None:  # type: ignore[type-arg]
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)  # type: ignore[arg-type]
+        finally:
+            request_id.reset(token)

@@ -9,7 +9,7 @@ from typing import Any
 from bot.bookings import BookingService
 from bot.clock import Clock, system_clock
 from bot.db import Database
-from bot.dispatch import Dispatcher, RecordingDispatcher
+from bot.dispatch import Dispatcher
 from bot.settings import Settings
 from bot.shop import Shop
 from bot.shop_store import ShopStore
@@ -48,13 +48,10 @@ def build_services(
     db = db or Database(settings.database_url)
     shops = ShopStore(db)
     if dispatcher is None:
-        try:
-            from tasks.queue import HueyDispatcher, make_huey
-        except ImportError:  # the reminder engine is not installed in this build
-            dispatcher = RecordingDispatcher()
-        else:
-            huey = huey or make_huey(settings)
-            dispatcher = HueyDispatcher(huey)
+        from tasks.queue import HueyDispatcher, make_huey
+
+        huey = huey or make_huey(settings)
+        dispatcher = HueyDispatcher(huey)
     bookings = BookingService(
         db, shops.get, clock=clock, dispatcher=dispatcher,
         reminder_interval_seconds=settings.reminder_interval_seconds,
