@@ -60,6 +60,14 @@ def test_open_all_day_is_accepted() -> None:
         (('phone = "+447700900002"', 'phone = "+447700900001"'), "barbers[1].phone: +447700900001 is already another barber's phone"),
         (('key = "sam"', 'key = "Sam Smith"'), 'barbers[0].key: "Sam Smith" must be lowercase letters, digits, - or _'),
         (('name = "Sam"', 'name = "Sam"\nnickname = "S"'), "barbers[0].nickname: unknown field"),
+        (("minutes = 30", "minutes = 32"), "services[0].minutes: must be a multiple of 5, got 32"),
+        (('aliases = ["fade"]', 'aliases = "fade"'), "services[1].aliases: expected a list of words"),
+        (('services = ["haircut", "beard"]', 'services = ["haircut", "haircut"]'), "barbers[0].services: lists a service twice"),
+        (('services = ["haircut", "beard"]', "services = []"), "barbers[0].services: a barber must offer at least one service"),
+        (('services = ["haircut", "beard"]', 'services = "haircut"'), "barbers[0].services: expected a list of service keys"),
+        (('[shop]', '[extras]\nx = 1\n[shop]'), "extras: unknown section"),
+        (('slot_minutes = 15', 'slot_minutes = 15\ncurrency = "GBP"'), "shop.currency: unknown field"),
+        (('mon = "09:00-18:00"', "mon = 9"), 'hours.mon: expected "HH:MM-HH:MM" or "closed"'),
     ],
 )
 def test_bad_shop_file_names_the_field(change: tuple[str, str], expected: str) -> None:
@@ -74,6 +82,11 @@ def test_missing_sections_are_each_reported() -> None:
     assert "hours: missing [hours] table" in found
     assert "services: at least one [[services]] entry is required" in found
     assert "barbers: at least one [[barbers]] entry is required" in found
+
+
+def test_missing_shop_table_is_reported() -> None:
+    found = problems(GOOD.replace("[shop]", "[shopp]"))
+    assert "shop: missing [shop] table" in found
 
 
 def test_invalid_toml_is_one_clear_problem() -> None:
