@@ -2,35 +2,46 @@
 
 Thin on purpose: the conversation lives in `bot.dialogue`. Whatever breaks inside, Twilio gets a
 200 with a polite apology (never a 500 or a traceback); bad requests get 4xx and change nothing.
+
+Cost: most turns ("hi", "any slots friday?", a question the bot asks back) only read and then
+write once: the MessageSid claim, the customer's last inbound time, the conversation and the reply
+commit together, so a redelivery either finds the whole answer or wins the claim itself. A turn
+that books, moves, cancels or runs a barber's command claims first (so it happens once), acts
+through the BookingService, then stores the conversation and the reply.
+
+Turns run on a small thread pool of their own: one thread on SQLite, where writes are serialised
+anyway and threads would only queue in SQLite's sleeping busy handler; a few on PostgreSQL.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
-from sqlalchemy.exc import IntegrityError
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.customers import touch_inbound
 from bot.dialogue import ChatEngine
 from bot.dialogue import replies as r
-from bot.models import InboundMessage
+from bot.dialogue.engine import Decision, save_conversation
 from bot.phones import InvalidPhone, mask_phone, normalize_phone
 from bot.services import Services
 
+from .inbound import claim, record_inbound, store_reply, stored_reply
 from .signature import is_valid, signed_url
 
 log = logging.getLogger(__name__)
 XML = "application/xml"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 REPLAY_WAIT_SECONDS = 15.0
+TURN_THREADS = {"sqlite": 1}  # per dialect; others get DEFAULT_TURN_THREADS
+DEFAULT_TURN_THREADS = 8
 
 
 def twiml(messages: list[str]) -> str:
@@ -65,6 +76,8 @@ class TwilioWebhook:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.engine = ChatEngine(services)
+        threads = TURN_THREADS.get(services.db.dialect, DEFAULT_TURN_THREADS)
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="chat-turn")
         settings = services.settings
         if not settings.auth_token:
             log.warning("TWILIO_AUTH_TOKEN is not set: webhook signatures are NOT checked (development only)")
@@ -90,8 +103,11 @@ class TwilioWebhook:
             return Response("From is not a phone number", status_code=400, media_type="text/plain")
         body = form.get("Body", "") or form.get("ButtonPayload", "") or form.get("ButtonText", "")
         name = (form.get("ProfileName") or "").strip()[:80] or None
+        loop = asyncio.get_running_loop()
         try:
-            xml = await run_in_threadpool(self._handle, sid, phone, body, name)
+            xml = await loop.run_in_executor(self._pool, self._handle, sid, phone, body, name)
+            if xml is None:
+                xml = await self._replay(loop, sid)
         except Exception:  # noqa: BLE001 - Twilio must always get a polite answer
             log.exception("webhook turn failed for %s (%s)", mask_phone(phone), sid)
             xml = twiml([r.APOLOGY])
@@ -110,42 +126,62 @@ class TwilioWebhook:
                     "missing" if not request.headers.get("x-twilio-signature") else "wrong", url)
         return False
 
-    def _handle(self, sid: str, phone: str, body: str, name: str | None) -> str:
-        """Claim the MessageSid (insert first), run the turn once, store and return the TwiML."""
-        db, now = self.services.db, self.services.now()
-        try:
-            with db.write() as s:
-                s.add(InboundMessage(message_sid=sid, phone=phone, body=body[:4000], created_at=now))
-                s.flush()
-                touch_inbound(s, phone=phone, now=now, name=name)
-        except IntegrityError:
-            log.info("redelivery of %s from %s: replaying", sid, mask_phone(phone))
-            return self._replay(sid)
-        try:
-            xml = twiml(self.engine.turn(phone=phone, text=body, name=name))
-        except Exception:  # noqa: BLE001
-            log.exception("chat turn failed for %s (%s)", mask_phone(phone), sid)
-            xml = twiml([r.APOLOGY])
-        with db.write() as s:
-            row = s.get(InboundMessage, sid)
-            if row is not None:
-                row.reply = xml
-                s.add(row)
-        return xml
+    def _handle(self, sid: str, phone: str, body: str, name: str | None) -> str | None:
+        """Run the turn once per MessageSid; the TwiML, or None for a redelivery still being answered."""
+        engine, now = self.engine, self.services.now()
+        with engine.lock(phone):
+            try:
+                d: Decision | None = engine.decide(phone=phone, text=body)
+            except Exception:  # noqa: BLE001
+                log.exception("chat turn failed for %s (%s)", mask_phone(phone), sid)
+                d = None
+            if d is None or d.pure:
+                xml = twiml(d.replies if d is not None else [r.APOLOGY])
+                with engine.write() as conn:  # claim, 24h window, conversation, reply: one commit
+                    fresh = claim(conn, sid=sid, phone=phone, body=body, now=now, reply=xml)
+                    if fresh:
+                        record_inbound(conn, phone=phone, now=now, name=name)
+                        if d is not None and d.keep:
+                            save_conversation(conn, phone, d.convo, d.now)
+                return xml if fresh else self._redelivered(sid, phone)
+            with engine.write() as conn:  # claim first: the actions must happen once
+                fresh = claim(conn, sid=sid, phone=phone, body=body, now=now)
+                if fresh:
+                    record_inbound(conn, phone=phone, now=now, name=name)
+            if not fresh:
+                return self._redelivered(sid, phone)
+            try:
+                engine.carry_out(d, name=name)
+                xml, keep = twiml(d.replies), d.keep
+            except Exception:  # noqa: BLE001
+                log.exception("chat turn failed for %s (%s)", mask_phone(phone), sid)
+                xml, keep = twiml([r.APOLOGY]), False
+            with engine.write() as conn:
+                if keep:
+                    save_conversation(conn, phone, d.convo, d.now)
+                store_reply(conn, sid, xml)
+            return xml
 
-    def _replay(self, sid: str) -> str:
+    def _redelivered(self, sid: str, phone: str) -> str | None:
+        log.info("redelivery of %s from %s: replaying", sid, mask_phone(phone))
+        with self.services.db.engine.connect() as conn:
+            return stored_reply(conn, sid)
+
+    async def _replay(self, loop: asyncio.AbstractEventLoop, sid: str) -> str:
+        """Wait (without holding a turn thread) for the first delivery's answer."""
         deadline = time.monotonic() + REPLAY_WAIT_SECONDS
         delay = 0.01
-        while True:
-            with self.services.db.session() as s:
-                row = s.get(InboundMessage, sid)
-                reply = row.reply if row else None
+        while time.monotonic() < deadline:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.2)
+            reply = await loop.run_in_executor(self._pool, self._stored, sid)
             if reply is not None:
                 return reply
-            if time.monotonic() > deadline:
-                return twiml([])  # the first delivery is still working; it will answer
-            time.sleep(delay)
-            delay = min(delay * 2, 0.2)
+        return twiml([])  # the first delivery is still working; it will answer
+
+    def _stored(self, sid: str) -> str | None:
+        with self.services.db.engine.connect() as conn:
+            return stored_reply(conn, sid)
 
 
 def twilio_routes(services: Services) -> list[Route]:

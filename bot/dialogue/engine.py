@@ -1,23 +1,34 @@
 """The edge of the dialogue: loads the conversation and facts, runs one turn, carries out its actions.
 
-`ChatEngine.turn(phone=..., text=...)` is what the webhook (and `barberbot chat`) calls; it
-returns the reply texts. Booking changes go through the BookingService only.
+`ChatEngine.turn(phone=..., text=...)` runs a whole turn and returns the reply texts (`barberbot
+chat`, tests). The webhook splits it so that a turn costs as few write transactions as possible:
+`decide` only reads (one connection, Core SQL, the customer's bookings loaded only if the turn
+looks at them); a decision with nothing to carry out is saved together with the message claim in
+one transaction (`save_conversation` on the webhook's connection); otherwise `carry_out` performs
+the actions through the BookingService. Booking changes go through the BookingService only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import threading
 import weakref
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, cast, overload
 
-from sqlmodel import col, select
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 
 from bot.availability import Slot, day_bounds, free_starts, local_date, local_instant
 from bot.customers import set_reminders_paused
 from bot.errors import BarberbotError, Conflict, InvalidBooking, NotFound, SlotTaken
-from bot.models import Booking, BookingStatus, Conversation, Customer, Reminder, TimeOff
+from bot.models import Booking, BookingStatus, Conversation, Reminder, TimeOff
 from bot.nlu import understand
 from bot.phones import mask_phone
 from bot.services import Services
@@ -43,6 +54,67 @@ from .model import (
 log = logging.getLogger(__name__)
 MAX_TEXT = 2000
 
+BOOKING = cast(sa.Table, Booking.__table__)  # type: ignore[attr-defined]
+TIME_OFF = cast(sa.Table, TimeOff.__table__)  # type: ignore[attr-defined]
+REMINDER = cast(sa.Table, Reminder.__table__)  # type: ignore[attr-defined]
+CONVERSATION = cast(sa.Table, Conversation.__table__)  # type: ignore[attr-defined]
+
+
+@dataclass
+class Decision:
+    """What one turn decided before anything was written."""
+
+    phone: str
+    now: dt.datetime
+    replies: list[str]
+    convo: Convo = IDLE
+    before: Convo | None = None  # the conversation as loaded; None when the turn did not touch it
+    actions: tuple[Action, ...] = ()
+    command: cmd.Command | None = None  # a barber's command, carried out by `carry_out`
+    barber: Barber | None = None
+    intent: str = "-"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pure(self) -> bool:
+        """Nothing to carry out: the replies and the conversation row are the whole effect."""
+        return not self.actions and self.command is None
+
+    @property
+    def keep(self) -> bool:
+        """Whether the conversation row must be written (an idle chat that stays idle has nothing to keep)."""
+        return self.before is not None and (self.convo != self.before or self.convo.state != State.IDLE)
+
+
+class LazyBookings(Sequence[BookingView]):
+    """The customer's upcoming confirmed bookings, read on first use."""
+
+    def __init__(self, load: Callable[[], list[BookingView]]) -> None:
+        self._load = load
+        self._rows: list[BookingView] | None = None
+
+    @property
+    def rows(self) -> list[BookingView]:
+        if self._rows is None:
+            self._rows = self._load()
+        return self._rows
+
+    @overload
+    def __getitem__(self, i: int) -> BookingView: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[BookingView]: ...
+    def __getitem__(self, i: int | slice) -> BookingView | Sequence[BookingView]:
+        return self.rows[i]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[BookingView]:
+        return iter(self.rows)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
 
 class ChatEngine:
     def __init__(self, services: Services) -> None:
@@ -50,7 +122,8 @@ class ChatEngine:
         self._locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
         self._guard = threading.Lock()
 
-    def _lock(self, phone: str) -> threading.Lock:
+    def lock(self, phone: str) -> threading.Lock:
+        """One turn at a time per phone in this process (the conversation row)."""
         with self._guard:
             lock = self._locks.get(phone)
             if lock is None:
@@ -60,91 +133,107 @@ class ChatEngine:
 
     def turn(self, *, phone: str, text: str, name: str | None = None) -> list[str]:
         """One incoming message from `phone` (E.164); the replies to send back."""
-        lock = self._lock(phone)  # one turn at a time per phone (the conversation row)
-        with lock:
-            return self._turn(phone, text, name)
+        with self.lock(phone):
+            d = self.decide(phone=phone, text=text)
+            if not d.pure:
+                self.carry_out(d, name=name)
+            if d.keep:
+                with self.write() as conn:
+                    save_conversation(conn, d.phone, d.convo, d.now)
+            return d.replies
 
-    def _turn(self, phone: str, text: str, name: str | None) -> list[str]:
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction on a Core connection (BEGIN IMMEDIATE on SQLite, as `Database.write`)."""
+        db = self.services.db
+        with db.engine.connect() as conn:
+            if db.dialect == "sqlite":
+                conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                yield conn
+
+    # -- deciding (reads only) ---------------------------------------------------------
+
+    def decide(self, *, phone: str, text: str) -> Decision:
+        """Understand the message and run the transition table; reads, never writes."""
         services = self.services
         now, shop = services.now(), services.shop
         text = (text or "").strip()
         if not text:
-            return [r.NOT_TEXT]
+            return Decision(phone, now, [r.NOT_TEXT])
         if len(text) > MAX_TEXT:
-            return [r.TOO_LONG]
+            return Decision(phone, now, [r.TOO_LONG])
         barber = shop.barber_by_phone(phone)
         if barber is not None:
             command = cmd.parse_command(text, today=local_date(shop, now))
             if command is not None:
-                log.info("barber %s: %s", barber.key, type(command).__name__)
-                return [self._barber(command, barber, shop, now)]
+                return Decision(phone, now, [], command=command, barber=barber, intent=type(command).__name__)
         u = understand(text, now=now, shop=shop)
-        convo = before = self._load(phone, now)
-        ctx = self._context(phone, shop, now)
-        out = step(convo, u, ctx, now)
-        replies, convo = list(out.replies), out.convo
-        for action in out.actions:
-            more, convo = self._act(action, convo, phone, name, shop, now)
-            replies.extend(more)
-        if convo != before or convo.state != State.IDLE:
-            self._save(phone, convo, now)  # an idle chat that stays idle has nothing to keep
-        log.info("turn from %s: %s -> %s (%s)", mask_phone(phone), u.intent.value, convo.state.value,
-                 ",".join(type(a).__name__ for a in out.actions) or "-")
-        return replies
+        with services.db.engine.connect() as conn:
+            before = self._load(conn, phone, now)
+            out = step(before, u, self._context(conn, phone, shop, now), now)
+        d = Decision(phone, now, list(out.replies), out.convo, before, out.actions, intent=u.intent.value)
+        if d.pure:
+            log.info("turn from %s: %s -> %s (-)", mask_phone(phone), d.intent, d.convo.state.value)
+        return d
+
+    def carry_out(self, d: Decision, *, name: str | None) -> None:
+        """Perform the decision's actions (or the barber's command); updates its replies and conversation."""
+        shop = self.services.shop
+        if d.command is not None:
+            assert d.barber is not None
+            log.info("barber %s: %s", d.barber.key, d.intent)
+            d.replies = [self._barber(d.command, d.barber, shop, d.now)]
+            return
+        for action in d.actions:
+            more, d.convo = self._act(action, d.convo, d.phone, name, shop, d.now)
+            d.replies.extend(more)
+        log.info("turn from %s: %s -> %s (%s)", mask_phone(d.phone), d.intent, d.convo.state.value,
+                 ",".join(type(a).__name__ for a in d.actions))
 
     # -- facts for the core ------------------------------------------------------
 
-    def _context(self, phone: str, shop: Shop, now: dt.datetime) -> Context:
-        db = self.services.db
-        with db.session() as s:
-            rows = s.exec(select(Booking).where(
-                Booking.customer_phone == phone, Booking.status == BookingStatus.CONFIRMED,
-                Booking.start_at > now).order_by(col(Booking.start_at)).limit(20)).all()
-            bookings = [BookingView(b.id or 0, b.code, b.service, b.barber, b.start_at) for b in rows]
-            paused = bool(s.exec(select(Customer.reminders_paused).where(Customer.phone == phone)).first())
-            reminded = None
-            if bookings:
-                since = now - dt.timedelta(seconds=self.services.settings.reminder_interval_seconds)
-                reminded = s.exec(select(Reminder.booking_id).where(
-                    col(Reminder.booking_id).in_([b.id for b in bookings]),
-                    col(Reminder.sent_at).is_not(None), col(Reminder.sent_at) >= since,
-                ).order_by(col(Reminder.sent_at).desc())).first()
+    def _context(self, conn: Connection, phone: str, shop: Shop, now: dt.datetime) -> Context:
+        def load() -> list[BookingView]:
+            rows = conn.execute(_statements(conn.dialect.name)["bookings"], {"phone": phone, "now": now}).all()
+            return [BookingView(i or 0, code, service, barber, start) for i, code, service, barber, start in rows]
+
+        bookings = LazyBookings(load)
+
+        def reminded() -> int | None:
+            if not bookings:
+                return None
+            since = now - dt.timedelta(seconds=self.services.settings.reminder_interval_seconds)
+            return cast(int | None, conn.execute(_statements(conn.dialect.name)["reminded"],
+                                                 {"ids": [x.id for x in bookings], "since": since}).scalar())
+
         cache: dict[tuple[object, ...], list[Slot]] = {}
 
         def free(day: dt.date, service: str, barber: str | None, exclude: int | None) -> list[Slot]:
             key = (day, service, barber, exclude)
             if key not in cache:
-                cache[key] = self._free(shop, now, day, service, barber, exclude)
+                cache[key] = self._free(conn, shop, now, day, service, barber, exclude)
             return cache[key]
 
-        return Context(shop=shop, now=now, phone=phone, bookings=bookings, free=free,
-                       reminded_booking_id=reminded, reminders_paused=paused)
+        return Context(shop=shop, now=now, phone=phone, bookings=bookings, free=free, reminded=reminded)
 
-    def _free(self, shop: Shop, now: dt.datetime, day: dt.date, service: str, barber: str | None,
-              exclude: int | None) -> list[Slot]:
+    def _free(self, conn: Connection, shop: Shop, now: dt.datetime, day: dt.date, service: str,
+              barber: str | None, exclude: int | None) -> list[Slot]:
         if shop.service(service) is None:
             return []
         start, end = day_bounds(shop, day)
         lo, hi = start - dt.timedelta(hours=12), end + dt.timedelta(hours=12)
-        bq = select(Booking.barber, Booking.start_at, Booking.end_at).where(
-            Booking.status == BookingStatus.CONFIRMED, Booking.start_at < hi, Booking.end_at > lo)
-        tq = select(TimeOff.barber, TimeOff.start_at, TimeOff.end_at).where(
-            TimeOff.start_at < hi, TimeOff.end_at > lo)
-        if barber:
-            bq, tq = bq.where(Booking.barber == barber), tq.where(TimeOff.barber == barber)
-        if exclude is not None:
-            bq = bq.where(Booking.id != exclude)
+        params: dict[str, object] = {"lo": lo, "hi": hi, "barber": barber, "exclude": exclude}
+        rows = conn.execute(_busy_statement(bool(barber), exclude is not None), params).all()
         busy: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {}
-        with self.services.db.session() as s:
-            for key, a, b in list(s.exec(bq).all()) + list(s.exec(tq).all()):
-                busy.setdefault(key, []).append((a, b))
+        for key, a, z in rows:
+            busy.setdefault(key, []).append((a, z))
         return free_starts(shop, service=service, day=day, now=now, busy=busy, barber=barber)
 
     # -- the conversation row ------------------------------------------------------
 
-    def _load(self, phone: str, now: dt.datetime) -> Convo:
-        with self.services.db.session() as s:
-            row = s.get(Conversation, phone)
+    def _load(self, conn: Connection, phone: str, now: dt.datetime) -> Convo:
+        row = conn.execute(_statements(conn.dialect.name)["load"], {"phone": phone}).first()
         if row is None:
             return IDLE
         ttl = dt.timedelta(seconds=self.services.settings.conversation_ttl_seconds)
@@ -155,16 +244,6 @@ class ChatEngine:
         except (ValueError, KeyError, TypeError):
             log.warning("unreadable conversation for %s; starting afresh", mask_phone(phone))
             return IDLE
-
-    def _save(self, phone: str, convo: Convo, now: dt.datetime) -> None:
-        data = json.dumps(convo.draft.to_json() if convo.state != State.IDLE else {})
-        with self.services.db.write() as s:
-            row = s.get(Conversation, phone)
-            if row is None:
-                row = Conversation(phone=phone, state=convo.state.value, data=data, updated_at=now)
-            else:
-                row.state, row.data, row.updated_at = convo.state.value, data, now
-            s.add(row)
 
     # -- carrying out the core's actions ---------------------------------------------
 
@@ -189,7 +268,8 @@ class ChatEngine:
                 return [], convo
         except (SlotTaken, InvalidBooking) as exc:
             log.info("action %s refused for %s: %s", type(action).__name__, mask_phone(phone), exc.code)
-            out = recover(convo, action, exc.code, self._context(phone, shop, now))
+            with self.services.db.engine.connect() as conn:
+                out = recover(convo, action, exc.code, self._context(conn, phone, shop, now))
             return list(out.replies), out.convo
         except (NotFound, Conflict) as exc:
             log.info("action %s on a changed booking: %s", type(action).__name__, exc.code)
@@ -237,3 +317,46 @@ class ChatEngine:
             end = local_instant(shop, command.day, command.end_min)
             return r.unblocked(shop, command.day, svc.unblock(barber=barber.key, start=start, end=end))
         raise AssertionError(f"unknown command {command!r}")
+
+
+def save_conversation(conn: Connection, phone: str, convo: Convo, now: dt.datetime) -> None:
+    """Upsert the conversation row inside the caller's write transaction."""
+    data = json.dumps(convo.draft.to_json() if convo.state != State.IDLE else {})
+    conn.execute(_statements(conn.dialect.name)["save"],
+                 {"phone": phone, "state": convo.state.value, "data": data, "updated_at": now})
+
+
+@functools.cache
+def _statements(dialect: str) -> dict[str, Any]:
+    """Built once per dialect: building a statement costs more than running it (values are bound at execute)."""
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = insert(CONVERSATION)
+    c, b, rc = CONVERSATION.c, BOOKING.c, REMINDER.c
+    return {
+        "save": upsert.on_conflict_do_update(index_elements=["phone"], set_={
+            "state": upsert.excluded.state, "data": upsert.excluded.data, "updated_at": upsert.excluded.updated_at}),
+        "load": sa.select(c.state, c.data, c.updated_at).where(c.phone == sa.bindparam("phone")),
+        "bookings": sa.select(b.id, b.code, b.service, b.barber, b.start_at).where(
+            b.customer_phone == sa.bindparam("phone"), b.status == BookingStatus.CONFIRMED,
+            b.start_at > sa.bindparam("now", type_=b.start_at.type),
+        ).order_by(b.start_at).limit(20),
+        "reminded": sa.select(rc.booking_id).where(
+            rc.booking_id.in_(sa.bindparam("ids", expanding=True)), rc.sent_at.is_not(None),
+            rc.sent_at >= sa.bindparam("since", type_=rc.sent_at.type),
+        ).order_by(rc.sent_at.desc()).limit(1),
+    }
+
+
+@functools.cache
+def _busy_statement(by_barber: bool, excluding: bool) -> sa.CompoundSelect:
+    """Confirmed bookings and time off overlapping [lo, hi) (of one barber; without one booking)."""
+    b, t = BOOKING.c, TIME_OFF.c
+    lo, hi = sa.bindparam("lo", type_=b.start_at.type), sa.bindparam("hi", type_=b.start_at.type)
+    bq = sa.select(b.barber, b.start_at, b.end_at).where(
+        b.status == BookingStatus.CONFIRMED, b.start_at < hi, b.end_at > lo)
+    tq = sa.select(t.barber, t.start_at, t.end_at).where(t.start_at < hi, t.end_at > lo)
+    if by_barber:
+        bq, tq = bq.where(b.barber == sa.bindparam("barber")), tq.where(t.barber == sa.bindparam("barber"))
+    if excluding:
+        bq = bq.where(b.id != sa.bindparam("exclude"))
+    return bq.union_all(tq)

@@ -126,17 +126,28 @@ class BookingView:
 FreeSlots = Callable[[dt.date, str, "str | None", "int | None"], list[Slot]]
 
 
+def _nobody() -> int | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Context:
-    """What the core may know about the world for one turn (read-only)."""
+    """What the core may know about the world for one turn (read-only).
+
+    `bookings` may be a lazy sequence and `reminded` a lazy lookup: most turns ("hi", "any
+    slots friday?") never look at the customer's bookings, so the edge loads them on first use.
+    """
 
     shop: Shop
     now: dt.datetime
     phone: str
     bookings: Sequence[BookingView]
     free: FreeSlots
-    reminded_booking_id: int | None = None  # the booking a reminder was just sent about
-    reminders_paused: bool = False
+    reminded: Callable[[], int | None] = _nobody  # the booking a reminder was just sent about
+
+    @property
+    def reminded_booking_id(self) -> int | None:
+        return self.reminded()
 
 
 # -- what the core asks the edge to do --------------------------------------

@@ -1,0 +1,60 @@
+"""The rows one webhook turn writes (the message claim, its reply, the customer's last inbound time),
+as single Core SQL statements on the caller's transaction, so a turn's writes share one commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from bot.models import Customer, InboundMessage
+
+INBOUND = cast(sa.Table, InboundMessage.__table__)  # type: ignore[attr-defined]
+CUSTOMER = cast(sa.Table, Customer.__table__)  # type: ignore[attr-defined]
+MAX_STORED_BODY = 4000
+
+
+@functools.cache
+def _statements(dialect: str) -> dict[str, Any]:
+    """Built once per dialect: building a statement costs more than running it (values are bound at execute)."""
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = insert(CUSTOMER)
+    return {
+        "claim": insert(INBOUND).on_conflict_do_nothing(index_elements=["message_sid"]),
+        "customer": upsert.on_conflict_do_update(index_elements=["phone"], set_={
+            "last_inbound_at": upsert.excluded.last_inbound_at,
+            "name": sa.func.coalesce(sa.func.nullif(CUSTOMER.c.name, ""), upsert.excluded.name),
+        }),
+        "reply": sa.update(INBOUND).where(INBOUND.c.message_sid == sa.bindparam("sid")),
+        "stored": sa.select(INBOUND.c.reply).where(INBOUND.c.message_sid == sa.bindparam("sid")),
+    }
+
+
+def claim(conn: Connection, *, sid: str, phone: str, body: str, now: dt.datetime,
+          reply: str | None = None) -> bool:
+    """Insert the message; False when its MessageSid is already claimed (a redelivery).
+
+    The primary key decides between concurrent deliveries: exactly one insert wins, in any
+    number of threads or server processes."""
+    row = {"message_sid": sid, "phone": phone, "body": body[:MAX_STORED_BODY], "reply": reply, "created_at": now}
+    return bool(conn.execute(_statements(conn.dialect.name)["claim"], row).rowcount == 1)
+
+
+def record_inbound(conn: Connection, *, phone: str, now: dt.datetime, name: str | None) -> None:
+    """`bot.customers.touch_inbound` in one statement: the customer is created if new, a missing
+    name is filled in, and last_inbound_at (WhatsApp's 24-hour window) becomes `now`."""
+    row = {"phone": phone, "name": name, "reminders_paused": False, "created_at": now, "last_inbound_at": now}
+    conn.execute(_statements(conn.dialect.name)["customer"], row)
+
+
+def store_reply(conn: Connection, sid: str, xml: str) -> None:
+    conn.execute(_statements(conn.dialect.name)["reply"], {"sid": sid, "reply": xml})
+
+
+def stored_reply(conn: Connection, sid: str) -> str | None:
+    """The TwiML answered to `sid`; None while its first delivery is still working."""
+    return cast(str | None, conn.execute(_statements(conn.dialect.name)["stored"], {"sid": sid}).scalar())
