@@ -12,7 +12,7 @@ import re
 from zoneinfo import ZoneInfo
 
 from bot.nlu import intents
-from bot.nlu.dates import MONTHS, read_dates
+from bot.nlu.dates import MONTHS, _month_day, read_dates
 from bot.nlu.scan import Scan
 from bot.nlu.times import read_times
 from bot.nlu.types import Intent, Understanding
@@ -163,7 +163,11 @@ def _dateparser_fallback(text: str, local: dt.datetime, shop: Shop, dates) -> No
         return
     for phrase, value in found or ():
         if _DATE_HINT_RE.search(phrase) and re.search(r"\d|\b(?:the|of)\b", phrase):
-            d = value.date()
+            d, past = value.date(), value.date() < local.date()
+            if past and not re.search(r"\b20\d\d\b", phrase):  # no year given: the same rule as the rules
+                rolled = _month_day(d.month, d.day, None, local.date(), shop.horizon_days)
+                if rolled is not None:
+                    d, past = rolled.date, rolled.past
             dates.date = d
-            dates.past = d < local.date()
+            dates.past = past
             return
