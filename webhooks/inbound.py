@@ -24,7 +24,9 @@ def _statements(dialect: str) -> dict[str, Any]:
     insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
     upsert = insert(CUSTOMER)
     return {
-        "claim": insert(INBOUND).on_conflict_do_nothing(index_elements=["message_sid"]),
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT run this way
+        "claim": insert(INBOUND).on_conflict_do_nothing(index_elements=["message_sid"])
+        .returning(INBOUND.c.message_sid),
         "customer": upsert.on_conflict_do_update(index_elements=["phone"], set_={
             "last_inbound_at": upsert.excluded.last_inbound_at,
             "name": sa.func.coalesce(sa.func.nullif(CUSTOMER.c.name, ""), upsert.excluded.name),
@@ -41,7 +43,7 @@ def claim(conn: Connection, *, sid: str, phone: str, body: str, now: dt.datetime
     The primary key decides between concurrent deliveries: exactly one insert wins, in any
     number of threads or server processes."""
     row = {"message_sid": sid, "phone": phone, "body": body[:MAX_STORED_BODY], "reply": reply, "created_at": now}
-    return bool(conn.execute(_statements(conn.dialect.name)["claim"], row).rowcount == 1)
+    return conn.execute(_statements(conn.dialect.name)["claim"], row).first() is not None
 
 
 def record_inbound(conn: Connection, *, phone: str, now: dt.datetime, name: str | None) -> None:
