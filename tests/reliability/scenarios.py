@@ -121,14 +121,17 @@ def tally_reminders(stack: Stack, twilio: FaultyTwilio, booking_ids: list[int], 
             continue  # the one recorded send of its row
         code = found.group(1)
         at = dt.datetime.fromtimestamp(m.at, dt.UTC)
-        if code in cancelled_at and at >= cancelled_at[code]:
+        if in_flight_revoked[code] > 0:
+            # claimed before the cancel, revoked while its send was on the wire: sent once, but the
+            # row says "revoked" and lost its SID (the cancel overwrote the worker's claim)
+            in_flight_revoked[code] -= 1
+            counts.in_flight_at_cancel += 1
+        elif code in cancelled_at and at >= cancelled_at[code]:
             after_cancel[code] += 1
         else:
             counts.sent_twice += 1
-    for code, n in after_cancel.items():
-        flight = min(n, in_flight_revoked[code])
-        counts.in_flight_at_cancel += flight
-        counts.sent_after_cancel += n - flight
+    for n in after_cancel.values():
+        counts.sent_after_cancel += n
     counts.double_booked = double_booked(stack)
     if counts.notes.get("lost_states"):
         counts.notes["lost_states"] = dict(counts.notes["lost_states"])
