@@ -384,8 +384,11 @@ class BookingService:
         after.schedule.extend(PlannedReminder(r.id, r.job_id, r.due_at) for r in rows if r.id is not None)
 
     def _revoke_pending(self, s: Session, booking: Booking, now: dt.datetime, after: _AfterCommit) -> None:
+        # A reminder already claimed ("sending") is in flight at Twilio: leave it to the worker,
+        # which records what really happened. Everything not yet claimed is revoked.
+        waiting = (ReminderState.SCHEDULED, ReminderState.RETRYING)
         pending = s.exec(select(Reminder).where(
-            Reminder.booking_id == booking.id, col(Reminder.state).in_(ReminderState.PENDING))).all()
+            Reminder.booking_id == booking.id, col(Reminder.state).in_(waiting))).all()
         for r in pending:
             r.state = ReminderState.REVOKED
             r.updated_at = now

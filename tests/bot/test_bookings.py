@@ -190,3 +190,19 @@ def test_database_itself_refuses_overlapping_confirmed_bookings(services: Servic
                       created_at=NOW, updated_at=NOW, planned_at=NOW))
     with services.db.session() as s:
         assert len(s.exec(select(Reminder)).all()) == len(services.bookings.reminders(b.id))  # type: ignore[arg-type]
+
+
+def test_cancel_leaves_a_reminder_in_flight_to_the_worker(services: Services) -> None:
+    """A reminder already claimed by a worker is being sent; cancel must not overwrite its record."""
+    b = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 2, 17, 0))
+    first, *rest = services.bookings.reminders(b.id)  # type: ignore[arg-type]
+    with services.db.write() as s:
+        row = s.get(Reminder, first.id)
+        assert row is not None
+        row.state = "sending"
+        s.add(row)
+    services.bookings.cancel(b.id)  # type: ignore[arg-type]
+    states = {r.job_id: r.state for r in services.bookings.reminders(b.id)}  # type: ignore[arg-type]
+    assert states[first.job_id] == "sending"
+    assert all(states[r.job_id] == "revoked" for r in rest)
+    assert first.job_id not in services.dispatcher.revoked  # type: ignore[attr-defined]
