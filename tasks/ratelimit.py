@@ -19,7 +19,7 @@ class SendRateLimit:
     def __init__(self, huey: Any, rate_per_second: float, *, name: str = "send",
                  now: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        self.storage = huey.storage if huey is not None else None
+        self.storage: Any = huey.storage if huey is not None else None
         self.rate = rate_per_second
         self.name = name
         self._now = now

@@ -5,7 +5,7 @@ Every interval it
 - takes back reminders stuck in `sending` (a worker died mid-task) and makes them due again;
 - re-enqueues reminders that are due (or due for a retry) more than a grace
   period ago and were never sent — a lost job, a killed worker, a flushed Redis;
-- re-enqueues outgoing notices still queued after the grace period.
+- does the same for outgoing notices (queued, waiting for a retry, or stuck in `sending`).
 A duplicate job is harmless: the send task's claim lets only one through.
 """
 
@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -23,6 +24,7 @@ from sqlmodel import col, select
 from bot.dispatch import PlannedReminder
 from bot.models import Booking, OutboundMessage, Reminder, ReminderState
 from bot.services import Services
+from tasks.outbox import FAILED, QUEUED, RETRYING, SENDING
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +40,16 @@ class ReconcileReport:
 
 
 def default_grace(services: Services) -> float:
+    configured = services.settings.reconcile_grace_seconds
+    if configured is not None:
+        return float(configured)
     return float(min(services.settings.reconcile_interval_seconds, 60))
 
 
 def default_stuck_after(services: Services) -> float:
+    configured = services.settings.reminder_stuck_after_seconds
+    if configured is not None:
+        return float(configured)
     # longer than one send can take (HTTP timeout), so a live worker keeps its claim
     return float(max(30, 2 * services.settings.reconcile_interval_seconds))
 
@@ -63,11 +71,11 @@ def reconcile(services: Services, *, now: dt.datetime | None = None, grace_secon
         stale = (col(Reminder.state) == ReminderState.SENDING, col(Reminder.claimed_at) < now - stuck)
         s.exec(sa.update(Reminder).where(*stale, col(Reminder.attempts) >= max_attempts)  # type: ignore[call-overload]
                .values(state=ReminderState.FAILED, error="worker lost", updated_at=now))
-        report.reclaimed = s.exec(sa.update(Reminder).where(  # type: ignore[call-overload]
+        # taken back from a dead worker: due now, so enqueued in this same round
+        reclaimed = list(s.exec(sa.update(Reminder).where(  # type: ignore[call-overload]
             *stale).values(state=ReminderState.RETRYING, next_attempt_at=now, error="worker lost",
-                           updated_at=now)).rowcount
-        overdue = list(s.exec(select(Reminder.id, Reminder.job_id, Reminder.state, Reminder.due_at,
-                                     Reminder.next_attempt_at).where(
+                           updated_at=now).returning(col(Reminder.id), col(Reminder.job_id))).all())
+        overdue = list(s.exec(sa.select(col(Reminder.id), col(Reminder.job_id)).where(  # type: ignore[call-overload]
             sa.or_(
                 sa.and_(col(Reminder.state) == ReminderState.SCHEDULED, col(Reminder.due_at) < now - grace),
                 sa.and_(col(Reminder.state) == ReminderState.RETRYING,
@@ -75,19 +83,37 @@ def reconcile(services: Services, *, now: dt.datetime | None = None, grace_secon
                                col(Reminder.next_attempt_at) < now - grace),
                         ),
             )).order_by(col(Reminder.due_at)).limit(BATCH)).all())
-        queued = list(s.exec(select(OutboundMessage.id).where(
-            col(OutboundMessage.state) == "queued",
-            col(OutboundMessage.created_at) < now - grace).limit(BATCH)).all())
+        report.reclaimed = len(reclaimed)
+        messages = _reconcile_messages(s, now, grace, stuck, max_attempts)
     stamp = int(now.timestamp())
-    planned = [PlannedReminder(rid, f"{job_id}-c{stamp}", now) for rid, job_id, *_ in overdue]
+    ids: dict[int, str] = {int(rid): str(job_id) for rid, job_id in [*overdue, *reclaimed]}
+    planned = [PlannedReminder(rid, f"{job_id}-c{stamp}", now) for rid, job_id in ids.items()]
     if planned:
         services.dispatcher.schedule_reminders(planned)
-    for mid in queued:
+    for mid in messages:
         services.dispatcher.send_message(mid)
-    report.requeued, report.messages = len(planned), len(queued)
+    report.requeued, report.messages = len(planned), len(messages)
     if report.expired or report.reclaimed or report.requeued or report.messages:
         log.warning("reconciler: %s", report)
     return report
+
+
+def _reconcile_messages(s: Any, now: dt.datetime, grace: dt.timedelta, stuck: dt.timedelta,
+                        max_attempts: int) -> list[int]:
+    """Notices: take back those stuck in `sending`; return the ids to enqueue again (queued a
+    while ago, a retry whose time has come, or just taken back)."""
+    stale = (col(OutboundMessage.state) == SENDING, col(OutboundMessage.claimed_at) < now - stuck)
+    s.exec(sa.update(OutboundMessage).where(*stale, col(OutboundMessage.attempts) >= max_attempts)
+           .values(state=FAILED, error="worker lost"))
+    reclaimed = [row[0] for row in s.exec(sa.update(OutboundMessage).where(*stale).values(
+        state=RETRYING, next_attempt_at=now, error="worker lost").returning(col(OutboundMessage.id))).all()]
+    due = list(s.exec(select(OutboundMessage.id).where(sa.or_(
+        sa.and_(col(OutboundMessage.state) == QUEUED, col(OutboundMessage.created_at) < now - grace),
+        sa.and_(col(OutboundMessage.state) == RETRYING,
+                sa.or_(col(OutboundMessage.next_attempt_at).is_(None),
+                       col(OutboundMessage.next_attempt_at) < now - grace)),
+    )).limit(BATCH)).all())
+    return list(dict.fromkeys([*reclaimed, *due]))
 
 
 class IntervalLock:

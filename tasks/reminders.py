@@ -23,6 +23,7 @@ from bot.errors import SendFailed
 from bot.models import Booking, BookingStatus, Customer, Reminder, ReminderState
 from bot.phones import mask_phone
 from bot.services import Services
+from bot.settings import Settings
 from tasks.sender import OutgoingMessage
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ WINDOW = dt.timedelta(hours=24)            # WhatsApp's customer service window
 EARLY_TOLERANCE = dt.timedelta(seconds=1)  # a job that arrives earlier is a stale duplicate
 
 
-def retry_delay(settings: object, attempt: int) -> float:
+def retry_delay(settings: Settings, attempt: int) -> float:
     """Seconds to wait after the `attempt`-th failed attempt: delay × backoff^(attempt-1)."""
     base = float(settings.reminder_retry_delay_seconds)
     backoff = float(settings.reminder_retry_backoff)
@@ -66,23 +67,67 @@ def write(services: Services) -> Iterator[Session]:
         yield s
 
 
-def claim(services: Services, reminder_id: int, now: dt.datetime) -> bool:
-    """scheduled/retrying -> sending, attempts+1, claimed_at=now; True only for the one winner."""
-    with write(services) as s:
-        result = s.exec(  # type: ignore[call-overload]
+@contextmanager
+def core_write(services: Services) -> Iterator[sa.Connection]:
+    """The hot path's write transaction: a Core connection, no ORM session (same locking as `write`)."""
+    engine = services.db.engine
+    if services.db.dialect != "sqlite":
+        with engine.begin() as conn:
+            yield conn
+        return
+    with _sqlite_writer, engine.connect() as conn:
+        conn = conn.execution_options(sqlite_immediate=True)
+        with conn.begin():
+            yield conn
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What the winning claim returns: enough to re-check the booking and to retry."""
+
+    id: int
+    job_id: str
+    booking_id: int
+    revision: int
+    attempts: int
+
+
+def _claimable(now: dt.datetime) -> sa.ColumnElement[bool]:
+    """scheduled and due, or retrying and its retry time has come (within EARLY_TOLERANCE).
+
+    A job that arrives earlier is a stale duplicate: its own job (or the reconciler)
+    comes back at the right time.
+    """
+    soon = now + EARLY_TOLERANCE
+    return sa.or_(
+        sa.and_(col(Reminder.state) == ReminderState.SCHEDULED, col(Reminder.due_at) <= soon),
+        sa.and_(col(Reminder.state) == ReminderState.RETRYING,
+                sa.or_(col(Reminder.next_attempt_at) <= soon,
+                       sa.and_(col(Reminder.next_attempt_at).is_(None), col(Reminder.due_at) <= soon))),
+    )
+
+
+def claim(services: Services, reminder_id: int, now: dt.datetime) -> Claimed | None:
+    """scheduled/retrying -> sending, attempts+1, claimed_at=now, in one UPDATE … RETURNING;
+    the row for the one winner, None for everyone else (already taken, final, or early)."""
+    with core_write(services) as conn:
+        row = conn.execute(
             sa.update(Reminder)
-            .where(col(Reminder.id) == reminder_id,
-                   col(Reminder.state).in_((ReminderState.SCHEDULED, ReminderState.RETRYING)))
+            .where(col(Reminder.id) == reminder_id, _claimable(now))
             .values(state=ReminderState.SENDING, attempts=Reminder.attempts + 1,  # type: ignore[operator]
                     claimed_at=now, updated_at=now)
-        )
-        return bool(result.rowcount == 1)
+            .returning(col(Reminder.job_id), col(Reminder.booking_id), col(Reminder.revision),
+                       col(Reminder.attempts))
+        ).first()
+    if row is None:
+        return None
+    return Claimed(reminder_id, row[0], row[1], row[2], row[3])
 
 
 def _finish(services: Services, reminder_id: int, now: dt.datetime, **values: object) -> bool:
     """Record the outcome, but only if we still hold the claim (the reconciler may have taken it back)."""
-    with write(services) as s:
-        result = s.exec(  # type: ignore[call-overload]
+    with core_write(services) as conn:
+        result = conn.execute(
             sa.update(Reminder)
             .where(col(Reminder.id) == reminder_id, col(Reminder.state) == ReminderState.SENDING)
             .values(updated_at=now, **values)
@@ -90,53 +135,79 @@ def _finish(services: Services, reminder_id: int, now: dt.datetime, **values: ob
         return bool(result.rowcount == 1)
 
 
-def render(services: Services, booking: Booking, customer: Customer | None,
-           now: dt.datetime) -> OutgoingMessage:
+@dataclass(frozen=True)
+class Due:
+    """The booking (and its customer's window and pause flag) a claimed reminder is about."""
+
+    status: str
+    revision: int
+    start_at: dt.datetime
+    service: str
+    barber: str
+    code: str
+    customer_phone: str
+    reminders_paused: bool = False
+    last_inbound_at: dt.datetime | None = None
+
+
+_DUE_COLUMNS = tuple(col(c) for c in (
+    Booking.status, Booking.revision, Booking.start_at, Booking.service, Booking.barber, Booking.code,
+    Booking.customer_phone, Customer.reminders_paused, Customer.last_inbound_at))
+
+
+def load_due(services: Services, booking_id: int) -> Due | None:
+    """One read: the booking joined to its customer (there may be none)."""
+    with services.db.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(*_DUE_COLUMNS)
+            .select_from(Booking)
+            .outerjoin(Customer, col(Customer.phone) == col(Booking.customer_phone))
+            .where(col(Booking.id) == booking_id)).first()
+    if row is None:
+        return None
+    status, revision, start_at, service, barber, code, phone, paused, last_inbound_at = tuple(row)
+    return Due(status, revision, start_at, service, barber, code, phone,
+               reminders_paused=bool(paused), last_inbound_at=last_inbound_at)
+
+
+def in_window(last_inbound_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """Inside WhatsApp's 24-hour customer service window: free text is allowed."""
+    return last_inbound_at is not None and now - last_inbound_at < WINDOW
+
+
+def render(services: Services, due: Due, now: dt.datetime) -> OutgoingMessage:
     """Free text inside the 24-hour window; the approved template outside it when configured."""
     shop = services.shop
-    fields = dict(service=booking.service, barber=booking.barber, start=booking.start_at,
-                  code=booking.code, now=now)
-    in_window = bool(customer and customer.last_inbound_at and now - customer.last_inbound_at < WINDOW)
     content_sid = services.settings.whatsapp_reminder_content_sid
-    if not in_window and content_sid:
-        return OutgoingMessage(to=booking.customer_phone, content_sid=content_sid,
-                               content_variables=messages.reminder_variables(shop, **fields))
-    return OutgoingMessage(to=booking.customer_phone, body=messages.reminder(shop, **fields))
+    if content_sid and not in_window(due.last_inbound_at, now):
+        variables = messages.reminder_variables(shop, service=due.service, barber=due.barber,
+                                                start=due.start_at, code=due.code, now=now)
+        return OutgoingMessage(to=due.customer_phone, content_sid=content_sid, content_variables=variables)
+    body = messages.reminder(shop, service=due.service, barber=due.barber, start=due.start_at,
+                             code=due.code, now=now)
+    return OutgoingMessage(to=due.customer_phone, body=body)
 
 
 def send_reminder(services: Services, reminder_id: int, *, limiter: object | None = None) -> Outcome:
-    now = services.now()
-    with services.db.session() as s:
-        r = s.get(Reminder, reminder_id)
-    if r is None or r.state not in (ReminderState.SCHEDULED, ReminderState.RETRYING):
-        return Outcome("noop", r.state if r else "missing")
-    not_before = r.next_attempt_at if r.state == ReminderState.RETRYING and r.next_attempt_at else r.due_at
-    if not_before - now > EARLY_TOLERANCE:
-        return Outcome("early")  # its own job (or the reconciler) will come back at the right time
-
     if limiter is not None:
         limiter.acquire()  # type: ignore[attr-defined]
-        now = services.now()
-    if not claim(services, reminder_id, now):
-        return Outcome("noop", "claimed elsewhere")
+    now = services.now()
+    r = claim(services, reminder_id, now)
+    if r is None:
+        return Outcome("noop", "sent, claimed elsewhere, final or early")
 
-    with services.db.session() as s:
-        r = s.get(Reminder, reminder_id)
-        assert r is not None
-        booking = s.get(Booking, r.booking_id)
-        customer = s.get(Customer, booking.customer_phone) if booking else None
-
-    if booking is None or booking.status != BookingStatus.CONFIRMED or booking.revision != r.revision:
+    due = load_due(services, r.booking_id)
+    if due is None or due.status != BookingStatus.CONFIRMED or due.revision != r.revision:
         _finish(services, reminder_id, now, state=ReminderState.REVOKED, error="booking changed")
         return Outcome("revoked")
-    if booking.start_at <= now:
+    if due.start_at <= now:
         _finish(services, reminder_id, now, state=ReminderState.EXPIRED)
         return Outcome("expired")
-    if customer is not None and customer.reminders_paused:
+    if due.reminders_paused:
         _finish(services, reminder_id, now, state=ReminderState.SKIPPED, error="reminders paused")
         return Outcome("skipped")
 
-    message = render(services, booking, customer, now)
+    message = render(services, due, now)
     try:
         sid = services.sender.send(message)
     except SendFailed as exc:
@@ -148,12 +219,12 @@ def send_reminder(services: Services, reminder_id: int, *, limiter: object | Non
     if not _finish(services, reminder_id, sent_at, state=ReminderState.SENT, sent_at=sent_at,
                    message_sid=sid, error=None, next_attempt_at=None):
         log.error("reminder %s sent as %s but its claim was taken back", r.job_id, sid)
-    log.info("reminder %s sent to %s (%s)", r.job_id, mask_phone(booking.customer_phone), sid)
+    if log.isEnabledFor(logging.INFO):
+        log.info("reminder %s sent to %s (%s)", r.job_id, mask_phone(due.customer_phone), sid)
     return Outcome("sent", sid)
 
 
-def _failed(services: Services, r: Reminder, now: dt.datetime, exc: SendFailed) -> Outcome:
-    assert r.id is not None
+def _failed(services: Services, r: Claimed, now: dt.datetime, exc: SendFailed) -> Outcome:
     settings = services.settings
     code = exc.error_code or "unknown"
     if not exc.retryable or r.attempts >= settings.reminder_max_attempts:

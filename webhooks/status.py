@@ -15,10 +15,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
-from twilio.request_validator import RequestValidator
 
 from bot.models import OutboundMessage, Reminder
 from bot.services import Services
+from webhooks.signature import is_valid
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +29,9 @@ RANK = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4, "re
 
 
 def signed_url(request: Request, public_base_url: str | None) -> str:
-    if public_base_url:
-        query = f"?{request.url.query}" if request.url.query else ""
-        return public_base_url.rstrip("/") + request.url.path + query
-    return str(request.url)
+    from webhooks.signature import signed_url as url_for
+
+    return url_for(public_base_url, str(request.url), request.url.path, request.url.query)
 
 
 def record_status(services: Services, *, sid: str, status: str, error_code: str | None,
@@ -66,10 +65,8 @@ def status_routes(services: Services) -> list[Route]:
         except Exception:  # noqa: BLE001 - a malformed body is the caller's problem
             return PlainTextResponse("bad form body", status_code=400)
         params = {k: str(v) for k, v in form.items()}
-        validator = RequestValidator(settings.auth_token)
-        signature = request.headers.get("X-Twilio-Signature", "")
-        if not settings.auth_token or not signature or not validator.validate(
-                signed_url(request, settings.public_base_url), params, signature):
+        signature = request.headers.get("X-Twilio-Signature")
+        if not is_valid(settings.auth_token, signed_url(request, settings.public_base_url), params, signature):
             return PlainTextResponse("invalid signature", status_code=403)
         sid = params.get("MessageSid") or params.get("SmsSid")
         status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
@@ -79,6 +76,6 @@ def status_routes(services: Services) -> list[Route]:
                                         error_code=params.get("ErrorCode") or None, now=services.now())
         if not found:
             log.info("status %s for unknown message %s", status, sid)
-        return Response(status_code=204)
+        return Response(status_code=200)  # unknown SIDs too: Twilio would only retry in vain
 
     return [Route(PATH, status_callback, methods=["POST"])]

@@ -29,12 +29,29 @@ def all_sent(services: Any, n: int) -> bool:
 
 
 def spawn_worker(services: Any, twilio: FakeTwilio) -> subprocess.Popen[bytes]:
+    """A `barberbot worker` process on the test's database, queue and fake Twilio."""
     cfg = {"tmp_path": services.extras["tmp_path"], "overrides": services.extras["overrides"],
            "offset": services.extras["offset"].total_seconds(), "queue_name": services.extras["queue_name"],
            "twilio_url": twilio.url}
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, str(HERE / "worker_proc.py"), json.dumps(cfg)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT)
+
+
+def wait_ready(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Block until the worker process has printed "ready" (its imports and setup are done)."""
+    assert proc.stdout is not None
+    line: list[bytes] = []
+    reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    reader.join(timeout)
+    assert line and line[0].strip() == b"ready", f"worker not ready after {timeout} s (exit {proc.poll()})"
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(10)
 
 
 def test_worker_killed_mid_send_still_sends_every_reminder_once(
@@ -42,24 +59,26 @@ def test_worker_killed_mid_send_still_sends_every_reminder_once(
     services = engine(twilio=fake_twilio, lead_seconds=3.5, reminder_interval_seconds=2)
     for i, b in enumerate(BARBERS[:3]):
         book(services, barber=b, phone=f"+44770090014{i}")
-    fake_twilio.hold = threading.Event()  # the first send hangs inside Twilio...
-    proc = spawn_worker(services, fake_twilio)
+    fake_twilio.hold = threading.Event()  # the first sends hang inside Twilio...
+    first = spawn_worker(services, fake_twilio)
+    second: subprocess.Popen[bytes] | None = None
     try:
         assert fake_twilio.on_hold.wait(15), "the worker never sent"
-        assert ReminderState.SENDING in [r.state for r in reminder_rows(services)]
-        os.kill(proc.pid, signal.SIGKILL)  # ...and the worker dies holding its claim
-        proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    fake_twilio.hold.set()  # the held request never reached Twilio's books
-    second = spawn_worker(services, fake_twilio)
-    try:
+        assert wait_until(lambda: ReminderState.SENDING in [r.state for r in reminder_rows(services)],
+                          timeout=5)
+        # the survivor is up before the kill, so its start-up time does not eat into the plan
+        second = spawn_worker(services, fake_twilio)
+        wait_ready(second)
+        os.kill(first.pid, signal.SIGKILL)  # ...and the worker dies holding its claims
+        first.wait(10)
+        fake_twilio.hold.set()  # the held requests never reached Twilio's books
+        # taken back after stuck_after (2 s) by the next reconciler round, long before the appointment
         assert wait_until(lambda: all_sent(services, 9), timeout=20), [
-            (r.job_id, r.state) for r in reminder_rows(services)]
+            (r.job_id, r.state, r.attempts) for r in reminder_rows(services)]
     finally:
-        second.kill()
-        second.wait(10)
+        stop(first)
+        if second is not None:
+            stop(second)
     per_phone = Counter(r.to for r in fake_twilio.accepted())
     assert len(fake_twilio.accepted()) == 9 and set(per_phone.values()) == {3}
     assert len({r.sid for r in fake_twilio.accepted()}) == 9

@@ -32,6 +32,7 @@ def main() -> None:
                           base_url=cfg["twilio_url"])
     services = build_services(settings, clock=OffsetClock(offset), dispatcher=ShiftedDispatcher(huey, offset),
                               huey=huey, sender=sender, db=Database(settings.database_url))
+    print("ready", flush=True)  # noqa: T201 - the parent waits for this line, not for a guessed sleep
     run_worker(services, workers=4, grace_seconds=1, stuck_after_seconds=2)
 
 
