@@ -183,9 +183,16 @@ class Api:
         return JSONResponse(booking_json(self.s.shop, b))
 
     async def booking_reminders(self, request: Request) -> Response:
-        rows = await _run(self.s.bookings.reminders, self._booking_id(request))
+        bid = self._booking_id(request)
+        rows = await _run(self.s.bookings.reminders, bid)
+        booking = await _run(self.s.bookings.get, bid)
         shop = self.s.shop
-        return JSONResponse([reminder_json(shop, r) for r in rows])
+        out = [reminder_json(shop, r) for r in rows]
+        # the rest of the plan, not yet written as rows (the reconciler writes it a day ahead)
+        for job, due in self.s.bookings.planned_reminders(booking, limit=max(0, 200 - len(out))):
+            out.append({"jobId": job, "state": "planned", "scheduledFor": iso_local(shop, due), "attempts": 0,
+                        "sentAt": None, "messageSid": None, "deliveryStatus": None, "error": None})
+        return JSONResponse(out)
 
     async def availability(self, request: Request) -> Response:
         q = request.query_params

@@ -28,7 +28,7 @@ from bot.errors import Conflict, InvalidBooking, NotFound, SlotTaken
 from bot.models import Barber as BarberRow
 from bot.models import Booking, BookingStatus, OutboundMessage, Reminder, ReminderState, TimeOff
 from bot.phones import InvalidPhone, normalize_phone
-from bot.reminders.plan import job_id, reminder_times
+from bot.reminders.plan import PLAN_AHEAD, PLAN_BATCH, job_id, next_reminders
 from bot.shop import Shop
 
 log = logging.getLogger(__name__)
@@ -59,12 +59,14 @@ class BookingService:
         clock: Clock,
         dispatcher: Dispatcher,
         reminder_interval_seconds: int,
+        reconcile_interval_seconds: int = 60,
     ) -> None:
         self.db = db
         self._shop = shop
         self.clock = clock
         self.dispatcher = dispatcher
         self.interval = reminder_interval_seconds
+        self.reconcile_seconds = reconcile_interval_seconds
 
     @property
     def shop(self) -> Shop:
@@ -269,6 +271,7 @@ class BookingService:
                 booking.end_at = new_start + dt.timedelta(minutes=svc.minutes)
                 booking.revision += 1
                 booking.updated_at = booking.planned_at = now
+                booking.reminders_planned = 0
                 s.add(booking)
                 s.flush()
                 self._plan(s, booking, now, after)
@@ -304,6 +307,7 @@ class BookingService:
                 raise Conflict(f"booking {booking.code} is already {booking.status}", code="not_confirmed")
             self._revoke_pending(s, booking, now, after)
             booking.status = status
+            booking.next_reminder_at = None
             booking.cancel_reason = reason if status == BookingStatus.CANCELLED else None
             booking.revision += 1
             booking.updated_at = now
@@ -372,16 +376,51 @@ class BookingService:
         return booking
 
     def _plan(self, s: Session, booking: Booking, now: dt.datetime, after: _AfterCommit) -> None:
+        """Write the next window of the booking's reminder plan as rows (to be enqueued after commit)."""
         assert booking.id is not None
-        rows = []
-        for k, due in enumerate(reminder_times(now, booking.start_at, self.interval), start=1):
-            r = Reminder(booking_id=booking.id, job_id=job_id(booking.id, booking.revision, k), k=k,
-                         revision=booking.revision, due_at=due, state=ReminderState.SCHEDULED,
-                         updated_at=now)
-            s.add(r)
-            rows.append(r)
+        # enough rows that the reconciler's next rounds always find the window filled
+        limit = max(PLAN_BATCH, -(-3 * self.reconcile_seconds // self.interval))
+        due, next_at = next_reminders(booking.planned_at, booking.start_at, self.interval,
+                                      after_k=booking.reminders_planned, until=now + PLAN_AHEAD, limit=limit)
+        rows = [Reminder(booking_id=booking.id, job_id=job_id(booking.id, booking.revision, k), k=k,
+                         revision=booking.revision, due_at=at, state=ReminderState.SCHEDULED, updated_at=now)
+                for k, at in due]
+        s.add_all(rows)
+        if due:
+            booking.reminders_planned = due[-1][0]
+        booking.next_reminder_at = next_at
+        s.add(booking)
         s.flush()
         after.schedule.extend(PlannedReminder(r.id, r.job_id, r.due_at) for r in rows if r.id is not None)
+
+    def top_up_reminders(self, *, max_bookings: int = 500) -> int:
+        """Write the next window of reminders for bookings whose plan runs out within PLAN_AHEAD.
+
+        Run by the reconciler; returns how many reminder rows it added.
+        """
+        now = self.clock()
+        after = _AfterCommit()
+        with self.db.write() as s:
+            q = select(Booking).where(
+                Booking.status == BookingStatus.CONFIRMED,
+                col(Booking.next_reminder_at).is_not(None),
+                col(Booking.next_reminder_at) <= now + PLAN_AHEAD,
+            ).order_by(col(Booking.next_reminder_at)).limit(max_bookings)
+            if s.get_bind().dialect.name == "postgresql":
+                q = q.with_for_update(skip_locked=True)
+            for booking in s.exec(q).all():
+                self._plan(s, booking, now, after)
+        self._after_commit(after)
+        return len(after.schedule)
+
+    def planned_reminders(self, booking: Booking, *, limit: int = 100) -> builtins.list[tuple[str, dt.datetime]]:
+        """The rest of the current plan not yet written as rows: (job id, due time), at most `limit`."""
+        if booking.status != BookingStatus.CONFIRMED or booking.next_reminder_at is None:
+            return []
+        assert booking.id is not None
+        due, _ = next_reminders(booking.planned_at, booking.start_at, self.interval,
+                                after_k=booking.reminders_planned, until=booking.start_at, limit=limit)
+        return [(job_id(booking.id, booking.revision, k), at) for k, at in due]
 
     def _revoke_pending(self, s: Session, booking: Booking, now: dt.datetime, after: _AfterCommit) -> None:
         # A reminder already claimed ("sending") is in flight at Twilio: leave it to the worker,

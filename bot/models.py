@@ -108,6 +108,11 @@ class Booking(SQLModel, table=True):
     updated_at: dt.datetime = _ts()
     # when the current reminder plan was made (creation or last reschedule)
     planned_at: dt.datetime = _ts()
+    # how much of the current plan exists as reminder rows: its last k, and when the
+    # next one is due (None: the plan is complete, or the booking is closed)
+    reminders_planned: int = 0
+    next_reminder_at: dt.datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime(), nullable=True, index=True))
 
 
 class TimeOff(SQLModel, table=True):

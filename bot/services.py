@@ -55,6 +55,7 @@ def build_services(
     bookings = BookingService(
         db, shops.get, clock=clock, dispatcher=dispatcher,
         reminder_interval_seconds=settings.reminder_interval_seconds,
+        reconcile_interval_seconds=settings.reconcile_interval_seconds,
     )
     return Services(settings=settings, db=db, shops=shops, clock=clock, dispatcher=dispatcher,
                     bookings=bookings, huey=huey, sender=sender)

@@ -1,6 +1,8 @@
 """The reconciler: the database is the truth, the queue only a wake-up call.
 
 Every interval it
+- writes the next window of each booking's reminder plan (bookings far away get their
+  reminders as rows a day ahead, not all at once);
 - expires pending reminders whose appointment has passed;
 - takes back reminders stuck in `sending` (a worker died mid-task) and makes them due again;
 - re-enqueues reminders that are due (or due for a retry) more than a grace
@@ -37,6 +39,7 @@ class ReconcileReport:
     reclaimed: int = 0
     requeued: int = 0
     messages: int = 0
+    planned: int = 0
 
 
 def default_grace(services: Services) -> float:
@@ -61,6 +64,8 @@ def reconcile(services: Services, *, now: dt.datetime | None = None, grace_secon
     stuck = dt.timedelta(seconds=(default_stuck_after(services) if stuck_after_seconds is None
                                   else stuck_after_seconds))
     report = ReconcileReport()
+    # the next window of each booking's reminder plan becomes rows (and jobs) before it is due
+    report.planned = services.bookings.top_up_reminders()
     max_attempts = services.settings.reminder_max_attempts
     with services.db.write() as s:
         past = select(Booking.id).where(col(Booking.start_at) <= now)

@@ -26,3 +26,34 @@ def job_id(booking_id: int, revision: int, k: int) -> str:
     if revision <= 1:
         return f"{booking_id}-reminder-{k}"
     return f"{booking_id}-r{revision}-reminder-{k}"
+
+
+# The plan is materialised as rows a window at a time (`next_reminders`), so a booking a
+# month away with a short interval does not become thousands of rows and queued jobs at
+# once; the reconciler tops the window up as time passes.
+PLAN_AHEAD = dt.timedelta(hours=24)
+PLAN_BATCH = 100
+
+
+def next_reminders(
+    planned_at: dt.datetime,
+    appointment: dt.datetime,
+    interval_seconds: int,
+    *,
+    after_k: int,
+    until: dt.datetime,
+    limit: int = PLAN_BATCH,
+) -> tuple[list[tuple[int, dt.datetime]], dt.datetime | None]:
+    """The plan's reminders k > after_k due by `until` (at most `limit`), and when the next one
+    after those is due (None once the plan is complete)."""
+    if interval_seconds <= 0:
+        raise ValueError("interval must be positive")
+    step = dt.timedelta(seconds=interval_seconds)
+    out: list[tuple[int, dt.datetime]] = []
+    k = after_k + 1
+    due = planned_at + k * step
+    while due < appointment and due <= until and len(out) < limit:
+        out.append((k, due))
+        k += 1
+        due = planned_at + k * step
+    return out, (due if due < appointment else None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -206,3 +207,43 @@ def test_cancel_leaves_a_reminder_in_flight_to_the_worker(services: Services) ->
     assert states[first.job_id] == "sending"
     assert all(states[r.job_id] == "revoked" for r in rest)
     assert first.job_id not in services.dispatcher.revoked  # type: ignore[attr-defined]
+
+
+def test_a_far_booking_writes_its_reminders_a_day_at_a_time(make_services: Any, sqlite_url: str) -> None:
+    """A month-away booking with a 1-minute interval is not 40,000 rows at once; the rest follows."""
+    services = make_services(sqlite_url, reminder_interval_seconds=60)
+    b = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 30, 10, 0))
+    first = services.bookings.reminders(b.id)
+    assert len(first) == 100  # one batch now; the reconciler writes the rest of the day in rounds
+    while services.bookings.top_up_reminders():
+        pass
+    rows = services.bookings.reminders(b.id)
+    assert len(rows) == 24 * 60 and rows[-1].due_at == NOW + dt.timedelta(hours=24)
+    services.clock.advance(hours=1)
+    assert services.bookings.top_up_reminders() == 60
+    after = services.bookings.reminders(b.id)
+    assert [r.k for r in after] == list(range(1, 25 * 60 + 1))  # no gap, no duplicate
+    dues = [r.due_at for r in after]
+    assert all(b - a == dt.timedelta(minutes=1) for a, b in zip(dues, dues[1:], strict=False))
+
+
+def test_the_whole_plan_is_written_as_time_passes_and_stops_at_the_appointment(make_services: Any,
+                                                                                sqlite_url: str) -> None:
+    services = make_services(sqlite_url, reminder_interval_seconds=7200)
+    b = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 9, 11, 0))
+    for _ in range(8 * 24):
+        services.clock.advance(hours=1)
+        services.bookings.top_up_reminders()
+    rows = services.bookings.reminders(b.id)
+    # planned at Wed 09:00 for the next Wed 11:00: every 2 h strictly before, i.e. 84 reminders
+    assert len(rows) == 84 and rows[-1].due_at == at(2026, 12, 9, 9, 0)
+    assert services.bookings.get(b.id).next_reminder_at is None
+
+
+def test_cancel_stops_the_rest_of_the_plan_being_written(make_services: Any, sqlite_url: str) -> None:
+    services = make_services(sqlite_url, reminder_interval_seconds=7200)
+    b = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 9, 11, 0))
+    services.bookings.cancel(b.id)
+    services.clock.advance(days=2)
+    assert services.bookings.top_up_reminders() == 0
+    assert {r.state for r in services.bookings.reminders(b.id)} == {"revoked"}
