@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ChatFactory
+from chat_support import ChatFactory
 from test_corpus import run_case
 
 DATA = json.loads(Path(__file__).with_name("chats.json").read_text())

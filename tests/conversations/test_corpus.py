@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from chat_harness import Chat, asks_to_confirm, option_start, options
-from conftest import ChatFactory, corpus
+from chat_support import ChatFactory, corpus
 from sqlmodel import select
 
 from bot.models import BookingStatus, Customer, OutboundMessage

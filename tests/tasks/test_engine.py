@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from conftest import BARBERS, book, reminder_rows
+from engine_support import BARBERS, book, reminder_rows
 from faketwilio import FakeTwilio
 
 from bot.models import ReminderState

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import engine_settings, redis_url_or_skip
+from engine_support import engine_settings, redis_url_or_skip
 
 from tasks.queue import make_huey
 from tasks.ratelimit import SendRateLimit

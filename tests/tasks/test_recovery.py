@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from conftest import BARBERS, book, reminder_rows
+from engine_support import BARBERS, book, reminder_rows
 from faketwilio import FakeTwilio
 
 from bot.models import ReminderState

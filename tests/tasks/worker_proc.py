@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conftest import OffsetClock, ShiftedDispatcher, engine_settings  # noqa: E402
+from engine_support import OffsetClock, ShiftedDispatcher, engine_settings  # noqa: E402
 
 from bot.db import Database  # noqa: E402
 from bot.services import build_services  # noqa: E402
