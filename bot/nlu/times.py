@@ -52,6 +52,7 @@ class Clock:
     m: int
     ap: str | None  # "am", "pm" or None
     fixed: bool  # 24-hour or noon: no am/pm question
+    literal: bool = False  # written like a 24-hour clock ("10:35", "10h35"): taken as is when both fit
 
 
 @dataclass
@@ -75,7 +76,9 @@ def _clock(m: re.Match[str], n: int) -> Clock | None:
     if h > 23 or (ap and h > 12 and h != 0 and ap == "am"):
         return None
     fixed = h == 0 or h >= 13 or (raw.startswith("0") and len(raw) == 2)
-    return Clock(h, mins, ap, fixed)
+    text = m.group(0)
+    literal = ap is None and (":" in text or re.search(r"\dh", text) is not None)
+    return Clock(h, mins, ap, fixed, literal)
 
 
 def intervals(shop: Shop, date: dt.date | None) -> list[tuple[int, int]]:
@@ -106,6 +109,8 @@ def resolve(c: Clock, spans: list[tuple[int, int]], window: TimeWindow | None, s
     p_in = any(s <= pm < e for s, e in spans)
     if a_in != p_in:
         return (am if a_in else pm), False
+    if a_in and p_in and c.literal:
+        return am, False  # "10:35" in a shop open at both: the clock as written
     if a_in and p_in and strict:
         return None, True
     return (pm if 1 <= c.h <= 7 else am), False

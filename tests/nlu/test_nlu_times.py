@@ -129,3 +129,16 @@ def test_between_two_and_four_is_an_afternoon_range() -> None:
 def test_numbers_that_are_not_times_are_left_alone() -> None:
     for text in ("can i get 2 haircuts", "is it £12.50?", "call 07700 900123", "in 3 days"):
         assert time_of(text) is None, text
+
+
+def test_a_24_hour_clock_time_is_taken_as_written_when_the_shop_is_open_at_both() -> None:
+    """In a shop open round the clock, "10:35" is 10:35, while a bare "at 10" is still asked about."""
+    text = (Path(__file__).resolve().parents[2] / "bot" / "demo_shop.toml").read_text()
+    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+        text = text.replace(f'{day} = "', f'{day} = "00:00-24:00" #', 1)
+    shop = parse_shop(text.replace('hours = { sat = "closed" }', ""))
+    now = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
+    assert understand("haircut today at 10:35", now=now, shop=shop).time == dt.time(10, 35)
+    assert understand("haircut today at 10h35", now=now, shop=shop).time == dt.time(10, 35)
+    u = understand("haircut today at 10", now=now, shop=shop)
+    assert u.time is None and "time" in u.ambiguous
