@@ -264,8 +264,15 @@ def _ask_or_advance(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 
 def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
-    if _in_flow(convo) and convo.draft.goal != Goal.CANCEL and not u.explicit_intent:
-        return on_book(convo, u, ctx)
+    if _in_flow(convo) and convo.draft.goal != Goal.CANCEL:
+        if not u.explicit_intent:
+            return on_book(convo, u, ctx)
+        # "what's free on friday?" in the middle of a booking or a move: list times,
+        # keeping the service, barber and booking already settled
+        draft = dataclasses.replace(_merge(convo.draft, u), browse=True)
+        if u.time is None:
+            draft = dataclasses.replace(draft, time=None)
+        return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
     draft = dataclasses.replace(_merge(Draft(goal=Goal.BOOK), u), browse=True)
     return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
 
