@@ -246,6 +246,9 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         if not _has_slots(u):
             return reprompt(convo, u, ctx)
         return _ask_or_advance(convo.to(convo.state, **_changes(d, u)), u, ctx)
+    if u.correction and not u.service and (u.date or u.time) and ctx.bookings:
+        # "actually, can we do 11 instead?" after a booking: they mean to move it
+        return on_reschedule(convo, u, ctx)
     return _ask_or_advance(Convo(State.IDLE, _merge(Draft(goal=Goal.BOOK), u)), u, ctx)
 
 

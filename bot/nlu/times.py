@@ -40,7 +40,8 @@ EXPLICIT_RE = re.compile(r"(?<![\d:.£$€])\b(?P<h1>\d{1,2})(?:[:.](?P<m1>[0-5]
 CLOCK_RE = re.compile(r"(?<![\d:.£$€/])\b(?P<h1>\d{1,2})[:.](?P<m1>[0-5]\d)(?![\d:/])(?!\.\d)")
 H_RE = re.compile(r"\b(?P<h1>\d{1,2})h(?P<m1>[0-5]\d)?\b")
 NOON_RE = re.compile(r"\b(?P<noon1>noon|midnight)\b")
-AT_RE = re.compile(r"(?:\b(?:at|around|about|say|abt|arnd)\s+|@\s*|~\s*)(?P<n>\d{3,4}|" + _H + r")(?:\s*(?:o'clock|ish))?\b" + _NOT_MORE)
+AT_RE = re.compile(r"(?:\b(?:at|around|about|say|abt|arnd|(?:can|could)\s+(?:we|you|i)\s+do|make\s+it|(?:change|move|push)\s+(?:it\s+)?to"
+                   r"|chance\s+of|instead\s+of|how\s+about|what\s+about)\s+|@\s*|~\s*)(?P<n>\d{3,4}|" + _H + r")(?:\s*(?:o'clock|ish))?\b" + _NOT_MORE)
 OCLOCK_RE = re.compile(r"\b(?P<n>" + _H + r")\s*(?:o'clock|ish)\b")
 AFTER_DATE_RE = re.compile(r"\s*,?\s*(?P<n>\d{1,2})\b" + _NOT_MORE + r"(?!\s*(?:am|pm|h\b|o'clock))")
 WINDOW_WORDS_RE = re.compile(r"\b(?P<w>morning|afternoon|evening|tonight|lunch|first\s+thing|after\s+lunch|after\s+work)\b")

@@ -142,3 +142,18 @@ def test_a_24_hour_clock_time_is_taken_as_written_when_the_shop_is_open_at_both(
     assert understand("haircut today at 10h35", now=now, shop=shop).time == dt.time(10, 35)
     u = understand("haircut today at 10", now=now, shop=shop)
     assert u.time is None and "time" in u.ambiguous
+
+
+@pytest.mark.parametrize(("text", "hour"), [
+    ("actually can we do 11 instead", 11), ("could you do 4?", 16), ("make it 11 instead", 11),
+    ("any chance of 3?", 15), ("change it to 10", 10), ("what about 5", 17),
+])
+def test_bare_hours_after_everyday_phrasings_are_times(text: str, hour: int) -> None:
+    shop = parse_shop((Path(__file__).resolve().parents[2] / "bot" / "demo_shop.toml").read_text())
+    u = understand(text, now=dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC), shop=shop)
+    assert u.time == dt.time(hour, 0)
+
+
+def test_a_count_of_services_is_not_a_time() -> None:
+    shop = parse_shop((Path(__file__).resolve().parents[2] / "bot" / "demo_shop.toml").read_text())
+    assert understand("I can do 2 haircuts", now=dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC), shop=shop).time is None
