@@ -261,6 +261,8 @@ def _ask_or_advance(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     notes = []
     if u.past_date:
         notes.append(r.reason(ctx.shop, "past_date", None, None, None))
+    if u.unknown_barber and not u.barber:
+        notes.append(r.unknown_barber(ctx.shop, u.unknown_barber))
     if "time" in u.ambiguous and u.time is None and convo.draft.date and convo.draft.service:
         return _say(convo.to(State.ASK_TIME), *notes, r.ambiguous_time())
     return advance(convo, ctx, *notes)

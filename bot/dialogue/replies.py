@@ -306,3 +306,8 @@ def unblocked(shop: Shop, day: dt.date, count: int) -> str:
 
 def bad_range() -> str:
     return "The end must be after the start, e.g. block fri 13:00-15:00."
+
+
+def unknown_barber(shop: Shop, name: str) -> str:
+    names = ", ".join(b.name for b in shop.barbers)
+    return f"We don't have a barber called {name} (our barbers: {names}), so I looked at everyone."

@@ -67,6 +67,7 @@ class Understanding:
     service: str | None = None  # service key from the shop (the first one named)
     barber: str | None = None  # barber key from the shop
     any_barber: bool = False  # "anyone", "any barber", "don't mind"
+    unknown_barber: str | None = None  # a name after "with" that is none of the shop's barbers
     date: dt.date | None = None  # local date in the shop's time zone
     time: dt.time | None = None  # local wall-clock start time
     window: TimeWindow | None = None  # "afternoon", "after 5", "between 2 and 4", ...

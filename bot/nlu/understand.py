@@ -88,6 +88,7 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
 
     ambiguous = tuple(s for s, flag in (("date", dates.ambiguous), ("time", times.ambiguous)) if flag)
     any_barber = bool(intents.ANY_BARBER_RE.search(canon)) and not barbers
+    unknown_barber = None if barbers or any_barber else _unknown_barber(raw[:MAX_CHARS], lexicon)
     has_slots = bool(services or barbers or any_barber or date or times.time or times.window or dates.date_range)
 
     body = _YES_NO_LEAD_RE.sub("", canon) if has_slots else canon
@@ -101,6 +102,7 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         service=services[0] if services else None,
         barber=barbers[0] if barbers else None,
         any_barber=any_barber,
+        unknown_barber=unknown_barber,
         date=date,
         time=times.time,
         window=times.window,
@@ -171,3 +173,18 @@ def _dateparser_fallback(text: str, local: dt.datetime, shop: Shop, dates) -> No
             dates.date = d
             dates.past = past
             return
+
+
+_WITH_NAME_RE = re.compile(r"\bwith\s+([A-Za-z][a-z]{1,19})\b")
+
+
+def _unknown_barber(raw: str, lexicon: ShopLexicon) -> str | None:
+    """A name after "with" that is none of the shop's barbers ("with Bob"), to be asked about."""
+    for m in _WITH_NAME_RE.finditer(raw):
+        word = m.group(1)
+        low = word.lower()
+        if low in COMMON_WORDS or low in RULE_WORDS or low in lexicon.vocabulary:
+            continue
+        if word[0].isupper() or len(low) >= 3:
+            return word.capitalize()
+    return None

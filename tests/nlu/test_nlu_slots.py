@@ -92,3 +92,14 @@ def test_booking_codes(text: str, code: str) -> None:
 @pytest.mark.parametrize("text", ["cancel kqmp", "HELP", "cancel my FREE trim", "at 2345", "K0Q1", "cancel it"])
 def test_words_and_times_are_not_codes(text: str) -> None:
     assert u(text).code is None
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("haircut tomorrow at 3pm with Bob", "Bob"), ("cut with jimmy pls", "Jimmy"),
+    ("haircut with my son", None), ("beard trim with sam", None), ("book with anyone", None),
+    ("haircut with a fade", None),
+])
+def test_a_name_after_with_that_is_no_barber_is_reported(text: str, name: str | None) -> None:
+    shop = parse_shop((Path(__file__).resolve().parents[2] / "bot" / "demo_shop.toml").read_text())
+    u = understand(text, now=dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC), shop=shop)
+    assert u.unknown_barber == name
