@@ -1,17 +1,16 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-29
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
 
 import bot.models
-
 
 revision = '0001'
 down_revision = None
