@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -194,8 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Any = getattr(args, "func", None)
     if func is None:
-        # `barberbot`, `barberbot db`, `barberbot shop` alone: show the relevant help
-        parser.parse_args([*(argv or sys.argv[1:]), "--help"])
+        # `barberbot`, `barberbot db`, `barberbot shop` alone: show the relevant help, and fail
+        with contextlib.suppress(SystemExit):
+            parser.parse_args([*(sys.argv[1:] if argv is None else argv), "--help"])
         return 2
     try:
         return int(func(args) or 0)
