@@ -21,6 +21,8 @@ from bot.phones import InvalidPhone, normalize_phone
 from bot.services import Services
 from bot.shop import Shop
 
+MAX_ID = 2**31 - 1  # booking ids are INTEGER columns
+
 
 def error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
@@ -130,7 +132,8 @@ class Api:
 
     def _booking_id(self, request: Request) -> int:
         raw = request.path_params["id"]
-        if not raw.isdigit() or len(raw) > 18:
+        # ids are 32-bit INTEGER columns: a larger number is no booking (PostgreSQL would raise)
+        if not raw.isdigit() or len(raw) > 10 or int(raw) > MAX_ID:
             raise NotFound(f"no booking {raw[:40]}")
         return int(raw)
 

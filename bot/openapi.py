@@ -13,7 +13,8 @@ def _err(desc: str) -> dict[str, Any]:
 
 def openapi_schema() -> dict[str, Any]:
     booking = {"$ref": "#/components/schemas/Booking"}
-    id_param = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+    id_param = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1,
+                                                                           "maximum": 2**31 - 1}}
     common = {"401": _err("missing or wrong bearer token"), "404": _err("no such booking")}
     ok_booking = {"description": "the booking", "content": {"application/json": {"schema": booking}}}
     return {

@@ -83,6 +83,7 @@ def test_invalid_booking_is_422_with_json_error(api: Any, payload: dict, code: s
     ("get", "/api/bookings/999", {}, 404),
     ("get", "/api/bookings/abc", {}, 404),
     ("get", "/api/bookings/99999999999999999999999", {}, 404),
+    ("patch", "/api/bookings/10645746364", {"json": {"barber": "sam"}}, 404),  # > INTEGER: PostgreSQL raised
     ("patch", "/api/bookings/999", {"json": {"start": "2026-12-03T16:00:00+00:00"}}, 404),
     ("delete", "/api/bookings/999", {}, 404),
     ("get", "/api/bookings/999/reminders", {}, 404),
