@@ -7,6 +7,7 @@ test process reads the database only to count outcomes.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import itertools
@@ -94,6 +95,67 @@ def phone_for(tag: int, i: int) -> str:
     return f"+4477{(tag * 10000 + i) % 10**8:08d}"
 
 
+# -- child processes: each in its own session, killed as a group, never left behind -------------
+
+_children: set[subprocess.Popen[bytes]] = set()
+_children_lock = threading.Lock()
+
+
+def spawn(args: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    """Popen in a new session (its own process group), remembered until `kill_group` reaps it, so
+    teardown, atexit and SIGTERM can kill the child and everything it started."""
+    _install_sigterm_cleanup()
+    proc = subprocess.Popen(args, start_new_session=True, **kwargs)
+    with _children_lock:
+        _children.add(proc)
+    return proc
+
+
+def signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    """Send `sig` to the child's whole process group (the group id is its pid: start_new_session)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
+
+
+def kill_group(proc: subprocess.Popen[bytes], *, first: int = signal.SIGKILL, wait: float = 15) -> None:
+    """Signal the group with `first`, wait for the child, SIGKILL the group whatever happened (so no
+    grandchild survives a graceful stop), and reap."""
+    if proc.poll() is None:
+        signal_group(proc, first)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(wait)
+    signal_group(proc, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(10)
+    with _children_lock:
+        _children.discard(proc)
+
+
+def kill_all_children() -> None:
+    """Every child this process started and has not reaped: SIGKILL to each group (atexit, SIGTERM)."""
+    with _children_lock:
+        left = list(_children)
+    for proc in left:
+        kill_group(proc, wait=5)
+
+
+atexit.register(kill_all_children)
+_sigterm_installed = False
+
+
+def _install_sigterm_cleanup() -> None:
+    """A SIGTERM (CI cancelling the job, `timeout`) skips atexit: make it an exit that runs it."""
+    global _sigterm_installed
+    if _sigterm_installed or threading.current_thread() is not threading.main_thread():
+        return
+    _sigterm_installed = True
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        def on_term(signum: int, frame: object) -> None:
+            kill_all_children()
+            raise SystemExit(128 + signum)
+        signal.signal(signal.SIGTERM, on_term)
+
+
 # -- backends -----------------------------------------------------------------------------------
 
 class RedisServer:
@@ -110,7 +172,7 @@ class RedisServer:
 
     def start(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(
+        self.proc = spawn(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", str(self.dir)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -119,9 +181,8 @@ class RedisServer:
         wait_for(lambda: bool(redis.Redis.from_url(self.url).ping()), timeout=10, what="redis-server")
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+        if self.proc is not None:
+            kill_group(self.proc)
 
     def restart(self, down_seconds: float = 0.5) -> None:
         self.kill()
@@ -252,8 +313,11 @@ class Stack:
 
     def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
-        return subprocess.Popen([BARBERBOT, *args], env=self.env(), cwd=self.workdir, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            return spawn([BARBERBOT, *args], env=self.env(), cwd=self.workdir, stdout=log,
+                         stderr=subprocess.STDOUT)
+        finally:
+            log.close()  # the child has its own copy
 
     def start_server(self) -> None:
         self.server = self._spawn("server", "serve", "--port", str(self.port))
@@ -270,14 +334,12 @@ class Stack:
         return [w for w in self.workers if w.poll() is None]
 
     def kill_workers(self, sig: int = signal.SIGKILL) -> None:
-        for w in self.live_workers():
-            w.send_signal(sig)
+        """`sig` to every live worker's process group at once, then wait for each (SIGKILL after 30 s)."""
+        live = self.live_workers()
+        for w in live:
+            signal_group(w, sig)
         for w in self.workers:
-            try:
-                w.wait(30)
-            except subprocess.TimeoutExpired:
-                w.kill()
-                w.wait(10)
+            kill_group(w, first=sig, wait=30)
 
     def stop_workers_gracefully(self) -> None:
         """SIGINT: Huey finishes the tasks it is running, then exits."""
@@ -285,13 +347,8 @@ class Stack:
 
     def stop(self) -> None:
         self.kill_workers(signal.SIGKILL)
-        if self.server is not None and self.server.poll() is None:
-            self.server.terminate()
-            try:
-                self.server.wait(15)
-            except subprocess.TimeoutExpired:
-                self.server.kill()
-                self.server.wait(10)
+        if self.server is not None:
+            kill_group(self.server, first=signal.SIGTERM, wait=15)
         if self._engine is not None:
             self._engine.dispose()
 

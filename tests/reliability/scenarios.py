@@ -195,11 +195,21 @@ def drain(stack: Stack, plan: Plan, *, timeout: float) -> None:
 
 
 def finish(stack: Stack, plan: Plan) -> None:
-    """Stop the scenario's later reminders: workers stop gracefully, then its bookings are cancelled."""
-    stack.stop_workers_gracefully()
+    """Stop the scenario's later reminders while the workers keep running: its bookings still
+    confirmed are cancelled through the API (pending reminders revoked), then we wait for the sends
+    already in flight to be recorded, so the tally sees every SID the rows will ever hold."""
+    ids = ",".join(str(i) for i in plan.booking_ids)
+    confirmed = stack.query(f"SELECT id FROM booking WHERE id IN ({ids}) AND status = 'confirmed'")
     with stack.api() as c:
-        for bid in plan.booking_ids:
-            c.delete(f"/api/bookings/{bid}")
+        for (bid,) in confirmed:
+            assert c.delete(f"/api/bookings/{bid}").status_code == 200
+
+    def quiet() -> bool:
+        left = stack.query(f"SELECT count(*) FROM reminder WHERE booking_id IN ({ids}) "
+                           "AND state IN ('scheduled', 'sending', 'retrying')")
+        return left[0][0] == 0
+
+    wait_for(quiet, timeout=60, what="the scenario's reminders in flight to settle")
 
 
 def run_reminder_scenario(stack: Stack, twilio: FaultyTwilio, name: str, *, bookings: int, window: float,
@@ -222,7 +232,6 @@ def run_reminder_scenario(stack: Stack, twilio: FaultyTwilio, name: str, *, book
     counts = tally_reminders(stack, twilio, plan.booking_ids, plan.t_cut,
                              Counts(name, stack.backend.name, http_5xx=seen.n))
     counts.notes.update(notes)
-    stack.start_worker()
     return counts
 
 
