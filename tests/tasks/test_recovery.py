@@ -56,7 +56,9 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 def test_worker_killed_mid_send_still_sends_every_reminder_once(
         engine: Any, worker: Any, fake_twilio: FakeTwilio) -> None:
-    services = engine(twilio=fake_twilio, lead_seconds=3.5, reminder_interval_seconds=2)
+    # reminders at +4, +8, +12 s, the appointment at +14 s: room for a loaded CI machine
+    # to notice the dead worker (stuck_after 2 s + a reconciler round) and resend in time
+    services = engine(twilio=fake_twilio, lead_seconds=3.5, reminder_interval_seconds=4)
     for i, b in enumerate(BARBERS[:3]):
         book(services, barber=b, phone=f"+44770090014{i}")
     fake_twilio.hold = threading.Event()  # the first sends hang inside Twilio...
@@ -73,7 +75,7 @@ def test_worker_killed_mid_send_still_sends_every_reminder_once(
         first.wait(10)
         fake_twilio.hold.set()  # the held requests never reached Twilio's books
         # taken back after stuck_after (2 s) by the next reconciler round, long before the appointment
-        assert wait_until(lambda: all_sent(services, 9), timeout=20), [
+        assert wait_until(lambda: all_sent(services, 9), timeout=30), [
             (r.job_id, r.state, r.attempts) for r in reminder_rows(services)]
     finally:
         stop(first)
