@@ -8,11 +8,13 @@ only one ever sends. Running the task twice, early or late, is harmless.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -92,33 +94,46 @@ class Claimed:
     attempts: int
 
 
-def _claimable(now: dt.datetime) -> sa.ColumnElement[bool]:
-    """scheduled and due, or retrying and its retry time has come (within EARLY_TOLERANCE).
+# The hot path's statements are built once per process, with bind parameters: building a
+# SQLAlchemy statement costs more CPU than running it.
+_T = Reminder.__table__  # type: ignore[attr-defined]
 
-    A job that arrives earlier is a stale duplicate: its own job (or the reconciler)
-    comes back at the right time.
-    """
-    soon = now + EARLY_TOLERANCE
-    return sa.or_(
-        sa.and_(col(Reminder.state) == ReminderState.SCHEDULED, col(Reminder.due_at) <= soon),
-        sa.and_(col(Reminder.state) == ReminderState.RETRYING,
-                sa.or_(col(Reminder.next_attempt_at) <= soon,
-                       sa.and_(col(Reminder.next_attempt_at).is_(None), col(Reminder.due_at) <= soon))),
+
+def _p(name: str, column: str) -> sa.BindParameter[object]:
+    return sa.bindparam(name, type_=_T.c[column].type)
+
+
+@functools.cache
+def _claim_statement() -> sa.Update:
+    soon = _p("p_soon", "due_at")
+    claimable = sa.or_(
+        sa.and_(_T.c.state == ReminderState.SCHEDULED, _T.c.due_at <= soon),
+        sa.and_(_T.c.state == ReminderState.RETRYING,
+                sa.or_(_T.c.next_attempt_at <= _p("p_soon2", "next_attempt_at"),
+                       sa.and_(_T.c.next_attempt_at.is_(None), _T.c.due_at <= _p("p_soon3", "due_at")))),
     )
+    return (sa.update(_T)
+            .where(_T.c.id == sa.bindparam("p_id"), claimable)
+            .values(state=ReminderState.SENDING, attempts=_T.c.attempts + 1,
+                    claimed_at=_p("p_now", "claimed_at"), updated_at=_p("p_now2", "updated_at"))
+            .returning(_T.c.job_id, _T.c.booking_id, _T.c.revision, _T.c.attempts))
+
+
+@functools.cache
+def _finish_statement(keys: frozenset[str]) -> sa.Update:
+    return (sa.update(_T)
+            .where(_T.c.id == sa.bindparam("p_id"), _T.c.state == ReminderState.SENDING)
+            .values(updated_at=_p("p_updated_at", "updated_at"), **{k: _p(f"p_{k}", k) for k in keys}))
 
 
 def claim(services: Services, reminder_id: int, now: dt.datetime) -> Claimed | None:
     """scheduled/retrying -> sending, attempts+1, claimed_at=now, in one UPDATE … RETURNING;
     the row for the one winner, None for everyone else (already taken, final, or early)."""
+    soon = now + EARLY_TOLERANCE
     with core_write(services) as conn:
-        row = conn.execute(
-            sa.update(Reminder)
-            .where(col(Reminder.id) == reminder_id, _claimable(now))
-            .values(state=ReminderState.SENDING, attempts=Reminder.attempts + 1,  # type: ignore[operator]
-                    claimed_at=now, updated_at=now)
-            .returning(col(Reminder.job_id), col(Reminder.booking_id), col(Reminder.revision),
-                       col(Reminder.attempts))
-        ).first()
+        row = conn.execute(_claim_statement(), {
+            "p_id": reminder_id, "p_soon": soon, "p_soon2": soon, "p_soon3": soon,
+            "p_now": now, "p_now2": now}).first()
     if row is None:
         return None
     return Claimed(reminder_id, row[0], row[1], row[2], row[3])
@@ -126,12 +141,9 @@ def claim(services: Services, reminder_id: int, now: dt.datetime) -> Claimed | N
 
 def _finish(services: Services, reminder_id: int, now: dt.datetime, **values: object) -> bool:
     """Record the outcome, but only if we still hold the claim (the reconciler may have taken it back)."""
+    params = {"p_id": reminder_id, "p_updated_at": now, **{f"p_{k}": v for k, v in values.items()}}
     with core_write(services) as conn:
-        result = conn.execute(
-            sa.update(Reminder)
-            .where(col(Reminder.id) == reminder_id, col(Reminder.state) == ReminderState.SENDING)
-            .values(updated_at=now, **values)
-        )
+        result = conn.execute(_finish_statement(frozenset(values)), params)
         return bool(result.rowcount == 1)
 
 
@@ -155,14 +167,18 @@ _DUE_COLUMNS = tuple(col(c) for c in (
     Booking.customer_phone, Customer.reminders_paused, Customer.last_inbound_at))
 
 
+@functools.cache
+def _due_statement() -> Any:
+    return (sa.select(*_DUE_COLUMNS)
+            .select_from(Booking)
+            .outerjoin(Customer, col(Customer.phone) == col(Booking.customer_phone))
+            .where(col(Booking.id) == sa.bindparam("p_booking")))
+
+
 def load_due(services: Services, booking_id: int) -> Due | None:
     """One read: the booking joined to its customer (there may be none)."""
     with services.db.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(*_DUE_COLUMNS)
-            .select_from(Booking)
-            .outerjoin(Customer, col(Customer.phone) == col(Booking.customer_phone))
-            .where(col(Booking.id) == booking_id)).first()
+        row = conn.execute(_due_statement(), {"p_booking": booking_id}).first()
     if row is None:
         return None
     status, revision, start_at, service, barber, code, phone, paused, last_inbound_at = tuple(row)
