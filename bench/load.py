@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     for at, kib in rss:
         print(f"    t={at:6.0f}s  " + "  ".join(f"{k}={v}" for k, v in sorted(kib.items())))
     growth = _growth(rss)
-    print("  RSS growth, first third -> last third: "
+    print(f"  RSS growth after {WARM_UP_SECONDS}s of warm-up, first third -> last third: "
           + ", ".join(f"{k} {v:+.1%}" for k, v in growth.items()))
     bad = doubles or outcomes["5xx"] or any(v > a.max_rss_growth for v in growth.values())
     return 1 if bad else 0
@@ -160,7 +160,11 @@ def _lateness(stack: object) -> list[float]:
     return [(sc._aware(s) - sc._aware(d)).total_seconds() for s, d in rows]
 
 
+WARM_UP_SECONDS = 15  # imports, pools and caches filling: not growth
+
+
 def _growth(rss: list[tuple[float, dict[str, int]]]) -> dict[str, float]:
+    rss = [(at, kib) for at, kib in rss if at >= WARM_UP_SECONDS]
     if len(rss) < 3:
         return {}
     third = max(1, len(rss) // 3)
