@@ -68,7 +68,10 @@ def _consumer(services: Services, workers: int) -> Consumer:
     register_tasks(services.huey)
     return _Consumer(services.huey, workers=workers, periodic=False, worker_type="thread",
                      initial_delay=0.05, backoff=1.5, max_delay=WORKER_MAX_POLL_SECONDS,
-                     check_worker_health=True, health_check_interval=5)
+                     check_worker_health=True, health_check_interval=5,
+                     # SIGTERM (systemd, docker stop) finishes the sends in flight: a send cut
+                     # off after Twilio accepted it would be sent again by the reconciler
+                     graceful_signal="TERM")
 
 
 def _start_reconciler(services: Services, stop: threading.Event, **kwargs: Any) -> threading.Thread:
@@ -82,7 +85,7 @@ def _start_reconciler(services: Services, stop: threading.Event, **kwargs: Any) 
 
 def run_worker(services: Services, *, workers: int = 8, periodic: bool = True,
                grace_seconds: float | None = None, stuck_after_seconds: float | None = None) -> None:
-    """The blocking consumer for `barberbot worker`; SIGINT stops gracefully, SIGTERM at once.
+    """The blocking consumer for `barberbot worker`; SIGTERM stops gracefully (a second one, or SIGINT, at once).
 
     `periodic` runs the reconciler here too (guarded by a shared per-interval lock,
     so several workers with it on still reconcile once per interval).

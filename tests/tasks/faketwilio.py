@@ -31,6 +31,7 @@ class FakeTwilio:
     script: list[tuple[int, int | None]] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     hold: threading.Event | None = None
+    accept_after_hold: bool = False  # a held request, once released, is accepted (not 503)
     on_hold: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -70,8 +71,9 @@ class FakeTwilio:
                 if fake.hold is not None and not fake.hold.is_set():
                     fake.on_hold.set()
                     fake.hold.wait(60)
-                    self._answer(503, {"code": 20500, "message": "held"})
-                    return
+                    if not fake.accept_after_hold:
+                        self._answer(503, {"code": 20500, "message": "held"})
+                        return
                 with fake._lock:
                     status, code = fake.script.pop(0) if fake.script else (201, None)
                     rec = Received(time.time(), form.get("To", ""), form.get("Body"), form, status=status)

@@ -103,3 +103,23 @@ def test_redis_losing_its_data_loses_no_reminder(engine: Any, worker: Any, fake_
         (r.job_id, r.state) for r in reminder_rows(services)]
     assert len(fake_twilio.accepted()) == 6
     assert set(Counter(r.to for r in fake_twilio.accepted()).values()) == {2}
+
+
+def test_sigterm_lets_the_send_in_flight_finish_and_record_it(
+        engine: Any, worker: Any, fake_twilio: FakeTwilio) -> None:
+    """`docker stop` / systemd send SIGTERM: the reminder on the wire is recorded, not resent later."""
+    services = engine(twilio=fake_twilio, lead_seconds=3.5, reminder_interval_seconds=4)
+    b = book(services, barber="sam", phone="+447700900160")
+    fake_twilio.hold = threading.Event()
+    fake_twilio.accept_after_hold = True
+    proc = spawn_worker(services, fake_twilio)
+    try:
+        assert fake_twilio.on_hold.wait(15), "the worker never sent"
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.poll() is None  # it waits for the send in flight...
+        fake_twilio.hold.set()  # ...which Twilio now answers
+        assert proc.wait(20) == 0
+    finally:
+        stop(proc)
+    first = next(r for r in reminder_rows(services, b.id) if r.k == 1)
+    assert first.state == ReminderState.SENT and first.message_sid == fake_twilio.accepted()[0].sid
