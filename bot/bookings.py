@@ -30,6 +30,7 @@ from bot.models import Booking, BookingStatus, OutboundMessage, Reminder, Remind
 from bot.phones import InvalidPhone, normalize_phone
 from bot.reminders.plan import PLAN_AHEAD, PLAN_BATCH, job_id, next_reminders
 from bot.shop import Shop
+from bot.timeoff import TimeOffMixin
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class _AfterCommit:
     messages: list[int] = field(default_factory=list)
 
 
-class BookingService:
+class BookingService(TimeOffMixin):
     def __init__(
         self,
         db: Database,
@@ -67,10 +68,6 @@ class BookingService:
         self.dispatcher = dispatcher
         self.interval = reminder_interval_seconds
         self.reconcile_seconds = reconcile_interval_seconds
-
-    @property
-    def shop(self) -> Shop:
-        return self._shop()
 
     # -- reads -------------------------------------------------------------
 
@@ -319,42 +316,6 @@ class BookingService:
         self._after_commit(after)
         log.info("booking %s %s", booking.code, status)
         return booking
-
-    # -- time off ------------------------------------------------------------
-
-    def block(self, *, barber: str, start: dt.datetime, end: dt.datetime,
-              reason: str | None = None) -> tuple[TimeOff, builtins.list[Booking]]:
-        """Add time off; returns it with the confirmed bookings that clash (left for the barber to decide)."""
-        if self.shop.barber(barber) is None:
-            raise InvalidBooking(f"unknown barber: {barber}", code="unknown_barber")
-        if end <= start:
-            raise InvalidBooking("the end must be after the start", code="invalid_range")
-        now = self.clock()
-        with self.db.write() as s:
-            self._lock_barber(s, barber)
-            off = TimeOff(barber=barber, start_at=start.astimezone(dt.UTC), end_at=end.astimezone(dt.UTC),
-                          reason=reason, created_at=now)
-            s.add(off)
-            clashes = list(s.exec(select(Booking).where(
-                Booking.barber == barber, Booking.status == BookingStatus.CONFIRMED,
-                Booking.start_at < off.end_at, Booking.end_at > off.start_at,
-            ).order_by(col(Booking.start_at))).all())
-        return off, clashes
-
-    def unblock(self, *, barber: str, start: dt.datetime, end: dt.datetime) -> int:
-        """Remove time off of `barber` lying inside [start, end); returns how many went."""
-        with self.db.write() as s:
-            rows = s.exec(select(TimeOff).where(
-                TimeOff.barber == barber, TimeOff.start_at >= start, TimeOff.end_at <= end)).all()
-            for r in rows:
-                s.delete(r)
-        return len(rows)
-
-    def time_off(self, *, barber: str, start: dt.datetime, end: dt.datetime) -> builtins.list[TimeOff]:
-        with self.db.session() as s:
-            return list(s.exec(select(TimeOff).where(
-                TimeOff.barber == barber, TimeOff.start_at < end, TimeOff.end_at > start,
-            ).order_by(col(TimeOff.start_at))).all())
 
     # -- helpers -------------------------------------------------------------
 
