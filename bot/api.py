@@ -187,8 +187,8 @@ class Api:
 
     async def booking_reminders(self, request: Request) -> Response:
         bid = self._booking_id(request)
-        rows = await _run(self.s.bookings.reminders, bid)
         booking = await _run(self.s.bookings.get, bid)
+        rows = await _run(self.s.bookings.reminder_rows, bid)
         shop = self.s.shop
         out = [reminder_json(shop, r) for r in rows]
         # the rest of the plan, not yet written as rows (the reconciler writes it a day ahead)

@@ -112,7 +112,11 @@ class BookingService(TimeOffMixin):
             return list(s.exec(q).all())
 
     def reminders(self, booking_id: int) -> builtins.list[Reminder]:
+        """The booking's reminder rows; NotFound if there is no such booking."""
         self.get(booking_id)
+        return self.reminder_rows(booking_id)
+
+    def reminder_rows(self, booking_id: int) -> builtins.list[Reminder]:
         with self.db.session() as s:
             q = select(Reminder).where(Reminder.booking_id == booking_id).order_by(col(Reminder.id))
             return list(s.exec(q).all())

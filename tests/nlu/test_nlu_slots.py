@@ -100,6 +100,4 @@ def test_words_and_times_are_not_codes(text: str) -> None:
     ("haircut with a fade", None),
 ])
 def test_a_name_after_with_that_is_no_barber_is_reported(text: str, name: str | None) -> None:
-    shop = parse_shop((Path(__file__).resolve().parents[2] / "bot" / "demo_shop.toml").read_text())
-    u = understand(text, now=dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC), shop=shop)
-    assert u.unknown_barber == name
+    assert understand(text, now=NOW, shop=SHOP).unknown_barber == name

@@ -133,14 +133,9 @@ def test_numbers_that_are_not_times_are_left_alone() -> None:
 
 def test_a_24_hour_clock_time_is_taken_as_written_when_the_shop_is_open_at_both() -> None:
     """In a shop open round the clock, "10:35" is 10:35, while a bare "at 10" is still asked about."""
-    text = (Path(__file__).resolve().parents[2] / "bot" / "demo_shop.toml").read_text()
-    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
-        text = text.replace(f'{day} = "', f'{day} = "00:00-24:00" #', 1)
-    shop = parse_shop(text.replace('hours = { sat = "closed" }', ""))
-    now = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
-    assert understand("haircut today at 10:35", now=now, shop=shop).time == dt.time(10, 35)
-    assert understand("haircut today at 10h35", now=now, shop=shop).time == dt.time(10, 35)
-    u = understand("haircut today at 10", now=now, shop=shop)
+    assert time_of("haircut today at 10:35", shop=ALL_DAY) == dt.time(10, 35)
+    assert time_of("haircut today at 10h35", shop=ALL_DAY) == dt.time(10, 35)
+    u = understand("haircut today at 10", now=NOW, shop=ALL_DAY)
     assert u.time is None and "time" in u.ambiguous
 
 
@@ -149,11 +144,8 @@ def test_a_24_hour_clock_time_is_taken_as_written_when_the_shop_is_open_at_both(
     ("any chance of 3?", 15), ("change it to 10", 10), ("what about 5", 17),
 ])
 def test_bare_hours_after_everyday_phrasings_are_times(text: str, hour: int) -> None:
-    shop = parse_shop((Path(__file__).resolve().parents[2] / "bot" / "demo_shop.toml").read_text())
-    u = understand(text, now=dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC), shop=shop)
-    assert u.time == dt.time(hour, 0)
+    assert time_of(text) == dt.time(hour, 0)
 
 
 def test_a_count_of_services_is_not_a_time() -> None:
-    shop = parse_shop((Path(__file__).resolve().parents[2] / "bot" / "demo_shop.toml").read_text())
-    assert understand("I can do 2 haircuts", now=dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC), shop=shop).time is None
+    assert time_of("I can do 2 haircuts") is None
