@@ -9,8 +9,12 @@ commit together, so a redelivery either finds the whole answer or wins the claim
 that books, moves, cancels or runs a barber's command claims first (so it happens once), acts
 through the BookingService, then stores the conversation and the reply.
 
-Turns run on a small thread pool of their own: one thread on SQLite, where writes are serialised
-anyway and threads would only queue in SQLite's sleeping busy handler; a few on PostgreSQL.
+Where a turn runs: on SQLite, inline on the event loop. A turn is a few hundred microseconds of
+Python and local file I/O, and SQLite serialises writers anyway; handing it to a thread cost more
+than the turn (the hop, and the GIL bouncing between the loop and the thread on every await), and
+measured 40% more throughput inline. The price: while another process holds the write lock (a
+reminder batch), this process's loop waits with it instead of only its turns. On PostgreSQL, where
+each statement is a network round trip, turns run on a small thread pool of their own.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape
 
@@ -40,8 +47,11 @@ log = logging.getLogger(__name__)
 XML = "application/xml"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 REPLAY_WAIT_SECONDS = 15.0
-TURN_THREADS = {"sqlite": 1}  # per dialect; others get DEFAULT_TURN_THREADS
-DEFAULT_TURN_THREADS = 8
+_T = TypeVar("_T")
+# the same customers write again and again; parsing a number with phonenumbers costs 40 us
+_normalize_phone = lru_cache(maxsize=4096)(normalize_phone)
+INLINE_DIALECTS = frozenset({"sqlite"})
+TURN_THREADS = 8
 
 
 def twiml(messages: list[str]) -> str:
@@ -76,8 +86,8 @@ class TwilioWebhook:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.engine = ChatEngine(services)
-        threads = TURN_THREADS.get(services.db.dialect, DEFAULT_TURN_THREADS)
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="chat-turn")
+        self._pool = (None if services.db.dialect in INLINE_DIALECTS
+                      else ThreadPoolExecutor(TURN_THREADS, thread_name_prefix="chat-turn"))
         settings = services.settings
         if not settings.auth_token:
             log.warning("TWILIO_AUTH_TOKEN is not set: webhook signatures are NOT checked (development only)")
@@ -98,16 +108,15 @@ class TwilioWebhook:
         if not sid or len(sid) > 64:
             return Response("MessageSid is required", status_code=400, media_type="text/plain")
         try:
-            phone = normalize_phone(sender)
+            phone = _normalize_phone(sender)
         except InvalidPhone:
             return Response("From is not a phone number", status_code=400, media_type="text/plain")
         body = form.get("Body", "") or form.get("ButtonPayload", "") or form.get("ButtonText", "")
         name = (form.get("ProfileName") or "").strip()[:80] or None
-        loop = asyncio.get_running_loop()
         try:
-            xml = await loop.run_in_executor(self._pool, self._handle, sid, phone, body, name)
+            xml = await self._run(self._handle, sid, phone, body, name)
             if xml is None:
-                xml = await self._replay(loop, sid)
+                xml = await self._replay(sid)
         except Exception:  # noqa: BLE001 - Twilio must always get a polite answer
             log.exception("webhook turn failed for %s (%s)", mask_phone(phone), sid)
             xml = twiml([r.APOLOGY])
@@ -167,14 +176,19 @@ class TwilioWebhook:
         with self.services.db.engine.connect() as conn:
             return stored_reply(conn, sid)
 
-    async def _replay(self, loop: asyncio.AbstractEventLoop, sid: str) -> str:
+    async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
+        if self._pool is None:
+            return fn(*args)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    async def _replay(self, sid: str) -> str:
         """Wait (without holding a turn thread) for the first delivery's answer."""
         deadline = time.monotonic() + REPLAY_WAIT_SECONDS
         delay = 0.01
         while time.monotonic() < deadline:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.2)
-            reply = await loop.run_in_executor(self._pool, self._stored, sid)
+            reply = await self._run(self._stored, sid)
             if reply is not None:
                 return reply
         return twiml([])  # the first delivery is still working; it will answer
