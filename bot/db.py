@@ -1,12 +1,17 @@
 """Engines, sessions and the write transaction that makes booking rules hold under concurrency.
 
-SQLite: every write transaction starts with BEGIN IMMEDIATE, so writers are serialised.
+SQLite: every write transaction starts with BEGIN IMMEDIATE, so writers are serialised;
+before that, a writer queues on a gate (a thread lock, then an flock on `<db>.lock`), so
+writers in several threads and processes wake the moment the lock is free instead of
+sleeping in SQLite's busy handler, which backs off in growing steps up to 100 ms.
 PostgreSQL: writers lock the barber's row (SELECT ... FOR UPDATE), and an exclusion
 constraint forbids overlapping confirmed bookings of one barber as a last line.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,6 +67,47 @@ def _sqlite_setup(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: the thread lock and SQLite's busy handler remain
+    fcntl = None  # type: ignore[assignment]
+
+
+class WriteGate:
+    """One SQLite writer at a time: threads queue on a lock, processes on an flock.
+
+    Correctness never depends on it (BEGIN IMMEDIATE does that); it replaces the busy
+    handler's sleeps with a wake-up as soon as the writer before finishes. The lock file
+    is opened per process (a forked child must not share the parent's open file).
+    """
+
+    def __init__(self, db_path: str | None) -> None:
+        self._thread = threading.Lock()
+        self._path = f"{db_path}.lock" if db_path and fcntl is not None else None
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _file(self) -> int | None:
+        if self._path is None:
+            return None
+        if self._fd is None or self._pid != os.getpid():
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with self._thread:
+            fd = self._file()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+
+
 class Database:
     """The engine plus session factory; one per process."""
 
@@ -69,6 +115,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, class_=Session, expire_on_commit=False)
+        path = self.engine.url.database if self.dialect == "sqlite" else None
+        self.gate: WriteGate | None = (WriteGate(path if path and path != ":memory:" else None)
+                                       if self.dialect == "sqlite" else None)
 
     @property
     def dialect(self) -> str:
@@ -81,9 +130,17 @@ class Database:
             yield s
 
     @contextmanager
+    def _gated(self) -> Iterator[None]:
+        if self.gate is None:
+            yield
+        else:
+            with self.gate.hold():
+                yield
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction for changes that must be serialised; commits on success."""
-        with self._sessions() as s:
+        with self._gated(), self._sessions() as s:
             if self.dialect == "sqlite":
                 s.connection(execution_options={"sqlite_immediate": True})
             try:
@@ -92,6 +149,15 @@ class Database:
             except BaseException:
                 s.rollback()
                 raise
+
+    @contextmanager
+    def write_connection(self) -> Iterator[sa.Connection]:
+        """`write` on a Core connection, for hot paths that need no ORM session; commits on success."""
+        with self._gated(), self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn = conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                yield conn
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

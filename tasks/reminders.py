@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import logging
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,33 +55,18 @@ def send_reminder_task(reminder_id: int) -> str:
     return send_reminder(runtime.current(), reminder_id, limiter=runtime.limiter()).state
 
 
-_sqlite_writer = threading.Lock()
-
-
 @contextmanager
 def write(services: Services) -> Iterator[Session]:
-    """A write transaction. On SQLite, this process's threads queue on a lock instead of
-    SQLite's busy handler, which sleeps in growing steps and wrecks throughput under contention."""
-    if services.db.dialect != "sqlite":
-        with services.db.write() as s:
-            yield s
-        return
-    with _sqlite_writer, services.db.write() as s:
+    """A write transaction (the database's write gate queues threads and processes on SQLite)."""
+    with services.db.write() as s:
         yield s
 
 
 @contextmanager
 def core_write(services: Services) -> Iterator[sa.Connection]:
-    """The hot path's write transaction: a Core connection, no ORM session (same locking as `write`)."""
-    engine = services.db.engine
-    if services.db.dialect != "sqlite":
-        with engine.begin() as conn:
-            yield conn
-        return
-    with _sqlite_writer, engine.connect() as conn:
-        conn = conn.execution_options(sqlite_immediate=True)
-        with conn.begin():
-            yield conn
+    """The hot path's write transaction: a Core connection, no ORM session."""
+    with services.db.write_connection() as conn:
+        yield conn
 
 
 @dataclass(frozen=True)
@@ -103,48 +89,172 @@ def _p(name: str, column: str) -> sa.BindParameter[object]:
     return sa.bindparam(name, type_=_T.c[column].type)
 
 
-@functools.cache
-def _claim_statement() -> sa.Update:
-    soon = _p("p_soon", "due_at")
-    claimable = sa.or_(
-        sa.and_(_T.c.state == ReminderState.SCHEDULED, _T.c.due_at <= soon),
+def _claimable(by: str = "p_soon") -> sa.ColumnElement[bool]:
+    """Scheduled and due, or retrying and its retry time come, by the instant bound as `by`."""
+    return sa.or_(
+        sa.and_(_T.c.state == ReminderState.SCHEDULED, _T.c.due_at <= _p(by, "due_at")),
         sa.and_(_T.c.state == ReminderState.RETRYING,
-                sa.or_(_T.c.next_attempt_at <= _p("p_soon2", "next_attempt_at"),
-                       sa.and_(_T.c.next_attempt_at.is_(None), _T.c.due_at <= _p("p_soon3", "due_at")))),
+                sa.or_(_T.c.next_attempt_at <= _p(f"{by}2", "next_attempt_at"),
+                       sa.and_(_T.c.next_attempt_at.is_(None), _T.c.due_at <= _p(f"{by}3", "due_at")))),
     )
+
+
+@functools.cache
+def _peek_statement() -> sa.Select[Any]:
+    return sa.select(_T.c.state, _T.c.due_at, _T.c.next_attempt_at).where(_T.c.id == sa.bindparam("p_id"))
+
+
+@functools.cache
+def _claim_statement(dialect: str, limit: int) -> sa.Update:
+    """Claim this reminder and up to limit-1 others already due, oldest first, in one UPDATE … RETURNING.
+
+    The others' own jobs then find them taken and do nothing: one transaction (and, on SQLite,
+    one turn of the write lock) serves a whole burst instead of one per reminder. PostgreSQL
+    skips rows another worker is claiming at this moment instead of waiting for them.
+    """
+    # its own reminder a moment early (a job's eta is the due time), the others only once due
+    own = sa.and_(_T.c.id == sa.bindparam("p_id"), _claimable())
+    pick = (sa.select(_T.c.id).where(sa.or_(own, _claimable("p_due")))
+            .order_by(sa.case((_T.c.id == sa.bindparam("p_id"), 0), else_=1), _T.c.due_at, _T.c.id)
+            .limit(limit))
+    chosen: Any = pick.scalar_subquery()
+    if dialect == "postgresql":
+        # a materialized CTE runs once: as a plain IN (subquery … LIMIT) PostgreSQL may run the
+        # subquery again per row and claim more than the limit
+        cte = pick.with_for_update(skip_locked=True).cte("pick").prefix_with("MATERIALIZED")
+        chosen = sa.select(cte.c.id).scalar_subquery()
     return (sa.update(_T)
-            .where(_T.c.id == sa.bindparam("p_id"), claimable)
+            .where(_T.c.id.in_(chosen), _claimable())
             .values(state=ReminderState.SENDING, attempts=_T.c.attempts + 1,
                     claimed_at=_p("p_now", "claimed_at"), updated_at=_p("p_now2", "updated_at"))
-            .returning(_T.c.job_id, _T.c.booking_id, _T.c.revision, _T.c.attempts))
+            .returning(_T.c.id, _T.c.job_id, _T.c.booking_id, _T.c.revision, _T.c.attempts))
+
+
+_FINISH_KEYS = ("state", "error", "sent_at", "message_sid", "next_attempt_at")
 
 
 @functools.cache
-def _finish_statement(keys: frozenset[str]) -> sa.Update:
+def _finish_statement() -> sa.Update:
+    """Record an outcome, but only if the claim is still ours (the reconciler may have taken it back)."""
     return (sa.update(_T)
             .where(_T.c.id == sa.bindparam("p_id"), _T.c.state == ReminderState.SENDING)
-            .values(updated_at=_p("p_updated_at", "updated_at"), **{k: _p(f"p_{k}", k) for k in keys}))
+            .values(updated_at=_p("p_updated_at", "updated_at"), **{k: _p(f"p_{k}", k) for k in _FINISH_KEYS}))
 
 
-def claim(services: Services, reminder_id: int, now: dt.datetime) -> Claimed | None:
-    """scheduled/retrying -> sending, attempts+1, claimed_at=now, in one UPDATE … RETURNING;
-    the row for the one winner, None for everyone else (already taken, final, or early)."""
+@functools.cache
+def _release_statement() -> sa.Update:
+    """Give back claimed reminders not yet tried: to where they were (attempts undone)."""
+    return (sa.update(_T)
+            .where(_T.c.id == sa.bindparam("p_id"), _T.c.state == ReminderState.SENDING)
+            .values(state=sa.case((_T.c.attempts <= 1, ReminderState.SCHEDULED), else_=ReminderState.RETRYING),
+                    attempts=_T.c.attempts - 1, claimed_at=None, updated_at=_p("p_updated_at", "updated_at")))
+
+
+def _soon(now: dt.datetime) -> dict[str, dt.datetime]:
     soon = now + EARLY_TOLERANCE
-    with core_write(services) as conn:
-        row = conn.execute(_claim_statement(), {
-            "p_id": reminder_id, "p_soon": soon, "p_soon2": soon, "p_soon3": soon,
-            "p_now": now, "p_now2": now}).first()
+    return {"p_soon": soon, "p_soon2": soon, "p_soon3": soon, "p_due": now, "p_due2": now, "p_due3": now}
+
+
+def is_claimable(services: Services, reminder_id: int, now: dt.datetime) -> bool:
+    """A read, no lock: is there anything for this job to do? Most jobs of a burst find their
+    reminder already sent by a sweep, and must not queue for the write lock to learn it."""
+    with services.db.engine.connect() as conn:
+        row = conn.execute(_peek_statement(), {"p_id": reminder_id}).first()
     if row is None:
-        return None
-    return Claimed(reminder_id, row[0], row[1], row[2], row[3])
+        return False
+    state, due_at, next_attempt_at = row
+    soon = now + EARLY_TOLERANCE
+    if state == ReminderState.SCHEDULED:
+        return bool(due_at <= soon)
+    if state == ReminderState.RETRYING:
+        return bool((next_attempt_at or due_at) <= soon)
+    return False
 
 
-def _finish(services: Services, reminder_id: int, now: dt.datetime, **values: object) -> bool:
-    """Record the outcome, but only if we still hold the claim (the reconciler may have taken it back)."""
-    params = {"p_id": reminder_id, "p_updated_at": now, **{f"p_{k}": v for k, v in values.items()}}
+def claim(services: Services, reminder_id: int, now: dt.datetime, *, sweep: int = 1) -> list[Claimed]:
+    """scheduled/retrying -> sending, attempts+1, claimed_at=now, in one UPDATE … RETURNING:
+    this reminder if it is still claimable (first), plus up to sweep-1 others already due.
+    Of two workers claiming the same row, one gets it."""
+    stmt = _claim_statement(services.db.dialect, max(1, sweep))
     with core_write(services) as conn:
-        result = conn.execute(_finish_statement(frozenset(values)), params)
-        return bool(result.rowcount == 1)
+        rows = conn.execute(stmt, {"p_id": reminder_id, "p_now": now, "p_now2": now, **_soon(now)}).all()
+    claimed = [Claimed(int(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
+    claimed.sort(key=lambda c: c.id != reminder_id)
+    return claimed
+
+
+class GroupWriter:
+    """Outcome records in group commits: a sender waits for its own record (so the at-most-once
+    gap stays one send wide), but whoever writes takes everything that piled up meanwhile, so
+    under load one transaction records many sends."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._turn = threading.Lock()     # one writer at a time
+        self._pile = threading.Lock()     # guards `pending`
+        self.pending: list[_Ticket] = []
+
+    def record(self, params: list[dict[str, object]]) -> int:
+        """Write these finish/release rows; how many of them still held their claim."""
+        ticket = _Ticket(params)
+        with self._pile:
+            self.pending.append(ticket)
+        with self._turn:
+            if not ticket.done:
+                with self._pile:
+                    group, self.pending = self.pending, []
+                self._write(group)
+        if ticket.error is not None:
+            raise ticket.error
+        return ticket.rows
+
+    def _write(self, group: list[_Ticket]) -> None:
+        try:
+            with core_write(self.services) as conn:
+                for t in group:
+                    t.rows = sum(int(conn.execute(_statement_for(p), p).rowcount) for p in t.params)
+        except Exception as exc:  # noqa: BLE001 - every sender of the group hears of it
+            for t in group:
+                t.error = exc
+        finally:
+            for t in group:
+                t.done = True
+
+
+@dataclass
+class _Ticket:
+    params: list[dict[str, object]]
+    rows: int = 0
+    done: bool = False
+    error: Exception | None = None
+
+
+def _statement_for(params: dict[str, object]) -> sa.Update:
+    return _release_statement() if "p_state" not in params else _finish_statement()
+
+
+_writers: weakref.WeakKeyDictionary[Any, GroupWriter] = weakref.WeakKeyDictionary()
+_writers_lock = threading.Lock()
+
+
+def group_writer(services: Services) -> GroupWriter:
+    with _writers_lock:
+        w = _writers.get(services.db)
+        if w is None or w.services is not services:
+            w = _writers[services.db] = GroupWriter(services)
+        return w
+
+
+def _finish_params(reminder_id: int, now: dt.datetime, *, state: str, error: str | None = None,
+                   sent_at: dt.datetime | None = None, message_sid: str | None = None,
+                   next_attempt_at: dt.datetime | None = None) -> dict[str, object]:
+    return {"p_id": reminder_id, "p_updated_at": now, "p_state": state, "p_error": error,
+            "p_sent_at": sent_at, "p_message_sid": message_sid, "p_next_attempt_at": next_attempt_at}
+
+
+def _finish(services: Services, reminder_id: int, now: dt.datetime, **values: Any) -> bool:
+    """Record one outcome while we still hold the claim."""
+    return group_writer(services).record([_finish_params(reminder_id, now, **values)]) == 1
 
 
 @dataclass(frozen=True)
@@ -169,21 +279,25 @@ _DUE_COLUMNS = tuple(col(c) for c in (
 
 @functools.cache
 def _due_statement() -> Any:
-    return (sa.select(*_DUE_COLUMNS)
+    return (sa.select(col(Booking.id), *_DUE_COLUMNS)
             .select_from(Booking)
             .outerjoin(Customer, col(Customer.phone) == col(Booking.customer_phone))
-            .where(col(Booking.id) == sa.bindparam("p_booking")))
+            .where(col(Booking.id).in_(sa.bindparam("p_bookings", expanding=True))))
+
+
+def load_dues(services: Services, booking_ids: list[int]) -> dict[int, Due]:
+    """One read: the bookings joined to their customers (there may be none)."""
+    with services.db.engine.connect() as conn:
+        rows = conn.execute(_due_statement(), {"p_bookings": sorted(set(booking_ids))}).all()
+    dues = {}
+    for booking_id, status, revision, start_at, service, barber, code, phone, paused, last_inbound_at in rows:
+        dues[int(booking_id)] = Due(status, revision, start_at, service, barber, code, phone,
+                                    reminders_paused=bool(paused), last_inbound_at=last_inbound_at)
+    return dues
 
 
 def load_due(services: Services, booking_id: int) -> Due | None:
-    """One read: the booking joined to its customer (there may be none)."""
-    with services.db.engine.connect() as conn:
-        row = conn.execute(_due_statement(), {"p_booking": booking_id}).first()
-    if row is None:
-        return None
-    status, revision, start_at, service, barber, code, phone, paused, last_inbound_at = tuple(row)
-    return Due(status, revision, start_at, service, barber, code, phone,
-               reminders_paused=bool(paused), last_inbound_at=last_inbound_at)
+    return load_dues(services, [booking_id]).get(booking_id)
 
 
 def in_window(last_inbound_at: dt.datetime | None, now: dt.datetime) -> bool:
@@ -204,25 +318,56 @@ def render(services: Services, due: Due, now: dt.datetime) -> OutgoingMessage:
     return OutgoingMessage(to=due.customer_phone, body=body)
 
 
-def send_reminder(services: Services, reminder_id: int, *, limiter: object | None = None) -> Outcome:
+SWEEP = 16              # reminders one job may claim: its own plus others already due
+RELEASE_AFTER = 5.0     # seconds a sweep may run before it gives back what it has not tried
+
+
+def send_reminder(services: Services, reminder_id: int, *, limiter: object | None = None,
+                  sweep: int = SWEEP) -> Outcome:
+    """The job of one reminder; it also sends whatever else is due (up to `sweep`), so a
+    burst of reminders due together costs a few transactions, not several per reminder.
+    Returns what happened to `reminder_id`."""
+    now = services.now()
+    if not is_claimable(services, reminder_id, now):
+        return Outcome("noop", "sent, claimed elsewhere, final or early")
+    batch = claim(services, reminder_id, now, sweep=sweep)
+    if not batch:
+        return Outcome("noop", "sent, claimed elsewhere, final or early")
+    dues = load_dues(services, [r.booking_id for r in batch])
+    writer = group_writer(services)
+    outcomes: dict[int, Outcome] = {}
+    sendable: list[tuple[Claimed, Due]] = []
+    closed: list[dict[str, object]] = []
+    for r in batch:
+        due = dues.get(r.booking_id)
+        if due is None or due.status != BookingStatus.CONFIRMED or due.revision != r.revision:
+            closed.append(_finish_params(r.id, now, state=ReminderState.REVOKED, error="booking changed"))
+            outcomes[r.id] = Outcome("revoked")
+        elif due.start_at <= now:
+            closed.append(_finish_params(r.id, now, state=ReminderState.EXPIRED))
+            outcomes[r.id] = Outcome("expired")
+        elif due.reminders_paused:
+            closed.append(_finish_params(r.id, now, state=ReminderState.SKIPPED, error="reminders paused"))
+            outcomes[r.id] = Outcome("skipped")
+        else:
+            sendable.append((r, due))
+    if closed:
+        writer.record(closed)
+    for i, (r, due) in enumerate(sendable):
+        if i and (services.now() - now).total_seconds() > RELEASE_AFTER:
+            _release(services, [c for c, _ in sendable[i:]])
+            break
+        outcomes[r.id] = _send_one(services, r, due, limiter)
+    return outcomes.get(reminder_id, Outcome("noop", "released to another worker"))
+
+
+def _send_one(services: Services, r: Claimed, due: Due, limiter: object | None) -> Outcome:
     if limiter is not None:
         limiter.acquire()  # type: ignore[attr-defined]
     now = services.now()
-    r = claim(services, reminder_id, now)
-    if r is None:
-        return Outcome("noop", "sent, claimed elsewhere, final or early")
-
-    due = load_due(services, r.booking_id)
-    if due is None or due.status != BookingStatus.CONFIRMED or due.revision != r.revision:
-        _finish(services, reminder_id, now, state=ReminderState.REVOKED, error="booking changed")
-        return Outcome("revoked")
     if due.start_at <= now:
-        _finish(services, reminder_id, now, state=ReminderState.EXPIRED)
+        _finish(services, r.id, now, state=ReminderState.EXPIRED)
         return Outcome("expired")
-    if due.reminders_paused:
-        _finish(services, reminder_id, now, state=ReminderState.SKIPPED, error="reminders paused")
-        return Outcome("skipped")
-
     message = render(services, due, now)
     try:
         sid = services.sender.send(message)
@@ -232,12 +377,23 @@ def send_reminder(services: Services, reminder_id: int, *, limiter: object | Non
         log.exception("reminder %s: unexpected send error", r.job_id)
         return _failed(services, r, now, SendFailed(str(exc), retryable=True, error_code="unexpected"))
     sent_at = services.now()
-    if not _finish(services, reminder_id, sent_at, state=ReminderState.SENT, sent_at=sent_at,
-                   message_sid=sid, error=None, next_attempt_at=None):
+    if not _finish(services, r.id, sent_at, state=ReminderState.SENT, sent_at=sent_at, message_sid=sid):
         log.error("reminder %s sent as %s but its claim was taken back", r.job_id, sid)
     if log.isEnabledFor(logging.INFO):
         log.info("reminder %s sent to %s (%s)", r.job_id, mask_phone(due.customer_phone), sid)
     return Outcome("sent", sid)
+
+
+def _release(services: Services, rest: list[Claimed]) -> None:
+    """A slow sweep (a slow Twilio, a tight rate limit) gives back what it has not tried, before
+    the reconciler would think it stuck, and wakes other workers for it under fresh job ids."""
+    now = services.now()
+    group_writer(services).record([{"p_id": r.id, "p_updated_at": now} for r in rest])
+    stamp = int(now.timestamp() * 1000)
+    try:
+        services.dispatcher.schedule_reminders([PlannedReminder(r.id, f"{r.job_id}-s{stamp}", now) for r in rest])
+    except Exception:  # noqa: BLE001 - the reconciler re-enqueues them
+        log.exception("could not re-enqueue %d released reminders", len(rest))
 
 
 def _failed(services: Services, r: Claimed, now: dt.datetime, exc: SendFailed) -> Outcome:

@@ -27,11 +27,12 @@ def test_metrics_report_reminders_retries_latency_and_queue_depth(services: Serv
     b = services.bookings.create(customer_phone="+447700900123", service="haircut", barber="sam", start=START)
     first, second, third = services.bookings.reminders(b.id)
 
+    # one reminder per job here (no sweep), so each has the lateness the script gives it
     services.clock.now = second.due_at + dt.timedelta(seconds=30)  # type: ignore[attr-defined]
-    assert send_reminder(services, first.id).state == "retrying"
+    assert send_reminder(services, first.id, sweep=1).state == "retrying"
     services.clock.now += dt.timedelta(seconds=10)  # type: ignore[attr-defined]
-    assert send_reminder(services, first.id).state == "sent"   # 2h40s late: worker was down
-    assert send_reminder(services, second.id).state == "sent"  # 40 s late
+    assert send_reminder(services, first.id, sweep=1).state == "sent"   # 2h40s late: worker was down
+    assert send_reminder(services, second.id, sweep=1).state == "sent"  # 40 s late
 
     m = samples(api)
     assert m[("barberbot_reminders", frozenset({("state", "sent")}))] == 2
