@@ -1,5 +1,6 @@
 """The rows one webhook turn writes (the message claim, its reply, the customer's last inbound time),
-as single Core SQL statements on the caller's transaction, so a turn's writes share one commit."""
+as single Core SQL statements in the caller's transaction (`bot.dialogue.prepared.Tx`), so a turn's
+writes share one commit."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 
+from bot.dialogue.prepared import Tx
 from bot.models import Customer, InboundMessage
 
 INBOUND = cast(sa.Table, InboundMessage.__table__)  # type: ignore[attr-defined]
@@ -36,27 +37,27 @@ def _statements(dialect: str) -> dict[str, Any]:
     }
 
 
-def claim(conn: Connection, *, sid: str, phone: str, body: str, now: dt.datetime,
+def claim(tx: Tx, *, sid: str, phone: str, body: str, now: dt.datetime,
           reply: str | None = None) -> bool:
     """Insert the message; False when its MessageSid is already claimed (a redelivery).
 
     The primary key decides between concurrent deliveries: exactly one insert wins, in any
     number of threads or server processes."""
     row = {"message_sid": sid, "phone": phone, "body": body[:MAX_STORED_BODY], "reply": reply, "created_at": now}
-    return conn.execute(_statements(conn.dialect.name)["claim"], row).first() is not None
+    return tx.first(_statements(tx.dialect.name)["claim"], row, keys=True) is not None
 
 
-def record_inbound(conn: Connection, *, phone: str, now: dt.datetime, name: str | None) -> None:
+def record_inbound(tx: Tx, *, phone: str, now: dt.datetime, name: str | None) -> None:
     """`bot.customers.touch_inbound` in one statement: the customer is created if new, a missing
     name is filled in, and last_inbound_at (WhatsApp's 24-hour window) becomes `now`."""
     row = {"phone": phone, "name": name, "reminders_paused": False, "created_at": now, "last_inbound_at": now}
-    conn.execute(_statements(conn.dialect.name)["customer"], row)
+    tx.execute(_statements(tx.dialect.name)["customer"], row, keys=True)
 
 
-def store_reply(conn: Connection, sid: str, xml: str) -> None:
-    conn.execute(_statements(conn.dialect.name)["reply"], {"sid": sid, "reply": xml})
+def store_reply(tx: Tx, sid: str, xml: str) -> None:
+    tx.execute(_statements(tx.dialect.name)["reply"], {"reply": xml, "sid": sid}, keys=True)
 
 
-def stored_reply(conn: Connection, sid: str) -> str | None:
+def stored_reply(tx: Tx, sid: str) -> str | None:
     """The TwiML answered to `sid`; None while its first delivery is still working."""
-    return cast(str | None, conn.execute(_statements(conn.dialect.name)["stored"], {"sid": sid}).scalar())
+    return cast(str | None, tx.scalar(_statements(tx.dialect.name)["stored"], {"sid": sid}))

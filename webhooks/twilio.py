@@ -37,6 +37,7 @@ from starlette.routing import Route
 from bot.dialogue import ChatEngine
 from bot.dialogue import replies as r
 from bot.dialogue.engine import Decision, save_conversation
+from bot.dialogue.prepared import TurnConnection
 from bot.phones import InvalidPhone, mask_phone, normalize_phone
 from bot.services import Services
 
@@ -138,43 +139,47 @@ class TwilioWebhook:
     def _handle(self, sid: str, phone: str, body: str, name: str | None) -> str | None:
         """Run the turn once per MessageSid; the TwiML, or None for a redelivery still being answered."""
         engine, now = self.engine, self.services.now()
-        with engine.lock(phone):
+        with engine.lock(phone), engine.connection() as conn:
             try:
-                d: Decision | None = engine.decide(phone=phone, text=body)
+                d: Decision | None = engine.decide(phone=phone, text=body, conn=conn)
             except Exception:  # noqa: BLE001
                 log.exception("chat turn failed for %s (%s)", mask_phone(phone), sid)
                 d = None
             if d is None or d.pure:
                 xml = twiml(d.replies if d is not None else [r.APOLOGY])
-                with engine.write() as conn:  # claim, 24h window, conversation, reply: one commit
-                    fresh = claim(conn, sid=sid, phone=phone, body=body, now=now, reply=xml)
+                with conn.write() as tx:  # claim, 24h window, conversation, reply: one commit
+                    fresh = claim(tx, sid=sid, phone=phone, body=body, now=now, reply=xml)
                     if fresh:
-                        record_inbound(conn, phone=phone, now=now, name=name)
+                        record_inbound(tx, phone=phone, now=now, name=name)
                         if d is not None and d.keep:
-                            save_conversation(conn, phone, d.convo, d.now)
-                return xml if fresh else self._redelivered(sid, phone)
-            with engine.write() as conn:  # claim first: the actions must happen once
-                fresh = claim(conn, sid=sid, phone=phone, body=body, now=now)
+                            save_conversation(tx, phone, d.convo, d.now)
+                return xml if fresh else self._redelivered(conn, sid, phone)
+            with conn.write() as tx:  # claim first: the actions must happen once
+                fresh = claim(tx, sid=sid, phone=phone, body=body, now=now)
                 if fresh:
-                    record_inbound(conn, phone=phone, now=now, name=name)
+                    record_inbound(tx, phone=phone, now=now, name=name)
             if not fresh:
-                return self._redelivered(sid, phone)
+                return self._redelivered(conn, sid, phone)
             try:
-                engine.carry_out(d, name=name)
+                engine.carry_out(d, name=name, conn=conn)
                 xml, keep = twiml(d.replies), d.keep
             except Exception:  # noqa: BLE001
                 log.exception("chat turn failed for %s (%s)", mask_phone(phone), sid)
                 xml, keep = twiml([r.APOLOGY]), False
-            with engine.write() as conn:
+            with conn.write() as tx:
                 if keep:
-                    save_conversation(conn, phone, d.convo, d.now)
-                store_reply(conn, sid, xml)
+                    save_conversation(tx, phone, d.convo, d.now)
+                store_reply(tx, sid, xml)
             return xml
 
-    def _redelivered(self, sid: str, phone: str) -> str | None:
+    def _redelivered(self, conn: TurnConnection, sid: str, phone: str) -> str | None:
         log.info("redelivery of %s from %s: replaying", sid, mask_phone(phone))
-        with self.services.db.engine.connect() as conn:
-            return stored_reply(conn, sid)
+        with conn.read() as tx:
+            return stored_reply(tx, sid)
+
+    def _stored(self, sid: str) -> str | None:
+        with self.engine.connection() as conn, conn.read() as tx:
+            return stored_reply(tx, sid)
 
     async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
         if self._pool is None:
@@ -192,10 +197,6 @@ class TwilioWebhook:
             if reply is not None:
                 return reply
         return twiml([])  # the first delivery is still working; it will answer
-
-    def _stored(self, sid: str) -> str | None:
-        with self.services.db.engine.connect() as conn:
-            return stored_reply(conn, sid)
 
 
 def twilio_routes(services: Services) -> list[Route]:

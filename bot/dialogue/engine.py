@@ -2,10 +2,13 @@
 
 `ChatEngine.turn(phone=..., text=...)` runs a whole turn and returns the reply texts (`barberbot
 chat`, tests). The webhook splits it so that a turn costs as few write transactions as possible:
-`decide` only reads (one connection, Core SQL, the customer's bookings loaded only if the turn
-looks at them); a decision with nothing to carry out is saved together with the message claim in
-one transaction (`save_conversation` on the webhook's connection); otherwise `carry_out` performs
-the actions through the BookingService. Booking changes go through the BookingService only.
+`decide` only reads (one read transaction, the customer's bookings loaded only if the turn looks
+at them); a decision with nothing to carry out is saved together with the message claim in one
+transaction (`save_conversation` in the webhook's write transaction); otherwise `carry_out`
+performs the actions through the BookingService. Booking changes go through the BookingService only.
+
+The turn's own statements are Core, compiled once and run on the driver's cursor (`prepared`):
+through `Connection.execute` their bookkeeping cost more than the rest of a short turn.
 """
 
 from __future__ import annotations
@@ -17,13 +20,12 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, cast, overload
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 
 from bot.availability import Slot, day_bounds, free_starts, local_date, local_instant
 from bot.customers import set_reminders_paused
@@ -50,6 +52,7 @@ from .model import (
     PauseReminders,
     State,
 )
+from .prepared import TurnConnection, Tx
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 2000
@@ -133,28 +136,22 @@ class ChatEngine:
 
     def turn(self, *, phone: str, text: str, name: str | None = None) -> list[str]:
         """One incoming message from `phone` (E.164); the replies to send back."""
-        with self.lock(phone):
-            d = self.decide(phone=phone, text=text)
+        with self.lock(phone), self.connection() as conn:
+            d = self.decide(phone=phone, text=text, conn=conn)
             if not d.pure:
-                self.carry_out(d, name=name)
+                self.carry_out(d, name=name, conn=conn)
             if d.keep:
-                with self.write() as conn:
-                    save_conversation(conn, d.phone, d.convo, d.now)
+                with conn.write() as tx:
+                    save_conversation(tx, d.phone, d.convo, d.now)
             return d.replies
 
-    @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A write transaction on a Core connection (BEGIN IMMEDIATE on SQLite, as `Database.write`)."""
-        db = self.services.db
-        with db.engine.connect() as conn:
-            if db.dialect == "sqlite":
-                conn.execution_options(sqlite_immediate=True)
-            with conn.begin():
-                yield conn
+    def connection(self) -> TurnConnection:
+        """One pooled connection for a turn's reads and writes (close it, or use it in `with`)."""
+        return TurnConnection(self.services.db)
 
     # -- deciding (reads only) ---------------------------------------------------------
 
-    def decide(self, *, phone: str, text: str) -> Decision:
+    def decide(self, *, phone: str, text: str, conn: TurnConnection | None = None) -> Decision:
         """Understand the message and run the transition table; reads, never writes."""
         services = self.services
         now, shop = services.now(), services.shop
@@ -169,15 +166,15 @@ class ChatEngine:
             if command is not None:
                 return Decision(phone, now, [], command=command, barber=barber, intent=type(command).__name__)
         u = understand(text, now=now, shop=shop)
-        with services.db.engine.connect() as conn:
-            before = self._load(conn, phone, now)
-            out = step(before, u, self._context(conn, phone, shop, now), now)
+        with _turn_connection(conn, services) as turn, turn.read() as tx:
+            before = self._load(tx, phone, now)
+            out = step(before, u, self._context(tx, phone, shop, now), now)
         d = Decision(phone, now, list(out.replies), out.convo, before, out.actions, intent=u.intent.value)
         if d.pure:
             log.info("turn from %s: %s -> %s (-)", mask_phone(phone), d.intent, d.convo.state.value)
         return d
 
-    def carry_out(self, d: Decision, *, name: str | None) -> None:
+    def carry_out(self, d: Decision, *, name: str | None, conn: TurnConnection | None = None) -> None:
         """Perform the decision's actions (or the barber's command); updates its replies and conversation."""
         shop = self.services.shop
         if d.command is not None:
@@ -186,16 +183,16 @@ class ChatEngine:
             d.replies = [self._barber(d.command, d.barber, shop, d.now)]
             return
         for action in d.actions:
-            more, d.convo = self._act(action, d.convo, d.phone, name, shop, d.now)
+            more, d.convo = self._act(action, d.convo, d.phone, name, shop, d.now, conn)
             d.replies.extend(more)
         log.info("turn from %s: %s -> %s (%s)", mask_phone(d.phone), d.intent, d.convo.state.value,
                  ",".join(type(a).__name__ for a in d.actions))
 
     # -- facts for the core ------------------------------------------------------
 
-    def _context(self, conn: Connection, phone: str, shop: Shop, now: dt.datetime) -> Context:
+    def _context(self, tx: Tx, phone: str, shop: Shop, now: dt.datetime) -> Context:
         def load() -> list[BookingView]:
-            rows = conn.execute(_statements(conn.dialect.name)["bookings"], {"phone": phone, "now": now}).all()
+            rows = tx.all(_statements(tx.dialect.name)["bookings"], {"phone": phone, "now": now})
             return [BookingView(i or 0, code, service, barber, start) for i, code, service, barber, start in rows]
 
         bookings = LazyBookings(load)
@@ -204,27 +201,27 @@ class ChatEngine:
             if not bookings:
                 return None
             since = now - dt.timedelta(seconds=self.services.settings.reminder_interval_seconds)
-            return cast(int | None, conn.execute(_statements(conn.dialect.name)["reminded"],
-                                                 {"ids": [x.id for x in bookings], "since": since}).scalar())
+            ids = {f"id{i}": x.id for i, x in enumerate(bookings)}
+            return cast(int | None, tx.scalar(_reminded_statement(len(ids)), {**ids, "since": since}))
 
         cache: dict[tuple[object, ...], list[Slot]] = {}
 
         def free(day: dt.date, service: str, barber: str | None, exclude: int | None) -> list[Slot]:
             key = (day, service, barber, exclude)
             if key not in cache:
-                cache[key] = self._free(conn, shop, now, day, service, barber, exclude)
+                cache[key] = self._free(tx, shop, now, day, service, barber, exclude)
             return cache[key]
 
         return Context(shop=shop, now=now, phone=phone, bookings=bookings, free=free, reminded=reminded)
 
-    def _free(self, conn: Connection, shop: Shop, now: dt.datetime, day: dt.date, service: str,
+    def _free(self, tx: Tx, shop: Shop, now: dt.datetime, day: dt.date, service: str,
               barber: str | None, exclude: int | None) -> list[Slot]:
         if shop.service(service) is None:
             return []
         start, end = day_bounds(shop, day)
         lo, hi = start - dt.timedelta(hours=12), end + dt.timedelta(hours=12)
         params: dict[str, object] = {"lo": lo, "hi": hi, "barber": barber, "exclude": exclude}
-        rows = conn.execute(_busy_statement(bool(barber), exclude is not None), params).all()
+        rows = tx.all(_busy_statement(bool(barber), exclude is not None), params)
         busy: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {}
         for key, a, z in rows:
             busy.setdefault(key, []).append((a, z))
@@ -232,15 +229,16 @@ class ChatEngine:
 
     # -- the conversation row ------------------------------------------------------
 
-    def _load(self, conn: Connection, phone: str, now: dt.datetime) -> Convo:
-        row = conn.execute(_statements(conn.dialect.name)["load"], {"phone": phone}).first()
+    def _load(self, tx: Tx, phone: str, now: dt.datetime) -> Convo:
+        row = tx.first(_statements(tx.dialect.name)["load"], {"phone": phone})
         if row is None:
             return IDLE
+        state, data, updated_at = row
         ttl = dt.timedelta(seconds=self.services.settings.conversation_ttl_seconds)
-        if now - row.updated_at > ttl:
+        if now - updated_at > ttl:
             return IDLE
         try:
-            return Convo(State(row.state), Draft.from_json(json.loads(row.data)))
+            return Convo(State(state), Draft.from_json(json.loads(data)))
         except (ValueError, KeyError, TypeError):
             log.warning("unreadable conversation for %s; starting afresh", mask_phone(phone))
             return IDLE
@@ -248,7 +246,7 @@ class ChatEngine:
     # -- carrying out the core's actions ---------------------------------------------
 
     def _act(self, action: Action, convo: Convo, phone: str, name: str | None, shop: Shop,
-             now: dt.datetime) -> tuple[list[str], Convo]:
+             now: dt.datetime, conn: TurnConnection | None) -> tuple[list[str], Convo]:
         bookings = self.services.bookings
         try:
             if isinstance(action, Book):
@@ -268,8 +266,8 @@ class ChatEngine:
                 return [], convo
         except (SlotTaken, InvalidBooking) as exc:
             log.info("action %s refused for %s: %s", type(action).__name__, mask_phone(phone), exc.code)
-            with self.services.db.engine.connect() as conn:
-                out = recover(convo, action, exc.code, self._context(conn, phone, shop, now))
+            with _turn_connection(conn, self.services) as turn, turn.read() as tx:
+                out = recover(convo, action, exc.code, self._context(tx, phone, shop, now))
             return list(out.replies), out.convo
         except (NotFound, Conflict) as exc:
             log.info("action %s on a changed booking: %s", type(action).__name__, exc.code)
@@ -319,11 +317,16 @@ class ChatEngine:
         raise AssertionError(f"unknown command {command!r}")
 
 
-def save_conversation(conn: Connection, phone: str, convo: Convo, now: dt.datetime) -> None:
+def save_conversation(tx: Tx, phone: str, convo: Convo, now: dt.datetime) -> None:
     """Upsert the conversation row inside the caller's write transaction."""
     data = json.dumps(convo.draft.to_json() if convo.state != State.IDLE else {})
-    conn.execute(_statements(conn.dialect.name)["save"],
-                 {"phone": phone, "state": convo.state.value, "data": data, "updated_at": now})
+    tx.execute(_statements(tx.dialect.name)["save"],
+               {"phone": phone, "state": convo.state.value, "data": data, "updated_at": now}, keys=True)
+
+
+def _turn_connection(conn: TurnConnection | None, services: Services) -> Any:
+    """The turn's connection (left open for the caller), or one of our own closed after use."""
+    return nullcontext(conn) if conn is not None else TurnConnection(services.db)
 
 
 @functools.cache
@@ -331,7 +334,7 @@ def _statements(dialect: str) -> dict[str, Any]:
     """Built once per dialect: building a statement costs more than running it (values are bound at execute)."""
     insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
     upsert = insert(CONVERSATION)
-    c, b, rc = CONVERSATION.c, BOOKING.c, REMINDER.c
+    c, b = CONVERSATION.c, BOOKING.c
     return {
         "save": upsert.on_conflict_do_update(index_elements=["phone"], set_={
             "state": upsert.excluded.state, "data": upsert.excluded.data, "updated_at": upsert.excluded.updated_at}),
@@ -340,11 +343,19 @@ def _statements(dialect: str) -> dict[str, Any]:
             b.customer_phone == sa.bindparam("phone"), b.status == BookingStatus.CONFIRMED,
             b.start_at > sa.bindparam("now", type_=b.start_at.type),
         ).order_by(b.start_at).limit(20),
-        "reminded": sa.select(rc.booking_id).where(
-            rc.booking_id.in_(sa.bindparam("ids", expanding=True)), rc.sent_at.is_not(None),
-            rc.sent_at >= sa.bindparam("since", type_=rc.sent_at.type),
-        ).order_by(rc.sent_at.desc()).limit(1),
     }
+
+
+@functools.lru_cache(maxsize=32)
+def _reminded_statement(n: int) -> sa.Select[Any]:
+    """The latest of bookings id0..id{n-1} reminded since `since` (a plain IN list of n parameters:
+    the customer's upcoming bookings are at most 20, so there are at most 20 of these)."""
+    rc = REMINDER.c
+    ids = [sa.bindparam(f"id{i}", type_=rc.booking_id.type) for i in range(n)]
+    return sa.select(rc.booking_id).where(
+        rc.booking_id.in_(ids), rc.sent_at.is_not(None),
+        rc.sent_at >= sa.bindparam("since", type_=rc.sent_at.type),
+    ).order_by(rc.sent_at.desc()).limit(1)
 
 
 @functools.cache
