@@ -159,5 +159,5 @@ class TurnConnection:
             raw.commit()
 
     def _gate(self) -> AbstractContextManager[Any]:
-        gate = getattr(self.db, "gate", None)  # bot.db's cross-process SQLite write gate, where it has one
+        gate = self.db.gate  # SQLite: writers in all threads and processes queue here (bot.db.WriteGate)
         return gate.hold() if gate is not None else nullcontext()
