@@ -58,7 +58,7 @@ from tasks.sender import TwilioSender  # noqa: E402
 BARBERS = 40
 GOAL_RATE = 400.0        # reminders/s end to end (Twilio's per-sender ceiling)
 GOAL_P99 = 1.5           # seconds of lateness, D due at once
-LEAD = 2.0               # seconds between scheduling the burst and its due time
+LEAD = 5.0               # seconds between scheduling the burst and its due time (in production: hours)
 TOKEN = "bench-token"
 
 
@@ -150,6 +150,19 @@ def threading_drain(p: subprocess.Popen[bytes]) -> None:
     threading.Thread(target=drain, daemon=True).start()
 
 
+def cpu_seconds(*pids: int) -> list[float]:
+    """user+system CPU of each process so far (Linux /proc), 0 where unreadable."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = []
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            out.append((int(fields[11]) + int(fields[12])) / tick)
+        except (OSError, IndexError, ValueError):
+            out.append(0.0)
+    return out
+
+
 def fake_stats(url: str) -> dict[str, int]:
     with urllib.request.urlopen(url + "/stats", timeout=10) as resp:  # noqa: S310 - our local fake
         return dict(json.loads(resp.read()))
@@ -192,13 +205,16 @@ def main() -> None:
     ap.add_argument("--processes", type=int, default=2, help="`barberbot worker` processes (0: threads in here)")
     ap.add_argument("--threads", type=int, default=8, help="worker threads per process")
     ap.add_argument("--kill", type=int, default=0, help="SIGKILLs during a reliability round (0: skip it)")
+    ap.add_argument("--twilio-latency-ms", type=float, default=0.0,
+                    help="how long the fake Twilio takes to answer (real Twilio: ~100-300 ms)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
     tmp = Path(tempfile.mkdtemp(prefix="bbbench-"))
     pg = PgDatabase(os.environ["TEST_DATABASE_URL"]) if args.backend == "postgres" else None
     database_url = pg.url if pg else f"sqlite:///{tmp}/bench.db"
-    fake = subprocess.Popen([sys.executable, str(ROOT / "tests/tasks/faketwilio.py")], stdout=subprocess.PIPE)
+    fake = subprocess.Popen([sys.executable, str(ROOT / "bench/fake_twilio.py"),
+                             "--latency-ms", str(args.twilio_latency_ms)], stdout=subprocess.PIPE)
     assert fake.stdout is not None
     twilio_url = fake.stdout.readline().decode().strip()
     workers: Workers | None = None
@@ -243,7 +259,7 @@ def main() -> None:
                "TWILIO_ACCOUNT_SID": "ACbench", "TWILIO_AUTH_TOKEN": TOKEN,
                "TWILIO_WHATSAPP_FROM": "+14155238886", "TWILIO_API_BASE_URL": twilio_url,
                "SEND_RATE_PER_SECOND": "0", "LOG_LEVEL": "WARNING", "PUBLIC_BASE_URL": "",
-               "RECONCILE_INTERVAL_SECONDS": "1", "RECONCILE_GRACE_SECONDS": "2",
+               "RECONCILE_INTERVAL_SECONDS": "1", "RECONCILE_GRACE_SECONDS": "10",
                "REMINDER_STUCK_AFTER_SECONDS": "5"}
         env.pop("PUBLIC_BASE_URL")
         stop: Callable[[], None] | None = None
@@ -254,13 +270,19 @@ def main() -> None:
             stop = start_inprocess_worker(services, workers=args.threads, periodic=False)
         due = system_clock() + dt.timedelta(seconds=LEAD)
         arm_burst(db, huey, ids, due, "bench")
+        cpu_before = cpu_seconds(fake.pid, *(p.pid for p in (workers.procs if workers else [])))
         late, rate, ok = burst(db, ids, due)
+        cpu_after = cpu_seconds(fake.pid, *(p.pid for p in (workers.procs if workers else [])))
         print(f"end to end: {rate:.0f} reminders/s ({len(late)}/{len(ids)} sent{'' if ok else ', TIMED OUT'}) "
               f"— goal ≥ {GOAL_RATE:.0f}/s: {ratio(rate, GOAL_RATE, higher_is_better=True)}")
         print(f"lateness, {len(ids)} due at once: p50 {pct(late, 50):.3f} s, p99 {pct(late, 99):.3f} s, "
               f"max {max(late):.3f} s — goal p99 ≤ {GOAL_P99} s: {ratio(pct(late, 99), GOAL_P99, higher_is_better=False)}")
         accepted = fake_stats(twilio_url)["accepted"]
         print(f"duplicates at Twilio: {accepted - len(late)}")
+        spent = [b - a for a, b in zip(cpu_before, cpu_after, strict=True)]
+        if workers:
+            print(f"CPU during the burst: workers {sum(spent[1:]):.2f} s ({sum(spent[1:]) / len(ids) * 1000:.2f} ms "
+                  f"a reminder), fake Twilio {spent[0]:.2f} s, on {os.cpu_count()} cores")
 
         # 4. the at-most-once gap: SIGKILL workers mid-burst, restart them, count double sends
         if args.kill and workers is not None:

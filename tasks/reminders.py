@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from bot.dispatch import PlannedReminder
 from bot.errors import SendFailed
 from bot.models import Booking, BookingStatus, Customer, Reminder, ReminderState
 from bot.phones import mask_phone
+from bot.prepared import TurnConnection
 from bot.services import Services
 from bot.settings import Settings
 from tasks.sender import OutgoingMessage
@@ -33,6 +35,9 @@ log = logging.getLogger(__name__)
 
 WINDOW = dt.timedelta(hours=24)            # WhatsApp's customer service window
 EARLY_TOLERANCE = dt.timedelta(seconds=1)  # a job that arrives earlier is a stale duplicate
+SWEEP = 16              # reminders one job may claim: its own plus others already due
+RELEASE_AFTER = 5.0     # seconds a sweep may run before it gives back what it has not tried
+sleep = time.sleep      # tests replace it
 
 
 def retry_delay(settings: Settings, attempt: int) -> float:
@@ -62,13 +67,6 @@ def write(services: Services) -> Iterator[Session]:
         yield s
 
 
-@contextmanager
-def core_write(services: Services) -> Iterator[sa.Connection]:
-    """The hot path's write transaction: a Core connection, no ORM session."""
-    with services.db.write_connection() as conn:
-        yield conn
-
-
 @dataclass(frozen=True)
 class Claimed:
     """What the winning claim returns: enough to re-check the booking and to retry."""
@@ -78,6 +76,7 @@ class Claimed:
     booking_id: int
     revision: int
     attempts: int
+    when: dt.datetime | None = None   # when it is due (its retry time for a retry)
 
 
 # The hot path's statements are built once per process, with bind parameters: building a
@@ -101,7 +100,7 @@ def _claimable(by: str = "p_soon") -> sa.ColumnElement[bool]:
 
 @functools.cache
 def _peek_statement() -> sa.Select[Any]:
-    return sa.select(_T.c.state, _T.c.due_at, _T.c.next_attempt_at).where(_T.c.id == sa.bindparam("p_id"))
+    return sa.select(_T.c.id).where(_T.c.id == sa.bindparam("p_id"), _claimable())
 
 
 @functools.cache
@@ -127,7 +126,8 @@ def _claim_statement(dialect: str, limit: int) -> sa.Update:
             .where(_T.c.id.in_(chosen), _claimable())
             .values(state=ReminderState.SENDING, attempts=_T.c.attempts + 1,
                     claimed_at=_p("p_now", "claimed_at"), updated_at=_p("p_now2", "updated_at"))
-            .returning(_T.c.id, _T.c.job_id, _T.c.booking_id, _T.c.revision, _T.c.attempts))
+            .returning(_T.c.id, _T.c.job_id, _T.c.booking_id, _T.c.revision, _T.c.attempts,
+                       _T.c.due_at, _T.c.next_attempt_at))
 
 
 _FINISH_KEYS = ("state", "error", "sent_at", "message_sid", "next_attempt_at")
@@ -151,35 +151,27 @@ def _release_statement() -> sa.Update:
 
 
 def _soon(now: dt.datetime) -> dict[str, dt.datetime]:
+    """Its own reminder counts as due up to EARLY_TOLERANCE ahead; the others once due."""
     soon = now + EARLY_TOLERANCE
     return {"p_soon": soon, "p_soon2": soon, "p_soon3": soon, "p_due": now, "p_due2": now, "p_due3": now}
 
 
 def is_claimable(services: Services, reminder_id: int, now: dt.datetime) -> bool:
     """A read, no lock: is there anything for this job to do? Most jobs of a burst find their
-    reminder already sent by a sweep, and must not queue for the write lock to learn it."""
-    with services.db.engine.connect() as conn:
-        row = conn.execute(_peek_statement(), {"p_id": reminder_id}).first()
-    if row is None:
-        return False
-    state, due_at, next_attempt_at = row
-    soon = now + EARLY_TOLERANCE
-    if state == ReminderState.SCHEDULED:
-        return bool(due_at <= soon)
-    if state == ReminderState.RETRYING:
-        return bool((next_attempt_at or due_at) <= soon)
-    return False
+    reminder already taken by a sweep, and must not queue for the write lock to learn it."""
+    with TurnConnection(services.db) as conn, conn.read() as tx:
+        return tx.first(_peek_statement(), {"p_id": reminder_id, **_soon(now)}) is not None
 
 
 def claim(services: Services, reminder_id: int, now: dt.datetime, *, sweep: int = 1) -> list[Claimed]:
     """scheduled/retrying -> sending, attempts+1, claimed_at=now, in one UPDATE … RETURNING:
-    this reminder if it is still claimable (first), plus up to sweep-1 others already due.
-    Of two workers claiming the same row, one gets it."""
+    this reminder if it is claimable (first), plus up to sweep-1 others already due, oldest
+    first. Of two workers claiming the same row, one gets it."""
     stmt = _claim_statement(services.db.dialect, max(1, sweep))
-    with core_write(services) as conn:
-        rows = conn.execute(stmt, {"p_id": reminder_id, "p_now": now, "p_now2": now, **_soon(now)}).all()
-    claimed = [Claimed(int(r[0]), r[1], r[2], r[3], r[4]) for r in rows]
-    claimed.sort(key=lambda c: c.id != reminder_id)
+    with TurnConnection(services.db) as conn, conn.write() as tx:
+        rows = tx.all(stmt, {"p_id": reminder_id, "p_now": now, "p_now2": now, **_soon(now)})
+    claimed = [Claimed(int(r[0]), r[1], r[2], r[3], r[4], r[6] or r[5]) for r in rows]
+    claimed.sort(key=lambda c: c.id != reminder_id)  # its own first, then oldest first
     return claimed
 
 
@@ -210,9 +202,11 @@ class GroupWriter:
 
     def _write(self, group: list[_Ticket]) -> None:
         try:
-            with core_write(self.services) as conn:
+            with TurnConnection(self.services.db) as conn, conn.write() as tx:
                 for t in group:
-                    t.rows = sum(int(conn.execute(_statement_for(p), p).rowcount) for p in t.params)
+                    for p in t.params:
+                        tx.execute(_statement_for(p), p)
+                        t.rows += int(tx.cursor.rowcount)
         except Exception as exc:  # noqa: BLE001 - every sender of the group hears of it
             for t in group:
                 t.error = exc
@@ -278,26 +272,13 @@ _DUE_COLUMNS = tuple(col(c) for c in (
 
 
 @functools.cache
-def _due_statement() -> Any:
-    return (sa.select(col(Booking.id), *_DUE_COLUMNS)
-            .select_from(Booking)
+def _recheck_statement() -> Any:
+    """Just before a send: do we still hold the claim, and is the booking still the one planned for?"""
+    return (sa.select(_T.c.state, _T.c.attempts, *_DUE_COLUMNS)
+            .select_from(_T)
+            .join(Booking, col(Booking.id) == _T.c.booking_id)
             .outerjoin(Customer, col(Customer.phone) == col(Booking.customer_phone))
-            .where(col(Booking.id).in_(sa.bindparam("p_bookings", expanding=True))))
-
-
-def load_dues(services: Services, booking_ids: list[int]) -> dict[int, Due]:
-    """One read: the bookings joined to their customers (there may be none)."""
-    with services.db.engine.connect() as conn:
-        rows = conn.execute(_due_statement(), {"p_bookings": sorted(set(booking_ids))}).all()
-    dues = {}
-    for booking_id, status, revision, start_at, service, barber, code, phone, paused, last_inbound_at in rows:
-        dues[int(booking_id)] = Due(status, revision, start_at, service, barber, code, phone,
-                                    reminders_paused=bool(paused), last_inbound_at=last_inbound_at)
-    return dues
-
-
-def load_due(services: Services, booking_id: int) -> Due | None:
-    return load_dues(services, [booking_id]).get(booking_id)
+            .where(_T.c.id == sa.bindparam("p_id", type_=_T.c.id.type)))
 
 
 def in_window(last_inbound_at: dt.datetime | None, now: dt.datetime) -> bool:
@@ -318,56 +299,64 @@ def render(services: Services, due: Due, now: dt.datetime) -> OutgoingMessage:
     return OutgoingMessage(to=due.customer_phone, body=body)
 
 
-SWEEP = 16              # reminders one job may claim: its own plus others already due
-RELEASE_AFTER = 5.0     # seconds a sweep may run before it gives back what it has not tried
-
-
 def send_reminder(services: Services, reminder_id: int, *, limiter: object | None = None,
                   sweep: int = SWEEP) -> Outcome:
-    """The job of one reminder; it also sends whatever else is due (up to `sweep`), so a
-    burst of reminders due together costs a few transactions, not several per reminder.
-    Returns what happened to `reminder_id`."""
+    """The job of one reminder. It claims its reminder and the others already due (up to `sweep`)
+    in one transaction, then sends them one by one, each after re-checking its claim and booking,
+    so a burst of reminders due together costs a few transactions, and the other jobs of the
+    burst find their reminder taken with one read. Returns what happened to `reminder_id`."""
     now = services.now()
     if not is_claimable(services, reminder_id, now):
         return Outcome("noop", "sent, claimed elsewhere, final or early")
     batch = claim(services, reminder_id, now, sweep=sweep)
-    if not batch:
-        return Outcome("noop", "sent, claimed elsewhere, final or early")
-    dues = load_dues(services, [r.booking_id for r in batch])
-    writer = group_writer(services)
     outcomes: dict[int, Outcome] = {}
-    sendable: list[tuple[Claimed, Due]] = []
-    closed: list[dict[str, object]] = []
-    for r in batch:
-        due = dues.get(r.booking_id)
-        if due is None or due.status != BookingStatus.CONFIRMED or due.revision != r.revision:
-            closed.append(_finish_params(r.id, now, state=ReminderState.REVOKED, error="booking changed"))
-            outcomes[r.id] = Outcome("revoked")
-        elif due.start_at <= now:
-            closed.append(_finish_params(r.id, now, state=ReminderState.EXPIRED))
-            outcomes[r.id] = Outcome("expired")
-        elif due.reminders_paused:
-            closed.append(_finish_params(r.id, now, state=ReminderState.SKIPPED, error="reminders paused"))
-            outcomes[r.id] = Outcome("skipped")
-        else:
-            sendable.append((r, due))
-    if closed:
-        writer.record(closed)
-    for i, (r, due) in enumerate(sendable):
-        if i and (services.now() - now).total_seconds() > RELEASE_AFTER:
-            _release(services, [c for c, _ in sendable[i:]])
+    for i, r in enumerate(batch):
+        if i and (services.now() - now).total_seconds() > release_after(services):
+            release(services, batch[i:])
             break
-        outcomes[r.id] = _send_one(services, r, due, limiter)
+        _wait_until(services, r.when, EARLY_TOLERANCE)  # its own job may come a moment early
+        outcomes[r.id] = send_claimed(services, r, limiter)
     return outcomes.get(reminder_id, Outcome("noop", "released to another worker"))
 
 
-def _send_one(services: Services, r: Claimed, due: Due, limiter: object | None) -> Outcome:
-    if limiter is not None:
-        limiter.acquire()  # type: ignore[attr-defined]
+def release_after(services: Services) -> float:
+    """How long a sweep may run before it gives back what it has not tried: well inside the time
+    after which the reconciler takes a claim back (REMINDER_STUCK_AFTER_SECONDS)."""
+    from tasks.reconcile import default_stuck_after
+
+    return min(RELEASE_AFTER, default_stuck_after(services) / 3)
+
+
+def _wait_until(services: Services, when: dt.datetime | None, most: dt.timedelta) -> None:
+    if when is None:
+        return
+    wait = (when - services.now()).total_seconds()
+    if wait > 0:
+        sleep(min(wait, most.total_seconds()))
+
+
+def send_claimed(services: Services, r: Claimed, limiter: object | None) -> Outcome:
+    """Re-check the claim and the booking (cancelled or moved since the claim?), then send and record."""
     now = services.now()
+    with TurnConnection(services.db) as conn, conn.read() as tx:
+        row = tx.first(_recheck_statement(), {"p_id": r.id})
+    if row is None or row[0] != ReminderState.SENDING or row[1] != r.attempts:
+        return Outcome("noop", "claim taken back")
+    status, revision, start_at, service, barber, code, phone, paused, last_inbound_at = row[2:]
+    due = Due(status, revision, start_at, service, barber, code, phone,
+              reminders_paused=bool(paused), last_inbound_at=last_inbound_at)
+    if due.status != BookingStatus.CONFIRMED or due.revision != r.revision:
+        _finish(services, r.id, now, state=ReminderState.REVOKED, error="booking changed")
+        return Outcome("revoked")
     if due.start_at <= now:
         _finish(services, r.id, now, state=ReminderState.EXPIRED)
         return Outcome("expired")
+    if due.reminders_paused:
+        _finish(services, r.id, now, state=ReminderState.SKIPPED, error="reminders paused")
+        return Outcome("skipped")
+    if limiter is not None:
+        limiter.acquire()  # type: ignore[attr-defined]
+        now = services.now()
     message = render(services, due, now)
     try:
         sid = services.sender.send(message)
@@ -384,7 +373,7 @@ def _send_one(services: Services, r: Claimed, due: Due, limiter: object | None) 
     return Outcome("sent", sid)
 
 
-def _release(services: Services, rest: list[Claimed]) -> None:
+def release(services: Services, rest: list[Claimed]) -> None:
     """A slow sweep (a slow Twilio, a tight rate limit) gives back what it has not tried, before
     the reconciler would think it stuck, and wakes other workers for it under fresh job ids."""
     now = services.now()

@@ -1,5 +1,5 @@
 """The rows one webhook turn writes (the message claim, its reply, the customer's last inbound time),
-as single Core SQL statements in the caller's transaction (`bot.dialogue.prepared.Tx`), so a turn's
+as single Core SQL statements in the caller's transaction (`bot.prepared.Tx`), so a turn's
 writes share one commit."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.dialogue.prepared import Tx
 from bot.models import Customer, InboundMessage
+from bot.prepared import Tx
 
 INBOUND = cast(sa.Table, InboundMessage.__table__)  # type: ignore[attr-defined]
 CUSTOMER = cast(sa.Table, Customer.__table__)  # type: ignore[attr-defined]

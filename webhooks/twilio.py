@@ -37,8 +37,8 @@ from starlette.routing import Route
 from bot.dialogue import ChatEngine
 from bot.dialogue import replies as r
 from bot.dialogue.engine import Decision, save_conversation
-from bot.dialogue.prepared import TurnConnection
 from bot.phones import InvalidPhone, mask_phone, normalize_phone
+from bot.prepared import TurnConnection
 from bot.services import Services
 
 from .inbound import claim, record_inbound, store_reply, stored_reply

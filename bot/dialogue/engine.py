@@ -33,6 +33,7 @@ from bot.errors import BarberbotError, Conflict, InvalidBooking, NotFound, SlotT
 from bot.models import Booking, BookingStatus, Conversation, Reminder, TimeOff
 from bot.nlu import understand
 from bot.phones import mask_phone
+from bot.prepared import TurnConnection, Tx
 from bot.services import Services
 from bot.shop import Barber, Shop
 
@@ -52,7 +53,6 @@ from .model import (
     PauseReminders,
     State,
 )
-from .prepared import TurnConnection, Tx
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 2000

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from bot.dialogue import engine as eng
-from bot.dialogue.prepared import Prepared, TurnConnection
+from bot.prepared import Prepared, TurnConnection
 from bot.services import Services
 from webhooks import inbound
 

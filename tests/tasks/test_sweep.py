@@ -129,3 +129,22 @@ def test_jobs_of_a_burst_racing_in_many_threads_send_each_reminder_once(services
     assert states(services, [r.id for r in due]) == {ReminderState.SENT: 40}
     assert Counter(results)["sent"] + Counter(results)["noop"] == 40
 
+
+
+def test_a_booking_cancelled_while_its_reminder_waits_in_a_sweep_gets_nothing(services: Services) -> None:
+    due = first_reminders(services, 3)
+    at(services, max(r.due_at for r in due))
+    with services.db.session() as s:
+        last = s.get(Reminder, due[2].id)
+        assert last is not None
+        cancelled = last.booking_id
+
+    def cancel_the_last(_: OutgoingMessage) -> None:  # while the first goes out, the third is cancelled
+        if not services.sender.sent:
+            services.bookings.cancel(cancelled, reason="changed my mind")
+
+    services.sender.on_send = cancel_the_last
+    assert send_reminder(services, due[0].id).state == "sent"
+
+    assert sorted(m.to for _, m in services.sender.sent) == ["+447700900000", "+447700900001"]
+    assert states(services, [due[2].id]) == {ReminderState.REVOKED: 1}

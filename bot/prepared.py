@@ -1,6 +1,6 @@
-"""A chat turn's SQL, compiled once and run straight on the driver's cursor.
+"""Hot paths' SQL (a chat turn, a reminder send), compiled once and run straight on the driver's cursor.
 
-A webhook turn runs four to eight short statements. Through `Connection.execute` each one cost
+A webhook turn runs four to eight short statements; a reminder send three. Through `Connection.execute` each one cost
 about 40 us of SQLAlchemy bookkeeping (execution context, events, result wrapper) around 5 us of
 SQLite, and a checkout plus BEGIN/COMMIT another 90 us: more than the turn's own Python. Here a
 Core statement is compiled once per dialect into its SQL text, the order of its parameters, their
