@@ -247,3 +247,65 @@ def test_cancel_stops_the_rest_of_the_plan_being_written(make_services: Any, sql
     services.clock.advance(days=2)
     assert services.bookings.top_up_reminders() == 0
     assert {r.state for r in services.bookings.reminders(b.id)} == {"revoked"}
+
+
+def test_create_returns_the_booking_as_stored(services: Services) -> None:
+    b = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 4, 10, 0),
+                                 customer_name="Ann")
+    stored = services.bookings.get(b.id)  # type: ignore[arg-type]
+    assert b.model_dump() == stored.model_dump()
+    assert b.reminders_planned == 12 and b.next_reminder_at == NOW + dt.timedelta(hours=26)
+
+
+def test_cancel_returns_the_booking_as_stored(services: Services) -> None:
+    b = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 4, 10, 0))
+    services.clock.advance(minutes=5)  # type: ignore[attr-defined]
+    cancelled = services.bookings.cancel(b.id, reason="sick")  # type: ignore[arg-type]
+    stored = services.bookings.get(b.id)  # type: ignore[arg-type]
+    assert cancelled.model_dump() == stored.model_dump()
+    assert (cancelled.status, cancelled.cancel_reason, cancelled.revision) == ("cancelled", "sick", 2)
+    assert cancelled.next_reminder_at is None and cancelled.updated_at == NOW + dt.timedelta(minutes=5)
+
+
+def test_scheduled_reminders_are_the_rows_written(services: Services) -> None:
+    b = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 4, 10, 0))
+    rows = services.bookings.reminders(b.id)  # type: ignore[arg-type]
+    assert len(rows) == 12 and {r.state for r in rows} == {"scheduled"} and {r.attempts for r in rows} == {0}
+    assert [(p.reminder_id, p.job_id, p.due_at) for p in services.dispatcher.scheduled] == [  # type: ignore[attr-defined]
+        (r.id, r.job_id, r.due_at) for r in rows]
+    assert [r.k for r in rows] == list(range(1, 13)) and rows[0].due_at == NOW + dt.timedelta(hours=2)
+
+
+def test_a_code_already_taken_is_drawn_again(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    codes = iter(["AAAA", "AAAA", "BBBB"])
+    monkeypatch.setattr("bot.bookings.new_code", lambda: next(codes))
+    first = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 3, 10, 0))
+    second = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 3, 11, 0))
+    assert (first.code, second.code) == ("AAAA", "BBBB")
+    assert len(services.bookings.reminders(second.id)) == 12  # type: ignore[arg-type]
+
+
+def test_cancel_revokes_a_reminder_waiting_to_retry(services: Services) -> None:
+    b = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 2, 17, 0))
+    first, *_ = services.bookings.reminders(b.id)  # type: ignore[arg-type]
+    with services.db.write() as s:
+        row = s.get(Reminder, first.id)
+        assert row is not None
+        row.state = "retrying"
+        s.add(row)
+    services.bookings.cancel(b.id)  # type: ignore[arg-type]
+    assert {r.state for r in services.bookings.reminders(b.id)} == {"revoked"}  # type: ignore[arg-type]
+    assert sorted(services.dispatcher.revoked) == [f"{b.id}-reminder-{k}" for k in (1, 2, 3)]  # type: ignore[attr-defined]
+
+
+def test_booking_fills_in_a_missing_customer_name_but_keeps_one(services: Services) -> None:
+    from bot.models import Customer
+
+    services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 3, 10, 0))
+    services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 3, 11, 0),
+                             customer_name="Ann")
+    services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 3, 12, 0),
+                             customer_name="Bob")
+    with services.db.session() as s:
+        customer = s.get(Customer, PHONE)
+    assert customer is not None and customer.name == "Ann" and customer.created_at == NOW
