@@ -14,20 +14,20 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot import booking_sql as sql
 from bot import messages
 from bot.availability import Interval, Slot, check_start, day_bounds, free_starts
 from bot.clock import Clock
-from bot.customers import ensure_customer
+from bot.customers import add_customer
 from bot.db import Database
 from bot.dispatch import Dispatcher, PlannedReminder
 from bot.errors import Conflict, InvalidBooking, NotFound, SlotTaken
-from bot.models import Barber as BarberRow
-from bot.models import Booking, BookingStatus, OutboundMessage, Reminder, ReminderState, TimeOff
+from bot.models import Booking, BookingStatus, Reminder, TimeOff
 from bot.phones import InvalidPhone, normalize_phone
+from bot.prepared import Tx
 from bot.reminders.plan import PLAN_AHEAD, PLAN_BATCH, job_id, next_reminders
 from bot.shop import Shop
 from bot.timeoff import TimeOffMixin
@@ -148,17 +148,11 @@ class BookingService(TimeOffMixin):
             busy.setdefault(key, []).append((a, b))
         return busy
 
-    def _intervals(self, s: Session, barber: str, start: dt.datetime, minutes: int,
+    @staticmethod
+    def _intervals(tx: Tx, barber: str, start: dt.datetime, minutes: int,
                    exclude_booking: int | None = None) -> tuple[builtins.list[Interval], builtins.list[Interval]]:
         lo, hi = start - dt.timedelta(days=1), start + dt.timedelta(minutes=minutes) + dt.timedelta(days=1)
-        bq = select(Booking.start_at, Booking.end_at).where(
-            Booking.barber == barber, Booking.status == BookingStatus.CONFIRMED,
-            Booking.start_at < hi, Booking.end_at > lo)
-        if exclude_booking is not None:
-            bq = bq.where(Booking.id != exclude_booking)
-        tq = select(TimeOff.start_at, TimeOff.end_at).where(
-            TimeOff.barber == barber, TimeOff.start_at < hi, TimeOff.end_at > lo)
-        return [tuple(r) for r in s.exec(bq).all()], [tuple(r) for r in s.exec(tq).all()]  # type: ignore[misc]
+        return sql.intervals(tx, barber, lo, hi, exclude_booking)
 
     # -- writes ------------------------------------------------------------
 
@@ -208,22 +202,25 @@ class BookingService(TimeOffMixin):
             after = _AfterCommit()
             now = self.clock()
             try:
-                with self.db.write() as s:
-                    self._lock_barber(s, barber)
-                    bookings, time_off = self._intervals(s, barber, start, svc.minutes)
+                with self.db.write() as s, sql.session_tx(s) as tx:
+                    _lock(tx, barber)
+                    bookings, time_off = self._intervals(tx, barber, start, svc.minutes)
                     check_start(shop, service=service, barber=barber, start=start, now=now,
                                 bookings=bookings, time_off=time_off)
                     start_utc = start.astimezone(dt.UTC)
-                    ensure_customer(s, phone=phone, now=now, name=name)
-                    booking = Booking(
-                        code=new_code(), customer_phone=phone, customer_name=name, service=service,
-                        barber=barber, start_at=start_utc,
-                        end_at=start_utc + dt.timedelta(minutes=svc.minutes),
-                        created_at=now, updated_at=now, planned_at=now, revision=1,
-                    )
-                    s.add(booking)
-                    s.flush()
-                    self._plan(s, booking, now, after)
+                    add_customer(tx, phone=phone, now=now, name=name)
+                    # the plan's first window is known before the row exists: one INSERT, no UPDATE after
+                    due, next_at = self._window(now, start_utc, after_k=0, now=now)
+                    row = {
+                        "code": new_code(), "status": BookingStatus.CONFIRMED, "customer_phone": phone,
+                        "customer_name": name, "service": service, "barber": barber, "start_at": start_utc,
+                        "end_at": start_utc + dt.timedelta(minutes=svc.minutes), "revision": 1,
+                        "cancel_reason": None, "created_at": now, "updated_at": now, "planned_at": now,
+                        "reminders_planned": due[-1][0] if due else 0, "next_reminder_at": next_at,
+                    }
+                    booking_id = sql.insert_booking(tx, row)
+                    after.schedule = sql.insert_reminders(tx, booking_id=booking_id, revision=1, due=due, now=now)
+                booking = sql.detached_booking({"id": booking_id, **row})
             except IntegrityError as exc:
                 if _is_overlap(exc):
                     raise SlotTaken("that slot is already booked", code="slot_taken") from exc
@@ -248,7 +245,7 @@ class BookingService(TimeOffMixin):
         after = _AfterCommit()
         now = self.clock()
         try:
-            with self.db.write() as s:
+            with self.db.write() as s, sql.session_tx(s) as tx:
                 booking = self._locked_booking(s, booking_id)
                 if booking.status != BookingStatus.CONFIRMED:
                     raise Conflict(f"booking {booking.code} is {booking.status}", code="not_confirmed")
@@ -260,13 +257,14 @@ class BookingService(TimeOffMixin):
                 svc = shop.service(new_service)
                 if svc is None:
                     raise InvalidBooking(f"unknown service: {new_service}", code="unknown_service")
+                assert booking.id is not None
                 if new_barber != booking.barber:
-                    self._lock_barber(s, new_barber)
-                bookings, time_off = self._intervals(s, new_barber, new_start, svc.minutes,
+                    _lock(tx, new_barber)
+                bookings, time_off = self._intervals(tx, new_barber, new_start, svc.minutes,
                                                      exclude_booking=booking.id)
                 check_start(shop, service=new_service, barber=new_barber, start=new_start, now=now,
                             bookings=bookings, time_off=time_off)
-                self._revoke_pending(s, booking, now, after)
+                after.revoke = sql.revoke_pending(tx, booking.id, now)
                 booking.service, booking.barber = new_service, new_barber
                 booking.start_at = new_start
                 booking.end_at = new_start + dt.timedelta(minutes=svc.minutes)
@@ -275,9 +273,9 @@ class BookingService(TimeOffMixin):
                 booking.reminders_planned = 0
                 s.add(booking)
                 s.flush()
-                self._plan(s, booking, now, after)
+                self._plan(tx, booking, now, after)
                 if notify:
-                    self._notice(s, booking, "reschedule", messages.rescheduled_notice(
+                    self._notice(tx, booking, "reschedule", messages.rescheduled_notice(
                         shop, service=booking.service, barber=booking.barber,
                         start=booking.start_at, code=booking.code), now, after)
         except IntegrityError as exc:
@@ -300,21 +298,18 @@ class BookingService(TimeOffMixin):
         shop = self.shop
         after = _AfterCommit()
         now = self.clock()
-        with self.db.write() as s:
-            booking = self._locked_booking(s, booking_id)
-            if booking.status == status:
-                return booking  # asking twice changes nothing
-            if booking.status != BookingStatus.CONFIRMED:
+        with self.db.write() as s, sql.session_tx(s) as tx:
+            # one UPDATE that takes the row lock (PostgreSQL) and changes it only if still confirmed
+            closed = sql.close_booking(tx, booking_id, status, reason=reason, now=now)
+            if closed is None:
+                booking = self._locked_booking(s, booking_id)
+                if booking.status == status:
+                    return booking  # asking twice changes nothing
                 raise Conflict(f"booking {booking.code} is already {booking.status}", code="not_confirmed")
-            self._revoke_pending(s, booking, now, after)
-            booking.status = status
-            booking.next_reminder_at = None
-            booking.cancel_reason = reason if status == BookingStatus.CANCELLED else None
-            booking.revision += 1
-            booking.updated_at = now
-            s.add(booking)
+            booking = closed
+            after.revoke = sql.revoke_pending(tx, booking_id, now)
             if notify and status == BookingStatus.CANCELLED:
-                self._notice(s, booking, "cancellation", messages.cancelled_notice(
+                self._notice(tx, booking, "cancellation", messages.cancelled_notice(
                     shop, service=booking.service, barber=booking.barber, start=booking.start_at,
                     code=booking.code, reason=reason), now, after)
         self._after_commit(after)
@@ -325,11 +320,8 @@ class BookingService(TimeOffMixin):
 
     def _lock_barber(self, s: Session, barber: str) -> None:
         """Serialise writers per barber (PostgreSQL row lock; SQLite already holds the write lock)."""
-        q = select(BarberRow).where(BarberRow.key == barber, BarberRow.active == sa.true())
-        if s.get_bind().dialect.name == "postgresql":
-            q = q.with_for_update()
-        if s.exec(q).first() is None:
-            raise InvalidBooking(f"unknown barber: {barber}", code="unknown_barber")
+        with sql.session_tx(s) as tx:
+            _lock(tx, barber)
 
     def _locked_booking(self, s: Session, booking_id: int) -> Booking:
         q = select(Booking).where(Booking.id == booking_id)
@@ -340,23 +332,23 @@ class BookingService(TimeOffMixin):
             raise NotFound(f"no booking {booking_id}")
         return booking
 
-    def _plan(self, s: Session, booking: Booking, now: dt.datetime, after: _AfterCommit) -> None:
-        """Write the next window of the booking's reminder plan as rows (to be enqueued after commit)."""
-        assert booking.id is not None
+    def _window(self, planned_at: dt.datetime, start_at: dt.datetime, *, after_k: int,
+                now: dt.datetime) -> tuple[builtins.list[tuple[int, dt.datetime]], dt.datetime | None]:
+        """The plan's next window to write as rows, and when the one after it is due."""
         # enough rows that the reconciler's next rounds always find the window filled
         limit = max(PLAN_BATCH, -(-3 * self.reconcile_seconds // self.interval))
-        due, next_at = next_reminders(booking.planned_at, booking.start_at, self.interval,
-                                      after_k=booking.reminders_planned, until=now + PLAN_AHEAD, limit=limit)
-        rows = [Reminder(booking_id=booking.id, job_id=job_id(booking.id, booking.revision, k), k=k,
-                         revision=booking.revision, due_at=at, state=ReminderState.SCHEDULED, updated_at=now)
-                for k, at in due]
-        s.add_all(rows)
+        return next_reminders(planned_at, start_at, self.interval, after_k=after_k, until=now + PLAN_AHEAD,
+                              limit=limit)
+
+    def _plan(self, tx: Tx, booking: Booking, now: dt.datetime, after: _AfterCommit) -> None:
+        """Write the next window of the booking's reminder plan as rows (to be enqueued after commit)."""
+        assert booking.id is not None
+        due, next_at = self._window(booking.planned_at, booking.start_at, after_k=booking.reminders_planned, now=now)
+        after.schedule.extend(sql.insert_reminders(tx, booking_id=booking.id, revision=booking.revision,
+                                                   due=due, now=now))
         if due:
             booking.reminders_planned = due[-1][0]
         booking.next_reminder_at = next_at
-        s.add(booking)
-        s.flush()
-        after.schedule.extend(PlannedReminder(r.id, r.job_id, r.due_at) for r in rows if r.id is not None)
 
     def top_up_reminders(self, *, max_bookings: int = 500) -> int:
         """Write the next window of reminders for bookings whose plan runs out within PLAN_AHEAD.
@@ -373,8 +365,10 @@ class BookingService(TimeOffMixin):
             ).order_by(col(Booking.next_reminder_at)).limit(max_bookings)
             if s.get_bind().dialect.name == "postgresql":
                 q = q.with_for_update(skip_locked=True)
-            for booking in s.exec(q).all():
-                self._plan(s, booking, now, after)
+            found = s.exec(q).all()
+            with sql.session_tx(s) as tx:
+                for booking in found:
+                    self._plan(tx, booking, now, after)
         self._after_commit(after)
         return len(after.schedule)
 
@@ -387,26 +381,10 @@ class BookingService(TimeOffMixin):
                                 after_k=booking.reminders_planned, until=booking.start_at, limit=limit)
         return [(job_id(booking.id, booking.revision, k), at) for k, at in due]
 
-    def _revoke_pending(self, s: Session, booking: Booking, now: dt.datetime, after: _AfterCommit) -> None:
-        # A reminder already claimed ("sending") is in flight at Twilio: leave it to the worker,
-        # which records what really happened. Everything not yet claimed is revoked.
-        waiting = (ReminderState.SCHEDULED, ReminderState.RETRYING)
-        pending = s.exec(select(Reminder).where(
-            Reminder.booking_id == booking.id, col(Reminder.state).in_(waiting))).all()
-        for r in pending:
-            r.state = ReminderState.REVOKED
-            r.updated_at = now
-            s.add(r)
-            after.revoke.append(r.job_id)
-
-    def _notice(self, s: Session, booking: Booking, kind: str, body: str, now: dt.datetime,
-                after: _AfterCommit) -> None:
-        msg = OutboundMessage(kind=kind, to_phone=booking.customer_phone, body=body,
-                              booking_id=booking.id, created_at=now)
-        s.add(msg)
-        s.flush()
-        assert msg.id is not None
-        after.messages.append(msg.id)
+    @staticmethod
+    def _notice(tx: Tx, booking: Booking, kind: str, body: str, now: dt.datetime, after: _AfterCommit) -> None:
+        after.messages.append(sql.insert_notice(tx, kind=kind, to_phone=booking.customer_phone, body=body,
+                                                booking_id=booking.id, now=now))
 
     def _after_commit(self, after: _AfterCommit) -> None:
         # Best effort: the rows are committed, and the reconciler re-enqueues anything lost here.
@@ -419,6 +397,11 @@ class BookingService(TimeOffMixin):
                 self.dispatcher.send_message(mid)
         except Exception:  # noqa: BLE001 - the queue being down must not undo a committed booking
             log.exception("could not reach the queue; the reconciler will catch up")
+
+
+def _lock(tx: Tx, barber: str) -> None:
+    if not sql.lock_barber(tx, barber):
+        raise InvalidBooking(f"unknown barber: {barber}", code="unknown_barber")
 
 
 def _is_overlap(exc: IntegrityError) -> bool:
