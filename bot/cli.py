@@ -134,10 +134,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
     _setup_logging(settings)
+    from bot.db import Database
     from bot.services import build_services
     from tasks.runtime import run_worker
 
-    services = build_services(settings)
+    # no ping before each pooled checkout (a round trip, ~0.5 ms here, on every job): a worker's
+    # statement on a connection the database dropped fails once, the pool is refreshed, and the
+    # reminder is retried (the reconciler), where a web request would have shown the error
+    db = Database(settings.database_url, pool_pre_ping=False)
+    services = build_services(settings, db=db)
     _step(f"worker started ({args.workers} threads, periodic tasks {'on' if args.periodic else 'off'})")
     run_worker(services, workers=args.workers, periodic=args.periodic)
     return 0
