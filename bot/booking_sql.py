@@ -23,6 +23,7 @@ from sqlalchemy.orm import configure_mappers, make_transient_to_detached
 from sqlmodel import Session
 
 from bot.dispatch import PlannedReminder
+from bot.errors import InvalidBooking
 from bot.models import (
     Barber,
     Booking,
@@ -41,6 +42,7 @@ TIME_OFF = cast(sa.Table, TimeOff.__table__)  # type: ignore[attr-defined]
 REMINDER = cast(sa.Table, Reminder.__table__)  # type: ignore[attr-defined]
 OUTBOUND = cast(sa.Table, OutboundMessage.__table__)  # type: ignore[attr-defined]
 Interval = tuple[dt.datetime, dt.datetime]
+_BOOKING_KEYS = tuple(BOOKING.c.keys())
 
 
 @contextmanager
@@ -55,6 +57,15 @@ def session_tx(s: Session) -> Iterator[Tx]:
         raise IntegrityError(None, None, exc) from exc
     finally:
         cur.close()
+
+
+def is_overlap(exc: IntegrityError) -> bool:
+    return "booking_no_overlap" in str(exc.orig) or "exclusion" in str(exc.orig).lower()
+
+
+def is_code_clash(exc: IntegrityError) -> bool:
+    text = str(exc.orig).lower()
+    return "code" in text and ("unique" in text or "duplicate" in text)
 
 
 def _ts(name: str) -> sa.BindParameter[Any]:
@@ -108,9 +119,10 @@ def _reminders_insert(n: int) -> sa.Insert:
     return sa.insert(REMINDER).values(rows).returning(c.id, c.job_id)
 
 
-def lock_barber(tx: Tx, barber: str) -> bool:
-    """Take the barber's row lock (PostgreSQL); False if there is no such active barber."""
-    return tx.first(_statements(tx.dialect.name)["lock"], {"barber": barber}) is not None
+def lock_barber(tx: Tx, barber: str) -> None:
+    """Serialise writers per barber (PostgreSQL row lock; SQLite already holds the write lock)."""
+    if tx.first(_statements(tx.dialect.name)["lock"], {"barber": barber}) is None:
+        raise InvalidBooking(f"unknown barber: {barber}", code="unknown_barber")
 
 
 def intervals(tx: Tx, barber: str, lo: dt.datetime, hi: dt.datetime,
@@ -156,7 +168,7 @@ def close_booking(tx: Tx, booking_id: int, status: str, *, reason: str | None,
         "reason": reason if status == BookingStatus.CANCELLED else None})
     if row is None:
         return None
-    values = dict(zip(BOOKING.c.keys(), row, strict=True))
+    values = dict(zip(_BOOKING_KEYS, row, strict=True))
     values["updated_at"] = now  # as given, as the ORM object kept it
     return detached_booking(values)
 

@@ -203,7 +203,7 @@ class BookingService(TimeOffMixin):
             now = self.clock()
             try:
                 with self.db.write() as s, sql.session_tx(s) as tx:
-                    _lock(tx, barber)
+                    sql.lock_barber(tx, barber)
                     bookings, time_off = self._intervals(tx, barber, start, svc.minutes)
                     check_start(shop, service=service, barber=barber, start=start, now=now,
                                 bookings=bookings, time_off=time_off)
@@ -222,9 +222,9 @@ class BookingService(TimeOffMixin):
                     after.schedule = sql.insert_reminders(tx, booking_id=booking_id, revision=1, due=due, now=now)
                 booking = sql.detached_booking({"id": booking_id, **row})
             except IntegrityError as exc:
-                if _is_overlap(exc):
+                if sql.is_overlap(exc):
                     raise SlotTaken("that slot is already booked", code="slot_taken") from exc
-                if _is_code_clash(exc):
+                if sql.is_code_clash(exc):
                     continue
                 raise
             self._after_commit(after)
@@ -259,7 +259,7 @@ class BookingService(TimeOffMixin):
                     raise InvalidBooking(f"unknown service: {new_service}", code="unknown_service")
                 assert booking.id is not None
                 if new_barber != booking.barber:
-                    _lock(tx, new_barber)
+                    sql.lock_barber(tx, new_barber)
                 bookings, time_off = self._intervals(tx, new_barber, new_start, svc.minutes,
                                                      exclude_booking=booking.id)
                 check_start(shop, service=new_service, barber=new_barber, start=new_start, now=now,
@@ -279,7 +279,7 @@ class BookingService(TimeOffMixin):
                         shop, service=booking.service, barber=booking.barber,
                         start=booking.start_at, code=booking.code), now, after)
         except IntegrityError as exc:
-            if _is_overlap(exc):
+            if sql.is_overlap(exc):
                 raise SlotTaken("that slot is already booked", code="slot_taken") from exc
             raise
         self._after_commit(after)
@@ -317,11 +317,6 @@ class BookingService(TimeOffMixin):
         return booking
 
     # -- helpers -------------------------------------------------------------
-
-    def _lock_barber(self, s: Session, barber: str) -> None:
-        """Serialise writers per barber (PostgreSQL row lock; SQLite already holds the write lock)."""
-        with sql.session_tx(s) as tx:
-            _lock(tx, barber)
 
     def _locked_booking(self, s: Session, booking_id: int) -> Booking:
         q = select(Booking).where(Booking.id == booking_id)
@@ -397,20 +392,6 @@ class BookingService(TimeOffMixin):
                 self.dispatcher.send_message(mid)
         except Exception:  # noqa: BLE001 - the queue being down must not undo a committed booking
             log.exception("could not reach the queue; the reconciler will catch up")
-
-
-def _lock(tx: Tx, barber: str) -> None:
-    if not sql.lock_barber(tx, barber):
-        raise InvalidBooking(f"unknown barber: {barber}", code="unknown_barber")
-
-
-def _is_overlap(exc: IntegrityError) -> bool:
-    return "booking_no_overlap" in str(exc.orig) or "exclusion" in str(exc.orig).lower()
-
-
-def _is_code_clash(exc: IntegrityError) -> bool:
-    text = str(exc.orig).lower()
-    return "code" in text and ("unique" in text or "duplicate" in text)
 
 
 def upcoming_for(bookings: Sequence[Booking], now: dt.datetime) -> builtins.list[Booking]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
+from bot.booking_sql import lock_barber, session_tx
 from bot.clock import Clock
 from bot.db import Database
 from bot.errors import InvalidBooking
@@ -20,7 +21,6 @@ class TimeOffMixin:
     db: Database
     clock: Clock
     _shop: Callable[[], Shop]
-    _lock_barber: Callable[[Session, str], None]
 
     @property
     def shop(self) -> Shop:
@@ -34,8 +34,8 @@ class TimeOffMixin:
         if end <= start:
             raise InvalidBooking("the end must be after the start", code="invalid_range")
         now = self.clock()
-        with self.db.write() as s:
-            self._lock_barber(s, barber)
+        with self.db.write() as s, session_tx(s) as tx:
+            lock_barber(tx, barber)
             off = TimeOff(barber=barber, start_at=start.astimezone(dt.UTC), end_at=end.astimezone(dt.UTC),
                           reason=reason, created_at=now)
             s.add(off)
