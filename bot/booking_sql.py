@@ -42,6 +42,9 @@ TIME_OFF = cast(sa.Table, TimeOff.__table__)  # type: ignore[attr-defined]
 REMINDER = cast(sa.Table, Reminder.__table__)  # type: ignore[attr-defined]
 OUTBOUND = cast(sa.Table, OutboundMessage.__table__)  # type: ignore[attr-defined]
 Interval = tuple[dt.datetime, dt.datetime]
+# Longer than any booking can be: a booking lasts its service's minutes, and a shop's services are
+# at most 480 (bot.shop), so a booking overlapping [lo, hi) starts after lo - LONGEST_BOOKING.
+LONGEST_BOOKING = dt.timedelta(days=1)
 _BOOKING_KEYS = tuple(BOOKING.c.keys())
 
 
@@ -78,8 +81,11 @@ def _statements(dialect: str) -> dict[str, Any]:
     b, t, r, o = BOOKING.c, TIME_OFF.c, REMINDER.c, OUTBOUND.c
     lock = sa.select(BARBER.c.key).where(BARBER.c.key == sa.bindparam("barber"), BARBER.c.active == sa.true())
     lo, hi = _ts("lo"), _ts("hi")
+    # `start_at > floor` only bounds the index range scan (ix_booking_barber_start), which would
+    # otherwise read every booking the barber ever had; see LONGEST_BOOKING
     booked = sa.select(sa.literal_column("0"), b.start_at, b.end_at).where(
-        b.barber == sa.bindparam("barber"), b.status == BookingStatus.CONFIRMED, b.start_at < hi, b.end_at > lo)
+        b.barber == sa.bindparam("barber"), b.status == BookingStatus.CONFIRMED, b.start_at < hi, b.end_at > lo,
+        b.start_at > _ts("floor"))
     off = sa.select(sa.literal_column("1"), t.start_at, t.end_at).where(
         t.barber == sa.bindparam("barber"), t.start_at < hi, t.end_at > lo)
     waiting = [sa.bindparam("w0", ReminderState.SCHEDULED, type_=r.state.type),
@@ -128,7 +134,7 @@ def lock_barber(tx: Tx, barber: str) -> None:
 def intervals(tx: Tx, barber: str, lo: dt.datetime, hi: dt.datetime,
               exclude_booking: int | None = None) -> tuple[list[Interval], list[Interval]]:
     """The barber's confirmed bookings and time off overlapping [lo, hi) (without one booking)."""
-    values: dict[str, Any] = {"barber": barber, "lo": lo, "hi": hi}
+    values: dict[str, Any] = {"barber": barber, "lo": lo, "hi": hi, "floor": lo - LONGEST_BOOKING}
     name = "intervals"
     if exclude_booking is not None:
         name, values["exclude"] = "intervals_excluding", exclude_booking
