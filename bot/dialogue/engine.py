@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.availability import Slot, day_bounds, free_starts, local_date, local_instant
+from bot.booking_sql import LONGEST_BOOKING
 from bot.customers import set_reminders_paused
 from bot.errors import BarberbotError, Conflict, InvalidBooking, NotFound, SlotTaken
 from bot.models import Booking, BookingStatus, Conversation, Reminder, TimeOff
@@ -220,7 +221,8 @@ class ChatEngine:
             return []
         start, end = day_bounds(shop, day)
         lo, hi = start - dt.timedelta(hours=12), end + dt.timedelta(hours=12)
-        params: dict[str, object] = {"lo": lo, "hi": hi, "barber": barber, "exclude": exclude}
+        params: dict[str, object] = {"lo": lo, "hi": hi, "floor": lo - LONGEST_BOOKING,
+                                     "barber": barber, "exclude": exclude}
         rows = tx.all(_busy_statement(bool(barber), exclude is not None), params)
         busy: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {}
         for key, a, z in rows:
@@ -363,8 +365,11 @@ def _busy_statement(by_barber: bool, excluding: bool) -> sa.CompoundSelect:
     """Confirmed bookings and time off overlapping [lo, hi) (of one barber; without one booking)."""
     b, t = BOOKING.c, TIME_OFF.c
     lo, hi = sa.bindparam("lo", type_=b.start_at.type), sa.bindparam("hi", type_=b.start_at.type)
+    # `start_at > floor` (lo - bot.booking_sql.LONGEST_BOOKING) changes no answer; it bounds the
+    # index scan from below, which otherwise reads every booking the barber ever had
+    floor = sa.bindparam("floor", type_=b.start_at.type)
     bq = sa.select(b.barber, b.start_at, b.end_at).where(
-        b.status == BookingStatus.CONFIRMED, b.start_at < hi, b.end_at > lo)
+        b.status == BookingStatus.CONFIRMED, b.start_at < hi, b.end_at > lo, b.start_at > floor)
     tq = sa.select(t.barber, t.start_at, t.end_at).where(t.start_at < hi, t.end_at > lo)
     if by_barber:
         bq, tq = bq.where(b.barber == sa.bindparam("barber")), tq.where(t.barber == sa.bindparam("barber"))

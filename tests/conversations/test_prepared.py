@@ -18,6 +18,7 @@ from webhooks import inbound
 
 NOW = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(days=1, hours=5, minutes=30)
+LONG = dt.timedelta(days=1)
 
 
 def cases(dialect: str) -> list[tuple[str, Any, dict[str, Any], bool]]:
@@ -33,8 +34,8 @@ def cases(dialect: str) -> list[tuple[str, Any, dict[str, Any], bool]]:
         ("save", e["save"], {"phone": "+447700900123", "state": "confirm", "data": "{}", "updated_at": LATER}, True),
         ("load", e["load"], {"phone": "+447700900123"}, False),
         ("bookings", e["bookings"], {"phone": "+447700900123", "now": NOW}, False),
-        ("busy", eng._busy_statement(True, True), {"lo": NOW, "hi": LATER, "barber": "sam", "exclude": 7}, False),
-        ("busy-all", eng._busy_statement(False, False), {"lo": NOW, "hi": LATER, "barber": None, "exclude": None},
+        ("busy", eng._busy_statement(True, True), {"lo": NOW, "hi": LATER, "floor": NOW - LONG, "barber": "sam", "exclude": 7}, False),
+        ("busy-all", eng._busy_statement(False, False), {"lo": NOW, "hi": LATER, "floor": NOW - LONG, "barber": None, "exclude": None},
          False),
         ("reminded", eng._reminded_statement(2), {"id0": 1, "id1": 2, "since": NOW - dt.timedelta(days=9)}, False),
     ]
