@@ -19,7 +19,15 @@ def test_send_rate_is_shared_by_every_worker(kind: str, tmp_path: Path) -> None:
     settings = engine_settings(tmp_path, **overrides)
     name = f"rl-{time.monotonic_ns()}"
     # two Huey objects on one storage: as two worker processes would see it
-    limiters = [SendRateLimit(make_huey(settings, name=name), 10) for _ in range(2)]
+    # each thread's last reading of the clock is the instant its acquire() counted in: stamping
+    # after it returns would put a thread descheduled at x.999 s into the next second
+    seen = threading.local()
+
+    def clock() -> float:
+        seen.t = time.time()
+        return float(seen.t)
+
+    limiters = [SendRateLimit(make_huey(settings, name=name), 10, now=clock) for _ in range(2)]
     stamps: list[float] = []
     lock = threading.Lock()
 
@@ -27,7 +35,7 @@ def test_send_rate_is_shared_by_every_worker(kind: str, tmp_path: Path) -> None:
         for _ in range(5):
             limiter.acquire()
             with lock:
-                stamps.append(time.time())
+                stamps.append(seen.t)
 
     threads = [threading.Thread(target=send, args=(limiters[i % 2],)) for i in range(6)]
     start = time.time()
