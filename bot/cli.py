@@ -141,7 +141,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     # no ping before each pooled checkout (a round trip, ~0.5 ms here, on every job): a worker's
     # statement on a connection the database dropped fails once, the pool is refreshed, and the
     # reminder is retried (the reconciler), where a web request would have shown the error
-    db = Database(settings.database_url, pool_pre_ping=False)
+    # and a connection for every thread (plus the reconciler's and the scheduler's): with fewer,
+    # threads past the pool's size wait for a connection, and under load time out after a send
+    db = Database(settings.database_url, pool_pre_ping=False, pool_size=args.workers + 2, max_overflow=8)
     services = build_services(settings, db=db)
     _step(f"worker started ({args.workers} threads, periodic tasks {'on' if args.periodic else 'off'})")
     run_worker(services, workers=args.workers, periodic=args.periodic)

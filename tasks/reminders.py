@@ -276,6 +276,8 @@ def _connection(services: Services) -> Iterator[TurnConnection]:
 
 @contextmanager
 def _job_connection(services: Services) -> Iterator[None]:
+    """One connection for a job's statements before its sends: never held across an HTTP call,
+    where 64 threads would hold the whole pool and wait for it."""
     with TurnConnection(services.db) as conn:
         _local.conn = conn
         try:
@@ -333,20 +335,17 @@ def render(services: Services, due: Due, now: dt.datetime) -> OutgoingMessage:
 
 
 def send_reminder(services: Services, reminder_id: int, *, limiter: object | None = None,
-                  sweep: int = SWEEP) -> Outcome:
-    """The job of one reminder. It claims its reminder and the others already due (up to `sweep`)
+                  sweep: int | None = None) -> Outcome:
+    """The job of one reminder. It claims its reminder and the others already due (up to `sweep`,
+    by default as many as this thread sends in half the release budget at the pace sends go)
     in one transaction, then sends them one by one, each after re-checking its claim and booking,
     so a burst of reminders due together costs a few transactions, and the other jobs of the
     burst find their reminder taken with one read. Returns what happened to `reminder_id`."""
-    with _job_connection(services):
-        return _sweep(services, reminder_id, limiter, sweep)
-
-
-def _sweep(services: Services, reminder_id: int, limiter: object | None, sweep: int) -> Outcome:
     now = services.now()
-    if not is_claimable(services, reminder_id, now):
-        return Outcome("noop", "sent, claimed elsewhere, final or early")
-    batch = claim(services, reminder_id, now, sweep=sweep)
+    with _job_connection(services):  # the peek and the claim on one checkout
+        if not is_claimable(services, reminder_id, now):
+            return Outcome("noop", "sent, claimed elsewhere, final or early")
+        batch = claim(services, reminder_id, now, sweep=sweep or pace(services).sweep(release_after(services) / 2))
     outcomes: dict[int, Outcome] = {}
     for i, r in enumerate(batch):
         if i and (services.now() - now).total_seconds() > release_after(services):
@@ -355,6 +354,38 @@ def _sweep(services: Services, reminder_id: int, limiter: object | None, sweep: 
         _wait_until(services, r.when, EARLY_TOLERANCE)  # its own job may come a moment early
         outcomes[r.id] = send_claimed(services, r, limiter)
     return outcomes.get(reminder_id, Outcome("noop", "released to another worker"))
+
+
+def _timed_send(services: Services, message: OutgoingMessage, started: float) -> str:
+    try:
+        return str(services.sender.send(message))
+    finally:
+        pace(services).record(time.monotonic() - started)  # failures and timeouts hold the thread too
+
+
+class Pace:
+    """How long a send takes in this process (a moving average): a sweep takes only what one
+    thread can send within its budget, so with a slow Twilio sweeps shrink instead of claiming
+    reminders they would have to give back."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def record(self, seconds: float) -> None:
+        self.seconds = seconds if self.seconds == 0.0 else 0.9 * self.seconds + 0.1 * seconds
+
+    def sweep(self, budget: float) -> int:
+        if self.seconds <= 0.0:
+            return SWEEP
+        return max(1, min(SWEEP, int(budget / self.seconds)))
+
+
+def pace(services: Services) -> Pace:
+    """The pace of these Services' sender (one per worker process)."""
+    found = services.extras.get("send_pace")
+    if found is None:
+        found = services.extras.setdefault("send_pace", Pace())
+    return found  # type: ignore[no-any-return]
 
 
 def release_after(services: Services) -> float:
@@ -396,8 +427,9 @@ def send_claimed(services: Services, r: Claimed, limiter: object | None) -> Outc
         limiter.acquire()  # type: ignore[attr-defined]
         now = services.now()
     message = render(services, due, now)
+    started = time.monotonic()
     try:
-        sid = services.sender.send(message)
+        sid = _timed_send(services, message, started)
     except SendFailed as exc:
         return _failed(services, r, now, exc)
     except Exception as exc:  # noqa: BLE001 - an unknown error: assume it may pass, but bounded by attempts

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from bot.dispatch import RecordingDispatcher
 from bot.models import Reminder, ReminderState
 from bot.services import Services
-from tasks.reminders import RELEASE_AFTER, send_reminder
+from tasks.reminders import RELEASE_AFTER, Pace, send_reminder
 from tasks.sender import FakeSender, OutgoingMessage
 
 START = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)  # Thursday 09:00-20:00; booked on Wednesday 09:00
@@ -148,3 +148,16 @@ def test_a_booking_cancelled_while_its_reminder_waits_in_a_sweep_gets_nothing(se
 
     assert sorted(m.to for _, m in services.sender.sent) == ["+447700900000", "+447700900001"]
     assert states(services, [due[2].id]) == {ReminderState.REVOKED: 1}
+
+
+def test_sweeps_shrink_to_what_a_thread_can_send_in_its_budget() -> None:
+    pace = Pace()
+    assert pace.sweep(2.5) == 16           # nothing measured yet: a full sweep
+    pace.record(0.001)
+    assert pace.sweep(2.5) == 16           # a fast Twilio
+    for _ in range(60):
+        pace.record(0.25)
+    assert pace.sweep(2.5) == 10           # 250 ms a send: ten fit in 2.5 s
+    for _ in range(60):
+        pace.record(10.0)                   # timeouts
+    assert pace.sweep(2.5) == 1
