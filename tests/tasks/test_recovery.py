@@ -34,8 +34,17 @@ def spawn_worker(services: Any, twilio: FakeTwilio) -> subprocess.Popen[bytes]:
            "offset": services.extras["offset"].total_seconds(), "queue_name": services.extras["queue_name"],
            "twilio_url": twilio.url}
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, str(HERE / "worker_proc.py"), json.dumps(cfg)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT)
+    log = Path(services.extras["tmp_path"]) / f"worker-{len(list(Path(services.extras['tmp_path']).glob('worker-*.log')))}.log"
+    with log.open("wb") as err:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen([sys.executable, str(HERE / "worker_proc.py"), json.dumps(cfg)], env=env,
+                                stdout=subprocess.PIPE, stderr=err, cwd=ROOT)
+
+
+def worker_logs(services: Any) -> str:
+    """The workers' own logs, for a failure message: what they did instead of what we waited for."""
+    tails = [f"--- {p.name}\n" + "\n".join(p.read_text(errors="replace").splitlines()[-25:])
+             for p in sorted(Path(services.extras["tmp_path"]).glob("worker-*.log"))]
+    return "\n".join(tails)
 
 
 def wait_ready(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
@@ -65,7 +74,7 @@ def test_worker_killed_mid_send_still_sends_every_reminder_once(
     first = spawn_worker(services, fake_twilio)
     second: subprocess.Popen[bytes] | None = None
     try:
-        assert fake_twilio.on_hold.wait(15), "the worker never sent"
+        assert fake_twilio.on_hold.wait(15), "the worker never sent\n" + worker_logs(services)
         assert wait_until(lambda: ReminderState.SENDING in [r.state for r in reminder_rows(services)],
                           timeout=5)
         # the survivor is up before the kill, so its start-up time does not eat into the plan
@@ -114,7 +123,7 @@ def test_sigterm_lets_the_send_in_flight_finish_and_record_it(
     fake_twilio.accept_after_hold = True
     proc = spawn_worker(services, fake_twilio)
     try:
-        assert fake_twilio.on_hold.wait(15), "the worker never sent"
+        assert fake_twilio.on_hold.wait(15), "the worker never sent\n" + worker_logs(services)
         os.kill(proc.pid, signal.SIGTERM)
         assert proc.poll() is None  # it waits for the send in flight...
         fake_twilio.hold.set()  # ...which Twilio now answers
