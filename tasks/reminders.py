@@ -1,8 +1,10 @@
-"""The send task: one reminder id in; the row says whether, what and to whom.
+"""The send task: one reminder id in; the rows say whether, what and to whom.
 
-Claim -> re-check -> render -> send -> record. The claim is a conditional
-UPDATE (scheduled/retrying -> sending), so of two workers holding the same id
-only one ever sends. Running the task twice, early or late, is harmless.
+Peek -> claim (a sweep) -> for each: re-check -> render -> send -> record. The claim is a
+conditional UPDATE (scheduled/retrying -> sending) that also takes other reminders already
+due, so of two workers holding the same id only one ever sends, and a burst of reminders due
+together costs a few transactions. Running the task twice, early or late, is harmless.
+Outcomes are recorded by tasks.recording.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import functools
 import logging
 import threading
 import time
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,11 +25,12 @@ from sqlmodel import Session, col
 from bot import messages
 from bot.dispatch import PlannedReminder
 from bot.errors import SendFailed
-from bot.models import Booking, BookingStatus, Customer, Reminder, ReminderState
+from bot.models import Booking, BookingStatus, Customer, ReminderState
 from bot.phones import mask_phone
 from bot.prepared import TurnConnection
 from bot.services import Services
 from bot.settings import Settings
+from tasks.recording import REMINDER, finish_params, finish_statement, group_writer, param
 from tasks.sender import OutgoingMessage
 
 log = logging.getLogger(__name__)
@@ -81,20 +83,16 @@ class Claimed:
 
 # The hot path's statements are built once per process, with bind parameters: building a
 # SQLAlchemy statement costs more CPU than running it.
-_T = Reminder.__table__  # type: ignore[attr-defined]
-
-
-def _p(name: str, column: str) -> sa.BindParameter[object]:
-    return sa.bindparam(name, type_=_T.c[column].type)
+_T = REMINDER
 
 
 def _claimable(by: str = "p_soon") -> sa.ColumnElement[bool]:
     """Scheduled and due, or retrying and its retry time come, by the instant bound as `by`."""
     return sa.or_(
-        sa.and_(_T.c.state == ReminderState.SCHEDULED, _T.c.due_at <= _p(by, "due_at")),
+        sa.and_(_T.c.state == ReminderState.SCHEDULED, _T.c.due_at <= param(by, "due_at")),
         sa.and_(_T.c.state == ReminderState.RETRYING,
-                sa.or_(_T.c.next_attempt_at <= _p(f"{by}2", "next_attempt_at"),
-                       sa.and_(_T.c.next_attempt_at.is_(None), _T.c.due_at <= _p(f"{by}3", "due_at")))),
+                sa.or_(_T.c.next_attempt_at <= param(f"{by}2", "next_attempt_at"),
+                       sa.and_(_T.c.next_attempt_at.is_(None), _T.c.due_at <= param(f"{by}3", "due_at")))),
     )
 
 
@@ -125,29 +123,9 @@ def _claim_statement(dialect: str, limit: int) -> sa.Update:
     return (sa.update(_T)
             .where(_T.c.id.in_(chosen), _claimable())
             .values(state=ReminderState.SENDING, attempts=_T.c.attempts + 1,
-                    claimed_at=_p("p_now", "claimed_at"), updated_at=_p("p_now2", "updated_at"))
+                    claimed_at=param("p_now", "claimed_at"), updated_at=param("p_now2", "updated_at"))
             .returning(_T.c.id, _T.c.job_id, _T.c.booking_id, _T.c.revision, _T.c.attempts,
                        _T.c.due_at, _T.c.next_attempt_at))
-
-
-_FINISH_KEYS = ("state", "error", "sent_at", "message_sid", "next_attempt_at")
-
-
-@functools.cache
-def _finish_statement() -> sa.Update:
-    """Record an outcome, but only if the claim is still ours (the reconciler may have taken it back)."""
-    return (sa.update(_T)
-            .where(_T.c.id == sa.bindparam("p_id"), _T.c.state == ReminderState.SENDING)
-            .values(updated_at=_p("p_updated_at", "updated_at"), **{k: _p(f"p_{k}", k) for k in _FINISH_KEYS}))
-
-
-@functools.cache
-def _release_statement() -> sa.Update:
-    """Give back claimed reminders not yet tried: to where they were (attempts undone)."""
-    return (sa.update(_T)
-            .where(_T.c.id == sa.bindparam("p_id"), _T.c.state == ReminderState.SENDING)
-            .values(state=sa.case((_T.c.attempts <= 1, ReminderState.SCHEDULED), else_=ReminderState.RETRYING),
-                    attempts=_T.c.attempts - 1, claimed_at=None, updated_at=_p("p_updated_at", "updated_at")))
 
 
 def _soon(now: dt.datetime) -> dict[str, dt.datetime]:
@@ -175,88 +153,17 @@ def claim(services: Services, reminder_id: int, now: dt.datetime, *, sweep: int 
     return claimed
 
 
-class GroupWriter:
-    """Outcome records in group commits: a sender waits for its own record (so the at-most-once
-    gap stays one send wide), but whoever writes takes everything that piled up meanwhile, so
-    under load one transaction records many sends."""
-
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self._turn = threading.Lock()     # one writer at a time
-        self._pile = threading.Lock()     # guards `pending`
-        self.pending: list[_Ticket] = []
-
-    def record(self, params: list[dict[str, object]]) -> int:
-        """Write these finish/release rows; how many of them still held their claim."""
-        ticket = _Ticket(params)
-        with self._pile:
-            self.pending.append(ticket)
-        with self._turn:
-            if not ticket.done:
-                with self._pile:
-                    group, self.pending = self.pending, []
-                self._write(group)
-        if ticket.error is not None:
-            raise ticket.error
-        return ticket.rows
-
-    def _write(self, group: list[_Ticket]) -> None:
-        try:
-            with TurnConnection(self.services.db) as conn, conn.write() as tx:
-                for t in group:
-                    for p in t.params:
-                        tx.execute(_statement_for(p), p)
-                        t.rows += int(tx.cursor.rowcount)
-        except Exception as exc:  # noqa: BLE001 - every sender of the group hears of it
-            for t in group:
-                t.error = exc
-        finally:
-            for t in group:
-                t.done = True
-
-
-@dataclass
-class _Ticket:
-    params: list[dict[str, object]]
-    rows: int = 0
-    done: bool = False
-    error: Exception | None = None
-
-
-def _statement_for(params: dict[str, object]) -> sa.Update:
-    return _release_statement() if "p_state" not in params else _finish_statement()
-
-
-_writers: weakref.WeakKeyDictionary[Any, GroupWriter] = weakref.WeakKeyDictionary()
-_writers_lock = threading.Lock()
-
-
-def group_writer(services: Services) -> GroupWriter:
-    with _writers_lock:
-        w = _writers.get(services.db)
-        if w is None or w.services is not services:
-            w = _writers[services.db] = GroupWriter(services)
-        return w
-
-
-def _finish_params(reminder_id: int, now: dt.datetime, *, state: str, error: str | None = None,
-                   sent_at: dt.datetime | None = None, message_sid: str | None = None,
-                   next_attempt_at: dt.datetime | None = None) -> dict[str, object]:
-    return {"p_id": reminder_id, "p_updated_at": now, "p_state": state, "p_error": error,
-            "p_sent_at": sent_at, "p_message_sid": message_sid, "p_next_attempt_at": next_attempt_at}
-
-
 def _finish(services: Services, reminder_id: int, now: dt.datetime, **values: Any) -> bool:
     """Record one outcome while we still hold the claim: on SQLite in a group commit (one turn
     of the write lock for many senders), elsewhere on the job's own connection."""
-    params = _finish_params(reminder_id, now, **values)
+    params = finish_params(reminder_id, now, **values)
     if services.db.gate is not None:
         return group_writer(services).record([params]) == 1
     with _connection(services) as conn, conn.write() as tx:
         # the outcome need not wait for the WAL flush (~4 ms here): a database crash in that
         # instant leaves the claim, and the reconciler sends again, like a worker killed mid-send
         tx.cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        tx.execute(_finish_statement(), params)
+        tx.execute(finish_statement(), params)
         return bool(tx.cursor.rowcount == 1)
 
 
