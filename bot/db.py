@@ -150,15 +150,6 @@ class Database:
                 s.rollback()
                 raise
 
-    @contextmanager
-    def write_connection(self) -> Iterator[sa.Connection]:
-        """`write` on a Core connection, for hot paths that need no ORM session; commits on success."""
-        with self._gated(), self.engine.connect() as conn:
-            if self.dialect == "sqlite":
-                conn = conn.execution_options(sqlite_immediate=True)
-            with conn.begin():
-                yield conn
-
     def ping(self) -> None:
         with self.engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")

@@ -39,7 +39,6 @@ WINDOW = dt.timedelta(hours=24)            # WhatsApp's customer service window
 EARLY_TOLERANCE = dt.timedelta(seconds=1)  # a job that arrives earlier is a stale duplicate
 SWEEP = 16              # reminders one job may claim: its own plus others already due
 RELEASE_AFTER = 5.0     # seconds a sweep may run before it gives back what it has not tried
-sleep = time.sleep      # tests replace it
 
 
 def retry_delay(settings: Settings, attempt: int) -> float:
@@ -308,7 +307,7 @@ def _wait_until(services: Services, when: dt.datetime | None, most: dt.timedelta
         return
     wait = (when - services.now()).total_seconds()
     if wait > 0:
-        sleep(min(wait, most.total_seconds()))
+        time.sleep(min(wait, most.total_seconds()))
 
 
 def send_claimed(services: Services, r: Claimed, limiter: object | None) -> Outcome:
