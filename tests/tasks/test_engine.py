@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from engine_support import BARBERS, book, reminder_rows
@@ -46,15 +47,22 @@ def test_cancel_stops_the_remaining_reminders(engine: Any, worker: Any, fake_twi
 
 
 def test_reschedule_sends_only_the_new_plan(engine: Any, worker: Any, fake_twilio: FakeTwilio) -> None:
-    services = engine(twilio=fake_twilio, lead_seconds=3.5)
+    services = engine(twilio=fake_twilio, lead_seconds=4.5)
     b = book(services, later_minutes=5)  # a long first plan: a reminder every interval for 5 minutes
     worker(services)
     assert wait_until(lambda: ReminderState.SENT in states(services), timeout=10)
-    moved = services.bookings.reschedule(b.id, start=services.extras["appointment"])
+    # Move it while the new appointment is k + 1/2 intervals away, so the new plan's last reminder
+    # is due half an interval before it: never so close that it expires before the worker sends it.
+    appointment = services.extras["appointment"]
+    left = (appointment - services.now()).total_seconds()
+    assert left > 1.6, "the worker took too long to start; no room left for a new plan"
+    target = math.floor(left - 0.5) + 0.5
+    assert wait_until(lambda: (appointment - services.now()).total_seconds() <= target, timeout=1.5)
+    moved = services.bookings.reschedule(b.id, start=appointment)
     old = [r for r in reminder_rows(services) if r.revision == 1]
     old_sent = sum(r.state == ReminderState.SENT for r in old)
     new = [r for r in reminder_rows(services) if r.revision == moved.revision]
-    assert 1 <= len(new) <= 3 and all(r.job_id.startswith(f"{b.id}-r2-") for r in new)
+    assert 1 <= len(new) <= 4 and all(r.job_id.startswith(f"{b.id}-r2-") for r in new)
     assert wait_until(lambda: all(r.state == ReminderState.SENT for r in reminder_rows(services)
                                   if r.revision == moved.revision), timeout=10)
     wait_until(lambda: False, timeout=1.5)

@@ -74,6 +74,7 @@ def test_worker_killed_mid_send_still_sends_every_reminder_once(
     first = spawn_worker(services, fake_twilio)
     second: subprocess.Popen[bytes] | None = None
     try:
+        wait_ready(first)  # a slow start-up on a loaded machine fails here, with its own message
         assert fake_twilio.on_hold.wait(15), "the worker never sent\n" + worker_logs(services)
         assert wait_until(lambda: ReminderState.SENDING in [r.state for r in reminder_rows(services)],
                           timeout=5)
@@ -123,6 +124,7 @@ def test_sigterm_lets_the_send_in_flight_finish_and_record_it(
     fake_twilio.accept_after_hold = True
     proc = spawn_worker(services, fake_twilio)
     try:
+        wait_ready(proc)
         assert fake_twilio.on_hold.wait(15), "the worker never sent\n" + worker_logs(services)
         os.kill(proc.pid, signal.SIGTERM)
         assert proc.poll() is None  # it waits for the send in flight...
