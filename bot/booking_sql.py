@@ -62,6 +62,24 @@ def session_tx(s: Session) -> Iterator[Tx]:
         cur.close()
 
 
+@contextmanager
+def savepoint(tx: Tx) -> Iterator[Tx]:
+    """A savepoint in the caller's transaction: an error undoes only what ran inside it (and, on
+    PostgreSQL, leaves the transaction usable); a constraint the driver reports comes out as
+    SQLAlchemy's IntegrityError, as from `session_tx`."""
+    cur = tx.cursor
+    cur.execute("SAVEPOINT booking_change")
+    try:
+        yield tx
+    except BaseException as exc:
+        cur.execute("ROLLBACK TO SAVEPOINT booking_change")
+        cur.execute("RELEASE SAVEPOINT booking_change")
+        if isinstance(exc, tx.dialect.loaded_dbapi.IntegrityError):
+            raise IntegrityError(None, None, exc) from exc
+        raise
+    cur.execute("RELEASE SAVEPOINT booking_change")
+
+
 def is_overlap(exc: IntegrityError) -> bool:
     return "booking_no_overlap" in str(exc.orig) or "exclusion" in str(exc.orig).lower()
 
@@ -80,6 +98,7 @@ def _statements(dialect: str) -> dict[str, Any]:
     """Built once per dialect: building a statement costs more than running it (values are bound at execute)."""
     b, t, r, o = BOOKING.c, TIME_OFF.c, REMINDER.c, OUTBOUND.c
     lock = sa.select(BARBER.c.key).where(BARBER.c.key == sa.bindparam("barber"), BARBER.c.active == sa.true())
+    get = sa.select(*BOOKING.c).where(b.id == sa.bindparam("booking_id"))
     lo, hi = _ts("lo"), _ts("hi")
     # `start_at > floor` only bounds the index range scan (ix_booking_barber_start), which would
     # otherwise read every booking the barber ever had; see LONGEST_BOOKING
@@ -96,6 +115,7 @@ def _statements(dialect: str) -> dict[str, Any]:
         "intervals": booked.union_all(off),
         "intervals_excluding": booked.where(b.id != sa.bindparam("exclude")).union_all(off),
         "booking": sa.insert(BOOKING).returning(b.id),
+        "get": get.with_for_update() if dialect == "postgresql" else get,
         "close": sa.update(BOOKING).where(b.id == sa.bindparam("booking_id"), b.status == BookingStatus.CONFIRMED)
         .values(status=sa.bindparam("new_status"), next_reminder_at=None, cancel_reason=sa.bindparam("reason"),
                 revision=b.revision + 1, updated_at=_ts("now"))
@@ -177,6 +197,12 @@ def close_booking(tx: Tx, booking_id: int, status: str, *, reason: str | None,
     values = dict(zip(_BOOKING_KEYS, row, strict=True))
     values["updated_at"] = now  # as given, as the ORM object kept it
     return detached_booking(values)
+
+
+def locked_booking(tx: Tx, booking_id: int) -> Booking | None:
+    """The booking as stored (row-locked on PostgreSQL until the transaction ends); None if there is none."""
+    row = tx.first(_statements(tx.dialect.name)["get"], {"booking_id": booking_id})
+    return None if row is None else detached_booking(dict(zip(_BOOKING_KEYS, row, strict=True)))
 
 
 def revoke_pending(tx: Tx, booking_id: int, now: dt.datetime) -> list[str]:

@@ -11,7 +11,8 @@ import builtins
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import IntegrityError
@@ -49,6 +50,25 @@ class _AfterCommit:
     schedule: list[PlannedReminder] = field(default_factory=list)
     revoke: list[str] = field(default_factory=list)
     messages: list[int] = field(default_factory=list)
+
+    def extend(self, other: _AfterCommit) -> None:
+        self.schedule.extend(other.schedule)
+        self.revoke.extend(other.revoke)
+        self.messages.extend(other.messages)
+
+
+@dataclass
+class Joint:
+    """A write transaction of the caller's that booking changes join instead of opening their own.
+
+    The webhook books or cancels in the same transaction as the message claim and the reply, so a
+    turn commits once. Each change runs in a savepoint on `tx` (a refused or failed change undoes
+    only itself); what to tell the queue waits here until the caller has committed and calls
+    `BookingService.committed(joint)`.
+    """
+
+    tx: Tx
+    after: _AfterCommit = field(default_factory=_AfterCommit)
 
 
 class BookingService(TimeOffMixin):
@@ -164,6 +184,7 @@ class BookingService(TimeOffMixin):
         start: dt.datetime,
         barber: str | None = None,
         customer_name: str | None = None,
+        joint: Joint | None = None,
     ) -> Booking:
         try:
             phone = normalize_phone(customer_phone)
@@ -173,7 +194,7 @@ class BookingService(TimeOffMixin):
         if shop.service(service) is None:
             raise InvalidBooking(f"unknown service: {service}", code="unknown_service")
         if barber is not None:
-            return self._create_with(phone, customer_name, service, barber, start)
+            return self._create_with(phone, customer_name, service, barber, start, joint)
         candidates = shop.barbers_for(service)
         if not candidates:
             raise InvalidBooking(f"no barber does {service}", code="service_not_offered")
@@ -181,7 +202,7 @@ class BookingService(TimeOffMixin):
         taken: SlotTaken | None = None
         for b in candidates:
             try:
-                return self._create_with(phone, customer_name, service, b.key, start)
+                return self._create_with(phone, customer_name, service, b.key, start, joint)
             except SlotTaken as exc:
                 taken = taken or exc
             except InvalidBooking as exc:
@@ -194,15 +215,14 @@ class BookingService(TimeOffMixin):
         raise first_error
 
     def _create_with(self, phone: str, name: str | None, service: str, barber: str,
-                     start: dt.datetime) -> Booking:
+                     start: dt.datetime, joint: Joint | None) -> Booking:
         shop = self.shop
         svc = shop.service(service)
         assert svc is not None
         for _attempt in range(8):
-            after = _AfterCommit()
             now = self.clock()
             try:
-                with self.db.write() as s, sql.session_tx(s) as tx:
+                with self._change(joint) as (tx, after):
                     sql.lock_barber(tx, barber)
                     bookings, time_off = self._intervals(tx, barber, start, svc.minutes)
                     check_start(shop, service=service, barber=barber, start=start, now=now,
@@ -227,7 +247,6 @@ class BookingService(TimeOffMixin):
                 if sql.is_code_clash(exc):
                     continue
                 raise
-            self._after_commit(after)
             log.info("booking %s created for %s at %s", booking.code, barber, booking.start_at.isoformat())
             return booking
         raise Conflict("could not allocate a booking code; try again")
@@ -286,23 +305,27 @@ class BookingService(TimeOffMixin):
         log.info("booking %s moved to %s", booking.code, booking.start_at.isoformat())
         return booking
 
-    def cancel(self, booking_id: int, *, reason: str | None = None, notify: bool = True) -> Booking:
-        return self._close(booking_id, BookingStatus.CANCELLED, reason=reason, notify=notify)
+    def cancel(self, booking_id: int, *, reason: str | None = None, notify: bool = True,
+               joint: Joint | None = None) -> Booking:
+        return self._close(booking_id, BookingStatus.CANCELLED, reason=reason, notify=notify, joint=joint)
 
     def set_outcome(self, booking_id: int, status: str) -> Booking:
         if status not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
             raise InvalidBooking(f"not an outcome: {status}", code="invalid_status")
         return self._close(booking_id, status, reason=None, notify=False)
 
-    def _close(self, booking_id: int, status: str, *, reason: str | None, notify: bool) -> Booking:
+    def _close(self, booking_id: int, status: str, *, reason: str | None, notify: bool,
+               joint: Joint | None = None) -> Booking:
         shop = self.shop
-        after = _AfterCommit()
         now = self.clock()
-        with self.db.write() as s, sql.session_tx(s) as tx:
+        with self._change(joint) as (tx, after):
             # one UPDATE that takes the row lock (PostgreSQL) and changes it only if still confirmed
             closed = sql.close_booking(tx, booking_id, status, reason=reason, now=now)
             if closed is None:
-                booking = self._locked_booking(s, booking_id)
+                found = sql.locked_booking(tx, booking_id)
+                if found is None:
+                    raise NotFound(f"no booking {booking_id}")
+                booking = found
                 if booking.status == status:
                     return booking  # asking twice changes nothing
                 raise Conflict(f"booking {booking.code} is already {booking.status}", code="not_confirmed")
@@ -312,11 +335,29 @@ class BookingService(TimeOffMixin):
                 self._notice(tx, booking, "cancellation", messages.cancelled_notice(
                     shop, service=booking.service, barber=booking.barber, start=booking.start_at,
                     code=booking.code, reason=reason), now, after)
-        self._after_commit(after)
         log.info("booking %s %s", booking.code, status)
         return booking
 
     # -- helpers -------------------------------------------------------------
+
+    @contextmanager
+    def _change(self, joint: Joint | None) -> Iterator[tuple[Tx, _AfterCommit]]:
+        """One change's transaction: its own (the queue is told once it commits), or a savepoint
+        in the caller's `joint` one (the queue is told when the caller says it committed)."""
+        after = _AfterCommit()
+        if joint is None:
+            with self.db.write() as s, sql.session_tx(s) as tx:
+                yield tx, after
+            self._after_commit(after)
+        else:
+            with sql.savepoint(joint.tx) as tx:
+                yield tx, after
+            joint.after.extend(after)
+
+    def committed(self, joint: Joint) -> None:
+        """The caller's `joint` transaction has committed: tell the queue what its changes planned."""
+        after, joint.after = joint.after, _AfterCommit()
+        self._after_commit(after)
 
     def _locked_booking(self, s: Session, booking_id: int) -> Booking:
         q = select(Booking).where(Booking.id == booking_id)

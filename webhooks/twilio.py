@@ -20,6 +20,7 @@ each statement is a network round trip, turns run on a small thread pool of thei
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 import time
@@ -34,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.bookings import Joint
 from bot.dialogue import ChatEngine
 from bot.dialogue import replies as r
 from bot.dialogue.engine import Decision, save_conversation
@@ -154,6 +156,8 @@ class TwilioWebhook:
                         if d is not None and d.keep:
                             save_conversation(tx, phone, d.convo, d.now)
                 return xml if fresh else self._redelivered(conn, sid, phone)
+            if d.joinable:
+                return self._joint(conn, d, sid=sid, phone=phone, body=body, name=name, now=now)
             with conn.write() as tx:  # claim first: the actions must happen once
                 fresh = claim(tx, sid=sid, phone=phone, body=body, now=now)
                 if fresh:
@@ -171,6 +175,32 @@ class TwilioWebhook:
                     save_conversation(tx, phone, d.convo, d.now)
                 store_reply(tx, sid, xml)
             return xml
+
+    def _joint(self, conn: TurnConnection, d: Decision, *, sid: str, phone: str, body: str, name: str | None,
+               now: dt.datetime) -> str | None:
+        """A booking or cancelling turn in one transaction: the claim first (so the actions happen
+        once; a concurrent redelivery waits on it), the BookingService's changes, the conversation
+        and the reply; the queue is told after the commit."""
+        bookings = self.services.bookings
+        with conn.write() as tx:
+            if not claim(tx, sid=sid, phone=phone, body=body, now=now):
+                joint = None
+            else:
+                record_inbound(tx, phone=phone, now=now, name=name)
+                joint = Joint(tx)
+                try:
+                    self.engine.carry_out(d, name=name, conn=conn, joint=joint)
+                    xml, keep = twiml(d.replies), d.keep
+                except Exception:  # noqa: BLE001 - the failed change was undone; the claim stands
+                    log.exception("chat turn failed for %s (%s)", mask_phone(phone), sid)
+                    xml, keep = twiml([r.APOLOGY]), False
+                if keep:
+                    save_conversation(tx, phone, d.convo, d.now)
+                store_reply(tx, sid, xml)
+        if joint is None:
+            return self._redelivered(conn, sid, phone)
+        bookings.committed(joint)
+        return xml
 
     def _redelivered(self, conn: TurnConnection, sid: str, phone: str) -> str | None:
         log.info("redelivery of %s from %s: replaying", sid, mask_phone(phone))

@@ -20,7 +20,7 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, cast, overload
 
@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.availability import Slot, day_bounds, free_starts, local_date, local_instant
 from bot.booking_sql import LONGEST_BOOKING
+from bot.bookings import Joint
 from bot.customers import set_reminders_paused
 from bot.errors import BarberbotError, Conflict, InvalidBooking, NotFound, SlotTaken
 from bot.models import Booking, BookingStatus, Conversation, Reminder, TimeOff
@@ -83,6 +84,11 @@ class Decision:
     def pure(self) -> bool:
         """Nothing to carry out: the replies and the conversation row are the whole effect."""
         return not self.actions and self.command is None
+
+    @property
+    def joinable(self) -> bool:
+        """Its actions (bookings, cancellations) can run inside the turn's own write transaction."""
+        return self.command is None and all(isinstance(a, (Book, CancelBooking)) for a in self.actions)
 
     @property
     def keep(self) -> bool:
@@ -175,8 +181,12 @@ class ChatEngine:
             log.info("turn from %s: %s -> %s (-)", mask_phone(phone), d.intent, d.convo.state.value)
         return d
 
-    def carry_out(self, d: Decision, *, name: str | None, conn: TurnConnection | None = None) -> None:
-        """Perform the decision's actions (or the barber's command); updates its replies and conversation."""
+    def carry_out(self, d: Decision, *, name: str | None, conn: TurnConnection | None = None,
+                  joint: Joint | None = None) -> None:
+        """Perform the decision's actions (or the barber's command); updates its replies and conversation.
+
+        With `joint` (only for a `joinable` decision) the actions run inside the caller's write
+        transaction, and the caller tells the BookingService once it has committed."""
         shop = self.services.shop
         if d.command is not None:
             assert d.barber is not None
@@ -184,7 +194,7 @@ class ChatEngine:
             d.replies = [self._barber(d.command, d.barber, shop, d.now)]
             return
         for action in d.actions:
-            more, d.convo = self._act(action, d.convo, d.phone, name, shop, d.now, conn)
+            more, d.convo = self._act(action, d.convo, d.phone, name, shop, d.now, conn, joint)
             d.replies.extend(more)
         log.info("turn from %s: %s -> %s (%s)", mask_phone(d.phone), d.intent, d.convo.state.value,
                  ",".join(type(a).__name__ for a in d.actions))
@@ -248,19 +258,20 @@ class ChatEngine:
     # -- carrying out the core's actions ---------------------------------------------
 
     def _act(self, action: Action, convo: Convo, phone: str, name: str | None, shop: Shop,
-             now: dt.datetime, conn: TurnConnection | None) -> tuple[list[str], Convo]:
+             now: dt.datetime, conn: TurnConnection | None,
+             joint: Joint | None = None) -> tuple[list[str], Convo]:
         bookings = self.services.bookings
         try:
             if isinstance(action, Book):
                 b = bookings.create(customer_phone=phone, service=action.service, barber=action.barber,
-                                    start=action.start, customer_name=name)
+                                    start=action.start, customer_name=name, joint=joint)
                 return [r.booked(shop, b.service, b.barber, b.start_at, b.code)], convo
             if isinstance(action, Move):
                 b = bookings.reschedule(action.booking_id, start=action.start, barber=action.barber,
                                         service=action.service)
                 return [r.moved(shop, b.service, b.barber, b.start_at, b.code)], convo
             if isinstance(action, CancelBooking):
-                b = bookings.cancel(action.booking_id, notify=False)
+                b = bookings.cancel(action.booking_id, notify=False, joint=joint)
                 return [r.cancelled(shop, b.service, b.start_at, b.code)], convo
             if isinstance(action, PauseReminders):
                 with self.services.db.write() as s:
@@ -268,7 +279,7 @@ class ChatEngine:
                 return [], convo
         except (SlotTaken, InvalidBooking) as exc:
             log.info("action %s refused for %s: %s", type(action).__name__, mask_phone(phone), exc.code)
-            with _turn_connection(conn, self.services) as turn, turn.read() as tx:
+            with _reading(conn, joint, self.services) as tx:
                 out = recover(convo, action, exc.code, self._context(tx, phone, shop, now))
             return list(out.replies), out.convo
         except (NotFound, Conflict) as exc:
@@ -329,6 +340,16 @@ def save_conversation(tx: Tx, phone: str, convo: Convo, now: dt.datetime) -> Non
 def _turn_connection(conn: TurnConnection | None, services: Services) -> Any:
     """The turn's connection (left open for the caller), or one of our own closed after use."""
     return nullcontext(conn) if conn is not None else TurnConnection(services.db)
+
+
+@contextmanager
+def _reading(conn: TurnConnection | None, joint: Joint | None, services: Services) -> Iterator[Tx]:
+    """Where an action's follow-up reads run: the joint write transaction, else a read transaction."""
+    if joint is not None:
+        yield joint.tx
+        return
+    with _turn_connection(conn, services) as turn, turn.read() as tx:
+        yield tx
 
 
 @functools.cache

@@ -205,3 +205,38 @@ def test_any_body_never_gives_a_500_or_a_traceback(client: TestClient, services:
         assert all(m for m in messages(resp.text))
     else:
         assert resp.status_code == 413
+
+
+def test_a_booking_that_fails_half_way_leaves_nothing_behind_and_apologises_once(
+        client: TestClient, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import booking_sql
+    from bot.models import Reminder
+
+    assert "YES" in messages(post(client, services, params("haircut with sam tomorrow at 3pm")).text)[-1]
+
+    def boom(*a: Any, **k: Any) -> Any:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(booking_sql, "insert_reminders", boom)  # after the booking row is written
+    p = params("yes")
+    first = post(client, services, p)
+    assert first.status_code == 200 and "Sorry" in " ".join(messages(first.text))
+    assert count(services, Booking) == 0 and count(services, Reminder) == 0
+    assert services.dispatcher.scheduled == []  # type: ignore[attr-defined]
+    monkeypatch.undo()
+    again = post(client, services, p)  # Twilio redelivers: the same apology, still no booking
+    assert again.text == first.text and count(services, Booking) == 0
+
+
+def test_a_confirmed_booking_is_stored_with_its_reminders_queued(client: TestClient, services: Services) -> None:
+    from bot.models import Reminder
+
+    post(client, services, params("haircut with sam tomorrow at 3pm"))
+    reply = messages(post(client, services, params("yes")).text)
+    assert "Booked" in reply[0]
+    with services.db.session() as s:
+        booking = s.exec(select(Booking)).one()
+        reminders = s.exec(select(Reminder)).all()
+    assert booking.code in reply[0] and reminders
+    assert sorted(r.job_id for r in services.dispatcher.scheduled) == sorted(  # type: ignore[attr-defined]
+        r.job_id for r in reminders)
