@@ -13,6 +13,7 @@ from huey import Huey, RedisHuey, SqliteHuey
 
 from bot.dispatch import PlannedReminder
 from bot.settings import Settings
+from tasks.batching import schedule_tasks
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +72,9 @@ class HueyDispatcher:
         self.tasks = register_tasks(huey)
 
     def schedule_reminders(self, reminders: Sequence[PlannedReminder]) -> None:
-        for r in reminders:
-            self.tasks.send_reminder.schedule((r.reminder_id,), eta=_aware(r.due_at), id=r.job_id)
+        # straight into the schedule (Huey's schedule() queues a task for a worker to move there)
+        schedule_tasks(self.huey, [self.tasks.send_reminder.s(r.reminder_id, eta=_aware(r.due_at), id=r.job_id)
+                                   for r in reminders])
 
     def revoke_reminders(self, job_ids: Sequence[str]) -> None:
         for job_id in job_ids:

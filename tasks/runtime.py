@@ -12,15 +12,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from huey.consumer import Consumer, Scheduler
+from huey.consumer import Consumer
 
 from bot.services import Services
+from tasks.batching import BatchScheduler, BatchWorker
 from tasks.queue import register_tasks
 from tasks.ratelimit import SendRateLimit
 
 log = logging.getLogger(__name__)
 
-SCHEDULER_TICK_SECONDS = 0.1   # Huey's own minimum is 1 s; reminders should not wait that long
 WORKER_MAX_POLL_SECONDS = 0.25  # how long an idle worker sleeps at most between polls
 
 _bound: Services | None = None
@@ -52,14 +52,9 @@ def limiter() -> SendRateLimit:
     return _limiter
 
 
-class _FastScheduler(Scheduler):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.interval = SCHEDULER_TICK_SECONDS
-
-
 class _Consumer(Consumer):
-    scheduler_class = _FastScheduler
+    worker_class = BatchWorker
+    scheduler_class = BatchScheduler
 
 
 def _consumer(services: Services, workers: int) -> Consumer:

@@ -26,6 +26,7 @@ from twilio.rest import Client
 from bot.errors import SendFailed
 from bot.phones import mask_phone
 from bot.settings import Settings
+from tasks.http11 import KeepAliveTransport
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +70,10 @@ class HttpxTwilioClient(HttpClient):
                  transport: httpx.BaseTransport | None = None) -> None:
         super().__init__(logging.getLogger("twilio.http_client"), False, timeout)
         self.base_url = base_url.rstrip("/")
-        self._transport = transport or httpx.HTTPTransport(
+        self._transport = transport or KeepAliveTransport(
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=64))
         self._basic: dict[tuple[str, str], str] = {}
+        self._urls: dict[str, httpx.URL] = {}  # parsing a URL costs more than sending the request
 
     def _authorization(self, auth: tuple[str, str]) -> str:
         value = self._basic.get(auth)
@@ -83,14 +85,20 @@ class HttpxTwilioClient(HttpClient):
                 data: dict[str, object] | None = None, headers: dict[str, str] | None = None,
                 auth: tuple[str, str] | None = None, timeout: float | None = None,
                 allow_redirects: bool = False) -> TwilioResponse:
-        if uri.startswith(TWILIO_BASE) and self.base_url != TWILIO_BASE:
-            uri = self.base_url + uri[len(TWILIO_BASE):]
+        url = self._urls.get(uri)
+        if url is None:
+            target = uri
+            if uri.startswith(TWILIO_BASE) and self.base_url != TWILIO_BASE:
+                target = self.base_url + uri[len(TWILIO_BASE):]
+            url = httpx.URL(target)
+            if len(self._urls) < 256:  # the SDK calls a handful of URLs: one per account and resource
+                self._urls[uri] = url
         sent_headers = dict(headers or {})
         if auth is not None:
             sent_headers["Authorization"] = self._authorization(auth)
         wait = timeout or self.timeout
         try:
-            req = httpx.Request(method.upper(), uri, params=params or None, data=data or None,  # type: ignore[arg-type]
+            req = httpx.Request(method.upper(), url, params=params or None, data=data or None,  # type: ignore[arg-type]
                                 headers=sent_headers,
                                 extensions={"timeout": {"connect": wait, "read": wait, "write": wait, "pool": wait}})
             resp = self._transport.handle_request(req)
@@ -101,7 +109,8 @@ class HttpxTwilioClient(HttpClient):
         except httpx.HTTPError as exc:
             raise SendFailed(f"network error talking to Twilio: {type(exc).__name__}",
                              retryable=True, error_code="network") from exc
-        return TwilioResponse(resp.status_code, resp.text, resp.headers)
+        # Twilio answers JSON, which is UTF-8 (RFC 8259): `resp.text` would parse Content-Type for a charset
+        return TwilioResponse(resp.status_code, resp.content.decode("utf-8", "replace"), resp.headers)
 
     def close(self) -> None:
         self._transport.close()
