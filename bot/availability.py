@@ -93,16 +93,34 @@ def free_starts(
     length = dt.timedelta(minutes=svc.minutes)
     slots: list[Slot] = []
     for b in candidates:
-        taken = busy.get(b.key, ())
+        # one sweep over the grid and the barber's busy blocks (both in time order), not every
+        # start against every interval: a busy Friday is a few dozen bookings by 40-odd starts
+        blocks = _merged(busy.get(b.key, ()))
+        i, n = 0, len(blocks)
         for start in grid_starts(shop, b, day, svc.minutes):
             if start <= now:
                 continue
-            if any(overlaps((start, start + length), iv) for iv in taken):
+            while i < n and blocks[i][1] <= start:  # ends before this start: before every later one too
+                i += 1
+            if i < n and blocks[i][0] < start + length:
                 continue
             slots.append(Slot(start=start, barber=b.key))
     order = {b.key: i for i, b in enumerate(shop.barbers)}
     slots.sort(key=lambda s: (s.start, order[s.barber]))
     return slots
+
+
+def _merged(intervals: Sequence[Interval]) -> list[Interval]:
+    """The union of the intervals as disjoint blocks in time order (touching ones joined: a start
+    overlaps the union exactly when it overlaps one of them)."""
+    out: list[Interval] = []
+    for a, z in sorted(intervals):
+        if out and a <= out[-1][1]:
+            if z > out[-1][1]:
+                out[-1] = (out[-1][0], z)
+        else:
+            out.append((a, z))
+    return out
 
 
 def check_start(

@@ -5,7 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from bot.availability import Slot, last_bookable_day, local_date, local_instant, working_window
+from bot.availability import (
+    Slot,
+    day_bounds,
+    last_bookable_day,
+    local_date,
+    local_instant,
+    working_window,
+)
 from bot.shop import Shop
 
 from .model import Context, Option
@@ -38,6 +45,19 @@ def _in_window(shop: Shop, slot: Slot, window: tuple[int, int, str] | None) -> b
     local = slot.start.astimezone(shop.tz)
     m = local.hour * 60 + local.minute
     return window[0] <= m < window[1]
+
+
+def _inside(shop: Shop, day: dt.date, slots: list[Slot], window: tuple[int, int, str] | None) -> list[Slot]:
+    """The slots (all on the local `day`) that start inside the window, as `_in_window` decides.
+
+    On a day without a clock change the window is one UTC interval: no time zone lookup per slot."""
+    if window is None:
+        return slots
+    start, end = day_bounds(shop, day)
+    if end - start != dt.timedelta(days=1):
+        return [s for s in slots if _in_window(shop, s, window)]
+    lo, hi = start + dt.timedelta(minutes=window[0]), start + dt.timedelta(minutes=window[1])
+    return [s for s in slots if lo <= s.start < hi]
 
 
 def _distinct_times(slots: list[Slot]) -> list[Slot]:
@@ -98,7 +118,7 @@ def why_not(ctx: Context, ask: Ask) -> str:
 
 def day_options(ctx: Context, ask: Ask) -> list[Option]:
     """Free times on the asked day (inside the window), spread over the day."""
-    slots = [s for s in _free(ctx, ask.day, ask, ask.barber) if _in_window(ctx.shop, s, ask.window)]
+    slots = _inside(ctx.shop, ask.day, _free(ctx, ask.day, ask, ask.barber), ask.window)
     if ask.barber is None:
         slots = _distinct_times(slots)
     return [slot_option(s, ask.service) for s in _spread(slots, LISTED)]
@@ -111,7 +131,7 @@ def first_options(ctx: Context, ask: Ask, last: dt.date | None = None) -> list[O
     day = max(ask.day, local_date(shop, ctx.now))
     out: list[Slot] = []
     while day <= end and len(out) < LISTED:
-        slots = [s for s in _free(ctx, day, ask, ask.barber) if _in_window(shop, s, ask.window)]
+        slots = _inside(shop, day, _free(ctx, day, ask, ask.barber), ask.window)
         if ask.barber is None:
             slots = _distinct_times(slots)
         out.extend(_spread(slots, 3))

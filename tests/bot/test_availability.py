@@ -6,6 +6,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.availability import check_start, day_bounds, free_starts, grid_starts
 from bot.errors import InvalidBooking, SlotTaken
@@ -54,6 +56,26 @@ def test_booked_and_blocked_times_are_not_free(demo_shop: Shop) -> None:
               for s in free_starts(demo_shop, service="haircut", day=day, now=NOW, busy=busy, barber="sam")}
     assert "09:30" in starts and "11:00" in starts
     assert not {"09:45", "10:00", "10:30", "10:45"} & starts
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(spans=st.lists(st.tuples(st.integers(7 * 60, 21 * 60), st.integers(0, 150)), max_size=25),
+       service=st.sampled_from(["haircut", "beard"]))
+def test_a_start_is_free_exactly_when_it_overlaps_no_booking_or_time_off(
+        demo_shop: Shop, spans: list[tuple[int, int]], service: str) -> None:
+    day = dt.date(2026, 12, 4)  # a Friday: both barbers work
+    busy: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {"sam": [], "alex": []}
+    for i, (minute, length) in enumerate(spans):  # overlapping, touching, nested and empty ones too
+        start = local(LONDON, 2026, 12, 4, 0, 0) + dt.timedelta(minutes=minute)
+        busy["sam" if i % 3 else "alex"].append((start, start + dt.timedelta(minutes=length)))
+    svc = demo_shop.service(service)
+    assert svc is not None
+    free = {(s.start, s.barber) for s in free_starts(demo_shop, service=service, day=day, now=NOW, busy=busy)}
+    for b in demo_shop.barbers_for(service):
+        for start in grid_starts(demo_shop, b, day, svc.minutes):
+            end = start + dt.timedelta(minutes=svc.minutes)
+            clash = any(start < z and a < end for a, z in busy[b.key])
+            assert ((start, b.key) in free) == (not clash), (start, b.key)
 
 
 def test_past_and_beyond_horizon_have_no_slots(demo_shop: Shop) -> None:
