@@ -18,6 +18,7 @@ then BEGIN IMMEDIATE on SQLite) and commits on success.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -28,6 +29,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from bot.db import Database
+from bot.models import UTCDateTime
 
 Processor = Callable[[Any], Any] | None
 
@@ -49,7 +51,7 @@ class Prepared:
             name = compiled.escaped_bind_names.get(name, name)
             if not bind.required:
                 defaults[name] = bind.effective_value
-            processors[name] = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            processors[name] = _bind_processor(bind.type, dialect)
         names = list(compiled.positiontup or []) if compiled.positional else list(processors)
         self._positional = bool(compiled.positional)
         self._names = names
@@ -69,6 +71,27 @@ class Prepared:
         if self._results is None:
             return tuple(raw)
         return tuple(v if p is None else p(v) for p, v in zip(self._results, raw, strict=True))
+
+
+def _bind_processor(type_: Any, dialect: Dialect) -> Processor:
+    if isinstance(type_, UTCDateTime) and dialect.name == "sqlite":
+        return _utc_to_sqlite
+    return cast(Processor, type_.dialect_impl(dialect).bind_processor(dialect))
+
+
+def _utc_to_sqlite(value: dt.datetime | None) -> str | None:
+    """UTCDateTime's and SQLite DATETIME's bind processors in one: aware -> UTC text, as they write it.
+
+    A turn binds a dozen datetimes, a booking's reminders a dozen more; through the two
+    processors each cost four Python calls (6 us here), this one call 1 us."""
+    if value is None:
+        return None
+    if value.tzinfo is not dt.UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (  # noqa: UP031 - the fastest way, SQLAlchemy's own format
+        value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond)
 
 
 @functools.lru_cache(maxsize=512)

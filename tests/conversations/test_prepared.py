@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -94,3 +95,23 @@ def test_a_failed_write_rolls_back_and_the_connection_stays_usable(services: Ser
 def test_statements_that_cannot_be_prepared_are_refused(services: Services, make: Callable[[], Any]) -> None:
     with pytest.raises(ValueError):
         Prepared(make(), services.db.engine.dialect)
+
+
+@pytest.mark.parametrize("value", [
+    NOW, LATER, dt.datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=dt.UTC),
+    dt.datetime(2026, 10, 25, 1, 30, tzinfo=ZoneInfo("Europe/London")),
+    dt.datetime(2026, 12, 2, 23, 0, 0, 1, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+    dt.datetime(999, 1, 1, tzinfo=dt.UTC), None,
+])
+def test_sqlite_datetimes_are_written_as_sqlalchemy_writes_them(value: dt.datetime | None) -> None:
+    from sqlalchemy.dialects import sqlite
+
+    from bot.models import UTCDateTime
+    from bot.prepared import _bind_processor
+
+    dialect, t = sqlite.dialect(), UTCDateTime()
+    ours, theirs = _bind_processor(t, dialect), t.dialect_impl(dialect).bind_processor(dialect)
+    assert ours is not None and theirs is not None
+    assert ours(value) == theirs(value)
+    with pytest.raises(ValueError):
+        ours(dt.datetime(2026, 12, 2, 9, 0))  # naive: refused, as the ORM refuses it
