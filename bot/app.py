@@ -56,11 +56,13 @@ def create_app(services: Services) -> Starlette:
     async def openapi(request: Request) -> Response:
         return JSONResponse(schema)
 
+    # the webhook first: the router tries routes in order, and it takes nearly every request
     routes: list[Any] = [
+        *webhook_routes(services),
         Route("/healthz", healthz), Route("/readyz", readyz), Route("/openapi.json", openapi),
         *api.routes(),
     ]
-    routes.extend([*webhook_routes(services), *metrics_routes(services), *message_routes(services)])
+    routes.extend([*metrics_routes(services), *message_routes(services)])
     middleware = [Middleware(RequestIdMiddleware), http_metrics_middleware(services)]
     for extra in services.extras.get("routes", []):
         routes.append(extra)
