@@ -134,17 +134,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
     _setup_logging(settings)
-    from bot.db import Database
     from bot.services import build_services
-    from tasks.runtime import run_worker
+    from tasks.runtime import hold_connections, run_worker, worker_database
 
-    # no ping before each pooled checkout (a round trip, ~0.5 ms here, on every job): a worker's
-    # statement on a connection the database dropped fails once, the pool is refreshed, and the
-    # reminder is retried (the reconciler), where a web request would have shown the error
-    # and a connection for every thread (plus the reconciler's and the scheduler's): with fewer,
-    # threads past the pool's size wait for a connection, and under load time out after a send
-    db = Database(settings.database_url, pool_pre_ping=False, pool_size=args.workers + 2, max_overflow=8)
-    services = build_services(settings, db=db)
+    services = build_services(settings, db=worker_database(settings.database_url, args.workers))
+    hold_connections(services)
     _step(f"worker started ({args.workers} threads, periodic tasks {'on' if args.periodic else 'off'})")
     run_worker(services, workers=args.workers, periodic=args.periodic)
     return 0

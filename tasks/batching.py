@@ -9,9 +9,11 @@ which is as much as sending the reminder. With 2,000 reminders due at once that 
 
 Here, for Redis storage (SQLite storage keeps Huey's own paths):
 - `schedule_tasks` writes a booking's reminders straight into the schedule with one ZADD;
-- `BatchScheduler` moves what has come due onto the queue with one LPUSH;
-- `BatchWorker` pops up to `BATCH` tasks with one RPOP, reads all their revocation flags with
-  one HMGET, and clears the flags of what it ran with one HDEL.
+- `BatchScheduler` moves what has come due onto the queue with one LPUSH, as stored;
+- `BatchWorker` pops up to `BATCH` tasks with one RPOP and reads all their revocation flags
+  with one HMGET. It does not delete a task's flag after running it, as Huey does for a revoke
+  that lands while the task runs: our ids are never reused, so such a flag (a cancel racing a
+  send, which the database settles) only costs its few bytes in Redis.
 
 Tasks are still Huey tasks with our own ids: `revoke_by_id` works as before, and anything
 unusual (a revoked task, one whose ETA has not come, another task type) goes through
@@ -72,10 +74,11 @@ class BatchScheduler(Scheduler):
         current: float = self._next_loop  # type: ignore[has-type]
         self._next_loop = max(current + self.interval, time.monotonic())
         try:
-            tasks = self.huey.read_schedule(now)
-            if tasks:
+            # the schedule holds serialized tasks, which is what the queue holds: move them as they are
+            due = storage.read_schedule(now or self.huey._get_timestamp())
+            if due:
                 # LPUSH a b c: RPOP returns a first, as one LPUSH each would have
-                storage.conn.lpush(storage.queue_key, *(self.huey.serialize_task(t) for t in tasks))
+                storage.conn.lpush(storage.queue_key, *due)
         except Exception:  # noqa: BLE001 - Huey's scheduler logs and goes on, and so do we
             self._logger.exception("Error moving due tasks to the queue")
         self.sleep_for_interval(current, self.interval)
@@ -124,7 +127,6 @@ class BatchWorker(Worker):
         keys = {key for t in tasks for key in huey._revoke_keys(t)}
         flags = storage.peek_many(list(keys)) if keys else {}  # one HMGET for the whole batch
         timestamp = now or huey._get_timestamp()
-        ran: list[str] = []
         for task in tasks:
             if self.stop_flag.is_set():
                 return  # graceful stop: what is left goes back to the queue
@@ -142,10 +144,6 @@ class BatchWorker(Worker):
                 task.execute()
             except Exception:  # noqa: BLE001 - our tasks record their own failures; this is a bug
                 self._logger.exception("Unhandled exception in task %s.", task.id)
-            ran.append(task.revoke_id)
-        if ran:
-            # a revoke that landed while these ran is spent, as Huey clears it after each task
-            storage.conn.hdel(storage.result_key, *ran)
 
     def _give_back(self, storage: RedisStorage) -> None:
         held = list(self._held)

@@ -169,12 +169,34 @@ def _finish(services: Services, reminder_id: int, now: dt.datetime, **values: An
 _local = threading.local()
 
 
+HOLD_CONNECTIONS = "hold_connections"  # services.extras flag: worker threads keep a connection each
+
+
+def _held(services: Services) -> TurnConnection | None:
+    """In a `barberbot worker` process, whose pool has a connection for every thread, a thread keeps
+    its connection between statements: a pool checkout and checkin cost more than a SQLite read."""
+    if not services.extras.get(HOLD_CONNECTIONS):
+        return None
+    conn: TurnConnection | None = getattr(_local, "held", None)
+    if conn is None or conn.db is not services.db:
+        conn = _local.held = TurnConnection(services.db)
+    return conn
+
+
 @contextmanager
 def _connection(services: Services) -> Iterator[TurnConnection]:
     """The running job's connection (one checkout, one pool ping, for all its statements), or a new one."""
     conn = getattr(_local, "conn", None)
     if conn is not None and conn.db is services.db:
         yield conn
+        return
+    held = _held(services)
+    if held is not None:
+        try:
+            yield held
+        except BaseException:
+            held.close()  # it may be broken (a database restart): the next statement checks out a fresh one
+            raise
         return
     with TurnConnection(services.db) as conn:
         yield conn
@@ -184,6 +206,11 @@ def _connection(services: Services) -> Iterator[TurnConnection]:
 def _job_connection(services: Services) -> Iterator[None]:
     """One connection for a job's statements before its sends: never held across an HTTP call,
     where 64 threads would hold the whole pool and wait for it."""
+    held = _held(services)
+    if held is not None:
+        with _connection(services):
+            yield
+        return
     with TurnConnection(services.db) as conn:
         _local.conn = conn
         try:
