@@ -132,8 +132,11 @@ class BatchWorker(Worker):
                 return  # graceful stop: what is left goes back to the queue
             self._held.popleft()
             self.task_count += 1
+            # ours: no retries, pipelines, expiry or timeout (what Huey would do after the task)
             plain = (not any(flags.get(k) for k in huey._revoke_keys(task))
-                     and huey.ready_to_run(task, timestamp) and not task.expires_resolved)
+                     and huey.ready_to_run(task, timestamp) and not task.expires_resolved
+                     and not task.retries and not task.timeout
+                     and task.on_complete is None and task.on_error is None)
             if not plain:
                 try:
                     huey.execute(task, timestamp)  # Huey's own path: revocation, scheduling, expiry

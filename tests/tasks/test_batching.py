@@ -96,3 +96,20 @@ def test_sqlite_storage_keeps_hueys_own_paths(tmp_path: Any) -> None:
         h.enqueue(task)
     worker(h).loop()
     assert ran == [1]
+
+
+def test_a_task_with_retries_keeps_hueys_retry(huey: RedisHuey) -> None:
+    calls: list[int] = []
+
+    @huey.task(name="flaky", retries=1)
+    def flaky() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("first attempt fails")
+
+    huey.enqueue(flaky.s())
+    w = worker(huey)
+    w.loop()
+    assert calls == [1] and huey.pending_count() == 1  # Huey re-queued it
+    w.loop()
+    assert calls == [1, 1] and huey.pending_count() == 0
