@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
@@ -13,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.api import Api, error
+from bot.checkpoints import Checkpointer
 from bot.logs import RequestIdMiddleware
 from bot.metrics import http_metrics_middleware, metrics_routes
 from bot.openapi import openapi_schema
@@ -76,7 +79,18 @@ def create_app(services: Services) -> Starlette:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error(500, "internal_error", "something went wrong on our side")
 
-    app = Starlette(routes=routes, middleware=middleware,
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        checkpointer = Checkpointer.for_database(services.db)  # SQLite: checkpoints off the event loop
+        if checkpointer is not None:
+            checkpointer.start()
+        try:
+            yield
+        finally:
+            if checkpointer is not None:
+                checkpointer.stop()
+
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={HTTPException: http_error, Exception: server_error})
     app.state.services = services
     return app

@@ -1,0 +1,76 @@
+"""SQLite's write-ahead log copied back into the database by a thread, not inside a chat turn.
+
+SQLite checkpoints inside whichever commit takes the log past 1000 pages, and with
+`synchronous=NORMAL` that commit also waits for two fsyncs. On SQLite a web process runs its turns
+inline on the event loop (`webhooks.twilio`), so that commit stalled every request in flight: on
+the bench machine one commit in a hundred took 1-25 ms, and checkpoints were a quarter of a chat
+turn's average time. While the web app runs, its own connections leave checkpoints to this thread
+(PASSIVE, as SQLite's own: readers and writers carry on, and the driver lets go of the GIL while
+SQLite copies and syncs). Other processes (the worker) keep SQLite's default.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from typing import Any
+
+from sqlalchemy import event
+
+from bot.db import Database
+
+log = logging.getLogger(__name__)
+EVERY_SECONDS = 0.2
+
+
+def _no_autocheckpoint(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
+
+
+class Checkpointer:
+    def __init__(self, db: Database, path: str, *, every: float = EVERY_SECONDS) -> None:
+        self.db = db
+        self.path = path
+        self.every = every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def for_database(cls, db: Database) -> Checkpointer | None:
+        """A checkpointer for a SQLite database file; None for anything else."""
+        path = db.engine.url.database if db.dialect == "sqlite" else None
+        return cls(db, path) if path and path != ":memory:" and not path.startswith("file:") else None
+
+    def start(self) -> None:
+        engine = self.db.engine
+        event.listen(engine, "connect", _no_autocheckpoint)
+        engine.dispose()  # pooled connections opened before now would still checkpoint in a commit
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join(10)
+        self._thread = None
+        event.remove(self.db.engine, "connect", _no_autocheckpoint)
+        self.db.engine.dispose()  # back to SQLite's own checkpoints for whoever uses the engine next
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        try:
+            while not self._stop.wait(self.every):
+                self._checkpoint(conn)
+            self._checkpoint(conn)
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _checkpoint(conn: sqlite3.Connection) -> None:
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:  # another process checkpointing, a locked file: next round
+            log.debug("checkpoint skipped: %s", exc)

@@ -1,0 +1,46 @@
+"""While the web app runs on SQLite, a thread of its own copies the write-ahead log back: no chat
+turn's commit does it (and waits for the fsyncs) on the event loop."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+
+from starlette.testclient import TestClient
+
+from bot.app import create_app
+from bot.services import Services
+from tests.webhooks.test_twilio_webhook import messages, params, post
+
+
+def autocheckpoint(services: Services) -> int:
+    with services.db.engine.connect() as conn:
+        return int(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() or 0)
+
+
+def test_the_running_app_checkpoints_in_the_background_and_hands_back_on_shutdown(
+        make_services: Callable[..., Services], sqlite_url: str) -> None:
+    services = make_services(sqlite_url)
+    path = services.db.engine.url.database
+    assert path is not None
+    assert autocheckpoint(services) == 1000  # SQLite's own, before the app runs
+    with TestClient(create_app(services)) as client:
+        assert autocheckpoint(services) == 0  # commits no longer checkpoint...
+        time.sleep(0.5)  # whatever start-up left in the log is copied back by now
+        before = os.stat(path).st_mtime_ns
+        for i in range(20):
+            assert messages(post(client, services, params(f"hi {i}")).text)
+        # ...the thread does: in WAL mode only a checkpoint writes to the database file itself
+        deadline = time.monotonic() + 5
+        while os.stat(path).st_mtime_ns == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert os.stat(path).st_mtime_ns != before
+    assert autocheckpoint(services) == 1000
+
+
+def test_an_in_memory_database_gets_no_checkpointer() -> None:
+    from bot.checkpoints import Checkpointer
+    from bot.db import Database
+
+    assert Checkpointer.for_database(Database("sqlite://")) is None
