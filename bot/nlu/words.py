@@ -137,6 +137,7 @@ class ShopLexicon:
     phrases: tuple[Phrase, ...]
     max_len: int
     _fixes: dict[str, str] = field(default_factory=dict)
+    _by_first: dict[str, tuple[Phrase, ...]] | None = None
 
     @staticmethod
     def for_shop(shop: Shop) -> ShopLexicon:
@@ -192,7 +193,12 @@ class ShopLexicon:
         return services, barbers, spans
 
     def _match_at(self, words: list[str], i: int, original: str, tokens: list) -> Phrase | None:
-        for phrase in self.phrases:  # longest first
+        if self._by_first is None:  # the phrases by their first word (each list still longest first)
+            by_first: dict[str, list[Phrase]] = {}
+            for phrase in self.phrases:
+                by_first.setdefault(phrase.words[0], []).append(phrase)
+            self._by_first = {w: tuple(ps) for w, ps in by_first.items()}
+        for phrase in self._by_first.get(words[i], ()):  # longest first
             n = len(phrase.words)
             if tuple(words[i : i + n]) != phrase.words:
                 continue
