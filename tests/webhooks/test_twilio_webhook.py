@@ -6,6 +6,7 @@ import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +18,7 @@ from bot.app import create_app
 from bot.models import Booking, Conversation, Customer, InboundMessage
 from bot.services import Services
 from webhooks.signature import sign
-from webhooks.twilio import twiml
+from webhooks.twilio import parse_form, twiml
 
 PATH = "/webhooks/twilio"
 LOCAL_URL = f"http://testserver{PATH}"
@@ -240,3 +241,29 @@ def test_a_confirmed_booking_is_stored_with_its_reminders_queued(client: TestCli
     assert booking.code in reply[0] and reminders
     assert sorted(r.job_id for r in services.dispatcher.scheduled) == sorted(  # type: ignore[attr-defined]
         r.job_id for r in reminders)
+
+
+form_text = st.lists(st.tuples(st.text(max_size=8), st.text(max_size=12)), max_size=6).map(urlencode)
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.one_of(
+    form_text.map(str.encode),
+    st.text(alphabet="ab=&+%2Fzé\x00", max_size=30).map(str.encode),
+    st.binary(max_size=30),
+    st.sampled_from([b"", b"=", b"&", b"a", b"a=1&", b"a=%", b"a=%zz", b"a=%FF", b"%E2%82=1", b"a==b", b"+=+"]),
+))
+def test_a_form_body_reads_as_the_standard_library_reads_it(raw: bytes) -> None:
+    def standard() -> dict[str, str]:
+        text = raw.decode("utf-8")
+        return dict(parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text), errors="strict"))
+
+    try:
+        expected: dict[str, str] | type[ValueError] = standard()
+    except ValueError:
+        expected = ValueError
+    try:
+        got: dict[str, str] | type[ValueError] = parse_form(raw)
+    except ValueError:
+        got = ValueError
+    assert got == expected
