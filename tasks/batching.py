@@ -31,6 +31,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import redis
 from huey import Huey
 from huey.consumer import Scheduler, Worker
 from huey.storage import RedisStorage
@@ -38,6 +39,7 @@ from huey.storage import RedisStorage
 log = logging.getLogger(__name__)
 
 BATCH = 8                       # tasks a worker thread takes per round trip
+_RPOP_COUNT = True              # False once Redis (< 6.2) has refused RPOP with a count
 SCHEDULER_TICK_SECONDS = 0.1    # Huey's own minimum is 1 s; reminders should not wait that long
 
 
@@ -96,7 +98,7 @@ class BatchWorker(Worker):
         if storage is None:
             return super().loop(now)  # type: ignore[no-any-return]
         try:
-            raw = storage.conn.rpop(storage.queue_key, BATCH)
+            raw = self._pop_batch(storage)
             if not raw:
                 one = storage.dequeue()  # blocks up to its read timeout, as Huey's worker does
                 raw = [one] if one is not None else []
@@ -114,6 +116,17 @@ class BatchWorker(Worker):
             if self._held:  # an exception escaped a task's bookkeeping: the rest go back to the queue
                 self._give_back(storage)
         return None
+
+    def _pop_batch(self, storage: RedisStorage) -> list[bytes] | None:
+        global _RPOP_COUNT
+        if _RPOP_COUNT:
+            try:
+                return storage.conn.rpop(storage.queue_key, BATCH)  # type: ignore[no-any-return]
+            except redis.ResponseError:  # Redis before 6.2 has no RPOP count: one task per round trip
+                _RPOP_COUNT = False
+                self._logger.warning("this Redis has no RPOP count (6.2+): taking one task per round trip")
+        one = storage.conn.rpop(storage.queue_key)
+        return [one] if one is not None else None
 
     def _run_held(self, storage: RedisStorage, now: dt.datetime | None) -> None:
         huey = self.huey

@@ -113,3 +113,27 @@ def test_a_task_with_retries_keeps_hueys_retry(huey: RedisHuey) -> None:
     assert calls == [1] and huey.pending_count() == 1  # Huey re-queued it
     w.loop()
     assert calls == [1, 1] and huey.pending_count() == 0
+
+
+def test_a_redis_without_rpop_count_still_gets_every_task(huey: RedisHuey, monkeypatch: pytest.MonkeyPatch) -> None:
+    import redis
+
+    from tasks import batching
+
+    record, ran = recorder(huey)
+    for n in range(3):
+        huey.enqueue(record.s(n))
+    conn = huey.storage.conn
+    real_rpop = conn.rpop
+
+    def old_server_rpop(name: str, count: int | None = None) -> Any:
+        if count is not None:  # what Redis < 6.2 answers to RPOP key count
+            raise redis.ResponseError("wrong number of arguments for 'rpop' command")
+        return real_rpop(name)
+
+    monkeypatch.setattr(conn, "rpop", old_server_rpop)
+    monkeypatch.setattr(batching, "_RPOP_COUNT", True)
+    w = worker(huey)
+    for _ in range(3):
+        w.loop()
+    assert ran == [0, 1, 2] and batching._RPOP_COUNT is False
