@@ -6,7 +6,9 @@ Thin on purpose: the conversation lives in `bot.dialogue`. Whatever breaks insid
 Cost: most turns ("hi", "any slots friday?", a question the bot asks back) only read and then
 write once: the MessageSid claim, the customer's last inbound time, the conversation and the reply
 commit together, so a redelivery either finds the whole answer or wins the claim itself. A turn
-that books, moves, cancels or runs a barber's command claims first (so it happens once), acts
+that books or cancels does the same in one transaction too: the claim first (so it happens once),
+the BookingService's change in a savepoint, the conversation and the reply; the queue is told
+after the commit. A move, a pause or a barber's command claims in a transaction of its own, acts
 through the BookingService, then stores the conversation and the reply.
 
 Where a turn runs: on SQLite, inline on the event loop. A turn is a few hundred microseconds of
