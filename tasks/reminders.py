@@ -140,6 +140,38 @@ def is_claimable(services: Services, reminder_id: int, now: dt.datetime) -> bool
         return tx.first(_peek_statement(), {"p_id": reminder_id, **_soon(now)}) is not None
 
 
+PREFILTER_SIZE = 8  # reminder ids per prefilter read (tasks.batching.BATCH)
+
+
+@functools.cache
+def _claimable_among_statement() -> sa.Select[Any]:
+    ids = [sa.bindparam(f"p_id{i}", type_=_T.c.id.type) for i in range(PREFILTER_SIZE)]
+    return sa.select(_T.c.id).where(_T.c.id.in_(ids), _claimable())
+
+
+def claimable_among(services: Services, reminder_ids: list[int], now: dt.datetime) -> set[int]:
+    """Which of these reminders a job could claim now: one read for a batch of jobs."""
+    found: set[int] = set()
+    with _connection(services) as conn, conn.read() as tx:
+        for i in range(0, len(reminder_ids), PREFILTER_SIZE):
+            chunk = reminder_ids[i:i + PREFILTER_SIZE]
+            padded = chunk + [-1] * (PREFILTER_SIZE - len(chunk))
+            params: dict[str, object] = {f"p_id{k}": v for k, v in enumerate(padded)}
+            found.update(int(r[0]) for r in tx.all(_claimable_among_statement(), {**params, **_soon(now)}))
+    return found
+
+
+def idle_reminder_jobs(tasks: list[Any]) -> set[str]:
+    """tasks.batching prefilter: the jobs of a batch whose reminder is not claimable (most of a
+    burst's jobs, whose reminders other jobs' sweeps have taken): they need not run."""
+    from tasks import runtime
+
+    services = runtime.current()
+    ids = [int(t.args[0]) for t in tasks]
+    claimable = claimable_among(services, ids, services.now())
+    return {t.id for t, rid in zip(tasks, ids, strict=True) if rid not in claimable}
+
+
 def claim(services: Services, reminder_id: int, now: dt.datetime, *, sweep: int = 1) -> list[Claimed]:
     """scheduled/retrying -> sending, attempts+1, claimed_at=now, in one UPDATE … RETURNING:
     this reminder if it is claimable (first), plus up to sweep-1 others already due, oldest

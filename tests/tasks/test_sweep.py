@@ -161,3 +161,17 @@ def test_sweeps_shrink_to_what_a_thread_can_send_in_its_budget() -> None:
     for _ in range(60):
         pace.record(10.0)                   # timeouts
     assert pace.sweep(2.5) == 1
+
+
+def test_a_batch_of_jobs_learns_in_one_read_which_still_have_work(services: Services) -> None:
+    from tasks.reminders import claim, claimable_among
+
+    due = first_reminders(services, 10)  # more than one prefilter read's worth of ids
+    ids = [r.id for r in due]
+    early = min(r.due_at for r in due) - dt.timedelta(hours=1)
+    assert claimable_among(services, ids, early) == set()  # not due yet: nothing to do
+    now = max(r.due_at for r in due)
+    assert claimable_among(services, ids, now) == set(ids)
+    taken = {c.id for c in claim(services, ids[0], now, sweep=3)}  # a sweep took three of them
+    assert len(taken) == 3
+    assert claimable_among(services, ids, now) == set(ids) - taken
