@@ -6,7 +6,8 @@ inline on the event loop (`webhooks.twilio`), so that commit stalled every reque
 the bench machine one commit in a hundred took 1-25 ms, and checkpoints were a quarter of a chat
 turn's average time. While the web app runs, its own connections leave checkpoints to this thread
 (PASSIVE, as SQLite's own: readers and writers carry on, and the driver lets go of the GIL while
-SQLite copies and syncs). Other processes (the worker) keep SQLite's default.
+SQLite copies and syncs). A `barberbot worker` does the same (tasks.runtime.run_worker): there
+the checkpointing commit held the write gate of every worker process.
 """
 
 from __future__ import annotations

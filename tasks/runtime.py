@@ -14,6 +14,7 @@ from typing import Any
 
 from huey.consumer import Consumer
 
+from bot.checkpoints import Checkpointer
 from bot.db import Database
 from bot.services import Services
 from tasks.batching import BatchScheduler, BatchWorker
@@ -111,11 +112,18 @@ def run_worker(services: Services, *, workers: int = 8, periodic: bool = True,
     if periodic:
         _start_reconciler(services, stop, grace_seconds=grace_seconds,
                           stuck_after_seconds=stuck_after_seconds)
+    # SQLite: the log is copied back by a thread, not inside an outcome's commit, which holds the
+    # write gate of every worker process meanwhile
+    checkpointer = Checkpointer.for_database(services.db)
+    if checkpointer is not None:
+        checkpointer.start()
     log.info("worker started: %d threads, reconciler %s", workers, "on" if periodic else "off")
     try:
         consumer.run()
     finally:
         stop.set()
+        if checkpointer is not None:
+            checkpointer.stop()
 
 
 def start_inprocess_worker(services: Services, *, workers: int = 4, periodic: bool = True,
