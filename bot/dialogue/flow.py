@@ -355,8 +355,9 @@ def on_pick_slot_value(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         for i, o in enumerate(convo.draft.options, start=1):
             local = o.start.astimezone(shop.tz) if o.start else None
             if local and local.time() == u.time and (u.date is None or local.date() == u.date) \
-                    and (u.barber is None or u.barber == o.barber):
-                return _pick(convo, i, ctx)
+                    and (u.barber is None or u.barber == o.barber) \
+                    and (u.service is None or o.service is None or u.service == o.service):
+                return _pick(convo, i, ctx)  # a service named now that differs is a new ask, below
     return on_book(convo, u, ctx)
 
 
