@@ -145,17 +145,18 @@ class BatchWorker(Worker):
             except Exception:  # noqa: BLE001 - not a task we can read: drop it, as Huey's dequeue would
                 self._logger.exception("Dropping a queue entry that is not a task")
                 self._held.remove(data)
-        keys = {key for t in tasks for key in huey._revoke_keys(t)}
+        revoke_keys = [huey._revoke_keys(t) for t in tasks]
+        keys = {key for ks in revoke_keys for key in ks}
         flags = storage.peek_many(list(keys)) if keys else {}  # one HMGET for the whole batch
         timestamp = now or huey._get_timestamp()
         idle = self._prefilter(tasks)
-        for task in tasks:
+        for task, task_keys in zip(tasks, revoke_keys, strict=True):
             if self.stop_flag.is_set():
                 return  # graceful stop: what is left goes back to the queue
             self._held.popleft()
             self.task_count += 1
             # ours: no retries, pipelines, expiry or timeout (what Huey would do after the task)
-            plain = (not any(flags.get(k) for k in huey._revoke_keys(task))
+            plain = (not any(flags.get(k) for k in task_keys)
                      and huey.ready_to_run(task, timestamp) and not task.expires_resolved
                      and not task.retries and not task.timeout
                      and task.on_complete is None and task.on_error is None)

@@ -30,6 +30,7 @@ from bot.phones import mask_phone
 from bot.prepared import TurnConnection
 from bot.services import Services
 from bot.settings import Settings
+from tasks.batching import BATCH
 from tasks.recording import REMINDER, finish_params, finish_statement, group_writer, param
 from tasks.sender import OutgoingMessage
 
@@ -140,7 +141,7 @@ def is_claimable(services: Services, reminder_id: int, now: dt.datetime) -> bool
         return tx.first(_peek_statement(), {"p_id": reminder_id, **_soon(now)}) is not None
 
 
-PREFILTER_SIZE = 8  # reminder ids per prefilter read (tasks.batching.BATCH)
+PREFILTER_SIZE = BATCH  # reminder ids per prefilter read: a worker's batch
 
 
 @functools.cache
@@ -267,10 +268,8 @@ def _connection(services: Services) -> Iterator[TurnConnection]:
 def _job_connection(services: Services) -> Iterator[None]:
     """One connection for a job's statements before its sends: never held across an HTTP call,
     where 64 threads would hold the whole pool and wait for it."""
-    held = _held(services)
-    if held is not None:
-        with _connection(services):
-            yield
+    if _held(services) is not None:
+        yield  # the thread's own connection serves every statement already
         return
     with TurnConnection(services.db) as conn:
         _local.conn = conn
@@ -350,7 +349,8 @@ def send_reminder(services: Services, reminder_id: int, *, limiter: object | Non
     return outcomes.get(reminder_id, Outcome("noop", "released to another worker"))
 
 
-def _timed_send(services: Services, message: OutgoingMessage, started: float) -> str:
+def _timed_send(services: Services, message: OutgoingMessage) -> str:
+    started = time.monotonic()
     try:
         return str(services.sender.send(message))
     finally:
@@ -421,9 +421,8 @@ def send_claimed(services: Services, r: Claimed, limiter: object | None) -> Outc
         limiter.acquire()  # type: ignore[attr-defined]
         now = services.now()
     message = render(services, due, now)
-    started = time.monotonic()
     try:
-        sid = _timed_send(services, message, started)
+        sid = _timed_send(services, message)
     except SendFailed as exc:
         return _failed(services, r, now, exc)
     except Exception as exc:  # noqa: BLE001 - an unknown error: assume it may pass, but bounded by attempts
