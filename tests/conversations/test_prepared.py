@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from bot.dialogue import engine as eng
-from bot.prepared import Prepared, TurnConnection
+from bot.prepared import HeldConnection, Prepared, TurnConnection
 from bot.services import Services
 from webhooks import inbound
 
@@ -115,3 +115,30 @@ def test_sqlite_datetimes_are_written_as_sqlalchemy_writes_them(value: dt.dateti
     assert ours(value) == theirs(value)
     with pytest.raises(ValueError):
         ours(dt.datetime(2026, 12, 2, 9, 0))  # naive: refused, as the ORM refuses it
+
+
+def test_a_held_connection_is_kept_from_turn_to_turn_and_dropped_when_it_may_be_dirty(
+        make_services: Callable[..., Services], sqlite_url: str) -> None:
+    db = make_services(sqlite_url).db
+    held = HeldConnection(db)
+    load = eng._statements(db.dialect)["load"]
+    with held.turn() as first, first.read() as tx:
+        assert tx.first(load, {"phone": "+447700900123"}) is None
+    with held.turn() as again:
+        assert again is first
+        with held.turn() as nested:  # in use: a pooled connection of its own
+            assert nested is not first
+    with pytest.raises(RuntimeError), held.turn() as conn, conn.write() as tx:
+        eng.save_conversation(tx, "+447700900123", eng.IDLE, LATER)
+        raise RuntimeError("boom")
+    with held.turn() as after:
+        assert after is not first  # a turn that raised: closed, and the next turn opens another
+        with after.read() as tx:
+            assert tx.first(load, {"phone": "+447700900123"}) is None
+        after._connection().execute("BEGIN")  # left open by mistake
+    with held.turn() as fresh:
+        assert fresh is not after and fresh.clean()
+    db.engine.dispose()  # a new pool (bot.checkpoints does this at start-up): a new connection
+    with held.turn() as newer:
+        assert newer is not fresh
+    held.close()
