@@ -50,6 +50,10 @@ SCHEDULER_TICK_SECONDS = 0.1    # Huey's own minimum is 1 s; reminders should no
 Prefilter = Callable[[list[Any]], set[str]]
 PREFILTERS: dict[str, Prefilter] = {}
 
+# run in each worker thread as it starts, before its first task: what a thread's first task would
+# otherwise set up in the middle of a burst (tasks.reminders: the thread's own database connection)
+THREAD_STARTS: list[Callable[[], None]] = []
+
 
 def _redis(huey: Huey) -> RedisStorage | None:
     storage = huey.storage
@@ -100,6 +104,14 @@ class BatchWorker(Worker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._held: collections.deque[bytes] = collections.deque()
+
+    def initialize(self) -> None:
+        super().initialize()
+        for start in THREAD_STARTS:
+            try:
+                start()
+            except Exception:  # noqa: BLE001 - only a head start: the first task sets up for itself
+                self._logger.exception("worker thread start-up step failed")
 
     def loop(self, now: dt.datetime | None = None) -> None:
         storage = _redis(self.huey)

@@ -45,15 +45,17 @@ def register_tasks(huey: Huey) -> Tasks:
     existing = getattr(huey, "barberbot_tasks", None)
     if existing is not None:
         return existing  # type: ignore[no-any-return]
-    from tasks.batching import PREFILTERS
+    from tasks.batching import PREFILTERS, THREAD_STARTS
     from tasks.outbox import send_message_task
-    from tasks.reminders import idle_reminder_jobs, send_reminder_task
+    from tasks.reminders import idle_reminder_jobs, open_held_connection, send_reminder_task
 
     tasks = Tasks(
         send_reminder=huey.task(name="send_reminder")(send_reminder_task),
         send_message=huey.task(name="send_message")(send_message_task),
     )
     PREFILTERS["send_reminder"] = idle_reminder_jobs
+    if open_held_connection not in THREAD_STARTS:
+        THREAD_STARTS.append(open_held_connection)
     huey.barberbot_tasks = tasks  # type: ignore[attr-defined]
     return tasks
 

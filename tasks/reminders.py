@@ -108,20 +108,52 @@ def _claim_statement(dialect: str, limit: int) -> sa.Update:
     The others' own jobs then find them taken and do nothing: one transaction (and, on SQLite,
     one turn of the write lock) serves a whole burst instead of one per reminder. PostgreSQL
     skips rows another worker is claiming at this moment instead of waiting for them.
+
+    The candidates come in three parts, each of which stops after `limit` rows of the
+    (state, due_at) index: its own reminder (a moment early: a job's eta is the due time), the
+    scheduled ones due, the retries due. One ORDER BY over all of them (its own first, then by
+    due time and id) fetched and sorted every reminder due, the whole burst, for every claim.
+    Among reminders due at the same instant the order is now the index's, not the id's.
+    (2,000 due at once on PostgreSQL, A/B on a noisy machine: server CPU 0.38-0.48 ms a reminder
+    with this, 0.48-0.63 without; p99 lateness 1.40-1.76 s against 1.78-2.30 s.)
     """
-    # its own reminder a moment early (a job's eta is the due time), the others only once due
-    own = sa.and_(_T.c.id == sa.bindparam("p_id"), _claimable())
-    pick = (sa.select(_T.c.id).where(sa.or_(own, _claimable("p_due")))
-            .order_by(sa.case((_T.c.id == sa.bindparam("p_id"), 0), else_=1), _T.c.due_at, _T.c.id)
+    pg = dialect == "postgresql"
+
+    def part(stmt: sa.Select[Any]) -> Any:
+        if pg:  # lock as it picks, passing over rows another worker is claiming
+            stmt = stmt.with_for_update(skip_locked=True)
+        sub = stmt.subquery()
+        return sa.select(sub.c.id, sub.c.due_at)
+
+    cols = (_T.c.id, _T.c.due_at)
+    own = part(sa.select(*cols).where(_T.c.id == sa.bindparam("p_id"), _claimable()))
+    scheduled = part(sa.select(*cols)
+                     .where(_T.c.state == ReminderState.SCHEDULED, _T.c.due_at <= param("p_due", "due_at"))
+                     .order_by(_T.c.due_at).limit(limit))
+    retries = part(sa.select(*cols)
+                   .where(_T.c.state == ReminderState.RETRYING,
+                          sa.or_(_T.c.next_attempt_at <= param("p_due2", "next_attempt_at"),
+                                 sa.and_(_T.c.next_attempt_at.is_(None), _T.c.due_at <= param("p_due3", "due_at"))))
+                   .order_by(_T.c.due_at).limit(limit))
+    candidates = sa.union(own, scheduled, retries).subquery("candidates")
+    pick = (sa.select(candidates.c.id)
+            .order_by(sa.case((candidates.c.id == sa.bindparam("p_id2"), 0), else_=1), candidates.c.due_at)
             .limit(limit))
-    chosen: Any = pick.scalar_subquery()
-    if dialect == "postgresql":
+    chosen: Any = _T.c.id.in_(pick.scalar_subquery())
+    if pg:
         # a materialized CTE runs once: as a plain IN (subquery … LIMIT) PostgreSQL may run the
-        # subquery again per row and claim more than the limit
-        cte = pick.with_for_update(skip_locked=True).cte("pick").prefix_with("MATERIALIZED")
-        chosen = sa.select(cte.c.id).scalar_subquery()
+        # subquery again per row and claim more than the limit. `id = ANY(ARRAY(…))` finds the
+        # picked rows by primary key: with `IN`, the planner (its estimates off in a burst) scanned
+        # every claimable row and matched each against the pick, 8,000 comparisons for 500 due.
+        # The rows are locked as they are picked (a row changed meanwhile is checked again, by
+        # PostgreSQL, before it is locked), so they are still claimable here: checking again would
+        # only give the planner that scan back.
+        cte = pick.cte("pick").prefix_with("MATERIALIZED")
+        chosen = _T.c.id == sa.any_(sa.func.array(sa.select(cte.c.id).scalar_subquery()))
+    else:  # SQLite: the whole statement runs under the write lock; the check costs nothing there
+        chosen = sa.and_(chosen, _claimable())
     return (sa.update(_T)
-            .where(_T.c.id.in_(chosen), _claimable())
+            .where(chosen)
             .values(state=ReminderState.SENDING, attempts=_T.c.attempts + 1,
                     claimed_at=param("p_now", "claimed_at"), updated_at=param("p_now2", "updated_at"))
             .returning(_T.c.id, _T.c.job_id, _T.c.booking_id, _T.c.revision, _T.c.attempts,
@@ -179,7 +211,7 @@ def claim(services: Services, reminder_id: int, now: dt.datetime, *, sweep: int 
     first. Of two workers claiming the same row, one gets it."""
     stmt = _claim_statement(services.db.dialect, max(1, sweep))
     with _connection(services) as conn, conn.write() as tx:
-        rows = tx.all(stmt, {"p_id": reminder_id, "p_now": now, "p_now2": now, **_soon(now)})
+        rows = tx.all(stmt, {"p_id": reminder_id, "p_id2": reminder_id, "p_now": now, "p_now2": now, **_soon(now)})
     claimed = [Claimed(int(r[0]), r[1], r[2], r[3], r[4], r[6] or r[5]) for r in rows]
     claimed.sort(key=lambda c: c.id != reminder_id)  # its own first, then oldest first
     return claimed
@@ -243,6 +275,22 @@ def _held(services: Services) -> TurnConnection | None:
     if conn is None or conn.db is not services.db:
         conn = _local.held = _HeldConnection(services.db)
     return conn
+
+
+def open_held_connection() -> None:
+    """tasks.batching thread start: a worker thread connects as it starts, not in its first burst
+    (on PostgreSQL a new backend costs a few ms: 2 processes x 8 threads of them used to land in
+    the first 2,000-reminder burst after a start). A database down at start is only logged:
+    the first statement connects again."""
+    from tasks import runtime
+
+    try:
+        services = runtime.current()
+    except RuntimeError:
+        return  # no Services bound in this process (a test's bare consumer)
+    held = _held(services)
+    if held is not None:
+        held._connection()
 
 
 @contextmanager

@@ -137,3 +137,37 @@ def test_a_redis_without_rpop_count_still_gets_every_task(huey: RedisHuey, monke
     for _ in range(3):
         w.loop()
     assert ran == [0, 1, 2] and batching._RPOP_COUNT is False
+
+
+def test_each_worker_thread_runs_the_start_steps_and_a_failing_one_does_not_stop_it(
+        huey: RedisHuey, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thread's set-up (its database connection) happens as it starts, not in its first burst;
+    a failing step is logged and the thread still works."""
+    import tasks.batching as batching
+
+    record, ran = recorder(huey)
+    started: list[str] = []
+
+    def broken() -> None:
+        raise RuntimeError("database down at start")
+
+    monkeypatch.setattr(batching, "THREAD_STARTS", [lambda: started.append(threading.current_thread().name), broken])
+    stop = threading.Event()
+    workers = [worker(huey, stop) for _ in range(3)]
+
+    def run(w: BatchWorker) -> None:
+        w.initialize()
+        while not stop.is_set():
+            w.loop()
+
+    threads = [threading.Thread(target=run, args=(w,), name=f"w{i}") for i, w in enumerate(workers)]
+    for t in threads:
+        t.start()
+    try:
+        huey.enqueue(record.s(7))
+        assert wait_until(lambda: ran == [7], timeout=10)
+        assert sorted(started) == ["w0", "w1", "w2"]
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
