@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.api import Api, error
 from bot.checkpoints import Checkpointer
@@ -24,6 +25,38 @@ from bot.services import Services
 from webhooks import routes as webhook_routes
 
 log = logging.getLogger(__name__)
+
+
+TWILIO_PATH = "/webhooks/twilio"
+
+
+class Shortcut:
+    """Requests a route takes as they are (an ASGI endpoint, no path parameters) go straight to it.
+
+    Inside the request-id and metrics middleware, so those see every request alike; the router and
+    Starlette's ExceptionMiddleware are skipped, which the endpoint does not need: it answers every
+    request itself and raises no HTTPException (anything else it raises goes on to
+    ServerErrorMiddleware, as it would have). The scope gets what the router would have set.
+    What it saves: 3.6 us a webhook request. The whole ASGI stack around the webhook (Starlette's
+    and ours) cost 14.5 us a request; 6.3 us with this, cheaper request ids and cached metric
+    children (bot.logs, bot.metrics).
+    """
+
+    def __init__(self, app: ASGIApp, routes: list[Route]) -> None:
+        self.app = app
+        self.routes = {(route.path, method): route for route in routes for method in route.methods or ()}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope.get("root_path"):
+            route = self.routes.get((scope["path"], scope["method"]))
+            if route is not None:
+                scope.setdefault("router", scope["app"].router)
+                scope["route"] = route
+                scope["endpoint"] = route.endpoint
+                scope["path_params"] = dict(scope.get("path_params", {}))
+                await route.app(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def create_app(services: Services) -> Starlette:
@@ -60,13 +93,15 @@ def create_app(services: Services) -> Starlette:
         return JSONResponse(schema)
 
     # the webhook first: the router tries routes in order, and it takes nearly every request
+    hooks = webhook_routes(services)
     routes: list[Any] = [
-        *webhook_routes(services),
+        *hooks,
         Route("/healthz", healthz), Route("/readyz", readyz), Route("/openapi.json", openapi),
         *api.routes(),
     ]
     routes.extend([*metrics_routes(services), *message_routes(services)])
-    middleware = [Middleware(RequestIdMiddleware), http_metrics_middleware(services)]
+    middleware = [Middleware(RequestIdMiddleware), http_metrics_middleware(services),
+                  Middleware(Shortcut, routes=[r for r in hooks if r.path == TWILIO_PATH])]
     for extra in services.extras.get("routes", []):
         routes.append(extra)
 

@@ -267,3 +267,25 @@ def test_a_form_body_reads_as_the_standard_library_reads_it(raw: bytes) -> None:
     except ValueError:
         got = ValueError
     assert got == expected
+
+
+def test_the_webhook_shortcut_keeps_request_ids_metrics_and_the_routers_answers(
+        client: TestClient, services: Services) -> None:
+    from bot.metrics import registry_for
+
+    r = client.post(PATH, data=params("hi"), headers={
+        "X-Twilio-Signature": sign(services.settings.auth_token, LOCAL_URL, params("hi", sid="SMx")),
+        "X-Request-Id": "req-7"})
+    assert r.status_code == 403 and r.headers["x-request-id"] == "req-7"  # signed for another sid
+    ok = post(client, services, params("hi"))
+    assert ok.status_code == 200 and len(ok.headers["x-request-id"]) == 16
+    assert ok.headers["content-type"] == "application/xml"
+    got = client.get(PATH)  # not the webhook's method: the router answers, as before
+    assert got.status_code == 405 and got.json()["error"]["code"] == "method_not_allowed"
+    assert "x-request-id" in got.headers
+    reg = registry_for(services)
+    labels = {"method": "POST", "route": PATH}
+    assert reg.get_sample_value("barberbot_http_requests_total", {**labels, "status": "200"}) == 1
+    assert reg.get_sample_value("barberbot_http_requests_total", {**labels, "status": "403"}) == 1
+    assert reg.get_sample_value("barberbot_http_requests_total", {"method": "GET", "route": PATH, "status": "405"}) == 1
+    assert reg.get_sample_value("barberbot_http_request_duration_seconds_count", labels) == 2
