@@ -219,10 +219,13 @@ def claim(services: Services, reminder_id: int, now: dt.datetime, *, sweep: int 
 
 def _finish(services: Services, reminder_id: int, now: dt.datetime, **values: Any) -> bool:
     """Record one outcome while we still hold the claim: on SQLite in a group commit (one turn
-    of the write lock for many senders), elsewhere on the job's own connection."""
+    of the write lock for many senders); on PostgreSQL in a worker in a group statement on the
+    writing thread's own connection; elsewhere on the job's own connection."""
     params = finish_params(reminder_id, now, **values)
     if services.db.gate is not None:
         return group_writer(services).record([params]) == 1
+    if _held(services) is not None:  # PostgreSQL in a worker: a group's outcomes in one statement
+        return group_writer(services, held=True).record([params]) == 1
     with _connection(services) as conn, conn.write() as tx:
         # the outcome need not wait for the WAL flush (~4 ms here): a database crash in that
         # instant leaves the claim, and the reconciler sends again, like a worker killed mid-send
@@ -310,6 +313,11 @@ def _connection(services: Services) -> Iterator[TurnConnection]:
         return
     with TurnConnection(services.db) as conn:
         yield conn
+
+
+def thread_connection(services: Services) -> Any:
+    """tasks.recording: the calling thread's connection (its held one in a worker), as a context manager."""
+    return _connection(services)
 
 
 @contextmanager
@@ -488,7 +496,8 @@ def release(services: Services, rest: list[Claimed]) -> None:
     """A slow sweep (a slow Twilio, a tight rate limit) gives back what it has not tried, before
     the reconciler would think it stuck, and wakes other workers for it under fresh job ids."""
     now = services.now()
-    group_writer(services).record([{"p_id": r.id, "p_updated_at": now} for r in rest])
+    group_writer(services, held=services.db.gate is None and _held(services) is not None).record(
+        [{"p_id": r.id, "p_updated_at": now} for r in rest])
     stamp = int(now.timestamp() * 1000)
     try:
         services.dispatcher.schedule_reminders([PlannedReminder(r.id, f"{r.job_id}-s{stamp}", now) for r in rest])
