@@ -32,6 +32,7 @@ from bot.booking_sql import LONGEST_BOOKING
 from bot.bookings import Joint
 from bot.customers import set_reminders_paused
 from bot.errors import BarberbotError, Conflict, InvalidBooking, NotFound, SlotTaken
+from bot.models import Barber as BarberRow
 from bot.models import Booking, BookingStatus, Conversation, Reminder, TimeOff
 from bot.nlu import understand
 from bot.phones import mask_phone
@@ -59,6 +60,7 @@ from .model import (
 log = logging.getLogger(__name__)
 MAX_TEXT = 2000
 
+BARBER = cast(sa.Table, BarberRow.__table__)  # type: ignore[attr-defined]
 BOOKING = cast(sa.Table, Booking.__table__)  # type: ignore[attr-defined]
 TIME_OFF = cast(sa.Table, TimeOff.__table__)  # type: ignore[attr-defined]
 REMINDER = cast(sa.Table, Reminder.__table__)  # type: ignore[attr-defined]
@@ -394,6 +396,13 @@ def _busy_statement(by_barber: bool, excluding: bool) -> sa.CompoundSelect:
     tq = sa.select(t.barber, t.start_at, t.end_at).where(t.start_at < hi, t.end_at > lo)
     if by_barber:
         bq, tq = bq.where(b.barber == sa.bindparam("barber")), tq.where(t.barber == sa.bindparam("barber"))
+    else:
+        # every booking's barber is a barber row (a foreign key), so this changes no answer; it lets
+        # SQLite walk ix_booking_barber_start one barber at a time instead of scanning the whole
+        # table, every booking ever made. Measured on SQLite: 58 -> 42 us at 768 bookings, 129 ->
+        # 41 us at 2,768, 851 -> 46 us at 10,768; in the bench's run (a few hundred bookings,
+        # mostly on other days) 19-21 -> 24-25 us
+        bq = bq.where(b.barber.in_(sa.select(BARBER.c.key)))
     if excluding:
         bq = bq.where(b.id != sa.bindparam("exclude"))
     return bq.union_all(tq)
