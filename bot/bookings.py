@@ -72,6 +72,9 @@ class Joint:
 
     tx: Tx
     after: _AfterCommit = field(default_factory=_AfterCommit)
+    # the customer the caller has already written in `tx` (created if new, name filled in), as
+    # `add_customer` would: a booking for them skips its two statements (11 us of a 1 ms turn)
+    customer: str | None = None
 
 
 class BookingService(TimeOffMixin):
@@ -231,7 +234,8 @@ class BookingService(TimeOffMixin):
                     check_start(shop, service=service, barber=barber, start=start, now=now,
                                 bookings=bookings, time_off=time_off)
                     start_utc = start.astimezone(dt.UTC)
-                    add_customer(tx, phone=phone, now=now, name=name)
+                    if joint is None or joint.customer != phone:
+                        add_customer(tx, phone=phone, now=now, name=name)
                     # the plan's first window is known before the row exists: one INSERT, no UPDATE after
                     due, next_at = self._window(now, start_utc, after_k=0, now=now)
                     row = {

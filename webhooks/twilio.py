@@ -252,7 +252,7 @@ class TwilioWebhook:
                 joint = None
             else:
                 record_inbound(tx, phone=phone, now=now, name=name)
-                joint = Joint(tx)
+                joint = Joint(tx, customer=phone)  # record_inbound did what add_customer does
                 try:
                     self.engine.carry_out(d, name=name, conn=conn, joint=joint)
                     xml, keep = twiml(d.replies), d.keep
