@@ -191,7 +191,7 @@ class Api:
         rows = await _run(self.s.bookings.reminder_rows, bid)
         shop = self.s.shop
         out = [reminder_json(shop, r) for r in rows]
-        # the rest of the plan, not yet written as rows (the reconciler writes it a day ahead)
+        # the rest of the plan, not yet written as rows (the reconciler writes it six hours ahead)
         for job, due in self.s.bookings.planned_reminders(booking, limit=max(0, 200 - len(out))):
             out.append({"jobId": job, "state": "planned", "scheduledFor": iso_local(shop, due), "attempts": 0,
                         "sentAt": None, "messageSid": None, "deliveryStatus": None, "error": None})

@@ -12,6 +12,7 @@ from sqlmodel import select
 from bot.dispatch import RecordingDispatcher
 from bot.errors import Conflict, InvalidBooking, NotFound, SlotTaken
 from bot.models import Booking, OutboundMessage, Reminder
+from bot.reminders.plan import PLAN_AHEAD
 from bot.services import Services
 from tests.conftest import NOW
 
@@ -209,20 +210,21 @@ def test_cancel_leaves_a_reminder_in_flight_to_the_worker(services: Services) ->
     assert first.job_id not in services.dispatcher.revoked  # type: ignore[attr-defined]
 
 
-def test_a_far_booking_writes_its_reminders_a_day_at_a_time(make_services: Any, sqlite_url: str) -> None:
+def test_a_far_booking_writes_its_reminders_a_window_at_a_time(make_services: Any, sqlite_url: str) -> None:
     """A month-away booking with a 1-minute interval is not 40,000 rows at once; the rest follows."""
     services = make_services(sqlite_url, reminder_interval_seconds=60)
     b = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 30, 10, 0))
     first = services.bookings.reminders(b.id)
-    assert len(first) == 100  # one batch now; the reconciler writes the rest of the day in rounds
+    assert len(first) == 100  # one batch now; the reconciler writes the rest of the window in rounds
     while services.bookings.top_up_reminders():
         pass
     rows = services.bookings.reminders(b.id)
-    assert len(rows) == 24 * 60 and rows[-1].due_at == NOW + dt.timedelta(hours=24)
+    window = int(PLAN_AHEAD.total_seconds()) // 60
+    assert len(rows) == window and rows[-1].due_at == NOW + PLAN_AHEAD
     services.clock.advance(hours=1)
     assert services.bookings.top_up_reminders() == 60
     after = services.bookings.reminders(b.id)
-    assert [r.k for r in after] == list(range(1, 25 * 60 + 1))  # no gap, no duplicate
+    assert [r.k for r in after] == list(range(1, window + 60 + 1))  # no gap, no duplicate
     dues = [r.due_at for r in after]
     assert all(b - a == dt.timedelta(minutes=1) for a, b in zip(dues, dues[1:], strict=False))
 
@@ -254,7 +256,10 @@ def test_create_returns_the_booking_as_stored(services: Services) -> None:
                                  customer_name="Ann")
     stored = services.bookings.get(b.id)  # type: ignore[arg-type]
     assert b.model_dump() == stored.model_dump()
-    assert b.reminders_planned == 12 and b.next_reminder_at == NOW + dt.timedelta(hours=26)
+    # the window's reminders are rows (every 2 h up to PLAN_AHEAD); the next one waits for the reconciler
+    in_window = int(PLAN_AHEAD / dt.timedelta(hours=2))
+    assert b.reminders_planned == in_window
+    assert b.next_reminder_at == NOW + dt.timedelta(hours=2 * (in_window + 1))
 
 
 def test_cancel_returns_the_booking_as_stored(services: Services) -> None:
@@ -270,10 +275,11 @@ def test_cancel_returns_the_booking_as_stored(services: Services) -> None:
 def test_scheduled_reminders_are_the_rows_written(services: Services) -> None:
     b = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 4, 10, 0))
     rows = services.bookings.reminders(b.id)  # type: ignore[arg-type]
-    assert len(rows) == 12 and {r.state for r in rows} == {"scheduled"} and {r.attempts for r in rows} == {0}
+    in_window = int(PLAN_AHEAD / dt.timedelta(hours=2))  # every 2 h, up to PLAN_AHEAD from now
+    assert len(rows) == in_window and {r.state for r in rows} == {"scheduled"} and {r.attempts for r in rows} == {0}
     assert [(p.reminder_id, p.job_id, p.due_at) for p in services.dispatcher.scheduled] == [  # type: ignore[attr-defined]
         (r.id, r.job_id, r.due_at) for r in rows]
-    assert [r.k for r in rows] == list(range(1, 13)) and rows[0].due_at == NOW + dt.timedelta(hours=2)
+    assert [r.k for r in rows] == list(range(1, in_window + 1)) and rows[0].due_at == NOW + dt.timedelta(hours=2)
 
 
 def test_a_code_already_taken_is_drawn_again(services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -282,7 +288,7 @@ def test_a_code_already_taken_is_drawn_again(services: Services, monkeypatch: py
     first = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 3, 10, 0))
     second = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam", start=at(2026, 12, 3, 11, 0))
     assert (first.code, second.code) == ("AAAA", "BBBB")
-    assert len(services.bookings.reminders(second.id)) == 12  # type: ignore[arg-type]
+    assert len(services.bookings.reminders(second.id)) == int(PLAN_AHEAD / dt.timedelta(hours=2))  # type: ignore[arg-type]
 
 
 def test_cancel_revokes_a_reminder_waiting_to_retry(services: Services) -> None:
