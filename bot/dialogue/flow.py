@@ -406,6 +406,25 @@ def on_unknown(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     return _say(IDLE, r.unknown(ctx.shop))
 
 
+def _answer_then_carry_on(convo: Convo, u: Understanding, ctx: Context, answer: Callable[[bool], str]) -> Outcome:
+    """A question ("how much is a fade?", "when do you open?") is answered; mid-flow the flow stays
+    where it was and asks its own question again, instead of the answer suggesting what to do."""
+    if _in_flow(convo):
+        out = reprompt(convo, u, ctx)
+        return dataclasses.replace(out, replies=(answer(False), *out.replies))
+    return _say(convo, answer(True))
+
+
+def on_prices(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    named = u.services or ((u.service,) if u.service else ())
+    return _answer_then_carry_on(convo, u, ctx, lambda suggest: r.prices(ctx.shop, named, suggest=suggest))
+
+
+def on_hours(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    return _answer_then_carry_on(
+        convo, u, ctx, lambda suggest: r.opening_hours(ctx.shop, u.date, u.barber, suggest=suggest))
+
+
 def on_help(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     return _say(convo, r.help_text(ctx.shop))
 
@@ -456,6 +475,8 @@ In = Intent
 TABLE: dict[tuple[State | str, Intent], Handler] = {
     # anywhere
     (ANY, In.HELP): on_help,
+    (ANY, In.PRICES): on_prices,
+    (ANY, In.HOURS): on_hours,
     (ANY, In.LIST): on_list,
     (ANY, In.STOP): on_stop,
     (ANY, In.START): on_start,

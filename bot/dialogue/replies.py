@@ -206,8 +206,56 @@ def help_text(shop: Shop) -> str:
             f"• move my booking to 4.30\n"
             f"• cancel my booking\n"
             f"• my bookings\n"
+            f"• prices, opening hours\n"
             f"• STOP / START for reminders\n"
             f"Services: {names}.")
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _span(hours: tuple[int, int] | None) -> str:
+    if hours is None:
+        return "closed"
+    s, e = hours
+    return f"{s // 60:02d}:{s % 60:02d}–{e // 60:02d}:{e % 60:02d}"
+
+
+def prices(shop: Shop, services: Sequence[str], *, suggest: bool = True) -> str:
+    """What the named services cost (all of them when none is named); `suggest`: how to book one."""
+    named = [svc for key in services if (svc := shop.service(key)) is not None]
+    if len(named) == 1:
+        svc = named[0]
+        tail = f" Want to book one? (e.g. {svc.name.lower()} friday at 3pm)" if suggest else ""
+        return f"A {svc.name.lower()} is £{svc.price} ({svc.minutes} min).{tail}"
+    lines = "\n".join(f"• {svc.name}: £{svc.price} ({svc.minutes} min)" for svc in (named or shop.services))
+    return f"Our prices:\n{lines}" + ("\nTell me which one and when, and I'll book it." if suggest else "")
+
+
+def opening_hours(shop: Shop, day: dt.date | None, barber: str | None, *, suggest: bool = True) -> str:
+    """The shop's (or one barber's) hours on `day`, or for the week (consecutive days alike
+    grouped); `suggest`: how to go on from there."""
+    b = shop.barber(barber) if barber else None
+    def on(weekday: int) -> tuple[int, int] | None:
+        return shop.barber_hours(b, weekday) if b is not None else shop.hours.get(weekday)
+    who = f"{b.name} works" if b is not None else "We're open"
+    if day is not None:
+        span = on(day.weekday())
+        when = day.strftime("%a %-d %b")
+        if span is None:
+            closed = f"{b.name} isn't working on {when}." if b is not None else f"We're closed on {when}."
+            return closed + (" Ask me for another day, e.g. \"any times saturday?\"" if suggest else "")
+        tail = f" Want me to find you a time? (e.g. {day.strftime('%A').lower()} at 3pm)" if suggest else ""
+        return f"{who} {_span(span)} on {when}.{tail}"
+    groups: list[tuple[int, int, tuple[int, int] | None]] = []
+    for wd in range(7):
+        span = on(wd)
+        if groups and groups[-1][2] == span:
+            groups[-1] = (groups[-1][0], wd, span)
+        else:
+            groups.append((wd, wd, span))
+    lines = "\n".join(f"• {_DAYS[a]}{'' if a == z else '–' + _DAYS[z]}: {_span(span)}" for a, z, span in groups)
+    return f"{who}:\n{lines}"
 
 
 def greeting(shop: Shop) -> str:

@@ -1,6 +1,8 @@
 """What a message asks for: whole-message replies ("yes", "2", "STOP") and keyword intents.
 
-Keyword order decides conflicts: cancel > reschedule > list > availability > book > help.
+Keyword order decides conflicts: cancel > reschedule > list > hours > prices > availability >
+book > help. A question about opening hours or prices is answered as one, not read as a
+request for free times or a booking ("how much is a beard trim?" used to pick the service).
 """
 
 from __future__ import annotations
@@ -68,6 +70,17 @@ AVAILABILITY_RE = re.compile(
     r"|\bis\s+there\s+(?:anything|any)\b|\bany\s?time\b(?!\s+(?:is|works|will|fine))|\bgot\s+anything\b"
     r"|\bhave\s+(?:you\s+got\s+)?anything\b|\bfully\s+booked\b|\bany\s+openings?\b|\bearliest\b"
     r"|\bnext\s+(?:free|available)\b|\b(?:what|which)\s+(?:days?|dates?)\b|\bwhat(?:'s|\s+is)\s+(?:free|open)\b|\bdo\s+you\s+have\s+(?:any|space|room)\b"
+)
+HOURS_RE = re.compile(
+    r"\b(?:opening|open|business|shop)\s+(?:hours|times)\b|\bwhat\s+(?:are\s+)?(?:your|the)\s+hours\b"
+    r"|\b(?:what\s+time|when)\s+(?:do|does|will)\s+(?:you|the\s+shop|it)\s+(?:open|close|shut)\b"
+    r"|\bwhat\s+time\s+(?:are\s+you|is\s+the\s+shop)\s+open\b|\bhow\s+late\s+(?:are\s+you|do\s+you)\b"
+    r"|\b(?:open|opened)\s+(?:till|until|til|to)\b(?!\s+\d)|\bclosing\s+time\b"
+    r"|\b(?:are|r)\s+(?:you|u)\s+open\b(?![^.?!]*\d)|^\W*hours\W*$"
+)
+PRICES_RE = re.compile(
+    r"\bhow\s+much\b|\bprices?\b|\bpricing\b|\bprice\s+list\b|\bwhat\s+do\s+you\s+charge\b"
+    r"|\b(?:what|how)\s+(?:does|do|is)\b[^.?!]*\bcost\b|\bcosts?\s+(?:of|for)\b|\bhow\s+expensive\b"
 )
 BOOK_RE = re.compile(
     r"\b(?:book\w*|appointment|reserve|reservation|can\s+i\s+(?:get|have|grab|come|book|pop|do)"
@@ -138,8 +151,8 @@ def keyword_intent(text: str) -> Intent | None:
         return Intent.RESCHEDULE if reschedule or re.search(r"\b(?:instead|can\s+we\s+do|how\s+about)\b", text) else Intent.CANCEL
     if reschedule:
         return Intent.RESCHEDULE
-    for pattern, intent in ((LIST_RE, Intent.LIST), (AVAILABILITY_RE, Intent.AVAILABILITY),
-                            (BOOK_RE, Intent.BOOK), (HELP_RE, Intent.HELP)):
+    for pattern, intent in ((LIST_RE, Intent.LIST), (HOURS_RE, Intent.HOURS), (PRICES_RE, Intent.PRICES),
+                            (AVAILABILITY_RE, Intent.AVAILABILITY), (BOOK_RE, Intent.BOOK), (HELP_RE, Intent.HELP)):
         if pattern.search(text):
             return intent
     return None

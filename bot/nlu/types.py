@@ -48,6 +48,8 @@ class Intent(str, enum.Enum):  # noqa: UP042 - the shared contract spells it thi
     CHOICE = "choice"
     GREETING = "greeting"
     THANKS = "thanks"
+    PRICES = "prices"  # "how much is a fade?": what the services cost
+    HOURS = "hours"  # "what time do you open on saturday?": the shop's opening hours
     UNKNOWN = "unknown"
 
 

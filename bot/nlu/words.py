@@ -49,6 +49,7 @@ january february march april june july august september october november decembe
 morning afternoon evening noon midnight lunch weekend week next this after before between
 appointment appointments booking bookings reschedule cancel available availability
 please thanks thank help menu unsubscribe resume reminders actually instead change
+price prices pricing cost costs charge charges expensive opening shut closing till until
 """
 )
 
