@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 
-from bot.availability import local_date
+from bot.availability import Slot, last_bookable_day, local_date, local_instant
 from bot.nlu import Intent, Understanding, understand
+from bot.shop import Shop
 
 from . import replies as r
 from .model import (
@@ -30,7 +32,16 @@ from .model import (
     PauseReminders,
     State,
 )
-from .planning import Ask, day_options, exact, first_options, nearest_options, why_not
+from .planning import (
+    LISTED,
+    Ask,
+    day_options,
+    exact,
+    first_options,
+    nearest_options,
+    slot_option,
+    why_not,
+)
 
 Handler = Callable[[Convo, Understanding, Context], Outcome]
 ANY = "*"
@@ -143,6 +154,11 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
         label = d.window[2] if d.window else None
         if options:
             return _offer(convo, ctx, options, r.free_on(shop, day, label), notes)
+        off = _day_off(shop, day, barber_key)
+        if off is not None:  # "with sam this saturday": Sam's day off, not a busy window
+            near = nearest_options(ctx, ask)
+            intro = r.reason(shop, off, local_instant(shop, day, 12 * 60), barber_key, service)
+            return _offer(convo, ctx, near, intro + (" The nearest free times:" if near else ""), notes)
         return _offer(convo, ctx, nearest_options(ctx, ask), r.none_free_on(shop, day, label), notes)
     ask = Ask(service, day, _minute(d.time), barber_key, None, exclude)
     slot = exact(ctx, ask)
@@ -151,7 +167,6 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
                          booking_id=exclude)
         return _confirm(convo.to(State.CONFIRM, date=day, pending=pending), ctx, notes)
     why = why_not(ctx, ask)
-    from bot.availability import local_instant
     start = local_instant(shop, day, ask.minute or 0)
     intro = r.reason(shop, why, start, barber_key, service)
     if why in ("past_date",):
@@ -160,6 +175,14 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
     if options:
         intro += " The nearest free times:"
     return _offer(convo, ctx, options, intro, notes)
+
+
+def _day_off(shop: Shop, day: dt.date, barber_key: str | None) -> str | None:
+    """"closed" or "barber_off" when nobody (or the named barber) works that day, else None."""
+    if barber_key is None:
+        return "closed" if shop.hours.get(day.weekday()) is None else None
+    b = shop.barber(barber_key)
+    return "barber_off" if b is not None and shop.barber_hours(b, day.weekday()) is None else None
 
 
 def _offer(convo: Convo, ctx: Context, options: Sequence[Option], intro: str, notes: Sequence[str]) -> Outcome:
@@ -361,6 +384,72 @@ def on_pick_slot_value(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     return on_book(convo, u, ctx)
 
 
+# "anything later?", "earlier?", "any other times?" while times are offered: more of them, not a
+# reschedule ("later" reads as one) that forgot the offer
+_EARLIER_RE = re.compile(r"\b(?:earlier|sooner|before\s+(?:that|those|these|then))\b")
+_LATER_RE = re.compile(r"\b(?:later|after\s+(?:that|those|these|then))\b")
+_OTHERS_RE = re.compile(
+    r"\b(?:any\s*(?:thing|one)?\s+else|(?:any\s+)?other\s+(?:times?|slots?|options?|days?)|more\s+(?:times?|slots?|options?)"
+    r"|none\s+of\s+(?:those|these|them)|(?:those|these|they)\s+(?:don't|dont|do\s+not|won't|wont)\s+work"
+    r"|something\s+else|different\s+(?:times?|slots?))\b")
+_MOVE_WORDS_RE = re.compile(r"\b(?:move|moving|reschedul\w*|postpone\w*|push|bring|change|changing|cancel\w*)\b")
+
+
+def _wants_more(u: Understanding) -> str | None:
+    """"later" / "earlier" when the message asks for other offered times, else None."""
+    text = u.text or ""
+    if _MOVE_WORDS_RE.search(text) or u.date or u.time or u.window or u.service or u.barber:
+        return None  # a move, or a new ask: handled as such
+    if _EARLIER_RE.search(text) and not _LATER_RE.search(text):
+        return "earlier"
+    if _LATER_RE.search(text) or _OTHERS_RE.search(text):
+        return "later"
+    return None
+
+
+def on_pick_slot_more(convo: Convo, u: Understanding, ctx: Context) -> Outcome | None:
+    """More times past (or before) the offered ones, with the same service, barber and booking;
+    None when the message is not asking for that."""
+    direction = _wants_more(u)
+    offered = sorted(o.start for o in convo.draft.options if o.start is not None)
+    d = convo.draft
+    if direction is None or not offered or d.service is None:
+        return None
+    shop, now = ctx.shop, ctx.now
+    today, last_day = local_date(shop, now), last_bookable_day(shop, now)
+    seen: set[dt.datetime] = set()
+    found: list[Slot] = []
+    later = direction == "later"
+    ref = offered[-1] if later else offered[0]
+    day, step = local_date(shop, ref), dt.timedelta(days=1 if later else -1)
+    while today <= day <= last_day and len(found) < LISTED:
+        free = [s for s in ctx.free(day, d.service, d.barber, d.booking_id)
+                if (s.start > ref if later else now < s.start < ref) and s.start not in seen]
+        seen.update(s.start for s in free)  # one per start time (the first barber)
+        picked = _three_across(free)
+        found.extend(picked if later else reversed(picked))
+        day += step
+    found = sorted(found[:LISTED], key=lambda s: s.start)
+    if not found:
+        return _say(convo, r.nothing_more(shop, direction, ref), r.slot_options(shop, d.options, "Please pick one:"))
+    options = tuple(slot_option(s, d.service) for s in found)
+    return _say(convo.to(State.PICK_SLOT, options=options), r.slot_options(shop, options, r.more_times(direction)))
+
+
+def _three_across(slots: list[Slot]) -> list[Slot]:
+    """Three of a day's free times spread across it (people asking for "later" mean later)."""
+    if len(slots) <= 3:
+        return slots
+    return [slots[0], slots[len(slots) // 2], slots[-1]]
+
+
+def _or_more(handler: Handler) -> Handler:
+    """In PICK_SLOT: "anything later?" gets more times; anything else goes to `handler`."""
+    def wrapped(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+        return on_pick_slot_more(convo, u, ctx) or handler(convo, u, ctx)
+    return wrapped
+
+
 def on_pick_booking_value(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     """'the friday one', 'the haircut', a code: narrow the offered bookings."""
     offered = [b for b in ctx.bookings if any(o.booking_id == b.id for o in convo.draft.options)]
@@ -494,7 +583,11 @@ TABLE: dict[tuple[State | str, Intent], Handler] = {
     (S.CONFIRM, In.YES): on_yes,
     # a numbered list is showing
     (S.PICK_SLOT, In.YES): on_pick_yes,
-    (S.PICK_SLOT, In.BOOK): on_pick_slot_value,
+    (S.PICK_SLOT, In.BOOK): _or_more(on_pick_slot_value),
+    (S.PICK_SLOT, In.RESCHEDULE): _or_more(on_reschedule),
+    (S.PICK_SLOT, In.AVAILABILITY): _or_more(on_availability),
+    (S.PICK_SLOT, In.UNKNOWN): _or_more(on_unknown),
+    (S.PICK_SLOT, In.NO): _or_more(on_no),
     (S.PICK_BOOKING, In.BOOK): on_pick_booking_value,
     (S.PICK_BOOKING, In.CANCEL): on_pick_booking_value,
     (S.PICK_BOOKING, In.RESCHEDULE): on_pick_booking_value,

@@ -81,6 +81,16 @@ def none_free_on(shop: Shop, day: dt.date, window_label: str | None) -> str:
     return f"Sorry, nothing is free on {day.strftime('%a %-d %b')}{part}. The nearest free times:"
 
 
+def more_times(direction: str) -> str:
+    return f"Here are some {direction} times:"
+
+
+def nothing_more(shop: Shop, direction: str, than: dt.datetime) -> str:
+    if direction == "earlier":
+        return f"Sorry, nothing is free earlier than {fmt_slot(shop, than)}."
+    return f"Sorry, nothing is free later than {fmt_slot(shop, than)} within the next {shop.horizon_days} days."
+
+
 def nothing_soon() -> str:
     return "Sorry, I can't find a free time around then. Try another day?"
 

@@ -25,7 +25,11 @@ YES_PHRASES = ("sounds good", "go ahead", "do it", "book it", "of course", "plea
 NO = {"no", "n", "nope", "nah", "don't", "👎", "❌", "✖", "negative"}
 NO_PHRASES = ("no thanks", "no thank you", "not now", "never mind", "nevermind", "forget it",
               "not really", "leave it", "no way", "don't bother", "dont bother")
-THANKS = {"thanks", "thank", "thankyou", "cheers", "ta", "🙏", "appreciated", "appreciate"}
+THANKS = {"thanks", "thank", "thankyou", "cheers", "ta", "🙏", "appreciated", "appreciate", "bye", "goodbye",
+          "cya", "laters", "ttyl"}
+# a goodbye is answered like thanks ("see you then" had been "sorry, I didn't get that")
+FAREWELL_PHRASES = ("see you then", "see you soon", "see you later", "see you there", "see ya", "see you",
+                    "speak soon", "talk soon", "have a good one", "have a good day", "take care")
 GREETINGS = {"hi", "hello", "hey", "hiya", "yo", "howdy", "heya", "hallo", "hullo", "sup",
              "there", "morning", "afternoon", "evening", "good", "👋", "all", "guys", "everyone"}
 _HELLO = {"hi", "hello", "hey", "hiya", "yo", "howdy", "heya", "hallo", "hullo", "sup", "👋"}
@@ -127,9 +131,11 @@ def whole_message(text: str) -> tuple[Intent, int | None] | None:
         rest = rest.replace(phrase, " yes ")
     for phrase in NO_PHRASES:
         rest = rest.replace(phrase, " no ")
+    for phrase in FAREWELL_PHRASES:
+        rest = rest.replace(phrase, " thanks ")
     toks = [t for t in rest.replace("?", " ").split() if t not in FILLER or t in ("fine", "great", "ok", "okay")]
     if not toks:
-        return (Intent.THANKS, None) if any(w in THANKS for w in bare.split()) else None
+        return (Intent.THANKS, None) if any(w in THANKS for w in rest.split()) else None
     if all(t in YES or t in FILLER for t in toks):
         return Intent.YES, None
     if all(t in NO or t in FILLER for t in toks):

@@ -28,7 +28,8 @@ def intent_of(text: str) -> Intent:
         (Intent.START, ["START", "start", "resume reminders"]),
         (Intent.HELP, ["help", "?", "menu", "what can you do", "HELP!"]),
         (Intent.GREETING, ["hi", "hello", "hey", "Hi there!", "good morning", "hiya 👋"]),
-        (Intent.THANKS, ["thanks", "thank you", "cheers", "thx", "thanks!"]),
+        (Intent.THANKS, ["thanks", "thank you", "cheers", "thx", "thanks!", "cheers mate see you then", "bye!",
+                         "see you soon", "see you later", "thanks, have a good one"]),
         (Intent.CHOICE, ["2", "option 2", "#2", "the 2nd one", "the second one", "2 please", "2)"]),
         (Intent.CANCEL, ["cancel", "I need to cancel my appointment", "cancel the friday one",
                          "i can't make it tomorrow", "call it off", "cancle my booking"]),
@@ -48,7 +49,7 @@ def intent_of(text: str) -> Intent:
         (Intent.BOOK, ["book", "I'd like to book an appointment", "can I get a haircut",
                        "can I come in tomorrow", "i need a beard trim", "haircut", "friday at 10",
                        "with sam", "appointment please"]),
-        (Intent.UNKNOWN, ["", "   ", "lol", "what's the wifi password", "see you later"]),
+        (Intent.UNKNOWN, ["", "   ", "lol", "what's the wifi password", "see you at the thing"]),
     ],
 )
 def test_intent_phrasings(intent: Intent, texts: list[str]) -> None:
