@@ -42,6 +42,10 @@ H_RE = re.compile(r"\b(?P<h1>\d{1,2})h(?P<m1>[0-5]\d)?\b")
 NOON_RE = re.compile(r"\b(?P<noon1>noon|midnight)\b")
 AT_RE = re.compile(r"(?:\b(?:at|around|about|say|abt|arnd|(?:can|could)\s+(?:we|you|i)\s+do|make\s+it|(?:change|move|push)\s+(?:it\s+)?to"
                    r"|chance\s+of|instead\s+of|how\s+about|what\s+about)\s+|@\s*|~\s*)(?P<n>\d{3,4}|" + _H + r")(?:\s*(?:o'clock|ish))?\b" + _NOT_MORE)
+# "move my haircut to 11", "push my 10am to 11": the hour after "to", anywhere after a move verb
+# (AT_RE only knew "move it to 11"; with the service in between the hour was lost)
+MOVE_TO_RE = re.compile(r"\b(?:change|changing|move|moving|push|shift|reschedul\w*|bring|switch|swap)\b[^.?!]{0,40}?\bto\s+"
+                        r"(?P<n>\d{3,4}|" + _H + r")(?:\s*(?:o'clock|ish))?\b" + _NOT_MORE)
 OCLOCK_RE = re.compile(r"\b(?P<n>" + _H + r")\s*(?:o'clock|ish)\b")
 AFTER_DATE_RE = re.compile(r"\s*,?\s*(?P<n>\d{1,2})\b" + _NOT_MORE + r"(?!\s*(?:am|pm|h\b|o'clock))")
 WINDOW_WORDS_RE = re.compile(r"\b(?P<w>morning|afternoon|evening|tonight|lunch|first\s+thing|after\s+lunch|after\s+work)\b")
@@ -212,13 +216,13 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
             h, mins = int(raw[:-2]), int(raw[-2:])
             if h > 23 or mins > 59:
                 return False
-            clocks.append((m.start(), Clock(h, mins, None, len(raw) == 4 or h == 0 or h >= 13)))
+            clocks.append((m.start("n"), Clock(h, mins, None, len(raw) == 4 or h == 0 or h >= 13)))
             return True
         else:
             h, mins = int(raw), 0
         if h > 23:
             return False
-        clocks.append((m.start(), Clock(h, mins, None, h == 0 or h >= 13)))
+        clocks.append((m.start("n"), Clock(h, mins, None, h == 0 or h >= 13)))
         return True
 
     scan.take_all(RANGE_RE, rng)
@@ -229,6 +233,7 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
     for pattern in (EXPLICIT_RE, CLOCK_RE, H_RE, NOON_RE):
         scan.take_all(pattern, clock)
     scan.take_all(AT_RE, number)
+    scan.take_all(MOVE_TO_RE, number)
     scan.take_all(OCLOCK_RE, number)
     if not clocks:
         for end in date_ends:

@@ -149,3 +149,19 @@ def test_bare_hours_after_everyday_phrasings_are_times(text: str, hour: int) -> 
 
 def test_a_count_of_services_is_not_a_time() -> None:
     assert time_of("I can do 2 haircuts") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("move my haircut to 11", (11, 0)), ("push my beard trim with alex to 3", (15, 0)),
+        ("can you move my 10am to 11", (11, 0)), ("swap my booking to 5 please", (17, 0)),
+        ("change it to 4.30", (16, 30)),
+    ],
+)
+def test_the_hour_a_booking_is_moved_to_is_the_new_time(text: str, expected: tuple[int, int]) -> None:
+    assert time_of(text) == dt.time(*expected)
+
+
+def test_a_move_by_weeks_is_not_an_hour() -> None:
+    assert time_of("move it to 2 weeks later") is None
