@@ -48,6 +48,8 @@ MOVE_TO_RE = re.compile(r"\b(?:change|changing|move|moving|push|shift|reschedul\
                         r"(?P<n>\d{3,4}|" + _H + r")(?:\s*(?:o'clock|ish))?\b" + _NOT_MORE)
 OCLOCK_RE = re.compile(r"\b(?P<n>" + _H + r")\s*(?:o'clock|ish)\b")
 AFTER_DATE_RE = re.compile(r"\s*,?\s*(?P<n>\d{1,2})\b" + _NOT_MORE + r"(?!\s*(?:am|pm|h\b|o'clock))")
+# "sat am", "tomorrow pm": am/pm right after a date is half a day (elsewhere "am" is a verb)
+DATE_HALF_RE = re.compile(r"\s*,?\s*(?P<ap>am|pm|a\.m\.?|p\.m\.?)(?![a-z])")
 WINDOW_WORDS_RE = re.compile(r"\b(?P<w>morning|afternoon|evening|tonight|lunch|first\s+thing|after\s+lunch|after\s+work)\b")
 
 
@@ -230,7 +232,8 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
     scan.take_all(PAST_TO_RE, past_to)
     scan.take_all(AFTER_RE, after)
     scan.take_all(BEFORE_RE, before)
-    for pattern in (EXPLICIT_RE, CLOCK_RE, H_RE, NOON_RE):
+    # EXPLICIT, CLOCK and H need a digit
+    for pattern in (EXPLICIT_RE, CLOCK_RE, H_RE, NOON_RE) if scan.has_digit() else (NOON_RE,):
         scan.take_all(pattern, clock)
     scan.take_all(AT_RE, number)
     scan.take_all(MOVE_TO_RE, number)
@@ -240,6 +243,17 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
             m = AFTER_DATE_RE.match(scan.text, end)
             if m and number(m):
                 scan.take(m)
+                break
+    if result.window is None and not clocks:
+        for end in date_ends:
+            m = DATE_HALF_RE.match(scan.text, end)
+            if m:
+                scan.take(m)
+                if m["ap"].startswith("a"):
+                    result.window = _word_window("morning", spans)
+                else:  # "pm" runs to closing time, past the afternoon's 17:00
+                    closes = max((e for _, e in spans), default=1440)
+                    result.window = TimeWindow(720, max(closes, 1020), "afternoon")
                 break
     if result.window is None:
         m = WINDOW_WORDS_RE.search(scan.text)

@@ -165,3 +165,18 @@ def test_the_hour_a_booking_is_moved_to_is_the_new_time(text: str, expected: tup
 
 def test_a_move_by_weeks_is_not_an_hour() -> None:
     assert time_of("move it to 2 weeks later") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "window"),
+    [("anything next sat am for a fade", (480, 720)), ("tomorrow am please", (540, 720)),
+     ("friday pm?", (720, 1200)), ("fri p.m.", (720, 1200))],
+)
+def test_am_or_pm_after_a_day_is_half_of_it(text: str, window: tuple[int, int]) -> None:
+    w = understand(text, now=NOW, shop=SHOP).window
+    assert w is not None and (w.start_min, w.end_min) == window
+
+
+@pytest.mark.parametrize("text", ["i am free friday", "am i booked on friday"])
+def test_am_as_a_verb_is_not_the_morning(text: str) -> None:
+    assert understand(text, now=NOW, shop=SHOP).window is None
