@@ -232,8 +232,7 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
     scan.take_all(PAST_TO_RE, past_to)
     scan.take_all(AFTER_RE, after)
     scan.take_all(BEFORE_RE, before)
-    # EXPLICIT, CLOCK and H need a digit
-    for pattern in (EXPLICIT_RE, CLOCK_RE, H_RE, NOON_RE) if scan.has_digit() else (NOON_RE,):
+    for pattern in (EXPLICIT_RE, CLOCK_RE, H_RE, NOON_RE):
         scan.take_all(pattern, clock)
     scan.take_all(AT_RE, number)
     scan.take_all(MOVE_TO_RE, number)
