@@ -259,7 +259,41 @@ def _choose_target(convo: Convo, u: Understanding, ctx: Context, goal: Goal) -> 
 # -- handlers --------------------------------------------------------------------
 
 
+_STRAIGHT_AFTER_RE = re.compile(
+    r"\b(?:straight|right|just|directly|immediately)\s+after(?:wards)?\b"
+    r"|\bafter\s+(?:my|the|that|this)\s+(?:one|booking|appointment|haircut|cut|fade|trim|skin\s+fade|beard(?:\s+trim)?)\b"
+    r"|\b(?:back\s+to\s+back|same\s+visit)\b")
+
+
+def _straight_after(u: Understanding, ctx: Context) -> Understanding:
+    """"a beard trim straight after (my haircut)": the day and time one of their bookings ends."""
+    if u.date or u.time or u.window or not ctx.bookings or not _STRAIGHT_AFTER_RE.search(u.text or ""):
+        return u
+    others = [k for k in u.services if k != u.service]
+    named = [b for b in ctx.bookings if b.service in others]
+    b = min(named or ctx.bookings, key=lambda b: b.start)
+    svc = ctx.shop.service(b.service)
+    end = (b.start + dt.timedelta(minutes=svc.minutes if svc else 0)).astimezone(ctx.shop.tz)
+    return dataclasses.replace(u, date=end.date(), time=end.time().replace(second=0, microsecond=0))
+
+
+# "for me and my son", "2 haircuts", "for the two of us": one booking is one person's chair
+_PARTY_RE = re.compile(
+    r"\bme\s+and\s+(?:my\s+)?(?:son|daughter|brother|sister|dad|father|mum|mom|friend|mate|partner|husband|wife"
+    r"|boy|boys|kid|kids|lad|lads|nephew|cousin|grandson|bf|gf)\b"
+    r"|\b(?:the\s+)?(?:two|2|three|3|both|all)\s+of\s+us\b|\b(?:two|2|three|3|four|4)\s+(?:people|persons|of\s+us"
+    r"|haircuts|cuts|fades|skin\s+fades|trims|beard\s+trims|appointments|bookings|slots)\b")
+
+
 def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    out = _on_book(convo, _straight_after(u, ctx), ctx)
+    if _PARTY_RE.search(u.text or "") and out.convo.state in (State.CONFIRM, State.PICK_SLOT):
+        service = out.convo.draft.service
+        return dataclasses.replace(out, replies=(*out.replies, r.one_at_a_time(ctx.shop, service)))
+    return out
+
+
+def _on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if _in_flow(convo) and (not u.explicit_intent or u.correction):
         d = convo.draft
         if d.goal == Goal.CANCEL:

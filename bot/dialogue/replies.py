@@ -81,6 +81,12 @@ def none_free_on(shop: Shop, day: dt.date, window_label: str | None) -> str:
     return f"Sorry, nothing is free on {day.strftime('%a %-d %b')}{part}. The nearest free times:"
 
 
+def one_at_a_time(shop: Shop, service: str | None) -> str:
+    what = service_name(shop, service).lower() if service else "appointment"
+    return (f"I book one person at a time: once this one's booked, say \"another {what} straight after\" "
+            f"and I'll book the next one.")
+
+
 def more_times(direction: str) -> str:
     return f"Here are some {direction} times:"
 
