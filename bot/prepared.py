@@ -30,6 +30,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from bot.db import Database
@@ -237,18 +238,20 @@ class HeldConnection:
     raised or left a transaction open, and when the engine's pool was replaced (`Engine.dispose()`,
     as `bot.checkpoints` does at start-up so that connections opened from then on leave checkpoints
     to its thread). A turn that finds it in use on another thread (the test client runs each
-    request on an event loop of its own) takes a pooled connection, as every turn used to.
-    One per `Database`: it is that database's connection.
+    request on an event loop of its own) takes a pooled connection, as every turn used to; so does
+    every turn on an in-memory SQLite database, whose pool hands out the one connection that holds
+    the database. One per `Database`: it is that database's connection.
     """
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self._busy = threading.Lock()
         self._kept: _Kept | None = None
+        self._holds = not isinstance(db.engine.pool, (SingletonThreadPool, StaticPool))
 
     @contextmanager
     def turn(self) -> Iterator[TurnConnection]:
-        if not self._busy.acquire(blocking=False):
+        if not self._holds or not self._busy.acquire(blocking=False):
             with TurnConnection(self.db) as pooled:
                 yield pooled
             return

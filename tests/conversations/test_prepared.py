@@ -142,3 +142,19 @@ def test_a_held_connection_is_kept_from_turn_to_turn_and_dropped_when_it_may_be_
     with held.turn() as newer:
         assert newer is not fresh
     held.close()
+
+
+def test_an_in_memory_database_is_never_held_apart_from_its_pool() -> None:
+    from bot.db import Database
+
+    db = Database("sqlite://")  # one connection per thread holds the whole database
+    held = HeldConnection(db)
+    with held.turn() as conn, conn.write() as tx:
+        tx.cursor.execute("CREATE TABLE t (x INTEGER)")
+        tx.cursor.execute("INSERT INTO t VALUES (1)")
+    with held.turn() as conn, conn.read() as tx:
+        tx.cursor.execute("SELECT x FROM t")
+        assert tx.cursor.fetchall() == [(1,)]
+    with db.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT x FROM t").scalar() == 1
+    db.dispose()
