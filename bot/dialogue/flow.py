@@ -432,8 +432,8 @@ _MOVE_WORDS_RE = re.compile(r"\b(?:move|moving|reschedul\w*|postpone\w*|push|bri
 def _wants_more(u: Understanding) -> str | None:
     """"later" / "earlier" when the message asks for other offered times, else None."""
     text = u.text or ""
-    if _MOVE_WORDS_RE.search(text) or u.date or u.time or u.window or u.service or u.barber:
-        return None  # a move, or a new ask: handled as such
+    if _MOVE_WORDS_RE.search(text) or u.time or u.window or u.service or u.barber:
+        return None  # a move, or a new ask: handled as such (a day is allowed: "later on friday?")
     if _EARLIER_RE.search(text) and not _LATER_RE.search(text):
         return "earlier"
     if _LATER_RE.search(text) or _OTHERS_RE.search(text):
@@ -445,12 +445,17 @@ def on_pick_slot_more(convo: Convo, u: Understanding, ctx: Context) -> Outcome |
     """More times past (or before) the offered ones, with the same service, barber and booking;
     None when the message is not asking for that."""
     direction = _wants_more(u)
-    offered = sorted(o.start for o in convo.draft.options if o.start is not None)
     d = convo.draft
+    shown = d.options or ((d.pending,) if d.pending is not None and d.goal != Goal.CANCEL else ())
+    offered = sorted(o.start for o in shown if o.kind == "slot" and o.start is not None)
+    shop, now = ctx.shop, ctx.now
+    if u.date is not None:  # "anything later on friday?": that day only, if it is one offered
+        offered = [t for t in offered if local_date(shop, t) == u.date]
     if direction is None or not offered or d.service is None:
         return None
-    shop, now = ctx.shop, ctx.now
     today, last_day = local_date(shop, now), last_bookable_day(shop, now)
+    if u.date is not None:
+        today = last_day = u.date
     seen: set[dt.datetime] = set()
     found: list[Slot] = []
     later = direction == "later"
@@ -465,7 +470,8 @@ def on_pick_slot_more(convo: Convo, u: Understanding, ctx: Context) -> Outcome |
         day += step
     found = sorted(found[:LISTED], key=lambda s: s.start)
     if not found:
-        return _say(convo, r.nothing_more(shop, direction, ref), r.slot_options(shop, d.options, "Please pick one:"))
+        return dataclasses.replace(reprompt(convo, u, ctx), replies=(
+            r.nothing_more(shop, direction, ref), *reprompt(convo, u, ctx).replies))
     options = tuple(slot_option(s, d.service) for s in found)
     return _say(convo.to(State.PICK_SLOT, options=options), r.slot_options(shop, options, r.more_times(direction)))
 
@@ -478,9 +484,17 @@ def _three_across(slots: list[Slot]) -> list[Slot]:
 
 
 def _or_more(handler: Handler) -> Handler:
-    """In PICK_SLOT: "anything later?" gets more times; anything else goes to `handler`."""
+    """While times are offered (or one waits for YES): "anything later?" gets more times; a
+    "later"/"earlier" that names a day or time while booking is a new ask, not a move of a
+    booking the customer may not have; anything else goes to `handler`."""
     def wrapped(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
-        return on_pick_slot_more(convo, u, ctx) or handler(convo, u, ctx)
+        more = on_pick_slot_more(convo, u, ctx)
+        if more is not None:
+            return more
+        if (u.intent == Intent.RESCHEDULE and convo.draft.goal == Goal.BOOK
+                and not _MOVE_WORDS_RE.search(u.text or "") and _has_slots(u)):
+            return on_book(convo, dataclasses.replace(u, intent=Intent.BOOK, explicit_intent=False), ctx)
+        return handler(convo, u, ctx)
     return wrapped
 
 
@@ -622,6 +636,8 @@ TABLE: dict[tuple[State | str, Intent], Handler] = {
     (S.PICK_SLOT, In.AVAILABILITY): _or_more(on_availability),
     (S.PICK_SLOT, In.UNKNOWN): _or_more(on_unknown),
     (S.PICK_SLOT, In.NO): _or_more(on_no),
+    (S.CONFIRM, In.RESCHEDULE): _or_more(on_reschedule),
+    (S.CONFIRM, In.AVAILABILITY): _or_more(on_availability),
     (S.PICK_BOOKING, In.BOOK): on_pick_booking_value,
     (S.PICK_BOOKING, In.CANCEL): on_pick_booking_value,
     (S.PICK_BOOKING, In.RESCHEDULE): on_pick_booking_value,
