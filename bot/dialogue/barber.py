@@ -67,8 +67,15 @@ Command = Agenda | CancelCode | Block | Unblock | MarkOutcome | BarberHelp | Usa
 
 
 def parse_day(text: str, today: dt.date) -> tuple[dt.date | None, str]:
-    """A day at the start of `text` -> (date, rest of the text)."""
+    """A day at the start of `text` -> (date, rest of the text). "this fri" is "fri"; "next fri"
+    is too, but a week on when today is a Friday."""
     t = text.strip().lower()
+    m = re.match(r"(?:(this|next)\s+)?(mon|tue|wed|thu|fri|sat|sun)[a-z]*\b", t)
+    if m:
+        ahead = (WEEKDAYS.index(m.group(2)) - today.weekday()) % 7
+        if m.group(1) == "next" and ahead == 0:
+            ahead = 7
+        return today + dt.timedelta(days=ahead), t[m.end():]
     m = re.match(r"(today|tomorrow|tmrw|tmr)\b", t)
     if m:
         return today + dt.timedelta(days=0 if m.group(1) == "today" else 1), t[m.end():]
@@ -120,6 +127,15 @@ def parse_range(text: str) -> tuple[int, int] | None:
     return start, end
 
 
+# "what's on today?", "who's in tomorrow", "my day", "what have I got friday": the agenda
+AGENDA_RE = re.compile(
+    r"^(?:what'?s|whats|what\s+is)\s+on\b|\bwho'?s\s+(?:in|booked|coming)\b|\bwho\s+is\s+(?:in|booked|coming)\b"
+    r"|\bmy\s+(?:day|schedule|agenda|diary)\b|\bschedule\b|\bwhat\s+(?:have|do)\s+i\s+(?:got|have)\b"
+    r"|^(?:any|my)\s+(?:bookings|appointments)\b")
+_DAY_WORDS_RE = re.compile(r"\b(?:(?:this|next)\s+)?(?:today|tomorrow|tmrw|tmr|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*"
+                           r"|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}(?:st|nd|rd|th)?\s*(?:/\d{1,2}|\s+[a-z]{3,}))\b")
+
+
 def parse_command(text: str, *, today: dt.date) -> Command | None:
     t = " ".join(text.strip().split())
     low = t.lower()
@@ -128,6 +144,10 @@ def parse_command(text: str, *, today: dt.date) -> Command | None:
         return BarberHelp()
     if low in ("today", "tomorrow", "agenda"):
         return Agenda(today + dt.timedelta(days=1 if low == "tomorrow" else 0))
+    if AGENDA_RE.search(low.rstrip("?!. ")):
+        m = _DAY_WORDS_RE.search(low)
+        day = parse_day(m.group(0), today)[0] if m else today
+        return Agenda(day) if day else Usage("agenda")
     if word in ("agenda", "day", "bookings"):
         day, _ = parse_day(rest, today)
         return Agenda(day) if day else Usage("agenda")
