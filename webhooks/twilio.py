@@ -14,10 +14,11 @@ through the BookingService, then stores the conversation and the reply.
 Where a turn runs: on SQLite, inline on the event loop. A turn is a few hundred microseconds of
 Python and local file I/O, and SQLite serialises writers anyway; handing it to a thread cost more
 than the turn (the hop, and the GIL bouncing between the loop and the thread on every await), and
-measured 40% more throughput inline; and they all use one connection kept for them
-(`bot.prepared.HeldConnection`: 9 us a turn less than a pool checkout and checkin). The price: while another process holds the write lock (a
-reminder batch), this process's loop waits with it instead of only its turns. On PostgreSQL, where
-each statement is a network round trip, turns run on a small thread pool of their own.
+measured 40% more throughput inline. The price: while another process holds the write lock (a
+reminder batch), this process's loop waits with it instead of only its turns. Inline turns share
+one connection kept for them (`bot.prepared.HeldConnection`: 9 us a turn less than a pool
+checkout and checkin). On PostgreSQL, where each statement is a network round trip, turns run on
+a small thread pool of their own.
 """
 
 from __future__ import annotations
