@@ -285,8 +285,44 @@ _PARTY_RE = re.compile(
     r"|haircuts|cuts|fades|skin\s+fades|trims|beard\s+trims|appointments|bookings|slots)\b")
 
 
+# "in 2 hours", "in an hour", "in 45 mins": today, that long from now (on the slot grid)
+_IN_RE = re.compile(r"\bin\s+(?:(?P<h>an?|one|two|three|four|\d{1,2})\s*(?:hours?|hrs?|h)\b(?:\s+and\s+a\s+half)?"
+                    r"|(?P<half>half\s+an?\s+hour)|(?P<m>\d{1,3})\s*(?:mins?|minutes)\b)")
+_SMALL = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
+# "asap", "now", "first available": the next free times
+_ASAP_RE = re.compile(r"\b(?:asap|a\.s\.a\.p|as\s+soon\s+as\s+(?:possible|poss|you\s+can)|soonest|right\s+now|now"
+                      r"|next\s+(?:available|free)|first\s+(?:available|free)|whenever)\b")
+
+
+def _relative(u: Understanding, ctx: Context) -> Understanding:
+    """"haircut in 2 hours": today at now + 2 h, up to the next slot; "haircut asap": the next free times."""
+    if u.date or u.time or u.window or u.date_range:
+        return u
+    text = u.text or ""
+    m = _IN_RE.search(text)
+    if m:
+        if m["m"]:
+            minutes = int(m["m"])
+        elif m["half"]:
+            minutes = 30
+        else:
+            raw = m["h"]
+            minutes = 60 * (_SMALL[raw] if raw in _SMALL else int(raw)) + (30 if "half" in m.group(0) else 0)
+        if 0 < minutes <= 12 * 60:
+            shop = ctx.shop
+            at = (ctx.now + dt.timedelta(minutes=minutes)).astimezone(shop.tz)
+            step = shop.slot_minutes
+            past = (at.hour * 60 + at.minute) % step
+            if past or at.second or at.microsecond:
+                at = (at + dt.timedelta(minutes=step - past)).replace(second=0, microsecond=0)
+            return dataclasses.replace(u, date=at.date(), time=at.time())
+    if _ASAP_RE.search(text):
+        return dataclasses.replace(u, date_range=(local_date(ctx.shop, ctx.now), last_bookable_day(ctx.shop, ctx.now)))
+    return u
+
+
 def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
-    out = _on_book(convo, _straight_after(u, ctx), ctx)
+    out = _on_book(convo, _relative(_straight_after(u, ctx), ctx), ctx)
     if _PARTY_RE.search(u.text or "") and out.convo.state in (State.CONFIRM, State.PICK_SLOT):
         service = out.convo.draft.service
         return dataclasses.replace(out, replies=(*out.replies, r.one_at_a_time(ctx.shop, service)))
