@@ -53,7 +53,8 @@ ORDINAL_CHOICE_RE = re.compile(
 
 CANCEL_RE = re.compile(r"\b(?:cancel\w*|call(?:ing)?\s+(?:it\s+)?off|scrap\s+(?:it|my|the))\b")
 SOFT_CANCEL_RE = re.compile(
-    r"\b(?:can't|cannot|can\s+not|won't|unable\s+to|not\s+going\s+to|not\s+gonna|wont\s+be\s+able\s+to)\s+make\s+it\b"
+    r"\b(?:can't|cant|cannot|can\s+not|won't|wont|unable\s+to|not\s+going\s+to|not\s+gonna"
+    r"|(?:won't|wont|will\s+not|not|no\s+longer)\s+be\s+able\s+to)\s+make\s+it\b"
     r"|\bnot\s+coming\b|\bwon't\s+be\s+(?:able\s+to\s+)?(?:coming|there)\b"
 )
 RESCHEDULE_RE = re.compile(
