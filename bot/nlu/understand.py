@@ -128,6 +128,8 @@ def _find_code(raw: str, vocabulary: frozenset[str]) -> str | None:
         if token.isdigit():
             if re.search(r"(?:\b(?:at|around|about)\s*|@\s*)$", raw[: m.start()].lower()):
                 continue
+        elif _ORDINAL_RE.match(token) and not token.isupper():
+            continue  # "the 25th", "22nd": a day of the month (a code typed so is written in capitals)
         elif not (any(ch.isdigit() for ch in token) or token.isupper()):
             continue
         low = token.lower()
@@ -137,6 +139,7 @@ def _find_code(raw: str, vocabulary: frozenset[str]) -> str | None:
     return None
 
 
+_ORDINAL_RE = re.compile(r"^\d{1,2}(?:st|nd|rd|th)$", re.IGNORECASE)
 _CODE_STOPWORDS = wordlist(
     "help free fade hair beard trim cut next week date time slot sure yeah yes nah nope stop "
     "thanks mate please what when where with sam alex shave menu info late early fine great "

@@ -155,3 +155,16 @@ def test_a_naive_now_is_taken_as_shop_local_time() -> None:
 def test_a_month_day_past_this_year_and_beyond_the_horizon_next_year_is_past() -> None:
     u = understand("jan 3", now=WED, shop=SHOP)  # 3 Jan 2027 is 32 days away, horizon 30
     assert (u.date, u.past_date) == (d(3, 1), True)
+
+
+@pytest.mark.parametrize("day", range(22, 30))
+def test_days_of_the_month_that_look_like_booking_codes_are_days(day: int) -> None:
+    """"the 25th" is 2, 5, T, H: all in the booking-code alphabet, so it was read as a code."""
+    suffix = {22: "nd", 23: "rd"}.get(day, "th")
+    u = understand(f"haircut on the {day}{suffix} at 3", now=WED, shop=SHOP)
+    assert (u.date, u.code) == (d(day), None)
+    assert date_of(f"haircut {day}{suffix} december") == d(day)
+
+
+def test_an_ordinal_typed_in_capitals_is_still_a_code() -> None:
+    assert understand("cancel 25TH", now=WED, shop=SHOP).code == "25TH"
