@@ -56,7 +56,7 @@ ORDINAL_RE = re.compile(r"\b(?:the\s+)?(?P<d>\d{1,2})" + _ORD + r"\b")
 THE_DAY_RE = re.compile(r"\bon\s+the\s+(?P<d>\d{1,2})\b" + _NOT_TIME)
 IN_DAYS_RE = re.compile(r"\bin\s+(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + r")\s+(?P<u>day|week)s?\b")
 FORTNIGHT_RE = re.compile(r"\bin\s+a\s+fortnight\b")
-RANGE_RE = re.compile(r"\b(?:(?P<q>next|this|the|coming)\s+)?(?P<u>week\s?end|week)\b")
+RANGE_RE = re.compile(r"\b(?P<before>before\s+(?:the\s+|this\s+)?)?(?:(?P<q>next|this|the|coming)\s+)?(?P<u>week\s?end|week)\b")
 OLD_AFTER_RE = re.compile(r"\s*(?:'s\s+)?(?:one|booking|appointment|appt|slot)\b")
 OLD_BEFORE_RE = re.compile(r"\b(?:from|my)\s+(?:the\s+)?$")
 
@@ -204,6 +204,10 @@ def _range(m: re.Match[str], today: dt.date, result: DateResult) -> bool:
     monday = today - dt.timedelta(days=today.weekday())
     if unit == "weekend":
         sat = today + dt.timedelta(days=(5 - today.weekday()) % 7) if today.weekday() < 6 else today - dt.timedelta(days=1)
+        if m["before"] and today < sat:  # "before the weekend": from today to Friday
+            result.date_range = (today, sat - dt.timedelta(days=1))
+            result.ambiguous = True
+            return True
         result.date_range = (max(sat, today), sat + dt.timedelta(days=1))
     elif q == "next":
         result.date_range = (monday + dt.timedelta(days=7), monday + dt.timedelta(days=13))

@@ -168,3 +168,7 @@ def test_days_of_the_month_that_look_like_booking_codes_are_days(day: int) -> No
 
 def test_an_ordinal_typed_in_capitals_is_still_a_code() -> None:
     assert understand("cancel 25TH", now=WED, shop=SHOP).code == "25TH"
+
+
+def test_before_the_weekend_is_today_to_friday() -> None:
+    assert understand("need a cut before the weekend", now=WED, shop=SHOP).date_range == (d(2), d(4))
