@@ -323,9 +323,14 @@ def _relative(u: Understanding, ctx: Context) -> Understanding:
 
 def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     out = _on_book(convo, _relative(_straight_after(u, ctx), ctx), ctx)
-    if _PARTY_RE.search(u.text or "") and out.convo.state in (State.CONFIRM, State.PICK_SLOT):
+    if out.convo.state in (State.CONFIRM, State.PICK_SLOT):
         service = out.convo.draft.service
-        return dataclasses.replace(out, replies=(*out.replies, r.one_at_a_time(ctx.shop, service)))
+        others = [k for k in u.services if k != service]
+        if _PARTY_RE.search(u.text or ""):
+            return dataclasses.replace(out, replies=(*out.replies, r.one_at_a_time(ctx.shop, service)))
+        if service and others and not _STRAIGHT_AFTER_RE.search(u.text or ""):
+            # "a haircut and beard trim saturday": one booking is one service; say how to add the other
+            return dataclasses.replace(out, replies=(*out.replies, r.then_the_other(ctx.shop, service, others[0])))
     return out
 
 

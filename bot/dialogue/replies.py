@@ -87,6 +87,11 @@ def one_at_a_time(shop: Shop, service: str | None) -> str:
             f"and I'll book the next one.")
 
 
+def then_the_other(shop: Shop, first: str, other: str) -> str:
+    return (f"That's the {service_name(shop, first).lower()} first: once it's booked, say "
+            f"\"{service_name(shop, other).lower()} straight after\" and I'll add it.")
+
+
 def more_times(direction: str) -> str:
     return f"Here are some {direction} times:"
 
