@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from bot.bookings import CODE_ALPHABET
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# a weekday as people spell it ("mon", "tues", "thurs", "saturday"), not any word that starts so ("month")
+_WEEKDAY = r"(mon|tue|wed|thu|fri|sat|sun)(?:day|s|sday|nesday|rs|rsday|urday|n)?"
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{4}}$")
 RANGE_RE = re.compile(
@@ -70,7 +72,7 @@ def parse_day(text: str, today: dt.date) -> tuple[dt.date | None, str]:
     """A day at the start of `text` -> (date, rest of the text). "this fri" is "fri"; "next fri"
     is too, but a week on when today is a Friday."""
     t = text.strip().lower()
-    m = re.match(r"(?:(this|next)\s+)?(mon|tue|wed|thu|fri|sat|sun)[a-z]*\b", t)
+    m = re.match(r"(?:(this|next)\s+)?" + _WEEKDAY + r"\b", t)
     if m:
         ahead = (WEEKDAYS.index(m.group(2)) - today.weekday()) % 7
         if m.group(1) == "next" and ahead == 0:
@@ -89,6 +91,17 @@ def parse_day(text: str, today: dt.date) -> tuple[dt.date | None, str]:
     if m:
         ahead = (WEEKDAYS.index(m.group(1)) - today.weekday()) % 7
         return today + dt.timedelta(days=ahead), t[m.end():]
+    m = re.match(r"(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b(?!\s*(?:/|[a-z]{3}))", t)
+    if m:  # "the 5th": this month's, or next month's once it has passed
+        for month_ahead in (0, 1):
+            year, month = divmod(today.month - 1 + month_ahead, 12)
+            try:
+                day = dt.date(today.year + year, month + 1, int(m[1]))
+            except ValueError:
+                continue
+            if day >= today:
+                return day, t[m.end():]
+        return None, t
     m = re.match(r"(\d{1,2})(?:st|nd|rd|th)?\s*(?:/(\d{1,2})|\s+([a-z]{3})[a-z]*)\b", t)
     if m:
         month = int(m[2]) if m[2] else (MONTHS.index(m[3]) + 1 if m[3] in MONTHS else 0)
@@ -132,8 +145,9 @@ AGENDA_RE = re.compile(
     r"^(?:what'?s|whats|what\s+is)\s+on\b|\bwho'?s\s+(?:in|booked|coming)\b|\bwho\s+is\s+(?:in|booked|coming)\b"
     r"|\bmy\s+(?:day|schedule|agenda|diary)\b|\bschedule\b|\bwhat\s+(?:have|do)\s+i\s+(?:got|have)\b"
     r"|^(?:any|my)\s+(?:bookings|appointments)\b")
-_DAY_WORDS_RE = re.compile(r"\b(?:(?:this|next)\s+)?(?:today|tomorrow|tmrw|tmr|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*"
-                           r"|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}(?:st|nd|rd|th)?\s*(?:/\d{1,2}|\s+[a-z]{3,}))\b")
+_DAY_WORDS_RE = re.compile(r"\b(?:(?:this|next)\s+)?(?:today|tomorrow|tmrw|tmr|" + _WEEKDAY
+                           + r"|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}(?:st|nd|rd|th)?\s*(?:/\d{1,2}|\s+[a-z]{3,})"
+                           + r"|(?:the\s+)?\d{1,2}(?:st|nd|rd|th))\b")
 
 
 def parse_command(text: str, *, today: dt.date) -> Command | None:
@@ -144,10 +158,6 @@ def parse_command(text: str, *, today: dt.date) -> Command | None:
         return BarberHelp()
     if low in ("today", "tomorrow", "agenda"):
         return Agenda(today + dt.timedelta(days=1 if low == "tomorrow" else 0))
-    if AGENDA_RE.search(low.rstrip("?!. ")):
-        m = _DAY_WORDS_RE.search(low)
-        day = parse_day(m.group(0), today)[0] if m else today
-        return Agenda(day) if day else Usage("agenda")
     if word in ("agenda", "day", "bookings"):
         day, _ = parse_day(rest, today)
         return Agenda(day) if day else Usage("agenda")
@@ -173,4 +183,8 @@ def parse_command(text: str, *, today: dt.date) -> Command | None:
                 return Usage(word)
             return Block(day, 0, 1440, whole_day=True, reason=after.strip() or None)
         return Block(day, span[0], span[1], whole_day=False)
+    if AGENDA_RE.search(low.rstrip("?!. ")):  # after the commands: "cancel K7Q2 schedule clash" cancels
+        m = _DAY_WORDS_RE.search(low)
+        day = parse_day(m.group(0), today)[0] if m else today
+        return Agenda(day) if day else Usage("agenda")
     return None

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from bot.availability import Slot, last_bookable_day, local_date, local_instant
 from bot.nlu import Intent, Understanding, understand
+from bot.nlu.intents import BOOK_RE
 from bot.shop import Shop
 
 from . import replies as r
@@ -266,12 +267,14 @@ _STRAIGHT_AFTER_RE = re.compile(
 
 
 def _straight_after(u: Understanding, ctx: Context) -> Understanding:
-    """"a beard trim straight after (my haircut)": the day and time one of their bookings ends."""
+    """"a beard trim straight after (my haircut)": the day and time one of their bookings ends (of
+    the named service's, else of all, the one made last: what "another haircut straight after",
+    which the bot suggests itself, follows)."""
     if u.date or u.time or u.window or not ctx.bookings or not _STRAIGHT_AFTER_RE.search(u.text or ""):
         return u
     others = [k for k in u.services if k != u.service]
     named = [b for b in ctx.bookings if b.service in others]
-    b = min(named or ctx.bookings, key=lambda b: b.start)
+    b = max(named or ctx.bookings, key=lambda b: b.id)  # the one made last ("another ... straight after")
     svc = ctx.shop.service(b.service)
     end = (b.start + dt.timedelta(minutes=svc.minutes if svc else 0)).astimezone(ctx.shop.tz)
     return dataclasses.replace(u, date=end.date(), time=end.time().replace(second=0, microsecond=0))
@@ -292,6 +295,10 @@ _SMALL = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
 # "asap", "now", "first available": the next free times
 _ASAP_RE = re.compile(r"\b(?:asap|a\.s\.a\.p|as\s+soon\s+as\s+(?:possible|poss|you\s+can)|soonest|right\s+now|now"
                       r"|next\s+(?:available|free)|first\s+(?:available|free)|whenever)\b")
+
+
+# "a skin fade instead of a haircut", "not a haircut, a beard trim": one service for another
+_SWAP_RE = re.compile(r"\b(?:instead|rather\s+than|not\s+an?|no\s+longer)\b")
 
 
 def _relative(u: Understanding, ctx: Context) -> Understanding:
@@ -328,7 +335,8 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         others = [k for k in u.services if k != service]
         if _PARTY_RE.search(u.text or ""):
             return dataclasses.replace(out, replies=(*out.replies, r.one_at_a_time(ctx.shop, service)))
-        if service and others and not _STRAIGHT_AFTER_RE.search(u.text or ""):
+        if (service and others and not _in_flow(convo) and not u.correction
+                and not _STRAIGHT_AFTER_RE.search(u.text or "") and not _SWAP_RE.search(u.text or "")):
             # "a haircut and beard trim saturday": one booking is one service; say how to add the other
             return dataclasses.replace(out, replies=(*out.replies, r.then_the_other(ctx.shop, service, others[0])))
     return out
@@ -487,12 +495,15 @@ def on_pick_slot_more(convo: Convo, u: Understanding, ctx: Context) -> Outcome |
     None when the message is not asking for that."""
     direction = _wants_more(u)
     d = convo.draft
+    old = _booking(ctx, d.booking_id) if d.goal == Goal.RESCHEDULE else None
+    service = d.service or (old.service if old else None)  # a move keeps the booking's service
+    barber = d.barber or (old.barber if old and not d.any_barber else None)
     shown = d.options or ((d.pending,) if d.pending is not None and d.goal != Goal.CANCEL else ())
     offered = sorted(o.start for o in shown if o.kind == "slot" and o.start is not None)
     shop, now = ctx.shop, ctx.now
     if u.date is not None:  # "anything later on friday?": that day only, if it is one offered
         offered = [t for t in offered if local_date(shop, t) == u.date]
-    if direction is None or not offered or d.service is None:
+    if direction is None or not offered or service is None:
         return None
     today, last_day = local_date(shop, now), last_bookable_day(shop, now)
     if u.date is not None:
@@ -503,7 +514,7 @@ def on_pick_slot_more(convo: Convo, u: Understanding, ctx: Context) -> Outcome |
     ref = offered[-1] if later else offered[0]
     day, step = local_date(shop, ref), dt.timedelta(days=1 if later else -1)
     while today <= day <= last_day and len(found) < LISTED:
-        free = [s for s in ctx.free(day, d.service, d.barber, d.booking_id)
+        free = [s for s in ctx.free(day, service, barber, d.booking_id)
                 if (s.start > ref if later else now < s.start < ref) and s.start not in seen]
         seen.update(s.start for s in free)  # one per start time (the first barber)
         picked = _three_across(free)
@@ -513,7 +524,7 @@ def on_pick_slot_more(convo: Convo, u: Understanding, ctx: Context) -> Outcome |
     if not found:
         return dataclasses.replace(reprompt(convo, u, ctx), replies=(
             r.nothing_more(shop, direction, ref), *reprompt(convo, u, ctx).replies))
-    options = tuple(slot_option(s, d.service) for s in found)
+    options = tuple(slot_option(s, service) for s in found)
     return _say(convo.to(State.PICK_SLOT, options=options), r.slot_options(shop, options, r.more_times(direction)))
 
 
@@ -593,12 +604,29 @@ def _answer_then_carry_on(convo: Convo, u: Understanding, ctx: Context, answer: 
     return _say(convo, answer(True))
 
 
+def _also_a_booking(u: Understanding) -> bool:
+    """"can I book a haircut saturday at 10? how much is it": a question asked alongside a request."""
+    asks_for_a_time = bool(u.date or u.time or u.window or u.date_range)
+    return bool(u.service and asks_for_a_time) or bool(BOOK_RE.search(u.text or "") and (u.service or asks_for_a_time))
+
+
+def _answer_and_book(convo: Convo, u: Understanding, ctx: Context, answer: str) -> Outcome:
+    out = on_book(convo, dataclasses.replace(u, intent=Intent.BOOK, explicit_intent=True), ctx)
+    return dataclasses.replace(out, replies=(answer, *out.replies))
+
+
 def on_prices(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     named = u.services or ((u.service,) if u.service else ())
+    if not named and _in_flow(convo) and convo.draft.service:
+        named = (convo.draft.service,)  # "haircut friday" -> "how much is it?": that service's price
+    if _also_a_booking(u):
+        return _answer_and_book(convo, u, ctx, r.prices(ctx.shop, named, suggest=False))
     return _answer_then_carry_on(convo, u, ctx, lambda suggest: r.prices(ctx.shop, named, suggest=suggest))
 
 
 def on_hours(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    if _also_a_booking(u):
+        return _answer_and_book(convo, u, ctx, r.opening_hours(ctx.shop, u.date, u.barber, suggest=False))
     return _answer_then_carry_on(
         convo, u, ctx, lambda suggest: r.opening_hours(ctx.shop, u.date, u.barber, suggest=suggest))
 
@@ -628,6 +656,12 @@ def on_greeting(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 
 def on_thanks(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    """Mid-flow ("see you then" at "Reply YES") nothing is booked yet: say so by asking again."""
+    if _in_flow(convo) and convo.state != State.IDLE:
+        out = reprompt(convo, u, ctx)
+        first = r.not_done_yet(convo.draft.goal.value if convo.draft.goal else None) \
+            if convo.state == State.CONFIRM else r.thanks()
+        return dataclasses.replace(out, replies=(first, *out.replies))
     return _say(convo if _in_flow(convo) else IDLE, r.thanks())
 
 

@@ -92,6 +92,11 @@ def then_the_other(shop: Shop, first: str, other: str) -> str:
             f"\"{service_name(shop, other).lower()} straight after\" and I'll add it.")
 
 
+def not_done_yet(goal: str | None) -> str:
+    verb = {"cancel": "cancelled", "reschedule": "moved"}.get(goal or "", "booked")
+    return f"One more step: it isn't {verb} yet."
+
+
 def more_times(direction: str) -> str:
     return f"Here are some {direction} times:"
 

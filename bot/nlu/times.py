@@ -49,7 +49,8 @@ MOVE_TO_RE = re.compile(r"\b(?:change|changing|move|moving|push|shift|reschedul\
 OCLOCK_RE = re.compile(r"\b(?P<n>" + _H + r")\s*(?:o'clock|ish)\b")
 AFTER_DATE_RE = re.compile(r"\s*,?\s*(?P<n>\d{1,2})\b" + _NOT_MORE + r"(?!\s*(?:am|pm|h\b|o'clock))")
 # "sat am", "tomorrow pm": am/pm right after a date is half a day (elsewhere "am" is a verb)
-DATE_HALF_RE = re.compile(r"\s*,?\s*(?P<ap>am|pm|a\.m\.?|p\.m\.?)(?![a-z])")
+DATE_HALF_RE = re.compile(r"\s+(?P<ap>am|pm|a\.m\.?|p\.m\.?)(?![a-z])"
+                          r"(?=\s*(?:$|[?!.,;)]|(?:for|please|pls|with|then|ok|if|slot|appointment|works?|is|any)\b))")
 WINDOW_WORDS_RE = re.compile(r"\b(?P<w>morning|afternoon|evening|tonight|lunch|first\s+thing|after\s+lunch|after\s+work)\b")
 
 

@@ -177,6 +177,7 @@ def test_am_or_pm_after_a_day_is_half_of_it(text: str, window: tuple[int, int]) 
     assert w is not None and (w.start_min, w.end_min) == window
 
 
-@pytest.mark.parametrize("text", ["i am free friday", "am i booked on friday"])
+@pytest.mark.parametrize("text", ["i am free friday", "am i booked on friday",
+                                  "friday, am I able to get a haircut at some point?", "friday am I able to come"])
 def test_am_as_a_verb_is_not_the_morning(text: str) -> None:
     assert understand(text, now=NOW, shop=SHOP).window is None
