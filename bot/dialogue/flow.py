@@ -329,6 +329,8 @@ def _relative(u: Understanding, ctx: Context) -> Understanding:
 
 
 def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    if ctx.bookings and not u.service and _SHIFT_RE.search(u.text or ""):
+        return on_reschedule(convo, u, ctx)  # "bring my appointment forward half an hour"
     out = _on_book(convo, _relative(_straight_after(u, ctx), ctx), ctx)
     if out.convo.state in (State.CONFIRM, State.PICK_SLOT):
         service = out.convo.draft.service
@@ -394,11 +396,38 @@ def on_cancel(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     return _choose_target(convo, u, ctx, Goal.CANCEL)
 
 
+# "an hour later", "push it back 30 mins", "bring it forward half an hour": the booking's own time, shifted
+_AMOUNT = r"(?:an?|one|two|three|half\s+an?|\d{1,3})\s*(?:hours?|hrs?|h|mins?|minutes)"
+_SHIFT_RE = re.compile(
+    r"\b(?P<a>" + _AMOUNT + r")\s+(?P<d>later|earlier|sooner|back|forward)\b"
+    r"|\b(?:push|move|bring|put|shift)\s+(?:it|me|my\s+\w+(?:\s+\w+)?)\s+(?P<d2>back|forward|later|earlier)"
+    r"\s+(?:by\s+)?(?P<a2>" + _AMOUNT + r")\b")
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
+
+
+def _shift(u: Understanding, ctx: Context) -> Understanding:
+    """"can I move it an hour later": the new day and time, from the one booking it can mean."""
+    m = _SHIFT_RE.search(u.text or "")
+    if m is None or u.date or u.time:
+        return u
+    amount, direction = (m["a"], m["d"]) if m["a"] else (m["a2"], m["d2"])
+    number, unit = re.match(r"(half\s+an?|\w+)\s*(\w+)", amount).groups()  # type: ignore[union-attr]
+    minutes = 30 if number.startswith("half") else (_NUMBER_WORDS.get(number) or int(number)) * (
+        60 if unit.startswith("h") else 1)
+    if direction in ("earlier", "sooner", "forward"):
+        minutes = -minutes
+    found = _targets(ctx, u, moving=True)
+    if len(found) != 1 or minutes == 0:
+        return u
+    at = (found[0].start + dt.timedelta(minutes=minutes)).astimezone(ctx.shop.tz)
+    return dataclasses.replace(u, date=at.date(), time=at.time().replace(second=0, microsecond=0))
+
+
 def on_reschedule(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     d = convo.draft
     if _in_flow(convo) and d.goal == Goal.RESCHEDULE and d.booking_id and _has_slots(u):
         return _ask_or_advance(convo.to(convo.state, **_changes(d, u)), u, ctx)
-    return _choose_target(convo, u, ctx, Goal.RESCHEDULE)
+    return _choose_target(convo, _shift(u, ctx), ctx, Goal.RESCHEDULE)
 
 
 def on_yes(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
