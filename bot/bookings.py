@@ -11,6 +11,7 @@ import builtins
 import datetime as dt
 import functools
 import logging
+import re
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -42,8 +43,15 @@ CODE_LENGTH = 4
 _normalize_phone = functools.lru_cache(maxsize=4096)(normalize_phone)
 
 
+# a code a customer would write as a day of the month ("the 25th") is never drawn
+_ORDINAL_LIKE = re.compile(r"^\d{1,2}(?:ST|ND|RD|TH)$")
+
+
 def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if not _ORDINAL_LIKE.match(code):
+            return code
 
 
 @dataclass

@@ -315,3 +315,12 @@ def test_booking_fills_in_a_missing_customer_name_but_keeps_one(services: Servic
     with services.db.session() as s:
         customer = s.get(Customer, PHONE)
     assert customer is not None and customer.name == "Ann" and customer.created_at == NOW
+
+
+def test_a_new_code_never_looks_like_a_day_of_the_month(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A customer who types "25th" means a day: no booking is ever given that code."""
+    from bot import bookings
+
+    draws = iter("25TH" + "22ND" + "K7Q2")
+    monkeypatch.setattr(bookings.secrets, "choice", lambda _alphabet: next(draws))
+    assert bookings.new_code() == "K7Q2"
