@@ -111,7 +111,6 @@ class GroupWriter:
             for t in group:
                 t.done = True
 
-
     def _connection(self) -> Any:
         if self.held:
             from tasks.reminders import thread_connection

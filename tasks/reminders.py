@@ -31,7 +31,14 @@ from bot.prepared import TurnConnection
 from bot.services import Services
 from bot.settings import Settings
 from tasks.batching import BATCH
-from tasks.recording import REMINDER, finish_params, finish_statement, group_writer, param
+from tasks.recording import (
+    REMINDER,
+    GroupWriter,
+    finish_params,
+    finish_statement,
+    group_writer,
+    param,
+)
 from tasks.sender import OutgoingMessage
 
 log = logging.getLogger(__name__)
@@ -222,10 +229,9 @@ def _finish(services: Services, reminder_id: int, now: dt.datetime, **values: An
     of the write lock for many senders); on PostgreSQL in a worker in a group statement on the
     writing thread's own connection; elsewhere on the job's own connection."""
     params = finish_params(reminder_id, now, **values)
-    if services.db.gate is not None:
-        return group_writer(services).record([params]) == 1
-    if _held(services) is not None:  # PostgreSQL in a worker: a group's outcomes in one statement
-        return group_writer(services, held=True).record([params]) == 1
+    writer = _group(services)
+    if writer is not None:
+        return writer.record([params]) == 1
     with _connection(services) as conn, conn.write() as tx:
         # the outcome need not wait for the WAL flush (~4 ms here): a database crash in that
         # instant leaves the claim, and the reconciler sends again, like a worker killed mid-send
@@ -233,6 +239,16 @@ def _finish(services: Services, reminder_id: int, now: dt.datetime, **values: An
             tx.cursor.execute("SET LOCAL synchronous_commit TO OFF")
         tx.execute(finish_statement(), params)
         return bool(tx.cursor.rowcount == 1)
+
+
+def _group(services: Services) -> GroupWriter | None:
+    """Where outcomes are written in groups: on SQLite (one turn of the write lock for many), and
+    on PostgreSQL in a worker (one statement on the writing thread's own connection); else None."""
+    if services.db.gate is not None:
+        return group_writer(services)
+    if _held(services) is not None:
+        return group_writer(services, held=True)
+    return None
 
 
 _local = threading.local()
@@ -496,8 +512,7 @@ def release(services: Services, rest: list[Claimed]) -> None:
     """A slow sweep (a slow Twilio, a tight rate limit) gives back what it has not tried, before
     the reconciler would think it stuck, and wakes other workers for it under fresh job ids."""
     now = services.now()
-    group_writer(services, held=services.db.gate is None and _held(services) is not None).record(
-        [{"p_id": r.id, "p_updated_at": now} for r in rest])
+    (_group(services) or group_writer(services)).record([{"p_id": r.id, "p_updated_at": now} for r in rest])
     stamp = int(now.timestamp() * 1000)
     try:
         services.dispatcher.schedule_reminders([PlannedReminder(r.id, f"{r.job_id}-s{stamp}", now) for r in rest])

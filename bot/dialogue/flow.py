@@ -288,10 +288,24 @@ _PARTY_RE = re.compile(
     r"|haircuts|cuts|fades|skin\s+fades|trims|beard\s+trims|appointments|bookings|slots)\b")
 
 
+# an amount of time as people write it: "an hour", "2 hours and a half", "half an hour", "45 mins"
+_AMOUNT = (r"(?:an?|one|two|three|four|half\s+an?|\d{1,3})\s*(?:hours?|hrs?|h|mins?|minutes)\b"
+           r"(?:\s+and\s+a\s+half)?")
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
+
+
+def _minutes(amount: str) -> int:
+    """An `_AMOUNT` phrase in minutes."""
+    number, unit = re.match(r"(half\s+an?|[a-z]+|\d+)\s*([a-z]+)", amount).groups()  # type: ignore[union-attr]
+    if number.startswith("half"):
+        return 30
+    hours = unit.startswith("h")
+    minutes = (_NUMBER_WORDS.get(number) or int(number)) * (60 if hours else 1)
+    return minutes + (30 if hours and amount.endswith("half") else 0)
+
+
 # "in 2 hours", "in an hour", "in 45 mins": today, that long from now (on the slot grid)
-_IN_RE = re.compile(r"\bin\s+(?:(?P<h>an?|one|two|three|four|\d{1,2})\s*(?:hours?|hrs?|h)\b(?:\s+and\s+a\s+half)?"
-                    r"|(?P<half>half\s+an?\s+hour)|(?P<m>\d{1,3})\s*(?:mins?|minutes)\b)")
-_SMALL = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
+_IN_RE = re.compile(r"\bin\s+(?P<a>" + _AMOUNT + r")")
 # "asap", "now", "first available": the next free times
 _ASAP_RE = re.compile(r"\b(?:asap|a\.s\.a\.p|as\s+soon\s+as\s+(?:possible|poss|you\s+can)|soonest|right\s+now|now"
                       r"|next\s+(?:available|free)|first\s+(?:available|free)|whenever)\b")
@@ -308,13 +322,7 @@ def _relative(u: Understanding, ctx: Context) -> Understanding:
     text = u.text or ""
     m = _IN_RE.search(text)
     if m:
-        if m["m"]:
-            minutes = int(m["m"])
-        elif m["half"]:
-            minutes = 30
-        else:
-            raw = m["h"]
-            minutes = 60 * (_SMALL[raw] if raw in _SMALL else int(raw)) + (30 if "half" in m.group(0) else 0)
+        minutes = _minutes(m["a"])
         if 0 < minutes <= 12 * 60:
             shop = ctx.shop
             at = (ctx.now + dt.timedelta(minutes=minutes)).astimezone(shop.tz)
@@ -397,12 +405,10 @@ def on_cancel(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 
 # "an hour later", "push it back 30 mins", "bring it forward half an hour": the booking's own time, shifted
-_AMOUNT = r"(?:an?|one|two|three|half\s+an?|\d{1,3})\s*(?:hours?|hrs?|h|mins?|minutes)"
 _SHIFT_RE = re.compile(
     r"\b(?P<a>" + _AMOUNT + r")\s+(?P<d>later|earlier|sooner|back|forward)\b"
     r"|\b(?:push|move|bring|put|shift)\s+(?:it|me|my\s+\w+(?:\s+\w+)?)\s+(?P<d2>back|forward|later|earlier)"
     r"\s+(?:by\s+)?(?P<a2>" + _AMOUNT + r")\b")
-_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3}
 
 
 def _shift(u: Understanding, ctx: Context) -> Understanding:
@@ -411,9 +417,7 @@ def _shift(u: Understanding, ctx: Context) -> Understanding:
     if m is None or u.date or u.time:
         return u
     amount, direction = (m["a"], m["d"]) if m["a"] else (m["a2"], m["d2"])
-    number, unit = re.match(r"(half\s+an?|\w+)\s*(\w+)", amount).groups()  # type: ignore[union-attr]
-    minutes = 30 if number.startswith("half") else (_NUMBER_WORDS.get(number) or int(number)) * (
-        60 if unit.startswith("h") else 1)
+    minutes = _minutes(amount)
     if direction in ("earlier", "sooner", "forward"):
         minutes = -minutes
     found = _targets(ctx, u, moving=True)
@@ -551,8 +555,8 @@ def on_pick_slot_more(convo: Convo, u: Understanding, ctx: Context) -> Outcome |
         day += step
     found = sorted(found[:LISTED], key=lambda s: s.start)
     if not found:
-        return dataclasses.replace(reprompt(convo, u, ctx), replies=(
-            r.nothing_more(shop, direction, ref), *reprompt(convo, u, ctx).replies))
+        again = reprompt(convo, u, ctx)
+        return dataclasses.replace(again, replies=(r.nothing_more(shop, direction, ref), *again.replies))
     options = tuple(slot_option(s, service) for s in found)
     return _say(convo.to(State.PICK_SLOT, options=options), r.slot_options(shop, options, r.more_times(direction)))
 

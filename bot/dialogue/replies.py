@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from bot.messages import barber_name, fmt_day, fmt_slot, fmt_time, service_name
-from bot.shop import Shop
+from bot.shop import Shop, format_hours
 
 from .model import BookingView, Option
 
@@ -241,10 +241,7 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def _span(hours: tuple[int, int] | None) -> str:
-    if hours is None:
-        return "closed"
-    s, e = hours
-    return f"{s // 60:02d}:{s % 60:02d}–{e // 60:02d}:{e % 60:02d}"
+    return format_hours(hours).replace("-", "–")  # the shop file's "09:00-18:00", typeset
 
 
 def prices(shop: Shop, services: Sequence[str], *, suggest: bool = True) -> str:
