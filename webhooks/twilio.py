@@ -147,6 +147,11 @@ class Group:
         try:
             if turns:
                 self.hook._commit_group(turns)
+        except Exception as exc:  # noqa: BLE001 - no connection to write with: every turn apologises
+            log.exception("a group of %d webhook turns could not be written", len(turns))
+            for turn in turns:
+                if turn.xml is None and not turn.redelivered and turn.error is None:
+                    turn.error = exc
         finally:
             for turn in turns:
                 if turn.lock is not None:

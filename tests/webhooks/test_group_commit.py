@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -165,3 +166,16 @@ def test_a_failed_commit_answers_nobody_with_what_was_not_stored(
     again = round_of(services, [params("hi", phone=phone(i)) for i in range(2, 6)])  # the next round works
     assert all(a != [APOLOGY] for a in again)
     assert count(services, InboundMessage) == before + 4
+
+
+def test_a_group_that_cannot_be_written_at_all_apologises_at_once(
+        services: Services, stats: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_connection(self: Any, turns: Any) -> None:
+        raise OSError("unable to open database file")
+
+    monkeypatch.setattr(twilio.TwilioWebhook, "_commit_group", no_connection)
+    started = time.monotonic()
+    answers = round_of(services, [params("hi", phone=phone(i)) for i in range(1, 4)])
+    assert answers == [[APOLOGY]] * 3
+    assert time.monotonic() - started < twilio.REPLAY_WAIT_SECONDS / 3  # not taken for a redelivery
+    assert count(services, InboundMessage) == 0
