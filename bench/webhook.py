@@ -152,6 +152,9 @@ def slots() -> Iterator[tuple[str, str, str]]:
                 yield barber, day.strftime("%-d %b").lower(), f"{minute // 60:02d}:{minute % 60:02d}"
 
 
+KINDS: dict[bytes, str] = {}  # a prepared request -> its script line (the per-kind figures)
+
+
 def build_requests(port: int, connections: int, phones: int, count: int, script: list[str],
                    tag: str, first_phone: int = 0) -> list[list[bytes]]:
     """Signed raw HTTP/1.1 requests per connection, built before the clock starts.
@@ -178,11 +181,15 @@ def build_requests(port: int, connections: int, phones: int, count: int, script:
                     f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
                     f"X-Twilio-Signature: {sign(TOKEN, url, params)}\r\n\r\n").encode()
             out[c].append(head + body)
+            KINDS[out[c][-1]] = script[(i // per_conn) % len(script)]
     return out
 
 
-async def drive(port: int, seconds: float, requests: list[list[bytes]]) -> tuple[list[float], int, float]:
-    """Latencies, non-200 answers and the elapsed time; each connection stops when time is up or its list ends."""
+async def drive(port: int, seconds: float, requests: list[list[bytes]],
+                by_kind: dict[str, list[float]] | None = None) -> tuple[list[float], int, float]:
+    """Latencies, non-200 answers and the elapsed time; each connection stops when time is up or its list ends.
+
+    `by_kind`: also the latencies of each script line."""
     latencies: list[float] = []
     errors = 0
     t_start = time.monotonic()
@@ -204,6 +211,8 @@ async def drive(port: int, seconds: float, requests: list[list[bytes]]) -> tuple
                         length = int(line.split(b":")[1])
                 await reader.readexactly(length)
                 latencies.append(time.perf_counter() - t0)
+                if by_kind is not None:
+                    by_kind.setdefault(KINDS.get(req, "?"), []).append(latencies[-1])
                 if not head.startswith(b"HTTP/1.1 200"):
                     errors += 1
         finally:
@@ -272,6 +281,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     script = MIXES[args.mix]
     rows: dict[str, tuple[float, float, float, int]] = {}
+    by_kind: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "bench_apps.py").write_text(APP_SRC)
         url, dropme = prepare_db(args.backend, Path(tmp), args.database_url)
@@ -291,7 +301,8 @@ def main() -> None:
                         reqs = build_requests(port, args.connections, args.phones, args.connections * 40,
                                               script, "m")
                         reqs = [r * int(1 + args.seconds * 30000 / (len(r) * args.connections)) for r in reqs]
-                    lat, errors, elapsed = asyncio.run(drive(port, args.seconds, reqs))
+                    lat, errors, elapsed = asyncio.run(drive(port, args.seconds, reqs,
+                                                             by_kind if name == "full" else None))
                 finally:
                     proc.terminate()
                     proc.wait(20)
@@ -310,6 +321,11 @@ def main() -> None:
     print(f"full turn / bare = {ratio:.2f}x (goal >= 0.35x: {'met' if ratio >= 0.35 else 'NOT met'}); "
           f"full p99 {p99:.1f} ms (goal < 50 ms: {'met' if p99 < 50 else 'NOT met'})")
     print(f"the chats: {outcome}")
+    # every connection sends the same script line at once, so a line's cost x connections is its
+    # latency: the slowest lines decide p99
+    print("full turn by message (ms): " + "; ".join(
+        f"{text.split(' ')[0] if '{' in text else text[:24]!r} p50 {pct(v, 50) * 1000:.0f} p99 {pct(v, 99) * 1000:.0f}"
+        for text, v in by_kind.items()))
     nlu = nlu_cost() * 1000
     print(f"understanding p95 = {nlu:.2f} ms per message (goal < 2 ms: {'met' if nlu < 2 else 'NOT met'})")
 
