@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from bot.nlu.scan import Scan
+from bot.nlu.scan import Scan, has_any
 from bot.nlu.types import TimeWindow
 from bot.shop import Shop
 
@@ -52,6 +52,12 @@ AFTER_DATE_RE = re.compile(r"\s*,?\s*(?P<n>\d{1,2})\b" + _NOT_MORE + r"(?!\s*(?:
 DATE_HALF_RE = re.compile(r"\s+(?P<ap>am|pm|a\.m\.?|p\.m\.?)(?![a-z])"
                           r"(?=\s*(?:$|[?!.,;)]|(?:for|please|pls|with|then|ok|if|slot|appointment|works?|is|any)\b))")
 WINDOW_WORDS_RE = re.compile(r"\b(?P<w>morning|afternoon|evening|tonight|lunch|first\s+thing|after\s+lunch|after\s+work)\b")
+
+# What every match of a time pattern holds (tests/nlu/test_nlu_prechecks.py): `_t()` and `_H`
+# start where a word starts in every pattern but the "3-4" range.
+_CLOCKISH_RE = re.compile(r"\d|\b(?:" + "|".join(_WORDS) + r"|noon|midnight)")
+_DIGIT_RE = re.compile(r"\d")  # any Unicode digit, as the patterns' \d
+_WINDOW_STEMS = ("morning", "after", "evening", "tonight", "lunch", "first")
 
 
 @dataclass(frozen=True)
@@ -228,17 +234,38 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
         clocks.append((m.start("n"), Clock(h, mins, None, h == 0 or h >= 13)))
         return True
 
-    scan.take_all(RANGE_RE, rng)
-    scan.take_all(HALF_RE, half)
-    scan.take_all(PAST_TO_RE, past_to)
-    scan.take_all(AFTER_RE, after)
-    scan.take_all(BEFORE_RE, before)
-    for pattern in (EXPLICIT_RE, CLOCK_RE, H_RE, NOON_RE):
-        scan.take_all(pattern, clock)
-    scan.take_all(AT_RE, number)
-    scan.take_all(MOVE_TO_RE, number)
-    scan.take_all(OCLOCK_RE, number)
-    if not clocks:
+    # Each pattern is tried only when the text holds what every match of it contains: a time
+    # phrase needs a digit, an hour word at the start of a word, "noon" or "midnight"
+    # (`_CLOCKISH_RE`), so "any slots friday afternoon for a beard trim?" runs none of the 13
+    # (read_times 32 -> 6 us). Taken spans only become blanks: a word missing from the text at
+    # the start stays missing. "3-4" needs no word boundary, so the range also runs on a dash.
+    text = scan.text
+    clockish = _CLOCKISH_RE.search(text) is not None
+    digit = clockish and _DIGIT_RE.search(text) is not None
+    if clockish or "-" in text or "–" in text:
+        scan.take_all(RANGE_RE, rng)
+    if clockish:
+        if "half" in text:
+            scan.take_all(HALF_RE, half)
+        if "past" in text or "to" in text:
+            scan.take_all(PAST_TO_RE, past_to)
+        if has_any(text, ("after", "from", "later", "before", "onwards")):
+            scan.take_all(AFTER_RE, after)
+        if has_any(text, ("before", "by", "earlier", "til", "later")):
+            scan.take_all(BEFORE_RE, before)
+        if digit:
+            scan.take_all(EXPLICIT_RE, clock)
+            if ":" in text or "." in text:
+                scan.take_all(CLOCK_RE, clock)
+            if "h" in text:
+                scan.take_all(H_RE, clock)
+        if "noon" in text or "midnight" in text:
+            scan.take_all(NOON_RE, clock)
+        scan.take_all(AT_RE, number)
+        scan.take_all(MOVE_TO_RE, number)
+        if "o'clock" in text or "ish" in text:
+            scan.take_all(OCLOCK_RE, number)
+    if not clocks and digit:
         for end in date_ends:
             m = AFTER_DATE_RE.match(scan.text, end)
             if m and number(m):
@@ -256,7 +283,7 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
                     result.window = TimeWindow(720, max(closes, 1020), "afternoon")
                 break
     if result.window is None:
-        m = WINDOW_WORDS_RE.search(scan.text)
+        m = WINDOW_WORDS_RE.search(scan.text) if has_any(text, _WINDOW_STEMS) else None
         word = m["w"] if m else today_window
         if word:
             result.window = _word_window(word, spans)
