@@ -205,7 +205,8 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         scan.take_all(WEEKDAY_RE, weekday)
     if digit:
         scan.take_all(ORDINAL_RE, ordinal)
-        scan.take_all(THE_DAY_RE, ordinal)
+        if "the" in text:
+            scan.take_all(THE_DAY_RE, ordinal)
     if has_any(text, _ORDINAL_STEMS):
         scan.take_all(ORDINAL_WORD_RE, ordinal)
     if "day" in text or "week" in text:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from bot.nlu.scan import has_any
 from bot.nlu.types import Intent
 from bot.nlu.words import wordlist
 
@@ -103,6 +104,8 @@ ANY_BARBER_RE = re.compile(
     r"|doesn't\s+matter|does\s+not\s+matter|no\s+preference|not\s+fussed|either|whichever|first\s+available)\b"
 )
 
+_GOOD_DAY_RE = re.compile(r"\bgood (?:morning|afternoon|evening|day)\b")
+
 
 def words(text: str) -> list[str]:
     return _WORDS_RE.findall(text)
@@ -144,23 +147,51 @@ def whole_message(text: str) -> tuple[Intent, int | None] | None:
         return Intent.NO, None
     if all(t in THANKS or t in FILLER for t in toks):
         return Intent.THANKS, None
-    hello = any(t in _HELLO for t in toks) or re.search(r"\bgood (?:morning|afternoon|evening|day)\b", bare)
+    hello = any(t in _HELLO for t in toks) or _GOOD_DAY_RE.search(bare)
     if hello and all(t in GREETINGS or t in FILLER or t in THANKS for t in toks):
         return Intent.GREETING, None
     return None
 
 
+# Words one of which every match of a pattern holds; a pattern runs only on a text with one
+# (tests/nlu/test_nlu_prechecks.py). HOURS_RE alone costs ~5 us a search on a 40-character text.
+CANCEL_WORDS = ("cancel", "call", "scrap")
+SOFT_CANCEL_WORDS = ("make", "coming", "there")
+RESCHEDULE_WORDS = ("mov", "schedul", "rebook", "chang", "postpone", "swap", "push", "bring", "shift",
+                    "earlier", "later", "another", "different")
+LIST_WORDS = ("book", "appointment", "reservation", "when", "upcoming")
+HOURS_WORDS = ("hours", "times", "open", "clos", "shut", "late")
+PRICES_WORDS = ("much", "pric", "charge", "cost", "expensive", "long")
+CORRECTION_WORDS = ("actually", "instead", "make", "change", "rather", "mean", "scratch", "second", "wait")
+ANY_BARBER_WORDS = ("any", "whoever", "mind", "matter", "preference", "fussed", "either", "whichever",
+                    "first")
+_KEYWORDS = ((LIST_RE, Intent.LIST, LIST_WORDS), (HOURS_RE, Intent.HOURS, HOURS_WORDS),
+             (PRICES_RE, Intent.PRICES, PRICES_WORDS), (AVAILABILITY_RE, Intent.AVAILABILITY, None),
+             (BOOK_RE, Intent.BOOK, None), (HELP_RE, Intent.HELP, None))
+_SOFT_MOVE_RE = re.compile(r"\b(?:instead|can\s+we\s+do|how\s+about)\b")
+
+
 def keyword_intent(text: str) -> Intent | None:
-    cancel = CANCEL_RE.search(text)
-    reschedule = RESCHEDULE_RE.search(text)
-    if cancel:
+    """The intent a keyword names, by the order in the module docstring. 1-4 us (was 2-17 us
+    before the word pre-checks)."""
+    if has_any(text, CANCEL_WORDS) and CANCEL_RE.search(text):
         return Intent.CANCEL
-    if SOFT_CANCEL_RE.search(text):
-        return Intent.RESCHEDULE if reschedule or re.search(r"\b(?:instead|can\s+we\s+do|how\s+about)\b", text) else Intent.CANCEL
+    reschedule = has_any(text, RESCHEDULE_WORDS) and RESCHEDULE_RE.search(text) is not None
+    if has_any(text, SOFT_CANCEL_WORDS) and SOFT_CANCEL_RE.search(text):
+        return Intent.RESCHEDULE if reschedule or _SOFT_MOVE_RE.search(text) else Intent.CANCEL
     if reschedule:
         return Intent.RESCHEDULE
-    for pattern, intent in ((LIST_RE, Intent.LIST), (HOURS_RE, Intent.HOURS), (PRICES_RE, Intent.PRICES),
-                            (AVAILABILITY_RE, Intent.AVAILABILITY), (BOOK_RE, Intent.BOOK), (HELP_RE, Intent.HELP)):
-        if pattern.search(text):
+    for pattern, intent, needs in _KEYWORDS:
+        if (needs is None or has_any(text, needs)) and pattern.search(text):
             return intent
     return None
+
+
+def is_correction(text: str) -> bool:
+    """CORRECTION_RE.search(text), skipped when no word of it is in the text."""
+    return (has_any(text, CORRECTION_WORDS) or text.startswith(("no", "na"))) and CORRECTION_RE.search(text) is not None
+
+
+def names_any_barber(text: str) -> bool:
+    """ANY_BARBER_RE.search(text), skipped when no word of it is in the text."""
+    return has_any(text, ANY_BARBER_WORDS) and ANY_BARBER_RE.search(text) is not None

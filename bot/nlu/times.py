@@ -57,6 +57,7 @@ WINDOW_WORDS_RE = re.compile(r"\b(?P<w>morning|afternoon|evening|tonight|lunch|f
 # start where a word starts in every pattern but the "3-4" range.
 _CLOCKISH_RE = re.compile(r"\d|\b(?:" + "|".join(_WORDS) + r"|noon|midnight)")
 _DIGIT_RE = re.compile(r"\d")  # any Unicode digit, as the patterns' \d
+_MOVE_STEMS = ("chang", "mov", "push", "shift", "reschedul", "bring", "switch", "swap")
 _WINDOW_STEMS = ("morning", "after", "evening", "tonight", "lunch", "first")
 
 
@@ -238,11 +239,11 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
     # phrase needs a digit, an hour word at the start of a word, "noon" or "midnight"
     # (`_CLOCKISH_RE`), so "any slots friday afternoon for a beard trim?" runs none of the 13
     # (read_times 32 -> 6 us). Taken spans only become blanks: a word missing from the text at
-    # the start stays missing. "3-4" needs no word boundary, so the range also runs on a dash.
+    # the start stays missing. "3-4" needs no word boundary, so the range runs on any dash.
     text = scan.text
     clockish = _CLOCKISH_RE.search(text) is not None
     digit = clockish and _DIGIT_RE.search(text) is not None
-    if clockish or "-" in text or "–" in text:
+    if (clockish and has_any(text, ("between", "from"))) or "-" in text or "–" in text:
         scan.take_all(RANGE_RE, rng)
     if clockish:
         if "half" in text:
@@ -254,7 +255,8 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
         if has_any(text, ("before", "by", "earlier", "til", "later")):
             scan.take_all(BEFORE_RE, before)
         if digit:
-            scan.take_all(EXPLICIT_RE, clock)
+            if has_any(text, ("am", "pm", "a.m", "p.m")):
+                scan.take_all(EXPLICIT_RE, clock)
             if ":" in text or "." in text:
                 scan.take_all(CLOCK_RE, clock)
             if "h" in text:
@@ -262,7 +264,8 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
         if "noon" in text or "midnight" in text:
             scan.take_all(NOON_RE, clock)
         scan.take_all(AT_RE, number)
-        scan.take_all(MOVE_TO_RE, number)
+        if has_any(text, _MOVE_STEMS):
+            scan.take_all(MOVE_TO_RE, number)
         if "o'clock" in text or "ish" in text:
             scan.take_all(OCLOCK_RE, number)
     if not clocks and digit:

@@ -30,6 +30,7 @@ _MONTH_WORDS = "|".join(m for m in MONTHS if m not in ("may", "mar", "jun", "sep
 _DATE_HINT_RE = re.compile(
     r"\b(?:" + _MONTH_WORDS + r")\b(?!\s*\d)(?<!\d\s)"
 )
+_THIS_PART_RE = re.compile(r"\bthis\s+(?:morning|afternoon|evening)\b")
 _YES_NO_LEAD_RE = re.compile(r"^(?:yes|yeah|yep|ok|okay|sure|no|nope|nah)\b[\s,.!]*")
 
 # Counters for the bench and the tests (a parser error is caught, logged and counted).
@@ -70,7 +71,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         return Understanding(intent=intent, choice=choice, date=date, text=canon, explicit_intent=True)
 
     scan = Scan(canon)
-    scan.take_all(_GREETING_RE, lambda m: True)
+    if "good" in canon:
+        scan.take_all(_GREETING_RE, lambda m: True)
     services, barbers, spans = lexicon.find(canon, raw[:MAX_CHARS])
     for start, end in spans:
         scan.text = scan.text[:start] + " " * (end - start) + scan.text[end:]
@@ -83,16 +85,16 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     times = read_times(scan, shop=shop, date=dates.date, date_ends=dates.ends,
                        today_window=dates.today_window)
     date = dates.date
-    if date is None and re.search(r"\bthis\s+(?:morning|afternoon|evening)\b", canon):
+    if date is None and "this" in canon and _THIS_PART_RE.search(canon):
         date = today
 
     ambiguous = tuple(s for s, flag in (("date", dates.ambiguous), ("time", times.ambiguous)) if flag)
-    any_barber = bool(intents.ANY_BARBER_RE.search(canon)) and not barbers
+    any_barber = intents.names_any_barber(canon) and not barbers
     unknown_barber = None if barbers or any_barber else _unknown_barber(raw[:MAX_CHARS], lexicon)
     has_slots = bool(services or barbers or any_barber or date or times.time or times.window or dates.date_range)
 
     body = _YES_NO_LEAD_RE.sub("", canon) if has_slots else canon
-    correction = bool(intents.CORRECTION_RE.search(canon)) and (has_slots or body != canon)
+    correction = intents.is_correction(canon) and (has_slots or body != canon)
     keyword = intents.keyword_intent(body)
     explicit = keyword is not None
     intent = keyword or (Intent.BOOK if has_slots else Intent.UNKNOWN)
