@@ -209,7 +209,7 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
             scan.take_all(THE_DAY_RE, ordinal)
     if has_any(text, _ORDINAL_STEMS):
         scan.take_all(ORDINAL_WORD_RE, ordinal)
-    if "day" in text or "week" in text:
+    if "in" in text and ("day" in text or "week" in text):
         scan.take_all(IN_DAYS_RE, in_days)
     if "fortnight" in text:
         scan.take_all(FORTNIGHT_RE, lambda m: add(Found(today + dt.timedelta(days=14), 0, 0), m))

@@ -104,6 +104,7 @@ ANY_BARBER_RE = re.compile(
     r"|doesn't\s+matter|does\s+not\s+matter|no\s+preference|not\s+fussed|either|whichever|first\s+available)\b"
 )
 
+_REPLY_WORDS = frozenset(YES | NO | THANKS | GREETINGS | FILLER)
 _GOOD_DAY_RE = re.compile(r"\bgood (?:morning|afternoon|evening|day)\b")
 
 
@@ -141,6 +142,8 @@ def whole_message(text: str) -> tuple[Intent, int | None] | None:
     toks = [t for t in rest.replace("?", " ").split() if t not in FILLER or t in ("fine", "great", "ok", "okay")]
     if not toks:
         return (Intent.THANKS, None) if any(w in THANKS for w in rest.split()) else None
+    if not _REPLY_WORDS.issuperset(toks):  # a word no reply below is made of: none of them
+        return None
     if all(t in YES or t in FILLER for t in toks):
         return Intent.YES, None
     if all(t in NO or t in FILLER for t in toks):
