@@ -170,13 +170,15 @@ class ShopLexicon:
         for stem in (word[:-1], word[:-2]) if word.endswith("s") else ():
             if stem in self.vocabulary:
                 return stem
-        best, best_d = word, 99
+        # the nearest word; among equally near ones the one of the typed length, then the first
+        # alphabetically: the same answer in every process (the vocabulary's order is its hash order)
+        best, best_key = word, (99, 0, "")
         for target in self.vocabulary:
             k = allowed_typos(word, target)
             if k and abs(len(target) - len(word)) <= k:
                 d = distance(word, target, k)
-                if d <= k and d < best_d:
-                    best, best_d = target, d
+                if d <= k and (key := (d, abs(len(target) - len(word)), target)) < best_key:
+                    best, best_key = target, key
         return best
 
     def canonical(self, text: str) -> str:
