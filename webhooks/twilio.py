@@ -218,6 +218,7 @@ class TwilioWebhook:
         # inline turns run one at a time: one connection kept for all of them (bot.prepared)
         self._held = HeldConnection(services.db) if inline else None
         self._group: Group | None = None
+        self._group_guard = threading.Lock()  # loops in other threads (tests) look at `_group` too
         settings = services.settings
         if not settings.auth_token:
             log.warning("TWILIO_AUTH_TOKEN is not set: webhook signatures are NOT checked (development only)")
@@ -313,12 +314,13 @@ class TwilioWebhook:
         """This event loop's open group (a new one if none is open); None while another loop's
         group is open (the test client runs requests on loops of their own, in threads)."""
         loop = asyncio.get_running_loop()
-        group = self._group
-        if group is None or group.closed:
-            group = self._group = Group(self, loop)
-        elif group.loop is not loop:
-            return None
-        return group
+        with self._group_guard:  # two loops must never both open a group: their turns' locks would cross
+            group = self._group
+            if group is None or group.closed:
+                group = self._group = Group(self, loop)
+            elif group.loop is not loop:
+                return None
+            return group
 
     async def _grouped(self, group: Group, sid: str, phone: str, body: str, name: str | None) -> str | None:
         """`_handle`, with a pure or joinable turn's writes left to the round's group commit."""
