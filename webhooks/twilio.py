@@ -107,7 +107,8 @@ class Group:
     transaction runs them all, each in a savepoint of its own, and commits once. Only then does
     any of them answer: a reply is never sent for a turn that is not stored. A turn that fails in
     its savepoint is undone alone and answers with the apology; a failed commit undoes them all,
-    and all apologise (nothing of theirs was stored, so a redelivery runs them again).
+    and all apologise (nothing of theirs was stored, so a redelivery runs them again) but the
+    redeliveries among them, which wrote nothing and replay their first delivery's answer.
 
     What it saves: a commit writes each changed page to the WAL once, and one round's turns change
     the same few pages (the newest inbound messages, conversations, bookings and their indexes):
@@ -375,8 +376,9 @@ class TwilioWebhook:
             except Exception as exc:  # noqa: BLE001 - nothing was stored: every turn apologises
                 log.exception("a group of %d webhook turns failed to commit", len(turns))
                 for turn in turns:
-                    turn.xml, turn.joint, turn.redelivered = None, None, False
-                    turn.error = turn.error or exc
+                    turn.xml, turn.joint = None, None
+                    if not turn.redelivered:  # a lost claim wrote nothing: it replays the first answer
+                        turn.error = turn.error or exc
                 return
         for turn in turns:
             try:
