@@ -148,11 +148,13 @@ class Group:
         try:
             if turns:
                 self.hook._commit_group(turns)
-        except Exception as exc:  # noqa: BLE001 - no connection to write with: every turn apologises
+        except BaseException as exc:  # no connection to write with, or interrupted: nobody is told it was stored
             log.exception("a group of %d webhook turns could not be written", len(turns))
             for turn in turns:
-                if turn.xml is None and not turn.redelivered and turn.error is None:
-                    turn.error = exc
+                if not turn.redelivered:
+                    turn.xml, turn.joint, turn.error = None, None, turn.error or exc
+            if not isinstance(exc, Exception):
+                raise
         finally:
             for turn in turns:
                 if turn.lock is not None:
