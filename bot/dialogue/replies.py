@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from bot.messages import barber_name, fmt_day, fmt_slot, fmt_time, service_name
+from bot.messages import barber_name, fmt_date, fmt_day, fmt_slot, fmt_time, service_name
 from bot.shop import Shop, format_hours
 
 from .model import BookingView, Option
@@ -62,7 +62,7 @@ def ask_day_only(shop: Shop, time: dt.time) -> str:
 
 
 def ask_time(shop: Shop, day: dt.date) -> str:
-    return f"What time on {day.strftime('%a %-d %b')}? (e.g. 10:30 or 4pm)"
+    return f"What time on {fmt_date(day)}? (e.g. 10:30 or 4pm)"
 
 
 def slot_options(shop: Shop, options: Sequence[Option], intro: str) -> str:
@@ -70,7 +70,7 @@ def slot_options(shop: Shop, options: Sequence[Option], intro: str) -> str:
 
 
 def free_on(shop: Shop, day: dt.date | None, window_label: str | None) -> str:
-    when = day.strftime("%a %-d %b") if day else "soon"
+    when = fmt_date(day) if day else "soon"
     part = f" ({window_label})" if window_label else ""
     return f"Here's what's free {when}{part}:" if day else f"Here are the next free times{part}:"
 
@@ -78,7 +78,7 @@ def free_on(shop: Shop, day: dt.date | None, window_label: str | None) -> str:
 def none_free_on(shop: Shop, day: dt.date, window_label: str | None) -> str:
     part = f" in the {window_label}" if window_label and window_label.isalpha() else (
         f" {window_label}" if window_label else "")
-    return f"Sorry, nothing is free on {day.strftime('%a %-d %b')}{part}. The nearest free times:"
+    return f"Sorry, nothing is free on {fmt_date(day)}{part}. The nearest free times:"
 
 
 def one_at_a_time(shop: Shop, service: str | None) -> str:
@@ -264,7 +264,7 @@ def opening_hours(shop: Shop, day: dt.date | None, barber: str | None, *, sugges
     who = f"{b.name} works" if b is not None else "We're open"
     if day is not None:
         span = on(day.weekday())
-        when = day.strftime("%a %-d %b")
+        when = fmt_date(day)
         if span is None:
             closed = f"{b.name} isn't working on {when}." if b is not None else f"We're closed on {when}."
             return closed + (" Ask me for another day, e.g. \"any times saturday?\"" if suggest else "")
@@ -332,7 +332,7 @@ def barber_usage(word: str) -> str:
 
 def agenda(shop: Shop, day: dt.date, rows: Sequence[tuple[dt.datetime, str, str | None, str, str, str]]) -> str:
     """rows: (start, service, customer name, customer phone, code, status)."""
-    head = day.strftime("%a %-d %b")
+    head = fmt_date(day)
     if not rows:
         return f"{head}: no bookings."
     lines = []
@@ -371,8 +371,8 @@ def blocked(shop: Shop, start: dt.datetime, end: dt.datetime, whole_day: bool,
 
 def unblocked(shop: Shop, day: dt.date, count: int) -> str:
     if not count:
-        return f"There was no block to remove on {day.strftime('%a %-d %b')}."
-    return f"Removed {count} block{'s' if count != 1 else ''} on {day.strftime('%a %-d %b')}."
+        return f"There was no block to remove on {fmt_date(day)}."
+    return f"Removed {count} block{'s' if count != 1 else ''} on {fmt_date(day)}."
 
 
 def bad_range() -> str:
