@@ -92,7 +92,7 @@ def _merge(d: Draft, u: Understanding) -> Draft:
         c["time"], c["window"] = None, (u.window.start_min, u.window.end_min, u.window.label)
     elif "time" in u.ambiguous:
         c["time"] = None
-    return dataclasses.replace(d, **c)  # type: ignore[arg-type]
+    return d.evolve(**c)
 
 
 def _booking(ctx: Context, booking_id: int | None) -> BookingView | None:
@@ -245,15 +245,15 @@ def _choose_target(convo: Convo, u: Understanding, ctx: Context, goal: Goal) -> 
     if moving:
         draft = _merge(draft, u)
         if u.service and any(b.service == u.service for b in found):
-            draft = dataclasses.replace(draft, service=None)  # named the booking, not a new service
+            draft = draft.evolve(service=None)  # named the booking, not a new service
         if u.barber and any(b.barber == u.barber for b in found) and len(ctx.bookings) > 1:
-            draft = dataclasses.replace(draft, barber=None)
+            draft = draft.evolve(barber=None)
     if len(found) == 1:
-        return advance(Convo(State.IDLE, dataclasses.replace(draft, booking_id=found[0].id)), ctx)
+        return advance(Convo(State.IDLE, draft.evolve(booking_id=found[0].id)), ctx)
     if not found:
         return _say(IDLE, r.no_such_booking(u.code), r.your_bookings(ctx.shop, ctx.bookings))
     options = tuple(Option(kind="booking", booking_id=b.id) for b in found)
-    convo = Convo(State.PICK_BOOKING, dataclasses.replace(draft, options=options))
+    convo = Convo(State.PICK_BOOKING, draft.evolve(options=options))
     return _say(convo, r.which_booking(ctx.shop, options, ctx.bookings, verb))
 
 
@@ -361,16 +361,11 @@ def _on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
             return on_pick_booking_value(convo, u, ctx)
         if not _has_slots(u):
             return reprompt(convo, u, ctx)
-        return _ask_or_advance(convo.to(convo.state, **_changes(d, u)), u, ctx)
+        return _ask_or_advance(Convo(convo.state, _merge(d, u)), u, ctx)
     if u.correction and not u.service and (u.date or u.time) and ctx.bookings:
         # "actually, can we do 11 instead?" after a booking: they mean to move it
         return on_reschedule(convo, u, ctx)
     return _ask_or_advance(Convo(State.IDLE, _merge(Draft(goal=Goal.BOOK), u)), u, ctx)
-
-
-def _changes(d: Draft, u: Understanding) -> dict[str, object]:
-    m = _merge(d, u)
-    return {f.name: getattr(m, f.name) for f in dataclasses.fields(m)}
 
 
 def _ask_or_advance(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
@@ -390,11 +385,11 @@ def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
             return on_book(convo, u, ctx)
         # "what's free on friday?" in the middle of a booking or a move: list times,
         # keeping the service, barber and booking already settled
-        draft = dataclasses.replace(_merge(convo.draft, u), browse=True)
+        draft = _merge(convo.draft, u).evolve(browse=True)
         if u.time is None:
-            draft = dataclasses.replace(draft, time=None)
+            draft = draft.evolve(time=None)
         return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
-    draft = dataclasses.replace(_merge(Draft(goal=Goal.BOOK), u), browse=True)
+    draft = _merge(Draft(goal=Goal.BOOK), u).evolve(browse=True)
     return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
 
 
@@ -430,7 +425,7 @@ def _shift(u: Understanding, ctx: Context) -> Understanding:
 def on_reschedule(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     d = convo.draft
     if _in_flow(convo) and d.goal == Goal.RESCHEDULE and d.booking_id and _has_slots(u):
-        return _ask_or_advance(convo.to(convo.state, **_changes(d, u)), u, ctx)
+        return _ask_or_advance(Convo(convo.state, _merge(d, u)), u, ctx)
     return _choose_target(convo, _shift(u, ctx), ctx, Goal.RESCHEDULE)
 
 
@@ -527,6 +522,8 @@ def on_pick_slot_more(convo: Convo, u: Understanding, ctx: Context) -> Outcome |
     """More times past (or before) the offered ones, with the same service, barber and booking;
     None when the message is not asking for that."""
     direction = _wants_more(u)
+    if direction is None:
+        return None
     d = convo.draft
     old = _booking(ctx, d.booking_id) if d.goal == Goal.RESCHEDULE else None
     service = d.service or (old.service if old else None)  # a move keeps the booking's service
@@ -536,7 +533,7 @@ def on_pick_slot_more(convo: Convo, u: Understanding, ctx: Context) -> Outcome |
     shop, now = ctx.shop, ctx.now
     if u.date is not None:  # "anything later on friday?": that day only, if it is one offered
         offered = [t for t in offered if local_date(shop, t) == u.date]
-    if direction is None or not offered or service is None:
+    if not offered or service is None:
         return None
     today, last_day = local_date(shop, now), last_bookable_day(shop, now)
     if u.date is not None:
@@ -702,8 +699,8 @@ def recover(convo: Convo, action: object, code: str, ctx: Context) -> Outcome:
     """The booking service refused `action` (someone took the slot meanwhile): offer what is near."""
     if isinstance(action, (Book, Move)):
         local = action.start.astimezone(ctx.shop.tz)
-        draft = dataclasses.replace(
-            convo.draft, service=action.service, barber=action.barber, date=local.date(),
+        draft = convo.draft.evolve(
+            service=action.service, barber=action.barber, date=local.date(),
             time=local.time().replace(second=0, microsecond=0),
             booking_id=action.booking_id if isinstance(action, Move) else None,
             goal=Goal.RESCHEDULE if isinstance(action, Move) else Goal.BOOK, pending=None, options=())
