@@ -185,8 +185,13 @@ class BookingService(TimeOffMixin):
     @staticmethod
     def _intervals(tx: Tx, barber: str, start: dt.datetime, minutes: int,
                    exclude_booking: int | None = None) -> tuple[builtins.list[Interval], builtins.list[Interval]]:
-        lo, hi = start - dt.timedelta(days=1), start + dt.timedelta(minutes=minutes) + dt.timedelta(days=1)
-        return sql.intervals(tx, barber, lo, hi, exclude_booking)
+        """The barber's bookings and time off that overlap [start, start + minutes): all that
+        `check_start` looks at. (A day either side was read too: in the bench's run a booking's
+        "yes" read 17 rows, 34 datetimes to parse, to find none of them in the way; 77 -> 26 us.)
+        A naive `start` is refused by the bind, as before."""
+        if start.tzinfo is not None:
+            start = start.astimezone(dt.UTC)  # the span as check_start takes it, in absolute time
+        return sql.intervals(tx, barber, start, start + dt.timedelta(minutes=minutes), exclude_booking)
 
     # -- writes ------------------------------------------------------------
 
