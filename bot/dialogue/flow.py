@@ -229,7 +229,8 @@ def _targets(ctx: Context, u: Understanding, moving: bool) -> list[BookingView]:
     if moving and not picked:
         picked = bs  # "move it to alex": the named things are the new values
     if not filters or (moving and len(picked) > 1 and not old_date):
-        reminded = [b for b in picked if b.id == ctx.reminded_booking_id]
+        reminded_id = ctx.reminded_booking_id if picked else None  # a query: once, and only if needed
+        reminded = [b for b in picked if b.id == reminded_id]
         if reminded:
             return reminded
     return picked
@@ -270,7 +271,7 @@ def _straight_after(u: Understanding, ctx: Context) -> Understanding:
     """"a beard trim straight after (my haircut)": the day and time one of their bookings ends (of
     the named service's, else of all, the one made last: what "another haircut straight after",
     which the bot suggests itself, follows)."""
-    if u.date or u.time or u.window or not ctx.bookings or not _STRAIGHT_AFTER_RE.search(u.text or ""):
+    if u.date or u.time or u.window or not _STRAIGHT_AFTER_RE.search(u.text or "") or not ctx.bookings:
         return u
     others = [k for k in u.services if k != u.service]
     named = [b for b in ctx.bookings if b.service in others]
@@ -337,7 +338,7 @@ def _relative(u: Understanding, ctx: Context) -> Understanding:
 
 
 def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
-    if ctx.bookings and not u.service and _SHIFT_RE.search(u.text or ""):
+    if not u.service and ctx.bookings and _SHIFT_RE.search(u.text or ""):
         return on_reschedule(convo, u, ctx)  # "bring my appointment forward half an hour"
     out = _on_book(convo, _relative(_straight_after(u, ctx), ctx), ctx)
     if out.convo.state in (State.CONFIRM, State.PICK_SLOT):
