@@ -37,8 +37,10 @@ from bot.timeoff import TimeOffMixin
 
 log = logging.getLogger(__name__)
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: easy to read and type
 CODE_LENGTH = 4
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: easy to read and type
+assert len(CODE_ALPHABET) == 32  # new_code draws 5 bits a symbol
+_SHIFTS = tuple(range(0, 5 * CODE_LENGTH, 5))
 # the same customers book again and again; phonenumbers takes 60 us to parse a number
 _normalize_phone = functools.lru_cache(maxsize=4096)(normalize_phone)
 
@@ -48,8 +50,14 @@ _ORDINAL_LIKE = re.compile(r"^\d{1,2}(?:ST|ND|RD|TH)$")
 
 
 def new_code() -> str:
+    """Four symbols drawn uniformly from CODE_ALPHABET (32 of them: 5 random bits each).
+
+    One `secrets.randbits(20)` read as four symbols, the first in the low bits: the same
+    distribution as four `secrets.choice` calls, which cost 6.7 us (two random reads each on
+    average, 6 bits read to draw below 32), this 1.5 us (timeit)."""
     while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        n = secrets.randbits(5 * CODE_LENGTH)
+        code = "".join([CODE_ALPHABET[n >> shift & 31] for shift in _SHIFTS])
         if not _ORDINAL_LIKE.match(code):
             return code
 
