@@ -33,7 +33,23 @@ class Ask:
 
 
 def slot_option(slot: Slot, service: str) -> Option:
-    return Option(kind="slot", start=slot.start, barber=slot.barber, service=service)
+    """The offer of `slot` for `service`. Options are frozen and everyone asking about a day is
+    offered the same few: one is kept per (start, barber, service), and with it its JSON
+    (`Option.to_json`), which the conversation row stores on every turn until one is picked
+    (six offered: 6 us a turn made afresh, 2 us kept). Only UTC starts (all a Slot has) are kept:
+    a time of another zone is an equal key but a different `start`."""
+    if slot.start.tzinfo is not dt.UTC:
+        return Option(kind="slot", start=slot.start, barber=slot.barber, service=service)
+    key = (slot.start, slot.barber, service)
+    found = _OFFERS.get(key)
+    if found is None:
+        if len(_OFFERS) >= 4096:
+            _OFFERS.clear()
+        found = _OFFERS[key] = Option(kind="slot", start=slot.start, barber=slot.barber, service=service)
+    return found
+
+
+_OFFERS: dict[tuple[dt.datetime, str, str], Option] = {}
 
 
 def _free(ctx: Context, day: dt.date, ask: Ask, barber: str | None) -> list[Slot]:
