@@ -486,9 +486,9 @@ def _pick(convo: Convo, n: int, ctx: Context) -> Outcome:
 def on_pick_slot_value(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     """'the 2:30 one', '15:00', 'saturday': pick the matching option, else treat it as a new ask."""
     if u.time and not u.correction:
-        shop = ctx.shop
+        tz = ctx.shop.tz
         for i, o in enumerate(convo.draft.options, start=1):
-            local = o.start.astimezone(shop.tz) if o.start else None
+            local = o.start.astimezone(tz) if o.start else None
             if local and local.time() == u.time and (u.date is None or local.date() == u.date) \
                     and (u.barber is None or u.barber == o.barber) \
                     and (u.service is None or o.service is None or u.service == o.service):
