@@ -26,7 +26,7 @@ class Slot:
     barber: str
 
 
-Grid = tuple[tuple[dt.datetime, ...], tuple["Slot", ...]]  # a barber's starts on a day and their Slots
+Grid = tuple[tuple[dt.datetime, ...], tuple[Slot, ...]]  # a barber's starts on a day and their Slots
 
 
 def local_instant(shop: Shop, day: dt.date, minute: int) -> dt.datetime:
@@ -180,7 +180,8 @@ def _day_grid(shop: Shop, service: str, minutes: int, day: dt.date,
             places[g][i] = at
         if len(cache) >= _CACHED_PER_SHOP:
             cache.clear()
-        found = cache[key] = (tuple(grids[g][1][1][i] for _start, _place, g, i in merged),
+        slots_of = [slots for _k, (_starts, slots) in grids]
+        found = cache[key] = (tuple(slots_of[g][i] for _start, _place, g, i in merged),
                               tuple((k, grid, tuple(p)) for (k, grid), p in zip(grids, places, strict=True)))
     return found  # type: ignore[no-any-return]
 
