@@ -117,7 +117,7 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
     shop = ctx.shop
     old = _booking(ctx, d.booking_id) if d.goal == Goal.RESCHEDULE else None
     if d.goal == Goal.RESCHEDULE and old is None:
-        return _say(IDLE, *notes, r.no_such_booking(None))
+        return _say(IDLE, *notes, r.move_target_gone())
     service = d.service or (old.service if old else None)
     if service is None:
         named = shop.barber(d.barber) if d.barber else None
@@ -199,7 +199,8 @@ def _confirm(convo: Convo, ctx: Context, notes: Sequence[str] = ()) -> Outcome:
     assert p is not None and p.start is not None and p.barber and p.service
     if convo.draft.goal == Goal.RESCHEDULE:
         old = _booking(ctx, convo.draft.booking_id)
-        assert old is not None
+        if old is None:  # cancelled (by the barber, say) or over while the customer was deciding
+            return _say(IDLE, *notes, r.move_target_gone())
         text = r.confirm_move(ctx.shop, old, p.service, p.barber, p.start)
     else:
         text = r.confirm_book(ctx.shop, p.service, p.barber, p.start)

@@ -218,6 +218,11 @@ def no_booking_to(verb: str) -> str:
     return f"You have no upcoming bookings to {verb}. Want to book one? e.g. \"haircut friday at 3pm\"."
 
 
+def move_target_gone() -> str:
+    return ("The booking you were moving isn't there any more (it may have been cancelled). "
+            "Reply LIST to see your bookings, or tell me when you'd like to come in.")
+
+
 def no_such_booking(code: str | None) -> str:
     if code:
         return f"I can't find a booking {code} of yours. Reply LIST to see your bookings."
