@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,6 +29,30 @@ log = logging.getLogger(__name__)
 
 
 TWILIO_PATH = "/webhooks/twilio"
+YOUNG_COLLECTION_EVERY = 20_000  # allocations between collections of the youngest generation (Python's default: 700)
+_heap_settled = False
+
+
+def settle_heap() -> None:
+    """Once per process, as the server starts: what is alive now (modules, the ORM's metadata, the
+    shop, compiled statements and patterns) is left out of the cyclic garbage collector's full
+    collections (`gc.freeze`), and the youngest generation is collected every 20,000 allocations.
+
+    Why: every full collection walked that whole start-up heap, 53-62 ms during which the event
+    loop answered nobody, and under load one came about every second. A round of 64 chat turns
+    keeps its objects alive until the round commits together (webhooks.twilio.Group); young
+    collections in the middle of a round promoted them, and the garbage they became in the old
+    generation triggered the next full collection. bench/webhook.py at 64 connections: p99
+    64-86 ms -> 36-38 ms, throughput +7% (full collections after start: ~1 a second -> 0-1 a run).
+    Objects freed by reference counting (nearly all) are freed as before."""
+    global _heap_settled
+    if _heap_settled:
+        return
+    _heap_settled = True
+    gc.collect()
+    gc.freeze()
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(young, YOUNG_COLLECTION_EVERY), middle, old)
 
 
 class Shortcut:
@@ -116,6 +141,7 @@ def create_app(services: Services) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        settle_heap()
         checkpointer = Checkpointer.for_database(services.db)  # SQLite: checkpoints off the event loop
         if checkpointer is not None:
             checkpointer.start()
