@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from bot.availability import Slot, last_bookable_day, local_date, local_instant
 from bot.nlu import Intent, Understanding, understand
 from bot.nlu.intents import BOOK_RE
+from bot.nlu.times import day_window
 from bot.shop import Shop
 
 from . import replies as r
@@ -72,7 +73,7 @@ def _has_slots(u: Understanding) -> bool:
                 or u.date_range or u.past_date or "time" in u.ambiguous)
 
 
-def _merge(d: Draft, u: Understanding) -> Draft:
+def _merge(d: Draft, u: Understanding, shop: Shop) -> Draft:
     c: dict[str, object] = {"options": (), "pending": None}
     if u.service:
         c["service"] = u.service
@@ -92,6 +93,10 @@ def _merge(d: Draft, u: Understanding) -> Draft:
         c["time"], c["window"] = None, (u.window.start_min, u.window.end_min, u.window.label)
     elif "time" in u.ambiguous:
         c["time"] = None
+    elif u.date and d.window and u.date != d.date:  # "friday morning", then "saturday": Saturday's morning
+        again = day_window(shop, u.date, d.window[2])
+        if again is not None:
+            c["window"] = (again.start_min, again.end_min, again.label)
     return d.evolve(**c)
 
 
@@ -245,7 +250,7 @@ def _choose_target(convo: Convo, u: Understanding, ctx: Context, goal: Goal) -> 
     found = _targets(ctx, u, moving)
     draft = Draft(goal=goal)
     if moving:
-        draft = _merge(draft, u)
+        draft = _merge(draft, u, ctx.shop)
         if u.service and any(b.service == u.service for b in found):
             draft = draft.evolve(service=None)  # named the booking, not a new service
         if u.barber and any(b.barber == u.barber for b in found) and len(ctx.bookings) > 1:
@@ -363,11 +368,11 @@ def _on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
             return on_pick_booking_value(convo, u, ctx)
         if not _has_slots(u):
             return reprompt(convo, u, ctx)
-        return _ask_or_advance(Convo(convo.state, _merge(d, u)), u, ctx)
+        return _ask_or_advance(Convo(convo.state, _merge(d, u, ctx.shop)), u, ctx)
     if u.correction and not u.service and (u.date or u.time) and ctx.bookings:
         # "actually, can we do 11 instead?" after a booking: they mean to move it
         return on_reschedule(convo, u, ctx)
-    return _ask_or_advance(Convo(State.IDLE, _merge(Draft(goal=Goal.BOOK), u)), u, ctx)
+    return _ask_or_advance(Convo(State.IDLE, _merge(Draft(goal=Goal.BOOK), u, ctx.shop)), u, ctx)
 
 
 def _ask_or_advance(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
@@ -387,11 +392,11 @@ def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
             return on_book(convo, u, ctx)
         # "what's free on friday?" in the middle of a booking or a move: list times,
         # keeping the service, barber and booking already settled
-        draft = _merge(convo.draft, u).evolve(browse=True)
+        draft = _merge(convo.draft, u, ctx.shop).evolve(browse=True)
         if u.time is None:
             draft = draft.evolve(time=None)
         return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
-    draft = _merge(Draft(goal=Goal.BOOK), u).evolve(browse=True)
+    draft = _merge(Draft(goal=Goal.BOOK), u, ctx.shop).evolve(browse=True)
     return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
 
 
@@ -427,7 +432,7 @@ def _shift(u: Understanding, ctx: Context) -> Understanding:
 def on_reschedule(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     d = convo.draft
     if _in_flow(convo) and d.goal == Goal.RESCHEDULE and d.booking_id and _has_slots(u):
-        return _ask_or_advance(Convo(convo.state, _merge(d, u)), u, ctx)
+        return _ask_or_advance(Convo(convo.state, _merge(d, u, ctx.shop)), u, ctx)
     return _choose_target(convo, _shift(u, ctx), ctx, Goal.RESCHEDULE)
 
 

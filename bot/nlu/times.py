@@ -171,6 +171,18 @@ def _fmt(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
+_LABEL_WORDS = {"morning": "morning", "afternoon": "afternoon", "evening": "evening", "lunchtime": "lunch",
+                "first thing": "first thing", "after lunch": "after lunch", "after work": "after work"}
+
+
+def day_window(shop: Shop, date: dt.date | None, label: str) -> TimeWindow | None:
+    """The named window `label` ("morning", "evening", ...) on `date`'s own hours; None for one of
+    exact times ("after 17:00"). A morning read for Friday (opening 09:00) starts at 08:00 on a
+    Saturday that opens at 08:00."""
+    word = _LABEL_WORDS.get(label)
+    return None if word is None else _day(shop, date).windows[word]
+
+
 def _word_window(word: str, spans: Sequence[tuple[int, int]]) -> TimeWindow:
     opens = min((s for s, _ in spans), default=0)
     closes = max((e for _, e in spans), default=1440)
