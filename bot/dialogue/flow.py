@@ -381,6 +381,8 @@ def _ask_or_advance(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         notes.append(r.reason(ctx.shop, "past_date", None, None, None))
     if u.unknown_barber and not u.barber:
         notes.append(r.unknown_barber(ctx.shop, u.unknown_barber))
+    if u.week_later and u.date and convo.draft.date == u.date:
+        notes.append(r.next_weekday(u.date, u.week_later))
     if "time" in u.ambiguous and u.time is None and convo.draft.date and convo.draft.service:
         return _say(convo.to(State.ASK_TIME), *notes, r.ambiguous_time())
     return advance(convo, ctx, *notes)

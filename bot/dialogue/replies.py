@@ -218,6 +218,11 @@ def no_booking_to(verb: str) -> str:
     return f"You have no upcoming bookings to {verb}. Want to book one? e.g. \"haircut friday at 3pm\"."
 
 
+def next_weekday(day: dt.date, week_later: dt.date) -> str:
+    return (f"I've taken “next {day.strftime('%A')}” as {fmt_date(day)}; "
+            f"say {fmt_date(week_later)} if you meant the week after.")
+
+
 def move_target_gone() -> str:
     return ("The booking you were moving isn't there any more (it may have been cancelled). "
             "Reply LIST to see your bookings, or tell me when you'd like to come in.")

@@ -86,6 +86,8 @@ class DateResult:
     ambiguous: bool = False
     ends: list[int] = field(default_factory=list)  # where date phrases end ("friday 3")
     today_window: str | None = None  # "tonight" -> "evening"
+    # "next friday" said on a Wednesday: this Friday was read; the Friday a week later is the other reading
+    week_later: dt.date | None = None
 
 
 def _month_day(month: int, day: int, year: int | None, today: dt.date, horizon: int) -> Found | None:
@@ -170,7 +172,10 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         return add(Found(today + dt.timedelta(days=1 if w == "tomorrow" else 0), 0, 0), m)
 
     def weekday(m: re.Match[str]) -> bool:
-        return add(Found(_weekday(m["wd"], m["q"], today), 0, 0, weekday_only=True), m)
+        d = _weekday(m["wd"], m["q"], today)
+        if m["q"] == "next" and (d.isocalendar()[:2] == today.isocalendar()[:2] or d == today + dt.timedelta(days=1)):
+            result.week_later = d + dt.timedelta(days=7)  # "next" may mean the week after: said, not guessed
+        return add(Found(d, 0, 0, weekday_only=True), m)
 
     def ordinal(m: re.Match[str]) -> bool:
         d = _day_of_month(int(m["d"]) if m.groupdict().get("d") else ORDINAL_WORDS[m["dw"]], today)

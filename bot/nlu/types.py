@@ -84,3 +84,4 @@ class Understanding:
     date_range: tuple[dt.date, dt.date] | None = None  # "next week": (monday, sunday)
     explicit_intent: bool = False  # the intent came from a keyword, not inferred from slots
     old_date: dt.date | None = None  # "move my friday one to monday": the booking's date (friday)
+    week_later: dt.date | None = None  # "next friday" read as this week's: the other reading, a week later

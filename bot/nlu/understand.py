@@ -117,6 +117,7 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         date_range=dates.date_range,
         explicit_intent=explicit,
         old_date=dates.old_date,
+        week_later=dates.week_later if dates.week_later and date == dates.week_later - dt.timedelta(days=7) else None,
     )
 
 

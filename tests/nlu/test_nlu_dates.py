@@ -172,3 +172,19 @@ def test_an_ordinal_typed_in_capitals_is_still_a_code() -> None:
 
 def test_before_the_weekend_is_today_to_friday() -> None:
     assert understand("need a cut before the weekend", now=WED, shop=SHOP).date_range == (d(2), d(4))
+
+
+@pytest.mark.parametrize(("text", "now", "read", "week_later"), [
+    ("haircut next friday at 11", WED, d(4), d(11)),  # this week's Friday, or the one after
+    ("next thursday", WED, d(3), d(10)),  # tomorrow, or a week later
+    ("next monday", SUN, d(7), d(14)),  # tomorrow, said on a Sunday
+    ("next monday", WED, d(7), None),  # next week's Monday: the nearest one anyway
+    ("next monday", MON, d(14), None),  # today is Monday: a week on
+    ("friday", WED, d(4), None),  # no "next": nothing to say
+    ("this friday", WED, d(4), None),
+    ("next friday the 11th", WED, d(11), None),  # the date says which
+])
+def test_next_weekday_within_this_week_keeps_the_other_reading(
+        text: str, now: dt.datetime, read: dt.date, week_later: dt.date | None) -> None:
+    u = understand(text, now=now, shop=SHOP)
+    assert (u.date, u.week_later) == (read, week_later)
