@@ -15,7 +15,7 @@ from itertools import compress
 from typing import Any
 
 from bot.errors import InvalidBooking, SlotTaken
-from bot.shop import Barber, Shop
+from bot.shop import Barber, Shop, derived
 
 Interval = tuple[dt.datetime, dt.datetime]  # aware UTC, half-open [start, end)
 
@@ -91,21 +91,9 @@ def _grid(shop: Shop, barber: Barber, day: dt.date, minutes: int) -> Grid:
 
 # The demo shop's whole horizon (31 days, 3 services, each barber and anyone) is 434 entries, 1 MB.
 _CACHED_PER_SHOP = 2048
-# id(shop) -> (the shop, its grids); the shop is held so that its id is not reused while cached
-_SHOP_CACHES: dict[int, tuple[Shop, dict[tuple[object, ...], Any]]] = {}
-
-
 def _shop_cache(shop: Shop) -> dict[tuple[object, ...], Any]:
-    """Values derived from one Shop (frozen: loading the shop again makes a new one, and a
-    process serves one at a time, so only the last few are kept).
-
-    A Shop holds dicts, so it cannot be a dict key itself."""
-    entry = _SHOP_CACHES.get(id(shop))
-    if entry is None or entry[0] is not shop:
-        if len(_SHOP_CACHES) >= 4:
-            _SHOP_CACHES.clear()
-        entry = _SHOP_CACHES[id(shop)] = (shop, {})
-    return entry[1]
+    """The grids worked out for one Shop so far (`bot.shop.derived`: a Shop is frozen)."""
+    return derived(shop, "grids", lambda _shop: {})
 
 
 def overlaps(a: Interval, b: Interval) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from bot.shop import Shop
+from bot.shop import Shop, derived
 
 # what strftime's %a and %b write in the C locale (the process never sets another)
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -63,28 +63,19 @@ def time_left(now: dt.datetime, when: dt.datetime) -> str:
 
 
 def service_name(shop: Shop, key: str) -> str:
-    return _names(shop)[1].get(key, key)
+    return _names(shop)[0].get(key, key)
 
 
 def barber_name(shop: Shop, key: str) -> str:
-    return _names(shop)[2].get(key, key)
+    return _names(shop)[1].get(key, key)
 
 
-# id(shop) -> (the shop, service names, barber names); the shop is held so that its id is not reused
-_NAMES: dict[int, tuple[Shop, dict[str, str], dict[str, str]]] = {}
-
-
-def _names(shop: Shop) -> tuple[Shop, dict[str, str], dict[str, str]]:
+def _names(shop: Shop) -> tuple[dict[str, str], dict[str, str]]:
     """The shop's service and barber names by key, as `shop.service(key)` and `shop.barber(key)`
     find them (the first of a key): a reply names them up to a dozen times, 0.5 us each through a
-    scan of the shop's tuples, 0.15 us so. A Shop is frozen (loading it again makes a new one)."""
-    entry = _NAMES.get(id(shop))
-    if entry is None or entry[0] is not shop:
-        if len(_NAMES) >= 8:
-            _NAMES.clear()
-        entry = _NAMES[id(shop)] = (shop, {s.key: s.name for s in reversed(shop.services)},
-                                    {b.key: b.name for b in reversed(shop.barbers)})
-    return entry
+    scan of the shop's tuples, 0.15 us so."""
+    return derived(shop, "names", lambda s: ({v.key: v.name for v in reversed(s.services)},
+                                             {b.key: b.name for b in reversed(s.barbers)}))
 
 
 def reminder(shop: Shop, *, service: str, barber: str, start: dt.datetime, code: str, now: dt.datetime) -> str:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.phones import InvalidPhone, normalize_phone
@@ -74,6 +75,30 @@ class Shop:
 
     def barbers_for(self, service_key: str) -> tuple[Barber, ...]:
         return tuple(b for b in self.barbers if service_key in b.services)
+
+
+_T = TypeVar("_T")
+# id(shop) -> (the shop, what was worked out from it by name); holding the shop keeps its id from
+# being reused while its entry lives. A process serves one shop at a time (loading the shop file
+# again makes a new Shop), so only the last few are kept.
+_DERIVED: dict[int, tuple[Shop, dict[str, Any]]] = {}
+_DERIVED_SHOPS = 8
+
+
+def derived(shop: Shop, name: str, build: Callable[[Shop], _T]) -> _T:
+    """`build(shop)`, worked out once per Shop and kept under `name` (~0.2 us a lookup).
+
+    For tables the hot paths read on every message (the NLU's lexicon and day windows, reply
+    names, availability grids): a Shop is frozen, so what is derived from it never goes stale."""
+    entry = _DERIVED.get(id(shop))
+    if entry is None or entry[0] is not shop:
+        if len(_DERIVED) >= _DERIVED_SHOPS:
+            _DERIVED.clear()
+        entry = _DERIVED[id(shop)] = (shop, {})
+    values = entry[1]
+    if name not in values:
+        values[name] = build(shop)
+    return values[name]  # type: ignore[no-any-return]
 
 
 class ShopFileError(ValueError):

@@ -97,6 +97,11 @@ class _Turn:
         self.error: BaseException | None = None
         self.lock: threading.Lock | None = None
 
+    @property
+    def apart(self) -> bool:
+        """A move, a pause or a barber's command: acts in transactions of its own (`_apart`)."""
+        return self.d is not None and not (self.d.pure or self.d.joinable)
+
 
 class Group:
     """Group commit for the inline SQLite turns of one event loop round.
@@ -296,15 +301,9 @@ class TwilioWebhook:
 
     def _handle(self, sid: str, phone: str, body: str, name: str | None) -> str | None:
         """Run the turn once per MessageSid; the TwiML, or None for a redelivery still being answered."""
-        engine, now = self.engine, self.services.now()
-        with engine.lock(phone), self._connection() as conn:
-            try:
-                d: Decision | None = engine.decide(phone=phone, text=body, conn=conn)
-            except Exception:  # noqa: BLE001
-                log.exception("chat turn failed for %s (%s)", mask_phone(phone), sid)
-                d = None
-            turn = _Turn(sid, phone, body, name, now, d)
-            if d is None or d.pure or d.joinable:
+        with self.engine.lock(phone), self._connection() as conn:
+            turn = self._decide(conn, sid, phone, body, name)
+            if not turn.apart:
                 with conn.write() as tx:  # claim, 24h window, conversation, reply (and the booking): one commit
                     self._write(conn, tx, turn)
                 if turn.redelivered:
@@ -312,6 +311,16 @@ class TwilioWebhook:
                 self._committed(turn)
                 return turn.xml
             return self._apart(conn, turn)
+
+    def _decide(self, conn: TurnConnection, sid: str, phone: str, body: str, name: str | None) -> _Turn:
+        """The turn, decided (reads only); a decision that raised is kept as None: the apology."""
+        now = self.services.now()
+        try:
+            d: Decision | None = self.engine.decide(phone=phone, text=body, conn=conn)
+        except Exception:  # noqa: BLE001
+            log.exception("chat turn failed for %s (%s)", mask_phone(phone), sid)
+            d = None
+        return _Turn(sid, phone, body, name, now, d)
 
     def _group_here(self) -> Group | None:
         """This event loop's open group (a new one if none is open); None while another loop's
@@ -327,25 +336,19 @@ class TwilioWebhook:
 
     async def _grouped(self, group: Group, sid: str, phone: str, body: str, name: str | None) -> str | None:
         """`_handle`, with a pure or joinable turn's writes left to the round's group commit."""
-        engine, now = self.engine, self.services.now()
         if phone in group.phones:  # this phone's previous message is written first
             group.flush()
             again = self._group_here()
             if again is None:
                 return self._handle(sid, phone, body, name)
             group = again
-        lock = engine.lock(phone)
+        lock = self.engine.lock(phone)
         lock.acquire()  # released when the group has committed (Group.flush), or below
         queued = False
         try:
             with self._connection() as conn:
-                try:
-                    d: Decision | None = engine.decide(phone=phone, text=body, conn=conn)
-                except Exception:  # noqa: BLE001
-                    log.exception("chat turn failed for %s (%s)", mask_phone(phone), sid)
-                    d = None
-                turn = _Turn(sid, phone, body, name, now, d)
-                if d is not None and not (d.pure or d.joinable):
+                turn = self._decide(conn, sid, phone, body, name)
+                if turn.apart:
                     return self._apart(conn, turn)
             turn.lock = lock
             group.add(turn)

@@ -68,6 +68,21 @@ def confirmed(services: Services) -> list[Booking]:
         return list(s.exec(select(Booking).where(Booking.status == BookingStatus.CONFIRMED)))
 
 
+def break_the_commit_for(monkeypatch: pytest.MonkeyPatch, breaker: str) -> Callable[..., None]:
+    """From now on a turn from `breaker` writes a change that only COMMIT finds wrong (a deferred
+    foreign key), so its group's commit fails; the real `record_inbound`, to put back."""
+    record = twilio.record_inbound
+
+    def breaks_the_commit(tx: Any, *, phone: str, now: dt.datetime, name: str | None) -> None:
+        record(tx, phone=phone, now=now, name=name)
+        if phone == breaker:
+            tx.cursor.execute("PRAGMA defer_foreign_keys = ON")
+            tx.cursor.execute("UPDATE service SET key = 'gone' WHERE key = 'haircut'")
+
+    monkeypatch.setattr(twilio, "record_inbound", breaks_the_commit)
+    return record
+
+
 def test_customers_in_one_round_each_get_their_own_booking(services: Services, stats: dict[str, int]) -> None:
     times = [f"{h}:{m:02d}" for h in (10, 11, 12, 13, 14) for m in (0, 30)]
     asked = round_of(services, [params(f"haircut with sam tomorrow at {t}", phone=phone(i))
@@ -149,15 +164,7 @@ def test_a_failed_commit_answers_nobody_with_what_was_not_stored(
     round_of(services, [params("haircut with sam tomorrow at 10", phone=phone(1))])
     round_of(services, [params("yes", phone=phone(1))])
     assert len(confirmed(services)) == 1
-    record = twilio.record_inbound
-
-    def breaks_the_commit(tx: Any, *, phone: str, now: dt.datetime, name: str | None) -> None:
-        record(tx, phone=phone, now=now, name=name)
-        if phone == "+447700900003":  # a change that only COMMIT finds wrong (a deferred foreign key)
-            tx.cursor.execute("PRAGMA defer_foreign_keys = ON")
-            tx.cursor.execute("UPDATE service SET key = 'gone' WHERE key = 'haircut'")
-
-    monkeypatch.setattr(twilio, "record_inbound", breaks_the_commit)
+    record = break_the_commit_for(monkeypatch, phone(3))
     before = count(services, InboundMessage)
     answers = round_of(services, [params("hi", phone=phone(i)) for i in range(2, 6)])
     assert answers == [[APOLOGY]] * 4

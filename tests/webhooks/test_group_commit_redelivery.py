@@ -7,17 +7,20 @@ first time, as it did when each turn committed alone.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from bot.models import Booking, InboundMessage
 from bot.services import Services
-from tests.webhooks.test_group_commit import APOLOGY, confirmed, phone, round_of
+from tests.webhooks.test_group_commit import (
+    APOLOGY,
+    break_the_commit_for,
+    confirmed,
+    phone,
+    round_of,
+)
 from tests.webhooks.test_twilio_webhook import count, params
-from webhooks import twilio
 
 
 @pytest.fixture
@@ -31,15 +34,7 @@ def test_a_redelivery_replays_its_booking_even_when_the_rest_of_its_group_fails_
     yes = params("yes", phone=phone(11))
     first = round_of(services, [yes])[0]
     assert first[0].startswith("Booked ✅"), first
-    record = twilio.record_inbound
-
-    def breaks_the_commit(tx: Any, *, phone: str, now: dt.datetime, name: str | None) -> None:
-        record(tx, phone=phone, now=now, name=name)
-        if phone == "+447700900012":  # a change that only COMMIT finds wrong (a deferred foreign key)
-            tx.cursor.execute("PRAGMA defer_foreign_keys = ON")
-            tx.cursor.execute("UPDATE service SET key = 'gone' WHERE key = 'haircut'")
-
-    monkeypatch.setattr(twilio, "record_inbound", breaks_the_commit)
+    break_the_commit_for(monkeypatch, phone(12))
     # Twilio lost the answer to "yes" and delivers it again, in the same round as another
     # customer's message whose writes make the group's commit fail
     again, other = round_of(services, [yes, params("hi", phone=phone(12))])
