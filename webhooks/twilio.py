@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from functools import lru_cache
 from typing import Any, TypeVar
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 from xml.sax.saxutils import escape
 
 from starlette.datastructures import URL
@@ -194,19 +194,30 @@ def parse_form(raw: bytes) -> dict[str, str]:
     """application/x-www-form-urlencoded -> dict; ValueError when it is not that.
 
     `dict(parse_qsl(text, keep_blank_values=True, strict_parsing=True, errors="strict"))`, field
-    for field (the tests hold it to that), in a third of its time: a Twilio form is a dozen fields."""
+    for field (the tests hold it to that), in a fifth of its time: a Twilio form is a dozen fields."""
     text = raw.decode("utf-8")  # UnicodeDecodeError is a ValueError
     form: dict[str, str] = {}
     if not text:
         return form
+    if "+" in text:  # a space; a plus sign is sent as %2B
+        text = text.replace("+", " ")
     for field in text.split("&"):
         name, eq, value = field.partition("=")
         if not eq:
             raise ValueError(f"bad form field: {field!r}")
-        name, value = name.replace("+", " "), value.replace("+", " ")
-        form[unquote(name, errors="strict") if "%" in name else name] = (
-            unquote(value, errors="strict") if "%" in value else value)
+        if "%" in field:
+            if "%" in name:
+                name = _unquote(name)
+            if "%" in value:
+                value = _unquote(value)
+        form[name] = value
     return form
+
+
+def _unquote(text: str) -> str:
+    """`unquote(text, errors="strict")` in half its time: the text's UTF-8 with its escapes decoded,
+    read back strictly (raw non-ASCII characters are whole characters, so the two agree)."""
+    return unquote_to_bytes(text).decode("utf-8")
 
 
 def plain(text: str, status: int) -> Response:
