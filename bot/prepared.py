@@ -139,6 +139,16 @@ class Tx:
         self.cursor.execute(p.sql, p.params(values))
         return p
 
+    def execute_many(self, stmt: sa.ClauseElement, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Run an INSERT/UPDATE `stmt` once per row (every row with the first one's keys), as one
+        driver call; the number of rows it changed (SQLite counts them; PostgreSQL may say -1)."""
+        if not rows:
+            return 0
+        p = prepared(stmt, self.dialect, tuple(rows[0]))
+        params = p.params
+        self.cursor.executemany(p.sql, [params(values) for values in rows])
+        return int(self.cursor.rowcount)
+
     def first(self, stmt: sa.ClauseElement, values: Mapping[str, Any], *, keys: bool = False) -> tuple[Any, ...] | None:
         p = self.execute(stmt, values, keys=keys)
         raw = self.cursor.fetchone()

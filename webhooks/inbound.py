@@ -32,6 +32,7 @@ def _statements(dialect: str) -> dict[str, Any]:
             "last_inbound_at": upsert.excluded.last_inbound_at,
             "name": sa.func.coalesce(sa.func.nullif(CUSTOMER.c.name, ""), upsert.excluded.name),
         }),
+        "claim_all": insert(INBOUND).on_conflict_do_nothing(index_elements=["message_sid"]),
         "reply": sa.update(INBOUND).where(INBOUND.c.message_sid == sa.bindparam("sid")),
         "stored": sa.select(INBOUND.c.reply).where(INBOUND.c.message_sid == sa.bindparam("sid")),
     }
@@ -45,6 +46,21 @@ def claim(tx: Tx, *, sid: str, phone: str, body: str, now: dt.datetime,
     number of threads or server processes."""
     row = {"message_sid": sid, "phone": phone, "body": body[:MAX_STORED_BODY], "reply": reply, "created_at": now}
     return tx.first(_statements(tx.dialect.name)["claim"], row, keys=True) is not None
+
+
+def claim_all(tx: Tx, messages: list[tuple[str, str, str, dt.datetime, str]]) -> bool:
+    """`claim` for many (sid, phone, body, now, reply) at once: True when every one was new. On
+    False some were already claimed, and the caller rolls back and claims them one by one."""
+    rows = [{"message_sid": sid, "phone": phone, "body": body[:MAX_STORED_BODY], "reply": reply, "created_at": now}
+            for sid, phone, body, now, reply in messages]
+    return tx.execute_many(_statements(tx.dialect.name)["claim_all"], rows) == len(rows)
+
+
+def record_inbound_all(tx: Tx, customers: list[tuple[str, dt.datetime, str | None]]) -> None:
+    """`record_inbound` for many (phone, now, name) at once."""
+    rows = [{"phone": phone, "name": name, "reminders_paused": False, "created_at": now, "last_inbound_at": now}
+            for phone, now, name in customers]
+    tx.execute_many(_statements(tx.dialect.name)["customer"], rows)
 
 
 def record_inbound(tx: Tx, *, phone: str, now: dt.datetime, name: str | None) -> None:

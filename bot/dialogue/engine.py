@@ -334,9 +334,17 @@ class ChatEngine:
 
 def save_conversation(tx: Tx, phone: str, convo: Convo, now: dt.datetime) -> None:
     """Upsert the conversation row inside the caller's write transaction."""
+    tx.execute(_statements(tx.dialect.name)["save"], _conversation_row(phone, convo, now), keys=True)
+
+
+def save_conversations(tx: Tx, conversations: list[tuple[str, Convo, dt.datetime]]) -> None:
+    """`save_conversation` for many (phone, convo, now) at once (the phones all different)."""
+    tx.execute_many(_statements(tx.dialect.name)["save"], [_conversation_row(*c) for c in conversations])
+
+
+def _conversation_row(phone: str, convo: Convo, now: dt.datetime) -> dict[str, Any]:
     data = json.dumps(convo.draft.to_json() if convo.state != State.IDLE else {})
-    tx.execute(_statements(tx.dialect.name)["save"],
-               {"phone": phone, "state": convo.state.value, "data": data, "updated_at": now}, keys=True)
+    return {"phone": phone, "state": convo.state.value, "data": data, "updated_at": now}
 
 
 def _turn_connection(conn: TurnConnection | None, services: Services) -> Any:

@@ -20,7 +20,7 @@ import pytest
 from sqlmodel import select
 
 from bot.app import create_app
-from bot.models import Booking, BookingStatus, InboundMessage, Reminder
+from bot.models import Booking, BookingStatus, Customer, InboundMessage, Reminder
 from bot.services import Services
 from tests.webhooks.test_twilio_webhook import LOCAL_URL, PATH, count, messages, params
 from webhooks import twilio
@@ -68,9 +68,21 @@ def confirmed(services: Services) -> list[Booking]:
         return list(s.exec(select(Booking).where(Booking.status == BookingStatus.CONFIRMED)))
 
 
+def record_with(monkeypatch: pytest.MonkeyPatch, record: Callable[..., None]) -> None:
+    """Every turn records its customer's last inbound time through `record`, whether it is written
+    alone or together with its round's other pure turns (`record_inbound_all`)."""
+    def one_by_one(tx: Any, customers: list[tuple[str, dt.datetime, str | None]]) -> None:
+        for phone_, now, name in customers:
+            record(tx, phone=phone_, now=now, name=name)
+
+    monkeypatch.setattr(twilio, "record_inbound", record)
+    monkeypatch.setattr(twilio, "record_inbound_all", one_by_one)
+
+
 def break_the_commit_for(monkeypatch: pytest.MonkeyPatch, breaker: str) -> Callable[..., None]:
     """From now on a turn from `breaker` writes a change that only COMMIT finds wrong (a deferred
-    foreign key), so its group's commit fails; the real `record_inbound`, to put back."""
+    foreign key), so its group's commit fails; the real `record_inbound`, to put back with
+    `record_with`."""
     record = twilio.record_inbound
 
     def breaks_the_commit(tx: Any, *, phone: str, now: dt.datetime, name: str | None) -> None:
@@ -79,7 +91,7 @@ def break_the_commit_for(monkeypatch: pytest.MonkeyPatch, breaker: str) -> Calla
             tx.cursor.execute("PRAGMA defer_foreign_keys = ON")
             tx.cursor.execute("UPDATE service SET key = 'gone' WHERE key = 'haircut'")
 
-    monkeypatch.setattr(twilio, "record_inbound", breaks_the_commit)
+    record_with(monkeypatch, breaks_the_commit)
     return record
 
 
@@ -149,7 +161,7 @@ def test_a_turn_that_fails_to_store_is_undone_alone(
         if phone == "+447700900003":
             raise RuntimeError("disk trouble")
 
-    monkeypatch.setattr(twilio, "record_inbound", failing)
+    record_with(monkeypatch, failing)
     answers = round_of(services, [params("haircut with sam tomorrow at 10", phone=phone(i)) for i in range(1, 6)])
     assert stats["largest"] == 5
     assert answers[2] == [APOLOGY]
@@ -157,6 +169,25 @@ def test_a_turn_that_fails_to_store_is_undone_alone(
     with services.db.session() as s:
         senders = sorted(m.phone for m in s.exec(select(InboundMessage)))
     assert senders == [phone(i) for i in (1, 2, 4, 5)]  # nothing of the failed turn was kept
+
+
+def test_a_redelivery_among_a_rounds_other_messages_replays_and_the_others_are_stored(
+        services: Services, stats: dict[str, int]) -> None:
+    ask = params("haircut with sam tomorrow at 10", phone=phone(1))
+    first = round_of(services, [ask])[0]
+    round_of(services, [params("no", phone=phone(1))])  # the customer changed their mind
+    before = count(services, InboundMessage)
+    answers = round_of(services, [params("hi", phone=phone(2)), ask, params("help", phone=phone(3))])
+    assert stats["largest"] == 3
+    assert answers[1] == first  # Twilio's late second delivery gets the first answer again
+    assert answers[0] != first and answers[2] != first and APOLOGY not in answers[0] + answers[2]
+    assert count(services, InboundMessage) == before + 2
+    with services.db.session() as s:
+        customers = {c.phone for c in s.exec(select(Customer))}
+    assert {phone(2), phone(3)} <= customers
+    # and it changed nothing: the question it asked was answered "no", so "yes" books nothing
+    assert "Booked" not in " ".join(round_of(services, [params("yes", phone=phone(1))])[0])
+    assert not confirmed(services)
 
 
 def test_a_failed_commit_answers_nobody_with_what_was_not_stored(
@@ -169,7 +200,7 @@ def test_a_failed_commit_answers_nobody_with_what_was_not_stored(
     answers = round_of(services, [params("hi", phone=phone(i)) for i in range(2, 6)])
     assert answers == [[APOLOGY]] * 4
     assert count(services, InboundMessage) == before
-    monkeypatch.setattr(twilio, "record_inbound", record)
+    record_with(monkeypatch, record)
     again = round_of(services, [params("hi", phone=phone(i)) for i in range(2, 6)])  # the next round works
     assert all(a != [APOLOGY] for a in again)
     assert count(services, InboundMessage) == before + 4
