@@ -221,6 +221,68 @@ class TurnConnection:
         return gate.hold() if gate is not None else nullcontext()
 
 
+class SharedReads(TurnConnection):
+    """Read transactions that share one snapshot until `end()`, on the held connection: for turns
+    that decide one after another and write nothing in between (one event loop round of webhook
+    turns, whose writes wait for the round's group commit: `webhooks.twilio.Group`).
+
+    What it saves: a BEGIN, a ROLLBACK, a cursor and the held connection's checkout for every turn
+    but the first of a round, 13 us of a turn here (a conversation read: 15 us alone, 2 us shared).
+    The snapshot is as old as the round's first read, a few milliseconds. A read that raises ends it
+    (the next one begins afresh), and it cannot write."""
+
+    def __init__(self, held: HeldConnection) -> None:
+        super().__init__(held.db)
+        self._held = held
+        self._turn: AbstractContextManager[TurnConnection] | None = None
+        self._conn: TurnConnection | None = None
+        self._tx: Tx | None = None
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        tx = self._tx if self._tx is not None else self._begin()
+        try:
+            yield tx
+        except BaseException:
+            self.end()
+            raise
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        raise RuntimeError("shared reads write nothing: writes wait for the end of the round")
+
+    def _begin(self) -> Tx:
+        turn = self._held.turn()
+        conn = turn.__enter__()
+        try:
+            cur = conn._connection().cursor()
+            if conn._sqlite:
+                cur.execute("BEGIN")
+        except BaseException as exc:
+            turn.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        self._turn, self._conn = turn, conn
+        self._tx = Tx(cur, self.db.engine.dialect)
+        return self._tx
+
+    def end(self) -> None:
+        """End the snapshot (and give the held connection back); the next read begins another."""
+        turn, conn, tx = self._turn, self._conn, self._tx
+        if turn is None or conn is None or tx is None:
+            return
+        self._turn = self._conn = self._tx = None
+        try:
+            tx.cursor.close()
+            conn._connection().rollback()
+        except BaseException as exc:
+            turn.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        turn.__exit__(None, None, None)
+
+    def close(self) -> None:
+        self.end()
+
+
 class _Kept(TurnConnection):
     """A driver connection taken out of the pool for good (closing it closes it)."""
 

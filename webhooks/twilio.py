@@ -49,7 +49,7 @@ from bot.dialogue import ChatEngine
 from bot.dialogue import replies as r
 from bot.dialogue.engine import Decision, save_conversation, save_conversations
 from bot.phones import InvalidPhone, mask_phone, normalize_phone
-from bot.prepared import HeldConnection, TurnConnection, Tx
+from bot.prepared import HeldConnection, SharedReads, TurnConnection, Tx
 from bot.services import Services
 
 from .inbound import claim, claim_all, record_inbound, record_inbound_all, store_reply, stored_reply
@@ -126,7 +126,7 @@ class Group:
     commits the group first.
     """
 
-    __slots__ = ("hook", "loop", "turns", "phones", "done", "closed")
+    __slots__ = ("hook", "loop", "turns", "phones", "done", "closed", "reads")
 
     def __init__(self, hook: TwilioWebhook, loop: asyncio.AbstractEventLoop) -> None:
         self.hook, self.loop = hook, loop
@@ -134,6 +134,8 @@ class Group:
         self.phones: set[str] = set()
         self.done: asyncio.Future[None] = loop.create_future()
         self.closed = False
+        assert hook._held is not None
+        self.reads = SharedReads(hook._held)  # the round's turns decide in one snapshot, ended before the writes
         loop.call_soon(self.flush)
 
     def add(self, turn: _Turn) -> None:
@@ -151,6 +153,7 @@ class Group:
             group_stats["turns"] += len(turns)
             group_stats["largest"] = max(group_stats["largest"], len(turns))
         try:
+            self.reads.end()
             if turns:
                 self.hook._commit_group(turns)
         except BaseException as exc:  # no connection to write with, or interrupted: nobody is told it was stored
@@ -357,9 +360,9 @@ class TwilioWebhook:
         lock.acquire()  # released when the group has committed (Group.flush), or below
         queued = False
         try:
-            with self._connection() as conn:
-                turn = self._decide(conn, sid, phone, body, name)
-                if turn.apart:
+            turn = self._decide(group.reads, sid, phone, body, name)
+            if turn.apart:
+                with self._connection() as conn:
                     return self._apart(conn, turn)
             turn.lock = lock
             group.add(turn)

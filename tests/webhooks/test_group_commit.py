@@ -10,7 +10,9 @@ phone sees the first one's outcome.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -43,9 +45,10 @@ def stats() -> Iterator[dict[str, int]]:
     twilio.group_stats.update(saved)
 
 
-def round_of(services: Services, batch: list[dict[str, str]]) -> list[list[str]]:
-    """Post every message of `batch` at once; each one's reply messages, in the batch's order."""
-    app = create_app(services)
+def round_of(services: Services, batch: list[dict[str, str]], app: Any = None) -> list[list[str]]:
+    """Post every message of `batch` at once (to `app`, else a new app); each one's reply
+    messages, in the batch's order."""
+    app = app or create_app(services)
 
     async def run() -> list[httpx.Response]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
@@ -188,6 +191,24 @@ def test_a_redelivery_among_a_rounds_other_messages_replays_and_the_others_are_s
     # and it changed nothing: the question it asked was answered "no", so "yes" books nothing
     assert "Booked" not in " ".join(round_of(services, [params("yes", phone=phone(1))])[0])
     assert not confirmed(services)
+
+
+def test_the_turns_of_a_round_read_what_was_written_before_it_and_leave_nothing_open(
+        services: Services, stats: dict[str, int], sqlite_url: str) -> None:
+    app = create_app(services)  # one app (one kept connection) for every round
+    def question() -> list[dict[str, str]]:
+        return [params("what bookings do I have?", phone=phone(i)) for i in range(1, 4)]
+
+    assert all("no upcoming bookings" in " ".join(a) for a in round_of(services, question(), app))
+    start = services.now().replace(hour=10, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
+    booked = services.bookings.create(customer_phone=phone(2), service="haircut", barber="sam", start=start)
+    answers = round_of(services, question(), app)
+    assert stats["largest"] == 3
+    assert booked.code in " ".join(answers[1]) and booked.code not in " ".join(answers[0] + answers[2])
+    # no read transaction outlives its round: a checkpoint copies the whole log back
+    with contextlib.closing(sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))) as conn:
+        busy, log_frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert busy == 0 and log_frames == copied
 
 
 def test_a_failed_commit_answers_nobody_with_what_was_not_stored(
