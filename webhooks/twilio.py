@@ -86,7 +86,7 @@ def _signed_url(public_base_url: str | None, scheme: str, host: bytes | None, se
 class _Turn:
     """One message's turn: what was decided, and (once written) its answer."""
 
-    __slots__ = ("sid", "phone", "body", "name", "now", "d", "xml", "joint", "redelivered", "error", "lock")
+    __slots__ = ("sid", "phone", "body", "name", "now", "d", "xml", "joint", "redelivered", "error", "lock", "done")
 
     def __init__(self, sid: str, phone: str, body: str, name: str | None, now: dt.datetime,
                  d: Decision | None) -> None:
@@ -96,6 +96,7 @@ class _Turn:
         self.redelivered = False
         self.error: BaseException | None = None
         self.lock: threading.Lock | None = None
+        self.done: asyncio.Future[None] | None = None  # set when its group has committed (Group.flush)
 
     @property
     def apart(self) -> bool:
@@ -126,13 +127,12 @@ class Group:
     commits the group first.
     """
 
-    __slots__ = ("hook", "loop", "turns", "phones", "done", "closed", "reads")
+    __slots__ = ("hook", "loop", "turns", "phones", "closed", "reads")
 
     def __init__(self, hook: TwilioWebhook, loop: asyncio.AbstractEventLoop) -> None:
         self.hook, self.loop = hook, loop
         self.turns: list[_Turn] = []
         self.phones: set[str] = set()
-        self.done: asyncio.Future[None] = loop.create_future()
         self.closed = False
         assert hook._held is not None
         self.reads = SharedReads(hook._held)  # the round's turns decide in one snapshot, ended before the writes
@@ -167,8 +167,8 @@ class Group:
             for turn in turns:
                 if turn.lock is not None:
                     turn.lock.release()
-            if not self.done.done():
-                self.done.set_result(None)
+                if turn.done is not None and not turn.done.done():  # (its request may have been cancelled)
+                    turn.done.set_result(None)
 
 
 class TooLarge(Exception):
@@ -364,13 +364,14 @@ class TwilioWebhook:
             if turn.apart:
                 with self._connection() as conn:
                     return self._apart(conn, turn)
-            turn.lock = lock
+            turn.lock, turn.done = lock, group.loop.create_future()
             group.add(turn)
             queued = True
         finally:
             if not queued:
                 lock.release()
-        await asyncio.shield(group.done)
+        assert turn.done is not None
+        await turn.done  # a future of its own: a cancelled request cancels no other turn's wait
         if turn.error is not None:
             raise turn.error
         if turn.redelivered:
