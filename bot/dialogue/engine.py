@@ -34,7 +34,7 @@ from bot.customers import set_reminders_paused
 from bot.errors import BarberbotError, Conflict, InvalidBooking, NotFound, SlotTaken
 from bot.models import Barber as BarberRow
 from bot.models import Booking, BookingStatus, Conversation, Reminder, TimeOff
-from bot.nlu import understand
+from bot.nlu.understand import understand_often
 from bot.phones import mask_phone
 from bot.prepared import TurnConnection, Tx
 from bot.services import Services
@@ -174,7 +174,7 @@ class ChatEngine:
             command = cmd.parse_command(text, today=local_date(shop, now))
             if command is not None:
                 return Decision(phone, now, [], command=command, barber=barber, intent=type(command).__name__)
-        u = understand(text, now=now, shop=shop)
+        u = understand_often(text, now=now, shop=shop)
         with _turn_connection(conn, services) as turn, turn.read() as tx:
             before = self._load(tx, phone, now)
             out = step(before, u, self._context(tx, phone, shop, now), now)
