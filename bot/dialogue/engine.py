@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import logging
 import threading
 import weakref
@@ -51,10 +50,11 @@ from .model import (
     CancelBooking,
     Context,
     Convo,
-    Draft,
     Move,
     PauseReminders,
     State,
+    convo_data,
+    read_convo,
 )
 
 log = logging.getLogger(__name__)
@@ -252,7 +252,7 @@ class ChatEngine:
         if now - updated_at > ttl:
             return IDLE
         try:
-            return Convo(State(state), Draft.from_json(json.loads(data)))
+            return read_convo(state, data)
         except (ValueError, KeyError, TypeError):
             log.warning("unreadable conversation for %s; starting afresh", mask_phone(phone))
             return IDLE
@@ -343,8 +343,7 @@ def save_conversations(tx: Tx, conversations: list[tuple[str, Convo, dt.datetime
 
 
 def _conversation_row(phone: str, convo: Convo, now: dt.datetime) -> dict[str, Any]:
-    data = json.dumps(convo.draft.to_json() if convo.state != State.IDLE else {})
-    return {"phone": phone, "state": convo.state.value, "data": data, "updated_at": now}
+    return {"phone": phone, "state": convo.state.value, "data": convo_data(convo), "updated_at": now}
 
 
 def _turn_connection(conn: TurnConnection | None, services: Services) -> Any:

@@ -1,12 +1,14 @@
 """The dialogue's values: named states, the draft being filled in, what the core is told and what it asks for.
 
-Nothing here does I/O. A `Convo` round-trips through JSON (the Conversation table's `data`).
+Nothing here does I/O. A `Convo` round-trips through JSON (the Conversation table's `data`):
+`read_convo(state, data)` and `convo_data(convo)`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -111,7 +113,20 @@ class Draft:
         new = object.__new__(Draft)
         new.__dict__.update(self.__dict__)
         new.__dict__.update(changes)
+        new.__dict__.pop("_text", None)  # `to_text`'s, of the draft it was made from
         return new
+
+    def to_text(self) -> str:
+        """`json.dumps(self.to_json())`, kept on the instance (as `Option.to_json` keeps its dict).
+
+        A Draft is frozen and its values are immutable, so its text never changes; `evolve` does
+        not copy it. The same Draft is written again when a turn leaves the conversation as it was
+        ("help" while times are showing), and, through `read_convo`, by every customer shown the
+        same list."""
+        text = self.__dict__.get("_text")
+        if text is None:
+            text = self.__dict__["_text"] = json.dumps(self.to_json())
+        return text  # type: ignore[no-any-return]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -165,6 +180,33 @@ class Convo:
 
 
 IDLE = Convo()
+
+
+def read_convo(state: str, data: str) -> Convo:
+    """The Convo a conversation row holds; ValueError, KeyError or TypeError for one that is unreadable.
+
+    Remembered by the row's text (a Convo is frozen, and what it is read into depends on the
+    text alone): the row is still read on every turn, and a changed row is a different key.
+    Idle rows are all `('idle', '{}')`; a row written by one turn is often read unchanged by the
+    next (a turn that leaves the conversation as it was writes the same text); and customers
+    shown the same free times hold the same text."""
+    key = (state, data)
+    found = _READ.get(key)
+    if found is None:
+        found = Convo(State(state), Draft.from_json(json.loads(data)))  # raises before anything is kept
+        if len(_READ) >= 1024:
+            _READ.clear()
+        _READ[key] = found
+    return found
+
+
+def convo_data(convo: Convo) -> str:
+    """The text a conversation row stores for `convo` (an idle one keeps no draft)."""
+    return convo.draft.to_text() if convo.state != State.IDLE else "{}"
+
+
+# what read_convo has read: (state, data) as stored -> the Convo
+_READ: dict[tuple[str, str], Convo] = {}
 
 
 @dataclass(frozen=True)
