@@ -179,7 +179,7 @@ class ChatEngine:
             before = self._load(tx, phone, now)
             out = step(before, u, self._context(tx, phone, shop, now), now)
         d = Decision(phone, now, list(out.replies), out.convo, before, out.actions, intent=u.intent.value)
-        if d.pure:
+        if d.pure and log.isEnabledFor(logging.INFO):  # mask_phone and the arguments only when logged
             log.info("turn from %s: %s -> %s (-)", mask_phone(phone), d.intent, d.convo.state.value)
         return d
 
@@ -198,8 +198,9 @@ class ChatEngine:
         for action in d.actions:
             more, d.convo = self._act(action, d.convo, d.phone, name, shop, d.now, conn, joint)
             d.replies.extend(more)
-        log.info("turn from %s: %s -> %s (%s)", mask_phone(d.phone), d.intent, d.convo.state.value,
-                 ",".join(type(a).__name__ for a in d.actions))
+        if log.isEnabledFor(logging.INFO):
+            log.info("turn from %s: %s -> %s (%s)", mask_phone(d.phone), d.intent, d.convo.state.value,
+                     ",".join(type(a).__name__ for a in d.actions))
 
     # -- facts for the core ------------------------------------------------------
 
