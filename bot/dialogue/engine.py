@@ -18,6 +18,7 @@ import functools
 import logging
 import threading
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ from .model import (
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 2000
+RECENT_LOCKS = 1024  # phones' locks kept alive after their turns (see ChatEngine.lock)
 
 BARBER = cast(sa.Table, BarberRow.__table__)  # type: ignore[attr-defined]
 BOOKING = cast(sa.Table, Booking.__table__)  # type: ignore[attr-defined]
@@ -132,15 +134,21 @@ class ChatEngine:
     def __init__(self, services: Services) -> None:
         self.services = services
         self._locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
+        self._recent: deque[threading.Lock] = deque(maxlen=RECENT_LOCKS)
         self._guard = threading.Lock()
 
     def lock(self, phone: str) -> threading.Lock:
-        """One turn at a time per phone in this process (the conversation row)."""
+        """One turn at a time per phone in this process (the conversation row).
+
+        A phone's lock lives while anyone holds it, and while it is one of the last RECENT_LOCKS
+        made: a customer's next message usually comes while it is, and finds it (a new lock, its
+        weak reference and that reference's removal when the lock died cost 1.5 us a turn)."""
         with self._guard:
             lock = self._locks.get(phone)
             if lock is None:
                 lock = threading.Lock()
                 self._locks[phone] = lock
+                self._recent.append(lock)
             return lock
 
     def turn(self, *, phone: str, text: str, name: str | None = None) -> list[str]:
