@@ -127,11 +127,14 @@ def prepared(stmt: sa.ClauseElement, dialect: Dialect, keys: tuple[str, ...] | N
 class Tx:
     """A transaction on a driver cursor: run prepared Core statements, get plain tuples back."""
 
-    __slots__ = ("cursor", "dialect")
+    __slots__ = ("cursor", "dialect", "memo")
 
-    def __init__(self, cursor: Any, dialect: Dialect) -> None:
+    def __init__(self, cursor: Any, dialect: Dialect, *, memo: bool = False) -> None:
         self.cursor = cursor
         self.dialect = dialect
+        # answers worth keeping for the rest of the transaction, for a read-only snapshot only
+        # (`SharedReads`): the same query there gives the same rows, to every turn of the round
+        self.memo: dict[Any, Any] | None = {} if memo else None
 
     def execute(self, stmt: sa.ClauseElement, values: Mapping[str, Any], *, keys: bool = False) -> Prepared:
         """Run `stmt` with `values`; `keys=True` for INSERT/UPDATE, whose columns are `values`' keys."""
@@ -262,7 +265,7 @@ class SharedReads(TurnConnection):
             turn.__exit__(type(exc), exc, exc.__traceback__)
             raise
         self._turn, self._conn = turn, conn
-        self._tx = Tx(cur, self.db.engine.dialect)
+        self._tx = Tx(cur, self.db.engine.dialect, memo=True)
         return self._tx
 
     def end(self) -> None:

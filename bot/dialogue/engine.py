@@ -242,12 +242,18 @@ class ChatEngine:
             return []
         start, end = day_bounds(shop, day)
         lo, hi = start - dt.timedelta(hours=12), end + dt.timedelta(hours=12)
-        params: dict[str, object] = {"lo": lo, "hi": hi, "floor": lo - LONGEST_BOOKING,
-                                     "barber": barber, "exclude": exclude}
-        rows = tx.all(_busy_statement(bool(barber), exclude is not None), params)
-        busy: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {}
-        for key, a, z in rows:
-            busy.setdefault(key, []).append((a, z))
+        # the turns of one round share a read snapshot (bot.prepared.SharedReads): the first one
+        # to ask about a day reads its busy times for all of them
+        memo, asked = tx.memo, ("busy", lo, hi, barber, exclude)
+        busy: dict[str, list[tuple[dt.datetime, dt.datetime]]] | None = None if memo is None else memo.get(asked)
+        if busy is None:
+            params: dict[str, object] = {"lo": lo, "hi": hi, "floor": lo - LONGEST_BOOKING,
+                                         "barber": barber, "exclude": exclude}
+            busy = {}
+            for key, a, z in tx.all(_busy_statement(bool(barber), exclude is not None), params):
+                busy.setdefault(key, []).append((a, z))
+            if memo is not None:
+                memo[asked] = busy
         return free_starts(shop, service=service, day=day, now=now, busy=busy, barber=barber)
 
     # -- the conversation row ------------------------------------------------------

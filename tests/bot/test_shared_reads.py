@@ -42,6 +42,16 @@ def test_reads_share_a_snapshot_until_it_ends_and_a_failed_read_ends_it(sqlite_u
         assert customers(reads) == 2  # the failed read ended the snapshot; the next one began afresh
         with pytest.raises(RuntimeError), reads.write():
             pass
+        with reads.read() as tx:  # what a round's turns may keep for each other lives as long as its snapshot
+            assert tx.memo == {}
+            tx.memo["asked"] = 1
+        with reads.read() as tx:
+            assert tx.memo == {"asked": 1}
+        reads.end()
+        with reads.read() as tx:
+            assert tx.memo == {}
+        with held.turn() as conn, conn.read() as tx:  # a turn's own read transaction keeps nothing
+            assert tx.memo is None
         reads.end()
         reads.end()  # ending twice is harmless
         with held.turn() as conn:  # the held connection was given back, out of any transaction

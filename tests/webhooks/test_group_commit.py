@@ -211,6 +211,19 @@ def test_the_turns_of_a_round_read_what_was_written_before_it_and_leave_nothing_
     assert busy == 0 and log_frames == copied
 
 
+def test_free_times_read_once_for_a_round_are_read_again_for_the_next(
+        services: Services, stats: dict[str, int]) -> None:
+    app = create_app(services)
+    ask = "any haircuts friday afternoon with sam?"
+    first = round_of(services, [params(ask, phone=phone(i)) for i in (1, 2)], app)
+    assert first[0] == first[1] and "Fri 4 Dec 12:00 with Sam" in first[0][0]
+    services.bookings.create(customer_phone=phone(9), service="haircut", barber="sam",
+                             start=dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.UTC))
+    again = round_of(services, [params(ask, phone=phone(i)) for i in (3, 4)], app)
+    assert stats["largest"] == 2
+    assert again[0] == again[1] and "12:00" not in again[0][0] and "Fri 4 Dec" in again[0][0]
+
+
 def test_a_failed_commit_answers_nobody_with_what_was_not_stored(
         services: Services, stats: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
     round_of(services, [params("haircut with sam tomorrow at 10", phone=phone(1))])
