@@ -33,6 +33,7 @@ from typing import Any
 
 import redis
 from huey import Huey
+from huey.api import Task
 from huey.consumer import Scheduler, Worker
 from huey.storage import RedisStorage
 
@@ -72,6 +73,19 @@ def schedule_tasks(huey: Huey, tasks: Sequence[Any]) -> None:
     epoch = dt.datetime.fromtimestamp(0)
     storage.conn.zadd(storage.schedule_key,
                       {huey.serialize_task(t): storage.convert_ts(t.eta or epoch) for t in tasks})
+
+
+def revoke_tasks(huey: Huey, ids: Sequence[str]) -> None:
+    """`huey.revoke_by_id(id)` for each id (for good, not once): on Redis, one HSET of all their
+    flags, the same fields and values, where each revoke was a round trip of its own (a cancelled
+    booking's window is three reminders)."""
+    storage = _redis(huey)
+    if storage is None or len(ids) < 2:
+        for task_id in ids:
+            huey.revoke_by_id(task_id)
+        return
+    flag = huey.serializer.serialize((None, False))  # what revoke_by_id stores: (revoke_until, revoke_once)
+    storage.conn.hset(storage.result_key, mapping={Task(id=task_id).revoke_id: flag for task_id in ids})
 
 
 class BatchScheduler(Scheduler):

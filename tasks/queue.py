@@ -13,7 +13,7 @@ from huey import Huey, RedisHuey, SqliteHuey
 
 from bot.dispatch import PlannedReminder
 from bot.settings import Settings
-from tasks.batching import schedule_tasks
+from tasks.batching import revoke_tasks, schedule_tasks
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,7 @@ class HueyDispatcher:
                                    for r in reminders])
 
     def revoke_reminders(self, job_ids: Sequence[str]) -> None:
-        for job_id in job_ids:
-            self.huey.revoke_by_id(job_id)
+        revoke_tasks(self.huey, job_ids)
 
     def send_message(self, outbound_id: int) -> None:
         self.huey.enqueue(self.tasks.send_message.s(outbound_id, id=f"message-{outbound_id}"))
