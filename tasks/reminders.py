@@ -126,14 +126,18 @@ def _claim_statement(dialect: str, limit: int) -> sa.Update:
     """
     pg = dialect == "postgresql"
 
-    def part(stmt: sa.Select[Any]) -> Any:
+    def part(stmt: sa.Select[Any], *, wait: bool = False) -> Any:
         if pg:  # lock as it picks, passing over rows another worker is claiming
-            stmt = stmt.with_for_update(skip_locked=True)
+            stmt = stmt.with_for_update(skip_locked=not wait)
         sub = stmt.subquery()
         return sa.select(sub.c.id, sub.c.due_at)
 
     cols = (_T.c.id, _T.c.due_at)
-    own = part(sa.select(*cols).where(_T.c.id == sa.bindparam("p_id"), _claimable()))
+    # its own reminder waits for a lock another claim holds on it: that claim may only have looked
+    # at it among the others due and claimed its own instead, and passing over it here left it to
+    # nobody until the reconciler (a job finds its reminder claimed when PostgreSQL checks the row
+    # again after the wait). It waits holding no other row: its own part comes first.
+    own = part(sa.select(*cols).where(_T.c.id == sa.bindparam("p_id"), _claimable()), wait=True)
     scheduled = part(sa.select(*cols)
                      .where(_T.c.state == ReminderState.SCHEDULED, _T.c.due_at <= param("p_due", "due_at"))
                      .order_by(_T.c.due_at).limit(limit))
