@@ -108,11 +108,11 @@ class Group:
     """Group commit for the inline SQLite turns of one event loop round.
 
     The turns that start in one round of the event loop (under load: every connection that sent
-    a message meanwhile) decide one after another, each in its own read transaction, and leave
-    their writes here; at the end of the round (`loop.call_soon`, queued behind them) one write
-    transaction runs them all, each in a savepoint of its own, and commits once. Only then does
-    any of them answer: a reply is never sent for a turn that is not stored. A turn that fails in
-    its savepoint is undone alone and answers with the apology; a failed commit undoes them all,
+    a message meanwhile) decide one after another, all in one read snapshot (`SharedReads`), and
+    leave their writes here; at the end of the round (`loop.call_soon`, queued behind them) one
+    write transaction runs them all (the pure turns' writes as three statements for all of them,
+    each other turn in a savepoint of its own) and commits once. Only then does any of them
+    answer: a reply is never sent for a turn that is not stored. A turn that fails is undone alone and answers with the apology; a failed commit undoes them all,
     and all apologise (nothing of theirs was stored, so a redelivery runs them again) but the
     redeliveries among them, which wrote nothing and replay their first delivery's answer.
 
