@@ -15,7 +15,6 @@ import datetime as dt
 import functools
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from types import TracebackType
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -62,34 +61,6 @@ def session_tx(s: Session) -> Iterator[Tx]:
         raise IntegrityError(None, None, exc) from exc
     finally:
         cur.close()
-
-
-class Savepoint:
-    """A savepoint in the caller's transaction: an error undoes only what ran inside it (and, on
-    PostgreSQL, leaves the transaction usable); a constraint the driver reports comes out as
-    SQLAlchemy's IntegrityError, as from `session_tx`.
-
-    A class, not a `@contextmanager` generator: every chat booking and cancel enters one, and
-    the generator's machinery cost 2 us of each (timeit)."""
-
-    __slots__ = ("tx",)
-
-    def __init__(self, tx: Tx) -> None:
-        self.tx = tx
-
-    def __enter__(self) -> Tx:
-        self.tx.cursor.execute("SAVEPOINT booking_change")
-        return self.tx
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        cur = self.tx.cursor
-        if exc is None:
-            cur.execute("RELEASE SAVEPOINT booking_change")
-            return
-        cur.execute("ROLLBACK TO SAVEPOINT booking_change")
-        cur.execute("RELEASE SAVEPOINT booking_change")
-        if isinstance(exc, self.tx.dialect.loaded_dbapi.IntegrityError):
-            raise IntegrityError(None, None, exc) from exc
 
 
 def is_overlap(exc: IntegrityError) -> bool:

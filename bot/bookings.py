@@ -31,7 +31,7 @@ from bot.dispatch import Dispatcher, PlannedReminder
 from bot.errors import Conflict, InvalidBooking, NotFound, SlotTaken
 from bot.models import Booking, BookingStatus, Reminder, TimeOff
 from bot.phones import InvalidPhone, normalize_phone
-from bot.prepared import Tx
+from bot.prepared import Savepoint, Tx
 from bot.reminders.plan import PLAN_AHEAD, PLAN_BATCH, job_id, next_reminders
 from bot.shop import Shop
 from bot.timeoff import TimeOffMixin
@@ -104,7 +104,7 @@ class _JointChange:
     def __init__(self, joint: Joint) -> None:
         self.joint = joint
         self.after = _AfterCommit()
-        self.savepoint = sql.Savepoint(joint.tx)
+        self.savepoint = Savepoint(joint.tx, "booking_change")
 
     def __enter__(self) -> tuple[Tx, _AfterCommit]:
         return self.savepoint.__enter__(), self.after

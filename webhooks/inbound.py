@@ -44,30 +44,34 @@ def claim(tx: Tx, *, sid: str, phone: str, body: str, now: dt.datetime,
 
     The primary key decides between concurrent deliveries: exactly one insert wins, in any
     number of threads or server processes."""
-    row = {"message_sid": sid, "phone": phone, "body": body[:MAX_STORED_BODY], "reply": reply, "created_at": now}
+    row = _message_row(sid, phone, body, now, reply)
     return tx.first(_statements(tx.dialect.name)["claim"], row, keys=True) is not None
 
 
 def claim_all(tx: Tx, messages: list[tuple[str, str, str, dt.datetime, str]]) -> bool:
     """`claim` for many (sid, phone, body, now, reply) at once: True when every one was new. On
     False some were already claimed, and the caller rolls back and claims them one by one."""
-    rows = [{"message_sid": sid, "phone": phone, "body": body[:MAX_STORED_BODY], "reply": reply, "created_at": now}
-            for sid, phone, body, now, reply in messages]
+    rows = [_message_row(*message) for message in messages]
     return tx.execute_many(_statements(tx.dialect.name)["claim_all"], rows) == len(rows)
 
 
 def record_inbound_all(tx: Tx, customers: list[tuple[str, dt.datetime, str | None]]) -> None:
     """`record_inbound` for many (phone, now, name) at once."""
-    rows = [{"phone": phone, "name": name, "reminders_paused": False, "created_at": now, "last_inbound_at": now}
-            for phone, now, name in customers]
-    tx.execute_many(_statements(tx.dialect.name)["customer"], rows)
+    tx.execute_many(_statements(tx.dialect.name)["customer"], [_customer_row(*c) for c in customers])
 
 
 def record_inbound(tx: Tx, *, phone: str, now: dt.datetime, name: str | None) -> None:
     """`bot.customers.touch_inbound` in one statement: the customer is created if new, a missing
     name is filled in, and last_inbound_at (WhatsApp's 24-hour window) becomes `now`."""
-    row = {"phone": phone, "name": name, "reminders_paused": False, "created_at": now, "last_inbound_at": now}
-    tx.execute(_statements(tx.dialect.name)["customer"], row, keys=True)
+    tx.execute(_statements(tx.dialect.name)["customer"], _customer_row(phone, now, name), keys=True)
+
+
+def _message_row(sid: str, phone: str, body: str, now: dt.datetime, reply: str | None) -> dict[str, Any]:
+    return {"message_sid": sid, "phone": phone, "body": body[:MAX_STORED_BODY], "reply": reply, "created_at": now}
+
+
+def _customer_row(phone: str, now: dt.datetime, name: str | None) -> dict[str, Any]:
+    return {"phone": phone, "name": name, "reminders_paused": False, "created_at": now, "last_inbound_at": now}
 
 
 def store_reply(tx: Tx, sid: str, xml: str) -> None:

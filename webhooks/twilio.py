@@ -49,7 +49,7 @@ from bot.dialogue import ChatEngine
 from bot.dialogue import replies as r
 from bot.dialogue.engine import Decision, save_conversation, save_conversations
 from bot.phones import InvalidPhone, mask_phone, normalize_phone
-from bot.prepared import HeldConnection, SharedReads, TurnConnection, Tx
+from bot.prepared import HeldConnection, Savepoint, SharedReads, TurnConnection, Tx
 from bot.services import Services
 
 from .inbound import claim, claim_all, record_inbound, record_inbound_all, store_reply, stored_reply
@@ -99,9 +99,18 @@ class _Turn:
         self.done: asyncio.Future[None] | None = None  # set when its group has committed (Group.flush)
 
     @property
+    def pure(self) -> bool:
+        """Nothing to carry out: its replies and conversation are the whole turn (or the apology)."""
+        return self.d is None or self.d.pure
+
+    @property
     def apart(self) -> bool:
         """A move, a pause or a barber's command: acts in transactions of its own (`_apart`)."""
         return self.d is not None and not (self.d.pure or self.d.joinable)
+
+    def pure_reply(self) -> str:
+        """A pure turn's TwiML, known before anything is written (stored with its claim)."""
+        return twiml(self.d.replies if self.d is not None else [r.APOLOGY])
 
 
 class Group:
@@ -173,6 +182,10 @@ class Group:
 
 class TooLarge(Exception):
     pass
+
+
+class _AlreadyClaimed(Exception):
+    """A group's pure turns included a redelivery: their shared writes are undone (`_write_talk`)."""
 
 
 async def read_limited(receive: Receive, declared: bytes | None, limit: int) -> bytes:
@@ -384,19 +397,16 @@ class TwilioWebhook:
         with self._connection() as conn:
             try:
                 with conn.write() as tx:
-                    cursor = tx.cursor
                     alone = turns
-                    talk = [turn for turn in turns if turn.d is None or turn.d.pure]
+                    talk = [turn for turn in turns if turn.pure]
                     if len(talk) > 1 and self._write_talk(tx, talk):
-                        alone = [turn for turn in turns if not (turn.d is None or turn.d.pure)]
+                        alone = [turn for turn in turns if not turn.pure]
                     for turn in alone:
-                        cursor.execute("SAVEPOINT turn")
                         try:
-                            self._write(conn, tx, turn)
-                        except Exception as exc:  # noqa: BLE001 - this turn alone is undone
-                            cursor.execute("ROLLBACK TO turn")
+                            with Savepoint(tx, "turn"):
+                                self._write(conn, tx, turn)
+                        except Exception as exc:  # noqa: BLE001 - this turn alone was undone
                             turn.xml, turn.joint, turn.redelivered, turn.error = None, None, False, exc
-                        cursor.execute("RELEASE turn")
             except Exception as exc:  # noqa: BLE001 - nothing was stored: every turn apologises
                 log.exception("a group of %d webhook turns failed to commit", len(turns))
                 for turn in turns:
@@ -418,22 +428,19 @@ class TwilioWebhook:
         savepoint, its release and three writes). False, with nothing written, when one of them was
         already claimed (a redelivery) or a statement failed: the caller then writes them one by
         one, which tells the redelivery and the failing turn from the rest."""
-        cursor = tx.cursor
-        xmls = [twiml(turn.d.replies if turn.d is not None else [r.APOLOGY]) for turn in turns]
-        cursor.execute("SAVEPOINT talk")
+        xmls = [turn.pure_reply() for turn in turns]
         try:
-            if not claim_all(tx, [(t.sid, t.phone, t.body, t.now, xml) for t, xml in zip(turns, xmls, strict=True)]):
-                cursor.execute("ROLLBACK TO talk")
-                return False
-            record_inbound_all(tx, [(turn.phone, turn.now, turn.name) for turn in turns])
-            save_conversations(tx, [(turn.phone, turn.d.convo, turn.d.now) for turn in turns
-                                    if turn.d is not None and turn.d.keep])
+            with Savepoint(tx, "talk"):
+                if not claim_all(tx, [(t.sid, t.phone, t.body, t.now, xml) for t, xml in zip(turns, xmls, strict=True)]):
+                    raise _AlreadyClaimed
+                record_inbound_all(tx, [(turn.phone, turn.now, turn.name) for turn in turns])
+                save_conversations(tx, [(turn.phone, turn.d.convo, turn.d.now) for turn in turns
+                                        if turn.d is not None and turn.d.keep])
+        except _AlreadyClaimed:
+            return False
         except Exception:  # noqa: BLE001 - written one by one instead, where the failing turn apologises
             log.exception("a group's %d pure turns could not be written together", len(turns))
-            cursor.execute("ROLLBACK TO talk")
             return False
-        finally:
-            cursor.execute("RELEASE talk")
         for turn, xml in zip(turns, xmls, strict=True):
             turn.xml = xml
         return True
@@ -446,8 +453,8 @@ class TwilioWebhook:
         concurrent redelivery waits on it); what to tell the queue waits in `turn.joint` until the
         caller has committed (`_committed`)."""
         d = turn.d
-        if d is None or d.pure:
-            xml = twiml(d.replies if d is not None else [r.APOLOGY])
+        if turn.pure:
+            xml = turn.pure_reply()
             if not claim(tx, sid=turn.sid, phone=turn.phone, body=turn.body, now=turn.now, reply=xml):
                 turn.redelivered = True
                 return
@@ -456,6 +463,7 @@ class TwilioWebhook:
                 save_conversation(tx, turn.phone, d.convo, d.now)
             turn.xml = xml
             return
+        assert d is not None  # not pure: a decision with bookings to make or cancel
         if not claim(tx, sid=turn.sid, phone=turn.phone, body=turn.body, now=turn.now):
             turn.redelivered = True
             return

@@ -242,18 +242,18 @@ class ChatEngine:
             return []
         start, end = day_bounds(shop, day)
         lo, hi = start - dt.timedelta(hours=12), end + dt.timedelta(hours=12)
-        # the turns of one round share a read snapshot (bot.prepared.SharedReads): the first one
-        # to ask about a day reads its busy times for all of them
-        memo, asked = tx.memo, ("busy", lo, hi, barber, exclude)
-        busy: dict[str, list[tuple[dt.datetime, dt.datetime]]] | None = None if memo is None else memo.get(asked)
-        if busy is None:
+
+        def read() -> dict[str, list[tuple[dt.datetime, dt.datetime]]]:
             params: dict[str, object] = {"lo": lo, "hi": hi, "floor": lo - LONGEST_BOOKING,
                                          "barber": barber, "exclude": exclude}
-            busy = {}
+            busy: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {}
             for key, a, z in tx.all(_busy_statement(bool(barber), exclude is not None), params):
                 busy.setdefault(key, []).append((a, z))
-            if memo is not None:
-                memo[asked] = busy
+            return busy
+
+        # the turns of one round share a read snapshot (bot.prepared.SharedReads): the first one
+        # to ask about a day reads its busy times for all of them
+        busy = tx.remember(("busy", lo, hi, barber, exclude), read)
         return free_starts(shop, service=service, day=day, now=now, busy=busy, barber=barber)
 
     # -- the conversation row ------------------------------------------------------
