@@ -128,10 +128,14 @@ class Chat:
         return rc
 
 
-def slot_ahead(min_seconds: float = 100) -> dt.datetime:
-    """The first 5-minute slot at least `min_seconds` from now (UTC), for a booking a few minutes ahead."""
+def slot_ahead(min_seconds: float = 100, minutes: int = 30) -> dt.datetime:
+    """The first 5-minute slot at least `min_seconds` from now (UTC) where a booking of `minutes`
+    fits in one day (a day's hours end at 24:00: a haircut at 23:35 would end tomorrow), for a
+    booking a few minutes ahead."""
     earliest = dt.datetime.now(dt.UTC).timestamp() + min_seconds
-    return dt.datetime.fromtimestamp(math.ceil(earliest / 300) * 300, dt.UTC)
+    slot = dt.datetime.fromtimestamp(math.ceil(earliest / 300) * 300, dt.UTC)
+    midnight = dt.datetime.combine(slot.date() + dt.timedelta(days=1), dt.time(), dt.UTC)
+    return midnight if slot + dt.timedelta(minutes=minutes) > midnight else slot
 
 
 def spoken(when: dt.datetime) -> str:
