@@ -48,9 +48,9 @@ def claim(tx: Tx, *, sid: str, phone: str, body: str, now: dt.datetime,
     return tx.first(_statements(tx.dialect.name)["claim"], row, keys=True) is not None
 
 
-def claim_all(tx: Tx, messages: list[tuple[str, str, str, dt.datetime, str]]) -> bool:
-    """`claim` for many (sid, phone, body, now, reply) at once: True when every one was new. On
-    False some were already claimed, and the caller rolls back and claims them one by one."""
+def claim_all(tx: Tx, messages: list[tuple[str, str, str, dt.datetime, str | None]]) -> bool:
+    """`claim` for many (sid, phone, body, now, reply or None) at once: True when every one was new.
+    On False some were already claimed, and the caller rolls back and claims them one by one."""
     rows = [_message_row(*message) for message in messages]
     return tx.execute_many(_statements(tx.dialect.name)["claim_all"], rows) == len(rows)
 
@@ -76,6 +76,11 @@ def _customer_row(phone: str, now: dt.datetime, name: str | None) -> dict[str, A
 
 def store_reply(tx: Tx, sid: str, xml: str) -> None:
     tx.execute(_statements(tx.dialect.name)["reply"], {"reply": xml, "sid": sid}, keys=True)
+
+
+def store_replies(tx: Tx, replies: list[tuple[str, str]]) -> None:
+    """`store_reply` for many (sid, TwiML) at once."""
+    tx.execute_many(_statements(tx.dialect.name)["reply"], [{"reply": xml, "sid": sid} for sid, xml in replies])
 
 
 def stored_reply(tx: Tx, sid: str) -> str | None:

@@ -52,7 +52,15 @@ from bot.phones import InvalidPhone, mask_phone, normalize_phone
 from bot.prepared import HeldConnection, Savepoint, SharedReads, TurnConnection, Tx
 from bot.services import Services
 
-from .inbound import claim, claim_all, record_inbound, record_inbound_all, store_reply, stored_reply
+from .inbound import (
+    claim,
+    claim_all,
+    record_inbound,
+    record_inbound_all,
+    store_replies,
+    store_reply,
+    stored_reply,
+)
 from .signature import is_valid, signed_url
 
 log = logging.getLogger(__name__)
@@ -119,11 +127,12 @@ class Group:
     The turns that start in one round of the event loop (under load: every connection that sent
     a message meanwhile) decide one after another, all in one read snapshot (`SharedReads`), and
     leave their writes here; at the end of the round (`loop.call_soon`, queued behind them) one
-    write transaction runs them all (the pure turns' writes as three statements for all of them,
-    each other turn in a savepoint of its own) and commits once. Only then does any of them
-    answer: a reply is never sent for a turn that is not stored. A turn that fails is undone alone and answers with the apology; a failed commit undoes them all,
-    and all apologise (nothing of theirs was stored, so a redelivery runs them again) but the
-    redeliveries among them, which wrote nothing and replay their first delivery's answer.
+    write transaction runs them all (their claims, customers, conversations and replies as one
+    statement each for all of them, each booking or cancel in a savepoint of its own) and commits
+    once. Only then does any of them answer: a reply is never sent for a turn that is not stored.
+    A turn that fails is undone alone and answers with the apology; a failed commit undoes them
+    all, and all apologise (nothing of theirs was stored, so a redelivery runs them again) but
+    the redeliveries among them, which wrote nothing and replay their first delivery's answer.
 
     What it saves: a commit writes each changed page to the WAL once, and one round's turns change
     the same few pages (the newest inbound messages, conversations, bookings and their indexes):
@@ -185,7 +194,7 @@ class TooLarge(Exception):
 
 
 class _AlreadyClaimed(Exception):
-    """A group's pure turns included a redelivery: their shared writes are undone (`_write_talk`)."""
+    """A group's turns included a redelivery: their shared writes are undone (`_write_together`)."""
 
 
 async def read_limited(receive: Receive, declared: bytes | None, limit: int) -> bytes:
@@ -393,20 +402,18 @@ class TwilioWebhook:
         return turn.xml
 
     def _commit_group(self, turns: list[_Turn]) -> None:
-        """One write transaction for a round's turns, a savepoint each (see `Group`)."""
+        """One write transaction for a round's turns: together (`_write_together`), else a
+        savepoint each (see `Group`)."""
         with self._connection() as conn:
             try:
                 with conn.write() as tx:
-                    alone = turns
-                    talk = [turn for turn in turns if turn.pure]
-                    if len(talk) > 1 and self._write_talk(tx, talk):
-                        alone = [turn for turn in turns if not turn.pure]
-                    for turn in alone:
-                        try:
-                            with Savepoint(tx, "turn"):
-                                self._write(conn, tx, turn)
-                        except Exception as exc:  # noqa: BLE001 - this turn alone was undone
-                            turn.xml, turn.joint, turn.redelivered, turn.error = None, None, False, exc
+                    if len(turns) == 1 or not self._write_together(conn, tx, turns):
+                        for turn in turns:
+                            try:
+                                with Savepoint(tx, "turn"):
+                                    self._write(conn, tx, turn)
+                            except Exception as exc:  # noqa: BLE001 - this turn alone was undone
+                                turn.xml, turn.joint, turn.redelivered, turn.error = None, None, False, exc
             except Exception as exc:  # noqa: BLE001 - nothing was stored: every turn apologises
                 log.exception("a group of %d webhook turns failed to commit", len(turns))
                 for turn in turns:
@@ -420,29 +427,46 @@ class TwilioWebhook:
             except Exception:  # noqa: BLE001 - stored and answered; the reconciler plans what was missed
                 log.exception("telling the queue about %s failed", turn.sid)
 
-    def _write_talk(self, tx: Tx, turns: list[_Turn]) -> bool:
-        """The writes of a group's pure turns (no booking changes) as three statements for all of
-        them, in a savepoint: their claims, their customers' last inbound time, their conversations.
+    def _write_together(self, conn: TurnConnection, tx: Tx, turns: list[_Turn]) -> bool:
+        """The writes of a round's turns as a few statements for all of them, in one savepoint:
+        their claims, their customers' last inbound time, then each booking or cancel (in the
+        BookingService's savepoint, in the turns' order), then their conversations and the replies
+        of the turns that booked or cancelled.
 
-        What `_write` does turn by turn, and the same rows; a turn each cost five statements (a
-        savepoint, its release and three writes). False, with nothing written, when one of them was
+        What `_write` does turn by turn, and the same rows; a turn each cost five to seven
+        statements of its own (a savepoint, its release, its claim, customer, conversation and
+        reply). False, with nothing written and every decision as it was, when one of them was
         already claimed (a redelivery) or a statement failed: the caller then writes them one by
         one, which tells the redelivery and the failing turn from the rest."""
-        xmls = [turn.pure_reply() for turn in turns]
+        xmls = [turn.pure_reply() if turn.pure else None for turn in turns]
+        # carrying out adds to a decision's replies and moves its conversation on: kept to put back
+        before = [(turn.d, list(turn.d.replies), turn.d.convo) for turn in turns if not turn.pure and turn.d is not None]
         try:
-            with Savepoint(tx, "talk"):
+            with Savepoint(tx, "together"):
                 if not claim_all(tx, [(t.sid, t.phone, t.body, t.now, xml) for t, xml in zip(turns, xmls, strict=True)]):
                     raise _AlreadyClaimed
                 record_inbound_all(tx, [(turn.phone, turn.now, turn.name) for turn in turns])
-                save_conversations(tx, [(turn.phone, turn.d.convo, turn.d.now) for turn in turns
-                                        if turn.d is not None and turn.d.keep])
-        except _AlreadyClaimed:
+                replies: list[tuple[str, str]] = []
+                keep: list[_Turn] = []
+                for turn, xml in zip(turns, xmls, strict=True):
+                    if xml is None:
+                        xml, kept = self._carry_out(conn, tx, turn)
+                        replies.append((turn.sid, xml))
+                    else:
+                        kept = turn.d is not None and turn.d.keep
+                    if kept:
+                        keep.append(turn)
+                    turn.xml = xml
+                save_conversations(tx, [(turn.phone, turn.d.convo, turn.d.now) for turn in keep if turn.d is not None])
+                store_replies(tx, replies)
+        except Exception as exc:  # noqa: BLE001 - written one by one instead, where the failing turn apologises
+            if not isinstance(exc, _AlreadyClaimed):
+                log.exception("a group's %d turns could not be written together", len(turns))
+            for turn in turns:
+                turn.xml, turn.joint = None, None
+            for d, replies_before, convo_before in before:  # what carrying out added is undone with it
+                d.replies, d.convo = replies_before, convo_before
             return False
-        except Exception:  # noqa: BLE001 - written one by one instead, where the failing turn apologises
-            log.exception("a group's %d pure turns could not be written together", len(turns))
-            return False
-        for turn, xml in zip(turns, xmls, strict=True):
-            turn.xml = xml
         return True
 
     def _write(self, conn: TurnConnection, tx: Tx, turn: _Turn) -> None:
@@ -468,17 +492,26 @@ class TwilioWebhook:
             turn.redelivered = True
             return
         record_inbound(tx, phone=turn.phone, now=turn.now, name=turn.name)
-        joint = Joint(tx, customer=turn.phone)  # record_inbound did what add_customer does
-        try:
-            self.engine.carry_out(d, name=turn.name, conn=conn, joint=joint)
-            xml, keep = twiml(d.replies), d.keep
-        except Exception:  # noqa: BLE001 - the failed change was undone; the claim stands
-            log.exception("chat turn failed for %s (%s)", mask_phone(turn.phone), turn.sid)
-            xml, keep = twiml([r.APOLOGY]), False
+        xml, keep = self._carry_out(conn, tx, turn)
         if keep:
             save_conversation(tx, turn.phone, d.convo, d.now)
         store_reply(tx, turn.sid, xml)
-        turn.xml, turn.joint = xml, joint
+        turn.xml = xml
+
+    def _carry_out(self, conn: TurnConnection, tx: Tx, turn: _Turn) -> tuple[str, bool]:
+        """A claimed booking or cancelling turn's change, joined to `tx` (its customer already
+        recorded there); its TwiML and whether its conversation is kept. A change that failed was
+        undone (the BookingService's savepoint) and answers with the apology; the claim stands."""
+        d = turn.d
+        assert d is not None
+        joint = Joint(tx, customer=turn.phone)  # record_inbound did what add_customer does
+        turn.joint = joint
+        try:
+            self.engine.carry_out(d, name=turn.name, conn=conn, joint=joint)
+            return twiml(d.replies), d.keep
+        except Exception:  # noqa: BLE001
+            log.exception("chat turn failed for %s (%s)", mask_phone(turn.phone), turn.sid)
+            return twiml([r.APOLOGY]), False
 
     def _committed(self, turn: _Turn) -> None:
         if turn.joint is not None:
