@@ -13,10 +13,14 @@ with YES, thanks -- each customer on a slot of its own, so bookings do not all c
 `--mix talk` is the same without the booking and cancelling turns (no BookingService writes).
 
     .venv/bin/python bench/webhook.py [--backend sqlite|postgres] [--workers 1] [--connections 64]
-                                      [--seconds 10] [--mix chat|talk] [--repeat 1]
+                                      [--seconds 10] [--mix chat|talk] [--repeat 1] [--staggered]
 
 `--repeat N` measures bare and full N times, alternately, and judges the goals on the median run:
 the machine's speed drifts from minute to minute, and one pair can land on either side of it.
+
+By default every customer starts at the script's first line, so all connections send the same
+line at once (lockstep): each round of the server is, say, 64 bookings' "yes", and the slowest
+line decides p99. `--staggered` starts customers at different lines, as real customers are.
 
 PostgreSQL: `--database-url` or TEST_DATABASE_URL (a server); the bench creates and drops a
 database of its own there. The client runs on the same machine and takes some of its CPU from
@@ -158,11 +162,25 @@ def slots() -> Iterator[tuple[str, str, str]]:
 KINDS: dict[bytes, str] = {}  # a prepared request -> its script line (the per-kind figures)
 
 
+def starts(script: list[str], lockstep: bool) -> list[int]:
+    """The script lines customers begin at: all at the first (lockstep), or (`--staggered`) spread
+    over every line that does not answer a question (a "yes" or "no" needs the line before it)."""
+    if lockstep:
+        return [0]
+    return [i for i, text in enumerate(script) if text not in ("yes", "no")]
+
+
 def build_requests(port: int, connections: int, phones: int, count: int, script: list[str],
-                   tag: str, first_phone: int = 0, first_slot: int = 0) -> list[list[bytes]]:
+                   tag: str, first_phone: int = 0, first_slot: int = 0,
+                   lockstep: bool = True) -> list[list[bytes]]:
     """Signed raw HTTP/1.1 requests per connection, built before the clock starts.
 
-    Connection c owns customers c, c+C, ...; each customer's messages go out in script order."""
+    Connection c owns customers c, c+C, ...; each customer's messages go out in script order. With
+    `lockstep` every customer starts at the first line, so all of them send the same line at once:
+    the worst case, where the slowest line's cost x connections is its latency. Otherwise each
+    starts at a line of its own (`starts`), so that at any moment customers are at different points
+    of their chats, as real ones are."""
+    begin = starts(script, lockstep)
     url = f"http://127.0.0.1:{port}/webhooks/twilio"
     per_conn = max(1, phones // connections)
     slot_of = dict(enumerate(slots()))
@@ -173,7 +191,8 @@ def build_requests(port: int, connections: int, phones: int, count: int, script:
         customers = [c + k * connections for k in range(per_conn)]
         for i in range(count // connections):
             p = customers[i % per_conn]
-            text = script[(i // per_conn) % len(script)]
+            line = (begin[p % len(begin)] + i // per_conn) % len(script)
+            text = script[line]
             if "{" in text:
                 barber, day, at = slot_of[first_slot + p]
                 text = text.format(barber=barber, day=day, time=at)
@@ -184,7 +203,7 @@ def build_requests(port: int, connections: int, phones: int, count: int, script:
                     f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
                     f"X-Twilio-Signature: {sign(TOKEN, url, params)}\r\n\r\n").encode()
             out[c].append(head + body)
-            KINDS[out[c][-1]] = script[(i // per_conn) % len(script)]
+            KINDS[out[c][-1]] = script[line]
     return out
 
 
@@ -282,6 +301,9 @@ def main() -> None:
                     help="full turns/s the prepared requests can sustain for --seconds")
     ap.add_argument("--repeat", type=int, default=1,
                     help="bare and full measured this many times, alternately (the machine's speed drifts)")
+    ap.add_argument("--staggered", action="store_true",
+                    help="customers start at different lines of the script (default: all at the first, so "
+                         "all send the same line at once, the worst case)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     script = MIXES[args.mix]
@@ -305,10 +327,11 @@ def main() -> None:
                         if name == "full":
                             count = int(args.max_rate * args.seconds)
                             reqs = build_requests(port, args.connections, args.phones, count, script, f"m{r}",
-                                                  first_slot=r * args.phones)
+                                                  first_slot=r * args.phones, lockstep=not args.staggered)
                         else:  # the bare endpoint keeps nothing: a short list, sent over and over
                             reqs = build_requests(port, args.connections, args.phones, args.connections * 40,
-                                                  script, f"m{r}", first_slot=r * args.phones)
+                                                  script, f"m{r}", first_slot=r * args.phones,
+                                                  lockstep=not args.staggered)
                             reqs = [q * int(1 + args.seconds * 30000 / (len(q) * args.connections)) for q in reqs]
                         lat, errors, elapsed = asyncio.run(drive(port, args.seconds, reqs,
                                                                  by_kind if name == "full" else None))
@@ -322,7 +345,8 @@ def main() -> None:
             if dropme and args.database_url:
                 drop_db(args.database_url, dropme)
     print(f"{args.backend}, {args.workers} server process(es), {args.connections} connections, "
-          f"mix '{args.mix}' ({len(script)} turns per customer, {args.phones} customers)")
+          f"mix '{args.mix}' ({len(script)} turns per customer, {args.phones} customers, "
+          f"{'staggered' if args.staggered else 'lockstep'})")
     print(f"{'run':<5}{'endpoint':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'ratio':>8}")
     for r, rows in enumerate(runs, 1):
         for name, (rps, p50, p99, errors) in rows.items():
@@ -336,8 +360,8 @@ def main() -> None:
     print(f"full turn / bare = {ratio:.2f}x{which} (goal >= 0.35x: {'met' if ratio >= 0.35 else 'NOT met'}); "
           f"full p99 {p99:.1f} ms{which} (goal < 50 ms: {'met' if p99 < 50 else 'NOT met'})")
     print(f"the chats: {outcome}")
-    # every connection sends the same script line at once, so a line's cost x connections is its
-    # latency: the slowest lines decide p99
+    # lockstep: every connection sends the same script line at once, so a line's cost x connections
+    # is its latency, and the slowest lines decide p99
     print("full turn by message (ms): " + "; ".join(
         f"{text.split(' ')[0] if '{' in text else text[:24]!r} p50 {pct(v, 50) * 1000:.0f} p99 {pct(v, 99) * 1000:.0f}"
         for text, v in by_kind.items()))
