@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from starlette.testclient import TestClient
 
@@ -44,3 +45,30 @@ def test_an_in_memory_database_gets_no_checkpointer() -> None:
     from bot.db import Database
 
     assert Checkpointer.for_database(Database("sqlite://")) is None
+
+
+def test_the_log_starts_over_while_writes_never_pause(tmp_path: Path) -> None:
+    """Under writes that never pause, a checkpoint never ends between two commits, and SQLite only
+    starts the log over when a write begins with all of it copied back: without help the log
+    grows by every page written, for as long as the load lasts."""
+    from bot.checkpoints import Checkpointer
+    from bot.db import Database
+
+    path = tmp_path / "busy.db"
+    db = Database(f"sqlite:///{path}")
+    with db.write() as s:
+        s.connection().exec_driver_sql("CREATE TABLE note (id INTEGER PRIMARY KEY, body BLOB)")
+    checkpointer = Checkpointer(db, str(path), every=0.002, restart_frames=256)
+    checkpointer.start()
+    wal = Path(f"{path}-wal")
+    biggest = 0
+    try:
+        for i in range(3000):  # about 12 MB of pages, each commit a page or two
+            with db.write() as s:
+                s.connection().exec_driver_sql("INSERT INTO note (body) VALUES (?)", (os.urandom(3000),))
+            if i % 50 == 0 and wal.exists():
+                biggest = max(biggest, wal.stat().st_size)
+    finally:
+        checkpointer.stop()
+        db.dispose()
+    assert biggest < 4 * 2**20, f"the log reached {biggest / 2**20:.1f} MB"
