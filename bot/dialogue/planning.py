@@ -180,7 +180,13 @@ def first_options(ctx: Context, ask: Ask, last: dt.date | None = None) -> list[O
 
 
 def nearest_options(ctx: Context, ask: Ask) -> list[Option]:
-    """Free times nearest the asked one: the same barber first, else anyone."""
+    """Free times nearest the asked one: the same barber first, else anyone.
+
+    The free times come a day at a time, each day's in time order (`ctx.free`), so each is
+    known to be on its day, and the nearest to the asked time are found from where it would sit
+    among them: no time zone lookup per free time, no sort of them all. (A Friday afternoon asked
+    for when it is full looks over eleven days, about 330 free times: 1.4 ms a turn when each was
+    looked up and all were sorted.)"""
     shop, now = ctx.shop, ctx.now
     today, last = local_date(shop, now), last_bookable_day(shop, now)
     minute = ask.minute if ask.minute is not None else (
@@ -190,30 +196,47 @@ def nearest_options(ctx: Context, ask: Ask) -> list[Option]:
     if lo > hi:
         lo, hi = max(today, last - dt.timedelta(days=6)), last
     for barber in ([ask.barber, None] if ask.barber else [None]):
-        slots: list[Slot] = []
+        days: list[tuple[dt.date, list[Slot]]] = []
         day = lo
         while day <= hi:
-            slots.extend(_free(ctx, day, ask, barber))
+            free = _free(ctx, day, ask, barber)
+            if free:
+                days.append((day, _distinct_times(free) if barber is None else free))
             day += dt.timedelta(days=1)
-        if barber is None:
-            slots = _distinct_times(slots)
         if ask.window and ask.minute is None:
-            inside = [s for s in slots if _in_window(shop, s, ask.window)]
-            slots = inside or slots
-        if slots and not any(local_date(shop, s.start) == ask.day for s in slots):
-            slots = _same_time_nearby_days(shop, slots, ask.day, minute)
-        slots.sort(key=lambda s: (abs((s.start - target).total_seconds()), s.start))
-        if slots:
-            best = sorted(slots[:NEAREST], key=lambda s: s.start)
-            return [slot_option(s, ask.service) for s in best]
+            inside = [(d, kept) for d, free in days if (kept := _inside(shop, d, free, ask.window))]
+            days = inside or days
+        if not days:
+            continue
+        if all(d != ask.day for d, _ in days):
+            best = _same_time_nearby_days(shop, days, ask.day, minute)
+            best.sort(key=lambda s: (abs((s.start - target).total_seconds()), s.start))
+        else:
+            best = _nearest([s for _, free in days for s in free], target, NEAREST)
+        return [slot_option(s, ask.service) for s in sorted(best[:NEAREST], key=_start)]
     return []
 
 
-def _same_time_nearby_days(shop: Shop, slots: list[Slot], day: dt.date, minute: int) -> list[Slot]:
+def _nearest(slots: list[Slot], target: dt.datetime, n: int) -> list[Slot]:
+    """The `n` slots (in time order, distinct starts) whose starts are nearest `target`, the
+    earlier first on a tie: what sorting them all by (distance, start) would put first."""
+    right = bisect_left(slots, target, key=_start)
+    left = right - 1
+    out: list[Slot] = []
+    while len(out) < n and (left >= 0 or right < len(slots)):
+        if right >= len(slots) or (left >= 0 and target - slots[left].start <= slots[right].start - target):
+            out.append(slots[left])
+            left -= 1
+        else:
+            out.append(slots[right])
+            right += 1
+    return out
+
+
+def _same_time_nearby_days(shop: Shop, days: list[tuple[dt.date, list[Slot]]], day: dt.date,
+                           minute: int) -> list[Slot]:
     """Nothing on the asked day: the two slots nearest the asked time of day on the nearest days."""
-    by_day: dict[dt.date, list[Slot]] = {}
-    for s in slots:
-        by_day.setdefault(local_date(shop, s.start), []).append(s)
+    by_day = dict(days)
 
     def tod(s: Slot) -> int:
         local = s.start.astimezone(shop.tz)
