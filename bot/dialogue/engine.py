@@ -253,8 +253,17 @@ class ChatEngine:
 
         # the turns of one round share a read snapshot (bot.prepared.SharedReads): the first one
         # to ask about a day reads its busy times for all of them
-        busy = tx.remember(("busy", lo, hi, barber, exclude), read)
-        return free_starts(shop, service=service, day=day, now=now, busy=busy, barber=barber)
+        def free() -> list[Slot]:
+            busy = tx.remember(("busy", lo, hi, barber, exclude), read)
+            return free_starts(shop, service=service, day=day, now=now, busy=busy, barber=barber)
+
+        today = local_date(shop, now)
+        if day <= today:  # which of today's starts have gone by depends on the moment
+            return free()
+        # a later day's free times depend on `now` only through its date (the booking horizon), so
+        # the round's turns share them too; their readers never change the list (a full Friday
+        # afternoon's nearest times read eleven days: 11 x 15 us a turn)
+        return tx.remember(("free", day, service, barber, exclude, today), free)
 
     # -- the conversation row ------------------------------------------------------
 
