@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.availability import (
@@ -237,12 +238,22 @@ def _same_time_nearby_days(shop: Shop, days: list[tuple[dt.date, list[Slot]]], d
                            minute: int) -> list[Slot]:
     """Nothing on the asked day: the two slots nearest the asked time of day on the nearest days."""
     by_day = dict(days)
-
-    def tod(s: Slot) -> int:
-        local = s.start.astimezone(shop.tz)
-        return abs(local.hour * 60 + local.minute - minute)
-
     out: list[Slot] = []
     for d in sorted(by_day, key=lambda d: (abs((d - day).days), d))[:2]:
-        out.extend(sorted(by_day[d], key=lambda s: (tod(s), s.start))[:2])
+        out.extend(sorted(by_day[d], key=_from_minute(shop, d, minute))[:2])
     return out
+
+
+def _from_minute(shop: Shop, day: dt.date, minute: int) -> Callable[[Slot], tuple[int, dt.datetime]]:
+    """How far a slot on `day` starts from `minute` past local midnight (in minutes of the local
+    clock), then its start: on a day without a clock change, counted from midnight, without a zone
+    lookup per slot."""
+    midnight, end = day_bounds(shop, day)
+    if end - midnight == dt.timedelta(days=1):
+        return lambda s: (abs(int((s.start - midnight).total_seconds()) // 60 - minute), s.start)
+
+    def key(s: Slot) -> tuple[int, dt.datetime]:
+        local = s.start.astimezone(shop.tz)
+        return abs(local.hour * 60 + local.minute - minute), s.start
+
+    return key
