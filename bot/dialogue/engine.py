@@ -227,17 +227,26 @@ class ChatEngine:
             return cast(int | None, tx.scalar(_reminded_statement(len(ids)), {**ids, "since": since}))
 
         cache: dict[tuple[object, ...], list[Slot]] = {}
+        today = local_date(shop, now)
 
         def free(day: dt.date, service: str, barber: str | None, exclude: int | None) -> list[Slot]:
             key = (day, service, barber, exclude)
-            if key not in cache:
-                cache[key] = self._free(tx, shop, now, day, service, barber, exclude)
-            return cache[key]
+            found = cache.get(key)
+            if found is None:
+                found = cache[key] = self._free(tx, shop, now, today, day, service, barber, exclude)
+            return found
 
         return Context(shop=shop, now=now, phone=phone, bookings=bookings, free=free, reminded=reminded)
 
-    def _free(self, tx: Tx, shop: Shop, now: dt.datetime, day: dt.date, service: str,
+    def _free(self, tx: Tx, shop: Shop, now: dt.datetime, today: dt.date, day: dt.date, service: str,
               barber: str | None, exclude: int | None) -> list[Slot]:
+        # a later day's free times depend on `now` only through its date (the booking horizon), so
+        # the round's turns share them, as they share the busy times; their readers never change
+        # the list (a full Friday afternoon's nearest times read eleven days' a turn)
+        memo = tx.memo if day > today else None
+        later = ("free", day, service, barber, exclude, today)
+        if memo is not None and later in memo:
+            return cast(list[Slot], memo[later])
         if shop.service(service) is None:
             return []
         start, end = day_bounds(shop, day)
@@ -253,17 +262,11 @@ class ChatEngine:
 
         # the turns of one round share a read snapshot (bot.prepared.SharedReads): the first one
         # to ask about a day reads its busy times for all of them
-        def free() -> list[Slot]:
-            busy = tx.remember(("busy", lo, hi, barber, exclude), read)
-            return free_starts(shop, service=service, day=day, now=now, busy=busy, barber=barber)
-
-        today = local_date(shop, now)
-        if day <= today:  # which of today's starts have gone by depends on the moment
-            return free()
-        # a later day's free times depend on `now` only through its date (the booking horizon), so
-        # the round's turns share them too; their readers never change the list (a full Friday
-        # afternoon's nearest times read eleven days: 11 x 15 us a turn)
-        return tx.remember(("free", day, service, barber, exclude, today), free)
+        busy = tx.remember(("busy", lo, hi, barber, exclude), read)
+        found = free_starts(shop, service=service, day=day, now=now, busy=busy, barber=barber)
+        if memo is not None:  # (today's: which starts have gone by depends on the moment)
+            memo[later] = found
+        return found
 
     # -- the conversation row ------------------------------------------------------
 

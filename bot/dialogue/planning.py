@@ -202,10 +202,11 @@ def nearest_options(ctx: Context, ask: Ask) -> list[Option]:
         while day <= hi:
             free = _free(ctx, day, ask, barber)
             if free:
-                days.append((day, _distinct_times(free) if barber is None else free))
+                days.append((day, _cut(shop, day, free, barber is None, None)))
             day += dt.timedelta(days=1)
         if ask.window and ask.minute is None:
-            inside = [(d, kept) for d, free in days if (kept := _inside(shop, d, free, ask.window))]
+            inside = [(d, kept) for d, free in days if (kept := _cut(shop, d, _free(ctx, d, ask, barber),
+                                                                         barber is None, ask.window))]
             days = inside or days
         if not days:
             continue
@@ -216,6 +217,33 @@ def nearest_options(ctx: Context, ask: Ask) -> list[Option]:
             best = _nearest([s for _, free in days for s in free], target, NEAREST)
         return [slot_option(s, ask.service) for s in sorted(best[:NEAREST], key=_start)]
     return []
+
+
+def _cut(shop: Shop, day: dt.date, free: list[Slot], distinct: bool,
+         window: tuple[int, int, str] | None) -> list[Slot]:
+    """`free` (a day's free times from `ctx.free`) with one slot per start if `distinct`, inside
+    `window` if one is given; kept with the list itself while it is in use.
+
+    The turns of a round share a later day's free times (`ChatEngine._free`), and a full
+    afternoon's nearest times cut eleven days of them: the same cuts, turn after turn. Free-time
+    lists are never changed once made, so a cut made from one list holds for as long as the
+    list lives (the memo keeps the list, so its id is not reused)."""
+    entry = _CUTS.get(id(free))
+    if entry is None or entry[0] is not free:
+        if len(_CUTS) >= 256:
+            _CUTS.clear()
+        entry = _CUTS[id(free)] = (free, {})
+    cuts = entry[1]
+    found = cuts.get((distinct, window))
+    if found is None:
+        found = _distinct_times(free) if distinct else free
+        if window is not None:
+            found = _inside(shop, day, found, window)
+        cuts[(distinct, window)] = found
+    return found
+
+
+_CUTS: dict[int, tuple[list[Slot], dict[tuple[bool, tuple[int, int, str] | None], list[Slot]]]] = {}
 
 
 def _nearest(slots: list[Slot], target: dt.datetime, n: int) -> list[Slot]:
