@@ -242,7 +242,7 @@ class ChatEngine:
               barber: str | None, exclude: int | None) -> list[Slot]:
         # a later day's free times depend on `now` only through its date (the booking horizon), so
         # the round's turns share them, as they share the busy times; their readers never change
-        # the list (a full Friday afternoon's nearest times read eleven days' a turn)
+        # the list (a full Friday afternoon's nearest times read eleven days a turn)
         memo = tx.memo if day > today else None
         later = ("free", day, service, barber, exclude, today)
         if memo is not None and later in memo:

@@ -227,7 +227,8 @@ def _cut(shop: Shop, day: dt.date, free: list[Slot], distinct: bool,
     The turns of a round share a later day's free times (`ChatEngine._free`), and a full
     afternoon's nearest times cut eleven days of them: the same cuts, turn after turn. Free-time
     lists are never changed once made, so a cut made from one list holds for as long as the
-    list lives (the memo keeps the list, so its id is not reused)."""
+    list lives (the memo keeps the list, so its id is not reused). Turn threads (PostgreSQL) may
+    race on it: a lost entry is only made again."""
     entry = _CUTS.get(id(free))
     if entry is None or entry[0] is not free:
         if len(_CUTS) >= 256:
