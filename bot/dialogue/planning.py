@@ -159,9 +159,7 @@ def why_not(ctx: Context, ask: Ask) -> str:
 
 def day_options(ctx: Context, ask: Ask) -> list[Option]:
     """Free times on the asked day (inside the window), spread over the day."""
-    slots = _inside(ctx.shop, ask.day, _free(ctx, ask.day, ask, ask.barber), ask.window)
-    if ask.barber is None:
-        slots = _distinct_times(slots)
+    slots = _cut(ctx.shop, ask.day, _free(ctx, ask.day, ask, ask.barber), ask.barber is None, ask.window)
     return [slot_option(s, ask.service) for s in _spread(slots, LISTED)]
 
 
@@ -172,10 +170,7 @@ def first_options(ctx: Context, ask: Ask, last: dt.date | None = None) -> list[O
     day = max(ask.day, local_date(shop, ctx.now))
     out: list[Slot] = []
     while day <= end and len(out) < LISTED:
-        slots = _inside(shop, day, _free(ctx, day, ask, ask.barber), ask.window)
-        if ask.barber is None:
-            slots = _distinct_times(slots)
-        out.extend(_spread(slots, 3))
+        out.extend(_spread(_cut(shop, day, _free(ctx, day, ask, ask.barber), ask.barber is None, ask.window), 3))
         day += dt.timedelta(days=1)
     return [slot_option(s, ask.service) for s in out[:LISTED]]
 
@@ -188,25 +183,19 @@ def nearest_options(ctx: Context, ask: Ask) -> list[Option]:
     among them: no time zone lookup per free time, no sort of them all. (A Friday afternoon asked
     for when it is full looks over eleven days, about 330 free times: 1.4 ms a turn when each was
     looked up and all were sorted.)"""
-    shop, now = ctx.shop, ctx.now
-    today, last = local_date(shop, now), last_bookable_day(shop, now)
-    minute = ask.minute if ask.minute is not None else (
-        (ask.window[0] + ask.window[1]) // 2 if ask.window else 12 * 60)
+    shop = ctx.shop
+    minute, lo, hi = around(ctx, ask)
     target = local_instant(shop, ask.day, minute)
-    lo, hi = max(today, ask.day - dt.timedelta(days=3)), min(last, ask.day + dt.timedelta(days=7))
-    if lo > hi:
-        lo, hi = max(today, last - dt.timedelta(days=6)), last
     for barber in ([ask.barber, None] if ask.barber else [None]):
-        days: list[tuple[dt.date, list[Slot]]] = []
+        free: list[tuple[dt.date, list[Slot]]] = []
         day = lo
         while day <= hi:
-            free = _free(ctx, day, ask, barber)
-            if free:
-                days.append((day, _cut(shop, day, free, barber is None, None)))
+            if found := _free(ctx, day, ask, barber):
+                free.append((day, found))
             day += dt.timedelta(days=1)
+        days = [(d, _cut(shop, d, slots, barber is None, None)) for d, slots in free]
         if ask.window and ask.minute is None:
-            inside = [(d, kept) for d, free in days if (kept := _cut(shop, d, _free(ctx, d, ask, barber),
-                                                                         barber is None, ask.window))]
+            inside = [(d, kept) for d, slots in free if (kept := _cut(shop, d, slots, barber is None, ask.window))]
             days = inside or days
         if not days:
             continue
@@ -217,6 +206,19 @@ def nearest_options(ctx: Context, ask: Ask) -> list[Option]:
             best = _nearest([s for _, free in days for s in free], target, NEAREST)
         return [slot_option(s, ask.service) for s in sorted(best[:NEAREST], key=_start)]
     return []
+
+
+def around(ctx: Context, ask: Ask) -> tuple[int, dt.date, dt.date]:
+    """Where `nearest_options` looks: the asked minute of the day (a window's middle, else noon)
+    and the bookable days from three before the asked day to seven after."""
+    shop, now = ctx.shop, ctx.now
+    today, last = local_date(shop, now), last_bookable_day(shop, now)
+    minute = ask.minute if ask.minute is not None else (
+        (ask.window[0] + ask.window[1]) // 2 if ask.window else 12 * 60)
+    lo, hi = max(today, ask.day - dt.timedelta(days=3)), min(last, ask.day + dt.timedelta(days=7))
+    if lo > hi:
+        lo, hi = max(today, last - dt.timedelta(days=6)), last
+    return minute, lo, hi
 
 
 def _cut(shop: Shop, day: dt.date, free: list[Slot], distinct: bool,

@@ -9,13 +9,14 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.availability import Slot, free_starts, last_bookable_day, local_date, local_instant
+from bot.availability import Slot, free_starts, local_date, local_instant
 from bot.dialogue.model import Context
 from bot.dialogue.planning import (
     NEAREST,
     Ask,
     _distinct_times,
     _in_window,
+    around,
     nearest_options,
     slot_option,
 )
@@ -34,14 +35,9 @@ WINDOWS = [None, (0, 12 * 60, "morning"), (12 * 60, 17 * 60, "afternoon"), (17 *
 
 def plainly(ctx: Context, ask: Ask) -> list[Slot]:
     """The definition: every free time of the days around, filtered and sorted one by one."""
-    shop, now = ctx.shop, ctx.now
-    today, last = local_date(shop, now), last_bookable_day(shop, now)
-    minute = ask.minute if ask.minute is not None else (
-        (ask.window[0] + ask.window[1]) // 2 if ask.window else 12 * 60)
+    shop = ctx.shop
+    minute, lo, hi = around(ctx, ask)  # where to look is shared; how the nearest are found is not
     target = local_instant(shop, ask.day, minute)
-    lo, hi = max(today, ask.day - dt.timedelta(days=3)), min(last, ask.day + dt.timedelta(days=7))
-    if lo > hi:
-        lo, hi = max(today, last - dt.timedelta(days=6)), last
     for barber in ([ask.barber, None] if ask.barber else [None]):
         slots: list[Slot] = []
         day = lo
