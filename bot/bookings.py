@@ -1,64 +1,57 @@
 """The booking service: the one way bookings are created, moved, cancelled and closed.
 
-The API, the chat and the barbers' commands all come through here, so the rules
-(and the reminders and notices that follow a change) hold for every caller.
-A use case is one write transaction; the queue is told after it commits.
+The API, the chat and the barbers' commands all come through here, so the rules (and the
+reminders and notices that follow a change) hold for every caller. Each change is one write
+transaction of its own, or, given `session=`, a savepoint inside the caller's transaction (a chat
+turn books in the same transaction as the message it answers). The queue is told once the
+transaction has committed (`bot.db.after_commit`).
+
+Concurrency: on SQLite a write transaction holds the write lock from its start. On PostgreSQL a
+change locks the barber's row before it reads that barber's bookings, so two changes for one
+barber run one after the other; the exclusion constraint `booking_no_overlap` is the last line.
 """
 
 from __future__ import annotations
 
 import builtins
 import datetime as dt
-import functools
 import logging
 import re
 import secrets
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from types import TracebackType
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot import booking_sql as sql
 from bot import messages
 from bot.availability import Interval, Slot, check_start, day_bounds, free_starts
 from bot.clock import Clock
-from bot.customers import add_customer
-from bot.db import Database
+from bot.customers import ensure_customer
+from bot.db import Database, after_commit, savepoint
 from bot.dispatch import Dispatcher, PlannedReminder
 from bot.errors import Conflict, InvalidBooking, NotFound, SlotTaken
-from bot.models import Booking, BookingStatus, Reminder, TimeOff
+from bot.models import Barber, Booking, BookingStatus, OutboundMessage, Reminder, ReminderState
 from bot.phones import InvalidPhone, normalize_phone
-from bot.prepared import Savepoint, Tx
 from bot.reminders.plan import PLAN_AHEAD, PLAN_BATCH, job_id, next_reminders
 from bot.shop import Shop
-from bot.timeoff import TimeOffMixin
+from bot.timeoff import TimeOffMixin, busy_intervals
 
 log = logging.getLogger(__name__)
 
 CODE_LENGTH = 4
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: easy to read and type
-assert len(CODE_ALPHABET) == 32  # new_code draws 5 bits a symbol
-_SHIFTS = tuple(range(0, 5 * CODE_LENGTH, 5))
-# the same customers book again and again; phonenumbers takes 60 us to parse a number
-_normalize_phone = functools.lru_cache(maxsize=4096)(normalize_phone)
-
-
+CODE_ATTEMPTS = 8
 # a code a customer would write as a day of the month ("the 25th") is never drawn
 _ORDINAL_LIKE = re.compile(r"^\d{1,2}(?:ST|ND|RD|TH)$")
 
 
 def new_code() -> str:
-    """Four symbols drawn uniformly from CODE_ALPHABET (32 of them: 5 random bits each).
-
-    One `secrets.randbits(20)` read as four symbols, the first in the low bits: the same
-    distribution as four `secrets.choice` calls, which cost 6.7 us (two random reads each on
-    average, 6 bits read to draw below 32), this 1.5 us (timeit)."""
+    """Four symbols drawn uniformly from CODE_ALPHABET, never one that reads as a day ("25TH")."""
     while True:
-        n = secrets.randbits(5 * CODE_LENGTH)
-        code = "".join([CODE_ALPHABET[n >> shift & 31] for shift in _SHIFTS])
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         if not _ORDINAL_LIKE.match(code):
             return code
 
@@ -71,48 +64,14 @@ class _AfterCommit:
     revoke: list[str] = field(default_factory=list)
     messages: list[int] = field(default_factory=list)
 
-    def extend(self, other: _AfterCommit) -> None:
-        self.schedule.extend(other.schedule)
-        self.revoke.extend(other.revoke)
-        self.messages.extend(other.messages)
+
+def is_overlap(exc: IntegrityError) -> bool:
+    return "booking_no_overlap" in str(exc.orig) or "exclusion" in str(exc.orig).lower()
 
 
-@dataclass
-class Joint:
-    """A write transaction of the caller's that booking changes join instead of opening their own.
-
-    The webhook books or cancels in the same transaction as the message claim and the reply, so a
-    turn commits once. Each change runs in a savepoint on `tx` (a refused or failed change undoes
-    only itself); what to tell the queue waits here until the caller has committed and calls
-    `BookingService.committed(joint)`.
-    """
-
-    tx: Tx
-    after: _AfterCommit = field(default_factory=_AfterCommit)
-    # the customer the caller has already written in `tx` (created if new, name filled in), as
-    # `add_customer` would: a booking for them skips its two statements (11 us of a 1 ms turn)
-    customer: str | None = None
-
-
-class _JointChange:
-    """A change inside the caller's `joint` transaction: a savepoint of its own, and what to tell
-    the queue handed to the joint only if the change went through. (A class: the two generator
-    context managers it replaces cost 4 us of each chat booking and cancel, timeit.)"""
-
-    __slots__ = ("joint", "after", "savepoint")
-
-    def __init__(self, joint: Joint) -> None:
-        self.joint = joint
-        self.after = _AfterCommit()
-        self.savepoint = Savepoint(joint.tx, "booking_change")
-
-    def __enter__(self) -> tuple[Tx, _AfterCommit]:
-        return self.savepoint.__enter__(), self.after
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.savepoint.__exit__(kind, exc, tb)
-        if exc is None:
-            self.joint.after.extend(self.after)
+def is_code_clash(exc: IntegrityError) -> bool:
+    text = str(exc.orig).lower()
+    return "code" in text and ("unique" in text or "duplicate" in text)
 
 
 class BookingService(TimeOffMixin):
@@ -186,42 +145,26 @@ class BookingService(TimeOffMixin):
             return list(s.exec(q).all())
 
     def availability(self, *, day: dt.date, service: str, barber: str | None = None) -> builtins.list[Slot]:
+        """Free start times of `service` on the local `day` (with `barber`, or any)."""
         shop = self.shop
         if shop.service(service) is None:
             raise InvalidBooking(f"unknown service: {service}", code="unknown_service")
         if barber is not None and shop.barber(barber) is None:
             raise InvalidBooking(f"unknown barber: {barber}", code="unknown_barber")
-        start, end = day_bounds(shop, day)
         with self.db.session() as s:
-            busy = self._busy(s, start - dt.timedelta(hours=12), end + dt.timedelta(hours=12), barber=barber)
+            return self.free(s, day=day, service=service, barber=barber)
+
+    def free(self, s: Session, *, day: dt.date, service: str, barber: str | None = None,
+             exclude_booking: int | None = None) -> builtins.list[Slot]:
+        """`availability` read in the caller's session; `exclude_booking` counts as not there
+        (the booking being moved)."""
+        shop = self.shop
+        if shop.service(service) is None:
+            return []
+        start, end = day_bounds(shop, day)
+        busy = busy_intervals(s, start - dt.timedelta(hours=12), end + dt.timedelta(hours=12),
+                              barber=barber, exclude_booking=exclude_booking)
         return free_starts(shop, service=service, day=day, now=self.clock(), busy=busy, barber=barber)
-
-    def _busy(self, s: Session, start: dt.datetime, end: dt.datetime, *, barber: str | None = None,
-              exclude_booking: int | None = None) -> dict[str, builtins.list[Interval]]:
-        busy: dict[str, builtins.list[Interval]] = {}
-        bq = select(Booking.barber, Booking.start_at, Booking.end_at).where(
-            Booking.status == BookingStatus.CONFIRMED, Booking.start_at < end, Booking.end_at > start)
-        tq = select(TimeOff.barber, TimeOff.start_at, TimeOff.end_at).where(
-            TimeOff.start_at < end, TimeOff.end_at > start)
-        if barber:
-            bq = bq.where(Booking.barber == barber)
-            tq = tq.where(TimeOff.barber == barber)
-        if exclude_booking is not None:
-            bq = bq.where(Booking.id != exclude_booking)
-        for key, a, b in list(s.exec(bq).all()) + list(s.exec(tq).all()):
-            busy.setdefault(key, []).append((a, b))
-        return busy
-
-    @staticmethod
-    def _intervals(tx: Tx, barber: str, start: dt.datetime, minutes: int,
-                   exclude_booking: int | None = None) -> tuple[builtins.list[Interval], builtins.list[Interval]]:
-        """The barber's bookings and time off that overlap [start, start + minutes): all that
-        `check_start` looks at. (A day either side was read too: in the bench's run a booking's
-        "yes" read 17 rows, 34 datetimes to parse, to find none of them in the way; 77 -> 26 us.)
-        A naive `start` is refused by the bind, as before."""
-        if start.tzinfo is not None:
-            start = start.astimezone(dt.UTC)  # the span as check_start takes it, in absolute time
-        return sql.intervals(tx, barber, start, start + dt.timedelta(minutes=minutes), exclude_booking)
 
     # -- writes ------------------------------------------------------------
 
@@ -233,71 +176,67 @@ class BookingService(TimeOffMixin):
         start: dt.datetime,
         barber: str | None = None,
         customer_name: str | None = None,
-        joint: Joint | None = None,
+        session: Session | None = None,
     ) -> Booking:
+        """Book `service` at `start` with `barber` (or the first barber free then, in shop order).
+
+        Raises InvalidBooking (a rule broken), SlotTaken (someone is there) or Conflict."""
         try:
-            phone = _normalize_phone(customer_phone)
+            phone = normalize_phone(customer_phone)
         except InvalidPhone as exc:
             raise InvalidBooking("customer_phone: not an E.164 number", code="invalid_phone") from exc
         shop = self.shop
         if shop.service(service) is None:
             raise InvalidBooking(f"unknown service: {service}", code="unknown_service")
-        if barber is not None:
-            return self._create_with(shop, phone, customer_name, service, barber, start, joint)
-        candidates = shop.barbers_for(service)
+        candidates = [barber] if barber is not None else [b.key for b in shop.barbers_for(service)]
         if not candidates:
             raise InvalidBooking(f"no barber does {service}", code="service_not_offered")
-        first_error: Exception | None = None
+        refused: Exception | None = None
         taken: SlotTaken | None = None
-        for b in candidates:
+        for key in candidates:
             try:
-                return self._create_with(shop, phone, customer_name, service, b.key, start, joint)
+                return self._create_with(phone, customer_name, service, key, start, session)
             except SlotTaken as exc:
                 taken = taken or exc
             except InvalidBooking as exc:
-                if exc.code not in ("outside_hours", "service_not_offered"):
+                if barber is not None or exc.code not in ("outside_hours", "service_not_offered"):
                     raise
-                first_error = first_error or exc
+                refused = refused or exc
         if taken is not None:
-            raise SlotTaken("no barber is free then", code="slot_taken")
-        assert first_error is not None
-        raise first_error
+            raise SlotTaken("no barber is free then", code="slot_taken") if barber is None else taken
+        assert refused is not None
+        raise refused
 
-    def _create_with(self, shop: Shop, phone: str, name: str | None, service: str, barber: str,
-                     start: dt.datetime, joint: Joint | None) -> Booking:
+    def _create_with(self, phone: str, name: str | None, service: str, barber: str,
+                     start: dt.datetime, session: Session | None) -> Booking:
+        shop = self.shop
         svc = shop.service(service)
         assert svc is not None
-        for _attempt in range(8):
+        start = start.astimezone(dt.UTC) if start.tzinfo is not None else start
+        for _attempt in range(CODE_ATTEMPTS):
             now = self.clock()
             try:
-                with self._change(joint) as (tx, after):
-                    sql.lock_barber(tx, barber)
-                    bookings, time_off = self._intervals(tx, barber, start, svc.minutes)
+                with self._change(session) as (s, after):
+                    _lock_barber(s, barber)
+                    bookings, time_off = self._intervals(s, barber, start, svc.minutes)
                     check_start(shop, service=service, barber=barber, start=start, now=now,
                                 bookings=bookings, time_off=time_off)
-                    start_utc = start.astimezone(dt.UTC)
-                    if joint is None or joint.customer != phone:
-                        add_customer(tx, phone=phone, now=now, name=name)
-                    # the plan's first window is known before the row exists: one INSERT, no UPDATE after
-                    due, next_at = self._window(now, start_utc, after_k=0, now=now)
-                    row = {
-                        "code": new_code(), "status": BookingStatus.CONFIRMED, "customer_phone": phone,
-                        "customer_name": name, "service": service, "barber": barber, "start_at": start_utc,
-                        "end_at": start_utc + dt.timedelta(minutes=svc.minutes), "revision": 1,
-                        "cancel_reason": None, "created_at": now, "updated_at": now, "planned_at": now,
-                        "reminders_planned": due[-1][0] if due else 0, "next_reminder_at": next_at,
-                    }
-                    booking_id = sql.insert_booking(tx, row)
-                    after.schedule = sql.insert_reminders(tx, booking_id=booking_id, revision=1, due=due, now=now)
-                booking = sql.detached_booking({"id": booking_id, **row})
+                    ensure_customer(s, phone=phone, now=now, name=name)
+                    booking = Booking(
+                        code=new_code(), status=BookingStatus.CONFIRMED, customer_phone=phone,
+                        customer_name=name, service=service, barber=barber, start_at=start,
+                        end_at=start + dt.timedelta(minutes=svc.minutes), revision=1,
+                        created_at=now, updated_at=now, planned_at=now)
+                    s.add(booking)
+                    s.flush()
+                    self._plan(s, booking, now, after)
             except IntegrityError as exc:
-                if sql.is_overlap(exc):
+                if is_overlap(exc):
                     raise SlotTaken("that slot is already booked", code="slot_taken") from exc
-                if sql.is_code_clash(exc):
+                if is_code_clash(exc):
                     continue
                 raise
-            if log.isEnabledFor(logging.INFO):  # its arguments cost more than the call when it is off
-                log.info("booking %s created for %s at %s", booking.code, barber, booking.start_at.isoformat())
+            log.info("booking %s created for %s at %s", booking.code, barber, booking.start_at.isoformat())
             return booking
         raise Conflict("could not allocate a booking code; try again")
 
@@ -309,13 +248,15 @@ class BookingService(TimeOffMixin):
         service: str | None = None,
         barber: str | None = None,
         notify: bool = False,
+        session: Session | None = None,
     ) -> Booking:
+        """Move a confirmed booking: its pending reminders are revoked and a new plan is made
+        under new job ids. Asking for what it already is changes nothing."""
         shop = self.shop
-        after = _AfterCommit()
         now = self.clock()
         try:
-            with self.db.write() as s, sql.session_tx(s) as tx:
-                booking = self._locked_booking(s, booking_id)
+            with self._change(session) as (s, after):
+                booking = _locked_booking(s, booking_id)
                 if booking.status != BookingStatus.CONFIRMED:
                     raise Conflict(f"booking {booking.code} is {booking.status}", code="not_confirmed")
                 new_service = service or booking.service
@@ -328,12 +269,12 @@ class BookingService(TimeOffMixin):
                     raise InvalidBooking(f"unknown service: {new_service}", code="unknown_service")
                 assert booking.id is not None
                 if new_barber != booking.barber:
-                    sql.lock_barber(tx, new_barber)
-                bookings, time_off = self._intervals(tx, new_barber, new_start, svc.minutes,
+                    _lock_barber(s, new_barber)
+                bookings, time_off = self._intervals(s, new_barber, new_start, svc.minutes,
                                                      exclude_booking=booking.id)
                 check_start(shop, service=new_service, barber=new_barber, start=new_start, now=now,
                             bookings=bookings, time_off=time_off)
-                after.revoke = sql.revoke_pending(tx, booking.id, now)
+                after.revoke = _revoke_pending(s, booking.id, now)
                 booking.service, booking.barber = new_service, new_barber
                 booking.start_at = new_start
                 booking.end_at = new_start + dt.timedelta(minutes=svc.minutes)
@@ -342,79 +283,94 @@ class BookingService(TimeOffMixin):
                 booking.reminders_planned = 0
                 s.add(booking)
                 s.flush()
-                self._plan(tx, booking, now, after)
+                self._plan(s, booking, now, after)
                 if notify:
-                    self._notice(tx, booking, "reschedule", messages.rescheduled_notice(
+                    self._notice(s, booking, "reschedule", messages.rescheduled_notice(
                         shop, service=booking.service, barber=booking.barber,
                         start=booking.start_at, code=booking.code), now, after)
         except IntegrityError as exc:
-            if sql.is_overlap(exc):
+            if is_overlap(exc):
                 raise SlotTaken("that slot is already booked", code="slot_taken") from exc
             raise
-        self._after_commit(after)
         log.info("booking %s moved to %s", booking.code, booking.start_at.isoformat())
         return booking
 
     def cancel(self, booking_id: int, *, reason: str | None = None, notify: bool = True,
-               joint: Joint | None = None) -> Booking:
-        return self._close(booking_id, BookingStatus.CANCELLED, reason=reason, notify=notify, joint=joint)
+               session: Session | None = None) -> Booking:
+        """Cancel a confirmed booking: pending reminders revoked, the customer told (`notify`).
+        Cancelling a cancelled booking again changes nothing; Conflict if it was closed otherwise."""
+        return self._close(booking_id, BookingStatus.CANCELLED, reason=reason, notify=notify, session=session)
 
-    def set_outcome(self, booking_id: int, status: str) -> Booking:
+    def set_outcome(self, booking_id: int, status: str, *, session: Session | None = None) -> Booking:
+        """Mark a confirmed booking completed or no_show (its pending reminders are revoked)."""
         if status not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
             raise InvalidBooking(f"not an outcome: {status}", code="invalid_status")
-        return self._close(booking_id, status, reason=None, notify=False)
+        return self._close(booking_id, status, reason=None, notify=False, session=session)
 
     def _close(self, booking_id: int, status: str, *, reason: str | None, notify: bool,
-               joint: Joint | None = None) -> Booking:
+               session: Session | None) -> Booking:
         shop = self.shop
         now = self.clock()
-        with self._change(joint) as (tx, after):
-            # one UPDATE that takes the row lock (PostgreSQL) and changes it only if still confirmed
-            closed = sql.close_booking(tx, booking_id, status, reason=reason, now=now)
-            if closed is None:
-                found = sql.locked_booking(tx, booking_id)
-                if found is None:
-                    raise NotFound(f"no booking {booking_id}")
-                booking = found
+        with self._change(session) as (s, after):
+            booking = _locked_booking(s, booking_id)
+            if booking.status != BookingStatus.CONFIRMED:
                 if booking.status == status:
                     return booking  # asking twice changes nothing
                 raise Conflict(f"booking {booking.code} is already {booking.status}", code="not_confirmed")
-            booking = closed
-            after.revoke = sql.revoke_pending(tx, booking_id, now)
+            booking.status = status
+            booking.next_reminder_at = None
+            booking.cancel_reason = reason if status == BookingStatus.CANCELLED else None
+            booking.revision += 1
+            booking.updated_at = now
+            s.add(booking)
+            s.flush()
+            assert booking.id is not None
+            after.revoke = _revoke_pending(s, booking.id, now)
             if notify and status == BookingStatus.CANCELLED:
-                self._notice(tx, booking, "cancellation", messages.cancelled_notice(
+                self._notice(s, booking, "cancellation", messages.cancelled_notice(
                     shop, service=booking.service, barber=booking.barber, start=booking.start_at,
                     code=booking.code, reason=reason), now, after)
         log.info("booking %s %s", booking.code, status)
         return booking
 
+    def notify(self, *, to_phone: str, body: str, kind: str = "notice", booking_id: int | None = None,
+               session: Session | None = None) -> int:
+        """Queue a message to `to_phone` (sent by the worker once the transaction commits); its id."""
+        now = self.clock()
+        with self._change(session) as (s, after):
+            msg = OutboundMessage(kind=kind, to_phone=to_phone, body=body, booking_id=booking_id,
+                                  state="queued", created_at=now)
+            s.add(msg)
+            s.flush()
+            assert msg.id is not None
+            after.messages.append(msg.id)
+        return msg.id
+
     # -- helpers -------------------------------------------------------------
 
-    def _change(self, joint: Joint | None) -> AbstractContextManager[tuple[Tx, _AfterCommit]]:
-        """One change's transaction: its own (the queue is told once it commits), or a savepoint
-        in the caller's `joint` one (the queue is told when the caller says it committed)."""
-        return self._own_change() if joint is None else _JointChange(joint)
-
     @contextmanager
-    def _own_change(self) -> Iterator[tuple[Tx, _AfterCommit]]:
+    def _change(self, session: Session | None) -> Iterator[tuple[Session, _AfterCommit]]:
+        """One change: a write transaction of its own, or a savepoint in the caller's `session`.
+        What to tell the queue is handed over only if the change went through."""
         after = _AfterCommit()
-        with self.db.write() as s, sql.session_tx(s) as tx:
-            yield tx, after
-        self._after_commit(after)
+        if session is None:
+            with self.db.write() as s:
+                yield s, after
+                after_commit(s, lambda: self._after_commit(after))
+        else:
+            with savepoint(session):
+                yield session, after
+                after_commit(session, lambda: self._after_commit(after))
 
-    def committed(self, joint: Joint) -> None:
-        """The caller's `joint` transaction has committed: tell the queue what its changes planned."""
-        after, joint.after = joint.after, _AfterCommit()
-        self._after_commit(after)
-
-    def _locked_booking(self, s: Session, booking_id: int) -> Booking:
-        q = select(Booking).where(Booking.id == booking_id)
-        if s.get_bind().dialect.name == "postgresql":
-            q = q.with_for_update()
-        booking = s.exec(q).first()
-        if booking is None:
-            raise NotFound(f"no booking {booking_id}")
-        return booking
+    @staticmethod
+    def _intervals(s: Session, barber: str, start: dt.datetime, minutes: int,
+                   exclude_booking: int | None = None) -> tuple[builtins.list[Interval], builtins.list[Interval]]:
+        """The barber's confirmed bookings and time off overlapping [start, start + minutes)."""
+        if start.tzinfo is None:
+            raise InvalidBooking("start needs a time zone offset", code="invalid_start")
+        busy = busy_intervals(s, start, start + dt.timedelta(minutes=minutes), barber=barber,
+                              exclude_booking=exclude_booking, split=True)
+        return busy.get("booking", []), busy.get("time_off", [])
 
     def _window(self, planned_at: dt.datetime, start_at: dt.datetime, *, after_k: int,
                 now: dt.datetime) -> tuple[builtins.list[tuple[int, dt.datetime]], dt.datetime | None]:
@@ -424,15 +380,20 @@ class BookingService(TimeOffMixin):
         return next_reminders(planned_at, start_at, self.interval, after_k=after_k, until=now + PLAN_AHEAD,
                               limit=limit)
 
-    def _plan(self, tx: Tx, booking: Booking, now: dt.datetime, after: _AfterCommit) -> None:
-        """Write the next window of the booking's reminder plan as rows (to be enqueued after commit)."""
+    def _plan(self, s: Session, booking: Booking, now: dt.datetime, after: _AfterCommit) -> None:
+        """Write the next window of the booking's reminder plan as rows (enqueued after commit)."""
         assert booking.id is not None
         due, next_at = self._window(booking.planned_at, booking.start_at, after_k=booking.reminders_planned, now=now)
-        after.schedule.extend(sql.insert_reminders(tx, booking_id=booking.id, revision=booking.revision,
-                                                   due=due, now=now))
+        rows = [Reminder(booking_id=booking.id, job_id=job_id(booking.id, booking.revision, k), k=k,
+                         revision=booking.revision, due_at=at, state=ReminderState.SCHEDULED, updated_at=now)
+                for k, at in due]
+        s.add_all(rows)
         if due:
             booking.reminders_planned = due[-1][0]
         booking.next_reminder_at = next_at
+        s.add(booking)
+        s.flush()
+        after.schedule.extend(PlannedReminder(r.id, r.job_id, r.due_at) for r in rows if r.id is not None)
 
     def top_up_reminders(self, *, max_bookings: int = 500) -> int:
         """Write the next window of reminders for bookings whose plan runs out within PLAN_AHEAD.
@@ -449,11 +410,9 @@ class BookingService(TimeOffMixin):
             ).order_by(col(Booking.next_reminder_at)).limit(max_bookings)
             if s.get_bind().dialect.name == "postgresql":
                 q = q.with_for_update(skip_locked=True)
-            found = s.exec(q).all()
-            with sql.session_tx(s) as tx:
-                for booking in found:
-                    self._plan(tx, booking, now, after)
-        self._after_commit(after)
+            for booking in s.exec(q).all():
+                self._plan(s, booking, now, after)
+            after_commit(s, lambda: self._after_commit(after))
         return len(after.schedule)
 
     def planned_reminders(self, booking: Booking, *, limit: int = 100) -> builtins.list[tuple[str, dt.datetime]]:
@@ -466,9 +425,13 @@ class BookingService(TimeOffMixin):
         return [(job_id(booking.id, booking.revision, k), at) for k, at in due]
 
     @staticmethod
-    def _notice(tx: Tx, booking: Booking, kind: str, body: str, now: dt.datetime, after: _AfterCommit) -> None:
-        after.messages.append(sql.insert_notice(tx, kind=kind, to_phone=booking.customer_phone, body=body,
-                                                booking_id=booking.id, now=now))
+    def _notice(s: Session, booking: Booking, kind: str, body: str, now: dt.datetime, after: _AfterCommit) -> None:
+        msg = OutboundMessage(kind=kind, to_phone=booking.customer_phone, body=body, booking_id=booking.id,
+                              state="queued", created_at=now)
+        s.add(msg)
+        s.flush()
+        assert msg.id is not None
+        after.messages.append(msg.id)
 
     def _after_commit(self, after: _AfterCommit) -> None:
         # Best effort: the rows are committed, and the reconciler re-enqueues anything lost here.
@@ -481,6 +444,37 @@ class BookingService(TimeOffMixin):
                 self.dispatcher.send_message(mid)
         except Exception:  # noqa: BLE001 - the queue being down must not undo a committed booking
             log.exception("could not reach the queue; the reconciler will catch up")
+
+
+def _lock_barber(s: Session, barber: str) -> None:
+    """Serialise writers per barber (a row lock on PostgreSQL; SQLite already holds the write lock)."""
+    q = select(Barber.key).where(Barber.key == barber, col(Barber.active).is_(True))
+    if s.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update()
+    if s.exec(q).first() is None:
+        raise InvalidBooking(f"unknown barber: {barber}", code="unknown_barber")
+
+
+def _locked_booking(s: Session, booking_id: int) -> Booking:
+    """The booking, row-locked on PostgreSQL until the transaction ends; NotFound if there is none."""
+    booking = s.get(Booking, booking_id, with_for_update=s.get_bind().dialect.name == "postgresql",
+                    populate_existing=True)
+    if booking is None:
+        raise NotFound(f"no booking {booking_id}")
+    return booking
+
+
+def _revoke_pending(s: Session, booking_id: int, now: dt.datetime) -> builtins.list[str]:
+    """Revoke the booking's reminders not yet claimed by a worker (one already claimed is the
+    worker's to finish); their job ids, in plan order."""
+    result = s.execute(
+        sa.update(Reminder)
+        .where(col(Reminder.booking_id) == booking_id,
+               col(Reminder.state).in_((ReminderState.SCHEDULED, ReminderState.RETRYING)))
+        .values(state=ReminderState.REVOKED, updated_at=now)
+        .returning(col(Reminder.k), col(Reminder.job_id)),
+        execution_options={"synchronize_session": False})
+    return [job for _, job in sorted(result.all())]
 
 
 def upcoming_for(bookings: Sequence[Booking], now: dt.datetime) -> builtins.list[Booking]:

@@ -1,18 +1,18 @@
 """Engines, sessions and the write transaction that makes booking rules hold under concurrency.
 
-SQLite: every write transaction starts with BEGIN IMMEDIATE, so writers are serialised;
-before that, a writer queues on a gate (a thread lock, then an flock on `<db>.lock`), so
-writers in several threads and processes wake the moment the lock is free instead of
-sleeping in SQLite's busy handler, which backs off in growing steps up to 100 ms.
-PostgreSQL: writers lock the barber's row (SELECT ... FOR UPDATE), and an exclusion
+SQLite runs in WAL mode with a busy timeout; every write transaction starts with BEGIN IMMEDIATE,
+so writers in any thread or process take SQLite's write lock up front, one at a time.
+PostgreSQL: writers lock the rows they depend on (SELECT ... FOR UPDATE), and an exclusion
 constraint forbids overlapping confirmed bookings of one barber as a last line.
+
+What must happen only once a transaction has committed (telling the queue about new reminders,
+say) is registered with `after_commit(session, fn)`; `Database.write()` runs it after COMMIT.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_AFTER_COMMIT = "after_commit"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -33,11 +37,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 30, "isolation_level": None},
-            **kwargs,
-        )
+        # isolation_level=None: the driver leaves transactions to us (SQLAlchemy's pysqlite recipe)
+        engine = sa.create_engine(url, connect_args={
+            "check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "isolation_level": None,
+        }, **kwargs)
         _sqlite_setup(engine)
         return engine
     if "poolclass" not in kwargs:
@@ -54,63 +57,37 @@ def _sqlite_setup(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
-        # A savepoint keeps the pages it changes in a sub-journal, which SQLite writes to a temp file
-        # once it passes 64 KiB (with the default temp_store). A webhook round's savepoints pass it:
-        # the bench's chat mix made 6.7 pwrite calls a turn, 5 of them to that file (strace);
-        # in memory they are copies.
-        cur.execute("PRAGMA temp_store=MEMORY")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # The driver is in autocommit mode; we issue BEGIN ourselves so that a
-        # write transaction can ask for the write lock up front.
+        # a write transaction asks for the write lock up front, so it never fails half way
+        # through on a lock another writer took after its reads
         if conn.get_execution_options().get("sqlite_immediate"):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
 
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not POSIX: the thread lock and SQLite's busy handler remain
-    fcntl = None  # type: ignore[assignment]
+def after_commit(s: Session, fn: Callable[[], None]) -> None:
+    """Run `fn` once the write transaction of `s` has committed (never if it rolls back, or if the
+    `savepoint` it was registered in is undone). A failing `fn` is logged: the commit stands."""
+    s.info.setdefault(_AFTER_COMMIT, []).append(fn)
 
 
-class WriteGate:
-    """One SQLite writer at a time: threads queue on a lock, processes on an flock.
-
-    Correctness never depends on it (BEGIN IMMEDIATE does that); it replaces the busy
-    handler's sleeps with a wake-up as soon as the writer before finishes. The lock file
-    is opened per process (a forked child must not share the parent's open file).
-    """
-
-    def __init__(self, db_path: str | None) -> None:
-        self._thread = threading.Lock()
-        self._path = f"{db_path}.lock" if db_path and fcntl is not None else None
-        self._fd: int | None = None
-        self._pid = 0
-
-    def _file(self) -> int | None:
-        if self._path is None:
-            return None
-        if self._fd is None or self._pid != os.getpid():
-            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-            self._pid = os.getpid()
-        return self._fd
-
-    @contextmanager
-    def hold(self) -> Iterator[None]:
-        with self._thread:
-            fd = self._file()
-            if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                if fd is not None:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
+@contextmanager
+def savepoint(s: Session) -> Iterator[Session]:
+    """A SAVEPOINT in the transaction of `s`: an error inside undoes what ran inside (the rows and
+    the `after_commit` work registered there), the transaction stays usable, and the error propagates."""
+    pending: list[Callable[[], None]] = s.info.setdefault(_AFTER_COMMIT, [])
+    mark = len(pending)
+    try:
+        with s.begin_nested():
+            yield s
+    except BaseException:
+        del pending[mark:]
+        raise
 
 
 class Database:
@@ -120,9 +97,6 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, class_=Session, expire_on_commit=False)
-        path = self.engine.url.database if self.dialect == "sqlite" else None
-        self.gate: WriteGate | None = (WriteGate(path if path and path != ":memory:" else None)
-                                       if self.dialect == "sqlite" else None)
 
     @property
     def dialect(self) -> str:
@@ -135,17 +109,10 @@ class Database:
             yield s
 
     @contextmanager
-    def _gated(self) -> Iterator[None]:
-        if self.gate is None:
-            yield
-        else:
-            with self.gate.hold():
-                yield
-
-    @contextmanager
     def write(self) -> Iterator[Session]:
-        """A transaction for changes that must be serialised; commits on success."""
-        with self._gated(), self._sessions() as s:
+        """A write transaction: commits on success (then runs its `after_commit` work), rolls back
+        on error. On SQLite it holds the write lock from its first statement."""
+        with self._sessions() as s:
             if self.dialect == "sqlite":
                 s.connection(execution_options={"sqlite_immediate": True})
             try:
@@ -153,7 +120,13 @@ class Database:
                 s.commit()
             except BaseException:
                 s.rollback()
+                s.info.pop(_AFTER_COMMIT, None)
                 raise
+            for fn in s.info.pop(_AFTER_COMMIT, []):
+                try:
+                    fn()
+                except Exception:  # noqa: BLE001 - committed is committed; the reconciler catches up
+                    log.exception("work after a commit failed")
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

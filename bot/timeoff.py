@@ -3,16 +3,41 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from bot.booking_sql import lock_barber, session_tx
 from bot.clock import Clock
-from bot.db import Database
+from bot.db import Database, savepoint
 from bot.errors import InvalidBooking
-from bot.models import Booking, BookingStatus, TimeOff
+from bot.models import Barber, Booking, BookingStatus, TimeOff
 from bot.shop import Shop
+
+Interval = tuple[dt.datetime, dt.datetime]
+# Longer than any booking (a shop's services last at most 480 minutes): a booking overlapping
+# [lo, hi) starts after lo - LONGEST_BOOKING, which bounds the index scan on (barber, start_at)
+LONGEST_BOOKING = dt.timedelta(days=1)
+
+
+def busy_intervals(s: Session, lo: dt.datetime, hi: dt.datetime, *, barber: str | None = None,
+                   exclude_booking: int | None = None, split: bool = False) -> dict[str, list[Interval]]:
+    """Confirmed bookings and time off overlapping [lo, hi): by barber key, or with `split` by
+    kind ("booking", "time_off")."""
+    bq = select(Booking.barber, Booking.start_at, Booking.end_at).where(
+        Booking.status == BookingStatus.CONFIRMED, Booking.start_at < hi, Booking.end_at > lo,
+        Booking.start_at > lo - LONGEST_BOOKING)
+    tq = select(TimeOff.barber, TimeOff.start_at, TimeOff.end_at).where(TimeOff.start_at < hi, TimeOff.end_at > lo)
+    if barber:
+        bq = bq.where(Booking.barber == barber)
+        tq = tq.where(TimeOff.barber == barber)
+    if exclude_booking is not None:
+        bq = bq.where(Booking.id != exclude_booking)
+    busy: dict[str, list[Interval]] = {}
+    for kind, q in (("booking", bq), ("time_off", tq)):
+        for key, start, end in s.exec(q).all():
+            busy.setdefault(kind if split else key, []).append((start, end))
+    return busy
 
 
 class TimeOffMixin:
@@ -26,16 +51,29 @@ class TimeOffMixin:
     def shop(self) -> Shop:
         return self._shop()
 
+    @contextmanager
+    def _write(self, session: Session | None) -> Iterator[Session]:
+        """A write transaction of its own, or a savepoint in the caller's `session`."""
+        if session is None:
+            with self.db.write() as s:
+                yield s
+        else:
+            with savepoint(session) as s:
+                yield s
+
     def block(self, *, barber: str, start: dt.datetime, end: dt.datetime,
-              reason: str | None = None) -> tuple[TimeOff, list[Booking]]:
+              reason: str | None = None, session: Session | None = None) -> tuple[TimeOff, list[Booking]]:
         """Add time off; returns it with the confirmed bookings that clash (left for the barber to decide)."""
         if self.shop.barber(barber) is None:
             raise InvalidBooking(f"unknown barber: {barber}", code="unknown_barber")
         if end <= start:
             raise InvalidBooking("the end must be after the start", code="invalid_range")
         now = self.clock()
-        with self.db.write() as s, session_tx(s) as tx:
-            lock_barber(tx, barber)
+        with self._write(session) as s:
+            q = select(Barber.key).where(Barber.key == barber)
+            if s.get_bind().dialect.name == "postgresql":
+                q = q.with_for_update()
+            s.exec(q).first()
             off = TimeOff(barber=barber, start_at=start.astimezone(dt.UTC), end_at=end.astimezone(dt.UTC),
                           reason=reason, created_at=now)
             s.add(off)
@@ -45,9 +83,10 @@ class TimeOffMixin:
             ).order_by(col(Booking.start_at))).all())
         return off, clashes
 
-    def unblock(self, *, barber: str, start: dt.datetime, end: dt.datetime) -> int:
+    def unblock(self, *, barber: str, start: dt.datetime, end: dt.datetime,
+                session: Session | None = None) -> int:
         """Remove time off of `barber` lying inside [start, end); returns how many went."""
-        with self.db.write() as s:
+        with self._write(session) as s:
             rows = s.exec(select(TimeOff).where(
                 TimeOff.barber == barber, TimeOff.start_at >= start, TimeOff.end_at <= end)).all()
             for r in rows:
@@ -59,4 +98,3 @@ class TimeOffMixin:
             return list(s.exec(select(TimeOff).where(
                 TimeOff.barber == barber, TimeOff.start_at < end, TimeOff.end_at > start,
             ).order_by(col(TimeOff.start_at))).all())
-

@@ -1,88 +1,85 @@
-"""The rows one webhook turn writes (the message claim, its reply, the customer's last inbound time),
-as single Core SQL statements in the caller's transaction (`bot.prepared.Tx`), so a turn's
-writes share one commit."""
+"""One inbound WhatsApp message, handled once per MessageSid in one database transaction.
+
+`answer(services, engine, message)`: claim the MessageSid; record the customer's message (which
+also locks the customer's row, so one customer's messages are handled one at a time, in order, in
+any number of processes); run the chat turn (`ChatEngine.handle`); store the reply with the claim;
+commit; then the queue hears of any reminders and notices. A redelivered MessageSid gets the
+reply stored for it, and changes nothing.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from typing import Any, cast
+import logging
+import re
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
-import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
 
-from bot.models import Customer, InboundMessage
-from bot.prepared import Tx
+from bot.customers import touch_inbound
+from bot.db import savepoint
+from bot.dialogue import ChatEngine
+from bot.dialogue import replies as r
+from bot.models import InboundMessage
+from bot.phones import mask_phone
+from bot.services import Services
 
-INBOUND = cast(sa.Table, InboundMessage.__table__)  # type: ignore[attr-defined]
-CUSTOMER = cast(sa.Table, Customer.__table__)  # type: ignore[attr-defined]
+log = logging.getLogger(__name__)
 MAX_STORED_BODY = 4000
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
-@functools.cache
-def _statements(dialect: str) -> dict[str, Any]:
-    """Built once per dialect: building a statement costs more than running it (values are bound at execute)."""
-    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    upsert = insert(CUSTOMER)
-    return {
-        # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT run this way
-        "claim": insert(INBOUND).on_conflict_do_nothing(index_elements=["message_sid"])
-        .returning(INBOUND.c.message_sid),
-        "customer": upsert.on_conflict_do_update(index_elements=["phone"], set_={
-            "last_inbound_at": upsert.excluded.last_inbound_at,
-            "name": sa.func.coalesce(sa.func.nullif(CUSTOMER.c.name, ""), upsert.excluded.name),
-        }),
-        "claim_all": insert(INBOUND).on_conflict_do_nothing(index_elements=["message_sid"]),
-        "reply": sa.update(INBOUND).where(INBOUND.c.message_sid == sa.bindparam("sid")),
-        "stored": sa.select(INBOUND.c.reply).where(INBOUND.c.message_sid == sa.bindparam("sid")),
-    }
+@dataclass(frozen=True)
+class Inbound:
+    sid: str
+    phone: str  # E.164
+    body: str
+    name: str | None  # the WhatsApp profile name
 
 
-def claim(tx: Tx, *, sid: str, phone: str, body: str, now: dt.datetime,
-          reply: str | None = None) -> bool:
+def twiml(messages: list[str]) -> str:
+    """A TwiML response with one <Message> per non-empty text (characters XML cannot carry dropped)."""
+    body = "".join(f"<Message>{escape(_NOT_XML.sub('', m))}</Message>" for m in messages if m)
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>'
+
+
+def answer(services: Services, engine: ChatEngine, msg: Inbound) -> str:
+    """The TwiML answering `msg`, handled at most once per MessageSid.
+
+    Whatever breaks inside the turn is undone and answered with an apology, which is stored
+    like any reply (a redelivery gets the same). If the transaction itself fails, nothing is
+    stored and the apology is returned: a redelivery runs the turn again."""
+    now = services.now()
+    with services.db.write() as s:
+        if not claim(s, msg, now):
+            log.info("redelivery of %s from %s: replaying", msg.sid, mask_phone(msg.phone))
+            stored = s.get(InboundMessage, msg.sid)
+            return stored.reply if stored is not None and stored.reply else twiml([])
+        touch_inbound(s, phone=msg.phone, now=now, name=msg.name)
+        try:
+            with savepoint(s):
+                replies = engine.handle(s, phone=msg.phone, text=msg.body, name=msg.name)
+        except Exception:  # noqa: BLE001 - the customer gets an apology, never a traceback
+            log.exception("chat turn failed for %s (%s)", mask_phone(msg.phone), msg.sid)
+            replies = [r.APOLOGY]
+        xml = twiml(replies)
+        row = s.get(InboundMessage, msg.sid)
+        assert row is not None
+        row.reply = xml
+        s.add(row)
+    return xml
+
+
+def claim(s: Session, msg: Inbound, now: dt.datetime) -> bool:
     """Insert the message; False when its MessageSid is already claimed (a redelivery).
 
-    The primary key decides between concurrent deliveries: exactly one insert wins, in any
-    number of threads or server processes."""
-    row = _message_row(sid, phone, body, now, reply)
-    return tx.first(_statements(tx.dialect.name)["claim"], row, keys=True) is not None
-
-
-def claim_all(tx: Tx, messages: list[tuple[str, str, str, dt.datetime, str | None]]) -> bool:
-    """`claim` for many (sid, phone, body, now, reply or None) at once: True when every one was new.
-    On False some were already claimed, and the caller rolls back and claims them one by one."""
-    rows = [_message_row(*message) for message in messages]
-    return tx.execute_many(_statements(tx.dialect.name)["claim_all"], rows) == len(rows)
-
-
-def record_inbound_all(tx: Tx, customers: list[tuple[str, dt.datetime, str | None]]) -> None:
-    """`record_inbound` for many (phone, now, name) at once."""
-    tx.execute_many(_statements(tx.dialect.name)["customer"], [_customer_row(*c) for c in customers])
-
-
-def record_inbound(tx: Tx, *, phone: str, now: dt.datetime, name: str | None) -> None:
-    """`bot.customers.touch_inbound` in one statement: the customer is created if new, a missing
-    name is filled in, and last_inbound_at (WhatsApp's 24-hour window) becomes `now`."""
-    tx.execute(_statements(tx.dialect.name)["customer"], _customer_row(phone, now, name), keys=True)
-
-
-def _message_row(sid: str, phone: str, body: str, now: dt.datetime, reply: str | None) -> dict[str, Any]:
-    return {"message_sid": sid, "phone": phone, "body": body[:MAX_STORED_BODY], "reply": reply, "created_at": now}
-
-
-def _customer_row(phone: str, now: dt.datetime, name: str | None) -> dict[str, Any]:
-    return {"phone": phone, "name": name, "reminders_paused": False, "created_at": now, "last_inbound_at": now}
-
-
-def store_reply(tx: Tx, sid: str, xml: str) -> None:
-    tx.execute(_statements(tx.dialect.name)["reply"], {"reply": xml, "sid": sid}, keys=True)
-
-
-def store_replies(tx: Tx, replies: list[tuple[str, str]]) -> None:
-    """`store_reply` for many (sid, TwiML) at once."""
-    tx.execute_many(_statements(tx.dialect.name)["reply"], [{"reply": xml, "sid": sid} for sid, xml in replies])
-
-
-def stored_reply(tx: Tx, sid: str) -> str | None:
-    """The TwiML answered to `sid`; None while its first delivery is still working."""
-    return cast(str | None, tx.scalar(_statements(tx.dialect.name)["stored"], {"sid": sid}))
+    The primary key decides between concurrent deliveries: exactly one insert wins, in any number
+    of threads or processes, and a second one waits for the first's transaction to end."""
+    insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = (insert(InboundMessage)
+            .values(message_sid=msg.sid, phone=msg.phone, body=msg.body[:MAX_STORED_BODY], reply=None, created_at=now)
+            .on_conflict_do_nothing(index_elements=["message_sid"])
+            .returning(InboundMessage.message_sid))  # type: ignore[arg-type]
+    return s.execute(stmt).first() is not None

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from bot.models import OutboundMessage, Reminder
 from bot.services import Services
-from webhooks.signature import is_valid
+from webhooks.signature import verified_form
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +26,6 @@ PATH = "/webhooks/twilio/status"
 # A late callback must not move a message backwards (Twilio may deliver them out of order).
 RANK = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4, "read": 5,
         "undelivered": 6, "failed": 6}
-
-
-def signed_url(request: Request, public_base_url: str | None) -> str:
-    from webhooks.signature import signed_url as url_for
-
-    return url_for(public_base_url, str(request.url), request.url.path, request.url.query)
 
 
 def record_status(services: Services, *, sid: str, status: str, error_code: str | None,
@@ -57,17 +51,9 @@ def status_routes(services: Services) -> list[Route]:
     settings = services.settings
 
     async def status_callback(request: Request) -> Response:
-        raw = await request.body()
-        if len(raw) > settings.max_body_bytes:
-            return PlainTextResponse("body too large", status_code=413)
-        try:
-            form = await request.form()
-        except Exception:  # noqa: BLE001 - a malformed body is the caller's problem
-            return PlainTextResponse("bad form body", status_code=400)
-        params = {k: str(v) for k, v in form.items()}
-        signature = request.headers.get("X-Twilio-Signature")
-        if not is_valid(settings.auth_token, signed_url(request, settings.public_base_url), params, signature):
-            return PlainTextResponse("invalid signature", status_code=403)
+        params = await verified_form(request, settings)
+        if isinstance(params, Response):
+            return params
         sid = params.get("MessageSid") or params.get("SmsSid")
         status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
         if not sid or not status:

@@ -9,7 +9,7 @@ import json
 import sqlalchemy as sa
 
 from bot.dialogue import ChatEngine, State
-from bot.dialogue.model import IDLE, Convo, Draft, Goal, Option, convo_data, read_convo
+from bot.dialogue.model import Convo, Draft, Goal, Option, convo_data, read_convo
 from bot.services import Services
 
 PHONE = "+447700900123"
@@ -26,14 +26,16 @@ def store(services: Services, phone: str, state: str, data: str) -> None:
 def test_a_row_changed_by_another_process_is_what_the_next_turn_sees(services: Services) -> None:
     engine = ChatEngine(services)
     assert engine.turn(phone=PHONE, text=FRIDAY)[0].startswith("Here's what's free Fri 4 Dec (afternoon):")
-    assert engine.decide(phone=PHONE, text="help").convo.state == State.PICK_SLOT  # read twice, as stored
-    store(services, PHONE, "idle", "{}")
-    assert engine.decide(phone=PHONE, text="1").convo == IDLE
-    pending = Option(kind="booking", booking_id=1, start=dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.UTC),
-                     barber="sam", service="beard")
-    confirm = Convo(State.CONFIRM, Draft(goal=Goal.CANCEL, booking_id=1, pending=pending))
-    store(services, PHONE, "confirm", convo_data(confirm))
-    assert engine.decide(phone=PHONE, text="help").before == confirm
+    store(services, PHONE, "idle", "{}")  # the offer is gone: "1" picks nothing
+    assert not any("YES" in reply for reply in engine.turn(phone=PHONE, text="1"))
+    booking = services.bookings.create(customer_phone=PHONE, service="beard", barber="sam",
+                                       start=dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.UTC))
+    assert booking.id is not None
+    pending = Option(kind="booking", booking_id=booking.id, start=booking.start_at, barber="sam", service="beard")
+    store(services, PHONE, "confirm", convo_data(Convo(State.CONFIRM, Draft(goal=Goal.CANCEL, booking_id=booking.id,
+                                                                            pending=pending))))
+    engine.turn(phone=PHONE, text="yes")
+    assert services.bookings.get(booking.id).status == "cancelled"
 
 
 def test_an_unreadable_row_starts_afresh_every_time(services: Services) -> None:
@@ -41,7 +43,9 @@ def test_an_unreadable_row_starts_afresh_every_time(services: Services) -> None:
     engine.turn(phone=PHONE, text=FRIDAY)
     for _ in range(2):
         store(services, PHONE, "pick_slot", '{"options": [{"start": "not a time"}]}')
-        assert engine.decide(phone=PHONE, text="help").before == IDLE
+        replies = engine.turn(phone=PHONE, text="1")
+        assert replies and not any("Sorry, something went wrong" in reply for reply in replies)
+        assert not any("YES" in reply for reply in replies)  # nothing picked from an unreadable offer
 
 
 def test_the_same_text_reads_as_a_fresh_decode_and_another_text_as_its_own() -> None:
