@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.customers import touch_inbound
 from bot.db import savepoint
@@ -65,10 +66,7 @@ def answer(services: Services, engine: ChatEngine, msg: Inbound) -> str:
             log.exception("chat turn failed for %s (%s)", mask_phone(msg.phone), msg.sid)
             replies = [r.APOLOGY]
         xml = twiml(replies)
-        row = s.get(InboundMessage, msg.sid)
-        assert row is not None
-        row.reply = xml
-        s.add(row)
+        s.execute(sa.update(InboundMessage).where(col(InboundMessage.message_sid) == msg.sid).values(reply=xml))
     return xml
 
 

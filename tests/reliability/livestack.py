@@ -324,6 +324,20 @@ class Stack:
         wait_for(lambda: httpx.get(self.url + "/healthz", timeout=1).status_code == 200, timeout=30,
                  what="barberbot serve to answer /healthz")
 
+    @contextmanager
+    def another_server(self) -> Iterator[str]:
+        """A second `barberbot serve` process on the same database and queue; its URL.
+        (Signatures are over PUBLIC_BASE_URL, the first server's URL, so one signing serves both.)"""
+        port = free_port()
+        proc = self._spawn(f"server-{port}", "serve", "--port", str(port))
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_for(lambda: httpx.get(url + "/healthz", timeout=1).status_code == 200, timeout=30,
+                     what="a second barberbot serve to answer /healthz")
+            yield url
+        finally:
+            kill_group(proc, first=signal.SIGTERM, wait=15)
+
     def start_worker(self, threads: int = 4) -> subprocess.Popen[bytes]:
         self.worker_starts += 1
         w = self._spawn(f"worker{len(self.workers)}", "worker", "--workers", str(threads))
