@@ -62,8 +62,7 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 class RequestIdMiddleware:
     """Tags every log line of a request with an id: the caller's X-Request-Id if sane, else a new one.
 
-    The id is echoed back in the X-Request-Id response header. A new id is 16 random hex digits
-    (`os.urandom(8).hex()`, 0.5 us; `uuid4().hex[:16]` cost 2.2 us).
+    The id is echoed back in the X-Request-Id response header; a new id is 16 random hex digits.
     """
 
     def __init__(self, app: ASGIApp) -> None:

@@ -195,16 +195,11 @@ class HttpMetrics:
 
 
 class _HttpMetricsMiddleware:
-    """Counts and times every HTTP request. Each label set's children are looked up once: the two
-    `labels()` calls (a lock, a key built) cost 2 us a request more than a dict lookup (counting
-    and timing a request: 3.4 us with them, 1.3 us with the lookups).
-    """
+    """Counts and times every HTTP request, by method, route template and status."""
 
     def __init__(self, app: ASGIApp, metrics: HttpMetrics) -> None:
         self.app = app
         self.metrics = metrics
-        self._counted: dict[tuple[str, str, int], Any] = {}
-        self._timed: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -225,15 +220,8 @@ class _HttpMetricsMiddleware:
             took = time.perf_counter() - start
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             method = scope.get("method", "GET")
-            counted = self._counted.get((method, route, status))
-            if counted is None:
-                counted = self._counted[method, route, status] = self.metrics.requests.labels(
-                    method, route, str(status))
-            counted.inc()
-            timed = self._timed.get((method, route))
-            if timed is None:
-                timed = self._timed[method, route] = self.metrics.latency.labels(method, route)
-            timed.observe(took)
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(took)
 
 
 def registry_for(services: Services) -> CollectorRegistry:

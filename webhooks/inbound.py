@@ -79,5 +79,5 @@ def claim(s: Session, msg: Inbound, now: dt.datetime) -> bool:
     stmt = (insert(InboundMessage)
             .values(message_sid=msg.sid, phone=msg.phone, body=msg.body[:MAX_STORED_BODY], reply=None, created_at=now)
             .on_conflict_do_nothing(index_elements=["message_sid"])
-            .returning(InboundMessage.message_sid))  # type: ignore[arg-type]
+            .returning(col(InboundMessage.message_sid)))
     return s.execute(stmt).first() is not None

@@ -16,8 +16,8 @@ from starlette.testclient import TestClient
 from bot.app import create_app
 from bot.models import Booking, Conversation, Customer, InboundMessage
 from bot.services import Services
-from webhooks.signature import sign
 from webhooks.inbound import twiml
+from webhooks.signature import sign
 
 PATH = "/webhooks/twilio"
 LOCAL_URL = f"http://testserver{PATH}"
