@@ -135,10 +135,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
     _setup_logging(settings)
     from bot.services import build_services
-    from tasks.runtime import hold_connections, run_worker, worker_database
+    from tasks.runtime import run_worker
 
-    services = build_services(settings, db=worker_database(settings.database_url, args.workers))
-    hold_connections(services)
+    services = build_services(settings)
     _step(f"worker started ({args.workers} threads, periodic tasks {'on' if args.periodic else 'off'})")
     run_worker(services, workers=args.workers, periodic=args.periodic)
     return 0

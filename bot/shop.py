@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from collections.abc import Callable
@@ -53,10 +54,22 @@ class Shop:
     hours: dict[int, DayHours | None]
     services: tuple[Service, ...]
     barbers: tuple[Barber, ...]
+    # [reminders] quiet_hours, local: (start minute, end minute) from midnight; wraps past midnight
+    # when start > end ("21:00-08:00"). None: no quiet hours.
+    quiet_hours: DayHours | None = None
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def in_quiet_hours(self, when: dt.datetime) -> bool:
+        """Whether the instant `when` falls inside the shop's quiet hours, in its local time."""
+        if self.quiet_hours is None:
+            return False
+        local = when.astimezone(self.tz)
+        minute = local.hour * 60 + local.minute + (local.second + local.microsecond / 1e6) / 60
+        start, end = self.quiet_hours
+        return start <= minute < end if start < end else (minute >= start or minute < end)
 
     def service(self, key: str) -> Service | None:
         return next((s for s in self.services if s.key == key), None)
@@ -301,7 +314,9 @@ def shop_from_dict(data: dict[str, Any]) -> Shop:
             problems.append(f"{where}.{extra}: unknown field")
         barbers.append(Barber(key=key, name=bname, phone=phone, services=svc, hours=bhours))
 
-    for extra in sorted(set(data) - {"shop", "hours", "services", "barbers"}):
+    quiet_hours = _quiet_hours(data.get("reminders"), problems)
+
+    for extra in sorted(set(data) - {"shop", "hours", "services", "barbers", "reminders"}):
         problems.append(f"{extra}: unknown section")
 
     if problems:
@@ -314,7 +329,32 @@ def shop_from_dict(data: dict[str, Any]) -> Shop:
         hours={d: hours.get(d) for d in range(7)},
         services=tuple(services),
         barbers=tuple(barbers),
+        quiet_hours=quiet_hours,
     )
+
+
+def _quiet_hours(raw: Any, problems: list[str]) -> DayHours | None:
+    """[reminders] quiet_hours = "21:00-08:00" (local; may wrap past midnight), or None."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        problems.append("reminders: expected a table")
+        return None
+    for extra in sorted(set(raw) - {"quiet_hours"}):
+        problems.append(f"reminders.{extra}: unknown field")
+    value = raw.get("quiet_hours")
+    if value is None:
+        return None
+    m = _HOURS_RE.match(value.strip()) if isinstance(value, str) else None
+    if not m:
+        problems.append(f'reminders.quiet_hours: expected "HH:MM-HH:MM", got "{value}"')
+        return None
+    h1, m1, h2, m2 = (int(g) for g in m.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if max(h1, h2) > 24 or max(m1, m2) > 59 or max(start, end) > 1440 or start == end:
+        problems.append(f'reminders.quiet_hours: "{value}" is not a valid time range')
+        return None
+    return (start, end)
 
 
 def shop_to_dict(shop: Shop) -> dict[str, Any]:
@@ -341,4 +381,5 @@ def shop_to_dict(shop: Shop) -> dict[str, Any]:
             }
             for b in shop.barbers
         ],
+        **({"reminders": {"quiet_hours": format_hours(shop.quiet_hours)}} if shop.quiet_hours else {}),
     }

@@ -19,7 +19,7 @@ from bot.errors import SendFailed
 from bot.models import OutboundMessage
 from bot.phones import mask_phone
 from bot.services import Services
-from tasks.reminders import EARLY_TOLERANCE, retry_delay, write
+from tasks.reminders import EARLY_TOLERANCE, retry_delay
 from tasks.sender import OutgoingMessage
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def send_message_task(outbound_id: int) -> str:
 
 def _finish(services: Services, outbound_id: int, **values: object) -> bool:
     """Record an outcome, only while we still hold the claim (the reconciler may have taken it back)."""
-    with write(services) as s:
+    with services.db.write() as s:
         result = s.exec(  # type: ignore[call-overload]
             sa.update(OutboundMessage)
             .where(col(OutboundMessage.id) == outbound_id, col(OutboundMessage.state) == SENDING)
@@ -49,7 +49,7 @@ def _claim(services: Services, outbound_id: int, now: dt.datetime) -> tuple[str,
     not_early = sa.or_(col(OutboundMessage.state) == QUEUED,
                        col(OutboundMessage.next_attempt_at).is_(None),
                        col(OutboundMessage.next_attempt_at) <= now + EARLY_TOLERANCE)
-    with write(services) as s:
+    with services.db.write() as s:
         row = s.exec(  # type: ignore[call-overload]
             sa.update(OutboundMessage)
             .where(col(OutboundMessage.id) == outbound_id, col(OutboundMessage.state).in_(CLAIMABLE),

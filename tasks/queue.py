@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +12,6 @@ from huey import Huey, RedisHuey, SqliteHuey
 
 from bot.dispatch import PlannedReminder
 from bot.settings import Settings
-from tasks.batching import revoke_tasks, schedule_tasks
-
-log = logging.getLogger(__name__)
 
 QUEUE_NAME = "barberbot"
 
@@ -42,26 +38,19 @@ def make_huey(settings: Settings, *, name: str = QUEUE_NAME) -> Huey:
 
 
 def register_tasks(huey: Huey) -> Tasks:
+    """Register our tasks on `huey` once; later calls return the same wrappers."""
     existing = getattr(huey, "barberbot_tasks", None)
     if existing is not None:
         return existing  # type: ignore[no-any-return]
-    from tasks.batching import PREFILTERS, THREAD_STARTS
     from tasks.outbox import send_message_task
-    from tasks.reminders import idle_reminder_jobs, open_held_connection, send_reminder_task
+    from tasks.reminders import send_reminder_task
 
     tasks = Tasks(
         send_reminder=huey.task(name="send_reminder")(send_reminder_task),
         send_message=huey.task(name="send_message")(send_message_task),
     )
-    PREFILTERS["send_reminder"] = idle_reminder_jobs
-    if open_held_connection not in THREAD_STARTS:
-        THREAD_STARTS.append(open_held_connection)
     huey.barberbot_tasks = tasks  # type: ignore[attr-defined]
     return tasks
-
-
-def tasks_of(huey: Huey) -> Tasks:
-    return register_tasks(huey)
 
 
 def _aware(when: dt.datetime) -> dt.datetime:
@@ -76,12 +65,13 @@ class HueyDispatcher:
         self.tasks = register_tasks(huey)
 
     def schedule_reminders(self, reminders: Sequence[PlannedReminder]) -> None:
-        # straight into the schedule (Huey's schedule() queues a task for a worker to move there)
-        schedule_tasks(self.huey, [self.tasks.send_reminder.s(r.reminder_id, eta=_aware(r.due_at), id=r.job_id)
-                                   for r in reminders])
+        for r in reminders:
+            self.tasks.send_reminder.schedule((r.reminder_id,), eta=_aware(r.due_at), id=r.job_id)
 
     def revoke_reminders(self, job_ids: Sequence[str]) -> None:
-        revoke_tasks(self.huey, job_ids)
+        # for good: a revoked id never runs again, so every new plan uses new ids
+        for job_id in job_ids:
+            self.huey.revoke_by_id(job_id)
 
     def send_message(self, outbound_id: int) -> None:
         self.huey.enqueue(self.tasks.send_message.s(outbound_id, id=f"message-{outbound_id}"))
@@ -91,8 +81,5 @@ class HueyDispatcher:
                                          id=f"message-{outbound_id}-a{attempt}")
 
     def ping(self) -> None:
-        conn = getattr(self.huey.storage, "conn", None)
-        if conn is not None and hasattr(conn, "ping"):
-            conn.ping()
-        else:
-            self.huey.pending_count()
+        """Raises if the queue's storage cannot be reached."""
+        self.huey.pending_count()

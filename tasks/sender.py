@@ -1,6 +1,6 @@
 """The WhatsApp sender: one method, `send`, returning Twilio's message SID or raising SendFailed.
 
-`TwilioSender` is the real adapter (Twilio SDK over an httpx client, so respx can
+`TwilioSender` is the real adapter (the Twilio SDK over an `httpx.Client`, so respx can
 intercept it and `TWILIO_API_BASE_URL` can point at a local fake); `ConsoleSender`
 logs messages for development without credentials; `FakeSender` is the in-memory
 double tests use.
@@ -8,7 +8,6 @@ double tests use.
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 import logging
@@ -26,7 +25,6 @@ from twilio.rest import Client
 from bot.errors import SendFailed
 from bot.phones import mask_phone
 from bot.settings import Settings
-from tasks.http11 import KeepAliveTransport
 
 log = logging.getLogger(__name__)
 
@@ -58,73 +56,42 @@ def classify(status: int | None, code: int | str | None) -> bool:
 
 
 class HttpxTwilioClient(HttpClient):
-    """The Twilio SDK's HTTP client, on httpx; rewrites api.twilio.com to `base_url`.
+    """The Twilio SDK's HTTP client on an `httpx.Client`; sends what was meant for api.twilio.com
+    to `base_url` instead (TWILIO_API_BASE_URL: a local fake in development and benchmarks).
 
-    It hands each request straight to an httpx transport: `httpx.Client`'s own layers (URL
-    merging, cookie jar, auth and redirect flows, event hooks) cost more CPU than the HTTP
-    itself, and the SDK needs none of them (it sends Basic auth, never follows redirects).
-    respx still sees every request: it mocks the transport.
-    """
+    Network errors become SendFailed(retryable=True, error_code="network")."""
 
-    def __init__(self, base_url: str = TWILIO_BASE, *, timeout: float = HTTP_TIMEOUT_SECONDS,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, base_url: str = TWILIO_BASE, *, timeout: float = HTTP_TIMEOUT_SECONDS) -> None:
         super().__init__(logging.getLogger("twilio.http_client"), False, timeout)
         self.base_url = base_url.rstrip("/")
-        self._transport = transport or KeepAliveTransport(
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64))
-        self._basic: dict[tuple[str, str], str] = {}
-        self._urls: dict[str, httpx.URL] = {}  # parsing a URL costs more than sending the request
-
-    def _authorization(self, auth: tuple[str, str]) -> str:
-        value = self._basic.get(auth)
-        if value is None:
-            value = self._basic[auth] = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-        return value
+        self.client = httpx.Client(timeout=timeout)
 
     def request(self, method: str, uri: str, params: dict[str, object] | None = None,
                 data: dict[str, object] | None = None, headers: dict[str, str] | None = None,
                 auth: tuple[str, str] | None = None, timeout: float | None = None,
                 allow_redirects: bool = False) -> TwilioResponse:
-        url = self._urls.get(uri)
-        if url is None:
-            target = uri
-            if uri.startswith(TWILIO_BASE) and self.base_url != TWILIO_BASE:
-                target = self.base_url + uri[len(TWILIO_BASE):]
-            url = httpx.URL(target)
-            if len(self._urls) < 256:  # the SDK calls a handful of URLs: one per account and resource
-                self._urls[uri] = url
-        sent_headers = dict(headers or {})
-        if auth is not None:
-            sent_headers["Authorization"] = self._authorization(auth)
-        wait = timeout or self.timeout
+        if uri.startswith(TWILIO_BASE):
+            uri = self.base_url + uri[len(TWILIO_BASE):]
         try:
-            req = httpx.Request(method.upper(), url, params=params or None, data=data or None,  # type: ignore[arg-type]
-                                headers=sent_headers,
-                                extensions={"timeout": {"connect": wait, "read": wait, "write": wait, "pool": wait}})
-            resp = self._transport.handle_request(req)
-            try:
-                resp.read()
-            finally:
-                resp.close()
+            resp = self.client.request(method.upper(), uri, params=params, data=data,  # type: ignore[arg-type]
+                                       headers=headers, auth=auth, timeout=timeout or self.timeout,
+                                       follow_redirects=allow_redirects)
         except httpx.HTTPError as exc:
             raise SendFailed(f"network error talking to Twilio: {type(exc).__name__}",
                              retryable=True, error_code="network") from exc
-        # Twilio answers JSON, which is UTF-8 (RFC 8259): `resp.text` would parse Content-Type for a charset
-        return TwilioResponse(resp.status_code, resp.content.decode("utf-8", "replace"), resp.headers)
+        return TwilioResponse(resp.status_code, resp.text, resp.headers)
 
     def close(self) -> None:
-        self._transport.close()
+        self.client.close()
 
 
 class TwilioSender:
     def __init__(self, *, account_sid: str, auth_token: str, from_: str, base_url: str = TWILIO_BASE,
-                 status_callback: str | None = None,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 status_callback: str | None = None) -> None:
         self.from_ = from_ if from_.startswith("whatsapp:") else f"whatsapp:{from_}"
         self.status_callback = status_callback
-        self.http = HttpxTwilioClient(base_url, transport=transport)
+        self.http = HttpxTwilioClient(base_url)
         self.client = Client(account_sid, auth_token, http_client=self.http)
-        # the SDK imports its API modules on first use (~0.4 s): here, not in the first send
         self.messages = self.client.api.v2010.account.messages
 
     def send(self, message: OutgoingMessage) -> str:

@@ -56,13 +56,13 @@ def engine(tmp_path: Path, queue_kind: str) -> Iterator[Factory]:
     name = f"bbtest-{uuid.uuid4().hex[:8]}"
 
     def factory(*, sender: Any = None, twilio: FakeTwilio | None = None, lead_seconds: float = 3.5,
-                **overrides: Any) -> Services:
+                shop_text: str = OPEN_SHOP, **overrides: Any) -> Services:
         if queue_kind == "redis":
             overrides.setdefault("redis_url", os.environ["REDIS_URL"])
         settings = engine_settings(tmp_path, **overrides)
         upgrade(settings.database_url)
         db = Database(settings.database_url)
-        load_shop(db, parse_shop(OPEN_SHOP), now=system_clock())
+        load_shop(db, parse_shop(shop_text), now=system_clock())
         huey = make_huey(settings, name=name)
         if sender is None and twilio is not None:
             sender = TwilioSender(account_sid="ACtest", auth_token="test-auth-token",

@@ -1,13 +1,13 @@
 """PostgreSQL: a reminder's job waits for a lock another worker's claim holds on its reminder.
 
-A claim looks at its own reminder and at the others already due, locking them as it picks
-(SKIP LOCKED, so workers do not queue behind each other), and may claim only its own. The job of
-a reminder that such a claim had only looked at used to pass over it too, and nobody sent it
-until the reconciler came round. Now a job waits for its own reminder's lock, then claims it if
-it is still claimable."""
+A claim looks at its own reminder and at the others already due, locking them as it picks and
+passing over rows another claim holds (SKIP LOCKED), and may end up claiming only its own. The
+job of a reminder such a claim only looked at waits for that lock, then claims its reminder if it
+is still claimable: it is never left to the reconciler."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable
@@ -15,13 +15,28 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
+from bot.models import Reminder
 from bot.services import Services
 from tasks.reminders import Outcome, send_reminder
+from tasks.sender import FakeSender
 from tests.conftest import _truncate
-from tests.tasks.test_held_connections import burst
 
 WAITING_ON_A_LOCK = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                      "AND wait_event_type = 'Lock'")
+
+
+def burst(services: Services, customers: int) -> list[Reminder]:
+    """`customers` bookings made at the same moment, on different weekdays at 16:00: their first
+    reminders come due together."""
+    services.sender = FakeSender()
+    days = [dt.datetime(2026, 12, 2, 16, tzinfo=dt.UTC) + dt.timedelta(days=d) for d in range(1, 25)]
+    weekdays = [d for d in days if d.weekday() < 5]
+    firsts = []
+    for i in range(customers):
+        b = services.bookings.create(customer_phone=f"+4477009{i:05d}", service="haircut",
+                                     barber=("sam", "alex")[i % 2], start=weekdays[i // 2])
+        firsts.append(services.bookings.reminders(b.id)[0])
+    return firsts
 
 
 @pytest.fixture

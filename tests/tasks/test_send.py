@@ -7,7 +7,8 @@ import contextlib
 import datetime as dt
 from typing import Any
 
-from sqlmodel import select
+import sqlalchemy as sa
+from sqlmodel import col, select
 
 from bot.customers import set_reminders_paused, touch_inbound
 from bot.errors import SendFailed
@@ -142,6 +143,22 @@ def test_a_reminder_stuck_in_sending_is_taken_back_and_sent_once(services: Servi
     assert [p.reminder_id for p in services.dispatcher.scheduled[-1:]] == [first.id]  # type: ignore[attr-defined]
     assert send_reminder(services, first.id).state == "sent"
     assert (reminder(services, first.id).attempts, len(services.sender.sent)) == (2, 1)
+
+
+def test_an_outcome_is_not_recorded_once_the_reconciler_has_taken_the_claim_back(services: Services) -> None:
+    _, (first, *_) = booked(services)
+    at(services, first.due_at)
+
+    def reconciler_meanwhile(_: Any) -> None:  # while the message is at Twilio, the claim is taken back
+        with services.db.write() as s:
+            s.execute(sa.update(Reminder).where(col(Reminder.id) == first.id).values(state=ReminderState.SCHEDULED))
+
+    services.sender.on_send = reconciler_meanwhile
+    assert send_reminder(services, first.id).state == "sent"
+
+    assert len(services.sender.sent) == 1
+    r = reminder(services, first.id)
+    assert (r.state, r.message_sid) == (ReminderState.SCHEDULED, None)  # the reconciler's word stands
 
 
 def notice(services: Services) -> OutboundMessage:

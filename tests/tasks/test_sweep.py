@@ -130,7 +130,6 @@ def test_jobs_of_a_burst_racing_in_many_threads_send_each_reminder_once(services
     assert Counter(results)["sent"] + Counter(results)["noop"] == 40
 
 
-
 def test_a_booking_cancelled_while_its_reminder_waits_in_a_sweep_gets_nothing(services: Services) -> None:
     due = first_reminders(services, 3)
     at(services, max(r.due_at for r in due))
@@ -161,17 +160,3 @@ def test_sweeps_shrink_to_what_a_thread_can_send_in_its_budget() -> None:
     for _ in range(60):
         pace.record(10.0)                   # timeouts
     assert pace.sweep(2.5) == 1
-
-
-def test_a_batch_of_jobs_learns_in_one_read_which_still_have_work(services: Services) -> None:
-    from tasks.reminders import claim, claimable_among
-
-    due = first_reminders(services, 10)  # more than one prefilter read's worth of ids
-    ids = [r.id for r in due]
-    early = min(r.due_at for r in due) - dt.timedelta(hours=1)
-    assert claimable_among(services, ids, early) == set()  # not due yet: nothing to do
-    now = max(r.due_at for r in due)
-    assert claimable_among(services, ids, now) == set(ids)
-    taken = {c.id for c in claim(services, ids[0], now, sweep=3)}  # a sweep took three of them
-    assert len(taken) == 3
-    assert claimable_among(services, ids, now) == set(ids) - taken

@@ -17,7 +17,7 @@ from engine_support import OffsetClock, ShiftedDispatcher, engine_settings  # no
 
 from bot.services import build_services  # noqa: E402
 from tasks.queue import make_huey  # noqa: E402
-from tasks.runtime import hold_connections, run_worker, worker_database  # noqa: E402
+from tasks.runtime import run_worker  # noqa: E402
 from tasks.sender import TwilioSender  # noqa: E402
 
 
@@ -30,8 +30,7 @@ def main() -> None:
     sender = TwilioSender(account_sid="ACtest", auth_token="test-auth-token", from_="+14155238886",
                           base_url=cfg["twilio_url"])
     services = build_services(settings, clock=OffsetClock(offset), dispatcher=ShiftedDispatcher(huey, offset),
-                              huey=huey, sender=sender, db=worker_database(settings.database_url, 4))
-    hold_connections(services)  # as `barberbot worker` does
+                              huey=huey, sender=sender)
     print("ready", flush=True)  # noqa: T201 - the parent waits for this line, not for a guessed sleep
     run_worker(services, workers=4, grace_seconds=1, stuck_after_seconds=2)
 
