@@ -1,7 +1,10 @@
 """Engines, sessions and the write transaction that makes booking rules hold under concurrency.
 
 SQLite runs in WAL mode with a busy timeout; every write transaction starts with BEGIN IMMEDIATE,
-so writers in any thread or process take SQLite's write lock up front, one at a time.
+so writers take SQLite's write lock up front, one at a time. SQLite has one writer at a time, so
+within a process writers queue on a lock first and wake in turn, instead of each retrying in
+SQLite's busy handler (which sleeps up to 100 ms between tries); other processes (a worker) still
+meet in the busy handler.
 PostgreSQL: writers lock the rows they depend on (SELECT ... FOR UPDATE), and an exclusion
 constraint forbids overlapping confirmed bookings of one barber as a last line.
 
@@ -12,6 +15,7 @@ say) is registered with `after_commit(session, fn)`; `Database.write()` runs it 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -97,6 +101,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, class_=Session, expire_on_commit=False)
+        self._writer = threading.Lock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -110,9 +115,9 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A write transaction: commits on success (then runs its `after_commit` work), rolls back
-        on error. On SQLite it holds the write lock from its first statement."""
-        with self._sessions() as s:
+        """A write transaction: commits on success, then runs its `after_commit` work; rolls back
+        on error. On SQLite it holds the write lock from its first statement. Never nest two."""
+        with self._one_writer(), self._sessions() as s:
             if self.dialect == "sqlite":
                 s.connection(execution_options={"sqlite_immediate": True})
             try:
@@ -122,11 +127,24 @@ class Database:
                 s.rollback()
                 s.info.pop(_AFTER_COMMIT, None)
                 raise
-            for fn in s.info.pop(_AFTER_COMMIT, []):
-                try:
-                    fn()
-                except Exception:  # noqa: BLE001 - committed is committed; the reconciler catches up
-                    log.exception("work after a commit failed")
+            done = s.info.pop(_AFTER_COMMIT, [])
+        for fn in done:
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - committed is committed; the reconciler catches up
+                log.exception("work after a commit failed")
+
+    @contextmanager
+    def _one_writer(self) -> Iterator[None]:
+        if self._writer is None:
+            yield
+            return
+        if not self._writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise TimeoutError("another write transaction of this process held SQLite's write lock too long")
+        try:
+            yield
+        finally:
+            self._writer.release()
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.clock import Clock
@@ -20,23 +21,37 @@ Interval = tuple[dt.datetime, dt.datetime]
 LONGEST_BOOKING = dt.timedelta(days=1)
 
 
+BOOKING = Booking.__table__  # type: ignore[attr-defined]
+TIME_OFF = TimeOff.__table__  # type: ignore[attr-defined]
+
+
+def _busy_statement(by_barber: bool, excluding: bool) -> sa.CompoundSelect:
+    b, t = BOOKING.c, TIME_OFF.c
+    lo, hi = sa.bindparam("lo", type_=b.start_at.type), sa.bindparam("hi", type_=b.start_at.type)
+    bq = sa.select(sa.literal("booking"), b.barber, b.start_at, b.end_at).where(
+        b.status == BookingStatus.CONFIRMED, b.start_at < hi, b.end_at > lo,
+        b.start_at > sa.bindparam("floor", type_=b.start_at.type))
+    tq = sa.select(sa.literal("time_off"), t.barber, t.start_at, t.end_at).where(t.start_at < hi, t.end_at > lo)
+    if by_barber:
+        bq, tq = bq.where(b.barber == sa.bindparam("barber")), tq.where(t.barber == sa.bindparam("barber"))
+    if excluding:
+        bq = bq.where(b.id != sa.bindparam("exclude"))
+    return bq.union_all(tq)
+
+
+# built once, run with each call's values: (by one barber, excluding one booking) -> statement
+_BUSY = {(by, ex): _busy_statement(by, ex) for by in (False, True) for ex in (False, True)}
+
+
 def busy_intervals(s: Session, lo: dt.datetime, hi: dt.datetime, *, barber: str | None = None,
                    exclude_booking: int | None = None, split: bool = False) -> dict[str, list[Interval]]:
     """Confirmed bookings and time off overlapping [lo, hi): by barber key, or with `split` by
     kind ("booking", "time_off")."""
-    bq = select(Booking.barber, Booking.start_at, Booking.end_at).where(
-        Booking.status == BookingStatus.CONFIRMED, Booking.start_at < hi, Booking.end_at > lo,
-        Booking.start_at > lo - LONGEST_BOOKING)
-    tq = select(TimeOff.barber, TimeOff.start_at, TimeOff.end_at).where(TimeOff.start_at < hi, TimeOff.end_at > lo)
-    if barber:
-        bq = bq.where(Booking.barber == barber)
-        tq = tq.where(TimeOff.barber == barber)
-    if exclude_booking is not None:
-        bq = bq.where(Booking.id != exclude_booking)
+    stmt = _BUSY[bool(barber), exclude_booking is not None]
+    params = {"lo": lo, "hi": hi, "floor": lo - LONGEST_BOOKING, "barber": barber, "exclude": exclude_booking}
     busy: dict[str, list[Interval]] = {}
-    for kind, q in (("booking", bq), ("time_off", tq)):
-        for key, start, end in s.exec(q).all():
-            busy.setdefault(kind if split else key, []).append((start, end))
+    for kind, key, start, end in s.execute(stmt, params):
+        busy.setdefault(kind if split else key, []).append((start, end))
     return busy
 
 

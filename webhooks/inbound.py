@@ -3,7 +3,7 @@
 `answer(services, engine, message)`: claim the MessageSid; record the customer's message (which
 also locks the customer's row, so one customer's messages are handled one at a time, in order, in
 any number of processes); run the chat turn (`ChatEngine.handle`); store the reply with the claim;
-commit; then the queue hears of any reminders and notices. A redelivered MessageSid gets the
+commit; then the queue hears of any reminders and notices (`bot.db.after_commit`). A redelivered MessageSid gets the
 reply stored for it, and changes nothing.
 """
 
@@ -17,10 +17,9 @@ from xml.sax.saxutils import escape
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from bot.customers import touch_inbound
-from bot.db import savepoint
 from bot.dialogue import ChatEngine
 from bot.dialogue import replies as r
 from bot.models import InboundMessage
@@ -49,35 +48,45 @@ def twiml(messages: list[str]) -> str:
 def answer(services: Services, engine: ChatEngine, msg: Inbound) -> str:
     """The TwiML answering `msg`, handled at most once per MessageSid.
 
-    Whatever breaks inside the turn is undone and answered with an apology, which is stored
-    like any reply (a redelivery gets the same). If the transaction itself fails, nothing is
-    stored and the apology is returned: a redelivery runs the turn again."""
+    If the turn raises, all of it is undone and the apology is stored as the answer instead
+    (a redelivery gets the same). If even that cannot be stored, the apology is returned with
+    nothing stored, and a redelivery runs the turn again."""
     now = services.now()
+    try:
+        with services.db.write() as s:
+            if not claim(s, msg, now):
+                return _redelivered(s, msg)
+            touch_inbound(s, phone=msg.phone, now=now, name=msg.name)
+            xml = twiml(engine.handle(s, phone=msg.phone, text=msg.body, name=msg.name))
+            s.execute(_STORE_REPLY, {"sid": msg.sid, "xml": xml})
+        return xml
+    except Exception:  # noqa: BLE001 - the customer gets an apology, never a traceback
+        log.exception("chat turn failed for %s (%s)", mask_phone(msg.phone), msg.sid)
+    apology = twiml([r.APOLOGY])
     with services.db.write() as s:
-        if not claim(s, msg, now):
-            log.info("redelivery of %s from %s: replaying", msg.sid, mask_phone(msg.phone))
-            stored = s.get(InboundMessage, msg.sid)
-            return stored.reply if stored is not None and stored.reply else twiml([])
-        touch_inbound(s, phone=msg.phone, now=now, name=msg.name)
-        try:
-            with savepoint(s):
-                replies = engine.handle(s, phone=msg.phone, text=msg.body, name=msg.name)
-        except Exception:  # noqa: BLE001 - the customer gets an apology, never a traceback
-            log.exception("chat turn failed for %s (%s)", mask_phone(msg.phone), msg.sid)
-            replies = [r.APOLOGY]
-        xml = twiml(replies)
-        s.execute(sa.update(InboundMessage).where(col(InboundMessage.message_sid) == msg.sid).values(reply=xml))
-    return xml
+        if not claim(s, msg, now, reply=apology):
+            return _redelivered(s, msg)
+    return apology
 
 
-def claim(s: Session, msg: Inbound, now: dt.datetime) -> bool:
+def _redelivered(s: Session, msg: Inbound) -> str:
+    log.info("redelivery of %s from %s: replaying", msg.sid, mask_phone(msg.phone))
+    return s.execute(_STORED_REPLY, {"sid": msg.sid}).scalar() or twiml([])
+
+
+INBOUND = InboundMessage.__table__  # type: ignore[attr-defined]
+# statements built once, run with each call's values (per dialect: the upsert is dialect SQL)
+_CLAIM = {name: insert(INBOUND).on_conflict_do_nothing(index_elements=["message_sid"]).returning(INBOUND.c.message_sid)
+          for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))}
+_STORE_REPLY = sa.update(INBOUND).where(INBOUND.c.message_sid == sa.bindparam("sid")).values(reply=sa.bindparam("xml"))
+_STORED_REPLY = sa.select(INBOUND.c.reply).where(INBOUND.c.message_sid == sa.bindparam("sid"))
+
+
+def claim(s: Session, msg: Inbound, now: dt.datetime, *, reply: str | None = None) -> bool:
     """Insert the message; False when its MessageSid is already claimed (a redelivery).
 
     The primary key decides between concurrent deliveries: exactly one insert wins, in any number
     of threads or processes, and a second one waits for the first's transaction to end."""
-    insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = (insert(InboundMessage)
-            .values(message_sid=msg.sid, phone=msg.phone, body=msg.body[:MAX_STORED_BODY], reply=None, created_at=now)
-            .on_conflict_do_nothing(index_elements=["message_sid"])
-            .returning(col(InboundMessage.message_sid)))
-    return s.execute(stmt).first() is not None
+    row = {"message_sid": msg.sid, "phone": msg.phone, "body": msg.body[:MAX_STORED_BODY], "reply": reply,
+           "created_at": now}
+    return s.execute(_CLAIM[s.get_bind().dialect.name], row).first() is not None

@@ -12,10 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from typing import overload
+from typing import Any, overload
+
+import sqlalchemy as sa
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.availability import Slot, local_date, local_instant
 from bot.customers import set_reminders_paused
@@ -124,10 +126,7 @@ class ChatEngine:
         bookings_service = self.services.bookings
 
         def load() -> list[BookingView]:
-            rows = s.exec(select(Booking).where(
-                Booking.customer_phone == phone, Booking.status == BookingStatus.CONFIRMED,
-                Booking.start_at > now).order_by(col(Booking.start_at)).limit(UPCOMING_LIMIT)).all()
-            return [BookingView(b.id or 0, b.code, b.service, b.barber, b.start_at) for b in rows]
+            return [BookingView(*row) for row in s.execute(_UPCOMING, {"phone": phone, "now": now})]
 
         bookings = LazyBookings(load)
 
@@ -136,10 +135,7 @@ class ChatEngine:
             if not bookings:
                 return None
             since = now - dt.timedelta(seconds=self.services.settings.reminder_interval_seconds)
-            return s.exec(select(Reminder.booking_id).where(
-                col(Reminder.booking_id).in_([b.id for b in bookings]),
-                col(Reminder.sent_at).is_not(None), col(Reminder.sent_at) >= since,
-            ).order_by(col(Reminder.sent_at).desc()).limit(1)).first()
+            return s.execute(_REMINDED, {"ids": [b.id for b in bookings], "since": since}).scalar()
 
         found: dict[tuple[dt.date, str, str | None, int | None], list[Slot]] = {}
 
@@ -155,13 +151,14 @@ class ChatEngine:
     # -- the conversation row ------------------------------------------------------
 
     def _load(self, s: Session, phone: str, now: dt.datetime) -> Convo:
-        row = s.get(Conversation, phone)
+        row = s.execute(_LOAD, {"phone": phone}).first()
         if row is None:
             return IDLE
-        if now - row.updated_at > dt.timedelta(seconds=self.services.settings.conversation_ttl_seconds):
+        state, data, updated_at = row
+        if now - updated_at > dt.timedelta(seconds=self.services.settings.conversation_ttl_seconds):
             return IDLE
         try:
-            return read_convo(row.state, row.data)
+            return read_convo(state, data)
         except (ValueError, KeyError, TypeError):
             log.warning("unreadable conversation for %s; starting afresh", mask_phone(phone))
             return IDLE
@@ -238,9 +235,32 @@ class ChatEngine:
         raise AssertionError(f"unknown command {command!r}")
 
 
+CONVERSATION = Conversation.__table__  # type: ignore[attr-defined]
+BOOKING = Booking.__table__  # type: ignore[attr-defined]
+REMINDER = Reminder.__table__  # type: ignore[attr-defined]
+
+
+def _upsert_conversation(insert: Any) -> Any:
+    stmt = insert(CONVERSATION)
+    return stmt.on_conflict_do_update(index_elements=["phone"], set_={
+        "state": stmt.excluded.state, "data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at})
+
+
+# statements built once, run with each turn's values (per dialect: the upsert is dialect SQL)
+_SAVE = {"sqlite": _upsert_conversation(sqlite.insert), "postgresql": _upsert_conversation(postgresql.insert)}
+_LOAD = sa.select(CONVERSATION.c.state, CONVERSATION.c.data, CONVERSATION.c.updated_at).where(
+    CONVERSATION.c.phone == sa.bindparam("phone"))
+_UPCOMING = (sa.select(BOOKING.c.id, BOOKING.c.code, BOOKING.c.service, BOOKING.c.barber, BOOKING.c.start_at)
+             .where(BOOKING.c.customer_phone == sa.bindparam("phone"), BOOKING.c.status == BookingStatus.CONFIRMED,
+                    BOOKING.c.start_at > sa.bindparam("now", type_=BOOKING.c.start_at.type))
+             .order_by(BOOKING.c.start_at).limit(UPCOMING_LIMIT))
+_REMINDED = (sa.select(REMINDER.c.booking_id)
+             .where(REMINDER.c.booking_id.in_(sa.bindparam("ids", expanding=True)), REMINDER.c.sent_at.is_not(None),
+                    REMINDER.c.sent_at >= sa.bindparam("since", type_=REMINDER.c.sent_at.type))
+             .order_by(REMINDER.c.sent_at.desc()).limit(1))
+
+
 def save_conversation(s: Session, phone: str, convo: Convo, now: dt.datetime) -> None:
     """Store `convo` as the phone's conversation, in the caller's transaction."""
-    insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(Conversation).values(phone=phone, state=convo.state.value, data=convo_data(convo), updated_at=now)
-    s.execute(stmt.on_conflict_do_update(index_elements=["phone"], set_={
-        "state": stmt.excluded.state, "data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at}))
+    s.execute(_SAVE[s.get_bind().dialect.name],
+              {"phone": phone, "state": convo.state.value, "data": convo_data(convo), "updated_at": now})
