@@ -17,8 +17,10 @@ Two ways to drive it:
     .venv/bin/python bench/webhook.py [--backend sqlite|postgres] [--workers 1] [--connections 64]
                                       [--rate 100] [--seconds 10]
 
-The queue is the real one: Huey's SQLite storage beside the SQLite database, or Redis (REDIS_URL)
-with PostgreSQL. PostgreSQL: `--database-url` or TEST_DATABASE_URL (a server); the bench makes
+The queue is the real one: Redis when REDIS_URL is set, else Huey's SQLite storage beside the
+SQLite database. The same client first drives a bare Starlette endpoint that only parses the form
+(the baseline: what HTTP alone costs on this machine at this moment; the machine's speed varies
+several-fold from hour to hour, so compare figures against their own run's baseline). PostgreSQL: `--database-url` or TEST_DATABASE_URL (a server); the bench makes
 and drops a database of its own there. The client runs on the same two cores as the server.
 """
 
@@ -80,8 +82,8 @@ def prepare(backend: str, tmp: Path, server_url: str | None) -> tuple[dict[str, 
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         admin.dispose()
         url, dropme = str(sa.engine.make_url(server_url).set(database=name).render_as_string(False)), name
-        if os.environ.get("REDIS_URL"):
-            env["REDIS_URL"] = os.environ["REDIS_URL"]
+    if os.environ.get("REDIS_URL"):
+        env["REDIS_URL"] = os.environ["REDIS_URL"]
     env["DATABASE_URL"] = url
     upgrade(url)
     db = Database(url)
@@ -99,9 +101,30 @@ def drop_db(server_url: str, name: str) -> None:
     admin.dispose()
 
 
-def start_server(port: int, workers: int, env: dict[str, str], workdir: str) -> subprocess.Popen[bytes]:
-    cmd = [BARBERBOT, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=workdir)
+BARE_APP = """
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+
+XML = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Hi!</Message></Response>'
+
+async def hook(request):
+    await request.form()
+    return Response(XML, media_type="application/xml")
+
+app = Starlette(routes=[Route("/webhooks/twilio", hook, methods=["POST"])])
+"""
+
+
+def start_server(port: int, workers: int, env: dict[str, str], workdir: str, *, bare: bool = False
+                 ) -> subprocess.Popen[bytes]:
+    if bare:
+        Path(workdir, "bare_app.py").write_text(BARE_APP)
+        cmd = [sys.executable, "-m", "uvicorn", "bare_app:app", "--port", str(port), "--workers", str(workers),
+               "--log-level", "warning", "--no-access-log"]
+    else:
+        cmd = [BARBERBOT, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    proc = subprocess.Popen(cmd, env={**os.environ, **env, "PYTHONPATH": workdir}, cwd=workdir)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -236,6 +259,27 @@ def outcome(url: str) -> str:
     return text
 
 
+def drive(args: argparse.Namespace, workers: int, env: dict[str, str], tmp: str, *, bare: bool = False
+          ) -> tuple[list[tuple[str, float]], int, float, str]:
+    """Start a server (the chat, or the bare baseline), drive it as `args` say, stop it."""
+    port = free_port()
+    proc = start_server(port, workers, env, tmp, bare=bare)
+    slot_count = len(list(slots()))
+    try:
+        if args.rate:
+            customers = min(slot_count, max(64, int(args.rate * 2)))
+            convos = conversations(port, customers, int(args.rate * args.seconds) // customers + 2)
+            results, errors, elapsed = asyncio.run(open_loop(port, convos, args.rate, args.seconds))
+            return results, errors, elapsed, f"open loop at {args.rate:g} messages/s"
+        customers = min(slot_count, args.connections * 4)
+        convos = conversations(port, customers, len(SCRIPT) * (8 if bare else 1))
+        results, errors, elapsed = asyncio.run(closed_loop(port, convos, args.connections, args.seconds))
+        return results, errors, elapsed, f"closed loop, {args.connections} connections"
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
@@ -245,27 +289,14 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=64, help="closed loop: concurrent connections")
     ap.add_argument("--rate", type=float, default=None, help="open loop: messages a second (e.g. 100)")
     ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--no-baseline", action="store_true", help="skip the bare endpoint's run")
     args = ap.parse_args()
     workers = args.workers or (1 if args.backend == "sqlite" else 2)
     with tempfile.TemporaryDirectory() as tmp:
         env, dropme = prepare(args.backend, Path(tmp), args.database_url)
-        port = free_port()
-        proc = start_server(port, workers, env, tmp)
         try:
-            if args.rate:
-                customers = min(len(list(slots())), max(64, int(args.rate * 2)))
-                convos = conversations(port, customers, int(args.rate * args.seconds) // customers + 2)
-                results, errors, elapsed = asyncio.run(open_loop(port, convos, args.rate, args.seconds))
-                mode = f"open loop at {args.rate:g} messages/s"
-            else:
-                customers = min(len(list(slots())), args.connections * 4)
-                convos = conversations(port, customers, len(SCRIPT))
-                results, errors, elapsed = asyncio.run(closed_loop(port, convos, args.connections, args.seconds))
-                mode = f"closed loop, {args.connections} connections"
-        finally:
-            proc.terminate()
-            proc.wait(30)
-        try:
+            baseline = None if args.no_baseline else drive(args, workers, env, tmp, bare=True)
+            results, errors, elapsed, mode = drive(args, workers, env, tmp)
             chats = outcome(env["DATABASE_URL"])
         finally:
             if dropme and args.database_url:
@@ -273,7 +304,11 @@ def main() -> None:
     latencies = [t for _, t in results]
     queue = "Redis" if "REDIS_URL" in env else "Huey SQLite storage"
     print(f"{args.backend} + {queue}, {workers} server process(es), {mode}, {elapsed:.1f} s")
-    print(f"turns/s {len(results) / elapsed:.0f}  p50 {pct(latencies, 50) * 1000:.1f} ms  "
+    if baseline is not None:
+        bare = [t for _, t in baseline[0]]
+        print(f"baseline (bare endpoint): req/s {len(bare) / baseline[2]:.0f}  p50 {pct(bare, 50) * 1000:.1f} ms  "
+              f"p99 {pct(bare, 99) * 1000:.1f} ms")
+    print(f"chat turns: turns/s {len(results) / elapsed:.0f}  p50 {pct(latencies, 50) * 1000:.1f} ms  "
           f"p99 {pct(latencies, 99) * 1000:.1f} ms  non-200 {errors}")
     by_line: dict[str, list[float]] = {}
     for line, t in results:
