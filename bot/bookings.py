@@ -356,8 +356,18 @@ class BookingService(TimeOffMixin):
         return booking
 
     def cancel(self, booking_id: int, *, reason: str | None = None, notify: bool = True,
-               joint: Joint | None = None) -> Booking:
-        return self._close(booking_id, BookingStatus.CANCELLED, reason=reason, notify=notify, joint=joint)
+               joint: Joint | None = None, notice: str | None = None) -> Booking:
+        """Cancel; with `notify` the customer is sent `notice` (default: the standard cancellation)."""
+        return self._close(booking_id, BookingStatus.CANCELLED, reason=reason, notify=notify, joint=joint,
+                           notice=notice)
+
+    def tell(self, booking_id: int, body: str, *, kind: str = "notice") -> int:
+        """Send the booking's customer `body` (an outbound message row, dispatched after commit); its id.
+        Changes nothing else; NotFound if there is no such booking."""
+        booking = self.get(booking_id)
+        with self._own_change() as (tx, after):
+            self._notice(tx, booking, kind, body, self.clock(), after)
+        return after.messages[-1]
 
     def set_outcome(self, booking_id: int, status: str) -> Booking:
         if status not in (BookingStatus.COMPLETED, BookingStatus.NO_SHOW):
@@ -365,7 +375,7 @@ class BookingService(TimeOffMixin):
         return self._close(booking_id, status, reason=None, notify=False)
 
     def _close(self, booking_id: int, status: str, *, reason: str | None, notify: bool,
-               joint: Joint | None = None) -> Booking:
+               joint: Joint | None = None, notice: str | None = None) -> Booking:
         shop = self.shop
         now = self.clock()
         with self._change(joint) as (tx, after):
@@ -382,7 +392,7 @@ class BookingService(TimeOffMixin):
             booking = closed
             after.revoke = sql.revoke_pending(tx, booking_id, now)
             if notify and status == BookingStatus.CANCELLED:
-                self._notice(tx, booking, "cancellation", messages.cancelled_notice(
+                self._notice(tx, booking, "cancellation", notice or messages.cancelled_notice(
                     shop, service=booking.service, barber=booking.barber, start=booking.start_at,
                     code=booking.code, reason=reason), now, after)
         log.info("booking %s %s", booking.code, status)

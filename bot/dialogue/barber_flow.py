@@ -159,7 +159,7 @@ def barber_step(convo: Convo, command: cmd.Command, ctx: BarberContext,
     pending = _pending(convo)
     if isinstance(command, cmd.Answer):
         if pending is None:
-            if command.word in ("yes", "no"):
+            if command.word in ("yes", "no", "unclear"):
                 return _say(IDLE, r.barber_nothing_waiting())
             return _say(IDLE, r.barber_usage(command.word))
         return _answer(pending, command.word, ctx, convo)
@@ -363,6 +363,8 @@ def _unblock(c: cmd.Unblock, ctx: BarberContext) -> BarberOutcome:
 
 def _answer(p: Pending, word: str, ctx: BarberContext, convo: Convo) -> BarberOutcome:
     """The barber's second word about the bookings that clash with `p`."""
+    if word == "unclear":
+        return _say(convo, r.barber_move_cancel_or_keep())
     clashes = _clashes(ctx, p.barber, p.start, p.end)
     if word == "no" or word == "keep" or not clashes:
         return _say(IDLE, r.barber_kept(ctx.shop, clashes))

@@ -27,11 +27,12 @@ from typing import Any, cast, overload
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.availability import Slot, day_bounds, free_starts, local_date, local_instant
+from bot.availability import Slot, day_bounds, free_starts, local_date
+from bot.barber_actions import barber_command, run_barber_turn
 from bot.booking_sql import LONGEST_BOOKING
 from bot.bookings import Joint
 from bot.customers import set_reminders_paused
-from bot.errors import BarberbotError, Conflict, InvalidBooking, NotFound, SlotTaken
+from bot.errors import Conflict, InvalidBooking, NotFound, SlotTaken
 from bot.models import Barber as BarberRow
 from bot.models import Booking, BookingStatus, Conversation, Reminder, TimeOff
 from bot.nlu.understand import understand_often
@@ -40,8 +41,8 @@ from bot.prepared import TurnConnection, Tx
 from bot.services import Services
 from bot.shop import Barber, Shop
 
-from . import barber as cmd
 from . import replies as r
+from .barber import Command
 from .flow import recover, step
 from .model import (
     IDLE,
@@ -79,7 +80,7 @@ class Decision:
     convo: Convo = IDLE
     before: Convo | None = None  # the conversation as loaded; None when the turn did not touch it
     actions: tuple[Action, ...] = ()
-    command: cmd.Command | None = None  # a barber's command, carried out by `carry_out`
+    command: Command | None = None  # a barber's command, carried out by `carry_out`
     barber: Barber | None = None
     intent: str = "-"
     extra: dict[str, Any] = field(default_factory=dict)
@@ -179,9 +180,12 @@ class ChatEngine:
             return Decision(phone, now, [r.TOO_LONG])
         barber = shop.barber_by_phone(phone)
         if barber is not None:
-            command = cmd.parse_command(text, today=local_date(shop, now))
+            with _turn_connection(conn, services) as turn, turn.read() as tx:
+                before = self._load(tx, phone, now)
+            command = barber_command(before, text, shop=shop, now=now)
             if command is not None:
-                return Decision(phone, now, [], command=command, barber=barber, intent=type(command).__name__)
+                return Decision(phone, now, [], before, before, command=command, barber=barber,
+                                intent=type(command).__name__)
         u = understand_often(text, now=now, shop=shop)
         with _turn_connection(conn, services) as turn, turn.read() as tx:
             before = self._load(tx, phone, now)
@@ -200,8 +204,7 @@ class ChatEngine:
         shop = self.services.shop
         if d.command is not None:
             assert d.barber is not None
-            log.info("barber %s: %s", d.barber.key, d.intent)
-            d.replies = [self._barber(d.command, d.barber, shop, d.now)]
+            d.replies, d.convo = run_barber_turn(self.services.bookings, d.barber, shop, d.convo, d.command, d.now)
             return
         for action in d.actions:
             more, d.convo = self._act(action, d.convo, d.phone, name, shop, d.now, conn, joint)
@@ -315,48 +318,6 @@ class ChatEngine:
             log.info("action %s on a changed booking: %s", type(action).__name__, exc.code)
             return [r.no_such_booking(None)], IDLE
         raise AssertionError(f"unknown action {action!r}")
-
-    # -- barbers ---------------------------------------------------------------------
-
-    def _barber(self, command: cmd.Command, barber: Barber, shop: Shop, now: dt.datetime) -> str:
-        svc = self.services.bookings
-        if isinstance(command, cmd.BarberHelp):
-            return r.barber_help(shop)
-        if isinstance(command, cmd.Usage):
-            return r.barber_usage(command.text)
-        if isinstance(command, cmd.Agenda):
-            rows = [(b.start_at, b.service, b.customer_name, b.customer_phone, b.code, b.status)
-                    for b in svc.list(date=command.day, barber=barber.key)
-                    if b.status != BookingStatus.CANCELLED]
-            return r.agenda(shop, command.day, rows)
-        if isinstance(command, (cmd.CancelCode, cmd.MarkOutcome)):
-            try:
-                found = svc.get_by_code(command.code)
-                assert found.id is not None
-                if isinstance(command, cmd.CancelCode):
-                    done = svc.cancel(found.id, reason=command.reason, notify=True)
-                    return r.barber_cancelled(shop, done.code, done.start_at)
-                svc.set_outcome(found.id, command.status)
-                booking = found
-                return r.barber_outcome(booking.code, command.status)
-            except NotFound:
-                return r.unknown_code(command.code)
-            except Conflict:
-                return r.booking_not_open(command.code, svc.get_by_code(command.code).status)
-        if isinstance(command, cmd.Block):
-            start = local_instant(shop, command.day, command.start_min)
-            end = local_instant(shop, command.day, command.end_min)
-            try:
-                _off, clashes = svc.block(barber=barber.key, start=start, end=end, reason=command.reason)
-            except BarberbotError:
-                return r.bad_range()
-            return r.blocked(shop, start, end, command.whole_day,
-                             [(b.start_at, b.service, b.code) for b in clashes])
-        if isinstance(command, cmd.Unblock):
-            start = local_instant(shop, command.day, command.start_min)
-            end = local_instant(shop, command.day, command.end_min)
-            return r.unblocked(shop, command.day, svc.unblock(barber=barber.key, start=start, end=end))
-        raise AssertionError(f"unknown command {command!r}")
 
 
 def save_conversation(tx: Tx, phone: str, convo: Convo, now: dt.datetime) -> None:

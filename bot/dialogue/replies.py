@@ -344,6 +344,8 @@ def barber_help(shop: Shop, *, owner: bool = False) -> str:
 
 
 def barber_usage(word: str) -> str:
+    if word == "unknown":
+        return "Sorry, I didn't get that. Send help to see what you can do."
     examples = {
         "agenda": "agenda fri, agenda 16 dec, agenda yesterday",
         "block": "block fri 13:00-15:00, block tomorrow afternoon, off 2026-12-24",
@@ -356,6 +358,17 @@ def barber_usage(word: str) -> str:
         "undo": "unblock fri 13:00-15:00",
     }
     return f"I couldn't read that. Try: {examples.get(word, word + ' K7Q2')}"
+
+
+def barber_no_show_count(facts: CustomerFacts) -> str:
+    n = facts.no_shows
+    return f"{facts.name or facts.phone} has {n} no-show{'s' if n != 1 else ''} in all."
+
+
+def barber_action_refused(code: str, why: str) -> str:
+    if why == "slot_taken":
+        return f"Couldn't move {code}: that time was just taken. It is still booked."
+    return f"Couldn't change {code} ({why.replace('_', ' ')}). Nothing was sent."
 
 
 def barber_nothing_waiting() -> str:
@@ -504,7 +517,7 @@ def booking_not_open(code: str, status: str) -> str:
     return f"{code} is already {word}; nothing was changed and nobody was told."
 
 
-def _span(shop: Shop, start: dt.datetime, end: dt.datetime, whole_day: bool) -> str:
+def _block_span(shop: Shop, start: dt.datetime, end: dt.datetime, whole_day: bool) -> str:
     if whole_day:
         return f"{fmt_day(shop, start)} (all day)"
     return f"{fmt_slot(shop, start)}-{fmt_time(shop, end)}"
@@ -513,11 +526,11 @@ def _span(shop: Shop, start: dt.datetime, end: dt.datetime, whole_day: bool) -> 
 def blocked(shop: Shop, barber: Barber, start: dt.datetime, end: dt.datetime, whole_day: bool, *,
             own: bool = True) -> str:
     who = "" if own else f" for {barber.name}"
-    return f"Blocked {_span(shop, start, end, whole_day)}{who}. No new bookings then."
+    return f"Blocked {_block_span(shop, start, end, whole_day)}{who}. No new bookings then."
 
 
 def barber_block_past(shop: Shop, start: dt.datetime, end: dt.datetime, whole_day: bool) -> str:
-    return f"{_span(shop, start, end, whole_day)} is already over; nothing blocked."
+    return f"{_block_span(shop, start, end, whole_day)} is already over; nothing blocked."
 
 
 def barber_clashes(shop: Shop, clashes: Sequence[BookingInfo], *, cancel: bool) -> str:
