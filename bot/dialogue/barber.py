@@ -295,7 +295,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         day = got.day or (today if (sick or cancel_all) else None)
         if day is None:
             return Usage("off" if word == "off" else "block")
-        reason = _reason(norm, sick, word)
+        reason = _reason(norm, sick, word, original)
         if u.window is not None:
             return Block(day, u.window.start_min, u.window.end_min, False, reason, named,
                          cancel=bool(cancel_all))
@@ -345,7 +345,15 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
     return None
 
 
-def _reason(norm: str, sick: re.Match[str] | None, word: str) -> str | None:
+_SAY_RE = re.compile(r"\b(?:tell\s+them|say|message|reason|because|note)\s*[:,-]?\s*(.+)$")
+
+
+def _reason(norm: str, sick: re.Match[str] | None, word: str, original: str = "") -> str | None:
+    """The words a barber gave for their time off, as written ("... tell them: flu, sorry" -> "flu, sorry")."""
+    said = _SAY_RE.search(original.lower())
+    if said:
+        start = said.start(1)
+        return original[start:].strip(" .\"'") or None
     if sick:
         return "off sick"
     if word == "off":  # "off fri my day off": the words after the day

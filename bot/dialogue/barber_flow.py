@@ -292,7 +292,7 @@ def _cancel_code(c: cmd.CancelCode, ctx: BarberContext) -> BarberOutcome:
     if b.start <= ctx.now:
         return _say(IDLE, r.barber_already_started(ctx.shop, b))
     offers = _offers(ctx, b, blocked=None)
-    notice = r.barber_cancel_notice(ctx.shop, b, c.reason, offers)
+    notice = r.barber_cancel_notice(ctx.shop, b, c.reason, offers, by=ctx.barber.name)
     return _say(IDLE, actions=[CancelAndTell(b.id, b.code, c.reason, notice, r.barber_cancelled(ctx.shop, b))])
 
 
@@ -377,7 +377,7 @@ def _answer(p: Pending, word: str, ctx: BarberContext, convo: Convo) -> BarberOu
         actions: list[BarberAction] = []
         for b in clashes:
             offers = _offers(ctx, b, blocked=blocked)
-            actions.append(CancelAndTell(b.id, b.code, p.reason, r.barber_cancel_notice(ctx.shop, b, p.reason, offers),
+            actions.append(CancelAndTell(b.id, b.code, p.reason, r.barber_cancel_notice(ctx.shop, b, p.reason, offers, by=ctx.barber.name),
                                          r.barber_cancelled(ctx.shop, b)))
         return _say(IDLE, actions=actions)
     # move: the same time with another barber if one is free, else the nearest free time that day

@@ -401,8 +401,8 @@ def barber_agenda(shop: Shop, day: dt.date, barber: Barber, rows: Sequence[Booki
         lines.append(f"{fmt_time(shop, b.start)} {service_name(shop, b.service)} "
                      f"– {who} ({b.code}){tag}")
     if off and not rows:
-        return f"{_whose(shop, key, own)} off {fmt_date(day)}: no bookings."
-    text = f"{head}: " + ("no bookings." if not rows else "\n" + "\n".join(lines))
+        return f"{_whose(shop, key, own)} off {fmt_date(day)}; nothing is booked."
+    text = f"{head}: no bookings." if not rows else f"{head}:\n" + "\n".join(lines)
     if off:
         text = f"{_whose(shop, key, own)} off {fmt_date(day)}, but these are still booked:\n" + "\n".join(lines)
     elif blocks:
@@ -423,8 +423,9 @@ def barber_week(shop: Shop, barber: Barber, days: Sequence[tuple[dt.date, bool, 
         else:
             first, last = rows[0].start, rows[-1].start
             n = len(rows)
-            lines.append(f"{fmt_date(day)}: {n} booking{'s' if n != 1 else ''} "
-                         f"({fmt_time(shop, first)}-{fmt_time(shop, last)}){' (marked off)' if off else ''}")
+            span = fmt_time(shop, first) if n == 1 else f"{fmt_time(shop, first)}-{fmt_time(shop, last)}"
+            lines.append(f"{fmt_date(day)}: {n} booking{'s' if n != 1 else ''} ({span})"
+                         f"{' (marked off)' if off else ''}")
     head = "Your week:" if own else f"{barber_name(shop, key)}'s week:"
     return head + "\n" + "\n".join(lines)
 
@@ -565,10 +566,11 @@ def barber_not_moved(shop: Shop, stuck: Sequence[BookingInfo]) -> str:
     return f"No free time that day for {codes}: still booked (cancel CODE to cancel one)."
 
 
-def barber_cancel_notice(shop: Shop, b: BookingInfo, reason: str | None, offers: Sequence[Slot]) -> str:
-    """The customer's message when a barber cancels their booking: the barber's words and other times."""
+def barber_cancel_notice(shop: Shop, b: BookingInfo, reason: str | None, offers: Sequence[Slot], *,
+                         by: str) -> str:
+    """The customer's message when a barber (`by`, their name) cancels their booking: their words, other times."""
     barber = barber_name(shop, b.barber)
-    why = f' {barber} says: "{reason}".' if reason else ""
+    why = f' {by} says: "{reason}".' if reason else ""
     text = (f"Sorry, your {service_name(shop, b.service)} with {barber} on "
             f"{fmt_slot(shop, b.start)} ({b.code}) has been cancelled.{why}")
     if offers:
