@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from bot.availability import local_date
+from bot.nlu.types import Understanding
 from bot.nlu.understand import understand
 from bot.nlu.words import clean
 from bot.shop import Shop
@@ -229,10 +230,11 @@ def _clock_minutes(h: int, m: int, ap: str | None, shop: Shop, day: dt.date) -> 
     return h * 60 + m
 
 
+_THEM = r"(?:them|'?em|it|those|all|everyone|everything|the\s+bookings?|bookings?)\b"
 _ANSWER_WORDS = (
     (re.compile(r"^(?:please\s+)?(?:move|reschedule|shift)\b"), "move"),
-    (re.compile(r"^(?:please\s+)?(?:cancel|drop)\s+(?:them|it|those|all|the\s+bookings?|bookings?)\b"), "cancel"),
-    (re.compile(r"^(?:please\s+)?(?:keep|leave)\s+(?:them|it|those|all|the\s+bookings?|bookings?)\b"), "keep"),
+    (re.compile(r"^(?:please\s+)?(?:cancel|drop)\s+" + _THEM), "cancel"),
+    (re.compile(r"^(?:please\s+)?(?:keep|leave)\s+" + _THEM), "keep"),
     (re.compile(r"^(?:undo|unblock\s+it|remove\s+(?:the\s+)?block)\b"), "undo"),
 )
 
@@ -257,24 +259,29 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
 
     u = understand(original, now=now, shop=shop)
     norm = u.text or low
+    # command words are looked for as written and as the NLU corrected them ("afternon"), since
+    # its customer lexicon corrects some barber words away ("working" -> "booking")
+    kw = f"{low}\n{norm}"
     today = local_date(shop, now)
     word = norm.split(" ", 1)[0] if norm else ""
+    if low.split(" ", 1)[0] in ("block", "off", "unblock", "noshow", "done", "agenda"):
+        word = low.split(" ", 1)[0]
 
     # commands on a booking code come first: "cancel K7Q2 sick today" cancels that booking
-    outcome = re.search(r"\b(no[\s-]?show(?:ed)?|didn'?t\s+show|done|completed|finished)\b", norm)
+    outcome = re.search(r"\b(no[\s-]?show(?:ed)?|didn'?t\s+show|done|completed|finished)\b", kw)
     code, after = _code(original, norm)
     if outcome and (code or word in ("noshow", "no-show", "done", "completed")):
         if code is None:
             return Usage("noshow")
         status = "completed" if outcome.group(1) in ("done", "completed", "finished") else "no_show"
         return MarkOutcome(code, status)
-    if re.search(r"\bcancel\b", norm) and code is not None:
+    if re.search(r"\bcancel\b", kw) and code is not None:
         return CancelCode(code, after or None)
 
     named = _barber_named(norm, shop, u.barber)
     got = read_day(norm, shop, now, u.date)
 
-    if word == "unblock" or re.match(r"^(?:remove|delete)\s+(?:the\s+|my\s+)?block\b", norm):
+    if word == "unblock" or re.search(r"^(?:remove|delete)\s+(?:the\s+|my\s+)?block\b|\bunblock\b", kw, re.M):
         if got.question:
             return got.question
         if got.day is None:
@@ -282,14 +289,18 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         span = (u.window.start_min, u.window.end_min) if u.window else (0, 1440)
         return Unblock(got.day, span[0], span[1], named)
 
-    question = re.match(r"^(?:am\s+i|do\s+i|have\s+i|what|what's|whats|who|who's|whos|how|any|is|are)\b", norm)
-    sick = re.search(r"\b(?:sick|ill|unwell|poorly|off\s+sick|not\s+well|can'?t\s+(?:come|make\s+it|work)"
-                     r"|cannot\s+(?:come|make\s+it|work)|not\s+coming\s+in)\b", norm)
+    question = re.search(r"^(?:am\s+i|do\s+i|have\s+i|what|what's|whats|who|who's|whos|how|any|is|are|when|when's|whens)\b", kw, re.M)
+    sick = re.search(r"\b(?:sick|unwell|poorly|crook|(?:i'?m|im|i\s+am|feeling|feel|been|off)\s+ill|not\s+well"
+                     r"|can'?t\s+(?:come|make\s+it|work)|cannot\s+(?:come|make\s+it|work)|not\s+coming\s+in)\b", kw)
     cancel_all = re.search(r"\bcancel\s+(?:all|every|everything|everyone|my\s+(?:day|bookings|appointments))\b"
-                           r"|\bclear\s+(?:my\s+)?(?:day|diary|bookings)\b", norm)
+                           r"|\bclear\s+(?:my\s+)?(?:day|diary|bookings)\b", kw)
     day_off = re.search(r"^(?:i'?m\s+|i\s+am\s+|im\s+)?(?:off|day\s+off|taking\s+(?:the\s+day|a\s+day)\s+off)\b"
-                        r"|\bday\s+off\b", norm)
-    if (sick or cancel_all or day_off or word in ("block", "off")) and not question:
+                        r"|\bday\s+off\b", kw, re.M)
+    block = re.search(r"\bblock(?:\s+(?:off|out))?\b", kw)
+    late = re.search(r"\b(?:late|behind|delayed|running\s+over)\b", kw)
+    if late and not (block or cancel_all or day_off or question):
+        return _late(norm, u, shop, today)
+    if (sick or cancel_all or day_off or block or word == "off") and not question:
         if got.question:
             return got.question
         day = got.day or (today if (sick or cancel_all) else None)
@@ -299,30 +310,17 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         if u.window is not None:
             return Block(day, u.window.start_min, u.window.end_min, False, reason, named,
                          cancel=bool(cancel_all))
-        if word == "block" and (u.time is not None or re.search(r"\d", norm.split(" ", 1)[-1])) \
+        if block and not (sick or cancel_all or day_off) and (u.time is not None or re.search(r"\d", norm.split(" ", 1)[-1])) \
                 and not _EXPLICIT_RE.search(norm) and not _WEEKDAY_NUMBER_RE.search(norm):
             return Usage("block")
         return Block(day, 0, 1440, True, reason, named, cancel=bool(sick or cancel_all or day_off))
 
-    late = re.search(r"\b(?:late|behind|delayed|running\s+over)\b", norm)
-    if late and not question:
-        mins = _MINUTES_RE.search(norm)
-        minutes = 15
-        if mins:
-            minutes = int(mins.group(1)) if mins.group(1) else (30 if "half" in mins.group(2) else 60)
-        at = None
-        mt = _MY_TIME_RE.search(norm)
-        if mt:
-            at = _clock_minutes(int(mt.group(1)), int(mt.group(2) or 0), mt.group(3), shop, today)
-        elif u.time is not None and not (mins and mins.group(1) and str(u.time.hour) == mins.group(1)):
-            at = u.time.hour * 60 + u.time.minute
-        return Late(max(1, min(minutes, 240)), at)
 
-    if re.search(r"\bnext\s+(?:free|open|available|empty|gap|slot|opening)\b|\bwhen\s+am\s+i\s+(?:next\s+)?free\b", norm):
+    if re.search(r"\bnext\s+(?:free|open|available|empty|gap|slot|opening)\b|\bwhen\s+am\s+i\s+(?:next\s+)?free\b", kw):
         return NextFree(named)
-    if re.search(r"\bwho'?s\s+(?:in|working|on)\b|\bwho\s+is\s+(?:in|working|on)\b|\bwho\s+works\b", norm):
+    if re.search(r"\bwho'?s\s+(?:in|working|on)\b|\bwho\s+is\s+(?:in|working|on)\b|\bwho\s+works\b", kw):
         return WhoIsIn(got.day or today) if not got.question else got.question
-    if re.search(r"\b(?:my|the|this|next|whole)\s+week\b|\bweek\s+ahead\b|^week\b", norm):
+    if re.search(r"\b(?:my|the|this|next|whole)\s+week\b|\bweek\s+ahead\b|^week\b", kw, re.M):
         start = today + dt.timedelta(days=7 - today.weekday()) if "next week" in norm else today
         return Week(start, named)
 
@@ -332,7 +330,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         r"|\bmy\s+(?:day|schedule|agenda|diary|bookings|appointments)\b|\bschedule\b"
         r"|\bwhat\s+(?:have|do)\s+i\s+(?:got|have)\b|^(?:any|my)\s+(?:bookings|appointments)\b"
         r"|\bam\s+i\s+(?:busy|booked|working|free|off|in)\b|\bdo\s+i\s+(?:work|have\s+(?:anyone|anybody|bookings))\b",
-        norm)
+        kw, re.M)
     if agenda_words:
         if got.question:
             return got.question
@@ -346,6 +344,20 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
 
 
 _SAY_RE = re.compile(r"\b(?:tell\s+them|say|message|reason|because|note)\s*[:,-]?\s*(.+)$")
+
+
+def _late(norm: str, u: Understanding, shop: Shop, today: dt.date) -> Late:
+    mins = _MINUTES_RE.search(norm)
+    minutes = 15
+    if mins:
+        minutes = int(mins.group(1)) if mins.group(1) else (30 if "half" in mins.group(2) else 60)
+    at = None
+    mt = _MY_TIME_RE.search(norm)
+    if mt:
+        at = _clock_minutes(int(mt.group(1)), int(mt.group(2) or 0), mt.group(3), shop, today)
+    elif u.time is not None and not (mins and mins.group(1) and str(u.time.hour) == mins.group(1)):
+        at = u.time.hour * 60 + u.time.minute
+    return Late(max(1, min(minutes, 240)), at)
 
 
 def _reason(norm: str, sick: re.Match[str] | None, word: str, original: str = "") -> str | None:
