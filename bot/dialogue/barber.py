@@ -294,8 +294,8 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
                      r"|can'?t\s+(?:come|make\s+it|work)|cannot\s+(?:come|make\s+it|work)|not\s+coming\s+in)\b", kw)
     cancel_all = re.search(r"\bcancel\s+(?:all|every|everything|everyone|my\s+(?:day|bookings|appointments))\b"
                            r"|\bclear\s+(?:my\s+)?(?:day|diary|bookings)\b", kw)
-    day_off = re.search(r"^(?:i'?m\s+|i\s+am\s+|im\s+)?(?:off|day\s+off|taking\s+(?:the\s+day|a\s+day)\s+off)\b"
-                        r"|\bday\s+off\b", kw, re.M)
+    day_off = re.search(r"^(?:i'?m\s+|i\s+am\s+|im\s+)?(?:off|day\s+off)\b|\bday\s+off\b"
+                        r"|\b(?:take|taking|need|want|having|book)\s+(?:\S+\s+){0,3}off\b", kw, re.M)
     block = re.search(r"\bblock(?:\s+(?:off|out))?\b", kw)
     late = re.search(r"\b(?:late|behind|delayed|running\s+over)\b", kw)
     if late and not (block or cancel_all or day_off or question):
@@ -303,7 +303,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
     if (sick or cancel_all or day_off or block or word == "off") and not question:
         if got.question:
             return got.question
-        day = got.day or (today if (sick or cancel_all) else None)
+        day = got.day or (today if (sick or cancel_all or re.search(r"\bthe\s+day\b", kw)) else None)
         if day is None:
             return Usage("off" if word == "off" else "block")
         reason = _reason(norm, sick, word, original)
@@ -316,7 +316,8 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         return Block(day, 0, 1440, True, reason, named, cancel=bool(sick or cancel_all or day_off))
 
 
-    if re.search(r"\bnext\s+(?:free|open|available|empty|gap|slot|opening)\b|\bwhen\s+am\s+i\s+(?:next\s+)?free\b", kw):
+    if re.search(r"\bnext\s+(?:free|open|available|empty|gap|slot|opening)\b|\bwhen\s+am\s+i\s+(?:next\s+)?free\b"
+                 r"|\bfree\s+for\s+me\b|\bmy\s+(?:next\s+)?(?:free\s+(?:time|slot)|gap|opening)\b", kw):
         return NextFree(named)
     if re.search(r"\bwho'?s\s+(?:in|working|on)\b|\bwho\s+is\s+(?:in|working|on)\b|\bwho\s+works\b", kw):
         return WhoIsIn(got.day or today) if not got.question else got.question
@@ -328,7 +329,8 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         r"^(?:agenda|day|bookings|schedule|diary|today|tomorrow|tmrw|yesterday)\b|\bagenda\b"
         r"|^(?:what'?s|whats|what\s+is)\s+on\b|\bwho'?s\s+(?:booked|coming)\b|\bwho\s+is\s+(?:booked|coming)\b"
         r"|\bmy\s+(?:day|schedule|agenda|diary|bookings|appointments)\b|\bschedule\b"
-        r"|\bwhat\s+(?:have|do)\s+i\s+(?:got|have)\b|^(?:any|my)\s+(?:bookings|appointments)\b"
+        r"|\bwhat\s+(?:have|do|did)\s+i\s+(?:got|have|had)\b|^(?:any|my)\s+(?:bookings|appointments)\b"
+        r"|\b(?:did|do|have)\s+i\s+(?:have|had|got|get|see)\s+(?:anyone|anybody|any\s+(?:bookings|clients|customers))\b"
         r"|\bam\s+i\s+(?:busy|booked|working|free|off|in)\b|\bdo\s+i\s+(?:work|have\s+(?:anyone|anybody|bookings))\b",
         kw, re.M)
     if agenda_words:
