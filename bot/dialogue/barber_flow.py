@@ -365,11 +365,11 @@ def _answer(p: Pending, word: str, ctx: BarberContext, convo: Convo) -> BarberOu
     """The barber's second word about the bookings that clash with `p`."""
     if word == "unclear":
         return _say(convo, r.barber_move_cancel_or_keep())
+    if word == "undo":
+        return _say(IDLE, actions=[RemoveTimeOff(p.barber, p.start, p.end, local_date(ctx.shop, p.start))])
     clashes = _clashes(ctx, p.barber, p.start, p.end)
     if word == "no" or word == "keep" or not clashes:
         return _say(IDLE, r.barber_kept(ctx.shop, clashes))
-    if word == "undo":
-        return _say(IDLE, actions=[RemoveTimeOff(p.barber, p.start, p.end, local_date(ctx.shop, p.start))])
     if word == "yes" and not p.cancel:
         return _say(convo, r.barber_move_cancel_or_keep())
     blocked = (p.barber, p.start, p.end)

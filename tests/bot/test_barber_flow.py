@@ -115,6 +115,14 @@ def test_a_sick_day_yes_cancels_only_that_barbers_bookings_that_day() -> None:
     assert "Free times nearby" in world.sent[0][1]
 
 
+def test_undo_removes_the_block_just_added_and_touches_no_booking() -> None:
+    world = World(SHOP, NOW, [booking(1, "sam", TUE, "14:00")])
+    out = turn(world, "sam", "block today 13:00-15:00")
+    assert world.time_off
+    turn(world, "sam", "undo", out.convo)
+    assert world.time_off == [] and world.bookings[0].status == "confirmed" and world.sent == []
+
+
 def test_move_them_prefers_the_same_time_with_another_barber() -> None:
     world = World(SHOP, NOW, [booking(1, "sam", TUE, "14:00")])
     out = turn(world, "sam", "block today 13:00-15:00")
