@@ -329,7 +329,8 @@ def _clashes(ctx: BarberContext, barber: str, start: dt.datetime, end: dt.dateti
     day = local_date(ctx.shop, start)
     days = {day, local_date(ctx.shop, end - dt.timedelta(seconds=1))}
     found = [b for d in sorted(days) for b in ctx.bookings_on(d, barber)]
-    return [b for b in found if b.status == "confirmed" and b.start < end and b.end > start and b.end > ctx.now]
+    # one already under way is the barber's to finish (or mark): never cancelled or moved by a block
+    return [b for b in found if b.status == "confirmed" and b.start < end and b.end > start and b.start > ctx.now]
 
 
 def _block(c: cmd.Block, ctx: BarberContext) -> BarberOutcome:

@@ -123,6 +123,13 @@ def test_undo_removes_the_block_just_added_and_touches_no_booking() -> None:
     assert world.time_off == [] and world.bookings[0].status == "confirmed" and world.sent == []
 
 
+def test_a_sick_day_leaves_the_appointment_under_way_alone() -> None:
+    world = World(SHOP, NOW + dt.timedelta(minutes=40), [booking(1, "sam", TUE, "09:30"), booking(2, "sam", TUE, "11:00")])
+    out = turn(world, "sam", "sick today, cancel all my bookings")
+    turn(world, "sam", "yes", out.convo)
+    assert [b.status for b in world.bookings] == ["confirmed", "cancelled"]
+
+
 def test_move_them_prefers_the_same_time_with_another_barber() -> None:
     world = World(SHOP, NOW, [booking(1, "sam", TUE, "14:00")])
     out = turn(world, "sam", "block today 13:00-15:00")
