@@ -330,6 +330,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         r"|^(?:what'?s|whats|what\s+is)\s+on\b|\bwho'?s\s+(?:booked|coming)\b|\bwho\s+is\s+(?:booked|coming)\b"
         r"|\bmy\s+(?:day|schedule|agenda|diary|bookings|appointments)\b|\bschedule\b"
         r"|\bwhat\s+(?:have|do|did)\s+i\s+(?:got|have|had)\b|^(?:any|my)\s+(?:bookings|appointments)\b"
+        r"|\bwhat(?:'?s|\s+has|\s+does|\s+did)\s+\w+\s+(?:got|have|had)\b"
         r"|\b(?:did|do|have)\s+i\s+(?:have|had|got|get|see)\s+(?:anyone|anybody|any\s+(?:bookings|clients|customers))\b"
         r"|\bam\s+i\s+(?:busy|booked|working|free|off|in)\b|\bdo\s+i\s+(?:work|have\s+(?:anyone|anybody|bookings))\b",
         kw, re.M)
