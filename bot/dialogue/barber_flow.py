@@ -213,7 +213,7 @@ def _agenda(c: cmd.Agenda, ctx: BarberContext) -> BarberOutcome:
     blocks = list(ctx.time_off(who.key, lo, hi))
     off = hours is None or _blocked_all_day(ctx, who, c.day)
     return _say(IDLE, r.barber_agenda(ctx.shop, c.day, who, rows, off=off, blocks=blocks,
-                                      own=who.key == ctx.barber.key, past=c.day < local_date(ctx.shop, ctx.now)))
+                                      own=who.key == ctx.barber.key))
 
 
 def _week(c: cmd.Week, ctx: BarberContext) -> BarberOutcome:

@@ -387,7 +387,7 @@ def _whose(shop: Shop, barber: str, own: bool) -> str:
 
 
 def barber_agenda(shop: Shop, day: dt.date, barber: Barber, rows: Sequence[BookingInfo], *, off: bool,
-                  blocks: Sequence[tuple[dt.datetime, dt.datetime]], own: bool, past: bool) -> str:
+                  blocks: Sequence[tuple[dt.datetime, dt.datetime]], own: bool) -> str:
     """A barber's day: their bookings (rows of barber_flow.BookingInfo), blocks, or that they are off."""
     key = barber.key
     head = fmt_date(day) if own else f"{barber_name(shop, key)}, {fmt_date(day)}"
