@@ -147,8 +147,10 @@ class Api:
         return JSONResponse(booking_json(self.s.shop, b), status_code=201)
 
     async def get_booking(self, request: Request) -> Response:
+        """The booking, with `customer_no_shows`: how many of its customer's bookings were no-shows."""
         b = await _run(self.s.bookings.get, self._booking_id(request))
-        return JSONResponse(booking_json(self.s.shop, b))
+        no_shows = await _run(self.s.bookings.list, customer_phone=b.customer_phone, status=BookingStatus.NO_SHOW)
+        return JSONResponse({**booking_json(self.s.shop, b), "customer_no_shows": len(no_shows)})
 
     async def list_bookings(self, request: Request) -> Response:
         q = request.query_params

@@ -94,15 +94,24 @@ class BookingService(TimeOffMixin):
 
     # -- reads -------------------------------------------------------------
 
-    def get(self, booking_id: int) -> Booking:
+    @contextmanager
+    def _read(self, session: Session | None) -> Iterator[Session]:
+        """The caller's session (reads see its uncommitted changes), or a read session of our own."""
+        if session is not None:
+            yield session
+            return
         with self.db.session() as s:
+            yield s
+
+    def get(self, booking_id: int, *, session: Session | None = None) -> Booking:
+        with self._read(session) as s:
             b = s.get(Booking, booking_id)
         if b is None:
             raise NotFound(f"no booking {booking_id}")
         return b
 
-    def get_by_code(self, code: str) -> Booking:
-        with self.db.session() as s:
+    def get_by_code(self, code: str, *, session: Session | None = None) -> Booking:
+        with self._read(session) as s:
             b = s.exec(select(Booking).where(Booking.code == code.strip().upper())).first()
         if b is None:
             raise NotFound(f"no booking with code {code}")
@@ -117,6 +126,7 @@ class BookingService(TimeOffMixin):
         customer_phone: str | None = None,
         upcoming_only: bool = False,
         limit: int = 500,
+        session: Session | None = None,
     ) -> builtins.list[Booking]:
         q = select(Booking)
         if date is not None:
@@ -131,7 +141,7 @@ class BookingService(TimeOffMixin):
         if upcoming_only:
             q = q.where(Booking.start_at > self.clock())
         q = q.order_by(col(Booking.start_at), col(Booking.id)).limit(limit)
-        with self.db.session() as s:
+        with self._read(session) as s:
             return list(s.exec(q).all())
 
     def reminders(self, booking_id: int) -> builtins.list[Reminder]:
@@ -144,14 +154,15 @@ class BookingService(TimeOffMixin):
             q = select(Reminder).where(Reminder.booking_id == booking_id).order_by(col(Reminder.id))
             return list(s.exec(q).all())
 
-    def availability(self, *, day: dt.date, service: str, barber: str | None = None) -> builtins.list[Slot]:
+    def availability(self, *, day: dt.date, service: str, barber: str | None = None,
+                     session: Session | None = None) -> builtins.list[Slot]:
         """Free start times of `service` on the local `day` (with `barber`, or any)."""
         shop = self.shop
         if shop.service(service) is None:
             raise InvalidBooking(f"unknown service: {service}", code="unknown_service")
         if barber is not None and shop.barber(barber) is None:
             raise InvalidBooking(f"unknown barber: {barber}", code="unknown_barber")
-        with self.db.session() as s:
+        with self._read(session) as s:
             return self.free(s, day=day, service=service, barber=barber)
 
     def free(self, s: Session, *, day: dt.date, service: str, barber: str | None = None,
@@ -296,10 +307,19 @@ class BookingService(TimeOffMixin):
         return booking
 
     def cancel(self, booking_id: int, *, reason: str | None = None, notify: bool = True,
-               session: Session | None = None) -> Booking:
-        """Cancel a confirmed booking: pending reminders revoked, the customer told (`notify`).
-        Cancelling a cancelled booking again changes nothing; Conflict if it was closed otherwise."""
-        return self._close(booking_id, BookingStatus.CANCELLED, reason=reason, notify=notify, session=session)
+               notice: str | None = None, session: Session | None = None) -> Booking:
+        """Cancel a confirmed booking: pending reminders revoked, the customer told (`notify`) with
+        `notice`, or the standard cancellation message. Cancelling a cancelled booking again changes
+        nothing; Conflict if it was closed otherwise."""
+        return self._close(booking_id, BookingStatus.CANCELLED, reason=reason, notify=notify, notice=notice,
+                           session=session)
+
+    def tell(self, booking_id: int, body: str, *, kind: str = "notice", session: Session | None = None) -> int:
+        """Send the booking's customer `body` (sent by the worker once the transaction commits); its
+        message id. Changes nothing else; NotFound if there is no such booking."""
+        booking = self.get(booking_id, session=session)
+        return self.notify(to_phone=booking.customer_phone, body=body, kind=kind, booking_id=booking_id,
+                           session=session)
 
     def set_outcome(self, booking_id: int, status: str, *, session: Session | None = None) -> Booking:
         """Mark a confirmed booking completed or no_show (its pending reminders are revoked)."""
@@ -308,7 +328,7 @@ class BookingService(TimeOffMixin):
         return self._close(booking_id, status, reason=None, notify=False, session=session)
 
     def _close(self, booking_id: int, status: str, *, reason: str | None, notify: bool,
-               session: Session | None) -> Booking:
+               session: Session | None, notice: str | None = None) -> Booking:
         shop = self.shop
         now = self.clock()
         with self._change(session) as (s, after):
@@ -327,7 +347,7 @@ class BookingService(TimeOffMixin):
             assert booking.id is not None
             after.revoke = _revoke_pending(s, booking.id, now)
             if notify and status == BookingStatus.CANCELLED:
-                self._notice(s, booking, "cancellation", messages.cancelled_notice(
+                self._notice(s, booking, "cancellation", notice or messages.cancelled_notice(
                     shop, service=booking.service, barber=booking.barber, start=booking.start_at,
                     code=booking.code, reason=reason), now, after)
         log.info("booking %s %s", booking.code, status)

@@ -11,7 +11,6 @@ from sqlmodel import Session
 
 from bot.models import Customer
 
-
 CUSTOMER = Customer.__table__  # type: ignore[attr-defined]
 
 

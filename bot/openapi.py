@@ -44,6 +44,8 @@ def openapi_schema() -> dict[str, Any]:
                         "revision": {"type": "integer"}, "cancel_reason": {"type": ["string", "null"]},
                         "created_at": {"type": "string", "format": "date-time"},
                         "updated_at": {"type": "string", "format": "date-time"},
+                        "customer_no_shows": {"type": "integer", "description":
+                                              "GET /api/bookings/{id} only: the customer's bookings marked no_show"},
                     },
                 },
             },

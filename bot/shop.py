@@ -42,6 +42,14 @@ class Barber:
     services: tuple[str, ...]
     # weekday (0 = Monday) -> hours, or None when closed; only days overridden.
     hours: dict[int, DayHours | None] = field(default_factory=dict)
+    role: str = "barber"  # "owner": acts on every barber's bookings and time; "barber": their own
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == "owner"
+
+
+ROLES = ("barber", "owner")
 
 
 @dataclass(frozen=True)
@@ -310,9 +318,13 @@ def shop_from_dict(data: dict[str, Any]) -> Shop:
             if not svc:
                 problems.append(f"{where}.services: a barber must offer at least one service")
         bhours = _hours_table(rb.get("hours"), f"{where}.hours", problems)
-        for extra in sorted(set(rb) - {"key", "name", "phone", "services", "hours"}):
+        role = rb.get("role", "barber")
+        if role not in ROLES:
+            problems.append(f'{where}.role: expected "barber" or "owner", got "{role}"')
+            role = "barber"
+        for extra in sorted(set(rb) - {"key", "name", "phone", "services", "hours", "role"}):
             problems.append(f"{where}.{extra}: unknown field")
-        barbers.append(Barber(key=key, name=bname, phone=phone, services=svc, hours=bhours))
+        barbers.append(Barber(key=key, name=bname, phone=phone, services=svc, hours=bhours, role=role))
 
     quiet_hours = _quiet_hours(data.get("reminders"), problems)
 
@@ -378,6 +390,7 @@ def shop_to_dict(shop: Shop) -> dict[str, Any]:
                 "phone": b.phone,
                 "services": list(b.services),
                 "hours": {WEEKDAYS[d]: format_hours(h) for d, h in b.hours.items()},
+                **({"role": b.role} if b.role != "barber" else {}),
             }
             for b in shop.barbers
         ],

@@ -108,8 +108,16 @@ class TimeOffMixin:
                 s.delete(r)
         return len(rows)
 
-    def time_off(self, *, barber: str, start: dt.datetime, end: dt.datetime) -> list[TimeOff]:
+    def time_off(self, *, barber: str, start: dt.datetime, end: dt.datetime,
+                 session: Session | None = None) -> list[TimeOff]:
+        """`barber`'s time off overlapping [start, end), read in `session` when given."""
+        if session is not None:
+            return self._time_off(session, barber, start, end)
         with self.db.session() as s:
+            return self._time_off(s, barber, start, end)
+
+    @staticmethod
+    def _time_off(s: Session, barber: str, start: dt.datetime, end: dt.datetime) -> list[TimeOff]:
             return list(s.exec(select(TimeOff).where(
                 TimeOff.barber == barber, TimeOff.start_at < end, TimeOff.end_at > start,
             ).order_by(col(TimeOff.start_at))).all())

@@ -1,7 +1,13 @@
-"""Barber commands (SPEC §8): parsed here as plain values; carried out by the engine.
+"""Barber commands (SPEC §8): one message read into a plain `Command` value.
 
-`parse_command(text, today=...)` returns a command, a `Usage` (a command word with bad
-arguments, answered with how to write it), or None (not a command: the customer flow).
+`parse_command(text, shop=..., now=...)` returns a command, a `Usage` (a command word with bad
+arguments, answered with how to write it), a `DayQuestion` (a weekday that contradicts the date
+written beside it: asked about, never guessed), or None (not a barber command).
+
+Days and windows are read by the customer NLU (`bot.nlu.understand`: typos, "tomorrow afternoon",
+"after 3", "13:00-15:00", the shop's own morning and afternoon), with what only barbers say on
+top: past days ("agenda yesterday"), "wed 16" as the 16th. An explicit date always wins over a
+weekday name. Nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -10,21 +16,52 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from bot.bookings import CODE_ALPHABET
+from bot.availability import local_date
+from bot.nlu.types import Understanding
+from bot.nlu.understand import understand
+from bot.nlu.words import clean
+from bot.shop import Shop
 
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 # a weekday as people spell it ("mon", "tues", "thurs", "saturday"), not any word that starts so ("month")
 _WEEKDAY = r"(mon|tue|wed|thu|fri|sat|sun)(?:day|s|sday|nesday|rs|rsday|urday|n)?"
-MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{4}}$")
-RANGE_RE = re.compile(
-    r"(?P<h1>\d{1,2})(?::?(?P<m1>\d{2}))?\s*(?P<a1>am|pm)?\s*(?:-|–|to|until|till)\s*"
-    r"(?P<h2>\d{1,2})(?::?(?P<m2>\d{2}))?\s*(?P<a2>am|pm)?\b")
+_WEEKDAY_RE = re.compile(r"\b" + _WEEKDAY + r"\b")
+_CODE_TOKEN_RE = re.compile(rf"(?<![\w+])([{CODE_ALPHABET}{CODE_ALPHABET.lower()}]{{4}})(?![\w:])")
+# "wed 16", "wednesday the 16th": a day of the month after a weekday (not "fri 1-3", "fri 10am")
+_WEEKDAY_NUMBER_RE = re.compile(
+    r"\b" + _WEEKDAY + r"\s+(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?\b(?!\s*(?:[:.\-–]\d|am\b|pm\b|to\b|till\b|until\b))")
+_EXPLICIT_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\b\d{1,2}/\d{1,2}\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:"
+                          + "|".join(MONTHS) + r")|\b(?:" + "|".join(MONTHS) + r")[a-z]*\s+\d{1,2}\b"
+                          + r"|\b(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\b")
+_PHONE_RE = re.compile(r"(\+?\d[\d\s()-]{6,}\d)")
+_MINUTES_RE = re.compile(r"\b(\d{1,3})\s*(?:m|mins?|minutes?)\b|\b(half\s+an?\s+hour|half\s+hour|an\s+hour|1\s+hour)\b")
+_MY_TIME_RE = re.compile(r"\b(?:my|the)\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm)?(?:\s+(?:one|customer|client|appointment|booking))?\b")
+_YES = {"yes", "y", "yep", "yeah", "ok", "okay", "confirm", "sure", "go ahead", "do it", "👍", "yes please"}
+_NO = {"no", "n", "nope", "nah", "stop", "leave it", "never mind", "nevermind", "forget it"}
 
 
 @dataclass(frozen=True)
 class Agenda:
     day: dt.date
+    barber: str | None = None  # another barber's (owners only); None: the sender's own
+
+
+@dataclass(frozen=True)
+class Week:
+    start: dt.date
+    barber: str | None = None
+
+
+@dataclass(frozen=True)
+class WhoIsIn:
+    day: dt.date
+
+
+@dataclass(frozen=True)
+class NextFree:
+    barber: str | None = None
 
 
 @dataclass(frozen=True)
@@ -34,12 +71,23 @@ class CancelCode:
 
 
 @dataclass(frozen=True)
+class MarkOutcome:
+    code: str
+    status: str  # completed | no_show
+
+
+@dataclass(frozen=True)
 class Block:
+    """Time off: a window of a day, or the whole day. `cancel`: the barber asked for the bookings
+    there to go too ("sick today, cancel all my bookings", "off tomorrow")."""
+
     day: dt.date
     start_min: int
     end_min: int
     whole_day: bool
     reason: str | None = None
+    barber: str | None = None
+    cancel: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,12 +95,29 @@ class Unblock:
     day: dt.date
     start_min: int
     end_min: int
+    barber: str | None = None
 
 
 @dataclass(frozen=True)
-class MarkOutcome:
-    code: str
-    status: str  # completed | no_show
+class Late:
+    minutes: int
+    at_min: int | None = None  # "tell my 10am": that booking's local start; None: the next one
+
+
+@dataclass(frozen=True)
+class CustomerInfo:
+    phone: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    word: str  # yes | no | move | cancel | keep | undo
+
+
+@dataclass(frozen=True)
+class DayQuestion:
+    weekday: str  # as written, e.g. "tue"
+    day: dt.date  # the explicit date written beside it
 
 
 @dataclass(frozen=True)
@@ -65,126 +130,251 @@ class Usage:
     text: str
 
 
-Command = Agenda | CancelCode | Block | Unblock | MarkOutcome | BarberHelp | Usage
+Command = (Agenda | Week | WhoIsIn | NextFree | CancelCode | MarkOutcome | Block | Unblock | Late
+           | CustomerInfo | Answer | DayQuestion | BarberHelp | Usage)
 
 
-def parse_day(text: str, today: dt.date) -> tuple[dt.date | None, str]:
-    """A day at the start of `text` -> (date, rest of the text). "this fri" is "fri"; "next fri"
-    is too, but a week on when today is a Friday."""
-    t = text.strip().lower()
-    m = re.match(r"(?:(this|next)\s+)?" + _WEEKDAY + r"\b", t)
-    if m:
-        ahead = (WEEKDAYS.index(m.group(2)) - today.weekday()) % 7
-        if m.group(1) == "next" and ahead == 0:
-            ahead = 7
-        return today + dt.timedelta(days=ahead), t[m.end():]
-    m = re.match(r"(today|tomorrow|tmrw|tmr)\b", t)
-    if m:
-        return today + dt.timedelta(days=0 if m.group(1) == "today" else 1), t[m.end():]
-    m = re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})\b", t)
-    if m:
+@dataclass(frozen=True)
+class BookingInfo:
+    """A booking as a barber's command sees it."""
+
+    id: int
+    code: str
+    status: str
+    barber: str
+    service: str
+    start: dt.datetime  # aware UTC
+    end: dt.datetime
+    customer_phone: str
+    customer_name: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    phone: str
+    name: str | None
+    bookings: int
+    no_shows: int
+    upcoming: tuple[BookingInfo, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Day:
+    day: dt.date | None
+    question: DayQuestion | None = None
+
+
+def read_day(norm: str, shop: Shop, now: dt.datetime, nlu_date: dt.date | None) -> _Day:
+    """The day a barber's message names (None when it names none).
+
+    An explicit date wins over a weekday name; a weekday that is not that date's is a question."""
+    today = local_date(shop, now)
+    if re.search(r"\byesterday\b", norm):
+        return _Day(today - dt.timedelta(days=1))
+    weekday = _WEEKDAY_RE.search(norm)
+    m = _WEEKDAY_NUMBER_RE.search(norm)
+    day = nlu_date
+    explicit = bool(_EXPLICIT_RE.search(norm))
+    if m and not explicit:  # "agenda wed 16": the 16th (this month's, or next month's once gone by)
+        day = _day_of_month(today, int(m.group(2)))
+        explicit = day is not None
+    if day is None:
+        return _Day(None)
+    if explicit and weekday and WEEKDAYS.index(weekday.group(1)) != day.weekday():
+        return _Day(None, DayQuestion(weekday.group(1), day))
+    return _Day(day)
+
+
+def _day_of_month(today: dt.date, n: int) -> dt.date | None:
+    for ahead in (0, 1):
+        year, month = divmod(today.month - 1 + ahead, 12)
         try:
-            return dt.date(int(m[1]), int(m[2]), int(m[3])), t[m.end():]
+            day = dt.date(today.year + year, month + 1, n)
         except ValueError:
-            return None, t
-    m = re.match(r"(mon|tue|wed|thu|fri|sat|sun)[a-z]*\b", t)
-    if m:
-        ahead = (WEEKDAYS.index(m.group(1)) - today.weekday()) % 7
-        return today + dt.timedelta(days=ahead), t[m.end():]
-    m = re.match(r"(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b(?!\s*(?:/|[a-z]{3}))", t)
-    if m:  # "the 5th": this month's, or next month's once it has passed
-        for month_ahead in (0, 1):
-            year, month = divmod(today.month - 1 + month_ahead, 12)
-            try:
-                day = dt.date(today.year + year, month + 1, int(m[1]))
-            except ValueError:
-                continue
-            if day >= today:
-                return day, t[m.end():]
-        return None, t
-    m = re.match(r"(\d{1,2})(?:st|nd|rd|th)?\s*(?:/(\d{1,2})|\s+([a-z]{3})[a-z]*)\b", t)
-    if m:
-        month = int(m[2]) if m[2] else (MONTHS.index(m[3]) + 1 if m[3] in MONTHS else 0)
-        try:
-            day = dt.date(today.year, month, int(m[1]))
-        except ValueError:
-            return None, t
-        if day < today - dt.timedelta(days=60):
-            day = day.replace(year=today.year + 1)
-        return day, t[m.end():]
-    return None, t
-
-
-def _hour(h: str, m: str | None, ampm: str | None) -> int | None:
-    hour, minute = int(h), int(m or 0)
-    if ampm == "pm" and hour < 12:
-        hour += 12
-    elif ampm == "am" and hour == 12:
-        hour = 0
-    elif ampm is None and m is None and 1 <= hour < 8:
-        hour += 12  # "block fri 1-3": the afternoon
-    if hour > 24 or minute > 59 or (hour == 24 and minute):
-        return None
-    return hour * 60 + minute
-
-
-def parse_range(text: str) -> tuple[int, int] | None:
-    m = RANGE_RE.search(text)
-    if not m:
-        return None
-    a2 = m["a2"]
-    a1 = m["a1"] or (a2 if a2 and int(m["h1"]) <= int(m["h2"]) < 12 else None)
-    start, end = _hour(m["h1"], m["m1"], a1), _hour(m["h2"], m["m2"], a2)
-    if start is None or end is None or end <= start:
-        return None
-    return start, end
-
-
-# "what's on today?", "who's in tomorrow", "my day", "what have I got friday": the agenda
-AGENDA_RE = re.compile(
-    r"^(?:what'?s|whats|what\s+is)\s+on\b|\bwho'?s\s+(?:in|booked|coming)\b|\bwho\s+is\s+(?:in|booked|coming)\b"
-    r"|\bmy\s+(?:day|schedule|agenda|diary)\b|\bschedule\b|\bwhat\s+(?:have|do)\s+i\s+(?:got|have)\b"
-    r"|^(?:any|my)\s+(?:bookings|appointments)\b")
-_DAY_WORDS_RE = re.compile(r"\b(?:(?:this|next)\s+)?(?:today|tomorrow|tmrw|tmr|" + _WEEKDAY
-                           + r"|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}(?:st|nd|rd|th)?\s*(?:/\d{1,2}|\s+[a-z]{3,})"
-                           + r"|(?:the\s+)?\d{1,2}(?:st|nd|rd|th))\b")
-
-
-def parse_command(text: str, *, today: dt.date) -> Command | None:
-    t = " ".join(text.strip().split())
-    low = t.lower()
-    word, _, rest = low.partition(" ")
-    if low in ("help", "commands", "?", "menu"):
-        return BarberHelp()
-    if low in ("today", "tomorrow", "agenda"):
-        return Agenda(today + dt.timedelta(days=1 if low == "tomorrow" else 0))
-    if word in ("agenda", "day", "bookings"):
-        day, _ = parse_day(rest, today)
-        return Agenda(day) if day else Usage("agenda")
-    if word == "cancel":
-        code, _, reason = t.partition(" ")[2].partition(" ")
-        if CODE_RE.match(code.upper()) and (any(c.isdigit() for c in code) or code.isupper()):
-            return CancelCode(code.upper(), reason.strip() or None)
-        return None  # "cancel my booking": the barber as a customer
-    if word in ("noshow", "no-show", "done", "completed") or low.startswith("no show "):
-        status = "completed" if word in ("done", "completed") else "no_show"
-        code = low.removeprefix("no show ").split(" ")[-1] if low.startswith("no show ") else rest.strip()
-        code = code.split(" ")[0].upper() if code else ""
-        return MarkOutcome(code, status) if CODE_RE.match(code) else Usage(word)
-    if word in ("block", "off", "unblock"):
-        day, after = parse_day(rest, today)
-        if day is None:
-            return Usage(word)
-        span = parse_range(after)
-        if word == "unblock":
-            return Unblock(day, *(span or (0, 1440)))
-        if span is None:
-            if word == "block" and RANGE_RE.search(after):
-                return Usage(word)
-            return Block(day, 0, 1440, whole_day=True, reason=after.strip() or None)
-        return Block(day, span[0], span[1], whole_day=False)
-    if AGENDA_RE.search(low.rstrip("?!. ")):  # after the commands: "cancel K7Q2 schedule clash" cancels
-        m = _DAY_WORDS_RE.search(low)
-        day = parse_day(m.group(0), today)[0] if m else today
-        return Agenda(day) if day else Usage("agenda")
+            continue
+        if day >= today:
+            return day
     return None
+
+
+def _barber_named(norm: str, shop: Shop, nlu_barber: str | None) -> str | None:
+    if nlu_barber:
+        return nlu_barber
+    for b in shop.barbers:
+        for name in {b.key, b.name.lower()}:
+            if re.search(rf"\b{re.escape(name)}(?:'s)?\b", norm):
+                return b.key
+    return None
+
+
+def _code(original: str, norm: str) -> tuple[str | None, str]:
+    """The booking code a command names, and the words after it (a reason)."""
+    for m in _CODE_TOKEN_RE.finditer(original):
+        token = m.group(1)
+        if token.lower() in ("show", "done", "sick", "day", "cancel"):
+            continue
+        if any(c.isdigit() for c in token) or token.isupper():
+            return token.upper(), original[m.end():].strip(" ,.-:;")
+    return None, ""
+
+
+def _clock_minutes(h: int, m: int, ap: str | None, shop: Shop, day: dt.date) -> int | None:
+    if h > 23 or m > 59:
+        return None
+    if ap == "pm" and h < 12:
+        h += 12
+    elif ap == "am" and h == 12:
+        h = 0
+    elif ap is None and 1 <= h <= 7:
+        h += 12  # "my 3": the afternoon (no barber starts at 3am)
+    return h * 60 + m
+
+
+_THEM = r"(?:them|'?em|it|those|all|everyone|everything|the\s+bookings?|bookings?)\b"
+_ANSWER_WORDS = (
+    (re.compile(r"^(?:please\s+)?(?:move|reschedule|shift)\b"), "move"),
+    (re.compile(r"^(?:please\s+)?(?:cancel|drop)\s+" + _THEM), "cancel"),
+    (re.compile(r"^(?:please\s+)?(?:keep|leave)\s+" + _THEM), "keep"),
+    (re.compile(r"^(?:undo|unblock\s+it|remove\s+(?:the\s+)?block)\b"), "undo"),
+)
+
+
+def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
+    original = " ".join((text or "").strip().split())
+    low = clean(original)
+    bare = low.rstrip("?!. ")
+    if bare in ("help", "commands", "?", "menu", "barber help"):
+        return BarberHelp()
+    if bare in _YES:
+        return Answer("yes")
+    if bare in _NO:
+        return Answer("no")
+    for pattern, word in _ANSWER_WORDS:
+        if pattern.match(bare):
+            return Answer(word)
+
+    m = re.match(r"^(?:customer|client|who\s+is)\s+(\+[\d\s()-]{7,})$", bare)
+    if m:
+        return CustomerInfo(re.sub(r"[\s()-]", "", m.group(1)))
+
+    u = understand(original, now=now, shop=shop)
+    norm = u.text or low
+    # command words are looked for as written and as the NLU corrected them ("afternon"), since
+    # its customer lexicon corrects some barber words away ("working" -> "booking")
+    kw = f"{low}\n{norm}"
+    today = local_date(shop, now)
+    word = norm.split(" ", 1)[0] if norm else ""
+    if low.split(" ", 1)[0] in ("block", "off", "unblock", "noshow", "done", "agenda"):
+        word = low.split(" ", 1)[0]
+
+    # commands on a booking code come first: "cancel K7Q2 sick today" cancels that booking
+    outcome = re.search(r"\b(no[\s-]?show(?:ed)?|didn'?t\s+show|done|completed|finished)\b", kw)
+    code, after = _code(original, norm)
+    if outcome and (code or word in ("noshow", "no-show", "done", "completed")):
+        if code is None:
+            return Usage("noshow")
+        status = "completed" if outcome.group(1) in ("done", "completed", "finished") else "no_show"
+        return MarkOutcome(code, status)
+    if re.search(r"\bcancel\b", kw) and code is not None:
+        return CancelCode(code, after or None)
+
+    named = _barber_named(norm, shop, u.barber)
+    got = read_day(norm, shop, now, u.date)
+
+    if word == "unblock" or re.search(r"^(?:remove|delete)\s+(?:the\s+|my\s+)?block\b|\bunblock\b", kw, re.M):
+        if got.question:
+            return got.question
+        if got.day is None:
+            return Usage("unblock")
+        span = (u.window.start_min, u.window.end_min) if u.window else (0, 1440)
+        return Unblock(got.day, span[0], span[1], named)
+
+    question = re.search(r"^(?:am\s+i|do\s+i|have\s+i|what|what's|whats|who|who's|whos|how|any|is|are|when|when's|whens)\b", kw, re.M)
+    sick = re.search(r"\b(?:sick|unwell|poorly|crook|(?:i'?m|im|i\s+am|feeling|feel|been|off)\s+ill|not\s+well"
+                     r"|can'?t\s+(?:come|make\s+it|work)|cannot\s+(?:come|make\s+it|work)|not\s+coming\s+in)\b", kw)
+    cancel_all = re.search(r"\bcancel\s+(?:all|every|everything|everyone|my\s+(?:day|bookings|appointments))\b"
+                           r"|\bclear\s+(?:my\s+)?(?:day|diary|bookings)\b", kw)
+    day_off = re.search(r"^(?:i'?m\s+|i\s+am\s+|im\s+)?(?:off|day\s+off)\b|\bday\s+off\b"
+                        r"|\b(?:take|taking|need|want|having|book)\s+(?:\S+\s+){0,3}off\b", kw, re.M)
+    block = re.search(r"\bblock(?:\s+(?:off|out))?\b", kw)
+    late = re.search(r"\b(?:late|behind|delayed|running\s+over)\b", kw)
+    if late and not (block or cancel_all or day_off or question):
+        return _late(norm, u, shop, today)
+    if (sick or cancel_all or day_off or block or word == "off") and not question:
+        if got.question:
+            return got.question
+        day = got.day or (today if (sick or cancel_all or re.search(r"\bthe\s+day\b", kw)) else None)
+        if day is None:
+            return Usage("off" if word == "off" else "block")
+        reason = _reason(norm, sick, word, original)
+        if u.window is not None:
+            return Block(day, u.window.start_min, u.window.end_min, False, reason, named,
+                         cancel=bool(cancel_all))
+        if block and not (sick or cancel_all or day_off) and (u.time is not None or re.search(r"\d", norm.split(" ", 1)[-1])) \
+                and not _EXPLICIT_RE.search(norm) and not _WEEKDAY_NUMBER_RE.search(norm):
+            return Usage("block")
+        return Block(day, 0, 1440, True, reason, named, cancel=bool(sick or cancel_all or day_off))
+
+
+    if re.search(r"\bnext\s+(?:free|open|available|empty|gap|slot|opening)\b|\bwhen\s+am\s+i\s+(?:next\s+)?free\b"
+                 r"|\bfree\s+for\s+me\b|\bmy\s+(?:next\s+)?(?:free\s+(?:time|slot)|gap|opening)\b", kw):
+        return NextFree(named)
+    if re.search(r"\bwho'?s\s+(?:in|working|on)\b|\bwho\s+is\s+(?:in|working|on)\b|\bwho\s+works\b", kw):
+        return WhoIsIn(got.day or today) if not got.question else got.question
+    if re.search(r"\b(?:my|the|this|next|whole)\s+week\b|\bweek\s+ahead\b|^week\b", kw, re.M):
+        start = today + dt.timedelta(days=7 - today.weekday()) if "next week" in norm else today
+        return Week(start, named)
+
+    agenda_words = re.search(
+        r"^(?:agenda|day|bookings|schedule|diary|today|tomorrow|tmrw|yesterday)\b|\bagenda\b"
+        r"|^(?:what'?s|whats|what\s+is)\s+on\b|\bwho'?s\s+(?:booked|coming)\b|\bwho\s+is\s+(?:booked|coming)\b"
+        r"|\bmy\s+(?:day|schedule|agenda|diary|bookings|appointments)\b|\bschedule\b"
+        r"|\bwhat\s+(?:have|do|did)\s+i\s+(?:got|have|had)\b|^(?:any|my)\s+(?:bookings|appointments)\b"
+        r"|\bwhat(?:'?s|\s+has|\s+does|\s+did)\s+\w+\s+(?:got|have|had)\b"
+        r"|\b(?:did|do|have)\s+i\s+(?:have|had|got|get|see)\s+(?:anyone|anybody|any\s+(?:bookings|clients|customers))\b"
+        r"|\bam\s+i\s+(?:busy|booked|working|free|off|in)\b|\bdo\s+i\s+(?:work|have\s+(?:anyone|anybody|bookings))\b",
+        kw, re.M)
+    if agenda_words:
+        if got.question:
+            return got.question
+        if got.day is None and _EXPLICIT_RE.search(norm):
+            return Usage("agenda")
+        return Agenda(got.day or today, named)
+    if got.day is not None and not u.service and re.fullmatch(r"(?:(?:this|next)\s+)?[a-z0-9/\- ]+", bare) \
+            and len(bare.split()) <= 3 and u.intent.value in ("book", "unknown") and u.time is None:
+        return Agenda(got.day, named)  # "Tomorrow", "fri", "next monday"
+    return None
+
+
+_SAY_RE = re.compile(r"\b(?:tell\s+them|say|message|reason|because|note)\s*[:,-]?\s*(.+)$")
+
+
+def _late(norm: str, u: Understanding, shop: Shop, today: dt.date) -> Late:
+    mins = _MINUTES_RE.search(norm)
+    minutes = 15
+    if mins:
+        minutes = int(mins.group(1)) if mins.group(1) else (30 if "half" in mins.group(2) else 60)
+    at = None
+    mt = _MY_TIME_RE.search(norm)
+    if mt:
+        at = _clock_minutes(int(mt.group(1)), int(mt.group(2) or 0), mt.group(3), shop, today)
+    elif u.time is not None and not (mins and mins.group(1) and str(u.time.hour) == mins.group(1)):
+        at = u.time.hour * 60 + u.time.minute
+    return Late(max(1, min(minutes, 240)), at)
+
+
+def _reason(norm: str, sick: re.Match[str] | None, word: str, original: str = "") -> str | None:
+    """The words a barber gave for their time off, as written ("... tell them: flu, sorry" -> "flu, sorry")."""
+    said = _SAY_RE.search(original.lower())
+    if said:
+        start = said.start(1)
+        return original[start:].strip(" .\"'") or None
+    if sick:
+        return "off sick"
+    if word == "off":  # "off fri my day off": the words after the day
+        rest = re.sub(r"^off\s+", "", norm)
+        rest = re.sub(r"^(?:(?:this|next)\s+)?\S+\s*", "", rest)
+        rest = re.sub(r"^\d{1,2}(?:st|nd|rd|th)?\s+(?:" + "|".join(MONTHS) + r")[a-z]*\s*", "", rest)
+        return rest.strip(" ,.-") or None
+    m = re.search(r"\b(?:for|because|reason:?)\s+(.+)$", norm)
+    return m.group(1).strip(" .") if m else None

@@ -15,20 +15,19 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, overload
 
 import sqlalchemy as sa
-
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from bot.availability import Slot, local_date, local_instant
+from bot.availability import Slot
+from bot.barber_actions import barber_command, run_barber_turn
 from bot.customers import set_reminders_paused
-from bot.errors import BarberbotError, Conflict, InvalidBooking, NotFound, SlotTaken
+from bot.errors import Conflict, InvalidBooking, NotFound, SlotTaken
 from bot.models import Booking, BookingStatus, Conversation, Reminder
 from bot.nlu.understand import understand
 from bot.phones import mask_phone
 from bot.services import Services
-from bot.shop import Barber, Shop
+from bot.shop import Shop
 
-from . import barber as cmd
 from . import replies as r
 from .flow import recover, step
 from .model import (
@@ -101,13 +100,16 @@ class ChatEngine:
             return [r.NOT_TEXT]
         if len(text) > MAX_TEXT:
             return [r.TOO_LONG]
+        before = self._load(s, phone, now)
         barber = shop.barber_by_phone(phone)
         if barber is not None:
-            command = cmd.parse_command(text, today=local_date(shop, now))
+            command = barber_command(before, text, shop=shop, now=now)
             if command is not None:
                 log.info("barber %s: %s", barber.key, type(command).__name__)
-                return [self._barber(s, command, barber, shop, now)]
-        before = self._load(s, phone, now)
+                replies, convo = run_barber_turn(services.bookings, barber, shop, before, command, now, session=s)
+                if convo != before or convo.state != State.IDLE:
+                    save_conversation(s, phone, convo, now)
+                return replies
         u = understand(text, now=now, shop=shop)
         out = step(before, u, self._context(s, phone, shop, now), now)
         replies, convo = list(out.replies), out.convo
@@ -191,48 +193,6 @@ class ChatEngine:
             log.info("action %s on a changed booking: %s", type(action).__name__, exc.code)
             return [r.no_such_booking(None)], IDLE
         raise AssertionError(f"unknown action {action!r}")
-
-    # -- barbers ---------------------------------------------------------------------
-
-    def _barber(self, s: Session, command: cmd.Command, barber: Barber, shop: Shop, now: dt.datetime) -> str:
-        svc = self.services.bookings
-        if isinstance(command, cmd.BarberHelp):
-            return r.barber_help(shop)
-        if isinstance(command, cmd.Usage):
-            return r.barber_usage(command.text)
-        if isinstance(command, cmd.Agenda):
-            rows = [(b.start_at, b.service, b.customer_name, b.customer_phone, b.code, b.status)
-                    for b in svc.list(date=command.day, barber=barber.key)
-                    if b.status != BookingStatus.CANCELLED]
-            return r.agenda(shop, command.day, rows)
-        if isinstance(command, (cmd.CancelCode, cmd.MarkOutcome)):
-            try:
-                found = svc.get_by_code(command.code)
-                assert found.id is not None
-                if isinstance(command, cmd.CancelCode):
-                    done = svc.cancel(found.id, reason=command.reason, notify=True, session=s)
-                    return r.barber_cancelled(shop, done.code, done.start_at)
-                svc.set_outcome(found.id, command.status, session=s)
-                return r.barber_outcome(found.code, command.status)
-            except NotFound:
-                return r.unknown_code(command.code)
-            except Conflict:
-                return r.booking_not_open(command.code, svc.get_by_code(command.code).status)
-        if isinstance(command, cmd.Block):
-            start = local_instant(shop, command.day, command.start_min)
-            end = local_instant(shop, command.day, command.end_min)
-            try:
-                _off, clashes = svc.block(barber=barber.key, start=start, end=end, reason=command.reason,
-                                          session=s)
-            except BarberbotError:
-                return r.bad_range()
-            return r.blocked(shop, start, end, command.whole_day,
-                             [(b.start_at, b.service, b.code) for b in clashes])
-        if isinstance(command, cmd.Unblock):
-            start = local_instant(shop, command.day, command.start_min)
-            end = local_instant(shop, command.day, command.end_min)
-            return r.unblocked(shop, command.day, svc.unblock(barber=barber.key, start=start, end=end, session=s))
-        raise AssertionError(f"unknown command {command!r}")
 
 
 CONVERSATION = Conversation.__table__  # type: ignore[attr-defined]

@@ -25,6 +25,9 @@ class State(enum.StrEnum):
     PICK_SLOT = "pick_slot"          # numbered free times are showing
     PICK_BOOKING = "pick_booking"    # numbered bookings are showing (which one to cancel/move?)
     CONFIRM = "confirm"              # the exact change was repeated; waiting for YES
+    # a barber's (bot.dialogue.barber_flow): time off added, its clashing bookings showing
+    BARBER_CLASH = "barber_clash"    # waiting for move them / cancel them / keep them
+    BARBER_CONFIRM = "barber_confirm"  # a day off: waiting for YES to cancel them (or move / keep)
 
 
 class Goal(enum.StrEnum):
@@ -101,6 +104,7 @@ class Draft:
     booking_id: int | None = None  # the booking being moved or cancelled
     options: tuple[Option, ...] = ()
     pending: Option | None = None  # the exact change waiting for YES
+    barber_pending: str | None = None  # a barber's block waiting for a word (barber_flow.Pending's text)
 
     def evolve(self, **changes: Any) -> Draft:
         """`dataclasses.replace(self, **changes)`, without running `__init__` again.
@@ -139,6 +143,7 @@ class Draft:
             "browse": self.browse, "booking_id": self.booking_id,
             "options": [o.to_json() for o in self.options],
             "pending": self.pending.to_json() if self.pending else None,
+            **({"barber_pending": self.barber_pending} if self.barber_pending else {}),
         }
 
     @classmethod
@@ -162,6 +167,7 @@ class Draft:
             browse=bool(d.get("browse")), booking_id=d.get("booking_id"),
             options=tuple(Option.from_json(o) for o in d.get("options") or ()),
             pending=Option.from_json(d["pending"]) if d.get("pending") else None,
+            barber_pending=d.get("barber_pending"),
         )
         return new
 

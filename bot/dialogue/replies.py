@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from bot.availability import Slot
 from bot.messages import barber_name, fmt_date, fmt_day, fmt_slot, fmt_time, service_name
-from bot.shop import Shop, format_hours
+from bot.shop import Barber, Shop, format_hours
 
+from .barber import BookingInfo, CustomerFacts
 from .model import BookingView, Option
 
 APOLOGY = "Sorry, something went wrong on our side. Please try again in a minute."
@@ -318,47 +320,193 @@ def ambiguous_time() -> str:
 
 
 # -- barbers -----------------------------------------------------------------
+# (the wording of bot.dialogue.barber_flow; a barber's own bookings are "your", another's are named)
 
 
-def barber_help(shop: Shop) -> str:
-    return ("Barber commands:\n"
-            "• today / tomorrow / agenda fri / agenda 2026-12-05\n"
-            "• cancel CODE [reason] (the customer is told)\n"
-            "• block fri 13:00-15:00 / off 2026-12-24\n"
-            "• unblock fri 13:00-15:00 / unblock 2026-12-24\n"
-            "• noshow CODE / done CODE\n"
-            "Anything else, and I'll treat you as a customer.")
+def barber_help(shop: Shop, *, owner: bool = False) -> str:
+    lines = [
+        "Barber commands:",
+        "• today / tomorrow / agenda fri / agenda yesterday / am I busy sunday? / what's my week",
+        "• who's in saturday? / next free slot",
+        "• cancel CODE [reason] (the customer is told, with other free times)",
+        "• block fri 13:00-15:00 / block tomorrow afternoon / off 2026-12-24 / unblock fri 13:00-15:00",
+        "• sick today, cancel all my bookings (asks YES first)",
+        "• running 15 min late / tell my 10am I'm 10 min late",
+        "• noshow CODE / done CODE (once the appointment has started)",
+    ]
+    if owner:
+        lines.append("• as the owner, for anyone: agenda sam / block sam fri 13:00-15:00 / cancel CODE / "
+                     "customer +447700900123")
+    else:
+        lines.append("You act on your own bookings and time; the owner can act on anyone's.")
+    lines.append("Anything else, and I'll treat you as a customer.")
+    return "\n".join(lines)
 
 
 def barber_usage(word: str) -> str:
+    if word == "unknown":
+        return "Sorry, I didn't get that. Send help to see what you can do."
     examples = {
-        "agenda": "agenda fri, agenda 2026-12-05",
-        "block": "block fri 13:00-15:00, off 2026-12-24",
+        "agenda": "agenda fri, agenda 16 dec, agenda yesterday",
+        "block": "block fri 13:00-15:00, block tomorrow afternoon, off 2026-12-24",
         "off": "off 2026-12-24, off fri",
         "unblock": "unblock fri 13:00-15:00, unblock 2026-12-24",
+        "noshow": "noshow K7Q2, done K7Q2",
+        "move": "move them, cancel them or keep them (after a block that clashes)",
+        "cancel": "cancel K7Q2, or cancel them after a block that clashes",
+        "keep": "keep them (after a block that clashes)",
+        "undo": "unblock fri 13:00-15:00",
     }
     return f"I couldn't read that. Try: {examples.get(word, word + ' K7Q2')}"
 
 
-def agenda(shop: Shop, day: dt.date, rows: Sequence[tuple[dt.datetime, str, str | None, str, str, str]]) -> str:
-    """rows: (start, service, customer name, customer phone, code, status)."""
-    head = fmt_date(day)
-    if not rows:
-        return f"{head}: no bookings."
+def barber_no_show_count(facts: CustomerFacts) -> str:
+    n = facts.no_shows
+    return f"{facts.name or facts.phone} has {n} no-show{'s' if n != 1 else ''} in all."
+
+
+def barber_action_refused(code: str, why: str) -> str:
+    if why == "slot_taken":
+        return f"Couldn't move {code}: that time was just taken. It is still booked."
+    return f"Couldn't change {code} ({why.replace('_', ' ')}). Nothing was sent."
+
+
+def barber_nothing_waiting() -> str:
+    return "There's nothing waiting for a yes or no. Send help for the commands."
+
+
+def barber_which_day(weekday: str, day: dt.date) -> str:
+    names = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
+             "sat": "Saturday", "sun": "Sunday"}
+    return (f"{fmt_date(day)} is a {names[fmt_date(day)[:3].lower()]}, not a {names[weekday]}. "
+            f"Which day did you mean? Send it again with the date or the weekday.")
+
+
+def _whose(shop: Shop, barber: str, own: bool) -> str:
+    return "You're" if own else f"{barber_name(shop, barber)} is"
+
+
+def barber_agenda(shop: Shop, day: dt.date, barber: Barber, rows: Sequence[BookingInfo], *, off: bool,
+                  blocks: Sequence[tuple[dt.datetime, dt.datetime]], own: bool) -> str:
+    """A barber's day: their bookings (rows of barber_flow.BookingInfo), blocks, or that they are off."""
+    key = barber.key
+    head = fmt_date(day) if own else f"{barber_name(shop, key)}, {fmt_date(day)}"
     lines = []
-    for start, service, name, phone, code, status in rows:
+    for b in rows:
+        name = b.customer_name
+        phone = b.customer_phone
         who = f"{name} {phone}" if name else phone
+        status = b.status
         tag = "" if status == "confirmed" else f" [{status.replace('_', ' ')}]"
-        lines.append(f"{fmt_time(shop, start)} {service_name(shop, service)} – {who} ({code}){tag}")
-    return f"{head}:\n" + "\n".join(lines)
+        lines.append(f"{fmt_time(shop, b.start)} {service_name(shop, b.service)} "
+                     f"– {who} ({b.code}){tag}")
+    if off and not rows:
+        return f"{_whose(shop, key, own)} off {fmt_date(day)}; nothing is booked."
+    text = f"{head}: no bookings." if not rows else f"{head}:\n" + "\n".join(lines)
+    if off:
+        text = f"{_whose(shop, key, own)} off {fmt_date(day)}, but these are still booked:\n" + "\n".join(lines)
+    elif blocks:
+        spans = ", ".join(f"{fmt_time(shop, a)}-{fmt_time(shop, z)}" for a, z in blocks)
+        text += f"\nBlocked: {spans}."
+    return text
 
 
-def barber_cancelled(shop: Shop, code: str, start: dt.datetime) -> str:
-    return f"Cancelled {code} ({fmt_slot(shop, start)}). The customer has been told."
+def barber_week(shop: Shop, barber: Barber, days: Sequence[tuple[dt.date, bool, Sequence[BookingInfo]]], *,
+                own: bool) -> str:
+    key = barber.key
+    lines = []
+    for day, off, rows in days:
+        if off and not rows:
+            lines.append(f"{fmt_date(day)}: off")
+        elif not rows:
+            lines.append(f"{fmt_date(day)}: no bookings")
+        else:
+            first, last = rows[0].start, rows[-1].start
+            n = len(rows)
+            span = fmt_time(shop, first) if n == 1 else f"{fmt_time(shop, first)}-{fmt_time(shop, last)}"
+            lines.append(f"{fmt_date(day)}: {n} booking{'s' if n != 1 else ''} ({span})"
+                         f"{' (marked off)' if off else ''}")
+    head = "Your week:" if own else f"{barber_name(shop, key)}'s week:"
+    return head + "\n" + "\n".join(lines)
 
 
-def barber_outcome(code: str, status: str) -> str:
-    return f"{code} marked as {'done' if status == 'completed' else 'no-show'}."
+def barber_who_is_in(shop: Shop, day: dt.date, rows: Sequence[tuple[Barber, tuple[int, int] | None, int]]) -> str:
+    lines = []
+    for barber, hours, count in rows:
+        name = barber.name
+        if hours is None:
+            lines.append(f"{name}: off" + (f" ({count} booking{'s' if count != 1 else ''} still on)" if count else ""))
+        else:
+            lines.append(f"{name}: {format_hours(hours)}, {count} booking{'s' if count != 1 else ''}")
+    return f"{fmt_date(day)}:\n" + "\n".join(lines)
+
+
+def barber_next_free(shop: Shop, barber: Barber, start: dt.datetime, *, own: bool) -> str:
+    who = "Your" if own else f"{barber.name}'s"
+    return f"{who} next free slot: {fmt_slot(shop, start)}."
+
+
+def barber_no_free(shop: Shop, barber: Barber) -> str:
+    return f"No free time for {barber.name} in the next two weeks."
+
+
+def barber_customer(shop: Shop, facts: CustomerFacts) -> str:
+    phone, name = facts.phone, facts.name
+    n, noshows = facts.bookings, facts.no_shows
+    if not n:
+        return f"No bookings from {phone}."
+    who = f"{name} ({phone})" if name else phone
+    text = (f"{who}: {n} booking{'s' if n != 1 else ''}, "
+            f"{noshows} no-show{'s' if noshows != 1 else ''}.")
+    upcoming = facts.upcoming
+    if upcoming:
+        text += "\nNext: " + "; ".join(
+            f"{fmt_slot(shop, b.start)} {_what(shop, b.service, b.barber)} "
+            f"({b.code})" for b in upcoming)
+    return text
+
+
+def barber_unknown(shop: Shop, name: str) -> str:
+    names = ", ".join(b.name for b in shop.barbers)
+    return f"There's no barber called {name} (barbers: {names})."
+
+
+def barber_not_yours(shop: Shop, barber: str, doing: str) -> str:
+    return f"Only the owner can {doing} {barber_name(shop, barber)}; you can act on your own bookings and time."
+
+
+def barber_owner_only(doing: str) -> str:
+    return f"Only the owner can {doing}."
+
+
+def _customer_of(b: BookingInfo) -> str:
+    name = b.customer_name
+    return name or b.customer_phone
+
+
+def _booking_of(shop: Shop, b: BookingInfo) -> str:
+    return (f"{b.code} ({fmt_slot(shop, b.start)} "
+            f"{service_name(shop, b.service)}, {_customer_of(b)})")
+
+
+def barber_cancelled(shop: Shop, b: BookingInfo) -> str:
+    return f"Cancelled {_booking_of(shop, b)}. {_customer_of(b)} has been sent a message with other free times."
+
+
+def barber_already_started(shop: Shop, b: BookingInfo) -> str:
+    return (f"{b.code} started at {fmt_slot(shop, b.start)}, so it can't be cancelled; "
+            f"mark it with done {b.code} or noshow {b.code}.")
+
+
+def barber_outcome(shop: Shop, b: BookingInfo, status: str) -> str:
+    what = "done" if status == "completed" else "a no-show"
+    return f"{_booking_of(shop, b)} marked as {what}."
+
+
+def barber_not_started(shop: Shop, b: BookingInfo, status: str) -> str:
+    word = "done" if status == "completed" else "a no-show"
+    return (f"{b.code} starts {fmt_slot(shop, b.start)}; "
+            f"you can mark it {word} from then.")
 
 
 def unknown_code(code: str) -> str:
@@ -366,17 +514,97 @@ def unknown_code(code: str) -> str:
 
 
 def booking_not_open(code: str, status: str) -> str:
-    return f"{code} is already {status.replace('_', ' ')}."
+    word = {"cancelled": "cancelled", "completed": "marked done", "no_show": "marked a no-show"}.get(status, status)
+    return f"{code} is already {word}; nothing was changed and nobody was told."
 
 
-def blocked(shop: Shop, start: dt.datetime, end: dt.datetime, whole_day: bool,
-            clashes: Sequence[tuple[dt.datetime, str, str]]) -> str:
-    span = fmt_day(shop, start) if whole_day else f"{fmt_slot(shop, start)}-{fmt_time(shop, end)}"
-    text = f"Blocked {span}. No new bookings then."
-    if clashes:
-        lines = "\n".join(f"• {fmt_time(shop, s)} {service_name(shop, svc)} ({code})" for s, svc, code in clashes)
-        text += f"\nThese bookings clash (still on; reply cancel CODE to cancel one):\n{lines}"
+def _block_span(shop: Shop, start: dt.datetime, end: dt.datetime, whole_day: bool) -> str:
+    if whole_day:
+        return f"{fmt_day(shop, start)} (all day)"
+    return f"{fmt_slot(shop, start)}-{fmt_time(shop, end)}"
+
+
+def blocked(shop: Shop, barber: Barber, start: dt.datetime, end: dt.datetime, whole_day: bool, *,
+            own: bool = True) -> str:
+    who = "" if own else f" for {barber.name}"
+    return f"Blocked {_block_span(shop, start, end, whole_day)}{who}. No new bookings then."
+
+
+def barber_block_past(shop: Shop, start: dt.datetime, end: dt.datetime, whole_day: bool) -> str:
+    return f"{_block_span(shop, start, end, whole_day)} is already over; nothing blocked."
+
+
+def barber_clashes(shop: Shop, clashes: Sequence[BookingInfo], *, cancel: bool) -> str:
+    lines = "\n".join(f"• {fmt_slot(shop, b.start)} {service_name(shop, b.service)} "
+                      f"– {_customer_of(b)} ({b.code})" for b in clashes)
+    n = len(clashes)
+    head = f"{'This booking clashes' if n == 1 else f'These {n} bookings clash'} (still on):\n{lines}\n"
+    if cancel:
+        return head + ("Reply YES to cancel them (each customer is told, with other free times), "
+                       "MOVE THEM to move them to another barber or time, or KEEP THEM.")
+    return head + ("Reply MOVE THEM (to another barber or time), CANCEL THEM (each customer is told, "
+                   "with other free times), or KEEP THEM.")
+
+
+def barber_move_cancel_or_keep() -> str:
+    return "Move them, cancel them, or keep them? Reply MOVE THEM, CANCEL THEM or KEEP THEM."
+
+
+def barber_kept(shop: Shop, clashes: Sequence[BookingInfo]) -> str:
+    if not clashes:
+        return "Nothing clashes any more; the block stays."
+    return "OK, the block stays and those bookings are kept; nobody was told."
+
+
+def barber_moved(shop: Shop, b: BookingInfo, slot: Slot) -> str:
+    return (f"Moved {_booking_of(shop, b)} to {fmt_slot(shop, slot.start)} with "
+            f"{barber_name(shop, slot.barber)}; {_customer_of(b)} has been told.")
+
+
+def barber_not_moved(shop: Shop, stuck: Sequence[BookingInfo]) -> str:
+    codes = ", ".join(b.code for b in stuck)
+    return f"No free time that day for {codes}: still booked (cancel CODE to cancel one)."
+
+
+def barber_cancel_notice(shop: Shop, b: BookingInfo, reason: str | None, offers: Sequence[Slot], *,
+                         by: str) -> str:
+    """The customer's message when a barber (`by`, their name) cancels their booking: their words, other times."""
+    barber = barber_name(shop, b.barber)
+    why = f' {by} says: "{reason}".' if reason else ""
+    text = (f"Sorry, your {service_name(shop, b.service)} with {barber} on "
+            f"{fmt_slot(shop, b.start)} ({b.code}) has been cancelled.{why}")
+    if offers:
+        times = "\n".join(f"• {fmt_slot(shop, s.start)} with {barber_name(shop, s.barber)}"
+                          for s in offers)
+        text += f"\nFree times nearby:\n{times}\nReply with the one you'd like (e.g. \"{_offer_words(shop, b, offers[0])}\"), or BOOK for others."
+    else:
+        text += " Reply BOOK to choose a new time."
     return text
+
+
+def _offer_words(shop: Shop, b: BookingInfo, s: Slot) -> str:
+    start = s.start
+    return (f"{service_name(shop, b.service).lower()} {fmt_day(shop, start).lower()} at "
+            f"{fmt_time(shop, start)} with {barber_name(shop, s.barber)}")
+
+
+def barber_late_notice(shop: Shop, b: BookingInfo, minutes: int) -> str:
+    barber = barber_name(shop, b.barber)
+    return (f"Heads up: {barber} is running about {minutes} minutes late. Your "
+            f"{service_name(shop, b.service)} at {fmt_time(shop, b.start)} "
+            f"({b.code}) will start a little later. Sorry for the wait!")
+
+
+def barber_told_late(shop: Shop, b: BookingInfo, minutes: int) -> str:
+    return f"Told {_customer_of(b)} ({fmt_time(shop, b.start)}, {b.code}) you're {minutes} min late."
+
+
+def barber_no_booking_at(shop: Shop, at: dt.datetime) -> str:
+    return f"You have no booking at {fmt_time(shop, at)} today; nobody was told."
+
+
+def barber_nobody_next() -> str:
+    return "You have no more bookings today; nobody was told."
 
 
 def unblocked(shop: Shop, day: dt.date, count: int) -> str:

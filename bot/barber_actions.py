@@ -1,0 +1,171 @@
+"""A barber's turn at the edge: reads for `barber_step` and its actions, through the BookingService.
+
+`barber_command(convo, text, ...)` (reads nothing) says whether a barber's message is a barber
+command; `run_barber_turn(bookings, ...)` builds the step's context from the BookingService's
+public reads, runs the pure step and carries out its actions. Each action's line is said only
+once the BookingService has done it; a refused one says why instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+
+from sqlmodel import Session
+
+from bot.availability import Slot
+from bot.bookings import BookingService
+from bot.dialogue import barber as cmd
+from bot.dialogue import replies as r
+from bot.dialogue.barber import BookingInfo, CustomerFacts
+from bot.dialogue.barber_flow import (
+    AddTimeOff,
+    BarberAction,
+    BarberContext,
+    CancelAndTell,
+    MoveAndTell,
+    RemoveTimeOff,
+    SetOutcome,
+    Tell,
+    barber_step,
+    in_barber_state,
+)
+from bot.dialogue.model import Convo
+from bot.errors import BarberbotError, Conflict, InvalidBooking, NotFound, SlotTaken
+from bot.models import Booking, BookingStatus
+from bot.nlu import Intent
+from bot.nlu.understand import understand
+from bot.phones import InvalidPhone, normalize_phone
+from bot.shop import Barber, Shop
+
+log = logging.getLogger(__name__)
+
+
+def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime) -> cmd.Command | None:
+    """The barber command `text` is, or None for the customer flow ("book me a beard trim")."""
+    command = cmd.parse_command(text, shop=shop, now=now)
+    waiting = in_barber_state(convo)
+    if isinstance(command, cmd.Answer) and not waiting:
+        return None  # "yes" to the customer flow (a barber booking for themselves)
+    if command is not None:
+        return command
+    if waiting:
+        return cmd.Answer("unclear")
+    if understand(text, now=now, shop=shop).intent == Intent.UNKNOWN:
+        return cmd.Usage("unknown")
+    return None
+
+
+def info(b: Booking) -> BookingInfo:
+    assert b.id is not None
+    return BookingInfo(b.id, b.code, str(b.status), b.barber, b.service, b.start_at, b.end_at,
+                       b.customer_phone, b.customer_name)
+
+
+def context(bookings: BookingService, barber: Barber, shop: Shop, now: dt.datetime,
+            session: Session | None = None) -> BarberContext:
+    """What the barber step may read, read in `session` (the turn's transaction) when given."""
+    """The step's reads, through the BookingService's public methods (free times kept for the turn)."""
+    free_seen: dict[tuple[dt.date, str, str | None], list[Slot]] = {}
+
+    def bookings_on(day: dt.date, key: str) -> list[BookingInfo]:
+        return [info(b) for b in bookings.list(date=day, barber=key, session=session)]
+
+    def by_code(code: str) -> BookingInfo | None:
+        try:
+            return info(bookings.get_by_code(code, session=session))
+        except NotFound:
+            return None
+
+    def time_off(key: str, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+        return [(t.start_at, t.end_at) for t in bookings.time_off(barber=key, start=start, end=end, session=session)]
+
+    def free(day: dt.date, service: str, key: str | None) -> list[Slot]:
+        if (day, service, key) not in free_seen:
+            try:
+                free_seen[(day, service, key)] = bookings.availability(day=day, service=service, barber=key, session=session)
+            except InvalidBooking:
+                free_seen[(day, service, key)] = []
+        return free_seen[(day, service, key)]
+
+    def customer(phone: str) -> CustomerFacts:
+        try:
+            phone = normalize_phone(phone)
+        except InvalidPhone:
+            return CustomerFacts(phone, None, 0, 0)
+        rows = bookings.list(customer_phone=phone, session=session)
+        name = next((b.customer_name for b in reversed(rows) if b.customer_name), None)
+        upcoming = tuple(info(b) for b in rows if b.status == BookingStatus.CONFIRMED and b.start_at > now)[:3]
+        return CustomerFacts(phone, name, len(rows), sum(b.status == BookingStatus.NO_SHOW for b in rows), upcoming)
+
+    return BarberContext(shop=shop, barber=barber, now=now, bookings_on=bookings_on, by_code=by_code,
+                         time_off=time_off, free=free, customer=customer)
+
+
+def run_barber_turn(bookings: BookingService, barber: Barber, shop: Shop, convo: Convo, command: cmd.Command,
+                    now: dt.datetime, *, session: Session | None = None) -> tuple[list[str], Convo]:
+    """Run the step and carry out its actions (in `session`, the turn's transaction, when given);
+    the replies and the conversation to keep."""
+    ctx = context(bookings, barber, shop, now, session)
+    out = barber_step(convo, command, ctx, now)
+    replies = list(out.replies)
+    done = [carry_out(bookings, shop, a, ctx, session) for a in out.actions]
+    log.info("barber %s: %s (%s)", barber.key, type(command).__name__,
+             ",".join(type(a).__name__ for a in out.actions) or "-")
+    return _ordered(done, replies, out.actions), out.convo
+
+
+def _ordered(done: list[str], replies: list[str], actions: Sequence[BarberAction]) -> list[str]:
+    """Time off first (what was blocked), then the question or note, then each booking's line."""
+    first = [line for line, a in zip(done, actions, strict=True) if isinstance(a, (AddTimeOff, RemoveTimeOff))]
+    rest = [line for line, a in zip(done, actions, strict=True) if not isinstance(a, (AddTimeOff, RemoveTimeOff))]
+    text = "\n".join(line for line in rest if line)
+    return [x for x in [*first, *replies, text] if x]
+
+
+def carry_out(bookings: BookingService, shop: Shop, action: BarberAction, ctx: BarberContext,
+              session: Session | None = None) -> str:
+    """One action through the BookingService (in `session` when given); the line to say (its own,
+    or why it did not happen)."""
+    try:
+        if isinstance(action, AddTimeOff):
+            bookings.block(barber=action.barber, start=action.start, end=action.end, reason=action.reason,
+                           session=session)
+            return action.said
+        if isinstance(action, RemoveTimeOff):
+            n = bookings.unblock(barber=action.barber, start=action.start, end=action.end, session=session)
+            return r.unblocked(shop, action.day, n)
+        if isinstance(action, CancelAndTell):
+            bookings.cancel(action.booking_id, reason=action.reason, notify=True, notice=action.notice,
+                            session=session)
+            return action.said
+        if isinstance(action, MoveAndTell):
+            bookings.reschedule(action.booking_id, start=action.start, barber=action.barber, notify=True,
+                                session=session)
+            return action.said
+        if isinstance(action, SetOutcome):
+            b = bookings.set_outcome(action.booking_id, action.status, session=session)
+            if action.status == BookingStatus.NO_SHOW:
+                facts = ctx.customer(b.customer_phone)
+                return f"{action.said} {r.barber_no_show_count(facts)}"
+            return action.said
+        if isinstance(action, Tell):
+            bookings.tell(action.booking_id, action.notice, kind="late", session=session)
+            return action.said
+    except (SlotTaken, InvalidBooking) as exc:
+        log.info("barber action %s refused: %s", type(action).__name__, exc.code)
+        return r.barber_action_refused(getattr(action, "code", ""), exc.code)
+    except Conflict:
+        code = getattr(action, "code", "")
+        try:
+            status = str(bookings.get_by_code(code, session=session).status)
+        except NotFound:
+            return r.unknown_code(code)
+        return r.booking_not_open(code, status)
+    except NotFound:
+        return r.unknown_code(getattr(action, "code", ""))
+    except BarberbotError as exc:
+        log.info("barber action %s failed: %s", type(action).__name__, exc)
+        return r.bad_range()
+    raise AssertionError(f"unknown barber action {action!r}")

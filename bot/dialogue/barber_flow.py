@@ -1,0 +1,457 @@
+"""A barber's turn as a pure step: `barber_step(convo, command, ctx, now)` -> replies, next convo, actions.
+
+Like the customer dialogue (`flow.step`) it does no I/O: what it knows of the world comes through
+`BarberContext` (read callbacks), and what it wants done comes back as `BarberAction` values that
+`bot.barber_actions` carries out through the BookingService. Each action carries the line to
+say once it has happened, so nothing claims a change (or a notice) that did not happen.
+
+Rules: a barber acts on their own bookings and time, an owner on anyone's; no-show and done only
+once the appointment has started; time off is added at once (it touches no customer) and its
+clashing bookings wait for a second word (move them / cancel them / keep them; YES cancels them
+for a day off) kept in the conversation row (states BARBER_CLASH and BARBER_CONFIRM).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.availability import Slot, local_date, local_instant
+from bot.shop import Barber, Shop
+
+from . import barber as cmd
+from . import replies as r
+from .barber import BookingInfo, CustomerFacts
+from .model import IDLE, Convo, State
+
+OFFERS = 3  # free times offered to a customer whose booking a barber cancelled
+LOOK_AHEAD_DAYS = 14  # how far "next free slot" and the offers look
+
+
+@dataclass(frozen=True)
+class BarberContext:
+    """What a barber's turn may read (read-only callbacks, each a plain function)."""
+
+    shop: Shop
+    barber: Barber  # the sender
+    now: dt.datetime
+    bookings_on: Callable[[dt.date, str], Sequence[BookingInfo]]  # a barber's bookings that local day, every status
+    by_code: Callable[[str], BookingInfo | None]
+    time_off: Callable[[str, dt.datetime, dt.datetime], Sequence[tuple[dt.datetime, dt.datetime]]]
+    free: Callable[[dt.date, str, str | None], Sequence[Slot]]  # free starts (any barber when None)
+    customer: Callable[[str], CustomerFacts]
+
+
+# -- what the step asks the edge to do -----------------------------------------
+
+
+@dataclass(frozen=True)
+class AddTimeOff:
+    barber: str
+    start: dt.datetime
+    end: dt.datetime
+    reason: str | None
+    said: str
+
+
+@dataclass(frozen=True)
+class RemoveTimeOff:
+    barber: str
+    start: dt.datetime
+    end: dt.datetime
+    day: dt.date
+
+
+@dataclass(frozen=True)
+class CancelAndTell:
+    booking_id: int
+    code: str
+    reason: str | None
+    notice: str  # the customer's message
+    said: str
+
+
+@dataclass(frozen=True)
+class MoveAndTell:
+    booking_id: int
+    code: str
+    start: dt.datetime
+    barber: str
+    said: str
+
+
+@dataclass(frozen=True)
+class SetOutcome:
+    booking_id: int
+    code: str
+    status: str
+    said: str
+
+
+@dataclass(frozen=True)
+class Tell:
+    booking_id: int
+    code: str
+    notice: str
+    said: str
+
+
+BarberAction = AddTimeOff | RemoveTimeOff | CancelAndTell | MoveAndTell | SetOutcome | Tell
+
+
+@dataclass(frozen=True)
+class BarberOutcome:
+    convo: Convo
+    replies: tuple[str, ...] = ()
+    actions: tuple[BarberAction, ...] = ()
+
+
+# -- the pending block (kept in the conversation row) --------------------------
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Time off just added whose clashing bookings wait for the barber's word."""
+
+    barber: str
+    start: dt.datetime
+    end: dt.datetime
+    whole_day: bool
+    reason: str | None
+    cancel: bool  # a day off / sick day: YES cancels them
+
+    def to_text(self) -> str:
+        return json.dumps({"barber": self.barber, "start": self.start.isoformat(), "end": self.end.isoformat(),
+                           "whole_day": self.whole_day, "reason": self.reason, "cancel": self.cancel})
+
+    @classmethod
+    def from_text(cls, text: str) -> Pending:
+        d: dict[str, Any] = json.loads(text)
+        return cls(str(d["barber"]), dt.datetime.fromisoformat(d["start"]), dt.datetime.fromisoformat(d["end"]),
+                   bool(d["whole_day"]), d.get("reason"), bool(d.get("cancel")))
+
+
+def _pending(convo: Convo) -> Pending | None:
+    if convo.state not in (State.BARBER_CLASH, State.BARBER_CONFIRM) or not convo.draft.barber_pending:
+        return None
+    try:
+        return Pending.from_text(convo.draft.barber_pending)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def in_barber_state(convo: Convo) -> bool:
+    return convo.state in (State.BARBER_CLASH, State.BARBER_CONFIRM)
+
+
+# -- the step ------------------------------------------------------------------
+
+
+def barber_step(convo: Convo, command: cmd.Command, ctx: BarberContext,
+                now: dt.datetime | None = None) -> BarberOutcome:
+    """One barber turn. `now` defaults to `ctx.now` (the injected clock)."""
+    if now is not None and now != ctx.now:
+        ctx = dataclasses.replace(ctx, now=now)
+    pending = _pending(convo)
+    if isinstance(command, cmd.Answer):
+        if pending is None:
+            if command.word in ("yes", "no", "unclear"):
+                return _say(IDLE, r.barber_nothing_waiting())
+            return _say(IDLE, r.barber_usage(command.word))
+        return _answer(pending, command.word, ctx, convo)
+    handler = _HANDLERS[type(command)]
+    return handler(command, ctx)  # a new command drops anything that was waiting
+
+
+def _say(convo: Convo, *replies: str, actions: Sequence[BarberAction] = ()) -> BarberOutcome:
+    return BarberOutcome(convo, tuple(x for x in replies if x), tuple(actions))
+
+
+def _whose(ctx: BarberContext, named: str | None, doing: str) -> tuple[Barber | None, str | None]:
+    """The barber a command acts on, or the one-line refusal."""
+    if named is None or named == ctx.barber.key:
+        return ctx.barber, None
+    other = ctx.shop.barber(named)
+    if other is None:
+        return None, r.barber_unknown(ctx.shop, named)
+    if not ctx.barber.is_owner:
+        return None, r.barber_not_yours(ctx.shop, other.key, doing)
+    return other, None
+
+
+def _may_touch(ctx: BarberContext, b: BookingInfo) -> bool:
+    return ctx.barber.is_owner or b.barber == ctx.barber.key
+
+
+def _working(ctx: BarberContext, barber: Barber, day: dt.date) -> tuple[int, int] | None:
+    """The barber's hours that day, None when they are off (their day off, the shop closed)."""
+    return ctx.shop.barber_hours(barber, day.weekday())
+
+
+def _blocked_all_day(ctx: BarberContext, barber: Barber, day: dt.date) -> bool:
+    hours = _working(ctx, barber, day)
+    if hours is None:
+        return True
+    start, end = local_instant(ctx.shop, day, hours[0]), local_instant(ctx.shop, day, hours[1])
+    return any(a <= start and z >= end for a, z in ctx.time_off(barber.key, start, end))
+
+
+# -- questions -----------------------------------------------------------------
+
+
+def _agenda(c: cmd.Agenda, ctx: BarberContext) -> BarberOutcome:
+    who, refusal = _whose(ctx, c.barber, "see the agenda of")
+    if who is None:
+        return _say(IDLE, refusal or "")
+    rows = [b for b in ctx.bookings_on(c.day, who.key) if b.status != "cancelled"]
+    hours = _working(ctx, who, c.day)
+    lo, hi = local_instant(ctx.shop, c.day, 0), local_instant(ctx.shop, c.day, 1440)
+    blocks = list(ctx.time_off(who.key, lo, hi))
+    off = hours is None or _blocked_all_day(ctx, who, c.day)
+    return _say(IDLE, r.barber_agenda(ctx.shop, c.day, who, rows, off=off, blocks=blocks,
+                                      own=who.key == ctx.barber.key))
+
+
+def _week(c: cmd.Week, ctx: BarberContext) -> BarberOutcome:
+    who, refusal = _whose(ctx, c.barber, "see the week of")
+    if who is None:
+        return _say(IDLE, refusal or "")
+    days = []
+    for i in range(7):
+        day = c.start + dt.timedelta(days=i)
+        rows = [b for b in ctx.bookings_on(day, who.key) if b.status == "confirmed"]
+        days.append((day, _blocked_all_day(ctx, who, day), rows))
+    return _say(IDLE, r.barber_week(ctx.shop, who, days, own=who.key == ctx.barber.key))
+
+
+def _who_is_in(c: cmd.WhoIsIn, ctx: BarberContext) -> BarberOutcome:
+    rows = []
+    for b in ctx.shop.barbers:
+        off = _blocked_all_day(ctx, b, c.day)
+        count = len([x for x in ctx.bookings_on(c.day, b.key) if x.status == "confirmed"])
+        rows.append((b, None if off else _working(ctx, b, c.day), count))
+    return _say(IDLE, r.barber_who_is_in(ctx.shop, c.day, rows))
+
+
+def _next_free(c: cmd.NextFree, ctx: BarberContext) -> BarberOutcome:
+    who, refusal = _whose(ctx, c.barber, "look at the free times of")
+    if who is None:
+        return _say(IDLE, refusal or "")
+    services = [s for s in ctx.shop.services if s.key in who.services]
+    if not services:
+        return _say(IDLE, r.barber_no_free(ctx.shop, who))
+    shortest = min(services, key=lambda s: s.minutes)
+    today = local_date(ctx.shop, ctx.now)
+    for i in range(LOOK_AHEAD_DAYS):
+        slots = [s for s in ctx.free(today + dt.timedelta(days=i), shortest.key, who.key) if s.start > ctx.now]
+        if slots:
+            return _say(IDLE, r.barber_next_free(ctx.shop, who, slots[0].start, own=who.key == ctx.barber.key))
+    return _say(IDLE, r.barber_no_free(ctx.shop, who))
+
+
+def _customer(c: cmd.CustomerInfo, ctx: BarberContext) -> BarberOutcome:
+    if not ctx.barber.is_owner:
+        return _say(IDLE, r.barber_owner_only("look up a customer"))
+    return _say(IDLE, r.barber_customer(ctx.shop, ctx.customer(c.phone)))
+
+
+def _help(c: cmd.BarberHelp, ctx: BarberContext) -> BarberOutcome:
+    return _say(IDLE, r.barber_help(ctx.shop, owner=ctx.barber.is_owner))
+
+
+def _usage(c: cmd.Usage, ctx: BarberContext) -> BarberOutcome:
+    return _say(IDLE, r.barber_usage(c.text))
+
+
+def _day_question(c: cmd.DayQuestion, ctx: BarberContext) -> BarberOutcome:
+    return _say(IDLE, r.barber_which_day(c.weekday, c.day))
+
+
+# -- a booking by code ---------------------------------------------------------
+
+
+def _by_code(code: str, ctx: BarberContext, doing: str) -> tuple[BookingInfo | None, str | None]:
+    b = ctx.by_code(code)
+    if b is None:
+        return None, r.unknown_code(code)
+    if not _may_touch(ctx, b):
+        return None, r.barber_not_yours(ctx.shop, b.barber, doing)
+    return b, None
+
+
+def _cancel_code(c: cmd.CancelCode, ctx: BarberContext) -> BarberOutcome:
+    b, refusal = _by_code(c.code, ctx, "cancel a booking of")
+    if b is None:
+        return _say(IDLE, refusal or "")
+    if b.status != "confirmed":
+        return _say(IDLE, r.booking_not_open(b.code, b.status))
+    if b.start <= ctx.now:
+        return _say(IDLE, r.barber_already_started(ctx.shop, b))
+    offers = _offers(ctx, b, blocked=None)
+    notice = r.barber_cancel_notice(ctx.shop, b, c.reason, offers, by=ctx.barber.name)
+    return _say(IDLE, actions=[CancelAndTell(b.id, b.code, c.reason, notice, r.barber_cancelled(ctx.shop, b))])
+
+
+def _outcome(c: cmd.MarkOutcome, ctx: BarberContext) -> BarberOutcome:
+    b, refusal = _by_code(c.code, ctx, "mark a booking of")
+    if b is None:
+        return _say(IDLE, refusal or "")
+    if b.status != "confirmed":
+        return _say(IDLE, r.booking_not_open(b.code, b.status))
+    if b.start > ctx.now:
+        return _say(IDLE, r.barber_not_started(ctx.shop, b, c.status))
+    said = r.barber_outcome(ctx.shop, b, c.status)
+    return _say(IDLE, actions=[SetOutcome(b.id, b.code, c.status, said)])
+
+
+# -- time off ------------------------------------------------------------------
+
+
+def _window(ctx: BarberContext, who: Barber, c: cmd.Block) -> tuple[dt.datetime, dt.datetime]:
+    """The block's instants: a whole day is the whole local day; "after 3" ends at closing time."""
+    if c.whole_day:
+        return local_instant(ctx.shop, c.day, 0), local_instant(ctx.shop, c.day, 1440)
+    end = c.end_min
+    hours = _working(ctx, who, c.day)
+    if end >= 1440 and hours is not None and hours[1] > c.start_min:
+        end = hours[1]
+    start = c.start_min
+    if start == 0 and hours is not None and hours[0] < end:
+        start = hours[0]
+    return local_instant(ctx.shop, c.day, start), local_instant(ctx.shop, c.day, end)
+
+
+def _clashes(ctx: BarberContext, barber: str, start: dt.datetime, end: dt.datetime) -> list[BookingInfo]:
+    day = local_date(ctx.shop, start)
+    days = {day, local_date(ctx.shop, end - dt.timedelta(seconds=1))}
+    found = [b for d in sorted(days) for b in ctx.bookings_on(d, barber)]
+    # one already under way is the barber's to finish (or mark): never cancelled or moved by a block
+    return [b for b in found if b.status == "confirmed" and b.start < end and b.end > start and b.start > ctx.now]
+
+
+def _block(c: cmd.Block, ctx: BarberContext) -> BarberOutcome:
+    who, refusal = _whose(ctx, c.barber, "block the time of")
+    if who is None:
+        return _say(IDLE, refusal or "")
+    start, end = _window(ctx, who, c)
+    if end <= start:
+        return _say(IDLE, r.bad_range())
+    if end <= ctx.now:
+        return _say(IDLE, r.barber_block_past(ctx.shop, start, end, c.whole_day))
+    clashes = _clashes(ctx, who.key, start, end)
+    own = who.key == ctx.barber.key
+    add = AddTimeOff(who.key, start, end, c.reason,
+                     r.blocked(ctx.shop, who, start, end, c.whole_day, own=own))
+    if not clashes:
+        return _say(IDLE, actions=[add])
+    pending = Pending(who.key, start, end, c.whole_day, c.reason, c.cancel)
+    state = State.BARBER_CONFIRM if c.cancel else State.BARBER_CLASH
+    convo = Convo(state).to(state, barber_pending=pending.to_text())
+    return _say(convo, r.barber_clashes(ctx.shop, clashes, cancel=c.cancel), actions=[add])
+
+
+def _unblock(c: cmd.Unblock, ctx: BarberContext) -> BarberOutcome:
+    who, refusal = _whose(ctx, c.barber, "unblock the time of")
+    if who is None:
+        return _say(IDLE, refusal or "")
+    start, end = local_instant(ctx.shop, c.day, c.start_min), local_instant(ctx.shop, c.day, c.end_min)
+    return _say(IDLE, actions=[RemoveTimeOff(who.key, start, end, c.day)])
+
+
+def _answer(p: Pending, word: str, ctx: BarberContext, convo: Convo) -> BarberOutcome:
+    """The barber's second word about the bookings that clash with `p`."""
+    if word == "unclear":
+        return _say(convo, r.barber_move_cancel_or_keep())
+    if word == "undo":
+        return _say(IDLE, actions=[RemoveTimeOff(p.barber, p.start, p.end, local_date(ctx.shop, p.start))])
+    clashes = _clashes(ctx, p.barber, p.start, p.end)
+    if word == "no" or word == "keep" or not clashes:
+        return _say(IDLE, r.barber_kept(ctx.shop, clashes))
+    if word == "yes" and not p.cancel:
+        return _say(convo, r.barber_move_cancel_or_keep())
+    blocked = (p.barber, p.start, p.end)
+    if word in ("yes", "cancel"):
+        actions: list[BarberAction] = []
+        for b in clashes:
+            offers = _offers(ctx, b, blocked=blocked)
+            actions.append(CancelAndTell(b.id, b.code, p.reason, r.barber_cancel_notice(ctx.shop, b, p.reason, offers, by=ctx.barber.name),
+                                         r.barber_cancelled(ctx.shop, b)))
+        return _say(IDLE, actions=actions)
+    # move: the same time with another barber if one is free, else the nearest free time that day
+    taken: set[tuple[str, dt.datetime]] = set()
+    moves: list[BarberAction] = []
+    stuck: list[BookingInfo] = []
+    for b in clashes:
+        slot = next((s for s in _nearby(ctx, b, blocked, days=1) if (s.barber, s.start) not in taken), None)
+        if slot is None:
+            stuck.append(b)
+            continue
+        taken.add((slot.barber, slot.start))
+        moves.append(MoveAndTell(b.id, b.code, slot.start, slot.barber, r.barber_moved(ctx.shop, b, slot)))
+    return _say(IDLE, r.barber_not_moved(ctx.shop, stuck) if stuck else "", actions=moves)
+
+
+def _nearby(ctx: BarberContext, b: BookingInfo, blocked: tuple[str, dt.datetime, dt.datetime] | None,
+            days: int) -> list[Slot]:
+    """Free starts for `b`'s service from its day on, with any barber (not inside `blocked`),
+    nearest to `b`'s start first."""
+    first = max(local_date(ctx.shop, b.start), local_date(ctx.shop, ctx.now))
+    svc = ctx.shop.service(b.service)
+    length = dt.timedelta(minutes=svc.minutes if svc else 0)
+    found: list[Slot] = []
+    for i in range(days):
+        for s in ctx.free(first + dt.timedelta(days=i), b.service, None):
+            if s.start <= ctx.now:
+                continue
+            if blocked is not None and s.barber == blocked[0] and s.start < blocked[2] and s.start + length > blocked[1]:
+                continue
+            if s.barber == b.barber and s.start == b.start:
+                continue
+            found.append(s)
+    found.sort(key=lambda s: (abs((s.start - b.start).total_seconds()), s.barber != b.barber, s.barber))
+    return found
+
+
+def _offers(ctx: BarberContext, b: BookingInfo, blocked: tuple[str, dt.datetime, dt.datetime] | None) -> list[Slot]:
+    """The nearest free times for the customer of a cancelled booking, with any barber."""
+    return _nearby(ctx, b, blocked, days=3)[:OFFERS]
+
+
+# -- running late --------------------------------------------------------------
+
+
+def _late(c: cmd.Late, ctx: BarberContext) -> BarberOutcome:
+    today = local_date(ctx.shop, ctx.now)
+    rows = [b for b in ctx.bookings_on(today, ctx.barber.key) if b.status == "confirmed" and b.end > ctx.now]
+    if c.at_min is not None:
+        at = local_instant(ctx.shop, today, c.at_min)
+        target = next((b for b in rows if b.start == at), None)
+        if target is None:
+            return _say(IDLE, r.barber_no_booking_at(ctx.shop, at))
+    else:
+        target = next((b for b in rows if b.start >= ctx.now), None)
+        if target is None:
+            return _say(IDLE, r.barber_nobody_next())
+    notice = r.barber_late_notice(ctx.shop, target, c.minutes)
+    return _say(IDLE, actions=[Tell(target.id, target.code, notice, r.barber_told_late(ctx.shop, target, c.minutes))])
+
+
+_HANDLERS: dict[type, Callable[[Any, BarberContext], BarberOutcome]] = {
+    cmd.Agenda: _agenda,
+    cmd.Week: _week,
+    cmd.WhoIsIn: _who_is_in,
+    cmd.NextFree: _next_free,
+    cmd.CustomerInfo: _customer,
+    cmd.BarberHelp: _help,
+    cmd.Usage: _usage,
+    cmd.DayQuestion: _day_question,
+    cmd.CancelCode: _cancel_code,
+    cmd.MarkOutcome: _outcome,
+    cmd.Block: _block,
+    cmd.Unblock: _unblock,
+    cmd.Late: _late,
+}
