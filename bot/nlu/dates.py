@@ -39,13 +39,17 @@ _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 
             "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
 ISO_RE = re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b")
-NUMERIC_RE = re.compile(r"(?<![\d/.:])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<y>\d{2}|\d{4}))?(?![\d/])")
-DOTTED_RE = re.compile(r"(?<![\d.:])(?P<a>\d{1,2})[.-](?P<b>\d{1,2})[.-](?P<y>\d{4}|\d{2})(?![\d.])")
+# "2015/08/12", "2015.5.13", "2019-sep-1": the year first
+YEAR_FIRST_RE = re.compile(r"\b(?P<y>(?:19|20)\d\d)(?P<sep>[/.-])(?P<m>\d{1,2}|" + "|".join(sorted(MONTHS, key=len, reverse=True))
+                           + r")(?P=sep)(?P<d>\d{1,2})\b(?![/.-]\d)")
+NUMERIC_RE = re.compile(r"(?<![\d/.:])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:(?:/|,\s?)(?P<y>\d{4}|\d{2}))?(?![\d/])")
+DOTTED_RE = re.compile(r"(?<![\d.:])(?P<a>\d{1,2})[.-](?P<b>\d{1,2})[.-](?P<y>\d{4}|\d{2})(?![\d.])"
+                       r"|(?<![\d.:\w])(?:on|in)\s+(?P<a2>\d{1,2})[.-](?P<b2>\d{1,2})(?![\d.:-])(?!\s*(?:am|pm)\b)")
 DAY_MONTH_RE = re.compile(
-    r"\b(?:the\s+)?(?:(?P<d>\d{1,2})" + _ORD + r"?|" + _DAYW + r")\s*(?:of\s+)?" + _MON + r"(?![a-z])" + _YEAR
+    r"\b(?:the\s+)?(?:(?P<d>\d{1,2})" + _ORD + r"?\.?|" + _DAYW + r")\s*(?:of\s+)?" + _MON + r"(?![a-z])" + _YEAR
 )
 MONTH_DAY_RE = re.compile(
-    r"\b" + _MON + r"\s*(?:the\s+)?(?:(?P<d>\d{1,2})" + _ORD + r"?\b" + _NOT_TIME + r"|" + _DAYW + r"\b)" + _YEAR
+    r"\b" + _MON + r"[\s/-]*(?:the\s+)?(?:(?P<d>\d{1,2})" + _ORD + r"?\b" + _NOT_TIME + r"|" + _DAYW + r"\b)" + _YEAR
 )
 HOLIDAY_RE = re.compile(r"\b(?P<h>" + "|".join(sorted(HOLIDAYS, key=len, reverse=True)) + r")\b")
 ORDINAL_WORD_RE = re.compile(r"\b(?:on\s+)?the\s+" + _DAYW + r"\b")
@@ -97,16 +101,27 @@ def _month_day(month: int, day: int, year: int | None, today: dt.date, horizon: 
             return Found(d, 0, 0, past=d < today)
         d = dt.date(today.year, month, day)
     except ValueError:
-        return None
+        if (month, day) != (2, 29):
+            return None
+        d = _next_year_date(today.year, month, day)
+        return None if d is None else Found(d, 0, 0)
     if d >= today:
         return Found(d, 0, 0)
-    try:
-        nxt = dt.date(today.year + 1, month, day)
-    except ValueError:
-        nxt = None
-    if nxt is not None and (nxt - today).days <= horizon:
-        return Found(nxt, 0, 0)
-    return Found(d, 0, 0, past=True)
+    nxt = _next_year_date(today.year + 1, month, day)
+    if nxt is not None and ((nxt - today).days <= horizon or (nxt - today) <= (today - d)):
+        return Found(nxt, 0, 0)  # "jan 20" said in December: next January, even beyond the horizon
+    return Found(d, 0, 0, past=True)  # "1 dec" said on 2 Dec: the date just passed
+
+
+def _next_year_date(year: int, month: int, day: int) -> dt.date | None:
+    """The date in `year` or, for 29 February, in the next leap year from it."""
+    for y in range(year, year + 8):
+        try:
+            return dt.date(y, month, day)
+        except ValueError:
+            if (month, day) != (2, 29):
+                return None
+    return None
 
 
 def _day_of_month(day: int, today: dt.date) -> dt.date | None:
@@ -122,6 +137,15 @@ def _day_of_month(day: int, today: dt.date) -> dt.date | None:
             pass
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return None
+
+
+def _year(text: str, today: dt.date) -> int:
+    """A year as typed: "2027", or "27" / "89" in the century that puts it nearest to today."""
+    year = int(text)
+    if len(text) > 2:
+        return year
+    century = today.year - today.year % 100
+    return century + year if century + year <= today.year + 50 else century - 100 + year
 
 
 def _weekday(name: str, qualifier: str | None, today: dt.date) -> dt.date:
@@ -150,12 +174,24 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         return add(Found(d, 0, 0, past=d < today), m)
 
     def numeric(m: re.Match[str]) -> bool:
-        a, b = int(m["a"]), int(m["b"])
+        g = m.groupdict()
+        a, b = int(g.get("a") or g["a2"]), int(g.get("b") or g["b2"])
         month, day = (a, b) if month_first else (b, a)
-        year = None if m["y"] is None else int(m["y"]) + (2000 if len(m["y"]) == 2 else 0)
+        if not 1 <= month <= 12 and 1 <= day <= 12:  # "21/04" in the US, "4/22" in the UK: the order that fits
+            month, day = day, month
+        year = None if m["y"] is None else _year(m["y"], today)
         if not 1 <= month <= 12:
             return False
         return add(_month_day(month, day, year, today, horizon_days), m)
+
+    def year_first(m: re.Match[str]) -> bool:
+        mon = m["m"]
+        month = int(mon) if mon.isdigit() else MONTHS[mon]
+        try:
+            d = dt.date(int(m["y"]), month, int(m["d"]))
+        except ValueError:
+            return False
+        return add(Found(d, 0, 0, past=d < today), m)
 
     def named(m: re.Match[str]) -> bool:
         year = int(m["y"]) if m["y"] else None
@@ -193,6 +229,8 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
     digit = _DIGIT_RE.search(text) is not None
     if "-" in text:
         scan.take_all(ISO_RE, iso)
+    if digit and ("/" in text or "." in text or "-" in text):
+        scan.take_all(YEAR_FIRST_RE, year_first)
     if digit and ("." in text or "-" in text):
         scan.take_all(DOTTED_RE, numeric)
     if "/" in text:
