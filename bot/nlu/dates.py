@@ -37,6 +37,7 @@ _NOT_TIME = r"(?!\s*(?:am\b|pm\b|a\.m|p\.m|[:.]\d|h\b|h\d|o'clock|ish\b))"
 _YEAR = r"(?:,?\s*(?P<y>20\d\d))?"
 _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
             "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_FEW = {"few": 3, "a few": 3, "several": 3, "couple": 2, "couple of": 2, "a couple": 2, "a couple of": 2}
 
 ISO_RE = re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b")
 # "2015/08/12", "2015.5.13", "2019-sep-1": the year first
@@ -54,13 +55,25 @@ MONTH_DAY_RE = re.compile(
 HOLIDAY_RE = re.compile(r"\b(?P<h>" + "|".join(sorted(HOLIDAYS, key=len, reverse=True)) + r")\b")
 ORDINAL_WORD_RE = re.compile(r"\b(?:on\s+)?the\s+" + _DAYW + r"\b")
 DAY_AFTER_RE = re.compile(r"\b(?:the\s+)?day\s+after\s+tomorrow\b")
-RELATIVE_RE = re.compile(r"\b(?P<w>today|tonight|tomorrow)\b")
+RELATIVE_RE = re.compile(r"\b(?P<w>today|tonight|tomorrow|yesterday|(?:the\s+)?next\s+day)\b")
+# "tomoro", "tommorrow", "2moro", "tmoro": tomorrow typed in a hurry
+TOMORROW_TYPO_RE = re.compile(r"\b(?:to|2|t)m+or+o?w*\b")
+DAY_BEFORE_RE = re.compile(r"\b(?:the\s+)?day\s+before\s+yesterday\b")
+_N = r"(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + r"|a\s+few|few|several|couple(?:\s+of)?|a\s+couple(?:\s+of)?)"
+# "two days ago", "a month ago", "two weeks from now", "3 days from tomorrow", "two days after today"
+SHIFT_RE = re.compile(r"\b" + _N + r"\s+(?P<u>day|week|month|year|fortnight)s?\s+(?P<dir>ago|from\s+now|later|hence"
+                      r"|(?:from|after)\s+(?P<base>today|tomorrow|yesterday))\b")
+# "last sunday", "last week sunday", "next week friday", "friday next week", "sunday of next week"
+WEEK_WEEKDAY_RE = re.compile(r"\b(?:(?P<q1>last|previous|next|this|coming)\s+week\s+(?:on\s+)?(?P<wd1>WD)"
+                             r"|(?P<wd2>WD)\s+(?:of\s+)?(?P<q2>last|previous|next|this|coming)\s+week"
+                             r"|(?P<q3>last|previous)\s+(?P<wd3>WD))s?\b".replace("WD", "|".join(WEEKDAYS)))
 WEEKDAY_RE = re.compile(r"\b(?:(?P<q>next|this|coming|this\s+coming)\s+)?(?P<wd>" + "|".join(WEEKDAYS) + r")s?\b")
 ORDINAL_RE = re.compile(r"\b(?:the\s+)?(?P<d>\d{1,2})" + _ORD + r"\b")
 THE_DAY_RE = re.compile(r"\bon\s+the\s+(?P<d>\d{1,2})\b" + _NOT_TIME)
 IN_DAYS_RE = re.compile(r"\bin\s+(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + r")\s+(?P<u>day|week)s?\b")
 FORTNIGHT_RE = re.compile(r"\bin\s+a\s+fortnight\b")
 RANGE_RE = re.compile(r"\b(?P<before>before\s+(?:the\s+|this\s+)?)?(?:(?P<q>next|this|the|coming)\s+)?(?P<u>week\s?end|week)\b")
+_OR_RE = re.compile(r"\s*(?:,\s*)?(?:or|/)\s*(?:on\s+)?")
 OLD_AFTER_RE = re.compile(r"\s*(?:'s\s+)?(?:one|booking|appointment|appt|slot)\b")
 OLD_BEFORE_RE = re.compile(r"\b(?:from|my)\s+(?:the\s+)?$")
 
@@ -92,6 +105,7 @@ class DateResult:
     today_window: str | None = None  # "tonight" -> "evening"
     # "next friday" said on a Wednesday: this Friday was read; the Friday a week later is the other reading
     week_later: dt.date | None = None
+    options: tuple[dt.date, ...] = ()  # "this sat or sun": each date offered, in order
 
 
 def _month_day(month: int, day: int, year: int | None, today: dt.date, horizon: int) -> Found | None:
@@ -137,6 +151,19 @@ def _day_of_month(day: int, today: dt.date) -> dt.date | None:
             pass
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return None
+
+
+def _shifted(start: dt.date, n: int, unit: str, today: dt.date | None = None) -> Found:
+    """`start` moved by `n` days, weeks, fortnights, months or years (a month from 31 Jan is 28 Feb)."""
+    today = today or start
+    if unit in ("day", "week", "fortnight"):
+        d = start + dt.timedelta(days=n * {"day": 1, "week": 7, "fortnight": 14}[unit])
+    else:
+        months = start.month - 1 + n * (12 if unit == "year" else 1)
+        y, mo = start.year + months // 12, months % 12 + 1
+        last = (dt.date(y + mo // 12, mo % 12 + 1, 1) - dt.timedelta(days=1)).day
+        d = dt.date(y, mo, min(start.day, last))
+    return Found(d, 0, 0, past=d < today)
 
 
 def _year(text: str, today: dt.date) -> int:
@@ -205,7 +232,26 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         w = m["w"]
         if w == "tonight":
             result.today_window = "evening"
-        return add(Found(today + dt.timedelta(days=1 if w == "tomorrow" else 0), 0, 0), m)
+        days = {"tomorrow": 1, "yesterday": -1}.get(w, 1 if w.endswith("next day") else 0)
+        return add(_shifted(today, days, "day"), m)
+
+    def shift(m: re.Match[str]) -> bool:
+        raw = " ".join(m["n"].split())
+        n = int(raw) if raw.isdigit() else _NUMBERS.get(raw) or _FEW[raw]
+        base = {"tomorrow": 1, "yesterday": -1}.get(m["base"] or "", 0)
+        start = today + dt.timedelta(days=base)
+        return add(_shifted(start, -n if m["dir"] == "ago" else n, m["u"], today), m)
+
+    def week_weekday(m: re.Match[str]) -> bool:
+        q = m["q1"] or m["q2"] or m["q3"]
+        name = m["wd1"] or m["wd2"] or m["wd3"]
+        monday = today - dt.timedelta(days=today.weekday())
+        if m["q3"]:  # "last sunday": the latest one before today
+            d = today - dt.timedelta(days=(today.weekday() - WEEKDAYS.index(name) - 1) % 7 + 1)
+        else:
+            weeks = {"last": -1, "previous": -1, "next": 1, "coming": 1}.get(q, 0)
+            d = monday + dt.timedelta(days=7 * weeks + WEEKDAYS.index(name))
+        return add(Found(d, 0, 0, past=d < today), m)
 
     def weekday(m: re.Match[str]) -> bool:
         d = _weekday(m["wd"], m["q"], today)
@@ -242,8 +288,16 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         scan.take_all(HOLIDAY_RE, holiday)
     if "tomorrow" in text:
         scan.take_all(DAY_AFTER_RE, lambda m: add(Found(today + dt.timedelta(days=2), 0, 0), m))
-    if has_any(text, ("today", "tonight", "tomorrow")):
+    if "yesterday" in text:
+        scan.take_all(DAY_BEFORE_RE, lambda m: add(_shifted(today, -2, "day"), m))
+    if has_any(text, ("ago", "from", "after", "later", "hence")):
+        scan.take_all(SHIFT_RE, shift)
+    if "m" in text:
+        scan.take_all(TOMORROW_TYPO_RE, lambda m: add(Found(today + dt.timedelta(days=1), 0, 0), m))
+    if has_any(text, ("today", "tonight", "tomorrow", "yesterday", "next day")):
         scan.take_all(RELATIVE_RE, relative)
+    if "week" in text or "last" in text or "previous" in text:
+        scan.take_all(WEEK_WEEKDAY_RE, week_weekday)
     if "day" in text:
         scan.take_all(WEEKDAY_RE, weekday)
     if digit:
@@ -304,5 +358,12 @@ def _choose(found: list[Found], text: str, result: DateResult) -> None:
         if old and new:
             result.old_date = old[0].date
             distinct = new
+    if len(distinct) > 1 and _OR_RE.fullmatch(text, distinct[-2].end, distinct[-1].start):
+        first, second = distinct[-2].date, distinct[-1].date  # "sat or sun": both offered, neither guessed
+        result.options = (first, second)
+        result.ambiguous = True
+        if abs((second - first).days) == 1:
+            result.date_range = (min(first, second), max(first, second))
+        return
     chosen = distinct[-1] if len(distinct) > 1 else distinct[0]
     result.date, result.past = chosen.date, chosen.past
