@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from bot.nlu.periods import read_period
 from bot.nlu.scan import Scan, has_any
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -58,6 +59,12 @@ DAY_AFTER_RE = re.compile(r"\b(?:the\s+)?day\s+after\s+tomorrow\b")
 RELATIVE_RE = re.compile(r"\b(?P<w>today|tonight|tomorrow|yesterday|(?:the\s+)?next\s+day)\b")
 # "tomoro", "tommorrow", "2moro", "tmoro": tomorrow typed in a hurry
 TOMORROW_TYPO_RE = re.compile(r"\b(?:to|2|t)m+or+o?w*\b")
+# "the first friday of july", "the second monday of next month", "the last friday in this month"
+NTH_WEEKDAY_RE = re.compile(r"\b(?:the\s+)?(?P<nth>first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)\s+(?P<wd>WD)\s+(?:of|in)\s+"
+                            r"(?:(?:the\s+)?(?P<q>this|next|last|previous|coming)\s+month|(?P<mon>MON))\b".replace("WD", "|".join(WEEKDAYS))
+                            .replace("MON", "|".join(sorted(MONTHS, key=len, reverse=True))))
+# "20th of next month", "the 3rd of this month"
+DAY_OF_MONTH_RE = re.compile(r"\b(?:the\s+)?(?P<d>\d{1,2})" + _ORD + r"?\s+(?:of\s+)?(?:the\s+)?(?P<q>this|next|coming)\s+month\b")
 DAY_BEFORE_RE = re.compile(r"\b(?:the\s+)?day\s+before\s+yesterday\b")
 _N = r"(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + r"|a\s+few|few|several|couple(?:\s+of)?|a\s+couple(?:\s+of)?)"
 # "two days ago", "a month ago", "two weeks from now", "3 days from tomorrow", "two days after today"
@@ -73,6 +80,10 @@ THE_DAY_RE = re.compile(r"\bon\s+the\s+(?P<d>\d{1,2})\b" + _NOT_TIME)
 IN_DAYS_RE = re.compile(r"\bin\s+(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + r")\s+(?P<u>day|week)s?\b")
 FORTNIGHT_RE = re.compile(r"\bin\s+a\s+fortnight\b")
 RANGE_RE = re.compile(r"\b(?P<before>before\s+(?:the\s+|this\s+)?)?(?:(?P<q>next|this|the|coming)\s+)?(?P<u>week\s?end|week)\b")
+_TO_RE = re.compile(r"\s*(?:to|till|til|until|through|thru|-|–|and)\s*")
+_TO_WORD_RE = re.compile(r"\s*(?:till|til|until|through|thru)\b")
+_FROM_RE = re.compile(r"\b(?:from|between)\s*$")
+_MOVE_RE = re.compile(r"\b(?:chang|mov|push|shift|reschedul|bring|switch|swap|instead)")
 _OR_RE = re.compile(r"\s*(?:,\s*)?(?:or|/)\s*(?:on\s+)?")
 OLD_AFTER_RE = re.compile(r"\s*(?:'s\s+)?(?:one|booking|appointment|appt|slot)\b")
 OLD_BEFORE_RE = re.compile(r"\b(?:from|my)\s+(?:the\s+)?$")
@@ -92,6 +103,7 @@ class Found:
     end: int
     past: bool = False
     weekday_only: bool = False  # a weekday name: may disagree with an explicit date
+    day_only: bool = False  # a day of the month without a month ("the 21st")
 
 
 @dataclass
@@ -164,6 +176,17 @@ def _shifted(start: dt.date, n: int, unit: str, today: dt.date | None = None) ->
         last = (dt.date(y + mo // 12, mo % 12 + 1, 1) - dt.timedelta(days=1)).day
         d = dt.date(y, mo, min(start.day, last))
     return Found(d, 0, 0, past=d < today)
+
+
+def _nth_weekday(year: int, month: int, weekday: int, nth: str) -> dt.date | None:
+    """The first..fifth or last `weekday` of a month; None when the month has no fifth."""
+    first = dt.date(year, month, 1)
+    days = [first + dt.timedelta(days=i) for i in range(31) if (first + dt.timedelta(days=i)).month == month]
+    matching = [d for d in days if d.weekday() == weekday]
+    if nth == "last":
+        return matching[-1]
+    index = int(nth[0]) - 1 if nth[0].isdigit() else ("first", "second", "third", "fourth", "fifth").index(nth)
+    return matching[index] if index < len(matching) else None
 
 
 def _year(text: str, today: dt.date) -> int:
@@ -242,6 +265,25 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         start = today + dt.timedelta(days=base)
         return add(_shifted(start, -n if m["dir"] == "ago" else n, m["u"], today), m)
 
+    def nth_weekday(m: re.Match[str]) -> bool:
+        if m["mon"]:
+            month = MONTHS[m["mon"]]
+            year = today.year if month >= today.month else today.year + 1
+        else:
+            shift = {"next": 1, "coming": 1, "last": -1, "previous": -1}.get(m["q"], 0)
+            months = today.year * 12 + today.month - 1 + shift
+            year, month = months // 12, months % 12 + 1
+        d = _nth_weekday(year, month, WEEKDAYS.index(m["wd"]), m["nth"])
+        return d is not None and add(Found(d, 0, 0, past=d < today), m)
+
+    def day_of_month(m: re.Match[str]) -> bool:
+        months = today.year * 12 + today.month - 1 + (0 if m["q"] == "this" else 1)
+        try:
+            d = dt.date(months // 12, months % 12 + 1, int(m["d"]))
+        except ValueError:
+            return False
+        return add(Found(d, 0, 0, past=d < today), m)
+
     def week_weekday(m: re.Match[str]) -> bool:
         q = m["q1"] or m["q2"] or m["q3"]
         name = m["wd1"] or m["wd2"] or m["wd3"]
@@ -261,7 +303,7 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
 
     def ordinal(m: re.Match[str]) -> bool:
         d = _day_of_month(int(m["d"]) if m.groupdict().get("d") else ORDINAL_WORDS[m["dw"]], today)
-        return d is not None and add(Found(d, 0, 0), m)
+        return d is not None and add(Found(d, 0, 0, day_only=True), m)
 
     def in_days(m: re.Match[str]) -> bool:
         n = int(m["n"]) if m["n"].isdigit() else _NUMBERS[m["n"]]
@@ -273,6 +315,7 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
     # missing from the text at the start is missing for every pattern after it.
     text = scan.text
     digit = _DIGIT_RE.search(text) is not None
+    span = read_period(scan, today=today, months=False)
     if "-" in text:
         scan.take_all(ISO_RE, iso)
     if digit and ("/" in text or "." in text or "-" in text):
@@ -288,6 +331,10 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         scan.take_all(HOLIDAY_RE, holiday)
     if "tomorrow" in text:
         scan.take_all(DAY_AFTER_RE, lambda m: add(Found(today + dt.timedelta(days=2), 0, 0), m))
+    if "month" in text or has_any(text, _MONTH_STEMS):
+        scan.take_all(NTH_WEEKDAY_RE, nth_weekday)
+        if digit:
+            scan.take_all(DAY_OF_MONTH_RE, day_of_month)
     if "yesterday" in text:
         scan.take_all(DAY_BEFORE_RE, lambda m: add(_shifted(today, -2, "day"), m))
     if has_any(text, ("ago", "from", "after", "later", "hence")):
@@ -310,13 +357,17 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         scan.take_all(IN_DAYS_RE, in_days)
     if "fortnight" in text:
         scan.take_all(FORTNIGHT_RE, lambda m: add(Found(today + dt.timedelta(days=14), 0, 0), m))
-    if not found and "week" in text:
+    if not found and span is None and "week" in text:
         scan.first(RANGE_RE, lambda m: _range(m, today, result))
+    if not found and span is None and result.date_range is None:
+        span = read_period(scan, today=today, months=True)
+    if span is not None and not found:
+        result.date_range, result.ambiguous = span, True
     if not found:
         return result
     found.sort(key=lambda f: f.start)
     result.ends = [f.end for f in found]
-    _choose(found, scan.text, result)
+    _choose(found, scan.text, result, today)
     return result
 
 
@@ -340,10 +391,29 @@ def _range(m: re.Match[str], today: dt.date, result: DateResult) -> bool:
     return True
 
 
-def _choose(found: list[Found], text: str, result: DateResult) -> None:
+def _weekday_month(day: int, weekday: int, upcoming: dt.date) -> dt.date | None:
+    """The `day` of `upcoming`'s month or of the month before that falls on `weekday` ("thursday the
+    21st" said on the 27th is the 21st just gone), else None."""
+    for shift in (0, -1):
+        months = upcoming.year * 12 + upcoming.month - 1 + shift
+        try:
+            d = dt.date(months // 12, months % 12 + 1, day)
+        except ValueError:
+            continue
+        if d.weekday() == weekday:
+            return d
+    return None
+
+
+def _choose(found: list[Found], text: str, result: DateResult, today: dt.date) -> None:
     """One date from several: merge agreeing ones, split an old date from a new one."""
     explicit = [f for f in found if not f.weekday_only]
     weekdays = [f for f in found if f.weekday_only]
+    if len(explicit) == 1 and weekdays and explicit[0].day_only:
+        agreeing = _weekday_month(explicit[0].date.day, weekdays[0].date.weekday(), explicit[0].date)
+        if agreeing is not None:  # "friday the 22nd": the month whose 22nd is a Friday, nearest first
+            explicit[0].date, explicit[0].past = agreeing, agreeing < today
+            weekdays = [w for w in weekdays if w.date.weekday() != agreeing.weekday()]
     if explicit and weekdays:
         if any(w.date.weekday() != explicit[0].date.weekday() for w in weekdays):
             result.ambiguous = True  # "friday the 5th" when the 5th is a Saturday
@@ -352,6 +422,12 @@ def _choose(found: list[Found], text: str, result: DateResult) -> None:
     for f in found:
         if all(f.date != g.date for g in distinct):
             distinct.append(f)
+    if len(distinct) == 2 and _TO_RE.fullmatch(text, distinct[0].end, distinct[1].start) and distinct[0].date < distinct[1].date \
+            and (_TO_WORD_RE.match(text, distinct[0].end) or _FROM_RE.search(text, 0, distinct[0].start)) \
+            and not _MOVE_RE.search(text):
+        result.date_range = (distinct[0].date, distinct[1].date)  # "from oct 2 to oct 22", "today till tomorrow"
+        result.ambiguous = True
+        return
     if len(distinct) > 1:
         old = [f for f in distinct if OLD_AFTER_RE.match(text, f.end) or OLD_BEFORE_RE.search(text[: f.start])]
         new = [f for f in distinct if f not in old]

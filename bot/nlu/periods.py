@@ -1,0 +1,160 @@
+"""Ranges of days in a message: a month ("sometime in january", "next month"), days of a month
+("from the 4th to the 22nd this month", "november 19-20"), "the rest of the week", "the week
+after next", "the next 3 days", "within 5 days".
+
+`read_period(scan, today=..., horizon_days=...)` takes the first such phrase out of the scan and
+returns its days as (first, last), both inclusive, or None. A range that has begun starts today
+(days already gone cannot be booked); a month named alone is its nearest occurrence not yet over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from bot.nlu.scan import Scan, has_any
+
+_FULL_MONTHS = ("january", "february", "march", "april", "june", "july", "august", "september", "october",
+                "november", "december")  # "may" alone is a verb
+_MONTH_NUM = {m: i + 1 for i, m in enumerate(("january", "february", "march", "april", "may", "june", "july",
+                                               "august", "september", "october", "november", "december"))}
+_ABBR = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10,
+         "nov": 11, "dec": 12}
+_ANY_MONTH = "|".join(sorted([*_MONTH_NUM, *_ABBR], key=len, reverse=True))
+_ORD = r"(?:st|nd|rd|th)?"
+_Q = r"(?P<q>this|next|last|previous|coming|upcoming)"
+_YEAR = r"(?:,?\s*(?:of\s+)?(?P<y>(?:19|20)\d\d|next\s+year|this\s+year))?"
+
+# "in january", "this september", "next june", "june 2027", "june next year", "sometime in march"
+MONTH_RE = re.compile(r"(?:\b" + _Q + r"\s+|\b(?:in|during|of|for)\s+(?:the\s+month\s+of\s+)?)?\b(?P<mon>" + _ANY_MONTH
+                      + r")\b\.?(?!\s*[/-]?\s*(?:the\s+)?\d{1,2}\b(?!\d))" + _YEAR)
+# "next month", "this month", "the month after next"
+THIS_MONTH_RE = re.compile(r"\b(?:(?P<q>this|next|last|previous|coming|upcoming|current)\s+month"
+                           r"|the\s+month\s+after\s+(?:the\s+)?next)\b")
+# "from 4 to 22 this month", "4 till 23 of next month", "between 3 and 12 of sept", "november 19-20"
+DAYS_OF_MONTH_RE = re.compile(
+    r"\b(?:(?:from|between)\s+)?(?:the\s+)?(?P<d1>\d{1,2})" + _ORD + r"\s*(?:to|till|til|until|through|thru|-|–|and)\s*"
+    r"(?:the\s+)?(?P<d2>\d{1,2})" + _ORD + r"\s*(?:of\s+|in\s+)?(?:(?P<q>this|next)\s+month|(?P<mon>" + _ANY_MONTH
+    + r")\b\.?" + _YEAR + r")"
+    r"|\b(?P<mon2>" + _ANY_MONTH + r")\b\.?\s*(?:between\s+|from\s+)?(?:the\s+)?(?P<e1>\d{1,2})" + _ORD
+    + r"\s*(?:to|till|til|until|through|thru|-|–|and)\s*(?:the\s+)?(?P<e2>\d{1,2})" + _ORD + r"\b(?!\s*(?:am|pm|:))")
+REST_RE = re.compile(r"\b(?:the\s+)?rest\s+(?:of\s+)?(?:the\s+|this\s+|my\s+|current\s+)?(?P<u>week|month|year)\b")
+AFTER_NEXT_RE = re.compile(r"\bthe\s+(?P<u>week|weekend)\s+after\s+(?:the\s+)?next\b")
+NEXT_DAYS_RE = re.compile(r"\b(?P<kind>next|within(?:\s+the\s+next)?|in\s+the\s+next)\s+(?P<n>\d{1,2}|two|three|four|five|six|seven|ten)"
+                          r"\s+(?P<u>day|week)s?\b")
+_NTH_BEFORE_RE = re.compile(r"\b(?:first|second|third|fourth|fifth|last|\d{1,2}(?:st|nd|rd|th)?)\s+(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|week|weekend)\s*$")
+_NUM = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10}
+
+_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "month", "rest",
+          "after next", "next", "within")
+
+
+def _month_number(name: str) -> int:
+    return _MONTH_NUM.get(name) or _ABBR[name]
+
+
+def _month_span(year: int, month: int) -> tuple[dt.date, dt.date]:
+    first = dt.date(year, month, 1)
+    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
+    return first, nxt - dt.timedelta(days=1)
+
+
+def _from_today(span: tuple[dt.date, dt.date], today: dt.date) -> tuple[dt.date, dt.date]:
+    first, last = span
+    return (today, last) if first < today <= last else span
+
+
+def _year_of(m: re.Match[str], month: int, today: dt.date) -> int:
+    """The year a month phrase names: said ("2027", "next year"), or by "this/next/last", or the
+    month's nearest occurrence not yet over."""
+    y = (m.groupdict().get("y") or "").replace(" ", "")
+    if y.isdigit():
+        return int(y)
+    if y == "nextyear":
+        return today.year + 1
+    if y == "thisyear":
+        return today.year
+    q = m.groupdict().get("q")
+    if q in ("last", "previous"):
+        return today.year - 1 if month >= today.month else today.year
+    if q == "this":
+        return today.year
+    return today.year if month >= today.month else today.year + 1
+
+
+def read_period(scan: Scan, *, today: dt.date, months: bool) -> tuple[dt.date, dt.date] | None:
+    """With `months` False, the phrases that hold day numbers or weeks (read before single dates, so
+    "november 19-20" is not the 19th); with `months` True, a month named alone (read after them,
+    so "the 20th of march" stays a date)."""
+    text = scan.text
+    if not has_any(text, _STEMS):
+        return None
+    found: list[tuple[dt.date, dt.date]] = []
+
+    def days_of_month(m: re.Match[str]) -> bool:
+        d1, d2 = (int(m["d1"]), int(m["d2"])) if m["d1"] else (int(m["e1"]), int(m["e2"]))
+        name = m["mon"] or m["mon2"]
+        if name:
+            month = _month_number(name)
+            year = _year_of(m, month, today) if m["d1"] else (today.year if month >= today.month else today.year + 1)
+        else:
+            shift = 1 if m["q"] == "next" else 0
+            month = (today.month - 1 + shift) % 12 + 1
+            year = today.year + (today.month - 1 + shift) // 12
+        try:
+            first, last = dt.date(year, month, d1), dt.date(year, month, d2)
+        except ValueError:
+            return False
+        if last < first:
+            return False
+        found.append((first, last))
+        return True
+
+    def month(m: re.Match[str]) -> bool:
+        name = m["mon"]
+        if m["q"] is None and name not in _FULL_MONTHS and not re.match(r"\s*(?:in|during|of|for)\b", m.group(0)):
+            return False  # "jan" alone may be a name; "in jan" is the month
+        if name == "may" and m["q"] is None and not re.match(r"\s*(?:in|during|of|for)\b", m.group(0)):
+            return False
+        if _NTH_BEFORE_RE.search(scan.text, 0, m.start()):
+            return False  # "the first monday of february": a day, not the month
+        number = _month_number(name)
+        found.append(_from_today(_month_span(_year_of(m, number, today), number), today))
+        return True
+
+    def this_month(m: re.Match[str]) -> bool:
+        shift = {"next": 1, "coming": 1, "upcoming": 1, "last": -1, "previous": -1}.get(m["q"] or "", 0 if m["q"] else 2)
+        months = today.month - 1 + shift
+        found.append(_from_today(_month_span(today.year + months // 12, months % 12 + 1), today))
+        return True
+
+    def rest(m: re.Match[str]) -> bool:
+        unit = m["u"]
+        if unit == "week":
+            last = today + dt.timedelta(days=6 - today.weekday())
+        elif unit == "month":
+            last = _month_span(today.year, today.month)[1]
+        else:
+            last = dt.date(today.year, 12, 31)
+        found.append((today, last))
+        return True
+
+    def after_next(m: re.Match[str]) -> bool:
+        monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(days=14)
+        found.append((monday + dt.timedelta(days=5), monday + dt.timedelta(days=6)) if m["u"] == "weekend"
+                     else (monday, monday + dt.timedelta(days=6)))
+        return True
+
+    def next_days(m: re.Match[str]) -> bool:
+        n = int(m["n"]) if m["n"].isdigit() else _NUM[m["n"]]
+        days = n * (7 if m["u"] == "week" else 1)
+        first = today if m["kind"] != "next" else today + dt.timedelta(days=1)
+        found.append((first, today + dt.timedelta(days=days)))
+        return True
+
+    rules = ((THIS_MONTH_RE, this_month), (MONTH_RE, month)) if months else (
+        (DAYS_OF_MONTH_RE, days_of_month), (AFTER_NEXT_RE, after_next), (REST_RE, rest), (NEXT_DAYS_RE, next_days))
+    for pattern, handle in rules:
+        if scan.first(pattern, handle):
+            return found[0]
+    return None
