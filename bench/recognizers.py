@@ -83,7 +83,7 @@ name = "Sam"
 phone = "+12025550123"
 """
 # a clock phrase that says which half of the day it is
-_HALF_SAID_RE = re.compile(r"\d\s*[ap]\b|[ap]\.?\s?m\b|morning|afternoon|evening|night|tonight|noon|midnight|lunch|\b(?:1[3-9]|2[0-3]|00)\b")
+_HALF_SAID_RE = re.compile(r"\d\s*[ap]\b|[ap]\.?\s?m\b|morning|afternoon|evening|night|tonight|noon|midnight|lunch|\b(?:1[3-9]|2[0-3]|00)[:.h]?\d\d\b")
 
 
 def cases(specs: Path) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -98,9 +98,10 @@ def python_port_reads(case: dict[str, Any]) -> bool:
     return "python" not in marks.lower()
 
 
-def _minute(text: str) -> int:
+def _minute(text: str, *, end: bool = False) -> int:
+    """Minutes from midnight of "HH:MM:SS"; an end time's seconds round up ("23:59:59" is 24:00)."""
     h, m, s = (int(x) for x in text.split(":"))
-    return h * 60 + m + (1 if s else 0)
+    return h * 60 + m + (1 if s and end else 0)
 
 
 def _date(text: str) -> dt.date | None:
@@ -140,7 +141,7 @@ def read_right(u: Understanding, result: dict[str, Any] | None) -> bool:
         return _date_right(u, _date(f), _date(p)) and _time_right(u, _minute(f[11:]), said)
     if kind == "timerange":
         w = u.window
-        return w is not None and (w.start_min, w.end_min) == (_minute(fut["startTime"]), _minute(fut["endTime"]))
+        return w is not None and (w.start_min, w.end_min) == (_minute(fut["startTime"]), _minute(fut["endTime"], end=True))
     if kind == "daterange":
         if "startDate" not in fut:
             return u.date_range is None and u.date is None

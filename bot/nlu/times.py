@@ -39,8 +39,12 @@ def _t(n: int) -> str:
 
 RANGE_RE = re.compile(r"\b(?:between|from)\s+" + _t(1) + r"\s*(?:and|to|till|until|til|-|–|&)\s*" + _t(2) + r"\b"
                       + r"|(?<![\d:.])" + _t(3) + r"\s*(?:-|–)\s*" + _t(4) + r"\b")
+# "5 to 6pm", "4pm till 5pm", "4 til 5pm": a range without "from", when am/pm or "till" says so
+TO_RANGE_RE = re.compile(r"(?<![\d:.])\b(?P<h3>\d{1,2})(?:[:.](?P<m3>[0-5]\d))?" + _AP.format(n=3)
+                         + r"\s*(?P<to>to|till|til|until)\s*" + _t(4) + r"\b")
 HALF_RE = re.compile(r"\bhalf\s+(?:past\s+)?" + _t(1) + r"(?![\d:])")
-PAST_TO_RE = re.compile(r"\b(?P<mw>(?:a\s+)?quarter|three\s+quarters|\d{1,2}|" + _MINW + r")\s+(?:min(?:ute)?s?\s+)?"
+PAST_TO_RE = re.compile(r"\b(?:(?P<mw>(?:a\s+)?quarter|three\s+quarters|" + _MINW + r")\s+(?:min(?:ute)?s?\s+)?"
+                        r"|(?P<md>\d{1,2})\s+(?:(?P<unit>min(?:ute)?s?)\s+)?)"
                         r"(?P<rel>past|to)\s+" + _t(1) + r"(?![\d:])")
 # "eight forty", "seven thirty five pm", "eleven five": an hour word and minutes in words
 WORD_CLOCK_RE = re.compile(r"\b(?P<hw>" + "|".join([*_WORDS, *_TEENS]) + r")\s+(?P<mw>" + _MINW + r")\b"
@@ -74,7 +78,7 @@ AFTER_DATE_RE = re.compile(r"\s*,?\s*(?P<n>\d{1,2})\b" + _NOT_MORE + r"(?!\s*(?:
 # "sat am", "tomorrow pm": am/pm right after a date is half a day (elsewhere "am" is a verb)
 DATE_HALF_RE = re.compile(r"\s+(?P<ap>am|pm|a\.m\.?|p\.m\.?)(?![a-z])"
                           r"(?=\s*(?:$|[?!.,;)]|(?:for|please|pls|with|then|ok|if|slot|appointment|works?|is|any)\b))")
-WINDOW_WORDS_RE = re.compile(r"\b(?P<w>morning|afternoon|evening|night|tonight|lunch|first\s+thing|after\s+lunch|after\s+work)s?\b")
+WINDOW_WORDS_RE = re.compile(r"\b(?:(?P<part>early|late)[-\s]+)?(?P<w>morning|afternoon|evening|night|tonight|lunch|first\s+thing|after\s+lunch|after\s+work)s?\b")
 
 # What every match of a time pattern holds (tests/nlu/test_nlu_prechecks.py): `_t()` and `_H`
 # start where a word starts in every pattern but the "3-4" range.
@@ -236,7 +240,8 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
     ends: dict[int, int] = {}  # where each clock phrase ends, by its position
 
     def rng(m: re.Match[str]) -> bool:
-        n = 1 if m.group("h1") or m.group("noon1") else 3
+        g = m.groupdict()
+        n = 1 if g.get("h1") or g.get("noon1") else 3
         a, b = _clock(m, n), _clock(m, n + 1)
         if a is None or b is None:
             return False
@@ -263,7 +268,9 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
 
     def past_to(m: re.Match[str]) -> bool:
         c = _clock(m, 1)
-        mw = " ".join(m["mw"].split())
+        if m["md"] and m["rel"] == "to" and not m["unit"]:
+            return False  # "5 to 6" is a range, not 17:55
+        mw = " ".join((m["mw"] or m["md"]).split())
         mins = int(mw) if mw.isdigit() else 45 if mw == "three quarters" else _word_number(mw)
         ends[m.start()] = m.end()
         if c is None or c.m or c.h > 12 or not 0 < mins < 60:
@@ -303,8 +310,7 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
 
     def word_clock(m: re.Match[str]) -> bool:
         h, mins = _word_number(m["hw"]), _word_number(m["mw"])
-        c = _clock(m, 1)  # only its am/pm
-        ap = c.ap if c else None
+        ap = {"a": "am", "p": "pm"}.get((m["ap1"] or "")[:1])
         if not 0 < mins < 60 or (ap == "am" and h > 12):
             return False
         clocks.append((m.start(), Clock(h, mins, ap, h >= 13)))
@@ -345,6 +351,8 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
     digit = clockish and _DIGIT_RE.search(text) is not None
     if (clockish and has_any(text, ("between", "from"))) or "-" in text or "–" in text:
         scan.take_all(RANGE_RE, rng)
+    if digit and has_any(text, ("to", "til", "until")):
+        scan.take_all(TO_RANGE_RE, lambda m: bool(m["to"] != "to" or m["ap4"]) and rng(m))
     if clockish:
         if "half" in text:
             scan.take_all(HALF_RE, half)
@@ -394,6 +402,11 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
         word = m["w"] if m else today_window
         if word:
             result.window = day.windows[" ".join(word.split())]
+            if m and m["part"]:  # "early afternoon", "late morning": that half of the window
+                w = result.window
+                middle = (w.start_min + w.end_min) // 2 // 15 * 15
+                result.window = (TimeWindow(w.start_min, middle, f"early {w.label}") if m["part"] == "early"
+                                 else TimeWindow(middle, w.end_min, f"late {w.label}"))
     if clocks:
         clocks.sort(key=lambda pc: pc[0])
         pair = _alternatives(scan, text, clocks, ends) if (" or" in text or "/" in text) else None

@@ -28,7 +28,14 @@ PRECHECKS: dict[str, tuple[re.Pattern[str], Callable[[str], bool]]] = {
     "dates.MONTH_DAY": (dates.MONTH_DAY_RE, _any(*dates._MONTH_STEMS)),
     "dates.HOLIDAY": (dates.HOLIDAY_RE, _any(*dates._HOLIDAY_STEMS)),
     "dates.DAY_AFTER": (dates.DAY_AFTER_RE, _any("tomorrow")),
-    "dates.RELATIVE": (dates.RELATIVE_RE, _any("today", "tonight", "tomorrow")),
+    "dates.RELATIVE": (dates.RELATIVE_RE, _any("today", "tonight", "tomorrow", "yesterday", "next day")),
+    "dates.TOMORROW_TYPO": (dates.TOMORROW_TYPO_RE, _any("m")),
+    "dates.DAY_BEFORE": (dates.DAY_BEFORE_RE, _any("yesterday")),
+    "dates.SHIFT": (dates.SHIFT_RE, _any("ago", "from", "after", "later", "hence")),
+    "dates.WEEK_WEEKDAY": (dates.WEEK_WEEKDAY_RE, _any("week", "last", "previous")),
+    "dates.NTH_WEEKDAY": (dates.NTH_WEEKDAY_RE, _any("month", *dates._MONTH_STEMS)),
+    "dates.DAY_OF_MONTH": (dates.DAY_OF_MONTH_RE, lambda t: "month" in t and bool(_digit.search(t))),
+    "dates.YEAR_FIRST": (dates.YEAR_FIRST_RE, lambda t: bool(_digit.search(t)) and any(c in t for c in "/.-")),
     "dates.WEEKDAY": (dates.WEEKDAY_RE, _any("day")),
     "dates.ORDINAL": (dates.ORDINAL_RE, lambda t: bool(_digit.search(t))),
     "dates.THE_DAY": (dates.THE_DAY_RE, lambda t: bool(_digit.search(t))),
@@ -67,6 +74,8 @@ PRECHECKS.update({
                            lambda t: any(w in t for w in intents.CORRECTION_WORDS) or t.startswith(("no", "na"))),
     "intents.ANY_BARBER": (intents.ANY_BARBER_RE, _any(*intents.ANY_BARBER_WORDS)),
     "times.MOVE_TO": (times.MOVE_TO_RE, _any(*times._MOVE_STEMS)),
+    "times.TO_RANGE": (times.TO_RANGE_RE, lambda t: bool(_digit.search(t)) and any(w in t for w in ("to", "til", "until"))),
+    "times.MID": (times.MID_RE, _any("mid")),
 })
 for name, (pattern, check) in _CLOCKISH.items():  # these also need a clock phrase
     PRECHECKS[name] = (pattern, lambda t, c=check, n=name: c(t) and (
