@@ -28,7 +28,7 @@ _MINW = (r"(?:(?:" + "|".join(_TENS) + r")(?:[\s-](?:" + _UNIT + r"))?|" + "|".j
 _H = r"(?:\d{1,2}|" + "|".join(_WORDS) + r")"
 _AP = r"(?:\s*(?P<ap{n}>am|pm|a\.m\.?|p\.m\.?|a\.?\s?m\b\.?|p\.?\s?m\b\.?)(?![a-z]))?"
 _NOT_MORE = r"(?![\d/:]|\.\d|\s*(?:st|nd|rd|th|people|persons?|mins?|minutes|hours?|hrs?|days?|weeks?|months?)\b)"
-_NOT_MORE_ = r"(?!\s*(?:st|nd|rd|th|people|persons?|mins?|minutes|hours?|hrs?|days?|weeks?|months?|years?)\b)"
+_NOT_MORE_ = r"(?!\s*(?:st|nd|rd|th|people|persons?|mins?|minutes?|hours?|hrs?|days?|weeks?|months?|years?)\b)"
 
 
 def _t(n: int) -> str:
@@ -56,6 +56,7 @@ HHMM_RE = re.compile(r"(?<![\d:.£$€/+-])\b(?P<h1>[01]\d|2[1-3])(?P<m1>[0-5][0
 DAYPART_HOUR_RE = re.compile(r"(?<![\d:.£$€/])\b(?P<n>" + _H + r")(?:\s*o'clock)?\s*,?\s*(?=(?:in\s+the\s+|this\s+|at\s+|tomorrow\s+)?"
                              r"(?:morning|afternoon|evening|night|tonight)\b)" + _NOT_MORE_)
 _OR_RE = re.compile(r"\s*(?:or|/)\s*(?:at\s+)?")
+OR_BEFORE_RE = re.compile(r"(?<![\d:.£$€/])\b" + _t(1) + r"\s*(?:or|/)\s*(?:at\s+)?$")
 # a second time offered as an alternative: "at 5 or 6", "3pm or 4pm"
 OR_TIME_RE = re.compile(r"\s*(?:or|/)\s*(?:at\s+)?" + _t(1) + r"\b" + _NOT_MORE_)
 AFTER_RE = re.compile(r"\b(?:after|from|later\s+than|not\s+before)\s+" + _t(1) + r"(?![\d:])" + r"|\b" + _t(2) + r"\s*(?:onwards|or\s+later)\b")
@@ -108,7 +109,7 @@ class TimeResult:
 def _clock(m: re.Match[str], n: int) -> Clock | None:
     d = m.groupdict()
     if d.get(f"noon{n}"):
-        return Clock(12 if d[f"noon{n}"] == "noon" else 0, 0, None, True)
+        return Clock(0 if "night" in d[f"noon{n}"] else 12, 0, None, True)
     raw = d.get(f"h{n}")
     if raw is None:
         return None
@@ -461,6 +462,9 @@ def _alternatives(scan: Scan, text: str, clocks: list[tuple[int, Clock]], ends: 
     end = ends.get(start)
     if len(clocks) > 1 and (prev_end := ends.get(clocks[-2][0])) is not None and _OR_RE.fullmatch(text, prev_end, start):
         first, other = clocks[-2][1], clocks[-1][1]
+    elif (before := OR_BEFORE_RE.search(scan.text, 0, start)) is not None and (earlier := _clock(before, 1)):
+        scan.take(before)  # "10 or 11am"
+        first, other = earlier, first
     else:
         m = OR_TIME_RE.match(scan.text, end) if end is not None else None
         found = _clock(m, 1) if m is not None else None
