@@ -15,6 +15,12 @@ cases the spec files do not mark `NotSupported` for python):
 - TimePeriodParser.json (a window in a day: "between 5 and 6pm", "in the morning"),
 - DatePeriodParser.json (a range of days: "next week", "this weekend", "from 4 to 22 this month").
 
+Two figures are printed: every case of those files, and the booking-relevant share, which leaves
+out the date ranges longer than a month (a year, a quarter, a half year, a decade, a century,
+"the next 3 years", "between 2015 and 2018"), the seasons, which the spec resolves to nothing,
+and the date ranges that are open at one end: no booking is made for a quarter or a decade, the
+booking horizon is a month or two.
+
 The extractor files only mark spans, and the model, set, duration, holiday and time zone files
 hold recurrences, durations and zones a booking does not ask for.
 
@@ -153,6 +159,21 @@ def read_right(u: Understanding, result: dict[str, Any] | None) -> bool:
     return False
 
 
+def booking_relevant(case: dict[str, Any]) -> bool:
+    """Whether a booking could ask for what the case says (see the module docstring)."""
+    results = case.get("Results") or []
+    if not results:
+        return True
+    value = results[0]["Value"]
+    fut = value.get("FutureResolution") or {}
+    if results[0]["Type"].endswith("daterange"):
+        if "startDate" not in fut or "endDate" not in fut:
+            return False
+        span = dt.date.fromisoformat(fut["endDate"]) - dt.date.fromisoformat(fut["startDate"])
+        return span.days <= 31
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--specs", type=Path, required=True, help="Recognizers-Text's Specs/DateTime/English")
@@ -160,6 +181,7 @@ def main() -> None:
     args = parser.parse_args()
     shop: Shop = parse_shop(SHOP)
     per_file: dict[str, list[int]] = {name: [0, 0, 0] for name in FILES}  # right, cases, python port
+    booking = [0, 0, 0]
     for name, case in cases(args.specs):
         ref = case.get("Context", {}).get("ReferenceDateTime")
         now = dt.datetime.fromisoformat(ref) if ref else DEFAULT_REFERENCE
@@ -170,6 +192,10 @@ def main() -> None:
         counts[0] += right
         counts[1] += 1
         counts[2] += python_port_reads(case)
+        if booking_relevant(case):
+            booking[0] += right
+            booking[1] += 1
+            booking[2] += python_port_reads(case)
         if args.verbose and not right:
             want = results[0]["Value"].get("FutureResolution") if results[0] else None
             print(f"  {name[:-5]:18} {case['Input']!r} ref={ref} want={want} got date={u.date} "
@@ -179,6 +205,8 @@ def main() -> None:
     for name, (right, n, port) in per_file.items():
         print(f"{name:24} {right:4}/{n:<4} {right / n:6.1%}   python port {port / n:6.1%}")
     print(f"{'all':24} {total[0]:4}/{total[1]:<4} {total[0] / total[1]:6.1%}   python port {total[2] / total[1]:6.1%}")
+    print(f"{'booking-relevant':24} {booking[0]:4}/{booking[1]:<4} {booking[0] / booking[1]:6.1%}   "
+          f"python port {booking[2] / booking[1]:6.1%}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from bot.nlu.periods import read_period
+from bot.nlu.periods import read_period, week_of
 from bot.nlu.scan import Scan, has_any
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -27,7 +27,13 @@ ORDINAL_WORDS.update({"tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 
                       "nineteenth": 19, "twentieth": 20, "thirtieth": 30})
 ORDINAL_WORDS.update({f"twenty{sep}{w}": 20 + i + 1 for i, w in enumerate(_UNITS) for sep in (" ", "-", "")})
 ORDINAL_WORDS.update({f"thirty{sep}first": 31 for sep in (" ", "-", "")})
+# a day said as a number word after "the": "friday the fifteen", "the thirty", "the twenty two"
+_CARDINALS = {"thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+              "nineteen": 19, "twenty": 20, "thirty": 30, "thirty one": 31, "thirty-one": 31}
+_CARDINALS.update({f"twenty{sep}{w}": 20 + n for n, w in enumerate(("one", "two", "three", "four", "five", "six", "seven",
+                                                                     "eight", "nine"), 1) for sep in (" ", "-")})
 _DAYW = "(?P<dw>" + "|".join(sorted(ORDINAL_WORDS, key=len, reverse=True)) + ")"
+THE_CARDINAL_RE = re.compile(r"\bthe\s+(?P<dw>" + "|".join(sorted(_CARDINALS, key=len, reverse=True)) + r")\b(?!\s*(?:of\s+us|people|mins?|minutes?|[-\s]?(?:one|two|three|four|five|six|seven|eight|nine|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)))")
 HOLIDAYS = {"christmas eve": (12, 24), "christmas day": (12, 25), "christmas": (12, 25),
             "xmas eve": (12, 24), "xmas": (12, 25), "boxing day": (12, 26),
             "new year's eve": (12, 31), "new years eve": (12, 31), "new year's day": (1, 1),
@@ -54,7 +60,7 @@ MONTH_DAY_RE = re.compile(
     r"\b" + _MON + r"[\s/-]*(?:the\s+)?(?:(?P<d>\d{1,2})" + _ORD + r"?\b" + _NOT_TIME + r"|" + _DAYW + r"\b)" + _YEAR
 )
 HOLIDAY_RE = re.compile(r"\b(?P<h>" + "|".join(sorted(HOLIDAYS, key=len, reverse=True)) + r")\b")
-ORDINAL_WORD_RE = re.compile(r"\b(?:on\s+)?the\s+" + _DAYW + r"\b")
+ORDINAL_WORD_RE = re.compile(r"\b(?:on\s+)?the\s+" + _DAYW + r"\b(?!\s+(?:one|of\s+(?:you|us|them)))")
 DAY_AFTER_RE = re.compile(r"\b(?:the\s+)?day\s+after\s+tomorrow\b")
 RELATIVE_RE = re.compile(r"\b(?P<w>today|tonight|tomorrow|yesterday|(?:the\s+)?next\s+day)\b")
 # "tomoro", "tommorrow", "2moro", "tmoro": tomorrow typed in a hurry
@@ -76,7 +82,9 @@ WEEK_WEEKDAY_RE = re.compile(r"\b(?:(?P<q1>last|previous|next|this|coming)\s+wee
                              r"|(?P<q3>last|previous)\s+(?P<wd3>WD))s?\b".replace("WD", "|".join(WEEKDAYS)))
 WEEKDAY_RE = re.compile(r"\b(?:(?P<q>next|this|coming|this\s+coming)\s+)?(?P<wd>" + "|".join(WEEKDAYS) + r")s?\b")
 ORDINAL_RE = re.compile(r"\b(?:the\s+)?(?P<d>\d{1,2})" + _ORD + r"\b")
-THE_DAY_RE = re.compile(r"\bon\s+the\s+(?P<d>\d{1,2})\b" + _NOT_TIME)
+THE_DAY_RE = re.compile(r"\bon\s+the\s+(?P<d>\d{1,2})\b" + _NOT_TIME
+                        + r"|\bon\s+(?P<d2>\d{1,2})\b(?!\s*(?:people|of\s+us|mins?|minutes?|hours?|days?|weeks?))" + _NOT_TIME
+                        + r"|\b(?:for|by|until|till)\s+the\s+(?P<d3>1[3-9]|2\d|3[01])\b(?!\s*(?:people|of\s+us|mins?|minutes?))" + _NOT_TIME)
 IN_DAYS_RE = re.compile(r"\bin\s+(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + r")\s+(?P<u>day|week)s?\b")
 FORTNIGHT_RE = re.compile(r"\bin\s+a\s+fortnight\b")
 RANGE_RE = re.compile(r"\b(?P<before>before\s+(?:the\s+|this\s+)?)?(?:(?P<q>next|this|the|coming)\s+)?(?P<u>week\s?end|week)\b")
@@ -302,7 +310,9 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         return add(Found(d, 0, 0, weekday_only=True), m)
 
     def ordinal(m: re.Match[str]) -> bool:
-        d = _day_of_month(int(m["d"]) if m.groupdict().get("d") else ORDINAL_WORDS[m["dw"]], today)
+        g = m.groupdict()
+        number = g.get("d") or g.get("d2") or g.get("d3")
+        d = _day_of_month(int(number) if number else ORDINAL_WORDS[m["dw"]], today)
         return d is not None and add(Found(d, 0, 0, day_only=True), m)
 
     def in_days(m: re.Match[str]) -> bool:
@@ -349,10 +359,13 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         scan.take_all(WEEKDAY_RE, weekday)
     if digit:
         scan.take_all(ORDINAL_RE, ordinal)
-        if "the" in text:
+        if "the" in text or "on " in text:
             scan.take_all(THE_DAY_RE, ordinal)
     if has_any(text, _ORDINAL_STEMS):
         scan.take_all(ORDINAL_WORD_RE, ordinal)
+    if "the" in text and has_any(text, ("teen", "twenty", "thirty")):
+        scan.take_all(THE_CARDINAL_RE, lambda m: (d := _day_of_month(_CARDINALS[m["dw"]], today)) is not None
+                      and add(Found(d, 0, 0, day_only=True), m))
     if "in" in text and ("day" in text or "week" in text):
         scan.take_all(IN_DAYS_RE, in_days)
     if "fortnight" in text:
@@ -366,6 +379,9 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
     if not found:
         return result
     found.sort(key=lambda f: f.start)
+    if len(found) == 1 and (week := week_of(scan, [(found[0].start, found[0].date)])) is not None:
+        result.date_range, result.ambiguous = week, True  # "the week of the 18th"
+        return result
     result.ends = [f.end for f in found]
     _choose(found, scan.text, result, today)
     return result

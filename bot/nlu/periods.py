@@ -42,11 +42,16 @@ REST_RE = re.compile(r"\b(?:the\s+)?rest\s+(?:of\s+)?(?:the\s+|this\s+|my\s+|cur
 AFTER_NEXT_RE = re.compile(r"\bthe\s+(?P<u>week|weekend)\s+after\s+(?:the\s+)?next\b")
 NEXT_DAYS_RE = re.compile(r"\b(?P<kind>next|within(?:\s+the\s+next)?|in\s+the\s+next)\s+(?P<n>\d{1,2}|two|three|four|five|six|seven|ten)"
                           r"\s+(?P<u>day|week)s?\b")
+# "early next week", "the end of this week", "mid next week", "late this month", "beginning of next month"
+PART_OF_RE = re.compile(r"\b(?:the\s+)?(?P<part>early|earlier|beginning|start|mid|middle|late|later|end)\s+(?:of\s+|in\s+)?(?:the\s+)?"
+                        r"(?:(?P<q>this|next|coming)\s+)?(?P<u>week|month|(?P<mon>" + _ANY_MONTH + r"))\b")
+# "the week of the 18th", "the week starting february 4", "w/c feb 4": the Monday-to-Sunday week
+WEEK_OF_RE = re.compile(r"\b(?:(?:the\s+)?week\s+(?:of|starting|beginning|commencing)(?:\s+on)?|w/c)(?=\s)")
 _NTH_BEFORE_RE = re.compile(r"\b(?:first|second|third|fourth|fifth|last|\d{1,2}(?:st|nd|rd|th)?)\s+(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|week|weekend)\s*$")
 _NUM = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10}
 
 _STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "month", "rest",
-          "after next", "next", "within")
+          "after next", "next", "within", "week")
 
 
 def _month_number(name: str) -> int:
@@ -80,6 +85,20 @@ def _year_of(m: re.Match[str], month: int, today: dt.date) -> int:
     if q == "this":
         return today.year
     return today.year if month >= today.month else today.year + 1
+
+
+def week_of(scan: Scan, dates: list[tuple[int, dt.date]]) -> tuple[dt.date, dt.date] | None:
+    """"the week of the 18th", "w/c feb 4": the Monday-to-Sunday week of a date read right after
+    the words (`dates` holds (start, date) of the dates read); the words are taken from the scan."""
+    if "week" not in scan.text and "w/c" not in scan.text:
+        return None
+    for m in scan.matches(WEEK_OF_RE):
+        for start, day in dates:
+            if start >= m.end() and scan.text[m.end():start].strip() in ("", "the", "on", "on the"):
+                scan.take(m)
+                monday = day - dt.timedelta(days=day.weekday())
+                return monday, monday + dt.timedelta(days=6)
+    return None
 
 
 def read_period(scan: Scan, *, today: dt.date, months: bool) -> tuple[dt.date, dt.date] | None:
@@ -152,8 +171,33 @@ def read_period(scan: Scan, *, today: dt.date, months: bool) -> tuple[dt.date, d
         found.append((first, today + dt.timedelta(days=days)))
         return True
 
+    def part_of(m: re.Match[str]) -> bool:
+        part, q = m["part"], m["q"]
+        if m["mon"]:
+            number = _month_number(m["mon"])
+            first, last = _month_span(today.year if number >= today.month else today.year + 1, number)
+        elif m["u"] == "week":
+            first = today - dt.timedelta(days=today.weekday()) + dt.timedelta(days=7 if q in ("next", "coming") else 0)
+            last = first + dt.timedelta(days=6)
+        else:
+            months = today.year * 12 + today.month - 1 + (1 if q in ("next", "coming") else 0)
+            first, last = _month_span(months // 12, months % 12 + 1)
+        if m["u"] == "week":  # early: Mon-Wed, mid: Tue-Fri, late/end: Thu-Sun
+            offsets = {"mid": (1, 4), "middle": (1, 4)}.get(part, (0, 2) if part in ("early", "earlier", "beginning", "start")
+                                                            else (3, 6))
+            span = (first + dt.timedelta(days=offsets[0]), first + dt.timedelta(days=offsets[1]))
+        else:  # early: 1st-15th, late/end: 16th to the end, mid: 10th-20th
+            span = ((first, first.replace(day=15)) if part in ("early", "earlier", "beginning", "start")
+                    else (first.replace(day=10), first.replace(day=20)) if part in ("mid", "middle")
+                    else (first.replace(day=16), last))
+        if span[1] < today:
+            return False
+        found.append(_from_today(span, today))
+        return True
+
     rules = ((THIS_MONTH_RE, this_month), (MONTH_RE, month)) if months else (
-        (DAYS_OF_MONTH_RE, days_of_month), (AFTER_NEXT_RE, after_next), (REST_RE, rest), (NEXT_DAYS_RE, next_days))
+        (PART_OF_RE, part_of),
+(DAYS_OF_MONTH_RE, days_of_month), (AFTER_NEXT_RE, after_next), (REST_RE, rest), (NEXT_DAYS_RE, next_days))
     for pattern, handle in rules:
         if scan.first(pattern, handle):
             return found[0]

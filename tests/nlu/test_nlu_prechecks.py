@@ -40,6 +40,7 @@ PRECHECKS: dict[str, tuple[re.Pattern[str], Callable[[str], bool]]] = {
     "dates.ORDINAL": (dates.ORDINAL_RE, lambda t: bool(_digit.search(t))),
     "dates.THE_DAY": (dates.THE_DAY_RE, lambda t: bool(_digit.search(t))),
     "dates.ORDINAL_WORD": (dates.ORDINAL_WORD_RE, _any(*dates._ORDINAL_STEMS)),
+    "dates.THE_CARDINAL": (dates.THE_CARDINAL_RE, lambda t: "the" in t and any(w in t for w in ("teen", "twenty", "thirty"))),
     "dates.IN_DAYS": (dates.IN_DAYS_RE, _any("day", "week")),
     "dates.FORTNIGHT": (dates.FORTNIGHT_RE, _any("fortnight")),
     "dates.RANGE": (dates.RANGE_RE, _any("week")),
