@@ -62,7 +62,7 @@ MONTH_DAY_RE = re.compile(
 HOLIDAY_RE = re.compile(r"\b(?P<h>" + "|".join(sorted(HOLIDAYS, key=len, reverse=True)) + r")\b")
 ORDINAL_WORD_RE = re.compile(r"\b(?:on\s+)?the\s+" + _DAYW + r"\b(?!\s+(?:one|of\s+(?:you|us|them)))")
 DAY_AFTER_RE = re.compile(r"\b(?:the\s+)?day\s+after\s+tomorrow\b")
-RELATIVE_RE = re.compile(r"\b(?P<w>today|tonight|tomorrow|yesterday|(?:the\s+)?next\s+day)\b")
+RELATIVE_RE = re.compile(r"\b(?P<w>today|tonight|this\s+night|tomorrow|yesterday|(?:the\s+)?next\s+day)\b")
 # "tomoro", "tommorrow", "2moro", "tmoro": tomorrow typed in a hurry
 TOMORROW_TYPO_RE = re.compile(r"\b(?:to|2|t)m+or+o?w*\b")
 # "the first friday of july", "the second monday of next month", "the last friday in this month"
@@ -75,7 +75,7 @@ DAY_BEFORE_RE = re.compile(r"\b(?:the\s+)?day\s+before\s+yesterday\b")
 _N = r"(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + r"|a\s+few|few|several|couple(?:\s+of)?|a\s+couple(?:\s+of)?)"
 # "two days ago", "a month ago", "two weeks from now", "3 days from tomorrow", "two days after today"
 SHIFT_RE = re.compile(r"\b" + _N + r"\s+(?P<u>day|week|month|year|fortnight)s?\s+(?P<dir>ago|from\s+now|later|hence"
-                      r"|(?:from|after)\s+(?P<base>today|tomorrow|yesterday))\b")
+                      r"|(?P<rel>from|after|before)\s+(?P<base>today|tomorrow|yesterday))\b")
 # "last sunday", "last week sunday", "next week friday", "friday next week", "sunday of next week"
 WEEK_WEEKDAY_RE = re.compile(r"\b(?:(?P<q1>last|previous|next|this|coming)\s+week\s+(?:on\s+)?(?P<wd1>WD)"
                              r"|(?P<wd2>WD)\s+(?:of\s+)?(?P<q2>last|previous|next|this|coming)\s+week"
@@ -261,7 +261,7 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
 
     def relative(m: re.Match[str]) -> bool:
         w = m["w"]
-        if w == "tonight":
+        if w in ("tonight", "this night"):
             result.today_window = "evening"
         days = {"tomorrow": 1, "yesterday": -1}.get(w, 1 if w.endswith("next day") else 0)
         return add(_shifted(today, days, "day"), m)
@@ -271,7 +271,7 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         n = int(raw) if raw.isdigit() else _NUMBERS.get(raw) or _FEW[raw]
         base = {"tomorrow": 1, "yesterday": -1}.get(m["base"] or "", 0)
         start = today + dt.timedelta(days=base)
-        return add(_shifted(start, -n if m["dir"] == "ago" else n, m["u"], today), m)
+        return add(_shifted(start, -n if m["dir"] == "ago" or m["rel"] == "before" else n, m["u"], today), m)
 
     def nth_weekday(m: re.Match[str]) -> bool:
         if m["mon"]:
@@ -288,8 +288,9 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         months = today.year * 12 + today.month - 1 + (0 if m["q"] == "this" else 1)
         try:
             d = dt.date(months // 12, months % 12 + 1, int(m["d"]))
-        except ValueError:
-            return False
+        except ValueError:  # "the 31st of this month" in November: no such day, and no other one guessed
+            result.ambiguous = True
+            return True
         return add(Found(d, 0, 0, past=d < today), m)
 
     def week_weekday(m: re.Match[str]) -> bool:
@@ -347,11 +348,11 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
             scan.take_all(DAY_OF_MONTH_RE, day_of_month)
     if "yesterday" in text:
         scan.take_all(DAY_BEFORE_RE, lambda m: add(_shifted(today, -2, "day"), m))
-    if has_any(text, ("ago", "from", "after", "later", "hence")):
+    if has_any(text, ("ago", "from", "after", "later", "hence", "before")):
         scan.take_all(SHIFT_RE, shift)
     if "m" in text:
         scan.take_all(TOMORROW_TYPO_RE, lambda m: add(Found(today + dt.timedelta(days=1), 0, 0), m))
-    if has_any(text, ("today", "tonight", "tomorrow", "yesterday", "next day")):
+    if has_any(text, ("today", "tonight", "tomorrow", "yesterday", "next day", "this night")):
         scan.take_all(RELATIVE_RE, relative)
     if "week" in text or "last" in text or "previous" in text:
         scan.take_all(WEEK_WEEKDAY_RE, week_weekday)

@@ -38,6 +38,9 @@ DAYS_OF_MONTH_RE = re.compile(
     + r")\b\.?" + _YEAR + r")"
     r"|\b(?P<mon2>" + _ANY_MONTH + r")\b\.?\s*(?:between\s+|from\s+)?(?:the\s+)?(?P<e1>\d{1,2})" + _ORD
     + r"\s*(?:to|till|til|until|through|thru|-|–|and)\s*(?:the\s+)?(?P<e2>\d{1,2})" + _ORD + r"\b(?!\s*(?:am|pm|:))")
+# "2016 june", "2016, nov", "2016-11", "11/2016", "june of 2027": a month of a year said
+YEAR_MONTH_RE = re.compile(r"\b(?P<y>(?:19|20)\d\d)\s*(?:,\s*|[/.-]\s*)?(?P<mon>" + _ANY_MONTH + r"|0?[1-9]|1[0-2])\b(?!\s*[/.-]\s*\d)"
+                           r"|(?<![\d/.-])\b(?P<mon2>0?[1-9]|1[0-2])\s*[/-]\s*(?P<y2>(?:19|20)\d\d)\b")
 REST_RE = re.compile(r"\b(?:the\s+)?rest\s+(?:of\s+)?(?:the\s+|this\s+|my\s+|current\s+)?(?P<u>week|month|year)\b")
 AFTER_NEXT_RE = re.compile(r"\bthe\s+(?P<u>week|weekend)\s+after\s+(?:the\s+)?next\b")
 NEXT_DAYS_RE = re.compile(r"\b(?P<kind>next|within(?:\s+the\s+next)?|in\s+the\s+next)\s+(?P<n>\d{1,2}|two|three|four|five|six|seven|ten)"
@@ -50,7 +53,7 @@ WEEK_OF_RE = re.compile(r"\b(?:(?:the\s+)?week\s+(?:of|starting|beginning|commen
 _NTH_BEFORE_RE = re.compile(r"\b(?:first|second|third|fourth|fifth|last|\d{1,2}(?:st|nd|rd|th)?)\s+(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|week|weekend)\s*$")
 _NUM = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10}
 
-_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "month", "rest",
+_STEMS = ("19", "20", "/", "-", "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "month", "rest",
           "after next", "next", "within", "week")
 
 
@@ -129,6 +132,14 @@ def read_period(scan: Scan, *, today: dt.date, months: bool) -> tuple[dt.date, d
         found.append((first, last))
         return True
 
+    def year_month(m: re.Match[str]) -> bool:
+        name, year = m["mon"] or m["mon2"], int(m["y"] or m["y2"])
+        if name.isdigit() and m["y"] and not re.search(r"[/.-]", m.group(0)):
+            return False  # "2016 11": two numbers, not a month
+        number = int(name) if name.isdigit() else _month_number(name)
+        found.append(_month_span(year, number))
+        return True
+
     def month(m: re.Match[str]) -> bool:
         name = m["mon"]
         if m["q"] is None and name not in _FULL_MONTHS and not re.match(r"\s*(?:in|during|of|for)\b", m.group(0)):
@@ -138,7 +149,8 @@ def read_period(scan: Scan, *, today: dt.date, months: bool) -> tuple[dt.date, d
         if _NTH_BEFORE_RE.search(scan.text, 0, m.start()):
             return False  # "the first monday of february": a day, not the month
         number = _month_number(name)
-        found.append(_from_today(_month_span(_year_of(m, number, today), number), today))
+        span = _month_span(_year_of(m, number, today), number)
+        found.append(span if (m["y"] or "").isdigit() else _from_today(span, today))
         return True
 
     def this_month(m: re.Match[str]) -> bool:
@@ -196,7 +208,7 @@ def read_period(scan: Scan, *, today: dt.date, months: bool) -> tuple[dt.date, d
         return True
 
     rules = ((THIS_MONTH_RE, this_month), (MONTH_RE, month)) if months else (
-        (PART_OF_RE, part_of),
+        (YEAR_MONTH_RE, year_month), (PART_OF_RE, part_of),
 (DAYS_OF_MONTH_RE, days_of_month), (AFTER_NEXT_RE, after_next), (REST_RE, rest), (NEXT_DAYS_RE, next_days))
     for pattern, handle in rules:
         if scan.first(pattern, handle):
