@@ -260,7 +260,7 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         return add(_month_day(*HOLIDAYS[m["h"]], None, today, horizon_days), m)
 
     def relative(m: re.Match[str]) -> bool:
-        w = m["w"]
+        w = " ".join(m["w"].split())
         if w in ("tonight", "this night"):
             result.today_window = "evening"
         days = {"tomorrow": 1, "yesterday": -1}.get(w, 1 if w.endswith("next day") else 0)
@@ -352,7 +352,7 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         scan.take_all(SHIFT_RE, shift)
     if "m" in text:
         scan.take_all(TOMORROW_TYPO_RE, lambda m: add(Found(today + dt.timedelta(days=1), 0, 0), m))
-    if has_any(text, ("today", "tonight", "tomorrow", "yesterday", "next day", "this night")):
+    if has_any(text, ("day", "night", "tomorrow")):
         scan.take_all(RELATIVE_RE, relative)
     if "week" in text or "last" in text or "previous" in text:
         scan.take_all(WEEK_WEEKDAY_RE, week_weekday)

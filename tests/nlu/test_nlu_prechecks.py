@@ -28,7 +28,7 @@ PRECHECKS: dict[str, tuple[re.Pattern[str], Callable[[str], bool]]] = {
     "dates.MONTH_DAY": (dates.MONTH_DAY_RE, _any(*dates._MONTH_STEMS)),
     "dates.HOLIDAY": (dates.HOLIDAY_RE, _any(*dates._HOLIDAY_STEMS)),
     "dates.DAY_AFTER": (dates.DAY_AFTER_RE, _any("tomorrow")),
-    "dates.RELATIVE": (dates.RELATIVE_RE, _any("today", "tonight", "tomorrow", "yesterday", "next day", "this night")),
+    "dates.RELATIVE": (dates.RELATIVE_RE, _any("day", "night", "tomorrow")),
     "dates.TOMORROW_TYPO": (dates.TOMORROW_TYPO_RE, _any("m")),
     "dates.DAY_BEFORE": (dates.DAY_BEFORE_RE, _any("yesterday")),
     "dates.SHIFT": (dates.SHIFT_RE, _any("ago", "from", "after", "later", "hence", "before")),
