@@ -36,7 +36,9 @@ reference datetime as the shop's local `now`; a case without one uses 2016-11-07
 - datetime: the date as above and the time as above, both.
 - timerange: `Understanding.window` starts and ends at the expected minutes (23:59:59 is 24:00).
 - daterange: `Understanding.date_range` starts on the expected start date and ends on the
-  expected (exclusive) end date or the day before it (ours is inclusive).
+  expected (exclusive) end date or the day before it (ours is inclusive); the past resolution
+  counts when our range is over before the reference day (a range that has passed is that reading,
+  said as plainly as a `past_date`).
 - no expected result, or an unresolvable one ("Feb 30"): right when nothing of that kind is read.
 
 The shop reading the cases is open 08:00-20:00 every day, in America/New_York (the specs are US
@@ -128,7 +130,7 @@ def _time_right(u: Understanding, expected: int, said: str) -> bool:
     return not _HALF_SAID_RE.search(said.lower()) and got % 720 == expected % 720
 
 
-def read_right(u: Understanding, result: dict[str, Any] | None) -> bool:
+def read_right(u: Understanding, result: dict[str, Any] | None, reference: dt.date) -> bool:
     """Whether `u` holds the case's expected resolution (see the module docstring)."""
     if result is None:
         return u.date is None and u.time is None and u.window is None and u.date_range is None
@@ -155,7 +157,12 @@ def read_right(u: Understanding, result: dict[str, Any] | None) -> bool:
         if "endDate" not in fut:  # open-ended: "more than 2 weeks after today"
             return r is not None and r[0] == start
         end = dt.date.fromisoformat(fut["endDate"])
-        return r is not None and r[0] == start and r[1] in (end, end - dt.timedelta(days=1))
+        if r is not None and r[0] == start and r[1] in (end, end - dt.timedelta(days=1)):
+            return True
+        if r is None or "startDate" not in past or r[1] >= reference:
+            return False
+        p_start, p_end = dt.date.fromisoformat(past["startDate"]), dt.date.fromisoformat(past["endDate"])
+        return r[0] == p_start and r[1] in (p_end, p_end - dt.timedelta(days=1))
     return False
 
 
@@ -187,7 +194,7 @@ def main() -> None:
         now = dt.datetime.fromisoformat(ref) if ref else DEFAULT_REFERENCE
         u = understand(case["Input"], now=now, shop=shop)
         results = case.get("Results") or [None]
-        right = read_right(u, results[0])
+        right = read_right(u, results[0], now.date())
         counts = per_file[name]
         counts[0] += right
         counts[1] += 1

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from bot.nlu.periods import read_period, week_of
+from bot.nlu.periods import days_from, read_period, week_of
 from bot.nlu.scan import Scan, has_any
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -88,10 +88,10 @@ THE_DAY_RE = re.compile(r"\bon\s+the\s+(?P<d>\d{1,2})\b" + _NOT_TIME
 IN_DAYS_RE = re.compile(r"\bin\s+(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + r")\s+(?P<u>day|week)s?\b")
 FORTNIGHT_RE = re.compile(r"\bin\s+a\s+fortnight\b")
 RANGE_RE = re.compile(r"\b(?P<before>before\s+(?:the\s+|this\s+)?)?(?:(?P<q>next|this|the|coming)\s+)?(?P<u>week\s?end|week)\b")
-_TO_RE = re.compile(r"\s*(?:to|till|til|until|through|thru|-|–|and)\s*")
-_TO_WORD_RE = re.compile(r"\s*(?:till|til|until|through|thru)\b")
+_TO_RE = re.compile(r"\s*(?P<to>to|till|til|until|through|thru|-|–|and)\s*")
 _FROM_RE = re.compile(r"\b(?:from|between)\s*$")
 _MOVE_RE = re.compile(r"\b(?:chang|mov|push|shift|reschedul|bring|switch|swap|instead)")
+_FOR_BEFORE_RE = re.compile(r"\bfor\s+$")
 _OR_RE = re.compile(r"\s*(?:,\s*)?(?:or|/)\s*(?:on\s+)?")
 OLD_AFTER_RE = re.compile(r"\s*(?:'s\s+)?(?:one|booking|appointment|appt|slot)\b")
 OLD_BEFORE_RE = re.compile(r"\b(?:from|my)\s+(?:the\s+)?$")
@@ -267,6 +267,8 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         return add(_shifted(today, days, "day"), m)
 
     def shift(m: re.Match[str]) -> bool:
+        if _FOR_BEFORE_RE.search(scan.text, 0, m.start()):
+            return False  # "for 3 days from today": a span of days (periods.days_from), not a day
         raw = " ".join(m["n"].split())
         n = int(raw) if raw.isdigit() else _NUMBERS.get(raw) or _FEW[raw]
         base = {"tomorrow": 1, "yesterday": -1}.get(m["base"] or "", 0)
@@ -380,8 +382,9 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
     if not found:
         return result
     found.sort(key=lambda f: f.start)
-    if len(found) == 1 and (week := week_of(scan, [(found[0].start, found[0].date)])) is not None:
-        result.date_range, result.ambiguous = week, True  # "the week of the 18th"
+    if len(found) == 1 and ((week := week_of(scan, [(found[0].start, found[0].date)])) is not None
+                            or (week := days_from(scan, [(found[0].start, found[0].date)])) is not None):
+        result.date_range, result.ambiguous = week, True  # "the week of the 18th", "for 3 days from today"
         return result
     result.ends = [f.end for f in found]
     _choose(found, scan.text, result, today)
@@ -439,9 +442,10 @@ def _choose(found: list[Found], text: str, result: DateResult, today: dt.date) -
     for f in found:
         if all(f.date != g.date for g in distinct):
             distinct.append(f)
-    if len(distinct) == 2 and _TO_RE.fullmatch(text, distinct[0].end, distinct[1].start) and distinct[0].date < distinct[1].date \
-            and (_TO_WORD_RE.match(text, distinct[0].end) or _FROM_RE.search(text, 0, distinct[0].start)) \
-            and not _MOVE_RE.search(text):
+    between = _TO_RE.fullmatch(text, distinct[0].end, distinct[1].start) if len(distinct) == 2 else None
+    if between and distinct[0].date < distinct[1].date and not _MOVE_RE.search(text) and (
+            _FROM_RE.search(text, 0, distinct[0].start) or (between["to"] != "and" and (
+                between["to"] not in ("to", "-", "–") or not (distinct[0].weekday_only or distinct[1].weekday_only)))):
         result.date_range = (distinct[0].date, distinct[1].date)  # "from oct 2 to oct 22", "today till tomorrow"
         result.ambiguous = True
         return

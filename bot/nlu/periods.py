@@ -43,15 +43,21 @@ YEAR_MONTH_RE = re.compile(r"\b(?P<y>(?:19|20)\d\d)\s*(?:,\s*|[/.-]\s*)?(?P<mon>
                            r"|(?<![\d/.-])\b(?P<mon2>0?[1-9]|1[0-2])\s*[/-]\s*(?P<y2>(?:19|20)\d\d)\b")
 REST_RE = re.compile(r"\b(?:the\s+)?rest\s+(?:of\s+)?(?:the\s+|this\s+|my\s+|current\s+)?(?P<u>week|month|year)\b")
 AFTER_NEXT_RE = re.compile(r"\bthe\s+(?P<u>week|weekend)\s+after\s+(?:the\s+)?next\b")
-NEXT_DAYS_RE = re.compile(r"\b(?P<kind>next|within(?:\s+the\s+next)?|in\s+the\s+next)\s+(?P<n>\d{1,2}|two|three|four|five|six|seven|ten)"
-                          r"\s+(?P<u>day|week)s?\b")
+NEXT_DAYS_RE = re.compile(r"\b(?P<kind>next|within(?:\s+the\s+next)?|in\s+the\s+next|less\s+than)\s+(?P<n>\d{1,2}|an?|one|two|three|four|five|six|seven|ten)"
+                          r"\s+(?P<u>day|week)s?(?:\s+from\s+(?:today|now))?\b")
+# "for 3 days from today", "for a week starting tomorrow", "for 2 weeks from the 20th": days from a date
+FOR_FROM_RE = re.compile(r"\bfor\s+(?P<n>\d{1,2}|an?|one|two|three|four|five|six|seven|ten)\s+(?P<u>day|week)s?\s*,?\s*"
+                         r"(?:starting|beginning|from)(?:\s+from|\s+on)?(?=\s)")
+# "the third week of this month", "the last week of july": the Monday-to-Sunday weeks whose Thursday is in the month
+NTH_WEEK_RE = re.compile(r"\b(?:the\s+)?(?P<nth>first|second|third|fourth|last|1st|2nd|3rd|4th)\s+week\s+(?:of|in)\s+(?:the\s+)?"
+                         r"(?:(?P<q>this|next)\s+month|(?P<mon>" + _ANY_MONTH + r"))\b")
 # "early next week", "the end of this week", "mid next week", "late this month", "beginning of next month"
-PART_OF_RE = re.compile(r"\b(?:the\s+)?(?P<part>early|earlier|beginning|start|mid|middle|late|later|end)\s+(?:of\s+|in\s+)?(?:the\s+)?"
+PART_OF_RE = re.compile(r"\b(?:the\s+)?(?:(?P<part>early|earlier|mid|late|later)\s+(?:of\s+|in\s+)?|(?P<part2>beginning|start|middle|end)\s+of\s+)(?:the\s+)?"
                         r"(?:(?P<q>this|next|coming)\s+)?(?P<u>week|month|(?P<mon>" + _ANY_MONTH + r"))\b")
 # "the week of the 18th", "the week starting february 4", "w/c feb 4": the Monday-to-Sunday week
-WEEK_OF_RE = re.compile(r"\b(?:(?:the\s+)?week\s+(?:of|starting|beginning|commencing)(?:\s+on)?|w/c)(?=\s)")
+WEEK_OF_RE = re.compile(r"\b(?:(?:the\s+)?week\s+of|the\s+week\s+(?:starting|beginning|commencing)(?:\s+on)?|w/c)(?=\s)")
 _NTH_BEFORE_RE = re.compile(r"\b(?:first|second|third|fourth|fifth|last|\d{1,2}(?:st|nd|rd|th)?)\s+(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|week|weekend)\s*$")
-_NUM = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10}
+_NUM = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10}
 
 _STEMS = ("19", "20", "/", "-", "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "month", "rest",
           "after next", "next", "within", "week")
@@ -88,6 +94,20 @@ def _year_of(m: re.Match[str], month: int, today: dt.date) -> int:
     if q == "this":
         return today.year
     return today.year if month >= today.month else today.year + 1
+
+
+def days_from(scan: Scan, dates: list[tuple[int, dt.date]]) -> tuple[dt.date, dt.date] | None:
+    """"for 3 days from today", "for a week starting tomorrow": that many days from a date read
+    right after the words (`dates` holds (start, date) of the dates read); the words are taken."""
+    if "for" not in scan.text:
+        return None
+    for m in scan.matches(FOR_FROM_RE):
+        for start, day in dates:
+            if start >= m.end() and scan.text[m.end():start].strip() in ("", "the", "on"):
+                scan.take(m)
+                n = int(m["n"]) if m["n"].isdigit() else _NUM[m["n"]]
+                return day, day + dt.timedelta(days=n * (7 if m["u"] == "week" else 1) - 1)
+    return None
 
 
 def week_of(scan: Scan, dates: list[tuple[int, dt.date]]) -> tuple[dt.date, dt.date] | None:
@@ -184,7 +204,7 @@ def read_period(scan: Scan, *, today: dt.date, months: bool) -> tuple[dt.date, d
         return True
 
     def part_of(m: re.Match[str]) -> bool:
-        part, q = m["part"], m["q"]
+        part, q = m["part"] or m["part2"], m["q"]
         if m["mon"]:
             number = _month_number(m["mon"])
             first, last = _month_span(today.year if number >= today.month else today.year + 1, number)
@@ -207,8 +227,26 @@ def read_period(scan: Scan, *, today: dt.date, months: bool) -> tuple[dt.date, d
         found.append(_from_today(span, today))
         return True
 
+    def nth_week(m: re.Match[str]) -> bool:
+        if m["mon"]:
+            number = _month_number(m["mon"])
+            year = today.year if number >= today.month else today.year + 1
+        else:
+            months = today.year * 12 + today.month - 1 + (1 if m["q"] == "next" else 0)
+            year, number = months // 12, months % 12 + 1
+        first, last = _month_span(year, number)
+        mondays = [first + dt.timedelta(days=i) for i in range(-3, 31)
+                   if (first + dt.timedelta(days=i)).weekday() == 0 and first <= first + dt.timedelta(days=i + 3) <= last]
+        nth = m["nth"]
+        index = -1 if nth == "last" else int(nth[0]) - 1 if nth[0].isdigit() else ("first", "second", "third", "fourth").index(nth)
+        if index >= len(mondays):
+            return False
+        monday = mondays[index]
+        found.append(_from_today((monday, monday + dt.timedelta(days=6)), today))
+        return True
+
     rules = ((THIS_MONTH_RE, this_month), (MONTH_RE, month)) if months else (
-        (YEAR_MONTH_RE, year_month), (PART_OF_RE, part_of),
+        (NTH_WEEK_RE, nth_week), (YEAR_MONTH_RE, year_month), (PART_OF_RE, part_of),
 (DAYS_OF_MONTH_RE, days_of_month), (AFTER_NEXT_RE, after_next), (REST_RE, rest), (NEXT_DAYS_RE, next_days))
     for pattern, handle in rules:
         if scan.first(pattern, handle):
