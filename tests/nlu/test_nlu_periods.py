@@ -33,7 +33,16 @@ def d(day: int, month: int = 12, year: int = 2026) -> dt.date:
     ("4 till 23 next month", d(4, 1, 2027), d(23, 1, 2027)), ("january 19-20", d(19, 1, 2027), d(20, 1, 2027)),
     ("from dec 7 to dec 9", d(7), d(9)), ("today till tomorrow", d(2), d(3)),
     ("rest of the week", d(2), d(6)), ("the week after next", d(14), d(20)), ("next 3 days", d(3), d(5)),
-    ("within 5 days", d(2), d(7)),
+    ("within 5 days", d(2), d(7)), ("within 2 weeks from today", d(2), d(16)),
+    ("early next week", d(7), d(9)), ("beginning of next week", d(7), d(9)), ("mid next week", d(8), d(11)),
+    ("end of next week", d(10), d(13)), ("late this month", d(16), d(31)), ("early next month", d(1, 1, 2027), d(15, 1, 2027)),
+    ("end of march", d(16, 3, 2027), d(31, 3, 2027)),
+    ("the week of the 18th", d(14), d(20)), ("w/c jan 4", d(4, 1, 2027), d(10, 1, 2027)),
+    ("the week beginning 4 january", d(4, 1, 2027), d(10, 1, 2027)),
+    ("for a week starting tomorrow", d(3), d(9)), ("for 3 days from today", d(2), d(4)),
+    ("the third week of this month", d(14), d(20)), ("the last week of january", d(25, 1, 2027), d(31, 1, 2027)),
+    ("june 2027", d(1, 6, 2027), d(30, 6, 2027)), ("2027-01", d(1, 1, 2027), d(31, 1, 2027)),
+    ("dec 7 to dec 9", d(7), d(9)),
 ])
 def test_ranges_of_days(text: str, first: dt.date, last: dt.date) -> None:
     u = read(text)
@@ -73,6 +82,19 @@ def test_dates_said_relative_to_today_weeks_and_months(text: str, day: dt.date, 
 ])
 def test_dates_written_with_numbers_take_the_order_that_fits(text: str, shop, day: dt.date) -> None:
     assert read(text, shop).date == day
+
+
+def test_a_day_counted_from_today_is_a_day_not_a_span() -> None:
+    assert (read("3 days from today").date, read("3 days from today").date_range) == (d(5), None)
+
+
+def test_two_weekdays_joined_by_to_are_a_move_or_a_choice_not_a_range() -> None:
+    assert read("friday to monday").date_range is None
+
+
+def test_a_day_this_month_does_not_have_is_no_date() -> None:
+    u = understand("the 31st of this month", now=dt.datetime(2026, 11, 7, 9, 0, tzinfo=dt.UTC), shop=SHOP)
+    assert u.date is None and "date" in u.ambiguous
 
 
 def test_29_february_is_the_next_one() -> None:
