@@ -129,16 +129,16 @@ class DateResult:
 
 
 def _month_day(month: int, day: int, year: int | None, today: dt.date, horizon: int) -> Found | None:
-    try:
-        if year is not None:
+    if year is not None:
+        try:
             d = dt.date(year, month, day)
-            return Found(d, 0, 0, past=d < today)
-        d = dt.date(today.year, month, day)
-    except ValueError:
-        if (month, day) != (2, 29):
+        except ValueError:  # "29/2/2027", "31/4/2027": no such day
             return None
-        d = _next_year_date(today.year, month, day)
-        return None if d is None else Found(d, 0, 0)
+        return Found(d, 0, 0, past=d < today)
+    leap = _next_year_date(today.year, month, day)  # 29 February: the next one
+    if leap is None:
+        return None
+    d = dt.date(today.year, month, day) if leap.year == today.year else leap
     if d >= today:
         return Found(d, 0, 0)
     nxt = _next_year_date(today.year + 1, month, day)
