@@ -449,7 +449,9 @@ def read_offset(scan: Scan, *, now: dt.datetime, slot_minutes: int) -> dt.dateti
         n = int(raw) if raw.isdigit() else _OFFSET_WORDS[raw]
         minutes = n * (60 if m["u"].startswith("h") else 1)
     scan.take(m)
-    at = now.replace(second=0, microsecond=0) + dt.timedelta(minutes=minutes)
+    at = now + dt.timedelta(minutes=minutes)
+    if at.second or at.microsecond:  # 09:00:30 + 45 min is after 09:45: up to the next minute first
+        at = at.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
     since_midnight = at.hour * 60 + at.minute
     return at + dt.timedelta(minutes=-since_midnight % slot_minutes)
 

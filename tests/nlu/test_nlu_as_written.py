@@ -114,6 +114,7 @@ def test_in_minutes_rounds_up_to_the_shops_slot_grid() -> None:
     now = dt.datetime(2026, 12, 2, 9, 7, tzinfo=dt.UTC)
     assert read("in 45 mins", now=now).time == dt.time(10, 0)  # 09:52 -> 10:00
     assert read("in 20 minutes", now=now).time == dt.time(9, 30)  # 09:27 -> 09:30
+    assert read("in 45 mins", now=dt.datetime(2026, 12, 2, 9, 0, 30, tzinfo=dt.UTC)).time == dt.time(10, 0)
 
 
 def test_in_minutes_late_in_the_evening_can_be_tomorrow() -> None:
