@@ -10,6 +10,14 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from bot.nlu.days import (
+    day_of_month,
+    next_year_date,
+    nth_weekday,
+    shifted,
+    weekday_month,
+    year_as_typed,
+)
 from bot.nlu.periods import days_from, read_period, week_of
 from bot.nlu.scan import Scan, has_any
 
@@ -135,75 +143,20 @@ def _month_day(month: int, day: int, year: int | None, today: dt.date, horizon: 
         except ValueError:  # "29/2/2027", "31/4/2027": no such day
             return None
         return Found(d, 0, 0, past=d < today)
-    leap = _next_year_date(today.year, month, day)  # 29 February: the next one
+    leap = next_year_date(today.year, month, day)  # 29 February: the next one
     if leap is None:
         return None
     d = dt.date(today.year, month, day) if leap.year == today.year else leap
     if d >= today:
         return Found(d, 0, 0)
-    nxt = _next_year_date(today.year + 1, month, day)
+    nxt = next_year_date(today.year + 1, month, day)
     if nxt is not None and ((nxt - today).days <= horizon or (nxt - today) <= (today - d)):
         return Found(nxt, 0, 0)  # "jan 20" said in December: next January, even beyond the horizon
     return Found(d, 0, 0, past=True)  # "1 dec" said on 2 Dec: the date just passed
 
 
-def _next_year_date(year: int, month: int, day: int) -> dt.date | None:
-    """The date in `year` or, for 29 February, in the next leap year from it."""
-    for y in range(year, year + 8):
-        try:
-            return dt.date(y, month, day)
-        except ValueError:
-            if (month, day) != (2, 29):
-                return None
-    return None
-
-
-def _day_of_month(day: int, today: dt.date) -> dt.date | None:
-    if not 1 <= day <= 31:
-        return None
-    y, m = today.year, today.month
-    for _ in range(13):
-        try:
-            d = dt.date(y, m, day)
-            if d >= today:
-                return d
-        except ValueError:
-            pass
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return None
-
-
-def _shifted(start: dt.date, n: int, unit: str, today: dt.date | None = None) -> Found:
-    """`start` moved by `n` days, weeks, fortnights, months or years (a month from 31 Jan is 28 Feb)."""
-    today = today or start
-    if unit in ("day", "week", "fortnight"):
-        d = start + dt.timedelta(days=n * {"day": 1, "week": 7, "fortnight": 14}[unit])
-    else:
-        months = start.month - 1 + n * (12 if unit == "year" else 1)
-        y, mo = start.year + months // 12, months % 12 + 1
-        last = (dt.date(y + mo // 12, mo % 12 + 1, 1) - dt.timedelta(days=1)).day
-        d = dt.date(y, mo, min(start.day, last))
+def _found(d: dt.date, today: dt.date) -> Found:
     return Found(d, 0, 0, past=d < today)
-
-
-def _nth_weekday(year: int, month: int, weekday: int, nth: str) -> dt.date | None:
-    """The first..fifth or last `weekday` of a month; None when the month has no fifth."""
-    first = dt.date(year, month, 1)
-    days = [first + dt.timedelta(days=i) for i in range(31) if (first + dt.timedelta(days=i)).month == month]
-    matching = [d for d in days if d.weekday() == weekday]
-    if nth == "last":
-        return matching[-1]
-    index = int(nth[0]) - 1 if nth[0].isdigit() else ("first", "second", "third", "fourth", "fifth").index(nth)
-    return matching[index] if index < len(matching) else None
-
-
-def _year(text: str, today: dt.date) -> int:
-    """A year as typed: "2027", or "27" / "89" in the century that puts it nearest to today."""
-    year = int(text)
-    if len(text) > 2:
-        return year
-    century = today.year - today.year % 100
-    return century + year if century + year <= today.year + 50 else century - 100 + year
 
 
 def _weekday(name: str, qualifier: str | None, today: dt.date) -> dt.date:
@@ -237,7 +190,7 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         month, day = (a, b) if month_first else (b, a)
         if not 1 <= month <= 12 and 1 <= day <= 12:  # "21/04" in the US, "4/22" in the UK: the order that fits
             month, day = day, month
-        year = None if m["y"] is None else _year(m["y"], today)
+        year = None if m["y"] is None else year_as_typed(m["y"], today)
         if not 1 <= month <= 12:
             return False
         return add(_month_day(month, day, year, today, horizon_days), m)
@@ -264,7 +217,7 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         if w in ("tonight", "this night"):
             result.today_window = "evening"
         days = {"tomorrow": 1, "yesterday": -1}.get(w, 1 if w.endswith("next day") else 0)
-        return add(_shifted(today, days, "day"), m)
+        return add(_found(shifted(today, days, "day"), today), m)
 
     def shift(m: re.Match[str]) -> bool:
         if _FOR_BEFORE_RE.search(scan.text, 0, m.start()):
@@ -273,9 +226,9 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         n = int(raw) if raw.isdigit() else _NUMBERS.get(raw) or _FEW[raw]
         base = {"tomorrow": 1, "yesterday": -1}.get(m["base"] or "", 0)
         start = today + dt.timedelta(days=base)
-        return add(_shifted(start, -n if m["dir"] == "ago" or m["rel"] == "before" else n, m["u"], today), m)
+        return add(_found(shifted(start, -n if m["dir"] == "ago" or m["rel"] == "before" else n, m["u"]), today), m)
 
-    def nth_weekday(m: re.Match[str]) -> bool:
+    def nth_weekday_of(m: re.Match[str]) -> bool:
         if m["mon"]:
             month = MONTHS[m["mon"]]
             year = today.year if month >= today.month else today.year + 1
@@ -283,10 +236,10 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
             shift = {"next": 1, "coming": 1, "last": -1, "previous": -1}.get(m["q"], 0)
             months = today.year * 12 + today.month - 1 + shift
             year, month = months // 12, months % 12 + 1
-        d = _nth_weekday(year, month, WEEKDAYS.index(m["wd"]), m["nth"])
+        d = nth_weekday(year, month, WEEKDAYS.index(m["wd"]), m["nth"])
         return d is not None and add(Found(d, 0, 0, past=d < today), m)
 
-    def day_of_month(m: re.Match[str]) -> bool:
+    def day_of_named_month(m: re.Match[str]) -> bool:
         months = today.year * 12 + today.month - 1 + (0 if m["q"] == "this" else 1)
         try:
             d = dt.date(months // 12, months % 12 + 1, int(m["d"]))
@@ -315,7 +268,7 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
     def ordinal(m: re.Match[str]) -> bool:
         g = m.groupdict()
         number = g.get("d") or g.get("d2") or g.get("d3")
-        d = _day_of_month(int(number) if number else ORDINAL_WORDS[m["dw"]], today)
+        d = day_of_month(int(number) if number else ORDINAL_WORDS[m["dw"]], today)
         return d is not None and add(Found(d, 0, 0, day_only=True), m)
 
     def in_days(m: re.Match[str]) -> bool:
@@ -345,11 +298,11 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
     if "tomorrow" in text:
         scan.take_all(DAY_AFTER_RE, lambda m: add(Found(today + dt.timedelta(days=2), 0, 0), m))
     if "month" in text or has_any(text, _MONTH_STEMS):
-        scan.take_all(NTH_WEEKDAY_RE, nth_weekday)
+        scan.take_all(NTH_WEEKDAY_RE, nth_weekday_of)
         if digit:
-            scan.take_all(DAY_OF_MONTH_RE, day_of_month)
+            scan.take_all(DAY_OF_MONTH_RE, day_of_named_month)
     if "yesterday" in text:
-        scan.take_all(DAY_BEFORE_RE, lambda m: add(_shifted(today, -2, "day"), m))
+        scan.take_all(DAY_BEFORE_RE, lambda m: add(_found(shifted(today, -2, "day"), today), m))
     if has_any(text, ("ago", "from", "after", "later", "hence", "before")):
         scan.take_all(SHIFT_RE, shift)
     if "m" in text:
@@ -367,7 +320,7 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
     if has_any(text, _ORDINAL_STEMS):
         scan.take_all(ORDINAL_WORD_RE, ordinal)
     if "the" in text and has_any(text, ("teen", "twenty", "thirty")):
-        scan.take_all(THE_CARDINAL_RE, lambda m: (d := _day_of_month(_CARDINALS[m["dw"]], today)) is not None
+        scan.take_all(THE_CARDINAL_RE, lambda m: (d := day_of_month(_CARDINALS[m["dw"]], today)) is not None
                       and add(Found(d, 0, 0, day_only=True), m))
     if "in" in text and ("day" in text or "week" in text):
         scan.take_all(IN_DAYS_RE, in_days)
@@ -411,26 +364,12 @@ def _range(m: re.Match[str], today: dt.date, result: DateResult) -> bool:
     return True
 
 
-def _weekday_month(day: int, weekday: int, upcoming: dt.date) -> dt.date | None:
-    """The `day` of `upcoming`'s month or of the month before that falls on `weekday` ("thursday the
-    21st" said on the 27th is the 21st just gone), else None."""
-    for shift in (0, -1):
-        months = upcoming.year * 12 + upcoming.month - 1 + shift
-        try:
-            d = dt.date(months // 12, months % 12 + 1, day)
-        except ValueError:
-            continue
-        if d.weekday() == weekday:
-            return d
-    return None
-
-
 def _choose(found: list[Found], text: str, result: DateResult, today: dt.date) -> None:
     """One date from several: merge agreeing ones, split an old date from a new one."""
     explicit = [f for f in found if not f.weekday_only]
     weekdays = [f for f in found if f.weekday_only]
     if len(explicit) == 1 and weekdays and explicit[0].day_only:
-        agreeing = _weekday_month(explicit[0].date.day, weekdays[0].date.weekday(), explicit[0].date)
+        agreeing = weekday_month(explicit[0].date.day, weekdays[0].date.weekday(), explicit[0].date)
         if agreeing is not None:  # "friday the 22nd": the month whose 22nd is a Friday, nearest first
             explicit[0].date, explicit[0].past = agreeing, agreeing < today
             weekdays = [w for w in weekdays if w.date.weekday() != agreeing.weekday()]

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 from bot.nlu import intents
 from bot.nlu.dates import MONTHS, _month_day, read_dates
+from bot.nlu.offsets import read_offset
 from bot.nlu.scan import Scan
-from bot.nlu.times import read_offset, read_times
+from bot.nlu.times import read_times
 from bot.nlu.types import Intent, Understanding
 from bot.nlu.words import COMMON_WORDS, MAX_CHARS, RULE_WORDS, ShopLexicon, clean, wordlist
 from bot.shop import Shop, derived
