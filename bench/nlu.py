@@ -41,6 +41,9 @@ FIXED = [
     "this weekend?", "between 2 and 4 on thursday", "after 5 tmrw", "before 11 on sat",
     "lunchtime tomorrow", "tonight?", "is 3pm free on the 12th", "7/12 at 16h30", "2026-12-09 9am",
     "", "lol", "what's the wifi password", "🙂🙂🙂", "x" * 3000,
+    "tomoro at 5 pls", "skin faid thurs night?", "1630", "next tuesday around 5 30", "after 3 if possible",
+    "in 45 mins?", "this sat or sun", "at 5 or 6", "combo january 20", "sometime early next week",
+    "from the 4th to the 10th", "the week of the 18th", "last sunday", "eight forty", "5 to 6pm",
 ]
 SERVICES = ["haircut", "hair cut", "trim", "hairct", "skin fade", "fade", "beard trim", "beared", "shave", "cut"]
 DAYS = ["today", "tmrw", "tomorrow", "friday", "sat", "next monday", "the 14th", "dec 9", "9 dec",

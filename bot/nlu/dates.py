@@ -10,6 +10,15 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from bot.nlu.days import (
+    day_of_month,
+    next_year_date,
+    nth_weekday,
+    shifted,
+    weekday_month,
+    year_as_typed,
+)
+from bot.nlu.periods import days_from, read_period, week_of
 from bot.nlu.scan import Scan, has_any
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -26,7 +35,13 @@ ORDINAL_WORDS.update({"tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 
                       "nineteenth": 19, "twentieth": 20, "thirtieth": 30})
 ORDINAL_WORDS.update({f"twenty{sep}{w}": 20 + i + 1 for i, w in enumerate(_UNITS) for sep in (" ", "-", "")})
 ORDINAL_WORDS.update({f"thirty{sep}first": 31 for sep in (" ", "-", "")})
+# a day said as a number word after "the": "friday the fifteen", "the thirty", "the twenty two"
+_CARDINALS = {"thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+              "nineteen": 19, "twenty": 20, "thirty": 30, "thirty one": 31, "thirty-one": 31}
+_CARDINALS.update({f"twenty{sep}{w}": 20 + n for n, w in enumerate(("one", "two", "three", "four", "five", "six", "seven",
+                                                                     "eight", "nine"), 1) for sep in (" ", "-")})
 _DAYW = "(?P<dw>" + "|".join(sorted(ORDINAL_WORDS, key=len, reverse=True)) + ")"
+THE_CARDINAL_RE = re.compile(r"\bthe\s+(?P<dw>" + "|".join(sorted(_CARDINALS, key=len, reverse=True)) + r")\b(?!\s*(?:of\s+us|people|mins?|minutes?|[-\s]?(?:one|two|three|four|five|six|seven|eight|nine|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)))")
 HOLIDAYS = {"christmas eve": (12, 24), "christmas day": (12, 25), "christmas": (12, 25),
             "xmas eve": (12, 24), "xmas": (12, 25), "boxing day": (12, 26),
             "new year's eve": (12, 31), "new years eve": (12, 31), "new year's day": (1, 1),
@@ -37,26 +52,55 @@ _NOT_TIME = r"(?!\s*(?:am\b|pm\b|a\.m|p\.m|[:.]\d|h\b|h\d|o'clock|ish\b))"
 _YEAR = r"(?:,?\s*(?P<y>20\d\d))?"
 _NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
             "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_FEW = {"few": 3, "a few": 3, "several": 3, "couple": 2, "couple of": 2, "a couple": 2, "a couple of": 2}
 
 ISO_RE = re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})\b")
-NUMERIC_RE = re.compile(r"(?<![\d/.:])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<y>\d{2}|\d{4}))?(?![\d/])")
-DOTTED_RE = re.compile(r"(?<![\d.:])(?P<a>\d{1,2})[.-](?P<b>\d{1,2})[.-](?P<y>\d{4}|\d{2})(?![\d.])")
+# "2015/08/12", "2015.5.13", "2019-sep-1": the year first
+YEAR_FIRST_RE = re.compile(r"\b(?P<y>(?:19|20)\d\d)(?P<sep>[/.-])(?P<m>\d{1,2}|" + "|".join(sorted(MONTHS, key=len, reverse=True))
+                           + r")(?P=sep)(?P<d>\d{1,2})\b(?![/.-]\d)")
+NUMERIC_RE = re.compile(r"(?<![\d/.:])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:(?:/|,\s?)(?P<y>\d{4}|\d{2}))?(?![\d/])")
+DOTTED_RE = re.compile(r"(?<![\d.:])(?P<a>\d{1,2})[.-](?P<b>\d{1,2})[.-](?P<y>\d{4}|\d{2})(?![\d.])"
+                       r"|(?<![\d.:\w])(?:on|in)\s+(?P<a2>\d{1,2})[.-](?P<b2>\d{1,2})(?![\d.:-])(?!\s*(?:am|pm)\b)")
 DAY_MONTH_RE = re.compile(
-    r"\b(?:the\s+)?(?:(?P<d>\d{1,2})" + _ORD + r"?|" + _DAYW + r")\s*(?:of\s+)?" + _MON + r"(?![a-z])" + _YEAR
+    r"\b(?:the\s+)?(?:(?P<d>\d{1,2})" + _ORD + r"?\.?|" + _DAYW + r")\s*(?:of\s+)?" + _MON + r"(?![a-z])" + _YEAR
 )
 MONTH_DAY_RE = re.compile(
-    r"\b" + _MON + r"\s*(?:the\s+)?(?:(?P<d>\d{1,2})" + _ORD + r"?\b" + _NOT_TIME + r"|" + _DAYW + r"\b)" + _YEAR
+    r"\b" + _MON + r"[\s/-]*(?:the\s+)?(?:(?P<d>\d{1,2})" + _ORD + r"?\b" + _NOT_TIME + r"|" + _DAYW + r"\b)" + _YEAR
 )
 HOLIDAY_RE = re.compile(r"\b(?P<h>" + "|".join(sorted(HOLIDAYS, key=len, reverse=True)) + r")\b")
-ORDINAL_WORD_RE = re.compile(r"\b(?:on\s+)?the\s+" + _DAYW + r"\b")
+ORDINAL_WORD_RE = re.compile(r"\b(?:on\s+)?the\s+" + _DAYW + r"\b(?!\s+(?:one|of\s+(?:you|us|them)))")
 DAY_AFTER_RE = re.compile(r"\b(?:the\s+)?day\s+after\s+tomorrow\b")
-RELATIVE_RE = re.compile(r"\b(?P<w>today|tonight|tomorrow)\b")
+RELATIVE_RE = re.compile(r"\b(?P<w>today|tonight|this\s+night|tomorrow|yesterday|(?:the\s+)?next\s+day)\b")
+# "tomoro", "tommorrow", "2moro", "tmoro": tomorrow typed in a hurry
+TOMORROW_TYPO_RE = re.compile(r"\b(?:to|2|t)m+or+o?w*\b")
+# "the first friday of july", "the second monday of next month", "the last friday in this month"
+NTH_WEEKDAY_RE = re.compile(r"\b(?:the\s+)?(?P<nth>first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)\s+(?P<wd>WD)\s+(?:of|in)\s+"
+                            r"(?:(?:the\s+)?(?P<q>this|next|last|previous|coming)\s+month|(?P<mon>MON))\b".replace("WD", "|".join(WEEKDAYS))
+                            .replace("MON", "|".join(sorted(MONTHS, key=len, reverse=True))))
+# "20th of next month", "the 3rd of this month"
+DAY_OF_MONTH_RE = re.compile(r"\b(?:the\s+)?(?P<d>\d{1,2})" + _ORD + r"?\s+(?:of\s+)?(?:the\s+)?(?P<q>this|next|coming)\s+month\b")
+DAY_BEFORE_RE = re.compile(r"\b(?:the\s+)?day\s+before\s+yesterday\b")
+_N = r"(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + r"|a\s+few|few|several|couple(?:\s+of)?|a\s+couple(?:\s+of)?)"
+# "two days ago", "a month ago", "two weeks from now", "3 days from tomorrow", "two days after today"
+SHIFT_RE = re.compile(r"\b" + _N + r"\s+(?P<u>day|week|month|year|fortnight)s?\s+(?P<dir>ago|from\s+now|later|hence"
+                      r"|(?P<rel>from|after|before)\s+(?P<base>today|tomorrow|yesterday))\b")
+# "last sunday", "last week sunday", "next week friday", "friday next week", "sunday of next week"
+WEEK_WEEKDAY_RE = re.compile(r"\b(?:(?P<q1>last|previous|next|this|coming)\s+week\s+(?:on\s+)?(?P<wd1>WD)"
+                             r"|(?P<wd2>WD)\s+(?:of\s+)?(?P<q2>last|previous|next|this|coming)\s+week"
+                             r"|(?P<q3>last|previous)\s+(?P<wd3>WD))s?\b".replace("WD", "|".join(WEEKDAYS)))
 WEEKDAY_RE = re.compile(r"\b(?:(?P<q>next|this|coming|this\s+coming)\s+)?(?P<wd>" + "|".join(WEEKDAYS) + r")s?\b")
 ORDINAL_RE = re.compile(r"\b(?:the\s+)?(?P<d>\d{1,2})" + _ORD + r"\b")
-THE_DAY_RE = re.compile(r"\bon\s+the\s+(?P<d>\d{1,2})\b" + _NOT_TIME)
+THE_DAY_RE = re.compile(r"\bon\s+the\s+(?P<d>\d{1,2})\b" + _NOT_TIME
+                        + r"|\bon\s+(?P<d2>\d{1,2})\b(?!\s*(?:people|of\s+us|mins?|minutes?|hours?|days?|weeks?))" + _NOT_TIME
+                        + r"|\b(?:for|by|until|till)\s+the\s+(?P<d3>1[3-9]|2\d|3[01])\b(?!\s*(?:people|of\s+us|mins?|minutes?))" + _NOT_TIME)
 IN_DAYS_RE = re.compile(r"\bin\s+(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + r")\s+(?P<u>day|week)s?\b")
 FORTNIGHT_RE = re.compile(r"\bin\s+a\s+fortnight\b")
 RANGE_RE = re.compile(r"\b(?P<before>before\s+(?:the\s+|this\s+)?)?(?:(?P<q>next|this|the|coming)\s+)?(?P<u>week\s?end|week)\b")
+_TO_RE = re.compile(r"\s*(?P<to>to|till|til|until|through|thru|-|–|and)\s*")
+_FROM_RE = re.compile(r"\b(?:from|between)\s*$")
+_MOVE_RE = re.compile(r"\b(?:chang|mov|push|shift|reschedul|bring|switch|swap|instead)")
+_FOR_BEFORE_RE = re.compile(r"\bfor\s+$")
+_OR_RE = re.compile(r"\s*(?:,\s*)?(?:or|/)\s*(?:on\s+)?")
 OLD_AFTER_RE = re.compile(r"\s*(?:'s\s+)?(?:one|booking|appointment|appt|slot)\b")
 OLD_BEFORE_RE = re.compile(r"\b(?:from|my)\s+(?:the\s+)?$")
 
@@ -75,6 +119,7 @@ class Found:
     end: int
     past: bool = False
     weekday_only: bool = False  # a weekday name: may disagree with an explicit date
+    day_only: bool = False  # a day of the month without a month ("the 21st")
 
 
 @dataclass
@@ -88,40 +133,30 @@ class DateResult:
     today_window: str | None = None  # "tonight" -> "evening"
     # "next friday" said on a Wednesday: this Friday was read; the Friday a week later is the other reading
     week_later: dt.date | None = None
+    options: tuple[dt.date, ...] = ()  # "this sat or sun": each date offered, in order
 
 
 def _month_day(month: int, day: int, year: int | None, today: dt.date, horizon: int) -> Found | None:
-    try:
-        if year is not None:
+    if year is not None:
+        try:
             d = dt.date(year, month, day)
-            return Found(d, 0, 0, past=d < today)
-        d = dt.date(today.year, month, day)
-    except ValueError:
+        except ValueError:  # "29/2/2027", "31/4/2027": no such day
+            return None
+        return Found(d, 0, 0, past=d < today)
+    leap = next_year_date(today.year, month, day)  # 29 February: the next one
+    if leap is None:
         return None
+    d = dt.date(today.year, month, day) if leap.year == today.year else leap
     if d >= today:
         return Found(d, 0, 0)
-    try:
-        nxt = dt.date(today.year + 1, month, day)
-    except ValueError:
-        nxt = None
-    if nxt is not None and (nxt - today).days <= horizon:
-        return Found(nxt, 0, 0)
-    return Found(d, 0, 0, past=True)
+    nxt = next_year_date(today.year + 1, month, day)
+    if nxt is not None and ((nxt - today).days <= horizon or (nxt - today) <= (today - d)):
+        return Found(nxt, 0, 0)  # "jan 20" said in December: next January, even beyond the horizon
+    return Found(d, 0, 0, past=True)  # "1 dec" said on 2 Dec: the date just passed
 
 
-def _day_of_month(day: int, today: dt.date) -> dt.date | None:
-    if not 1 <= day <= 31:
-        return None
-    y, m = today.year, today.month
-    for _ in range(13):
-        try:
-            d = dt.date(y, m, day)
-            if d >= today:
-                return d
-        except ValueError:
-            pass
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return None
+def _found(d: dt.date, today: dt.date) -> Found:
+    return Found(d, 0, 0, past=d < today)
 
 
 def _weekday(name: str, qualifier: str | None, today: dt.date) -> dt.date:
@@ -150,12 +185,24 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         return add(Found(d, 0, 0, past=d < today), m)
 
     def numeric(m: re.Match[str]) -> bool:
-        a, b = int(m["a"]), int(m["b"])
+        g = m.groupdict()
+        a, b = int(g.get("a") or g["a2"]), int(g.get("b") or g["b2"])
         month, day = (a, b) if month_first else (b, a)
-        year = None if m["y"] is None else int(m["y"]) + (2000 if len(m["y"]) == 2 else 0)
+        if not 1 <= month <= 12 and 1 <= day <= 12:  # "21/04" in the US, "4/22" in the UK: the order that fits
+            month, day = day, month
+        year = None if m["y"] is None else year_as_typed(m["y"], today)
         if not 1 <= month <= 12:
             return False
         return add(_month_day(month, day, year, today, horizon_days), m)
+
+    def year_first(m: re.Match[str]) -> bool:
+        mon = m["m"]
+        month = int(mon) if mon.isdigit() else MONTHS[mon]
+        try:
+            d = dt.date(int(m["y"]), month, int(m["d"]))
+        except ValueError:
+            return False
+        return add(Found(d, 0, 0, past=d < today), m)
 
     def named(m: re.Match[str]) -> bool:
         year = int(m["y"]) if m["y"] else None
@@ -166,10 +213,51 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         return add(_month_day(*HOLIDAYS[m["h"]], None, today, horizon_days), m)
 
     def relative(m: re.Match[str]) -> bool:
-        w = m["w"]
-        if w == "tonight":
+        w = " ".join(m["w"].split())
+        if w in ("tonight", "this night"):
             result.today_window = "evening"
-        return add(Found(today + dt.timedelta(days=1 if w == "tomorrow" else 0), 0, 0), m)
+        days = {"tomorrow": 1, "yesterday": -1}.get(w, 1 if w.endswith("next day") else 0)
+        return add(_found(shifted(today, days, "day"), today), m)
+
+    def shift(m: re.Match[str]) -> bool:
+        if _FOR_BEFORE_RE.search(scan.text, 0, m.start()):
+            return False  # "for 3 days from today": a span of days (periods.days_from), not a day
+        raw = " ".join(m["n"].split())
+        n = int(raw) if raw.isdigit() else _NUMBERS.get(raw) or _FEW[raw]
+        base = {"tomorrow": 1, "yesterday": -1}.get(m["base"] or "", 0)
+        start = today + dt.timedelta(days=base)
+        return add(_found(shifted(start, -n if m["dir"] == "ago" or m["rel"] == "before" else n, m["u"]), today), m)
+
+    def nth_weekday_of(m: re.Match[str]) -> bool:
+        if m["mon"]:
+            month = MONTHS[m["mon"]]
+            year = today.year if month >= today.month else today.year + 1
+        else:
+            shift = {"next": 1, "coming": 1, "last": -1, "previous": -1}.get(m["q"], 0)
+            months = today.year * 12 + today.month - 1 + shift
+            year, month = months // 12, months % 12 + 1
+        d = nth_weekday(year, month, WEEKDAYS.index(m["wd"]), m["nth"])
+        return d is not None and add(Found(d, 0, 0, past=d < today), m)
+
+    def day_of_named_month(m: re.Match[str]) -> bool:
+        months = today.year * 12 + today.month - 1 + (0 if m["q"] == "this" else 1)
+        try:
+            d = dt.date(months // 12, months % 12 + 1, int(m["d"]))
+        except ValueError:  # "the 31st of this month" in November: no such day, and no other one guessed
+            result.ambiguous = True
+            return True
+        return add(Found(d, 0, 0, past=d < today), m)
+
+    def week_weekday(m: re.Match[str]) -> bool:
+        q = m["q1"] or m["q2"] or m["q3"]
+        name = m["wd1"] or m["wd2"] or m["wd3"]
+        monday = today - dt.timedelta(days=today.weekday())
+        if m["q3"]:  # "last sunday": the latest one before today
+            d = today - dt.timedelta(days=(today.weekday() - WEEKDAYS.index(name) - 1) % 7 + 1)
+        else:
+            weeks = {"last": -1, "previous": -1, "next": 1, "coming": 1}.get(q, 0)
+            d = monday + dt.timedelta(days=7 * weeks + WEEKDAYS.index(name))
+        return add(Found(d, 0, 0, past=d < today), m)
 
     def weekday(m: re.Match[str]) -> bool:
         d = _weekday(m["wd"], m["q"], today)
@@ -178,8 +266,10 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         return add(Found(d, 0, 0, weekday_only=True), m)
 
     def ordinal(m: re.Match[str]) -> bool:
-        d = _day_of_month(int(m["d"]) if m.groupdict().get("d") else ORDINAL_WORDS[m["dw"]], today)
-        return d is not None and add(Found(d, 0, 0), m)
+        g = m.groupdict()
+        number = g.get("d") or g.get("d2") or g.get("d3")
+        d = day_of_month(int(number) if number else ORDINAL_WORDS[m["dw"]], today)
+        return d is not None and add(Found(d, 0, 0, day_only=True), m)
 
     def in_days(m: re.Match[str]) -> bool:
         n = int(m["n"]) if m["n"].isdigit() else _NUMBERS[m["n"]]
@@ -191,8 +281,11 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
     # missing from the text at the start is missing for every pattern after it.
     text = scan.text
     digit = _DIGIT_RE.search(text) is not None
+    span = read_period(scan, today=today, months=False)
     if "-" in text:
         scan.take_all(ISO_RE, iso)
+    if digit and ("/" in text or "." in text or "-" in text):
+        scan.take_all(YEAR_FIRST_RE, year_first)
     if digit and ("." in text or "-" in text):
         scan.take_all(DOTTED_RE, numeric)
     if "/" in text:
@@ -204,27 +297,50 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         scan.take_all(HOLIDAY_RE, holiday)
     if "tomorrow" in text:
         scan.take_all(DAY_AFTER_RE, lambda m: add(Found(today + dt.timedelta(days=2), 0, 0), m))
-    if has_any(text, ("today", "tonight", "tomorrow")):
+    if "month" in text or has_any(text, _MONTH_STEMS):
+        scan.take_all(NTH_WEEKDAY_RE, nth_weekday_of)
+        if digit:
+            scan.take_all(DAY_OF_MONTH_RE, day_of_named_month)
+    if "yesterday" in text:
+        scan.take_all(DAY_BEFORE_RE, lambda m: add(_found(shifted(today, -2, "day"), today), m))
+    if has_any(text, ("ago", "from", "after", "later", "hence", "before")):
+        scan.take_all(SHIFT_RE, shift)
+    if "m" in text:
+        scan.take_all(TOMORROW_TYPO_RE, lambda m: add(Found(today + dt.timedelta(days=1), 0, 0), m))
+    if has_any(text, ("day", "night", "tomorrow")):
         scan.take_all(RELATIVE_RE, relative)
+    if "week" in text or "last" in text or "previous" in text:
+        scan.take_all(WEEK_WEEKDAY_RE, week_weekday)
     if "day" in text:
         scan.take_all(WEEKDAY_RE, weekday)
     if digit:
         scan.take_all(ORDINAL_RE, ordinal)
-        if "the" in text:
+        if "the" in text or "on " in text:
             scan.take_all(THE_DAY_RE, ordinal)
     if has_any(text, _ORDINAL_STEMS):
         scan.take_all(ORDINAL_WORD_RE, ordinal)
+    if "the" in text and has_any(text, ("teen", "twenty", "thirty")):
+        scan.take_all(THE_CARDINAL_RE, lambda m: (d := day_of_month(_CARDINALS[m["dw"]], today)) is not None
+                      and add(Found(d, 0, 0, day_only=True), m))
     if "in" in text and ("day" in text or "week" in text):
         scan.take_all(IN_DAYS_RE, in_days)
     if "fortnight" in text:
         scan.take_all(FORTNIGHT_RE, lambda m: add(Found(today + dt.timedelta(days=14), 0, 0), m))
-    if not found and "week" in text:
+    if not found and span is None and "week" in text:
         scan.first(RANGE_RE, lambda m: _range(m, today, result))
+    if not found and span is None and result.date_range is None:
+        span = read_period(scan, today=today, months=True)
+    if span is not None and not found:
+        result.date_range, result.ambiguous = span, True
     if not found:
         return result
     found.sort(key=lambda f: f.start)
+    if len(found) == 1 and ((week := week_of(scan, [(found[0].start, found[0].date)])) is not None
+                            or (week := days_from(scan, [(found[0].start, found[0].date)])) is not None):
+        result.date_range, result.ambiguous = week, True  # "the week of the 18th", "for 3 days from today"
+        return result
     result.ends = [f.end for f in found]
-    _choose(found, scan.text, result)
+    _choose(found, scan.text, result, today)
     return result
 
 
@@ -248,10 +364,15 @@ def _range(m: re.Match[str], today: dt.date, result: DateResult) -> bool:
     return True
 
 
-def _choose(found: list[Found], text: str, result: DateResult) -> None:
+def _choose(found: list[Found], text: str, result: DateResult, today: dt.date) -> None:
     """One date from several: merge agreeing ones, split an old date from a new one."""
     explicit = [f for f in found if not f.weekday_only]
     weekdays = [f for f in found if f.weekday_only]
+    if len(explicit) == 1 and weekdays and explicit[0].day_only:
+        agreeing = weekday_month(explicit[0].date.day, weekdays[0].date.weekday(), explicit[0].date)
+        if agreeing is not None:  # "friday the 22nd": the month whose 22nd is a Friday, nearest first
+            explicit[0].date, explicit[0].past = agreeing, agreeing < today
+            weekdays = [w for w in weekdays if w.date.weekday() != agreeing.weekday()]
     if explicit and weekdays:
         if any(w.date.weekday() != explicit[0].date.weekday() for w in weekdays):
             result.ambiguous = True  # "friday the 5th" when the 5th is a Saturday
@@ -260,11 +381,25 @@ def _choose(found: list[Found], text: str, result: DateResult) -> None:
     for f in found:
         if all(f.date != g.date for g in distinct):
             distinct.append(f)
+    between = _TO_RE.fullmatch(text, distinct[0].end, distinct[1].start) if len(distinct) == 2 else None
+    if between and distinct[0].date < distinct[1].date and not _MOVE_RE.search(text) and (
+            _FROM_RE.search(text, 0, distinct[0].start) or (between["to"] != "and" and (
+                between["to"] not in ("to", "-", "–") or not (distinct[0].weekday_only or distinct[1].weekday_only)))):
+        result.date_range = (distinct[0].date, distinct[1].date)  # "from oct 2 to oct 22", "today till tomorrow"
+        result.ambiguous = True
+        return
     if len(distinct) > 1:
         old = [f for f in distinct if OLD_AFTER_RE.match(text, f.end) or OLD_BEFORE_RE.search(text[: f.start])]
         new = [f for f in distinct if f not in old]
         if old and new:
             result.old_date = old[0].date
             distinct = new
+    if len(distinct) > 1 and _OR_RE.fullmatch(text, distinct[-2].end, distinct[-1].start):
+        first, second = distinct[-2].date, distinct[-1].date  # "sat or sun": both offered, neither guessed
+        result.options = (first, second)
+        result.ambiguous = True
+        if abs((second - first).days) == 1:
+            result.date_range = (min(first, second), max(first, second))
+        return
     chosen = distinct[-1] if len(distinct) > 1 else distinct[0]
     result.date, result.past = chosen.date, chosen.past

@@ -18,48 +18,75 @@ from bot.shop import Shop, derived
 
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
           "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
-_MINUTE_WORDS = {"five": 5, "ten": 10, "quarter": 15, "twenty": 20, "twenty five": 25,
-                 "twenty-five": 25, "half": 30}
+_TEENS = {"thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+          "eighteen": 18, "nineteen": 19}
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
+_UNIT = "|".join(w for w in _WORDS if _WORDS[w] < 10)
+# minutes said in words after an hour word: "forty", "thirty five", "ten", "o five", "oh five"
+_MINW = (r"(?:(?:" + "|".join(_TENS) + r")(?:[\s-](?:" + _UNIT + r"))?|" + "|".join(_TEENS)
+         + r"|ten|eleven|twelve|(?:o|oh)[\s']?(?:" + _UNIT + r")|" + _UNIT + r")")
 _H = r"(?:\d{1,2}|" + "|".join(_WORDS) + r")"
-_AP = r"(?:\s*(?P<ap{n}>am|pm|a\.m\.?|p\.m\.?)(?![a-z]))?"
+_AP = r"(?:\s*(?P<ap{n}>am|pm|a\.m\.?|p\.m\.?|a\.?\s?m\b\.?|p\.?\s?m\b\.?)(?![a-z]))?"
 _NOT_MORE = r"(?![\d/:]|\.\d|\s*(?:st|nd|rd|th|people|persons?|mins?|minutes|hours?|hrs?|days?|weeks?|months?)\b)"
+_NOT_MORE_ = r"(?!\s*(?:st|nd|rd|th|people|persons?|mins?|minutes?|hours?|hrs?|days?|weeks?|months?|years?)\b)"
 
 
 def _t(n: int) -> str:
     """A clock phrase with numbered groups: 3, 3pm, 3:30, 4.30pm, noon."""
-    return (rf"(?:(?P<h{n}>{_H})(?:[:.](?P<m{n}>[0-5]\d))?" + _AP.format(n=n)
+    return (rf"(?:(?P<h{n}>{_H})(?:[:.](?P<m{n}>[0-5]\d)(?::[0-5]\d)?)?" + _AP.format(n=n)
             + rf"|(?P<noon{n}>noon|midnight))")
 
 
 RANGE_RE = re.compile(r"\b(?:between|from)\s+" + _t(1) + r"\s*(?:and|to|till|until|til|-|–|&)\s*" + _t(2) + r"\b"
                       + r"|(?<![\d:.])" + _t(3) + r"\s*(?:-|–)\s*" + _t(4) + r"\b")
+# "5 to 6pm", "4pm till 5pm", "4 til 5pm": a range without "from", when am/pm or "till" says so
+TO_RANGE_RE = re.compile(r"(?<![\d:.])\b(?P<h3>\d{1,2})(?:[:.](?P<m3>[0-5]\d))?" + _AP.format(n=3)
+                         + r"\s*(?P<to>to|till|til|until)\s*" + _t(4) + r"\b")
 HALF_RE = re.compile(r"\bhalf\s+(?:past\s+)?" + _t(1) + r"(?![\d:])")
-PAST_TO_RE = re.compile(r"\b(?P<mw>quarter|twenty[- ]five|twenty|ten|five|5|10|20|25)\s+(?P<rel>past|to)\s+" + _t(1) + r"(?![\d:])")
+PAST_TO_RE = re.compile(r"\b(?:(?P<mw>(?:a\s+)?quarter|three\s+quarters|" + _MINW + r")\s+(?:min(?:ute)?s?\s+)?"
+                        r"|(?P<md>\d{1,2})\s+(?:(?P<unit>min(?:ute)?s?)\s+)?)"
+                        r"(?P<rel>past|to)\s+" + _t(1) + r"(?![\d:])")
+# "eight forty", "seven thirty five pm", "eleven five": an hour word and minutes in words
+WORD_CLOCK_RE = re.compile(r"\b(?P<hw>" + "|".join([*_WORDS, *_TEENS]) + r")\s+(?P<mw>" + _MINW + r")\b"
+                           + _AP.format(n=1) + r"(?![\w-])")
+# "4 30", "around 5 30", "1630", "0945": hour and minutes without a separator
+SPACED_RE = re.compile(r"(?<![\d:.£$€/+])\b(?P<h1>\d{1,2})\s(?P<m1>[0-5][05])\b" + _AP.format(n=1) + _NOT_MORE_ + r"(?!\s*[/.-]\d)")
+HHMM_RE = re.compile(r"(?<![\d:.£$€/+-])\b(?P<h1>[01]\d|2[1-3])(?P<m1>[0-5][05])\b" + _NOT_MORE_)
+# an hour right before a part of the day: "8 in the morning", "7, this morning", "10 tonight"
+DAYPART_HOUR_RE = re.compile(r"(?<![\d:.£$€/])\b(?P<n>" + _H + r")(?:\s*o'clock)?\s*,?\s*(?=(?:in\s+the\s+|this\s+|at\s+|tomorrow\s+)?"
+                             r"(?:morning|afternoon|evening|night|tonight)\b)" + _NOT_MORE_)
+_OR_RE = re.compile(r"\s*(?:or|/)\s*(?:at\s+)?")
+OR_BEFORE_RE = re.compile(r"(?<![\d:.£$€/])\b" + _t(1) + r"\s*(?:or|/)\s*(?:at\s+)?$")
+# a second time offered as an alternative: "at 5 or 6", "3pm or 4pm"
+OR_TIME_RE = re.compile(r"\s*(?:or|/)\s*(?:at\s+)?" + _t(1) + r"\b" + _NOT_MORE_)
 AFTER_RE = re.compile(r"\b(?:after|from|later\s+than|not\s+before)\s+" + _t(1) + r"(?![\d:])" + r"|\b" + _t(2) + r"\s*(?:onwards|or\s+later)\b")
 BEFORE_RE = re.compile(r"\b(?:before|by|earlier\s+than|until|till|til|no\s+later\s+than)\s+" + _t(1) + r"(?![\d:])")
-EXPLICIT_RE = re.compile(r"(?<![\d:.£$€])\b(?P<h1>\d{1,2})(?:[:.](?P<m1>[0-5]\d))?\s*(?P<ap1>am|pm|a\.m\.?|p\.m\.?)(?![a-z])")
-CLOCK_RE = re.compile(r"(?<![\d:.£$€/])\b(?P<h1>\d{1,2})[:.](?P<m1>[0-5]\d)(?![\d:/])(?!\.\d)")
+EXPLICIT_RE = re.compile(r"(?<![\d:.£$€])\b(?P<h1>\d{1,2})(?:[:.]?(?P<m1>[0-5]\d)(?::[0-5]\d)?)?\s*"
+                         r"(?P<ap1>am|pm|a\.m\.?|p\.m\.?|a\.?\s?m\b\.?|p\.?\s?m\b\.?)(?![a-z])")
+CLOCK_RE = re.compile(r"(?<![\d:.£$€/])\b(?P<h1>\d{1,2})[:.](?P<m1>[0-5]\d)(?::[0-5]\d)?(?![\d:/])(?!\.\d)")
 H_RE = re.compile(r"\b(?P<h1>\d{1,2})h(?P<m1>[0-5]\d)?\b")
-NOON_RE = re.compile(r"\b(?P<noon1>noon|midnight)\b")
+NOON_RE = re.compile(r"\b(?P<noon1>noon|midnight|mid[-\s]?night|mid[-\s]?day)(?:\s*-?\s*ish)?\b")
+# the middle of a part of the day, said as a time
+MID_RE = re.compile(r"\bmid[-\s]?(?P<part>morning|afternoon)\b")
 AT_RE = re.compile(r"(?:\b(?:at|around|about|say|abt|arnd|(?:can|could)\s+(?:we|you|i)\s+do|make\s+it|(?:change|move|push)\s+(?:it\s+)?to"
                    r"|chance\s+of|instead\s+of|how\s+about|what\s+about)\s+|@\s*|~\s*)(?P<n>\d{3,4}|" + _H + r")(?:\s*(?:o'clock|ish))?\b" + _NOT_MORE)
 # "move my haircut to 11", "push my 10am to 11": the hour after "to", anywhere after a move verb
 # (AT_RE only knew "move it to 11"; with the service in between the hour was lost)
 MOVE_TO_RE = re.compile(r"\b(?:change|changing|move|moving|push|shift|reschedul\w*|bring|switch|swap)\b[^.?!]{0,40}?\bto\s+"
                         r"(?P<n>\d{3,4}|" + _H + r")(?:\s*(?:o'clock|ish))?\b" + _NOT_MORE)
-OCLOCK_RE = re.compile(r"\b(?P<n>" + _H + r")\s*(?:o'clock|ish)\b")
+OCLOCK_RE = re.compile(r"\b(?P<n>" + _H + r")\s*-?\s*(?:o'clock|ish)\b")
 AFTER_DATE_RE = re.compile(r"\s*,?\s*(?P<n>\d{1,2})\b" + _NOT_MORE + r"(?!\s*(?:am|pm|h\b|o'clock))")
 # "sat am", "tomorrow pm": am/pm right after a date is half a day (elsewhere "am" is a verb)
 DATE_HALF_RE = re.compile(r"\s+(?P<ap>am|pm|a\.m\.?|p\.m\.?)(?![a-z])"
                           r"(?=\s*(?:$|[?!.,;)]|(?:for|please|pls|with|then|ok|if|slot|appointment|works?|is|any)\b))")
-WINDOW_WORDS_RE = re.compile(r"\b(?P<w>morning|afternoon|evening|tonight|lunch|first\s+thing|after\s+lunch|after\s+work)\b")
+WINDOW_WORDS_RE = re.compile(r"\b(?:(?P<part>early|late)[-\s]+)?(?P<w>morning|afternoon|evening|night|tonight|lunch|first\s+thing|after\s+lunch|after\s+work)s?\b")
 
 # What every match of a time pattern holds (tests/nlu/test_nlu_prechecks.py): `_t()` and `_H`
 # start where a word starts in every pattern but the "3-4" range.
-_CLOCKISH_RE = re.compile(r"\d|\b(?:" + "|".join(_WORDS) + r"|noon|midnight)")
+_CLOCKISH_RE = re.compile(r"\d|\b(?:" + "|".join([*_WORDS, *_TEENS]) + r"|noon|mid)")
 _DIGIT_RE = re.compile(r"\d")  # any Unicode digit, as the patterns' \d
 _MOVE_STEMS = ("chang", "mov", "push", "shift", "reschedul", "bring", "switch", "swap")
-_WINDOW_STEMS = ("morning", "after", "evening", "tonight", "lunch", "first")
+_WINDOW_STEMS = ("morning", "after", "evening", "night", "lunch", "first")
 
 
 @dataclass(frozen=True)
@@ -76,12 +103,13 @@ class TimeResult:
     time: dt.time | None = None
     window: TimeWindow | None = None
     ambiguous: bool = False
+    options: tuple[dt.time, ...] = ()  # "at 5 or 6": each time offered, in the order said
 
 
 def _clock(m: re.Match[str], n: int) -> Clock | None:
     d = m.groupdict()
     if d.get(f"noon{n}"):
-        return Clock(12 if d[f"noon{n}"] == "noon" else 0, 0, None, True)
+        return Clock(0 if "night" in d[f"noon{n}"] else 12, 0, None, True)
     raw = d.get(f"h{n}")
     if raw is None:
         return None
@@ -120,7 +148,7 @@ class _Day:
     pm: TimeWindow  # "sat pm": noon to closing time, past the afternoon's 17:00
 
 
-_WINDOW_WORDS = ("morning", "afternoon", "evening", "tonight", "lunch", "first thing", "after lunch", "after work")
+_WINDOW_WORDS = ("morning", "afternoon", "evening", "night", "tonight", "lunch", "first thing", "after lunch", "after work")
 def _day(shop: Shop, date: dt.date | None) -> _Day:
     """The day's hours and windows (Monday..Sunday, then "no date": every day's), worked out once
     per shop: ~40 us to build, ~0.2 us to look up, against ~5 us for intervals() and the window
@@ -148,6 +176,10 @@ def resolve(c: Clock, spans: Sequence[tuple[int, int]], window: TimeWindow | Non
         inside = [x for x in (am, pm) if window.contains(x)]
         if len(inside) == 1:
             return inside[0], False
+        if not inside:  # "7 in the morning" before opening: the half of the day nearer the window
+            near_am, near_pm = _gap(am, window), _gap(pm, window)
+            if near_am != near_pm:
+                return (am if near_am < near_pm else pm), False
     a_in = any(s <= am < e for s, e in spans)
     p_in = any(s <= pm < e for s, e in spans)
     if a_in != p_in:
@@ -157,6 +189,20 @@ def resolve(c: Clock, spans: Sequence[tuple[int, int]], window: TimeWindow | Non
     if a_in and p_in and strict:
         return None, True
     return (pm if 1 <= c.h <= 7 else am), False
+
+
+def _gap(minute: int, window: TimeWindow) -> int:
+    return max(window.start_min - minute, minute - window.end_min + 1, 0)
+
+
+def _word_number(words: str) -> int:
+    """ "forty" -> 40, "thirty five" -> 35, "o five" -> 5, "quarter" -> 15 (a pattern checked the words)."""
+    total = 0
+    for w in re.split(r"[\s'-]+", words):
+        if w in ("o", "oh", "a"):
+            continue
+        total += _WORDS.get(w) or _TEENS.get(w) or _TENS.get(w) or {"quarter": 15, "quarters": 15, "half": 30}.get(w, 0)
+    return total
 
 
 def _fmt(minute: int) -> str:
@@ -177,11 +223,13 @@ def _word_window(word: str, spans: Sequence[tuple[int, int]]) -> TimeWindow:
     table = {
         "morning": (min(opens, 720), 720), "afternoon": (720, 1020),
         "evening": (1020, max(closes, 1020 + 15)), "tonight": (1020, max(closes, 1020 + 15)),
+        "night": (1020, max(closes, 1020 + 15)),
         "lunch": (720, 840), "first thing": (opens, opens + 120),
         "after lunch": (840, 1440), "after work": (1020, 1440),
     }
     s, e = table[word]
-    return TimeWindow(s, min(e, 1440), "evening" if word == "tonight" else "lunchtime" if word == "lunch" else word)
+    label = "evening" if word in ("tonight", "night") else "lunchtime" if word == "lunch" else word
+    return TimeWindow(s, min(e, 1440), label)
 
 
 def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[int],
@@ -190,9 +238,11 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
     spans = day.spans
     result = TimeResult()
     clocks: list[tuple[int, Clock]] = []  # (position, clock) of start-time phrases
+    ends: dict[int, int] = {}  # where each clock phrase ends, by its position
 
     def rng(m: re.Match[str]) -> bool:
-        n = 1 if m.group("h1") or m.group("noon1") else 3
+        g = m.groupdict()
+        n = 1 if g.get("h1") or g.get("noon1") else 3
         a, b = _clock(m, n), _clock(m, n + 1)
         if a is None or b is None:
             return False
@@ -214,12 +264,16 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
         if c is None or c.m or c.h > 12:
             return False
         clocks.append((m.start(), Clock(c.h, 30, c.ap, False)))
+        ends[m.start()] = m.end()
         return True
 
     def past_to(m: re.Match[str]) -> bool:
         c = _clock(m, 1)
-        mw = m["mw"]
-        mins = int(mw) if mw.isdigit() else _MINUTE_WORDS[mw]
+        if m["md"] and m["rel"] == "to" and not m["unit"]:
+            return False  # "5 to 6" is a range, not 17:55
+        mw = " ".join((m["mw"] or m["md"]).split())
+        mins = int(mw) if mw.isdigit() else 45 if mw == "three quarters" else _word_number(mw)
+        ends[m.start()] = m.end()
         if c is None or c.m or c.h > 12 or not 0 < mins < 60:
             return False
         if m["rel"] == "past":
@@ -252,6 +306,21 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
         if c is None:
             return False
         clocks.append((m.start(), c))
+        ends[m.start()] = m.end()
+        return True
+
+    def word_clock(m: re.Match[str]) -> bool:
+        h, mins = _word_number(m["hw"]), _word_number(m["mw"])
+        ap = {"a": "am", "p": "pm"}.get((m["ap1"] or "")[:1])
+        if not 0 < mins < 60 or (ap == "am" and h > 12):
+            return False
+        clocks.append((m.start(), Clock(h, mins, ap, h >= 13)))
+        ends[m.start()] = m.end()
+        return True
+
+    def mid(m: re.Match[str]) -> bool:
+        clocks.append((m.start(), Clock(10 if m["part"] == "morning" else 14, 0, None, True)))
+        ends[m.start()] = m.end()
         return True
 
     def number(m: re.Match[str]) -> bool:
@@ -263,12 +332,14 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
             if h > 23 or mins > 59:
                 return False
             clocks.append((m.start("n"), Clock(h, mins, None, len(raw) == 4 or h == 0 or h >= 13)))
+            ends[m.start("n")] = m.end()
             return True
         else:
             h, mins = int(raw), 0
         if h > 23:
             return False
         clocks.append((m.start("n"), Clock(h, mins, None, h == 0 or h >= 13)))
+        ends[m.start("n")] = m.end()
         return True
 
     # Each pattern is tried only when the text holds what every match of it contains: a time
@@ -281,29 +352,39 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
     digit = clockish and _DIGIT_RE.search(text) is not None
     if (clockish and has_any(text, ("between", "from"))) or "-" in text or "–" in text:
         scan.take_all(RANGE_RE, rng)
+    if digit and has_any(text, ("to", "til", "until")):
+        scan.take_all(TO_RANGE_RE, lambda m: bool(m["to"] != "to" or m["ap4"]) and rng(m))
     if clockish:
         if "half" in text:
             scan.take_all(HALF_RE, half)
         if "past" in text or "to" in text:
             scan.take_all(PAST_TO_RE, past_to)
+        scan.take_all(WORD_CLOCK_RE, word_clock)
         if has_any(text, ("after", "from", "later", "before", "onwards")):
             scan.take_all(AFTER_RE, after)
         if has_any(text, ("before", "by", "earlier", "til", "later")):
             scan.take_all(BEFORE_RE, before)
         if digit:
-            if has_any(text, ("am", "pm", "a.m", "p.m")):
+            if "m" in text:
                 scan.take_all(EXPLICIT_RE, clock)
             if ":" in text or "." in text:
                 scan.take_all(CLOCK_RE, clock)
             if "h" in text:
                 scan.take_all(H_RE, clock)
-        if "noon" in text or "midnight" in text:
+        if "noon" in text or "mid" in text:
             scan.take_all(NOON_RE, clock)
+        if digit:
+            scan.take_all(SPACED_RE, clock)
+            scan.take_all(HHMM_RE, clock)
+        if has_any(text, ("morning", "afternoon", "evening", "night")):
+            scan.take_all(DAYPART_HOUR_RE, number)
         scan.take_all(AT_RE, number)
         if has_any(text, _MOVE_STEMS):
             scan.take_all(MOVE_TO_RE, number)
         if "o'clock" in text or "ish" in text:
             scan.take_all(OCLOCK_RE, number)
+    if "mid" in text:
+        scan.take_all(MID_RE, mid)
     if not clocks and digit:
         for end in date_ends:
             m = AFTER_DATE_RE.match(scan.text, end)
@@ -322,9 +403,50 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
         word = m["w"] if m else today_window
         if word:
             result.window = day.windows[" ".join(word.split())]
+            if m and m["part"]:  # "early afternoon", "late morning": that half of the window
+                w = result.window
+                middle = (w.start_min + w.end_min) // 2 // 15 * 15
+                result.window = (TimeWindow(w.start_min, middle, f"early {w.label}") if m["part"] == "early"
+                                 else TimeWindow(middle, w.end_min, f"late {w.label}"))
     if clocks:
         clocks.sort(key=lambda pc: pc[0])
+        pair = _alternatives(scan, text, clocks, ends) if (" or" in text or "/" in text) else None
+        if pair is not None:  # "at 5 or 6": both are offered, neither is guessed
+            options = []
+            for c in pair:
+                minute, _ = resolve(c, spans, result.window, strict=False)
+                if minute is not None and (t := dt.time(minute // 60 % 24, minute % 60)) not in options:
+                    options.append(t)
+            if len(options) > 1:
+                result.options = tuple(options)
+                result.ambiguous = True
+                return result
         minute, result.ambiguous = resolve(clocks[-1][1], spans, result.window, strict=True)
         if minute is not None:
             result.time = dt.time(minute // 60 % 24, minute % 60)
     return result
+
+
+def _alternatives(scan: Scan, text: str, clocks: list[tuple[int, Clock]], ends: dict[int, int]) -> tuple[Clock, Clock] | None:
+    """Two times said as alternatives ("at 5 or 6", "3pm or 4pm", "3pm/4pm"): the last time read and
+    the one after an "or" (taken from the scan), or the last two read with only an "or" between
+    them. An am/pm said once holds for both."""
+    start, first = clocks[-1]
+    end = ends.get(start)
+    if len(clocks) > 1 and (prev_end := ends.get(clocks[-2][0])) is not None and _OR_RE.fullmatch(text, prev_end, start):
+        first, other = clocks[-2][1], clocks[-1][1]
+    elif (before := OR_BEFORE_RE.search(scan.text, 0, start)) is not None and (earlier := _clock(before, 1)):
+        scan.take(before)  # "10 or 11am"
+        first, other = earlier, first
+    else:
+        m = OR_TIME_RE.match(scan.text, end) if end is not None else None
+        found = _clock(m, 1) if m is not None else None
+        if m is None or found is None:
+            return None
+        scan.take(m)
+        other = found
+    if first.ap and not other.ap and not other.fixed:
+        other = Clock(other.h, other.m, first.ap, False)
+    elif other.ap and not first.ap and not first.fixed:
+        first = Clock(first.h, first.m, other.ap, False)
+    return first, other

@@ -23,6 +23,13 @@ Decisions the dialogue can rely on:
   keeps the explicit date and puts "date" in `ambiguous`.
 - Windows: "after 5" = [17:00, 24:00), "before 11" = [00:00, 11:00), "between 2 and 4" =
   [14:00, 16:00); an am/pm tie inside a window is settled by the fallback rule, never asked.
+- Two dates or two times joined by "or" ("this sat or sun", "at 5 or 6") are both kept, in
+  `date_options` / `time_options`, with `date` / `time` None and the slot in `ambiguous`: the
+  dialogue asks with numbered choices. Consecutive days also set `date_range`.
+- "in 45 mins", "in an hour": today's date (or tomorrow's) and now plus that, rounded up to the
+  shop's slot grid.
+- A month-day without a year is its nearest occurrence: "jan 20" said in December is next
+  January even beyond the horizon; "1 dec" said on 2 December is `past_date`.
 - A time word settles a bare hour: "at 7 tonight" is 19:00 even in a shop open 24 hours.
 - Slots alone with a leading "yes"/"ok" ("yes, friday at 3") are an implied BOOK, not YES.
 """
@@ -85,3 +92,5 @@ class Understanding:
     explicit_intent: bool = False  # the intent came from a keyword, not inferred from slots
     old_date: dt.date | None = None  # "move my friday one to monday": the booking's date (friday)
     week_later: dt.date | None = None  # "next friday" read as this week's: the other reading, a week later
+    date_options: tuple[dt.date, ...] = ()  # "this sat or sun": each date offered, in order; `date` is then None
+    time_options: tuple[dt.time, ...] = ()  # "at 5 or 6": each time offered, in order; `time` is then None

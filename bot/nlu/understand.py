@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.nlu import intents
 from bot.nlu.dates import MONTHS, _month_day, read_dates
+from bot.nlu.offsets import read_offset
 from bot.nlu.scan import Scan
 from bot.nlu.times import read_times
 from bot.nlu.types import Intent, Understanding
@@ -117,8 +118,13 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
                        month_first=shop.timezone.startswith("America/"))
     if dates.date is None and dates.date_range is None and _DATE_HINT_RE.search(scan.text):
         _dateparser_fallback(scan.text, local, shop, dates)
+    soon = read_offset(scan, now=local, slot_minutes=shop.slot_minutes)
+    if soon is not None and dates.date is None:
+        dates.date = soon.date()
     times = read_times(scan, shop=shop, date=dates.date, date_ends=dates.ends,
                        today_window=dates.today_window)
+    if soon is not None and times.time is None:
+        times.time = soon.time()
     date = dates.date
     if date is None and "this" in canon and _THIS_PART_RE.search(canon):
         date = today
@@ -126,7 +132,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     ambiguous = tuple(s for s, flag in (("date", dates.ambiguous), ("time", times.ambiguous)) if flag)
     any_barber = intents.names_any_barber(canon) and not barbers
     unknown_barber = None if barbers or any_barber else _unknown_barber(raw[:MAX_CHARS], lexicon)
-    has_slots = bool(services or barbers or any_barber or date or times.time or times.window or dates.date_range)
+    has_slots = bool(services or barbers or any_barber or date or times.time or times.window or dates.date_range
+                     or times.options or dates.options)
 
     body = _YES_NO_LEAD_RE.sub("", canon) if has_slots else canon
     correction = intents.is_correction(canon) and (has_slots or body != canon)
@@ -153,6 +160,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         explicit_intent=explicit,
         old_date=dates.old_date,
         week_later=dates.week_later if dates.week_later and date == dates.week_later - dt.timedelta(days=7) else None,
+        date_options=dates.options,
+        time_options=times.options,
     )
 
 

@@ -152,9 +152,19 @@ def test_a_naive_now_is_taken_as_shop_local_time() -> None:
     assert date_of("today", now=dt.datetime(2026, 12, 2, 23, 59)) == d(2)
 
 
-def test_a_month_day_past_this_year_and_beyond_the_horizon_next_year_is_past() -> None:
-    u = understand("jan 3", now=WED, shop=SHOP)  # 3 Jan 2027 is 32 days away, horizon 30
-    assert (u.date, u.past_date) == (d(3, 1), True)
+def test_a_month_day_beyond_the_horizon_stays_that_date_in_the_future() -> None:
+    """Issue 17: "combo january 20" said in December is next January (the dialogue then says it is
+    beyond the booking horizon), never a date that has passed."""
+    for text, day in (("jan 3", d(3, 1, 2027)), ("combo january 20", d(20, 1, 2027)), ("20/1", d(20, 1, 2027)),
+                      ("the 20th of january", d(20, 1, 2027)), ("feb 14", d(14, 2, 2027))):
+        u = understand(text, now=WED, shop=SHOP)
+        assert (u.date, u.past_date) == (day, False), text
+
+
+def test_a_month_day_nearer_behind_than_ahead_is_a_date_that_has_passed() -> None:
+    for text, day in (("1 dec", d(1)), ("nov 20", d(20, 11)), ("haircut on 10 october at 3", d(10, 10))):
+        u = understand(text, now=WED, shop=SHOP)
+        assert (u.date, u.past_date) == (day, True), text
 
 
 @pytest.mark.parametrize("day", range(22, 30))

@@ -1,5 +1,5 @@
-"""A January date typed in December, with no year: next January when that is inside the horizon,
-flagged as past only when this year's is behind us and next year's is beyond the horizon."""
+"""A January date typed in December, with no year: next January, inside the horizon or beyond it
+(the dialogue says which); flagged as past only when this year's is nearer behind than next year's ahead."""
 
 from __future__ import annotations
 
@@ -37,9 +37,10 @@ def test_next_years_date_exactly_at_the_horizon_still_rolls_over() -> None:
     assert (u.date, u.past_date) == (dt.date(2027, 1, 19), False)
 
 
-def test_next_years_date_beyond_the_horizon_is_flagged_as_past() -> None:
+def test_next_years_date_beyond_the_horizon_is_next_year_not_past() -> None:
+    """Issue 17: beyond the horizon is said as such by the dialogue; the date is not a past one."""
     u = understand("21 january", now=LATE_DEC, shop=SHOP)  # 32 days away, horizon 30
-    assert (u.date, u.past_date) == (dt.date(2026, 1, 21), True)
+    assert (u.date, u.past_date) == (dt.date(2027, 1, 21), False)
 
 
 def test_new_years_eve_late_utc_is_already_january_in_a_shop_ahead_of_utc() -> None:
