@@ -1,6 +1,6 @@
 """A lean fake of Twilio's Messages API for benchmarks: asyncio (uvloop when installed), keep-alive,
-a minimal HTTP/1.1 parser. The real Twilio does not run on our two cores; the threaded fake the tests
-use (tests/tasks/faketwilio.py) spends ~0.6 ms of CPU a request, which a bench would count against us.
+a minimal HTTP/1.1 parser, so that the fake takes little of the CPU the bench measures (the real
+Twilio does not run on our cores).
 
     python bench/fake_twilio.py [--latency-ms 0]     # prints its URL, serves until killed
 

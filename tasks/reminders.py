@@ -122,12 +122,16 @@ def _claim_statement(dialect: str, reminder_id: int, now: dt.datetime, sweep: in
                        T.c.next_attempt_at))
 
 
+# The statements every reminder runs are built once and executed with parameters.
+_PEEK = sa.select(T.c.id).where(T.c.id == sa.bindparam("p_id"),
+                                _claimable(sa.bindparam("p_by", type_=T.c.due_at.type)))
+
+
 def is_claimable(services: Services, reminder_id: int, now: dt.datetime) -> bool:
     """A read, no lock: is there anything for this job to do? Most jobs of a burst find their
     reminder already taken by another job's sweep."""
     with services.db.session() as s:
-        found = s.execute(sa.select(T.c.id).where(T.c.id == reminder_id, _claimable(now + EARLY_TOLERANCE)))
-        return found.first() is not None
+        return s.execute(_PEEK, {"p_id": reminder_id, "p_by": now + EARLY_TOLERANCE}).first() is not None
 
 
 def claim(services: Services, reminder_id: int, now: dt.datetime, *, sweep: int = 1) -> list[Claimed]:
@@ -146,11 +150,15 @@ def _finish(services: Services, reminder_id: int, now: dt.datetime, *, state: st
             next_attempt_at: dt.datetime | None = None) -> bool:
     """Record an outcome, only while we still hold the claim (the reconciler may have taken it back)."""
     with services.db.write() as s:
-        result = s.execute(
-            sa.update(T).where(T.c.id == reminder_id, T.c.state == ReminderState.SENDING)
-            .values(state=state, error=error, sent_at=sent_at, message_sid=message_sid,
-                    next_attempt_at=next_attempt_at, updated_at=now))
+        result = s.execute(_FINISH, {"p_id": reminder_id, "p_state": state, "p_error": error, "p_sent_at": sent_at,
+                                     "p_message_sid": message_sid, "p_next_attempt_at": next_attempt_at,
+                                     "p_updated_at": now})
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+_FINISH = (sa.update(T).where(T.c.id == sa.bindparam("p_id"), T.c.state == ReminderState.SENDING)
+           .values({c: sa.bindparam(f"p_{c}", type_=T.c[c].type)
+                    for c in ("state", "error", "sent_at", "message_sid", "next_attempt_at", "updated_at")}))
 
 
 def release(services: Services, rest: list[Claimed]) -> None:
@@ -232,17 +240,19 @@ class Due:
     last_inbound_at: dt.datetime | None = None
 
 
-def _recheck(services: Services, r: Claimed) -> Due | None:
-    """Just before a send: the booking as it is now, or None if our claim was taken back."""
-    with services.db.session() as s:
-        row = s.execute(
-            sa.select(T.c.state, T.c.attempts, col(Booking.status), col(Booking.revision), col(Booking.start_at),
+_RECHECK = (sa.select(T.c.state, T.c.attempts, col(Booking.status), col(Booking.revision), col(Booking.start_at),
                       col(Booking.service), col(Booking.barber), col(Booking.code), col(Booking.customer_phone),
                       col(Customer.reminders_paused), col(Customer.last_inbound_at))
             .select_from(T)
             .join(Booking, col(Booking.id) == T.c.booking_id)
             .outerjoin(Customer, col(Customer.phone) == col(Booking.customer_phone))
-            .where(T.c.id == r.id)).first()
+            .where(T.c.id == sa.bindparam("p_id")))
+
+
+def _recheck(services: Services, r: Claimed) -> Due | None:
+    """Just before a send: the booking as it is now, or None if our claim was taken back."""
+    with services.db.session() as s:
+        row = s.execute(_RECHECK, {"p_id": r.id}).first()
     if row is None or row[0] != ReminderState.SENDING or row[1] != r.attempts:
         return None
     status, revision, start_at, service, barber, code, phone, paused, last_inbound_at = row[2:]

@@ -65,9 +65,10 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 def test_worker_killed_mid_send_still_sends_every_reminder_once(
         engine: Any, worker: Any, fake_twilio: FakeTwilio) -> None:
-    # reminders at +4, +8, +12 s, the appointment at +14 s: room for a loaded CI machine
-    # to notice the dead worker (stuck_after 2 s + a reconciler round) and resend in time
-    services = engine(twilio=fake_twilio, lead_seconds=3.5, reminder_interval_seconds=4)
+    # reminders at +6, +12, +18 s, the appointment at +21 s: room for a loaded machine to start
+    # two worker processes, notice the dead one (stuck_after 2 s + a reconciler round) and resend
+    # in time, each hop through Huey's schedule taking up to its one-second tick
+    services = engine(twilio=fake_twilio, lead_seconds=3.5, reminder_interval_seconds=6)
     for i, b in enumerate(BARBERS[:3]):
         book(services, barber=b, phone=f"+44770090014{i}")
     fake_twilio.hold = threading.Event()  # the first sends hang inside Twilio...
