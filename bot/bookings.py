@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 import re
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -57,8 +57,8 @@ def new_code() -> str:
 
 
 @dataclass
-class _AfterCommit:
-    """What to tell the queue once the transaction has committed."""
+class QueueWork:
+    """What a change asks of the queue once its transaction has committed."""
 
     schedule: list[PlannedReminder] = field(default_factory=list)
     revoke: list[str] = field(default_factory=list)
@@ -358,29 +358,25 @@ class BookingService(TimeOffMixin):
         """Queue a message to `to_phone` (sent by the worker once the transaction commits); its id."""
         now = self.clock()
         with self._change(session) as (s, after):
-            msg = OutboundMessage(kind=kind, to_phone=to_phone, body=body, booking_id=booking_id,
-                                  state="queued", created_at=now)
-            s.add(msg)
-            s.flush()
-            assert msg.id is not None
-            after.messages.append(msg.id)
-        return msg.id
+            message_id = _queue_message(s, to_phone, body, kind, booking_id, now)
+            after.messages.append(message_id)
+        return message_id
 
     # -- helpers -------------------------------------------------------------
 
     @contextmanager
-    def _change(self, session: Session | None) -> Iterator[tuple[Session, _AfterCommit]]:
+    def _change(self, session: Session | None) -> Iterator[tuple[Session, QueueWork]]:
         """One change: a write transaction of its own, or a savepoint in the caller's `session`.
         What to tell the queue is handed over only if the change went through."""
-        after = _AfterCommit()
+        after = QueueWork()
         if session is None:
             with self.db.write() as s:
                 yield s, after
-                after_commit(s, lambda: self._after_commit(after))
+                after_commit(s, lambda: self._tell_queue(after))
         else:
             with savepoint(session):
                 yield session, after
-                after_commit(session, lambda: self._after_commit(after))
+                after_commit(session, lambda: self._tell_queue(after))
 
     @staticmethod
     def _intervals(s: Session, barber: str, start: dt.datetime, minutes: int,
@@ -400,7 +396,7 @@ class BookingService(TimeOffMixin):
         return next_reminders(planned_at, start_at, self.interval, after_k=after_k, until=now + PLAN_AHEAD,
                               limit=limit)
 
-    def _plan(self, s: Session, booking: Booking, now: dt.datetime, after: _AfterCommit) -> None:
+    def _plan(self, s: Session, booking: Booking, now: dt.datetime, after: QueueWork) -> None:
         """Write the next window of the booking's reminder plan as rows (enqueued after commit)."""
         assert booking.id is not None
         due, next_at = self._window(booking.planned_at, booking.start_at, after_k=booking.reminders_planned, now=now)
@@ -421,7 +417,7 @@ class BookingService(TimeOffMixin):
         Run by the reconciler; returns how many reminder rows it added.
         """
         now = self.clock()
-        after = _AfterCommit()
+        after = QueueWork()
         with self.db.write() as s:
             q = select(Booking).where(
                 Booking.status == BookingStatus.CONFIRMED,
@@ -432,7 +428,7 @@ class BookingService(TimeOffMixin):
                 q = q.with_for_update(skip_locked=True)
             for booking in s.exec(q).all():
                 self._plan(s, booking, now, after)
-            after_commit(s, lambda: self._after_commit(after))
+            after_commit(s, lambda: self._tell_queue(after))
         return len(after.schedule)
 
     def planned_reminders(self, booking: Booking, *, limit: int = 100) -> builtins.list[tuple[str, dt.datetime]]:
@@ -445,15 +441,10 @@ class BookingService(TimeOffMixin):
         return [(job_id(booking.id, booking.revision, k), at) for k, at in due]
 
     @staticmethod
-    def _notice(s: Session, booking: Booking, kind: str, body: str, now: dt.datetime, after: _AfterCommit) -> None:
-        msg = OutboundMessage(kind=kind, to_phone=booking.customer_phone, body=body, booking_id=booking.id,
-                              state="queued", created_at=now)
-        s.add(msg)
-        s.flush()
-        assert msg.id is not None
-        after.messages.append(msg.id)
+    def _notice(s: Session, booking: Booking, kind: str, body: str, now: dt.datetime, after: QueueWork) -> None:
+        after.messages.append(_queue_message(s, booking.customer_phone, body, kind, booking.id, now))
 
-    def _after_commit(self, after: _AfterCommit) -> None:
+    def _tell_queue(self, after: QueueWork) -> None:
         # Best effort: the rows are committed, and the reconciler re-enqueues anything lost here.
         try:
             if after.revoke:
@@ -497,5 +488,11 @@ def _revoke_pending(s: Session, booking_id: int, now: dt.datetime) -> builtins.l
     return [job for _, job in sorted(result.all())]
 
 
-def upcoming_for(bookings: Sequence[Booking], now: dt.datetime) -> builtins.list[Booking]:
-    return [b for b in bookings if b.status == BookingStatus.CONFIRMED and b.start_at > now]
+def _queue_message(s: Session, to_phone: str, body: str, kind: str, booking_id: int | None, now: dt.datetime) -> int:
+    """An outbound message row, queued; its id (the worker sends it once the transaction commits)."""
+    msg = OutboundMessage(kind=kind, to_phone=to_phone, body=body, booking_id=booking_id, state="queued",
+                          created_at=now)
+    s.add(msg)
+    s.flush()
+    assert msg.id is not None
+    return msg.id

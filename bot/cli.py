@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     w = sub.add_parser("worker", help="the reminder worker (Huey consumer)")
     w.add_argument("--workers", type=int, default=4, help="worker threads")
     w.add_argument("--no-periodic", dest="periodic", action="store_false",
-                   help="do not run the periodic reconciler here (run it on exactly one worker)")
+                   help="do not run the reconciler here (any number may run it: a lock in the queue lets one round through per interval)")
     w.set_defaults(func=cmd_worker)
 
     d = sub.add_parser("db", help="database commands")

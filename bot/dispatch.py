@@ -27,6 +27,8 @@ class Dispatcher(Protocol):
 
     def send_message(self, outbound_id: int) -> None: ...
 
+    def send_message_later(self, outbound_id: int, delay_seconds: float, attempt: int) -> None: ...
+
 
 @dataclass
 class RecordingDispatcher:
@@ -43,4 +45,7 @@ class RecordingDispatcher:
         self.revoked.extend(job_ids)
 
     def send_message(self, outbound_id: int) -> None:
+        self.messages.append(outbound_id)
+
+    def send_message_later(self, outbound_id: int, delay_seconds: float, attempt: int) -> None:
         self.messages.append(outbound_id)

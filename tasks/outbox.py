@@ -62,12 +62,14 @@ def _claim(services: Services, outbound_id: int, now: dt.datetime) -> tuple[str,
 
 
 def send_message(services: Services, outbound_id: int, *, limiter: object | None = None) -> str:
-    if limiter is not None:
-        limiter.acquire()  # type: ignore[attr-defined]
+    """Send one queued message if this job wins its claim; what happened ("sent", "retrying",
+    "failed", or "noop" when there was nothing to do). A job with nothing to do takes no send slot."""
     claimed = _claim(services, outbound_id, services.now())
     if claimed is None:
         return "noop"  # sent, claimed elsewhere, or a retry whose time has not come
     to_phone, body, kind, attempts = claimed
+    if limiter is not None:
+        limiter.acquire()  # type: ignore[attr-defined]
     try:
         sid = services.sender.send(OutgoingMessage(to=to_phone, body=body))
     except SendFailed as exc:
@@ -90,12 +92,10 @@ def _failed(services: Services, outbound_id: int, to_phone: str, attempts: int, 
         delay = retry_delay(services.settings, attempts)
         next_at = services.now() + dt.timedelta(seconds=delay)
         _finish(services, outbound_id, state=RETRYING, next_attempt_at=next_at, error=code)
-        later = getattr(services.dispatcher, "send_message_later", None)
-        if later is not None:
-            try:
-                later(outbound_id, delay, attempts + 1)
-            except Exception:  # noqa: BLE001 - the reconciler re-enqueues due retries
-                log.exception("could not enqueue the retry of message %s", outbound_id)
+        try:
+            services.dispatcher.send_message_later(outbound_id, delay, attempts + 1)
+        except Exception:  # noqa: BLE001 - the reconciler re-enqueues due retries
+            log.exception("could not enqueue the retry of message %s", outbound_id)
         log.info("message %s attempt %d failed (%s); retrying in %.1fs", outbound_id, attempts, code, delay)
         return "retrying"
     _finish(services, outbound_id, state=FAILED, error=code)

@@ -1,8 +1,8 @@
 """The reconciler: the database is the truth, the queue only a wake-up call.
 
 Every interval it
-- writes the next window of each booking's reminder plan (bookings far away get their
-  reminders as rows a day ahead, not all at once);
+- writes the next window of each booking's reminder plan (a booking far away gets its reminders
+  as rows `PLAN_AHEAD` at a time, not all at once);
 - expires pending reminders whose appointment has passed;
 - takes back reminders stuck in `sending` (a worker died mid-task) and makes them due again;
 - re-enqueues reminders that are due (or due for a retry) more than a grace

@@ -71,12 +71,12 @@ class Claimed:
     when: dt.datetime     # when it is due: its retry time for a retry
 
 
-def _retry_due(by: dt.datetime) -> sa.ColumnElement[bool]:
+def _retry_due(by: Any) -> sa.ColumnElement[bool]:
     return sa.or_(T.c.next_attempt_at <= by, sa.and_(T.c.next_attempt_at.is_(None), T.c.due_at <= by))
 
 
-def _claimable(by: dt.datetime) -> sa.ColumnElement[bool]:
-    """Scheduled and due by `by`, or retrying and its retry time come by `by`."""
+def _claimable(by: Any) -> sa.ColumnElement[bool]:
+    """Scheduled and due by `by` (an instant or a bound parameter), or retrying and its retry time come by `by`."""
     return sa.or_(sa.and_(T.c.state == ReminderState.SCHEDULED, T.c.due_at <= by),
                   sa.and_(T.c.state == ReminderState.RETRYING, _retry_due(by)))
 

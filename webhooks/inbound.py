@@ -1,8 +1,8 @@
 """One inbound WhatsApp message, handled once per MessageSid in one database transaction.
 
 `answer(services, engine, message)`: claim the MessageSid; record the customer's message (which
-also locks the customer's row, so one customer's messages are handled one at a time, in order, in
-any number of processes); run the chat turn (`ChatEngine.handle`); store the reply with the claim;
+also locks the customer's row, so one customer's messages are handled one at a time, each
+seeing what the one before did, in any number of processes); run the chat turn (`ChatEngine.handle`); store the reply with the claim;
 commit; then the queue hears of any reminders and notices (`bot.db.after_commit`). A redelivered MessageSid gets the
 reply stored for it, and changes nothing.
 """
@@ -54,7 +54,7 @@ def answer(services: Services, engine: ChatEngine, msg: Inbound) -> str:
     now = services.now()
     try:
         with services.db.write() as s:
-            if not claim(s, msg, now):
+            if not claim_message(s, msg, now):
                 return _redelivered(s, msg)
             touch_inbound(s, phone=msg.phone, now=now, name=msg.name)
             xml = twiml(engine.handle(s, phone=msg.phone, text=msg.body, name=msg.name))
@@ -64,7 +64,7 @@ def answer(services: Services, engine: ChatEngine, msg: Inbound) -> str:
         log.exception("chat turn failed for %s (%s)", mask_phone(msg.phone), msg.sid)
     apology = twiml([r.APOLOGY])
     with services.db.write() as s:
-        if not claim(s, msg, now, reply=apology):
+        if not claim_message(s, msg, now, reply=apology):
             return _redelivered(s, msg)
     return apology
 
@@ -82,7 +82,7 @@ _STORE_REPLY = sa.update(INBOUND).where(INBOUND.c.message_sid == sa.bindparam("s
 _STORED_REPLY = sa.select(INBOUND.c.reply).where(INBOUND.c.message_sid == sa.bindparam("sid"))
 
 
-def claim(s: Session, msg: Inbound, now: dt.datetime, *, reply: str | None = None) -> bool:
+def claim_message(s: Session, msg: Inbound, now: dt.datetime, *, reply: str | None = None) -> bool:
     """Insert the message; False when its MessageSid is already claimed (a redelivery).
 
     The primary key decides between concurrent deliveries: exactly one insert wins, in any number

@@ -2,7 +2,7 @@
 
 Like the customer dialogue (`flow.step`) it does no I/O: what it knows of the world comes through
 `BarberContext` (read callbacks), and what it wants done comes back as `BarberAction` values that
-`bot.barber_actions` carries out through the BookingService. Each action carries the line to
+`bot.dialogue.barber_engine` carries out through the BookingService. Each action carries the line to
 say once it has happened, so nothing claims a change (or a notice) that did not happen.
 
 Rules: a barber acts on their own bookings and time, an owner on anyone's; no-show and done only

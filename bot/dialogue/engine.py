@@ -4,7 +4,7 @@
 message, runs the transition table (`flow.step`, pure), carries out the actions it asks for
 through the BookingService in the same transaction, and saves the conversation; it returns the
 replies. Barbers' commands (their phone is in the shop file) go to `barber` instead.
-`ChatEngine.turn(...)` does the same in a transaction of its own (the chat simulator, tests).
+`ChatEngine.turn(...)` does the same in a transaction of its own, with no MessageSid (tests).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from bot.availability import Slot
-from bot.barber_actions import barber_command, run_barber_turn
 from bot.customers import set_reminders_paused
 from bot.errors import Conflict, InvalidBooking, NotFound, SlotTaken
 from bot.models import Booking, BookingStatus, Conversation, Reminder
@@ -29,6 +28,7 @@ from bot.services import Services
 from bot.shop import Shop
 
 from . import replies as r
+from .barber_engine import barber_command, run_barber_turn
 from .flow import recover, step
 from .model import (
     IDLE,
