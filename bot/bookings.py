@@ -234,6 +234,7 @@ class BookingService(TimeOffMixin):
         barber: str | None = None,
         customer_name: str | None = None,
         joint: Joint | None = None,
+        guest_name: str | None = None,
     ) -> Booking:
         try:
             phone = _normalize_phone(customer_phone)
@@ -243,7 +244,7 @@ class BookingService(TimeOffMixin):
         if shop.service(service) is None:
             raise InvalidBooking(f"unknown service: {service}", code="unknown_service")
         if barber is not None:
-            return self._create_with(shop, phone, customer_name, service, barber, start, joint)
+            return self._create_with(shop, phone, customer_name, service, barber, start, joint, guest_name)
         candidates = shop.barbers_for(service)
         if not candidates:
             raise InvalidBooking(f"no barber does {service}", code="service_not_offered")
@@ -251,7 +252,7 @@ class BookingService(TimeOffMixin):
         taken: SlotTaken | None = None
         for b in candidates:
             try:
-                return self._create_with(shop, phone, customer_name, service, b.key, start, joint)
+                return self._create_with(shop, phone, customer_name, service, b.key, start, joint, guest_name)
             except SlotTaken as exc:
                 taken = taken or exc
             except InvalidBooking as exc:
@@ -264,7 +265,7 @@ class BookingService(TimeOffMixin):
         raise first_error
 
     def _create_with(self, shop: Shop, phone: str, name: str | None, service: str, barber: str,
-                     start: dt.datetime, joint: Joint | None) -> Booking:
+                     start: dt.datetime, joint: Joint | None, guest_name: str | None = None) -> Booking:
         svc = shop.service(service)
         assert svc is not None
         for _attempt in range(8):
@@ -282,7 +283,7 @@ class BookingService(TimeOffMixin):
                     due, next_at = self._window(now, start_utc, after_k=0, now=now)
                     row = {
                         "code": new_code(), "status": BookingStatus.CONFIRMED, "customer_phone": phone,
-                        "customer_name": name, "service": service, "barber": barber, "start_at": start_utc,
+                        "customer_name": name, "guest_name": guest_name, "service": service, "barber": barber, "start_at": start_utc,
                         "end_at": start_utc + dt.timedelta(minutes=svc.minutes), "revision": 1,
                         "cancel_reason": None, "created_at": now, "updated_at": now, "planned_at": now,
                         "reminders_planned": due[-1][0] if due else 0, "next_reminder_at": next_at,

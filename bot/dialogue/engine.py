@@ -42,6 +42,7 @@ from bot.shop import Barber, Shop
 
 from . import barber as cmd
 from . import replies as r
+from . import staff
 from .flow import recover, step
 from .model import (
     IDLE,
@@ -51,8 +52,11 @@ from .model import (
     CancelBooking,
     Context,
     Convo,
+    Handoff,
     Move,
+    NotifyStaff,
     PauseReminders,
+    Resume,
     State,
     convo_data,
     read_convo,
@@ -236,7 +240,8 @@ class ChatEngine:
                 found = cache[key] = self._free(tx, shop, now, today, day, service, barber, exclude)
             return found
 
-        return Context(shop=shop, now=now, phone=phone, bookings=bookings, free=free, reminded=reminded)
+        return Context(shop=shop, now=now, phone=phone, bookings=bookings, free=free, reminded=reminded,
+                       facts=staff.customer_facts(self.services, phone))
 
     def _free(self, tx: Tx, shop: Shop, now: dt.datetime, today: dt.date, day: dt.date, service: str,
               barber: str | None, exclude: int | None) -> list[Slot]:
@@ -293,7 +298,8 @@ class ChatEngine:
         try:
             if isinstance(action, Book):
                 b = bookings.create(customer_phone=phone, service=action.service, barber=action.barber,
-                                    start=action.start, customer_name=name, joint=joint)
+                                    start=action.start, customer_name=name, joint=joint,
+                                    guest_name=action.guest_name)
                 return [r.booked(shop, b.service, b.barber, b.start_at, b.code)], convo
             if isinstance(action, Move):
                 b = bookings.reschedule(action.booking_id, start=action.start, barber=action.barber,
@@ -302,6 +308,8 @@ class ChatEngine:
             if isinstance(action, CancelBooking):
                 b = bookings.cancel(action.booking_id, notify=False, joint=joint)
                 return [r.cancelled(shop, b.service, b.start_at, b.code)], convo
+            if isinstance(action, (NotifyStaff, Handoff, Resume)):
+                return staff.carry_out(self.services, None, action, now), convo
             if isinstance(action, PauseReminders):
                 with self.services.db.write() as s:
                     set_reminders_paused(s, phone=phone, paused=action.paused, now=now)

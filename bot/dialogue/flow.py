@@ -18,6 +18,7 @@ from bot.nlu.intents import BOOK_RE
 from bot.nlu.times import day_window
 from bot.shop import Shop
 
+from . import everyday
 from . import replies as r
 from .model import (
     IDLE,
@@ -50,9 +51,20 @@ ANY = "*"
 
 
 def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None = None) -> Outcome:
-    """One turn. `now` defaults to `ctx.now` (the injected clock)."""
+    """One turn. `now` defaults to `ctx.now` (the injected clock).
+
+    A barber's `resume +61…` hands a customer back; a customer handed to a person gets no reply
+    (their message goes to that person) until then or for `everyday.QUIET`."""
     if now is not None and now != ctx.now:
         ctx = dataclasses.replace(ctx, now=now)
+    back = everyday.resume(ctx, u.text)
+    if back is not None:
+        return _say(convo, back[0], actions=[back[1]])
+    until = ctx.facts.handoff_until()
+    if until is not None and until > ctx.now:
+        return _say(convo, actions=[everyday.forward(ctx, u.text)])
+    if u.intent != Intent.UNKNOWN and (convo.state == State.UNCLEAR or convo.draft.misses):
+        convo = IDLE if convo.state == State.UNCLEAR else Convo(convo.state, convo.draft.evolve(misses=0))
     handler = TABLE.get((convo.state, u.intent)) or TABLE.get((ANY, u.intent)) or on_unknown
     return handler(convo, u, ctx)
 
@@ -184,7 +196,9 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
 
 
 def _day_off(shop: Shop, day: dt.date, barber_key: str | None) -> str | None:
-    """"closed" or "barber_off" when nobody (or the named barber) works that day, else None."""
+    """"closed_date", "closed" or "barber_off" when nobody (or the named barber) works that day, else None."""
+    if day in shop.closed:
+        return "closed_date"
     if barber_key is None:
         return "closed" if shop.hours.get(day.weekday()) is None else None
     b = shop.barber(barber_key)
@@ -628,10 +642,55 @@ def reprompt(convo: Convo, u: Understanding, ctx: Context, prefix: str = "") -> 
 
 
 def on_unknown(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    """Not understood: say so and ask again; the second time in a row, a person takes over."""
+    misses = convo.draft.misses + 1
+    if misses >= 2:
+        return on_person(convo, u, ctx)
     if _in_flow(convo):
-        out = reprompt(convo, u, ctx)
+        out = reprompt(Convo(convo.state, convo.draft.evolve(misses=misses)), u, ctx)
         return dataclasses.replace(out, replies=("Sorry, I didn't catch that.", *out.replies))
-    return _say(IDLE, r.unknown(ctx.shop))
+    return _say(Convo(State.UNCLEAR, Draft(misses=misses)), r.unknown(ctx.shop))
+
+
+def on_person(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    """"get me a real person", anger, or twice not understood: a barber is told and will reply."""
+    said = [t for t in ctx.facts.said() if t]
+    if not said or said[-1].lower() != u.text:
+        said.append(u.text)
+    return _say(IDLE, everyday.handed_off(ctx.shop), actions=[everyday.handoff(ctx, said)])
+
+
+def on_late(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    text, note = everyday.running_late(ctx, u.text)
+    return _say(convo if _in_flow(convo) else IDLE, text, actions=[note] if note else [])
+
+
+def on_info(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    return _answer_then_carry_on(convo, u, ctx, lambda suggest: everyday.info_answer(ctx.shop, u.topic))
+
+
+def on_who(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    """"is jono in saturday?": the named barber, else the one this conversation is about ("she")."""
+    barber = u.barber or (convo.draft.barber if u.pronoun else None)
+    answer = everyday.who_answer(ctx.shop, u, barber, ctx.now)
+    out = _answer_then_carry_on(convo, u, ctx, lambda suggest: answer)
+    if barber and not _in_flow(convo):  # "when is she next in?" may follow: keep who we talked about
+        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=barber)))
+    return out
+
+
+def on_stop_at_prompt(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    """"stop" while a question is open answers it (NO); reminders are left as they are."""
+    out = on_no(convo, u, ctx)
+    return dataclasses.replace(out, replies=(*out.replies, r.stop_hint()))
+
+
+def on_yes_idle(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    """"👍" with nothing waiting: after a reminder, their booking stands; else say nothing waits."""
+    reminded = _booking(ctx, ctx.reminded_booking_id) if ctx.bookings else None
+    if reminded is not None:
+        return _say(IDLE, r.see_you(ctx.shop, reminded))
+    return _say(convo if _in_flow(convo) else IDLE, r.nothing_to_confirm())
 
 
 def _answer_then_carry_on(convo: Convo, u: Understanding, ctx: Context, answer: Callable[[bool], str]) -> Outcome:
@@ -654,9 +713,12 @@ def _answer_and_book(convo: Convo, u: Understanding, ctx: Context, answer: str) 
     return dataclasses.replace(out, replies=(answer, *out.replies))
 
 
+_PRICE_LIST_RE = re.compile(r"\b(?:price\s*list|all\s+(?:the\s+|your\s+)?prices|full\s+prices?|menu)\b")
+
+
 def on_prices(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     named = u.services or ((u.service,) if u.service else ())
-    if not named and _in_flow(convo) and convo.draft.service:
+    if not named and _in_flow(convo) and convo.draft.service and not _PRICE_LIST_RE.search(u.text or ""):
         named = (convo.draft.service,)  # "haircut friday" -> "how much is it?": that service's price
     if _also_a_booking(u):
         return _answer_and_book(convo, u, ctx, r.prices(ctx.shop, named, suggest=False))
@@ -737,7 +799,17 @@ TABLE: dict[tuple[State | str, Intent], Handler] = {
     (ANY, In.AVAILABILITY): on_availability,
     (ANY, In.CANCEL): on_cancel,
     (ANY, In.RESCHEDULE): on_reschedule,
-    (ANY, In.YES): lambda c, u, x: _say(c, r.nothing_to_confirm()) if _in_flow(c) else _say(IDLE, r.nothing_to_confirm()),
+    (ANY, In.YES): on_yes_idle,
+    (ANY, In.INFO): on_info,
+    (ANY, In.WHO): on_who,
+    (ANY, In.PERSON): on_person,
+    (ANY, In.LATE): on_late,
+    (S.CONFIRM, In.STOP): on_stop_at_prompt,
+    (S.PICK_SLOT, In.STOP): on_stop_at_prompt,
+    (S.PICK_BOOKING, In.STOP): on_stop_at_prompt,
+    (S.ASK_SERVICE, In.STOP): on_stop_at_prompt,
+    (S.ASK_DAY, In.STOP): on_stop_at_prompt,
+    (S.ASK_TIME, In.STOP): on_stop_at_prompt,
     (ANY, In.NO): on_no,
     (ANY, In.CHOICE): on_choice,
     (ANY, In.UNKNOWN): on_unknown,

@@ -25,6 +25,7 @@ class State(enum.StrEnum):
     PICK_SLOT = "pick_slot"          # numbered free times are showing
     PICK_BOOKING = "pick_booking"    # numbered bookings are showing (which one to cancel/move?)
     CONFIRM = "confirm"              # the exact change was repeated; waiting for YES
+    UNCLEAR = "unclear"              # the last message was not understood (two in a row: a person)
 
 
 class Goal(enum.StrEnum):
@@ -101,6 +102,9 @@ class Draft:
     booking_id: int | None = None  # the booking being moved or cancelled
     options: tuple[Option, ...] = ()
     pending: Option | None = None  # the exact change waiting for YES
+    guest: str | None = None  # who the chair is for, when not the customer ("for my son Jack")
+    misses: int = 0  # messages in a row not understood
+    menu: bool = False  # the last reply showed the service menu (never twice in a row)
 
     def evolve(self, **changes: Any) -> Draft:
         """`dataclasses.replace(self, **changes)`, without running `__init__` again.
@@ -139,6 +143,7 @@ class Draft:
             "browse": self.browse, "booking_id": self.booking_id,
             "options": [o.to_json() for o in self.options],
             "pending": self.pending.to_json() if self.pending else None,
+            "guest": self.guest, "misses": self.misses, "menu": self.menu,
         }
 
     @classmethod
@@ -162,6 +167,7 @@ class Draft:
             browse=bool(d.get("browse")), booking_id=d.get("booking_id"),
             options=tuple(Option.from_json(o) for o in d.get("options") or ()),
             pending=Option.from_json(d["pending"]) if d.get("pending") else None,
+            guest=d.get("guest"), misses=int(d.get("misses") or 0), menu=bool(d.get("menu")),
         )
         return new
 
@@ -229,6 +235,32 @@ def _nobody() -> int | None:
 
 
 @dataclass(frozen=True)
+class PastBooking:
+    """One of the customer's recent bookings, whatever its status (to rebook, or find by a guest's name)."""
+
+    id: int
+    code: str
+    service: str
+    barber: str
+    start: dt.datetime  # aware UTC
+    status: str
+    guest_name: str | None = None
+
+
+def _no_history() -> Sequence[PastBooking]:
+    return ()
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    """What the edge knows of the customer beyond their upcoming bookings, read on first use."""
+
+    recent: Callable[[], Sequence[PastBooking]] = _no_history  # newest change first
+    handoff_until: Callable[[], dt.datetime | None] = _nobody  # type: ignore[assignment]
+    said: Callable[[], Sequence[str]] = _no_history  # type: ignore[assignment]  # their last messages, oldest first
+
+
+@dataclass(frozen=True)
 class Context:
     """What the core may know about the world for one turn (read-only).
 
@@ -242,6 +274,7 @@ class Context:
     bookings: Sequence[BookingView]
     free: FreeSlots
     reminded: Callable[[], int | None] = _nobody  # the booking a reminder was just sent about
+    facts: CustomerFacts = field(default_factory=CustomerFacts)
 
     @property
     def reminded_booking_id(self) -> int | None:
@@ -256,6 +289,7 @@ class Book:
     service: str
     barber: str
     start: dt.datetime
+    guest_name: str | None = None  # the chair is for someone else ("for my son Jack")
 
 
 @dataclass(frozen=True)
@@ -276,7 +310,32 @@ class PauseReminders:
     paused: bool
 
 
-Action = Book | Move | CancelBooking | PauseReminders
+@dataclass(frozen=True)
+class NotifyStaff:
+    """Send `text` to a barber's phone (a customer running late)."""
+
+    phone: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """The customer wants a person: tell `staff_phone`, and stay quiet for `customer` until `until`."""
+
+    customer: str
+    staff_phone: str
+    text: str
+    until: dt.datetime
+
+
+@dataclass(frozen=True)
+class Resume:
+    """The owner hands `customer` back to the bot."""
+
+    customer: str
+
+
+Action = Book | Move | CancelBooking | PauseReminders | NotifyStaff | Handoff | Resume
 
 
 @dataclass(frozen=True)

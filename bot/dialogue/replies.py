@@ -8,7 +8,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from bot.messages import barber_name, fmt_date, fmt_day, fmt_slot, fmt_time, service_name
+from bot.messages import (
+    barber_name,
+    fmt_date,
+    fmt_day,
+    fmt_slot,
+    fmt_time,
+    money,
+    possessive,
+    service_name,
+)
 from bot.shop import Shop, format_hours
 
 from .model import BookingView, Option
@@ -26,7 +35,7 @@ def _what(shop: Shop, service: str, barber: str | None) -> str:
 def option_line(shop: Shop, n: int, o: Option, bookings: Sequence[BookingView] = ()) -> str:
     if o.kind == "service":
         svc = shop.service(o.service or "")
-        return f"{n}) {svc.name} ({svc.minutes} min, £{svc.price})" if svc else f"{n}) {o.service}"
+        return f"{n}) {svc.name} ({svc.minutes} min, {money(shop, svc.price)})" if svc else f"{n}) {o.service}"
     if o.kind == "booking":
         b = next((b for b in bookings if b.id == o.booking_id), None)
         return f"{n}) {booking_line(shop, b)}" if b else f"{n}) booking {o.booking_id}"
@@ -58,7 +67,7 @@ def ask_day(shop: Shop, service: str | None, moving: bool = False) -> str:
 
 
 def ask_day_only(shop: Shop, time: dt.time) -> str:
-    return f"Which day would you like {time.strftime('%H:%M')}? (e.g. tomorrow, friday, 10 Dec)"
+    return f"Which day would you like to come in at {time.strftime('%H:%M')}? (e.g. tomorrow, friday, 10 Dec)"
 
 
 def ask_time(shop: Shop, day: dt.date) -> str:
@@ -130,7 +139,9 @@ def reason(shop: Shop, why: str, start: dt.datetime | None, barber: str | None, 
         "past_date": "That date has already passed.",
         "closed": f"Sorry, we're closed on {fmt_day(shop, start) if start else 'that day'}.",
         "barber_off": f"Sorry, {who} isn't working on {fmt_day(shop, start) if start else 'that day'}.",
-        "outside_hours": f"Sorry, {when} is outside {'our' if not barber else who + chr(39) + 's'} opening hours.",
+        "outside_hours": f"Sorry, {when} is outside {'our' if not barber else possessive(who)} opening hours.",
+        "runs_past_close": _runs_past_close(shop, start, barber, service),
+        "closed_date": f"Sorry, we're closed on {_closure(shop, start)}.",
         "beyond_horizon": f"Sorry, I can only book up to {shop.horizon_days} days ahead.",
         "slot_taken": f"Sorry, {when} isn't free.",
         "barber_unavailable": f"Sorry, {who} isn't available at {fmt_time(shop, start) if start else 'that time'}.",
@@ -138,6 +149,30 @@ def reason(shop: Shop, why: str, start: dt.datetime | None, barber: str | None, 
         "service_not_offered": (f"{who} doesn't do {service_name(shop, service)}." if barber and service
                                 else "Sorry, we don't offer that."),
     }.get(why, f"Sorry, {when} isn't possible.")
+
+
+def _runs_past_close(shop: Shop, start: dt.datetime | None, barber: str | None, service: str | None) -> str:
+    svc = shop.service(service or "")
+    if start is None or svc is None:
+        return "Sorry, that would run past closing time."
+    day = start.astimezone(shop.tz).date()
+    b = shop.barber(barber) if barber else None
+    hours = shop.barber_hours(b, day.weekday()) if b is not None else shop.hours.get(day.weekday())
+    close = f"{hours[1] // 60:02d}:{hours[1] % 60:02d}" if hours else "closing"
+    who = f"{b.name} finishes" if b is not None else "we close"
+    return f"Sorry, a {svc.name.lower()} takes {svc.minutes} min, and {who} at {close} on {fmt_date(day)}."
+
+
+_NAMED_DAYS = {(12, 25): "Christmas Day", (12, 26): "Boxing Day", (1, 1): "New Year's Day",
+               (12, 24): "Christmas Eve", (12, 31): "New Year's Eve"}
+
+
+def _closure(shop: Shop, start: dt.datetime | None) -> str:
+    if start is None:
+        return "that day"
+    day = start.astimezone(shop.tz).date()
+    name = _NAMED_DAYS.get((day.month, day.day))
+    return f"{name} ({fmt_date(day)})" if name else fmt_date(day)
 
 
 def not_offered_switch(shop: Shop, barber: str, service: str) -> str:
@@ -236,7 +271,7 @@ def no_such_booking(code: str | None) -> str:
 
 def help_text(shop: Shop) -> str:
     names = ", ".join(s.name.lower() for s in shop.services)
-    return (f"Hi, I'm {shop.name}'s booking assistant. You can write things like:\n"
+    return (f"Hi, I'm {possessive(shop.name)} booking assistant. You can write things like:\n"
             f"• book a haircut friday at 3pm\n"
             f"• any times tomorrow afternoon?\n"
             f"• move my booking to 4.30\n"
@@ -260,8 +295,8 @@ def prices(shop: Shop, services: Sequence[str], *, suggest: bool = True) -> str:
     if len(named) == 1:
         svc = named[0]
         tail = f" Want to book one? (e.g. {svc.name.lower()} friday at 3pm)" if suggest else ""
-        return f"A {svc.name.lower()} is £{svc.price} ({svc.minutes} min).{tail}"
-    lines = "\n".join(f"• {svc.name}: £{svc.price} ({svc.minutes} min)" for svc in (named or shop.services))
+        return f"A {svc.name.lower()} is {money(shop, svc.price)} ({svc.minutes} min).{tail}"
+    lines = "\n".join(f"• {svc.name}: {money(shop, svc.price)} ({svc.minutes} min)" for svc in (named or shop.services))
     return f"Our prices:\n{lines}" + ("\nTell me which one and when, and I'll book it." if suggest else "")
 
 
@@ -307,6 +342,14 @@ def unknown(shop: Shop) -> str:
 
 def reminders_stopped() -> str:
     return "OK, I've stopped reminders. Your bookings stay as they are. Reply START to get reminders again."
+
+
+def stop_hint() -> str:
+    return "(Your reminders are still on; send STOP on its own to turn them off.)"
+
+
+def see_you(shop: Shop, b: BookingView) -> str:
+    return f"Great, see you {fmt_slot(shop, b.start)} with {barber_name(shop, b.barber)} 👍"
 
 
 def reminders_started() -> str:
