@@ -18,7 +18,7 @@ from bot.nlu.intents import BOOK_RE
 from bot.nlu.times import day_window
 from bot.shop import Shop
 
-from . import everyday
+from . import everyday, references
 from . import replies as r
 from .model import (
     IDLE,
@@ -64,7 +64,10 @@ def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None =
     if until is not None and until > ctx.now:
         return _say(convo, actions=[everyday.forward(ctx, u.text)])
     if u.intent != Intent.UNKNOWN and (convo.state == State.UNCLEAR or convo.draft.misses):
-        convo = IDLE if convo.state == State.UNCLEAR else Convo(convo.state, convo.draft.evolve(misses=0))
+        if convo.state != State.UNCLEAR:
+            convo = Convo(convo.state, convo.draft.evolve(misses=0))
+        else:  # understood: only the barber talked about is kept ("when is she next in?")
+            convo = Convo(State.UNCLEAR, Draft(barber=convo.draft.barber)) if convo.draft.barber else IDLE
     handler = TABLE.get((convo.state, u.intent)) or TABLE.get((ANY, u.intent)) or on_unknown
     return handler(convo, u, ctx)
 
@@ -87,6 +90,9 @@ def _has_slots(u: Understanding) -> bool:
 
 def _merge(d: Draft, u: Understanding, shop: Shop) -> Draft:
     c: dict[str, object] = {"options": (), "pending": None}
+    guest = references.guest_of(u.text)
+    if guest:
+        c["guest"] = guest
     if u.service:
         c["service"] = u.service
     if u.barber:
@@ -135,6 +141,10 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
     old = _booking(ctx, d.booking_id) if d.goal == Goal.RESCHEDULE else None
     if d.goal == Goal.RESCHEDULE and old is None:
         return _say(IDLE, *notes, r.move_target_gone())
+    if d.goal == Goal.BOOK and d.date and d.time and not d.guest:
+        clash = _own_clash(ctx, d.service, local_instant(shop, d.date, _minute(d.time)))
+        if clash is not None:  # one customer, one chair: their own booking, not "not free"
+            return _say(convo.to(State.ASK_DAY, date=None, time=None), *notes, r.already_booked(shop, clash))
     service = d.service or (old.service if old else None)
     if service is None:
         named = shop.barber(d.barber) if d.barber else None
@@ -180,6 +190,8 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
         return _offer(convo, ctx, nearest_options(ctx, ask), r.none_free_on(shop, day, label), notes)
     ask = Ask(service, day, _minute(d.time), barber_key, None, exclude)
     slot = exact(ctx, ask)
+    if slot is None and old is not None and not d.barber and not d.any_barber:
+        slot = exact(ctx, dataclasses.replace(ask, barber=None))  # a move looks at every barber
     if slot is not None:
         pending = Option(kind="slot", start=slot.start, barber=slot.barber, service=service,
                          booking_id=exclude)
@@ -190,9 +202,26 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
     if why in ("past_date",):
         return _say(convo.to(State.ASK_DAY, date=None), *notes, intro + " " + r.ask_day(shop, service, old is not None))
     options = nearest_options(ctx, ask)
+    if old is not None:  # never the booking's own time offered as a change
+        options = [o for o in options if o.start != old.start]
     if options:
         intro += " The nearest free times:"
     return _offer(convo, ctx, options, intro, notes)
+
+
+def _ends(ctx: Context, service: str, start: dt.datetime) -> dt.datetime:
+    svc = ctx.shop.service(service)
+    return start + dt.timedelta(minutes=svc.minutes if svc else 30)
+
+
+def _own_clash(ctx: Context, service: str | None, start: dt.datetime) -> BookingView | None:
+    """The customer's own booking (not one for a guest) that a new one at `start` would overlap."""
+    guests = references.guests(ctx) if ctx.bookings else {}
+    end = _ends(ctx, service, start) if service else start + dt.timedelta(minutes=1)
+    for b in ctx.bookings:
+        if b.id not in guests and b.start < end and start < _ends(ctx, b.service, b.start):
+            return b
+    return None
 
 
 def _day_off(shop: Shop, day: dt.date, barber_key: str | None) -> str | None:
@@ -206,6 +235,9 @@ def _day_off(shop: Shop, day: dt.date, barber_key: str | None) -> str | None:
 
 
 def _offer(convo: Convo, ctx: Context, options: Sequence[Option], intro: str, notes: Sequence[str]) -> Outcome:
+    if convo.draft.goal == Goal.BOOK and not convo.draft.guest and ctx.bookings:
+        options = [o for o in options if o.start is None or o.service is None
+                   or _own_clash(ctx, o.service, o.start) is None]  # never a second chair at once
     if not options:
         return _say(convo.to(State.ASK_DAY, options=()), *notes, intro if intro.endswith(".") else "",
                     r.nothing_soon())
@@ -236,7 +268,10 @@ def _targets(ctx: Context, u: Understanding, moving: bool) -> list[BookingView]:
     shop = ctx.shop
     old_date = getattr(u, "old_date", None)
     filters: list[Callable[[BookingView], bool]] = []
-    if u.service:
+    theirs = references.for_guest(ctx, u.text, bs)
+    if theirs is not None:  # "jack's cut": Jack's bookings, whatever the service word
+        bs = theirs
+    elif u.service:
         filters.append(lambda b: b.service == u.service)
     if u.barber:
         filters.append(lambda b: b.barber == u.barber)
@@ -258,6 +293,10 @@ def _targets(ctx: Context, u: Understanding, moving: bool) -> list[BookingView]:
 
 def _choose_target(convo: Convo, u: Understanding, ctx: Context, goal: Goal) -> Outcome:
     verb = "cancel" if goal == Goal.CANCEL else "move"
+    if goal == Goal.RESCHEDULE and (not ctx.bookings or references.REBOOK_RE.search(u.text or "")):
+        again = references.just_cancelled(ctx)
+        if again is not None:  # "actually can i rebook for sat 1pm" after a cancel: book it again
+            return _rebook(u, ctx, again.service, again.barber)
     if not ctx.bookings:
         return _say(IDLE, r.no_booking_to(verb))
     moving = goal == Goal.RESCHEDULE
@@ -265,7 +304,8 @@ def _choose_target(convo: Convo, u: Understanding, ctx: Context, goal: Goal) -> 
     draft = Draft(goal=goal)
     if moving:
         draft = _merge(draft, u, ctx.shop)
-        if u.service and any(b.service == u.service for b in found):
+        if u.service and (any(b.service == u.service for b in found)
+                          or references.for_guest(ctx, u.text, found) is not None):
             draft = draft.evolve(service=None)  # named the booking, not a new service
         if u.barber and any(b.barber == u.barber for b in found) and len(ctx.bookings) > 1:
             draft = draft.evolve(barber=None)
@@ -297,8 +337,13 @@ def _straight_after(u: Understanding, ctx: Context) -> Understanding:
     named = [b for b in ctx.bookings if b.service in others]
     b = max(named or ctx.bookings, key=lambda b: b.id)  # the one made last ("another ... straight after")
     svc = ctx.shop.service(b.service)
-    end = (b.start + dt.timedelta(minutes=svc.minutes if svc else 0)).astimezone(ctx.shop.tz)
-    return dataclasses.replace(u, date=end.date(), time=end.time().replace(second=0, microsecond=0))
+    ends = b.start + dt.timedelta(minutes=svc.minutes if svc else 0)
+    end = ends.astimezone(ctx.shop.tz)
+    barber = u.barber
+    if barber is None and u.service and not u.any_barber \
+            and any(s.start == ends for s in ctx.free(end.date(), u.service, b.barber, None)):
+        barber = b.barber  # the same barber, when they are free then
+    return dataclasses.replace(u, date=end.date(), time=end.time().replace(second=0, microsecond=0), barber=barber)
 
 
 # "for me and my son", "2 haircuts", "for the two of us": one booking is one person's chair
@@ -357,9 +402,38 @@ def _relative(u: Understanding, ctx: Context) -> Understanding:
     return u
 
 
+def _rebook(u: Understanding, ctx: Context, service: str, barber: str) -> Outcome:
+    """Book `service` with `barber` again, at the day and time the message names (or ask for them)."""
+    u = dataclasses.replace(u, intent=Intent.BOOK, explicit_intent=True, correction=False,
+                            service=u.service or service, barber=u.barber or barber)
+    out = on_book(IDLE, u, ctx)
+    if out.convo.state in (State.ASK_DAY, State.ASK_TIME):
+        note = r.booking_again(ctx.shop, u.service or service, u.barber or barber)
+        return dataclasses.replace(out, replies=(note, *out.replies))
+    return out
+
+
+def _references(convo: Convo, u: Understanding, ctx: Context) -> Understanding:
+    """The words that point elsewhere, read: the day under discussion, "same time", "the usual",
+    "this sat or sun"."""
+    if _in_flow(convo):
+        u = references.day_under_discussion(u, convo.draft, ctx.shop.tz)
+    u = references.either_day(references.same_time(u, ctx))
+    if not u.service and references.USUAL_RE.search(u.text or ""):
+        last = references.last_visit(ctx)
+        if last is not None:
+            u = dataclasses.replace(u, service=last.service, services=(last.service,), barber=u.barber or last.barber)
+    return u
+
+
 def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if not u.service and ctx.bookings and _SHIFT_RE.search(u.text or ""):
         return on_reschedule(convo, u, ctx)  # "bring my appointment forward half an hour"
+    u = _references(convo, u, ctx)
+    if not _in_flow(convo) and not u.service and not _has_slots(u) and u.explicit_intent:
+        again = references.just_cancelled(ctx)
+        if again is not None:  # BOOK in reply to a cancellation: the same service and barber
+            return _rebook(u, ctx, again.service, again.barber)
     out = _on_book(convo, _relative(_straight_after(u, ctx), ctx), ctx)
     if out.convo.state in (State.CONFIRM, State.PICK_SLOT):
         service = out.convo.draft.service
@@ -463,7 +537,7 @@ def on_yes(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if d.goal == Goal.RESCHEDULE:
         assert d.booking_id is not None
         return _say(IDLE, actions=[Move(d.booking_id, p.start, p.barber, p.service)])
-    return _say(IDLE, actions=[Book(p.service, p.barber, p.start)])
+    return _say(IDLE, actions=[Book(p.service, p.barber, p.start, guest_name=d.guest)])
 
 
 def on_no(convo: Convo, u: Understanding, ctx: Context) -> Outcome:

@@ -101,6 +101,15 @@ def then_the_other(shop: Shop, first: str, other: str) -> str:
             f"\"{service_name(shop, other).lower()} straight after\" and I'll add it.")
 
 
+def booking_again(shop: Shop, service: str, barber: str) -> str:
+    return f"Let's book your {_what(shop, service, barber)} again."
+
+
+def already_booked(shop: Shop, b: BookingView) -> str:
+    return (f"You're already booked then: {booking_line(shop, b)}. If this one's for someone else, "
+            f"say who it's for (e.g. \"for my son Jack\"); or tell me another time.")
+
+
 def not_done_yet(goal: str | None) -> str:
     verb = {"cancel": "cancelled", "reschedule": "moved"}.get(goal or "", "booked")
     return f"One more step: it isn't {verb} yet."
