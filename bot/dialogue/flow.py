@@ -191,7 +191,11 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
     ask = Ask(service, day, _minute(d.time), barber_key, None, exclude)
     slot = exact(ctx, ask)
     if slot is None and old is not None and not d.barber and not d.any_barber:
-        slot = exact(ctx, dataclasses.replace(ask, barber=None))  # a move looks at every barber
+        other = exact(ctx, dataclasses.replace(ask, barber=None))  # a move looks at every barber
+        if other is not None:  # the asked time with another barber, or the nearest with theirs: asked
+            near = [o for o in nearest_options(ctx, ask) if o.start not in (old.start, other.start)]
+            options = [slot_option(other, service), *near[:3]]
+            return _offer(convo, ctx, options, r.other_barber_free(shop, old.barber, other.barber, other.start), notes)
     if slot is not None:
         pending = Option(kind="slot", start=slot.start, barber=slot.barber, service=service,
                          booking_id=exclude)

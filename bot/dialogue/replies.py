@@ -101,6 +101,11 @@ def then_the_other(shop: Shop, first: str, other: str) -> str:
             f"\"{service_name(shop, other).lower()} straight after\" and I'll add it.")
 
 
+def other_barber_free(shop: Shop, barber: str, other: str, start: dt.datetime) -> str:
+    return (f"{barber_name(shop, barber)} isn't free at {fmt_slot(shop, start)}, but {barber_name(shop, other)} is. "
+            f"Or the nearest times with {barber_name(shop, barber)}:")
+
+
 def booking_again(shop: Shop, service: str, barber: str) -> str:
     return f"Let's book your {_what(shop, service, barber)} again."
 
