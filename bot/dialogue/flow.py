@@ -152,7 +152,10 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
         if len(keys) == 1:
             return advance(convo.to(State.IDLE, service=keys[0]), ctx, *notes)
         services = tuple(Option(kind="service", service=k) for k in keys)
-        return _say(convo.to(State.ASK_SERVICE, options=services), *notes, r.ask_service(shop, services))
+        if convo.state == State.ASK_SERVICE and d.menu:  # the menu was the last reply: not again
+            return _say(convo.to(State.ASK_SERVICE, options=services, menu=False), *notes,
+                        r.ask_service_again(shop, services))
+        return _say(convo.to(State.ASK_SERVICE, options=services, menu=True), *notes, r.ask_service(shop, services))
     barber_key = d.barber or (old.barber if old and not d.any_barber else None)
     named = shop.barber(barber_key) if barber_key else None
     if barber_key and service not in (named.services if named else ()):
@@ -174,6 +177,8 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
                           r.free_on(shop, None, d.window[2] if d.window else None), notes)
         text = r.ask_day_only(shop, d.time) if d.time else r.ask_day(shop, service, moving=old is not None)
         return _say(convo.to(State.ASK_DAY), *notes, text)
+    if day > last_bookable_day(shop, ctx.now):  # said so, not "nothing is free"
+        return _say(convo.to(State.ASK_DAY, date=None), *notes, r.beyond_horizon(shop, day, ctx.now))
     if d.time is None:
         ask = Ask(service, day, None, barber_key, d.window, exclude)
         if day < local_date(shop, ctx.now):
@@ -707,7 +712,9 @@ def reprompt(convo: Convo, u: Understanding, ctx: Context, prefix: str = "") -> 
         verb = "cancel" if d.goal == Goal.CANCEL else "move"
         return _say(convo, r.which_booking(ctx.shop, d.options, ctx.bookings, verb))
     if convo.state == State.ASK_SERVICE:
-        return _say(convo, r.ask_service(ctx.shop, d.options))
+        if d.menu:  # never the same menu twice in a row
+            return _say(convo.to(State.ASK_SERVICE, menu=False), r.ask_service_again(ctx.shop, d.options))
+        return _say(convo.to(State.ASK_SERVICE, menu=True), r.ask_service(ctx.shop, d.options))
     if convo.state == State.ASK_TIME and d.date:
         return _say(convo, r.ask_time(ctx.shop, d.date))
     if convo.state == State.CONFIRM and d.goal == Goal.CANCEL:

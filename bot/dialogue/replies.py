@@ -59,6 +59,11 @@ def ask_service(shop: Shop, options: Sequence[Option]) -> str:
     return f"Sure! Which service would you like?\n{numbered(shop, options)}\nReply with a number or the name."
 
 
+def ask_service_again(shop: Shop, options: Sequence[Option]) -> str:
+    names = [service_name(shop, o.service or "").lower() for o in options[:3]]
+    return f"Which service? Reply with a number from 1 to {len(options)}, or the name (e.g. {', '.join(names)})."
+
+
 def ask_day(shop: Shop, service: str | None, moving: bool = False) -> str:
     if moving:
         return "When would you like to move it to? (e.g. friday at 2pm)"
@@ -99,6 +104,12 @@ def one_at_a_time(shop: Shop, service: str | None) -> str:
 def then_the_other(shop: Shop, first: str, other: str) -> str:
     return (f"That's the {service_name(shop, first).lower()} first: once it's booked, say "
             f"\"{service_name(shop, other).lower()} straight after\" and I'll add it.")
+
+
+def beyond_horizon(shop: Shop, day: dt.date, now: dt.datetime) -> str:
+    last = now.astimezone(shop.tz).date() + dt.timedelta(days=shop.horizon_days)
+    return (f"Sorry, {fmt_date(day)} is more than {shop.horizon_days} days ahead, and I can only book up to "
+            f"{fmt_date(last)}. Which day before then would suit you?")
 
 
 def other_barber_free(shop: Shop, barber: str, other: str, start: dt.datetime) -> str:

@@ -115,6 +115,8 @@ def check(chat: Chat, case: dict[str, Any], named: dict[str, Any], customer: str
             assert not s.exec(select(OutboundMessage.body).where(OutboundMessage.to_phone == phone)).all(), phone
     for text in map(sub, exp.get("last_reply_contains", [])):
         assert text in "\n".join(replies[-1:]), f"the last reply does not contain {text!r}"
+    for text in map(sub, exp.get("last_reply_not_contains", [])):
+        assert text not in "\n".join(replies[-1:]), f"the last reply contains {text!r}"
     if "reminders_paused" in exp:
         with services.db.session() as s:
             cust = s.get(Customer, customer)
@@ -126,7 +128,7 @@ def run_case(make_chat: ChatFactory, case: dict[str, Any], now: dt.datetime, cus
     """Set up, chat, answer like the README, check. Beyond the corpus format, our own cases may use:
     `customer` (whose bookings `expect` means), `reminded` (setup names a reminder was just sent
     about), turns `{"advance_minutes": n}` and `{"book": {...}}` (someone else books meanwhile),
-    `expect.reply_not_contains`, `expect.last_reply_contains`, `expect.sent` ([{"to", "contains"}]:
+    `expect.reply_not_contains`, `expect.last_reply_contains` / `last_reply_not_contains`, `expect.sent` ([{"to", "contains"}]:
     outbound messages), `expect.not_sent_to`, and `guest_name` in an expected booking; `shop` (a
     Shop) replaces the corpus shop."""
     customer = case.get("customer", customer)
