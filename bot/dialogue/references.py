@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from bot.availability import local_date
 from bot.nlu import Understanding
-from bot.nlu.words import COMMON_WORDS, RULE_WORDS
+from bot.nlu.words import COMMON_WORDS, RULE_WORDS, wordlist
 
 from .model import BookingView, Context, Draft, PastBooking
 
@@ -21,8 +21,8 @@ _RELATIONS = ("son|daughter|boy|girl|kid|child|nephew|niece|brother|sister|dad|f
 GUEST_RE = re.compile(
     r"\bfor\s+(?:my|our)\s+(?:little\s+|young\s+|(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)"
     r"(?:\s*(?:yo|year\s*old))?\s+)?(?P<rel>" + _RELATIONS + r")s?\b(?:\s*,?\s+(?P<name>[a-z]{2,20})\b)?")
-_DAY_WORDS = frozenset("monday tuesday wednesday thursday friday saturday sunday today tomorrow tonight "
-                       "morning afternoon evening next this at on in around about for please".split())
+_DAY_WORDS = wordlist("monday tuesday wednesday thursday friday saturday sunday today tomorrow tonight "
+                      "morning afternoon evening next this at on in around about for please")
 
 
 def guest_of(text: str) -> str | None:
@@ -70,7 +70,8 @@ def last_visit(ctx: Context) -> PastBooking | None:
     """"the usual": their latest booking that was not cancelled (else the latest of all)."""
     recent = sorted(ctx.facts.recent(), key=lambda b: b.start, reverse=True)
     kept = [b for b in recent if b.status != "cancelled"]
-    return (kept or recent or [None])[0]
+    found = kept or recent
+    return found[0] if found else None
 
 
 def just_cancelled(ctx: Context) -> PastBooking | None:
