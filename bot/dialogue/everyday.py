@@ -67,6 +67,15 @@ def who_answer(shop: Shop, u: Understanding, barber_key: str | None, now: dt.dat
             return f"We're closed on {fmt_date(day)}."
         names = ", ".join(f"{x.name} ({_hours(span)})" for x, span in on)
         return f"On {fmt_date(day)}: {names}."
+    if u.date is None and u.date_range is not None:  # "is kai on this weekend"
+        first, last = u.date_range
+        days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+        on = [(d, span) for d in days if (span := _works(shop, b, d)) is not None]
+        if on:
+            return f"Yes, {b.name} works " + ", ".join(f"{fmt_date(d)} ({_hours(sp)})" for d, sp in on) + "."
+        nxt = _next_in(shop, b, last + dt.timedelta(days=1))
+        tail = f" {b.name} is next in on {fmt_date(nxt[0])} ({_hours(nxt[1])})." if nxt else ""
+        return f"No, {b.name} isn't working {fmt_date(first)}–{fmt_date(last)}.{tail}"
     if u.date is not None:
         span = _works(shop, b, u.date)
         if span is None:
@@ -120,7 +129,7 @@ def handoff(ctx: Context, said: list[str]) -> Handoff:
 
 
 def handed_off(shop: Shop) -> str:
-    return f"No problem, I've asked a barber at {shop.name} to reply to you here as soon as they can."
+    return f"Sorry about that. I've asked a barber at {shop.name} to reply to you here as soon as they can."
 
 
 def forward(ctx: Context, text: str) -> NotifyStaff:

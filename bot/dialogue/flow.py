@@ -66,8 +66,9 @@ def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None =
     if u.intent != Intent.UNKNOWN and (convo.state == State.UNCLEAR or convo.draft.misses):
         if convo.state != State.UNCLEAR:
             convo = Convo(convo.state, convo.draft.evolve(misses=0))
-        else:  # understood: only the barber talked about is kept ("when is she next in?")
-            convo = Convo(State.UNCLEAR, Draft(barber=convo.draft.barber)) if convo.draft.barber else IDLE
+        else:  # understood: only the barber and service talked about are kept ("when is she next in?")
+            d = convo.draft
+            convo = Convo(State.UNCLEAR, Draft(barber=d.barber, service=d.service)) if d.barber or d.service else IDLE
     handler = TABLE.get((convo.state, u.intent)) or TABLE.get((ANY, u.intent)) or on_unknown
     return handler(convo, u, ctx)
 
@@ -359,6 +360,7 @@ def _straight_after(u: Understanding, ctx: Context) -> Understanding:
 _PARTY_RE = re.compile(
     r"\bme\s+and\s+(?:my\s+)?(?:son|daughter|brother|sister|dad|father|mum|mom|friend|mate|partner|husband|wife"
     r"|boy|boys|kid|kids|lad|lads|nephew|cousin|grandson|bf|gf)\b"
+    r"|\b(?:two|2|three|3|both)\s+(?:boys|girls|kids|sons|daughters|children|lads)\b"
     r"|\b(?:the\s+)?(?:two|2|three|3|both|all)\s+of\s+us\b|\b(?:two|2|three|3|four|4)\s+(?:people|persons|of\s+us"
     r"|haircuts|cuts|fades|skin\s+fades|trims|beard\s+trims|appointments|bookings|slots)\b")
 
@@ -469,7 +471,16 @@ def _on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if u.correction and not u.service and (u.date or u.time) and ctx.bookings:
         # "actually, can we do 11 instead?" after a booking: they mean to move it
         return on_reschedule(convo, u, ctx)
-    return _ask_or_advance(Convo(State.IDLE, _merge(Draft(goal=Goal.BOOK), u, ctx.shop)), u, ctx)
+    return _ask_or_advance(Convo(State.IDLE, _merge(_talked_about(convo), u, ctx.shop)), u, ctx)
+
+
+def _talked_about(convo: Convo) -> Draft:
+    """A new booking's draft, with the service and barber just asked about ("how much is a beard
+    trim?", then "book me in tmrw at 10")."""
+    d = convo.draft
+    if convo.state == State.UNCLEAR:
+        return Draft(goal=Goal.BOOK, service=d.service, barber=d.barber)
+    return Draft(goal=Goal.BOOK)
 
 
 def _ask_or_advance(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
@@ -495,7 +506,7 @@ def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         if u.time is None:
             draft = draft.evolve(time=None)
         return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
-    draft = _merge(Draft(goal=Goal.BOOK), u, ctx.shop).evolve(browse=True)
+    draft = _merge(_talked_about(convo), u, ctx.shop).evolve(browse=True)
     return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
 
 
@@ -807,7 +818,10 @@ def on_prices(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         named = (convo.draft.service,)  # "haircut friday" -> "how much is it?": that service's price
     if _also_a_booking(u):
         return _answer_and_book(convo, u, ctx, r.prices(ctx.shop, named, suggest=False))
-    return _answer_then_carry_on(convo, u, ctx, lambda suggest: r.prices(ctx.shop, named, suggest=suggest))
+    out = _answer_then_carry_on(convo, u, ctx, lambda suggest: r.prices(ctx.shop, named, suggest=suggest))
+    if len(named) == 1 and not _in_flow(convo):  # "ok book me in" may follow: keep what was asked about
+        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(service=named[0], barber=convo.draft.barber)))
+    return out
 
 
 def on_hours(convo: Convo, u: Understanding, ctx: Context) -> Outcome:

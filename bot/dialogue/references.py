@@ -20,7 +20,8 @@ _RELATIONS = ("son|daughter|boy|girl|kid|child|nephew|niece|brother|sister|dad|f
               "|partner|friend|mate|grandson|granddaughter|grandad|grandpa|cousin|boyfriend|girlfriend|bf|gf")
 GUEST_RE = re.compile(
     r"\bfor\s+(?:my|our)\s+(?:little\s+|young\s+|(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)"
-    r"(?:\s*(?:yo|year\s*old))?\s+)?(?P<rel>" + _RELATIONS + r")s?\b(?:\s*,?\s+(?P<name>[a-z]{2,20})\b)?")
+    r"(?:\s*(?:yo|year\s*old))?\s+)?(?P<rel>" + _RELATIONS + r")s?\b(?:\s*,?\s+(?P<name>[a-z]{2,20})\b)?"
+    r"|\bbook\s+(?:my|our)\s+(?P<rel2>" + _RELATIONS + r")\s+(?:(?P<name2>[a-z]{2,20})\s+)?in\b")
 _DAY_WORDS = wordlist("monday tuesday wednesday thursday friday saturday sunday today tomorrow tonight "
                       "morning afternoon evening next this at on in around about for please")
 
@@ -30,10 +31,10 @@ def guest_of(text: str) -> str | None:
     m = GUEST_RE.search(text or "")
     if m is None:
         return None
-    name = m["name"]
+    name = m["name"] or m["name2"]
     if name and name not in COMMON_WORDS and name not in RULE_WORDS and name not in _DAY_WORDS:
         return name.capitalize()
-    return str(m["rel"])
+    return str(m["rel"] or m["rel2"])
 
 
 def guests(ctx: Context) -> dict[int, str]:

@@ -84,6 +84,7 @@ HOURS_RE = re.compile(
     r"|\bwhat\s+time\s+(?:are\s+you|is\s+the\s+shop)\s+open\b|\bhow\s+late\s+(?:are\s+you|do\s+you)\b"
     r"|\b(?:open|opened)\s+(?:till|until|til|to)\b(?!\s+\d)|\bclosing\s+time\b"
     r"|\b(?:are|r)\s+(?:you|u)\s+open\b(?![^.?!]*\d)|^\W*hours\W*$"
+    r"|\bdo\s+you\s+(?:open|work)\s+(?:on\s+)?(?:weekends?|(?:sun|mon|tues|wednes|thurs|fri|satur)days?|public\s+holidays)\b"
 )
 PRICES_RE = re.compile(
     r"\bhow\s+much\b|\bprices?\b|\bpricing\b|\bprice\s+list\b|\bwhat\s+do\s+you\s+charge\b"
@@ -181,16 +182,19 @@ PERSON_RE = re.compile(
     r"|\b(?:speak|talk|chat)\s+(?:to|with)\s+(?:some\s*(?:one|body)|any\s*(?:one|body)|a\s+(?:person|human|barber|manager)"
     r"|the\s+(?:owner|manager|boss|barber|shop)|staff)\b|\bcall\s+me\b"
     r"|\b(?:useless|stupid|ridiculous|hopeless|rubbish|garbage|wtf|fuck\w*|shit\w*|crap|annoying|dumb|idiot\w*)\b"
-    r"|\bnot\s+(?:helping|helpful|working)\b|\bwaste\s+of\s+time\b")
+    r"|\bnot\s+(?:helping|helpful|working)\b|\bwaste\s+of\s+time\b"
+    r"|\b(?:a\s+joke|unacceptable|terrible|worst|pathetic|disgusting|complain\w*|furious)\b")
 PERSON_WORDS = ("real", "actual", "live", "proper", "human", "speak", "talk", "chat", "call", "useless",
                 "stupid", "ridiculous", "hopeless", "rubbish", "garbage", "wtf", "fuck", "shit", "crap",
-                "annoying", "dumb", "idiot", "not", "waste")
+                "annoying", "dumb", "idiot", "not", "waste", "joke", "unacceptable", "terrible", "worst", "pathetic",
+                "disgusting", "complain", "furious")
 # running late: told to the customer's barber
 LATE_RE = re.compile(
     r"\b(?:running|be(?:ing)?|am|i'm|im|bit|little|few\s+\w+|\d+\s*(?:min\w*|m))\s+(?:a\s+(?:bit|little|few\s+\w+)\s+)?late\b"
-    r"|\blate\s+(?:sorry|soz|apologies)\b|\bstuck\s+in\s+traffic\b|\bon\s+my\s+way\b"
+    r"|\blate\s+(?:sorry|soz|apologies)\b|\btraffic\b|\bon\s+my\s+way\b|\bomw\b"
+    r"|\bbe\s+there\s+in\s+(?:\d{1,2}|a\s+few|five|ten|fifteen)\b"
     r"|\bhold\s+(?:my|the)\s+(?:spot|place|slot|booking|appointment|chair|seat)\b")
-LATE_WORDS = ("late", "traffic", "way", "hold")
+LATE_WORDS = ("late", "traffic", "way", "hold", "omw", "there")
 # who works when: a barber (or a pronoun for one) and a working word, or "who's on"
 WHO_RE = re.compile(
     r"\bwho(?:'s|\s+is|\s+are|s)?\s+(?:working|on|in|there|cutting|around|rostered)\b"
@@ -203,7 +207,7 @@ PRONOUNS = frozenset({"she", "he", "they", "her", "him", "them"})
 _PRONOUN_RE = re.compile(r"\b(?:she|he|her|him)\b")
 # facts the shop file answers: "address" (with map_url) and [shop.info]'s common keys, by their words
 TOPIC_RES = {
-    "address": re.compile(r"\bwhere\s+(?:are\s+you|r\s+u|you\s+are|is\s+(?:the\s+|your\s+)?(?:shop|place|barber\w*))"
+    "address": re.compile(r"\bwhere\s*abouts\b|\bwhere\s+(?:are\s+you|r\s+u|you\s+are|is\s+(?:the\s+|your\s+)?(?:shop|place|barber\w*))"
                           r"|\bwhere(?:'s|\s+is)\s+(?:the\s+|your\s+)?(?:shop|place)\b|\blocat(?:ed|ion)\b|\baddress\b"
                           r"|\bdirections\b|\bhow\s+do\s+i\s+(?:find|get\s+to)\s+you\b|\bmap\b"),
     "parking": re.compile(r"\bpark(?:ing)?\b|\bcar\s*park\b"),

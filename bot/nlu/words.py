@@ -204,11 +204,11 @@ class ShopLexicon:
     def find(self, text: str, original: str) -> tuple[list[str], list[str], list[tuple[int, int]]]:
         """Services and barbers named in canonical `text`, in order, and their spans."""
         tokens = [(m.group(0), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
-        words = [t[0][:-2] if t[0].endswith("'s") else t[0] for t in tokens]
+        by_first = self._phrases_by_first()
+        words = [_singular(t[0][:-2] if t[0].endswith("'s") else t[0], by_first) for t in tokens]
         services: list[str] = []
         barbers: list[str] = []
         spans: list[tuple[int, int]] = []
-        by_first = self._phrases_by_first()
         i = 0
         while i < len(words):
             if words[i] not in by_first:  # most words start no phrase: no call
@@ -245,6 +245,13 @@ class ShopLexicon:
                     continue
             return phrase
         return None
+
+
+def _singular(word: str, known: dict[str, tuple[Phrase, ...]]) -> str:
+    """"cuts" where the shop knows "cut" (a plural the typo fixer leaves alone, being English)."""
+    if word.endswith("s") and word not in known and word[:-1] in known:
+        return word[:-1]
+    return word
 
 
 def _shop_signature(shop: Shop) -> tuple:
