@@ -129,7 +129,7 @@ def handoff(ctx: Context, said: list[str]) -> Handoff:
 
 
 def handed_off(shop: Shop) -> str:
-    return f"Sorry about that. I've asked a barber at {shop.name} to reply to you here as soon as they can."
+    return f"OK, I've asked a barber at {shop.name} to reply to you here personally, as soon as they can."
 
 
 def forward(ctx: Context, text: str) -> NotifyStaff:

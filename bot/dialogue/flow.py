@@ -68,7 +68,8 @@ def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None =
             convo = Convo(convo.state, convo.draft.evolve(misses=0))
         else:  # understood: only the barber and service talked about are kept ("when is she next in?")
             d = convo.draft
-            convo = Convo(State.UNCLEAR, Draft(barber=d.barber, service=d.service)) if d.barber or d.service else IDLE
+            convo = (Convo(State.UNCLEAR, Draft(barber=d.barber, service=d.service, date=d.date))
+                     if d.barber or d.service else IDLE)
     handler = TABLE.get((convo.state, u.intent)) or TABLE.get((ANY, u.intent)) or on_unknown
     return handler(convo, u, ctx)
 
@@ -320,6 +321,9 @@ def _choose_target(convo: Convo, u: Understanding, ctx: Context, goal: Goal) -> 
         if u.barber and any(b.barber == u.barber for b in found) and len(ctx.bookings) > 1:
             draft = draft.evolve(barber=None)
     if len(found) == 1:
+        if moving and not u.time and references.SAME_TIME_RE.search(u.text or ""):  # "friday same time"
+            local = found[0].start.astimezone(ctx.shop.tz)
+            draft = draft.evolve(time=local.time().replace(second=0, microsecond=0), window=None)
         return advance(Convo(State.IDLE, draft.evolve(booking_id=found[0].id)), ctx)
     if not found:
         return _say(IDLE, r.no_such_booking(u.code), r.your_bookings(ctx.shop, ctx.bookings))
@@ -341,11 +345,14 @@ def _straight_after(u: Understanding, ctx: Context) -> Understanding:
     """"a beard trim straight after (my haircut)": the day and time one of their bookings ends (of
     the named service's, else of all, the one made last: what "another haircut straight after",
     which the bot suggests itself, follows)."""
-    if u.date or u.time or u.window or not _STRAIGHT_AFTER_RE.search(u.text or "") or not ctx.bookings:
+    if u.time or u.window or not _STRAIGHT_AFTER_RE.search(u.text or "") or not ctx.bookings:
         return u
+    on_day = [b for b in ctx.bookings if u.date is None or local_date(ctx.shop, b.start) == u.date]
+    if not on_day:
+        return u  # "straight after" on a day they have nothing: that day, asked as usual
     others = [k for k in u.services if k != u.service]
-    named = [b for b in ctx.bookings if b.service in others]
-    b = max(named or ctx.bookings, key=lambda b: b.id)  # the one made last ("another ... straight after")
+    named = [b for b in on_day if b.service in others]
+    b = max(named or on_day, key=lambda b: b.id)  # the one made last ("another ... straight after")
     svc = ctx.shop.service(b.service)
     ends = b.start + dt.timedelta(minutes=svc.minutes if svc else 0)
     end = ends.astimezone(ctx.shop.tz)
@@ -415,11 +422,14 @@ def _relative(u: Understanding, ctx: Context) -> Understanding:
 
 def _rebook(u: Understanding, ctx: Context, service: str, barber: str) -> Outcome:
     """Book `service` with `barber` again, at the day and time the message names (or ask for them)."""
+    keep = ctx.shop.barber(barber)
+    if u.date is not None and keep is not None and ctx.shop.barber_hours(keep, u.date.weekday()) is None:
+        barber = ""  # their barber is off that day: anyone (the customer never chose again)
     u = dataclasses.replace(u, intent=Intent.BOOK, explicit_intent=True, correction=False,
-                            service=u.service or service, barber=u.barber or barber)
+                            service=u.service or service, barber=u.barber or barber or None)
     out = on_book(IDLE, u, ctx)
     if out.convo.state in (State.ASK_DAY, State.ASK_TIME):
-        note = r.booking_again(ctx.shop, u.service or service, u.barber or barber)
+        note = r.booking_again(ctx.shop, u.service or service, u.barber)
         return dataclasses.replace(out, replies=(note, *out.replies))
     return out
 
@@ -479,7 +489,7 @@ def _talked_about(convo: Convo) -> Draft:
     trim?", then "book me in tmrw at 10")."""
     d = convo.draft
     if convo.state == State.UNCLEAR:
-        return Draft(goal=Goal.BOOK, service=d.service, barber=d.barber)
+        return Draft(goal=Goal.BOOK, service=d.service, barber=d.barber, date=d.date)
     return Draft(goal=Goal.BOOK)
 
 
@@ -770,8 +780,8 @@ def on_who(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     barber = u.barber or (convo.draft.barber if u.pronoun else None)
     answer = everyday.who_answer(ctx.shop, u, barber, ctx.now)
     out = _answer_then_carry_on(convo, u, ctx, lambda suggest: answer)
-    if barber and not _in_flow(convo):  # "when is she next in?" may follow: keep who we talked about
-        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=barber)))
+    if barber and not _in_flow(convo):  # "when is she next in?" may follow: keep who and when we talked about
+        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=barber, date=u.date)))
     return out
 
 

@@ -192,6 +192,10 @@ _NAMED_DAYS = {(12, 25): "Christmas Day", (12, 26): "Boxing Day", (1, 1): "New Y
                (12, 24): "Christmas Eve", (12, 31): "New Year's Eve"}
 
 
+def local_instant_noon(shop: Shop, day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, 12, tzinfo=shop.tz)
+
+
 def _closure(shop: Shop, start: dt.datetime | None) -> str:
     if start is None:
         return "that day"
@@ -332,6 +336,8 @@ def opening_hours(shop: Shop, day: dt.date | None, barber: str | None, *, sugges
     def on(weekday: int) -> tuple[int, int] | None:
         return shop.barber_hours(b, weekday) if b is not None else shop.hours.get(weekday)
     who = f"{b.name} works" if b is not None else "We're open"
+    if day is not None and day in shop.closed:
+        return f"Sorry, we're closed on {_closure(shop, local_instant_noon(shop, day))}."
     if day is not None:
         span = on(day.weekday())
         when = fmt_date(day)

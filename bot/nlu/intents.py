@@ -60,7 +60,7 @@ SOFT_CANCEL_RE = re.compile(
 )
 RESCHEDULE_RE = re.compile(
     r"\b(?:move|moving|moved|reschedul\w*|re-schedul\w*|rebook\w*|change|changing|postpone\w*|swap"
-    r"|push\s+(?:it\s+|me\s+|my\s+\w+\s+)?(?:back|forward|later|to)|bring\s+(?:it\s+)?forward|shift"
+    r"|push\s+(?:it\s+|me\s+|(?:my|his|her|their|the)\s+\w+\s+)?(?:back|forward|later|to)|bring\s+(?:it\s+)?forward|shift"
     r"|earlier|(?<!see you )(?<!talk )later(?!\s+than)|another\s+(?:time|day|slot)|different\s+(?:time|day|slot))\b"
 )
 LIST_RE = re.compile(
@@ -181,6 +181,7 @@ PERSON_RE = re.compile(
     r"\b(?:real|actual|live|proper)\s+(?:person|human|people|barber)\b|\bhuman\b"
     r"|\b(?:speak|talk|chat)\s+(?:to|with)\s+(?:some\s*(?:one|body)|any\s*(?:one|body)|a\s+(?:person|human|barber|manager)"
     r"|the\s+(?:owner|manager|boss|barber|shop)|staff)\b|\bcall\s+me\b"
+    r"|\b(?:speak|talk|chat)\s+(?:to|with)\s+[a-z]+\s+(?:directly|personally|in\s+person)\b"
     r"|\b(?:useless|stupid|ridiculous|hopeless|rubbish|garbage|wtf|fuck\w*|shit\w*|crap|annoying|dumb|idiot\w*)\b"
     r"|\bnot\s+(?:helping|helpful|working)\b|\bwaste\s+of\s+time\b"
     r"|\b(?:a\s+joke|unacceptable|terrible|worst|pathetic|disgusting|complain\w*|furious)\b")
