@@ -70,9 +70,9 @@ def who_answer(shop: Shop, u: Understanding, barber_key: str | None, now: dt.dat
     if u.date is None and u.date_range is not None:  # "is kai on this weekend"
         first, last = u.date_range
         days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-        on = [(d, span) for d in days if (span := _works(shop, b, d)) is not None]
-        if on:
-            return f"Yes, {b.name} works " + ", ".join(f"{fmt_date(d)} ({_hours(sp)})" for d, sp in on) + "."
+        working = [(d, span) for d in days if (span := _works(shop, b, d)) is not None]
+        if working:
+            return f"Yes, {b.name} works " + ", ".join(f"{fmt_date(d)} ({_hours(sp)})" for d, sp in working) + "."
         nxt = _next_in(shop, b, last + dt.timedelta(days=1))
         tail = f" {b.name} is next in on {fmt_date(nxt[0])} ({_hours(nxt[1])})." if nxt else ""
         return f"No, {b.name} isn't working {fmt_date(first)}–{fmt_date(last)}.{tail}"

@@ -117,7 +117,7 @@ def other_barber_free(shop: Shop, barber: str, other: str, start: dt.datetime) -
             f"Or the nearest times with {barber_name(shop, barber)}:")
 
 
-def booking_again(shop: Shop, service: str, barber: str) -> str:
+def booking_again(shop: Shop, service: str, barber: str | None) -> str:
     return f"Let's book your {_what(shop, service, barber)} again."
 
 
