@@ -124,6 +124,12 @@ def _booking(ctx: Context, booking_id: int | None) -> BookingView | None:
     return next((b for b in ctx.bookings if b.id == booking_id), None)
 
 
+def _with_guests(ctx: Context) -> list[BookingView]:
+    """The customer's bookings, each with the name of who it is for (shown in lists)."""
+    guests = references.guests(ctx)
+    return [dataclasses.replace(b, guest_name=guests.get(b.id)) for b in ctx.bookings]
+
+
 def _minute(t: dt.time) -> int:
     return t.hour * 60 + t.minute
 
@@ -326,10 +332,10 @@ def _choose_target(convo: Convo, u: Understanding, ctx: Context, goal: Goal) -> 
             draft = draft.evolve(time=local.time().replace(second=0, microsecond=0), window=None)
         return advance(Convo(State.IDLE, draft.evolve(booking_id=found[0].id)), ctx)
     if not found:
-        return _say(IDLE, r.no_such_booking(u.code), r.your_bookings(ctx.shop, ctx.bookings))
+        return _say(IDLE, r.no_such_booking(u.code), r.your_bookings(ctx.shop, _with_guests(ctx)))
     options = tuple(Option(kind="booking", booking_id=b.id) for b in found)
     convo = Convo(State.PICK_BOOKING, draft.evolve(options=options))
-    return _say(convo, r.which_booking(ctx.shop, options, ctx.bookings, verb))
+    return _say(convo, r.which_booking(ctx.shop, options, _with_guests(ctx), verb))
 
 
 # -- handlers --------------------------------------------------------------------
@@ -720,7 +726,7 @@ def on_pick_booking_value(convo: Convo, u: Understanding, ctx: Context) -> Outco
     if len(picked) == 1 and (u.code or u.service or u.barber or u.date or u.time):
         return advance(convo.to(State.IDLE, booking_id=picked[0].id, options=()), ctx)
     verb = "cancel" if convo.draft.goal == Goal.CANCEL else "move"
-    return _say(convo, r.which_booking(shop, convo.draft.options, ctx.bookings, verb))
+    return _say(convo, r.which_booking(shop, convo.draft.options, _with_guests(ctx), verb))
 
 
 def on_pick_service_value(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
@@ -731,7 +737,7 @@ def reprompt(convo: Convo, u: Understanding, ctx: Context, prefix: str = "") -> 
     d = convo.draft
     if convo.state == State.PICK_BOOKING:
         verb = "cancel" if d.goal == Goal.CANCEL else "move"
-        return _say(convo, r.which_booking(ctx.shop, d.options, ctx.bookings, verb))
+        return _say(convo, r.which_booking(ctx.shop, d.options, _with_guests(ctx), verb))
     if convo.state == State.ASK_SERVICE:
         if d.menu:  # never the same menu twice in a row
             return _say(convo.to(State.ASK_SERVICE, menu=False), r.ask_service_again(ctx.shop, d.options))
@@ -848,7 +854,7 @@ def on_help(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 def on_list(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if not ctx.bookings:
         return _say(convo, r.no_bookings())
-    return _say(convo, r.your_bookings(ctx.shop, ctx.bookings))
+    return _say(convo, r.your_bookings(ctx.shop, _with_guests(ctx)))
 
 
 def on_stop(convo: Convo, u: Understanding, ctx: Context) -> Outcome:

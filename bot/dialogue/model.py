@@ -224,6 +224,7 @@ class BookingView:
     service: str
     barber: str
     start: dt.datetime  # aware UTC
+    guest_name: str | None = None  # who the chair is for, when not the customer (shown in lists)
 
 
 # (day, service, barber or None, booking to ignore or None) -> free slots that day

@@ -49,7 +49,8 @@ def numbered(shop: Shop, options: Sequence[Option], bookings: Sequence[BookingVi
 
 
 def booking_line(shop: Shop, b: BookingView) -> str:
-    return f"{fmt_slot(shop, b.start)} {_what(shop, b.service, b.barber)} ({b.code})"
+    guest = f" for {b.guest_name}" if b.guest_name else ""
+    return f"{fmt_slot(shop, b.start)} {_what(shop, b.service, b.barber)}{guest} ({b.code})"
 
 
 # -- questions ---------------------------------------------------------------
