@@ -31,7 +31,7 @@ def test_the_running_app_checkpoints_in_the_background_and_hands_back_on_shutdow
         time.sleep(0.5)  # whatever start-up left in the log is copied back by now
         before = os.stat(path).st_mtime_ns
         for i in range(20):
-            assert messages(post(client, services, params(f"hi {i}")).text)
+            assert messages(post(client, services, params(f"hello, message {i}: what are your opening hours?")).text)
         # ...the thread does: in WAL mode only a checkpoint writes to the database file itself
         deadline = time.monotonic() + 5
         while os.stat(path).st_mtime_ns == before and time.monotonic() < deadline:
