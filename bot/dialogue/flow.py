@@ -149,10 +149,6 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
     old = _booking(ctx, d.booking_id) if d.goal == Goal.RESCHEDULE else None
     if d.goal == Goal.RESCHEDULE and old is None:
         return _say(IDLE, *notes, r.move_target_gone())
-    if d.goal == Goal.BOOK and d.date and d.time and not d.guest:
-        clash = _own_clash(ctx, d.service, local_instant(shop, d.date, _minute(d.time)))
-        if clash is not None:  # one customer, one chair: their own booking, not "not free"
-            return _say(convo.to(State.ASK_DAY, date=None, time=None), *notes, r.already_booked(shop, clash))
     service = d.service or (old.service if old else None)
     if service is None:
         named = shop.barber(d.barber) if d.barber else None
@@ -213,8 +209,12 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
         pending = Option(kind="slot", start=slot.start, barber=slot.barber, service=service,
                          booking_id=exclude)
         return _confirm(convo.to(State.CONFIRM, date=day, pending=pending), ctx, notes)
-    why = why_not(ctx, ask)
     start = local_instant(shop, day, ask.minute or 0)
+    if d.goal == Goal.BOOK and not d.guest:
+        clash = _own_clash(ctx, service, start)
+        if clash is not None:  # their own booking there: said as such, not "not free"
+            return _say(convo.to(State.ASK_DAY, date=None, time=None), *notes, r.already_booked(shop, clash))
+    why = why_not(ctx, ask)
     intro = r.reason(shop, why, start, barber_key, service)
     if why in ("past_date",):
         return _say(convo.to(State.ASK_DAY, date=None), *notes, intro + " " + r.ask_day(shop, service, old is not None))
@@ -252,9 +252,6 @@ def _day_off(shop: Shop, day: dt.date, barber_key: str | None) -> str | None:
 
 
 def _offer(convo: Convo, ctx: Context, options: Sequence[Option], intro: str, notes: Sequence[str]) -> Outcome:
-    if convo.draft.goal == Goal.BOOK and not convo.draft.guest and ctx.bookings:
-        options = [o for o in options if o.start is None or o.service is None
-                   or _own_clash(ctx, o.service, o.start) is None]  # never a second chair at once
     if not options:
         return _say(convo.to(State.ASK_DAY, options=()), *notes, intro if intro.endswith(".") else "",
                     r.nothing_soon())
@@ -573,6 +570,9 @@ def on_yes(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if d.goal == Goal.RESCHEDULE:
         assert d.booking_id is not None
         return _say(IDLE, actions=[Move(d.booking_id, p.start, p.barber, p.service)])
+    clash = None if d.guest else _own_clash(ctx, p.service, p.start)
+    if clash is not None:  # one customer, one chair at a time (unless it is for someone else)
+        return _say(convo.to(State.ASK_DAY, date=None, time=None, pending=None), r.already_booked(ctx.shop, clash))
     return _say(IDLE, actions=[Book(p.service, p.barber, p.start, guest_name=d.guest)])
 
 
