@@ -756,7 +756,7 @@ def reprompt(convo: Convo, u: Understanding, ctx: Context, prefix: str = "") -> 
 def on_unknown(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     """Not understood: say so and ask again; the second time in a row, a person takes over."""
     misses = convo.draft.misses + 1
-    if misses >= 2:
+    if misses >= 2 and ctx.shop.barber_by_phone(ctx.phone) is None:  # (a barber is not handed to a barber)
         return on_person(convo, u, ctx)
     if _in_flow(convo):
         out = reprompt(Convo(convo.state, convo.draft.evolve(misses=misses)), u, ctx)

@@ -183,7 +183,7 @@ PERSON_RE = re.compile(
     r"|the\s+(?:owner|manager|boss|barber|shop)|staff)\b|\bcall\s+me\b"
     r"|\b(?:speak|talk|chat)\s+(?:to|with)\s+[a-z]+\s+(?:directly|personally|in\s+person)\b"
     r"|\b(?:useless|stupid|ridiculous|hopeless|rubbish|garbage|wtf|fuck\w*|shit\w*|crap|annoying|dumb|idiot\w*)\b"
-    r"|\bnot\s+(?:helping|helpful|working)\b|\bwaste\s+of\s+time\b"
+    r"|\bnot\s+(?:helping|helpful)\b|\bwaste\s+of\s+time\b"
     r"|\b(?:a\s+joke|unacceptable|terrible|worst|pathetic|disgusting|complain\w*|furious)\b")
 PERSON_WORDS = ("real", "actual", "live", "proper", "human", "speak", "talk", "chat", "call", "useless",
                 "stupid", "ridiculous", "hopeless", "rubbish", "garbage", "wtf", "fuck", "shit", "crap",
@@ -219,11 +219,11 @@ TOPIC_RES = {
 
 
 def special_intent(text: str, has_barber: bool) -> Intent | None:
-    """PERSON, LATE or WHO when the message is one of those (before the keyword intents)."""
+    """LATE, PERSON or WHO when the message is one of those (before the keyword intents)."""
+    if has_any(text, LATE_WORDS) and LATE_RE.search(text):  # "running late, traffic is shit": their barber
+        return Intent.LATE
     if has_any(text, PERSON_WORDS) and PERSON_RE.search(text):
         return Intent.PERSON
-    if has_any(text, LATE_WORDS) and LATE_RE.search(text):
-        return Intent.LATE
     if has_any(text, WHO_WORDS):
         for m in WHO_RE.finditer(text):
             who = m.group("who")

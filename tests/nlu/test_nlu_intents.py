@@ -113,7 +113,7 @@ SYDNEY = parse_shop((Path(__file__).parents[2] / "tests" / "conversations" / "sy
         (Intent.PERSON, ["useless bot get me a real person", "can i speak to someone please", "talk to a human",
                          "this is ridiculous", "wtf", "can someone call me", "you're not helping"]),
         (Intent.LATE, ["running 10 min late sorry", "running late", "will you hold my spot?", "stuck in traffic",
-                       "on my way, be 5 mins late", "gonna be a bit late"]),
+                       "on my way, be 5 mins late", "gonna be a bit late", "sorry running late, traffic is shit"]),
         (Intent.WHO, ["is jono working saturday?", "is Jono in saturday", "who's on sunday", "who's working tomorrow",
                       "when is she next in?", "when is mia next in", "does mia work mondays"]),
         (Intent.INFO, ["where are you located?", "is there parking", "do you take card", "do you do walk ins",
@@ -137,6 +137,7 @@ def test_info_topics_are_named(text: str, topic: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["is it free at 3", "is there anything saturday", "when is sam free on monday",
+                                  "my card is not working, can i book a cut friday at 3",
                                   "haircut friday at 3 with jono", "book a fade, can I pay by card?"])
 def test_everyday_words_do_not_take_over_requests(text: str) -> None:
     assert understand(text, now=NOW, shop=SYDNEY).intent not in (Intent.WHO, Intent.PERSON, Intent.LATE)
