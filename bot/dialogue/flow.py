@@ -69,7 +69,7 @@ def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None =
         else:  # understood: only the barber and service talked about are kept ("when is she next in?")
             d = convo.draft
             convo = (Convo(State.UNCLEAR, Draft(barber=d.barber, service=d.service, date=d.date))
-                     if d.barber or d.service else IDLE)
+                     if d.barber or d.service or d.date else IDLE)
     handler = TABLE.get((convo.state, u.intent)) or TABLE.get((ANY, u.intent)) or on_unknown
     return handler(convo, u, ctx)
 
@@ -786,7 +786,7 @@ def on_who(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     barber = u.barber or (convo.draft.barber if u.pronoun else None)
     answer = everyday.who_answer(ctx.shop, u, barber, ctx.now)
     out = _answer_then_carry_on(convo, u, ctx, lambda suggest: answer)
-    if barber and not _in_flow(convo):  # "when is she next in?" may follow: keep who and when we talked about
+    if (barber or u.date) and not _in_flow(convo):  # "when is she next in?" may follow: keep who and when
         return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=barber, date=u.date)))
     return out
 
@@ -843,8 +843,11 @@ def on_prices(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 def on_hours(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if _also_a_booking(u):
         return _answer_and_book(convo, u, ctx, r.opening_hours(ctx.shop, u.date, u.barber, suggest=False))
-    return _answer_then_carry_on(
+    out = _answer_then_carry_on(
         convo, u, ctx, lambda suggest: r.opening_hours(ctx.shop, u.date, u.barber, suggest=suggest))
+    if (u.date or u.barber) and not _in_flow(convo):  # "can i get a cut at 2:30 then" may follow
+        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=u.barber, date=u.date)))
+    return out
 
 
 def on_help(convo: Convo, u: Understanding, ctx: Context) -> Outcome:

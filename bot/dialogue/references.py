@@ -116,7 +116,7 @@ def same_time(u: Understanding, ctx: Context) -> Understanding:
 
 
 _WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_EXPLICIT_DATE_RE = re.compile(r"\d{1,2}(?:st|nd|rd|th)\b|\b\d{1,2}[/.-]\d{1,2}\b|\bnext\b|\bjan|\bfeb|\bmar\b|\bmarch"
+_EXPLICIT_DATE_RE = re.compile(r"\d{1,2}(?:st|nd|rd|th)\b|\b\d{1,2}[/.-]\d{1,2}\b|\b(?:next|this|coming)\b|\bjan|\bfeb|\bmar\b|\bmarch"
                                r"|\bapr|\bmay\b|\bjun|\bjul|\baug|\bsep|\boct|\bnov|\bdec")
 
 

@@ -315,6 +315,12 @@ def help_text(shop: Shop) -> str:
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+def _an_hour_inside(span: tuple[int, int]) -> str:
+    """An o'clock the shop is open, to suggest ("2pm"): the middle of the day's hours."""
+    hour = ((span[0] + span[1]) // 2) // 60
+    return f"{hour % 12 or 12}{'am' if hour < 12 else 'pm'}"
+
+
 def _span(hours: tuple[int, int] | None) -> str:
     return format_hours(hours).replace("-", "–")  # the shop file's "09:00-18:00", typeset
 
@@ -345,7 +351,8 @@ def opening_hours(shop: Shop, day: dt.date | None, barber: str | None, *, sugges
         if span is None:
             closed = f"{b.name} isn't working on {when}." if b is not None else f"We're closed on {when}."
             return closed + (" Ask me for another day, e.g. \"any times saturday?\"" if suggest else "")
-        tail = f" Want me to find you a time? (e.g. {day.strftime('%A').lower()} at 3pm)" if suggest else ""
+        tail = f" Want me to find you a time? (e.g. {day.strftime('%A').lower()} at {_an_hour_inside(span)})" \
+            if suggest else ""
         return f"{who} {_span(span)} on {when}.{tail}"
     groups: list[tuple[int, int, tuple[int, int] | None]] = []
     for wd in range(7):
