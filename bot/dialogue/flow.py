@@ -437,9 +437,37 @@ def _rebook(u: Understanding, ctx: Context, service: str, barber: str) -> Outcom
     return out
 
 
+# a message that corrects itself part way: "tomorrow at 4 actually no make it friday at 4 with kai"
+_MID_CORRECTION_RE = re.compile(
+    r"\b(?:actually(?:\s+no)?|no\s+wait|wait\s+no|wait|no\s+make\s+it|make\s+it|scratch\s+that|sorry\s+i\s+meant"
+    r"|i\s+mean|or\s+rather|on\s+second\s+thoughts?)\b[\s,.!]*")
+
+
+def _self_corrected(u: Understanding, ctx: Context) -> Understanding:
+    """What a message says after correcting itself wins over what it said before: its words
+    from the last correction on are read again, and the day, time, barber and service they name
+    replace the earlier ones (the rest is kept)."""
+    found = [m for m in _MID_CORRECTION_RE.finditer(u.text or "") if m.start() > 0]
+    if not found:
+        return u
+    tail = u.text[found[-1].end():]
+    later = understand(tail, now=ctx.now, shop=ctx.shop)
+    changes: dict[str, object] = {}
+    if later.date or later.date_range:
+        changes.update(date=later.date, date_range=later.date_range, week_later=later.week_later, past_date=later.past_date)
+    if later.time or later.window:
+        changes.update(time=later.time, window=later.window)
+    if later.barber:
+        changes.update(barber=later.barber, any_barber=False)
+    if later.service:
+        changes.update(service=later.service, services=later.services)
+    return dataclasses.replace(u, **changes) if changes else u  # type: ignore[arg-type]
+
+
 def _references(convo: Convo, u: Understanding, ctx: Context) -> Understanding:
-    """The words that point elsewhere, read: the day under discussion, "same time", "the usual",
-    "this sat or sun"."""
+    """The words that point elsewhere, read: a message correcting itself, the day under
+    discussion, "same time", "the usual", "this sat or sun"."""
+    u = _self_corrected(u, ctx)
     if _in_flow(convo):
         u = references.day_under_discussion(u, convo.draft, ctx.shop.tz)
     u = references.either_day(references.same_time(u, ctx))
