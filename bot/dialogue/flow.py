@@ -1,8 +1,9 @@
 """The conversation: one transition table from (state, intent) to a handler.
 
 `step(convo, u, ctx, now)` is a plain function: it returns the next `Convo`, the replies and the
-actions for the edge to carry out (book, move, cancel, pause reminders). It does no I/O; the
-only outside knowledge comes through `ctx` (the customer's bookings and a free-slot reader).
+actions for the edge to carry out (book, move, cancel, pause reminders, message a barber, hand the
+customer to a person or back). It does no I/O; the only outside knowledge comes through `ctx` (the
+customer's bookings, a free-slot reader, and `ctx.facts`: recent bookings, hand-off, last messages).
 """
 
 from __future__ import annotations
