@@ -65,7 +65,7 @@ def iso_local(shop: Shop, when: dt.datetime | None) -> str | None:
 def booking_json(shop: Shop, b: Booking) -> dict[str, Any]:
     return {
         "id": b.id, "code": b.code, "status": b.status,
-        "customer_phone": b.customer_phone, "customer_name": b.customer_name,
+        "customer_phone": b.customer_phone, "customer_name": b.customer_name, "guest_name": b.guest_name,
         "service": b.service, "barber": b.barber,
         "start": iso_local(shop, b.start_at), "end": iso_local(shop, b.end_at),
         "revision": b.revision, "cancel_reason": b.cancel_reason,

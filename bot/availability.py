@@ -56,7 +56,7 @@ def local_date(shop: Shop, when: dt.datetime) -> dt.date:
 
 def working_window(shop: Shop, barber: Barber, day: dt.date) -> Interval | None:
     hours = shop.barber_hours(barber, day.weekday())
-    if hours is None:
+    if hours is None or day in shop.closed:  # [closed]: nobody works on a shop-wide closure
         return None
     return local_instant(shop, day, hours[0]), local_instant(shop, day, hours[1])
 

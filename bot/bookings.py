@@ -187,9 +187,11 @@ class BookingService(TimeOffMixin):
         start: dt.datetime,
         barber: str | None = None,
         customer_name: str | None = None,
+        guest_name: str | None = None,
         session: Session | None = None,
     ) -> Booking:
-        """Book `service` at `start` with `barber` (or the first barber free then, in shop order).
+        """Book `service` at `start` with `barber` (or the first barber free then, in shop order),
+        for the customer or, with `guest_name`, for someone they book for.
 
         Raises InvalidBooking (a rule broken), SlotTaken (someone is there) or Conflict."""
         try:
@@ -206,7 +208,7 @@ class BookingService(TimeOffMixin):
         taken: SlotTaken | None = None
         for key in candidates:
             try:
-                return self._create_with(phone, customer_name, service, key, start, session)
+                return self._create_with(phone, customer_name, guest_name, service, key, start, session)
             except SlotTaken as exc:
                 taken = taken or exc
             except InvalidBooking as exc:
@@ -218,7 +220,7 @@ class BookingService(TimeOffMixin):
         assert refused is not None
         raise refused
 
-    def _create_with(self, phone: str, name: str | None, service: str, barber: str,
+    def _create_with(self, phone: str, name: str | None, guest_name: str | None, service: str, barber: str,
                      start: dt.datetime, session: Session | None) -> Booking:
         shop = self.shop
         svc = shop.service(service)
@@ -235,7 +237,7 @@ class BookingService(TimeOffMixin):
                     ensure_customer(s, phone=phone, now=now, name=name)
                     booking = Booking(
                         code=new_code(), status=BookingStatus.CONFIRMED, customer_phone=phone,
-                        customer_name=name, service=service, barber=barber, start_at=start,
+                        customer_name=name, guest_name=guest_name, service=service, barber=barber, start_at=start,
                         end_at=start + dt.timedelta(minutes=svc.minutes), revision=1,
                         created_at=now, updated_at=now, planned_at=now)
                     s.add(booking)

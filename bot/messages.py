@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from decimal import Decimal
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_currency
 
 from bot.shop import Shop, derived
 
@@ -60,6 +64,29 @@ def time_left(now: dt.datetime, when: dt.datetime) -> str:
         return f"in {hours} hour{'s' if hours != 1 else ''}"
     days = round(seconds / 86400)
     return f"in {days} days"
+
+
+def money(shop: Shop, amount: Decimal) -> str:
+    """`amount` in the shop's currency, written as its country writes it ("$45.00" in AUD for
+    English, "£25.00" in GBP): the locale is the shop's first language in the currency's country
+    (en_AU for AUD), else the language alone."""
+    return format_currency(amount, shop.currency, locale=_money_locale(shop.languages[0], shop.currency))
+
+
+@functools.lru_cache(maxsize=64)
+def _money_locale(language: str, currency: str) -> str:
+    for tag in (f"{language}_{currency[:2]}", language, "en"):
+        try:
+            Locale.parse(tag)
+        except (UnknownLocaleError, ValueError):
+            continue
+        return tag
+    return "en"
+
+
+def possessive(name: str) -> str:
+    """"Harbour Cuts'" and "Sam's"."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
 def service_name(shop: Shop, key: str) -> str:

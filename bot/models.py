@@ -98,6 +98,7 @@ class Booking(SQLModel, table=True):
     status: str = Field(default=BookingStatus.CONFIRMED, max_length=16)
     customer_phone: str = Field(max_length=32)
     customer_name: str | None = None
+    guest_name: str | None = Field(default=None, max_length=100)  # who the chair is for, if not the customer
     service: str = Field(foreign_key="service.key", max_length=40)
     barber: str = Field(foreign_key="barber.key", max_length=40)
     start_at: dt.datetime = _ts()
@@ -132,6 +133,8 @@ class Customer(SQLModel, table=True):
     reminders_paused: bool = False
     last_inbound_at: dt.datetime | None = _ts(nullable=True)
     created_at: dt.datetime = _ts()
+    # handed to a person ("real person", anger): the bot stays quiet until then, or an owner's `resume`
+    handoff_until: dt.datetime | None = _ts(nullable=True)
 
 
 class Conversation(SQLModel, table=True):

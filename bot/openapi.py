@@ -38,6 +38,7 @@ def openapi_schema() -> dict[str, Any]:
                         "id": {"type": "integer"}, "code": {"type": "string"},
                         "status": {"type": "string", "enum": ["confirmed", "cancelled", "completed", "no_show"]},
                         "customer_phone": {"type": "string"}, "customer_name": {"type": ["string", "null"]},
+                        "guest_name": {"type": ["string", "null"]},
                         "service": {"type": "string"}, "barber": {"type": "string"},
                         "start": {"type": "string", "format": "date-time"},
                         "end": {"type": "string", "format": "date-time"},

@@ -62,9 +62,13 @@ class Shop:
     hours: dict[int, DayHours | None]
     services: tuple[Service, ...]
     barbers: tuple[Barber, ...]
-    # [reminders] quiet_hours, local: (start minute, end minute) from midnight; wraps past midnight
-    # when start > end ("21:00-08:00"). None: no quiet hours.
-    quiet_hours: DayHours | None = None
+    currency: str = "GBP"  # ISO 4217: prices are shown in it
+    languages: tuple[str, ...] = ("en",)
+    address: str | None = None
+    map_url: str | None = None
+    info: tuple[tuple[str, str], ...] = ()  # [shop.info]: (key, short answer), in file order
+    closed: frozenset[dt.date] = frozenset()  # shop-wide closures, local dates
+    quiet_hours: DayHours | None = None  # local; may wrap midnight (start > end)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -96,6 +100,10 @@ class Shop:
 
     def barbers_for(self, service_key: str) -> tuple[Barber, ...]:
         return tuple(b for b in self.barbers if service_key in b.services)
+
+    def owner(self) -> Barber | None:
+        """The first barber with role "owner", if any."""
+        return next((b for b in self.barbers if b.role == "owner"), None)
 
 
 _T = TypeVar("_T")
@@ -222,8 +230,15 @@ def shop_from_dict(data: dict[str, Any]) -> Shop:
     if slot and 1440 % slot:
         problems.append(f"shop.slot_minutes: must divide a day evenly, got {slot}")
     horizon = _require_int(raw_shop, "horizon_days", "shop", problems, 1, 366, default=30)
-    for extra in sorted(set(raw_shop) - {"name", "timezone", "slot_minutes", "horizon_days"}):
+    currency = _currency(raw_shop.get("currency", "GBP"), problems)
+    languages = _text_list(raw_shop.get("languages", ["en"]), "shop.languages", problems) or ("en",)
+    address = _optional_text(raw_shop, "address", "shop", problems)
+    map_url = _optional_text(raw_shop, "map_url", "shop", problems)
+    info = _info(raw_shop.get("info", {}), problems)
+    for extra in sorted(set(raw_shop) - _SHOP_FIELDS):
         problems.append(f"shop.{extra}: unknown field")
+    closed = _closed(data.get("closed", {}), problems)
+    quiet_hours = _quiet_hours(data.get("reminders", {}), problems)
 
     hours = _hours_table(data.get("hours"), "hours", problems)
     if "hours" not in data:
@@ -326,9 +341,7 @@ def shop_from_dict(data: dict[str, Any]) -> Shop:
             problems.append(f"{where}.{extra}: unknown field")
         barbers.append(Barber(key=key, name=bname, phone=phone, services=svc, hours=bhours, role=role))
 
-    quiet_hours = _quiet_hours(data.get("reminders"), problems)
-
-    for extra in sorted(set(data) - {"shop", "hours", "services", "barbers", "reminders"}):
+    for extra in sorted(set(data) - {"shop", "hours", "services", "barbers", "closed", "reminders"}):
         problems.append(f"{extra}: unknown section")
 
     if problems:
@@ -341,43 +354,131 @@ def shop_from_dict(data: dict[str, Any]) -> Shop:
         hours={d: hours.get(d) for d in range(7)},
         services=tuple(services),
         barbers=tuple(barbers),
+        currency=currency,
+        languages=languages,
+        address=address,
+        map_url=map_url,
+        info=info,
+        closed=closed,
         quiet_hours=quiet_hours,
     )
 
 
-def _quiet_hours(raw: Any, problems: list[str]) -> DayHours | None:
-    """[reminders] quiet_hours = "21:00-08:00" (local; may wrap past midnight), or None."""
-    if raw is None:
+_SHOP_FIELDS = {"name", "timezone", "slot_minutes", "horizon_days", "currency", "languages", "address",
+                "map_url", "info"}
+_INFO_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_ -]{0,39}$")
+
+
+def _currency(value: Any, problems: list[str]) -> str:
+    from babel.numbers import get_currency_name
+
+    code = value.strip().upper() if isinstance(value, str) else ""
+    if len(code) != 3 or not code.isalpha() or get_currency_name(code) == code:
+        problems.append(f'shop.currency: expected an ISO 4217 code like "GBP", got "{value}"')
+        return "GBP"
+    return code
+
+
+def _text_list(value: Any, where: str, problems: list[str]) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        problems.append(f"{where}: expected a list of words")
+        return ()
+    return tuple(v.strip() for v in value)
+
+
+def _optional_text(d: dict[str, Any], key: str, where: str, problems: list[str]) -> str | None:
+    v = d.get(key)
+    if v is None:
         return None
-    if not isinstance(raw, dict):
+    if not isinstance(v, str) or not v.strip():
+        problems.append(f"{where}.{key}: expected text")
+        return None
+    return v.strip()
+
+
+def _info(value: Any, problems: list[str]) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict):
+        problems.append("shop.info: expected a table of short answers")
+        return ()
+    out = []
+    for key, text in value.items():
+        if not _INFO_KEY_RE.match(key):
+            problems.append(f'shop.info.{key}: a key is letters, digits, "_", "-" or spaces')
+        elif not isinstance(text, str) or not text.strip():
+            problems.append(f"shop.info.{key}: expected text")
+        else:
+            out.append((key, text.strip()))
+    return tuple(out)
+
+
+def _closed(value: Any, problems: list[str]) -> frozenset[dt.date]:
+    if not isinstance(value, dict):
+        problems.append("closed: expected a table with dates = [...]")
+        return frozenset()
+    for extra in sorted(set(value) - {"dates"}):
+        problems.append(f"closed.{extra}: unknown field")
+    raw = value.get("dates", [])
+    if not isinstance(raw, list):
+        problems.append('closed.dates: expected a list of dates like "2026-12-25"')
+        return frozenset()
+    out = set()
+    for i, d in enumerate(raw):
+        if isinstance(d, dt.date) and not isinstance(d, dt.datetime):
+            out.add(d)
+            continue
+        try:
+            out.add(dt.date.fromisoformat(d))
+        except (TypeError, ValueError):
+            problems.append(f'closed.dates[{i}]: expected a date like "2026-12-25", got "{d}"')
+    return frozenset(out)
+
+
+def _quiet_hours(value: Any, problems: list[str]) -> DayHours | None:
+    if not isinstance(value, dict):
         problems.append("reminders: expected a table")
         return None
-    for extra in sorted(set(raw) - {"quiet_hours"}):
+    for extra in sorted(set(value) - {"quiet_hours"}):
         problems.append(f"reminders.{extra}: unknown field")
-    value = raw.get("quiet_hours")
-    if value is None:
+    raw = value.get("quiet_hours")
+    if raw is None:
         return None
-    m = _HOURS_RE.match(value.strip()) if isinstance(value, str) else None
+    m = _HOURS_RE.match(raw.strip()) if isinstance(raw, str) else None
     if not m:
-        problems.append(f'reminders.quiet_hours: expected "HH:MM-HH:MM", got "{value}"')
+        problems.append(f'reminders.quiet_hours: expected "HH:MM-HH:MM", got "{raw}"')
         return None
     h1, m1, h2, m2 = (int(g) for g in m.groups())
-    start, end = h1 * 60 + m1, h2 * 60 + m2
-    if max(h1, h2) > 24 or max(m1, m2) > 59 or max(start, end) > 1440 or start == end:
-        problems.append(f'reminders.quiet_hours: "{value}" is not a valid time range')
+    if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2) or (h1 * 60 + m1 == h2 * 60 + m2):
+        problems.append(f'reminders.quiet_hours: "{raw}" is not a valid time range')
         return None
-    return (start, end)
+    return (h1 * 60 + m1, h2 * 60 + m2)
 
 
 def shop_to_dict(shop: Shop) -> dict[str, Any]:
     """The inverse of shop_from_dict: a plain dict that round-trips (stored in the database)."""
+    head: dict[str, Any] = {
+        "name": shop.name,
+        "timezone": shop.timezone,
+        "slot_minutes": shop.slot_minutes,
+        "horizon_days": shop.horizon_days,
+    }
+    # the optional fields only when they differ from a file without them (older stored shops match)
+    if shop.currency != "GBP":
+        head["currency"] = shop.currency
+    if shop.languages != ("en",):
+        head["languages"] = list(shop.languages)
+    for key in ("address", "map_url"):
+        if getattr(shop, key) is not None:
+            head[key] = getattr(shop, key)
+    if shop.info:
+        head["info"] = dict(shop.info)
+    extra: dict[str, Any] = {}
+    if shop.closed:
+        extra["closed"] = {"dates": sorted(d.isoformat() for d in shop.closed)}
+    if shop.quiet_hours is not None:
+        extra["reminders"] = {"quiet_hours": format_hours(shop.quiet_hours)}
     return {
-        "shop": {
-            "name": shop.name,
-            "timezone": shop.timezone,
-            "slot_minutes": shop.slot_minutes,
-            "horizon_days": shop.horizon_days,
-        },
+        "shop": head,
+        **extra,
         "hours": {WEEKDAYS[d]: format_hours(h) for d, h in shop.hours.items()},
         "services": [
             {"key": s.key, "name": s.name, "minutes": s.minutes, "price": str(s.price), "aliases": list(s.aliases)}
@@ -394,5 +495,4 @@ def shop_to_dict(shop: Shop) -> dict[str, Any]:
             }
             for b in shop.barbers
         ],
-        **({"reminders": {"quiet_hours": format_hours(shop.quiet_hours)}} if shop.quiet_hours else {}),
     }

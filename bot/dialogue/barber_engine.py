@@ -17,6 +17,7 @@ from sqlmodel import Session
 from bot.availability import Slot
 from bot.bookings import BookingService
 from bot.dialogue import barber as cmd
+from bot.dialogue import everyday
 from bot.dialogue import replies as r
 from bot.dialogue.barber import BookingInfo, CustomerFacts
 from bot.dialogue.barber_flow import (
@@ -52,6 +53,8 @@ def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime) -> 
         return command
     if waiting:
         return cmd.Answer("unclear")
+    if everyday.is_resume(text):
+        return None  # handing a customer back to the bot: the conversation's (bot.dialogue.everyday)
     if understand(text, now=now, shop=shop).intent == Intent.UNKNOWN:
         return cmd.Usage("unknown")
     return None

@@ -28,6 +28,7 @@ from bot.services import Services
 from bot.shop import Shop
 
 from . import replies as r
+from . import staff
 from .barber_engine import barber_command, run_barber_turn
 from .flow import recover, step
 from .model import (
@@ -38,8 +39,11 @@ from .model import (
     CancelBooking,
     Context,
     Convo,
+    Handoff,
     Move,
+    NotifyStaff,
     PauseReminders,
+    Resume,
     State,
     convo_data,
     read_convo,
@@ -148,7 +152,8 @@ class ChatEngine:
                                                    exclude_booking=exclude)
             return found[key]
 
-        return Context(shop=shop, now=now, phone=phone, bookings=bookings, free=free, reminded=reminded)
+        return Context(shop=shop, now=now, phone=phone, bookings=bookings, free=free, reminded=reminded,
+                       facts=staff.customer_facts(self.services, phone))
 
     # -- the conversation row ------------------------------------------------------
 
@@ -173,7 +178,8 @@ class ChatEngine:
         try:
             if isinstance(action, Book):
                 b = bookings.create(customer_phone=phone, service=action.service, barber=action.barber,
-                                    start=action.start, customer_name=name, session=s)
+                                    start=action.start, customer_name=name,
+                                    guest_name=action.guest_name, session=s)
                 return [r.booked(shop, b.service, b.barber, b.start_at, b.code)], convo
             if isinstance(action, Move):
                 b = bookings.reschedule(action.booking_id, start=action.start, barber=action.barber,
@@ -182,6 +188,8 @@ class ChatEngine:
             if isinstance(action, CancelBooking):
                 b = bookings.cancel(action.booking_id, notify=False, session=s)
                 return [r.cancelled(shop, b.service, b.start_at, b.code)], convo
+            if isinstance(action, (NotifyStaff, Handoff, Resume)):
+                return staff.carry_out(self.services, s, action, now), convo
             if isinstance(action, PauseReminders):
                 set_reminders_paused(s, phone=phone, paused=action.paused, now=now)
                 return [], convo

@@ -1,8 +1,9 @@
 """The conversation: one transition table from (state, intent) to a handler.
 
 `step(convo, u, ctx, now)` is a plain function: it returns the next `Convo`, the replies and the
-actions for the edge to carry out (book, move, cancel, pause reminders). It does no I/O; the
-only outside knowledge comes through `ctx` (the customer's bookings and a free-slot reader).
+actions for the edge to carry out (book, move, cancel, pause reminders, message a barber, hand the
+customer to a person or back). It does no I/O; the only outside knowledge comes through `ctx` (the
+customer's bookings, a free-slot reader, and `ctx.facts`: recent bookings, hand-off, last messages).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bot.nlu.intents import BOOK_RE
 from bot.nlu.times import day_window
 from bot.shop import Shop
 
+from . import everyday, references
 from . import replies as r
 from .model import (
     IDLE,
@@ -50,9 +52,25 @@ ANY = "*"
 
 
 def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None = None) -> Outcome:
-    """One turn. `now` defaults to `ctx.now` (the injected clock)."""
+    """One turn. `now` defaults to `ctx.now` (the injected clock).
+
+    A barber's `resume +61…` hands a customer back; a customer handed to a person gets no reply
+    (their message goes to that person) until then or for `everyday.QUIET`."""
     if now is not None and now != ctx.now:
         ctx = dataclasses.replace(ctx, now=now)
+    back = everyday.resume(ctx, u.text)
+    if back is not None:
+        return _say(convo, back[0], actions=[back[1]])
+    until = ctx.facts.handoff_until()
+    if until is not None and until > ctx.now:
+        return _say(convo, actions=[everyday.forward(ctx, u.text)])
+    if u.intent != Intent.UNKNOWN and (convo.state == State.UNCLEAR or convo.draft.misses):
+        if convo.state != State.UNCLEAR:
+            convo = Convo(convo.state, convo.draft.evolve(misses=0))
+        else:  # understood: only the barber and service talked about are kept ("when is she next in?")
+            d = convo.draft
+            convo = (Convo(State.UNCLEAR, Draft(barber=d.barber, service=d.service, date=d.date))
+                     if d.barber or d.service or d.date else IDLE)
     handler = TABLE.get((convo.state, u.intent)) or TABLE.get((ANY, u.intent)) or on_unknown
     return handler(convo, u, ctx)
 
@@ -75,6 +93,9 @@ def _has_slots(u: Understanding) -> bool:
 
 def _merge(d: Draft, u: Understanding, shop: Shop) -> Draft:
     c: dict[str, object] = {"options": (), "pending": None}
+    guest = references.guest_of(u.text)
+    if guest:
+        c["guest"] = guest
     if u.service:
         c["service"] = u.service
     if u.barber:
@@ -104,6 +125,12 @@ def _booking(ctx: Context, booking_id: int | None) -> BookingView | None:
     return next((b for b in ctx.bookings if b.id == booking_id), None)
 
 
+def _with_guests(ctx: Context) -> list[BookingView]:
+    """The customer's bookings, each with the name of who it is for (shown in lists)."""
+    guests = references.guests(ctx)
+    return [dataclasses.replace(b, guest_name=guests.get(b.id)) for b in ctx.bookings]
+
+
 def _minute(t: dt.time) -> int:
     return t.hour * 60 + t.minute
 
@@ -130,7 +157,10 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
         if len(keys) == 1:
             return advance(convo.to(State.IDLE, service=keys[0]), ctx, *notes)
         services = tuple(Option(kind="service", service=k) for k in keys)
-        return _say(convo.to(State.ASK_SERVICE, options=services), *notes, r.ask_service(shop, services))
+        if convo.state == State.ASK_SERVICE and d.menu:  # the menu was the last reply: not again
+            return _say(convo.to(State.ASK_SERVICE, options=services, menu=False), *notes,
+                        r.ask_service_again(shop, services))
+        return _say(convo.to(State.ASK_SERVICE, options=services, menu=True), *notes, r.ask_service(shop, services))
     barber_key = d.barber or (old.barber if old and not d.any_barber else None)
     named = shop.barber(barber_key) if barber_key else None
     if barber_key and service not in (named.services if named else ()):
@@ -152,6 +182,8 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
                           r.free_on(shop, None, d.window[2] if d.window else None), notes)
         text = r.ask_day_only(shop, d.time) if d.time else r.ask_day(shop, service, moving=old is not None)
         return _say(convo.to(State.ASK_DAY), *notes, text)
+    if day > last_bookable_day(shop, ctx.now):  # said so, not "nothing is free"
+        return _say(convo.to(State.ASK_DAY, date=None), *notes, r.beyond_horizon(shop, day, ctx.now))
     if d.time is None:
         ask = Ask(service, day, None, barber_key, d.window, exclude)
         if day < local_date(shop, ctx.now):
@@ -168,23 +200,52 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
         return _offer(convo, ctx, nearest_options(ctx, ask), r.none_free_on(shop, day, label), notes)
     ask = Ask(service, day, _minute(d.time), barber_key, None, exclude)
     slot = exact(ctx, ask)
+    if slot is None and old is not None and not d.barber and not d.any_barber:
+        other = exact(ctx, dataclasses.replace(ask, barber=None))  # a move looks at every barber
+        if other is not None:  # the asked time with another barber, or the nearest with theirs: asked
+            near = [o for o in nearest_options(ctx, ask) if o.start not in (old.start, other.start)]
+            options = [slot_option(other, service), *near[:3]]
+            return _offer(convo, ctx, options, r.other_barber_free(shop, old.barber, other.barber, other.start), notes)
     if slot is not None:
         pending = Option(kind="slot", start=slot.start, barber=slot.barber, service=service,
                          booking_id=exclude)
         return _confirm(convo.to(State.CONFIRM, date=day, pending=pending), ctx, notes)
-    why = why_not(ctx, ask)
     start = local_instant(shop, day, ask.minute or 0)
+    if d.goal == Goal.BOOK and not d.guest:
+        clash = _own_clash(ctx, service, start)
+        if clash is not None:  # their own booking there: said as such, not "not free"
+            return _say(convo.to(State.ASK_DAY, date=None, time=None), *notes, r.already_booked(shop, clash))
+    why = why_not(ctx, ask)
     intro = r.reason(shop, why, start, barber_key, service)
     if why in ("past_date",):
         return _say(convo.to(State.ASK_DAY, date=None), *notes, intro + " " + r.ask_day(shop, service, old is not None))
     options = nearest_options(ctx, ask)
+    if old is not None:  # never the booking's own time offered as a change
+        options = [o for o in options if o.start != old.start]
     if options:
         intro += " The nearest free times:"
     return _offer(convo, ctx, options, intro, notes)
 
 
+def _ends(ctx: Context, service: str, start: dt.datetime) -> dt.datetime:
+    svc = ctx.shop.service(service)
+    return start + dt.timedelta(minutes=svc.minutes if svc else 30)
+
+
+def _own_clash(ctx: Context, service: str | None, start: dt.datetime) -> BookingView | None:
+    """The customer's own booking (not one for a guest) that a new one at `start` would overlap."""
+    guests = references.guests(ctx) if ctx.bookings else {}
+    end = _ends(ctx, service, start) if service else start + dt.timedelta(minutes=1)
+    for b in ctx.bookings:
+        if b.id not in guests and b.start < end and start < _ends(ctx, b.service, b.start):
+            return b
+    return None
+
+
 def _day_off(shop: Shop, day: dt.date, barber_key: str | None) -> str | None:
-    """"closed" or "barber_off" when nobody (or the named barber) works that day, else None."""
+    """"closed_date", "closed" or "barber_off" when nobody (or the named barber) works that day, else None."""
+    if day in shop.closed:
+        return "closed_date"
     if barber_key is None:
         return "closed" if shop.hours.get(day.weekday()) is None else None
     b = shop.barber(barber_key)
@@ -222,7 +283,10 @@ def _targets(ctx: Context, u: Understanding, moving: bool) -> list[BookingView]:
     shop = ctx.shop
     old_date = getattr(u, "old_date", None)
     filters: list[Callable[[BookingView], bool]] = []
-    if u.service:
+    theirs = references.for_guest(ctx, u.text, bs)
+    if theirs is not None:  # "jack's cut": Jack's bookings, whatever the service word
+        bs = theirs
+    elif u.service:
         filters.append(lambda b: b.service == u.service)
     if u.barber:
         filters.append(lambda b: b.barber == u.barber)
@@ -244,6 +308,10 @@ def _targets(ctx: Context, u: Understanding, moving: bool) -> list[BookingView]:
 
 def _choose_target(convo: Convo, u: Understanding, ctx: Context, goal: Goal) -> Outcome:
     verb = "cancel" if goal == Goal.CANCEL else "move"
+    if goal == Goal.RESCHEDULE and (not ctx.bookings or references.REBOOK_RE.search(u.text or "")):
+        again = references.just_cancelled(ctx)
+        if again is not None:  # "actually can i rebook for sat 1pm" after a cancel: book it again
+            return _rebook(u, ctx, again.service, again.barber)
     if not ctx.bookings:
         return _say(IDLE, r.no_booking_to(verb))
     moving = goal == Goal.RESCHEDULE
@@ -251,17 +319,21 @@ def _choose_target(convo: Convo, u: Understanding, ctx: Context, goal: Goal) -> 
     draft = Draft(goal=goal)
     if moving:
         draft = _merge(draft, u, ctx.shop)
-        if u.service and any(b.service == u.service for b in found):
+        if u.service and (any(b.service == u.service for b in found)
+                          or references.for_guest(ctx, u.text, found) is not None):
             draft = draft.evolve(service=None)  # named the booking, not a new service
         if u.barber and any(b.barber == u.barber for b in found) and len(ctx.bookings) > 1:
             draft = draft.evolve(barber=None)
     if len(found) == 1:
+        if moving and not u.time and references.SAME_TIME_RE.search(u.text or ""):  # "friday same time"
+            local = found[0].start.astimezone(ctx.shop.tz)
+            draft = draft.evolve(time=local.time().replace(second=0, microsecond=0), window=None)
         return advance(Convo(State.IDLE, draft.evolve(booking_id=found[0].id)), ctx)
     if not found:
-        return _say(IDLE, r.no_such_booking(u.code), r.your_bookings(ctx.shop, ctx.bookings))
+        return _say(IDLE, r.no_such_booking(u.code), r.your_bookings(ctx.shop, _with_guests(ctx)))
     options = tuple(Option(kind="booking", booking_id=b.id) for b in found)
     convo = Convo(State.PICK_BOOKING, draft.evolve(options=options))
-    return _say(convo, r.which_booking(ctx.shop, options, ctx.bookings, verb))
+    return _say(convo, r.which_booking(ctx.shop, options, _with_guests(ctx), verb))
 
 
 # -- handlers --------------------------------------------------------------------
@@ -277,20 +349,29 @@ def _straight_after(u: Understanding, ctx: Context) -> Understanding:
     """"a beard trim straight after (my haircut)": the day and time one of their bookings ends (of
     the named service's, else of all, the one made last: what "another haircut straight after",
     which the bot suggests itself, follows)."""
-    if u.date or u.time or u.window or not _STRAIGHT_AFTER_RE.search(u.text or "") or not ctx.bookings:
+    if u.time or u.window or not _STRAIGHT_AFTER_RE.search(u.text or "") or not ctx.bookings:
         return u
+    on_day = [b for b in ctx.bookings if u.date is None or local_date(ctx.shop, b.start) == u.date]
+    if not on_day:
+        return u  # "straight after" on a day they have nothing: that day, asked as usual
     others = [k for k in u.services if k != u.service]
-    named = [b for b in ctx.bookings if b.service in others]
-    b = max(named or ctx.bookings, key=lambda b: b.id)  # the one made last ("another ... straight after")
+    named = [b for b in on_day if b.service in others]
+    b = max(named or on_day, key=lambda b: b.id)  # the one made last ("another ... straight after")
     svc = ctx.shop.service(b.service)
-    end = (b.start + dt.timedelta(minutes=svc.minutes if svc else 0)).astimezone(ctx.shop.tz)
-    return dataclasses.replace(u, date=end.date(), time=end.time().replace(second=0, microsecond=0))
+    ends = b.start + dt.timedelta(minutes=svc.minutes if svc else 0)
+    end = ends.astimezone(ctx.shop.tz)
+    barber = u.barber
+    if barber is None and u.service and not u.any_barber \
+            and any(s.start == ends for s in ctx.free(end.date(), u.service, b.barber, None)):
+        barber = b.barber  # the same barber, when they are free then
+    return dataclasses.replace(u, date=end.date(), time=end.time().replace(second=0, microsecond=0), barber=barber)
 
 
 # "for me and my son", "2 haircuts", "for the two of us": one booking is one person's chair
 _PARTY_RE = re.compile(
     r"\bme\s+and\s+(?:my\s+)?(?:son|daughter|brother|sister|dad|father|mum|mom|friend|mate|partner|husband|wife"
     r"|boy|boys|kid|kids|lad|lads|nephew|cousin|grandson|bf|gf)\b"
+    r"|\b(?:two|2|three|3|both)\s+(?:boys|girls|kids|sons|daughters|children|lads)\b"
     r"|\b(?:the\s+)?(?:two|2|three|3|both|all)\s+of\s+us\b|\b(?:two|2|three|3|four|4)\s+(?:people|persons|of\s+us"
     r"|haircuts|cuts|fades|skin\s+fades|trims|beard\s+trims|appointments|bookings|slots)\b")
 
@@ -343,9 +424,69 @@ def _relative(u: Understanding, ctx: Context) -> Understanding:
     return u
 
 
+def _rebook(u: Understanding, ctx: Context, service: str, barber: str) -> Outcome:
+    """Book `service` with `barber` again, at the day and time the message names (or ask for them)."""
+    keep = ctx.shop.barber(barber)
+    if u.date is not None and keep is not None and ctx.shop.barber_hours(keep, u.date.weekday()) is None:
+        barber = ""  # their barber is off that day: anyone (the customer never chose again)
+    u = dataclasses.replace(u, intent=Intent.BOOK, explicit_intent=True, correction=False,
+                            service=u.service or service, barber=u.barber or barber or None)
+    out = on_book(IDLE, u, ctx)
+    if out.convo.state in (State.ASK_DAY, State.ASK_TIME):
+        note = r.booking_again(ctx.shop, u.service or service, u.barber)
+        return dataclasses.replace(out, replies=(note, *out.replies))
+    return out
+
+
+# a message that corrects itself part way: "tomorrow at 4 actually no make it friday at 4 with kai"
+_MID_CORRECTION_RE = re.compile(
+    r"\b(?:actually(?:\s+no)?|no\s+wait|wait\s+no|wait|no\s+make\s+it|make\s+it|scratch\s+that|sorry\s+i\s+meant"
+    r"|i\s+mean|or\s+rather|on\s+second\s+thoughts?)\b[\s,.!]*")
+
+
+def _self_corrected(u: Understanding, ctx: Context) -> Understanding:
+    """What a message says after correcting itself wins over what it said before: its words
+    from the last correction on are read again, and the day, time, barber and service they name
+    replace the earlier ones (the rest is kept)."""
+    found = [m for m in _MID_CORRECTION_RE.finditer(u.text or "") if m.start() > 0]
+    if not found:
+        return u
+    tail = u.text[found[-1].end():]
+    later = understand(tail, now=ctx.now, shop=ctx.shop)
+    changes: dict[str, object] = {}
+    if later.date or later.date_range:
+        changes.update(date=later.date, date_range=later.date_range, week_later=later.week_later, past_date=later.past_date)
+    if later.time or later.window:
+        changes.update(time=later.time, window=later.window)
+    if later.barber:
+        changes.update(barber=later.barber, any_barber=False)
+    if later.service:
+        changes.update(service=later.service, services=later.services)
+    return dataclasses.replace(u, **changes) if changes else u  # type: ignore[arg-type]
+
+
+def _references(convo: Convo, u: Understanding, ctx: Context) -> Understanding:
+    """The words that point elsewhere, read: a message correcting itself, the day under
+    discussion, "same time", "the usual", "this sat or sun"."""
+    u = _self_corrected(u, ctx)
+    if _in_flow(convo):
+        u = references.day_under_discussion(u, convo.draft, ctx.shop.tz)
+    u = references.either_day(references.same_time(u, ctx))
+    if not u.service and references.USUAL_RE.search(u.text or ""):
+        last = references.last_visit(ctx)
+        if last is not None:
+            u = dataclasses.replace(u, service=last.service, services=(last.service,), barber=u.barber or last.barber)
+    return u
+
+
 def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if not u.service and ctx.bookings and _SHIFT_RE.search(u.text or ""):
         return on_reschedule(convo, u, ctx)  # "bring my appointment forward half an hour"
+    u = _references(convo, u, ctx)
+    if not _in_flow(convo) and not u.service and not _has_slots(u) and u.explicit_intent:
+        again = references.just_cancelled(ctx)
+        if again is not None:  # BOOK in reply to a cancellation: the same service and barber
+            return _rebook(u, ctx, again.service, again.barber)
     out = _on_book(convo, _relative(_straight_after(u, ctx), ctx), ctx)
     if out.convo.state in (State.CONFIRM, State.PICK_SLOT):
         service = out.convo.draft.service
@@ -372,7 +513,16 @@ def _on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if u.correction and not u.service and (u.date or u.time) and ctx.bookings:
         # "actually, can we do 11 instead?" after a booking: they mean to move it
         return on_reschedule(convo, u, ctx)
-    return _ask_or_advance(Convo(State.IDLE, _merge(Draft(goal=Goal.BOOK), u, ctx.shop)), u, ctx)
+    return _ask_or_advance(Convo(State.IDLE, _merge(_talked_about(convo), u, ctx.shop)), u, ctx)
+
+
+def _talked_about(convo: Convo) -> Draft:
+    """A new booking's draft, with the service and barber just asked about ("how much is a beard
+    trim?", then "book me in tmrw at 10")."""
+    d = convo.draft
+    if convo.state == State.UNCLEAR:
+        return Draft(goal=Goal.BOOK, service=d.service, barber=d.barber, date=d.date)
+    return Draft(goal=Goal.BOOK)
 
 
 def _ask_or_advance(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
@@ -398,7 +548,7 @@ def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         if u.time is None:
             draft = draft.evolve(time=None)
         return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
-    draft = _merge(Draft(goal=Goal.BOOK), u, ctx.shop).evolve(browse=True)
+    draft = _merge(_talked_about(convo), u, ctx.shop).evolve(browse=True)
     return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
 
 
@@ -449,7 +599,10 @@ def on_yes(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if d.goal == Goal.RESCHEDULE:
         assert d.booking_id is not None
         return _say(IDLE, actions=[Move(d.booking_id, p.start, p.barber, p.service)])
-    return _say(IDLE, actions=[Book(p.service, p.barber, p.start)])
+    clash = None if d.guest else _own_clash(ctx, p.service, p.start)
+    if clash is not None:  # one customer, one chair at a time (unless it is for someone else)
+        return _say(convo.to(State.ASK_DAY, date=None, time=None, pending=None), r.already_booked(ctx.shop, clash))
+    return _say(IDLE, actions=[Book(p.service, p.barber, p.start, guest_name=d.guest)])
 
 
 def on_no(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
@@ -602,7 +755,7 @@ def on_pick_booking_value(convo: Convo, u: Understanding, ctx: Context) -> Outco
     if len(picked) == 1 and (u.code or u.service or u.barber or u.date or u.time):
         return advance(convo.to(State.IDLE, booking_id=picked[0].id, options=()), ctx)
     verb = "cancel" if convo.draft.goal == Goal.CANCEL else "move"
-    return _say(convo, r.which_booking(shop, convo.draft.options, ctx.bookings, verb))
+    return _say(convo, r.which_booking(shop, convo.draft.options, _with_guests(ctx), verb))
 
 
 def on_pick_service_value(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
@@ -613,9 +766,11 @@ def reprompt(convo: Convo, u: Understanding, ctx: Context, prefix: str = "") -> 
     d = convo.draft
     if convo.state == State.PICK_BOOKING:
         verb = "cancel" if d.goal == Goal.CANCEL else "move"
-        return _say(convo, r.which_booking(ctx.shop, d.options, ctx.bookings, verb))
+        return _say(convo, r.which_booking(ctx.shop, d.options, _with_guests(ctx), verb))
     if convo.state == State.ASK_SERVICE:
-        return _say(convo, r.ask_service(ctx.shop, d.options))
+        if d.menu:  # never the same menu twice in a row
+            return _say(convo.to(State.ASK_SERVICE, menu=False), r.ask_service_again(ctx.shop, d.options))
+        return _say(convo.to(State.ASK_SERVICE, menu=True), r.ask_service(ctx.shop, d.options))
     if convo.state == State.ASK_TIME and d.date:
         return _say(convo, r.ask_time(ctx.shop, d.date))
     if convo.state == State.CONFIRM and d.goal == Goal.CANCEL:
@@ -628,10 +783,55 @@ def reprompt(convo: Convo, u: Understanding, ctx: Context, prefix: str = "") -> 
 
 
 def on_unknown(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    """Not understood: say so and ask again; the second time in a row, a person takes over."""
+    misses = convo.draft.misses + 1
+    if misses >= 2 and ctx.shop.barber_by_phone(ctx.phone) is None:  # (a barber is not handed to a barber)
+        return on_person(convo, u, ctx)
     if _in_flow(convo):
-        out = reprompt(convo, u, ctx)
+        out = reprompt(Convo(convo.state, convo.draft.evolve(misses=misses)), u, ctx)
         return dataclasses.replace(out, replies=("Sorry, I didn't catch that.", *out.replies))
-    return _say(IDLE, r.unknown(ctx.shop))
+    return _say(Convo(State.UNCLEAR, Draft(misses=misses)), r.unknown(ctx.shop))
+
+
+def on_person(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    """"get me a real person", anger, or twice not understood: a barber is told and will reply."""
+    said = [t for t in ctx.facts.said() if t]
+    if not said or said[-1].lower() != u.text:
+        said.append(u.text)
+    return _say(IDLE, everyday.handed_off(ctx.shop), actions=[everyday.handoff(ctx, said)])
+
+
+def on_late(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    text, note = everyday.running_late(ctx, u.text)
+    return _say(convo if _in_flow(convo) else IDLE, text, actions=[note] if note else [])
+
+
+def on_info(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    return _answer_then_carry_on(convo, u, ctx, lambda suggest: everyday.info_answer(ctx.shop, u.topic))
+
+
+def on_who(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    """"is jono in saturday?": the named barber, else the one this conversation is about ("she")."""
+    barber = u.barber or (convo.draft.barber if u.pronoun else None)
+    answer = everyday.who_answer(ctx.shop, u, barber, ctx.now)
+    out = _answer_then_carry_on(convo, u, ctx, lambda suggest: answer)
+    if (barber or u.date) and not _in_flow(convo):  # "when is she next in?" may follow: keep who and when
+        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=barber, date=u.date)))
+    return out
+
+
+def on_stop_at_prompt(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    """"stop" while a question is open answers it (NO); reminders are left as they are."""
+    out = on_no(convo, u, ctx)
+    return dataclasses.replace(out, replies=(*out.replies, r.stop_hint()))
+
+
+def on_yes_idle(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    """"👍" with nothing waiting: after a reminder, their booking stands; else say nothing waits."""
+    reminded = _booking(ctx, ctx.reminded_booking_id) if ctx.bookings else None
+    if reminded is not None:
+        return _say(IDLE, r.see_you(ctx.shop, reminded))
+    return _say(convo if _in_flow(convo) else IDLE, r.nothing_to_confirm())
 
 
 def _answer_then_carry_on(convo: Convo, u: Understanding, ctx: Context, answer: Callable[[bool], str]) -> Outcome:
@@ -654,20 +854,29 @@ def _answer_and_book(convo: Convo, u: Understanding, ctx: Context, answer: str) 
     return dataclasses.replace(out, replies=(answer, *out.replies))
 
 
+_PRICE_LIST_RE = re.compile(r"\b(?:price\s*list|all\s+(?:the\s+|your\s+)?prices|full\s+prices?|menu)\b")
+
+
 def on_prices(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     named = u.services or ((u.service,) if u.service else ())
-    if not named and _in_flow(convo) and convo.draft.service:
+    if not named and _in_flow(convo) and convo.draft.service and not _PRICE_LIST_RE.search(u.text or ""):
         named = (convo.draft.service,)  # "haircut friday" -> "how much is it?": that service's price
     if _also_a_booking(u):
         return _answer_and_book(convo, u, ctx, r.prices(ctx.shop, named, suggest=False))
-    return _answer_then_carry_on(convo, u, ctx, lambda suggest: r.prices(ctx.shop, named, suggest=suggest))
+    out = _answer_then_carry_on(convo, u, ctx, lambda suggest: r.prices(ctx.shop, named, suggest=suggest))
+    if len(named) == 1 and not _in_flow(convo):  # "ok book me in" may follow: keep what was asked about
+        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(service=named[0], barber=convo.draft.barber)))
+    return out
 
 
 def on_hours(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if _also_a_booking(u):
         return _answer_and_book(convo, u, ctx, r.opening_hours(ctx.shop, u.date, u.barber, suggest=False))
-    return _answer_then_carry_on(
+    out = _answer_then_carry_on(
         convo, u, ctx, lambda suggest: r.opening_hours(ctx.shop, u.date, u.barber, suggest=suggest))
+    if (u.date or u.barber) and not _in_flow(convo):  # "can i get a cut at 2:30 then" may follow
+        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=u.barber, date=u.date)))
+    return out
 
 
 def on_help(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
@@ -677,7 +886,7 @@ def on_help(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 def on_list(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if not ctx.bookings:
         return _say(convo, r.no_bookings())
-    return _say(convo, r.your_bookings(ctx.shop, ctx.bookings))
+    return _say(convo, r.your_bookings(ctx.shop, _with_guests(ctx)))
 
 
 def on_stop(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
@@ -737,7 +946,17 @@ TABLE: dict[tuple[State | str, Intent], Handler] = {
     (ANY, In.AVAILABILITY): on_availability,
     (ANY, In.CANCEL): on_cancel,
     (ANY, In.RESCHEDULE): on_reschedule,
-    (ANY, In.YES): lambda c, u, x: _say(c, r.nothing_to_confirm()) if _in_flow(c) else _say(IDLE, r.nothing_to_confirm()),
+    (ANY, In.YES): on_yes_idle,
+    (ANY, In.INFO): on_info,
+    (ANY, In.WHO): on_who,
+    (ANY, In.PERSON): on_person,
+    (ANY, In.LATE): on_late,
+    (S.CONFIRM, In.STOP): on_stop_at_prompt,
+    (S.PICK_SLOT, In.STOP): on_stop_at_prompt,
+    (S.PICK_BOOKING, In.STOP): on_stop_at_prompt,
+    (S.ASK_SERVICE, In.STOP): on_stop_at_prompt,
+    (S.ASK_DAY, In.STOP): on_stop_at_prompt,
+    (S.ASK_TIME, In.STOP): on_stop_at_prompt,
     (ANY, In.NO): on_no,
     (ANY, In.CHOICE): on_choice,
     (ANY, In.UNKNOWN): on_unknown,

@@ -28,6 +28,7 @@ class State(enum.StrEnum):
     # a barber's (bot.dialogue.barber_flow): time off added, its clashing bookings showing
     BARBER_CLASH = "barber_clash"    # waiting for move them / cancel them / keep them
     BARBER_CONFIRM = "barber_confirm"  # a day off: waiting for YES to cancel them (or move / keep)
+    UNCLEAR = "unclear"              # the last message was not understood (two in a row: a person)
 
 
 class Goal(enum.StrEnum):
@@ -105,6 +106,9 @@ class Draft:
     options: tuple[Option, ...] = ()
     pending: Option | None = None  # the exact change waiting for YES
     barber_pending: str | None = None  # a barber's block waiting for a word (barber_flow.Pending's text)
+    guest: str | None = None  # who the chair is for, when not the customer ("for my son Jack")
+    misses: int = 0  # messages in a row not understood
+    menu: bool = False  # the last reply showed the service menu (never twice in a row)
 
     def evolve(self, **changes: Any) -> Draft:
         """`dataclasses.replace(self, **changes)`, without running `__init__` again.
@@ -144,6 +148,7 @@ class Draft:
             "options": [o.to_json() for o in self.options],
             "pending": self.pending.to_json() if self.pending else None,
             **({"barber_pending": self.barber_pending} if self.barber_pending else {}),
+            "guest": self.guest, "misses": self.misses, "menu": self.menu,
         }
 
     @classmethod
@@ -168,6 +173,7 @@ class Draft:
             options=tuple(Option.from_json(o) for o in d.get("options") or ()),
             pending=Option.from_json(d["pending"]) if d.get("pending") else None,
             barber_pending=d.get("barber_pending"),
+            guest=d.get("guest"), misses=int(d.get("misses") or 0), menu=bool(d.get("menu")),
         )
         return new
 
@@ -224,6 +230,7 @@ class BookingView:
     service: str
     barber: str
     start: dt.datetime  # aware UTC
+    guest_name: str | None = None  # who the chair is for, when not the customer (shown in lists)
 
 
 # (day, service, barber or None, booking to ignore or None) -> free slots that day
@@ -232,6 +239,32 @@ FreeSlots = Callable[[dt.date, str, "str | None", "int | None"], list[Slot]]
 
 def _nobody() -> int | None:
     return None
+
+
+@dataclass(frozen=True)
+class PastBooking:
+    """One of the customer's recent bookings, whatever its status (to rebook, or find by a guest's name)."""
+
+    id: int
+    code: str
+    service: str
+    barber: str
+    start: dt.datetime  # aware UTC
+    status: str
+    guest_name: str | None = None
+
+
+def _no_history() -> Sequence[PastBooking]:
+    return ()
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    """What the edge knows of the customer beyond their upcoming bookings, read on first use."""
+
+    recent: Callable[[], Sequence[PastBooking]] = _no_history  # newest change first
+    handoff_until: Callable[[], dt.datetime | None] = _nobody  # type: ignore[assignment]
+    said: Callable[[], Sequence[str]] = _no_history  # type: ignore[assignment]  # their last messages, oldest first
 
 
 @dataclass(frozen=True)
@@ -248,6 +281,7 @@ class Context:
     bookings: Sequence[BookingView]
     free: FreeSlots
     reminded: Callable[[], int | None] = _nobody  # the booking a reminder was just sent about
+    facts: CustomerFacts = field(default_factory=CustomerFacts)
 
     @property
     def reminded_booking_id(self) -> int | None:
@@ -262,6 +296,7 @@ class Book:
     service: str
     barber: str
     start: dt.datetime
+    guest_name: str | None = None  # the chair is for someone else ("for my son Jack")
 
 
 @dataclass(frozen=True)
@@ -282,7 +317,32 @@ class PauseReminders:
     paused: bool
 
 
-Action = Book | Move | CancelBooking | PauseReminders
+@dataclass(frozen=True)
+class NotifyStaff:
+    """Send `text` to a barber's phone (a customer running late)."""
+
+    phone: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """The customer wants a person: tell `staff_phone`, and stay quiet for `customer` until `until`."""
+
+    customer: str
+    staff_phone: str
+    text: str
+    until: dt.datetime
+
+
+@dataclass(frozen=True)
+class Resume:
+    """The owner hands `customer` back to the bot."""
+
+    customer: str
+
+
+Action = Book | Move | CancelBooking | PauseReminders | NotifyStaff | Handoff | Resume
 
 
 @dataclass(frozen=True)

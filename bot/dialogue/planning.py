@@ -140,6 +140,8 @@ def why_not(ctx: Context, ask: Ask) -> str:
         return "in_past"
     if ask.day > last_bookable_day(shop, now):
         return "beyond_horizon"
+    if ask.day in shop.closed:
+        return "closed_date"
     if shop.hours.get(ask.day.weekday()) is None and ask.barber is None:
         return "closed"
     svc = shop.service(ask.service)
@@ -151,6 +153,8 @@ def why_not(ctx: Context, ask: Ask) -> str:
     if all(w is None for w in windows):
         return "barber_off" if ask.barber else "closed"
     if not any(w and w[0] <= start and start + length <= w[1] for w in windows):
+        if any(w and w[0] <= start < w[1] for w in windows):
+            return "runs_past_close"  # it starts inside the hours but would end after closing
         return "outside_hours"
     if ask.minute % shop.slot_minutes:
         return "off_grid"

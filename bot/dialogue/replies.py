@@ -9,7 +9,16 @@ import datetime as dt
 from collections.abc import Sequence
 
 from bot.availability import Slot
-from bot.messages import barber_name, fmt_date, fmt_day, fmt_slot, fmt_time, service_name
+from bot.messages import (
+    barber_name,
+    fmt_date,
+    fmt_day,
+    fmt_slot,
+    fmt_time,
+    money,
+    possessive,
+    service_name,
+)
 from bot.shop import Barber, Shop, format_hours
 
 from .barber import BookingInfo, CustomerFacts
@@ -28,7 +37,7 @@ def _what(shop: Shop, service: str, barber: str | None) -> str:
 def option_line(shop: Shop, n: int, o: Option, bookings: Sequence[BookingView] = ()) -> str:
     if o.kind == "service":
         svc = shop.service(o.service or "")
-        return f"{n}) {svc.name} ({svc.minutes} min, £{svc.price})" if svc else f"{n}) {o.service}"
+        return f"{n}) {svc.name} ({svc.minutes} min, {money(shop, svc.price)})" if svc else f"{n}) {o.service}"
     if o.kind == "booking":
         b = next((b for b in bookings if b.id == o.booking_id), None)
         return f"{n}) {booking_line(shop, b)}" if b else f"{n}) booking {o.booking_id}"
@@ -42,7 +51,8 @@ def numbered(shop: Shop, options: Sequence[Option], bookings: Sequence[BookingVi
 
 
 def booking_line(shop: Shop, b: BookingView) -> str:
-    return f"{fmt_slot(shop, b.start)} {_what(shop, b.service, b.barber)} ({b.code})"
+    guest = f" for {b.guest_name}" if b.guest_name else ""
+    return f"{fmt_slot(shop, b.start)} {_what(shop, b.service, b.barber)}{guest} ({b.code})"
 
 
 # -- questions ---------------------------------------------------------------
@@ -50,6 +60,11 @@ def booking_line(shop: Shop, b: BookingView) -> str:
 
 def ask_service(shop: Shop, options: Sequence[Option]) -> str:
     return f"Sure! Which service would you like?\n{numbered(shop, options)}\nReply with a number or the name."
+
+
+def ask_service_again(shop: Shop, options: Sequence[Option]) -> str:
+    names = [service_name(shop, o.service or "").lower() for o in options[:3]]
+    return f"Which service? Reply with a number from 1 to {len(options)}, or the name (e.g. {', '.join(names)})."
 
 
 def ask_day(shop: Shop, service: str | None, moving: bool = False) -> str:
@@ -60,7 +75,7 @@ def ask_day(shop: Shop, service: str | None, moving: bool = False) -> str:
 
 
 def ask_day_only(shop: Shop, time: dt.time) -> str:
-    return f"Which day would you like {time.strftime('%H:%M')}? (e.g. tomorrow, friday, 10 Dec)"
+    return f"Which day would you like to come in at {time.strftime('%H:%M')}? (e.g. tomorrow, friday, 10 Dec)"
 
 
 def ask_time(shop: Shop, day: dt.date) -> str:
@@ -92,6 +107,26 @@ def one_at_a_time(shop: Shop, service: str | None) -> str:
 def then_the_other(shop: Shop, first: str, other: str) -> str:
     return (f"That's the {service_name(shop, first).lower()} first: once it's booked, say "
             f"\"{service_name(shop, other).lower()} straight after\" and I'll add it.")
+
+
+def beyond_horizon(shop: Shop, day: dt.date, now: dt.datetime) -> str:
+    last = now.astimezone(shop.tz).date() + dt.timedelta(days=shop.horizon_days)
+    return (f"Sorry, {fmt_date(day)} is more than {shop.horizon_days} days ahead, and I can only book up to "
+            f"{fmt_date(last)}. Which day before then would suit you?")
+
+
+def other_barber_free(shop: Shop, barber: str, other: str, start: dt.datetime) -> str:
+    return (f"{barber_name(shop, barber)} isn't free at {fmt_slot(shop, start)}, but {barber_name(shop, other)} is. "
+            f"Or the nearest times with {barber_name(shop, barber)}:")
+
+
+def booking_again(shop: Shop, service: str, barber: str | None) -> str:
+    return f"Let's book your {_what(shop, service, barber)} again."
+
+
+def already_booked(shop: Shop, b: BookingView) -> str:
+    return (f"You're already booked then: {booking_line(shop, b)}. If this one's for someone else, "
+            f"say who it's for (e.g. \"for my son Jack\"); or tell me another time.")
 
 
 def not_done_yet(goal: str | None) -> str:
@@ -132,7 +167,9 @@ def reason(shop: Shop, why: str, start: dt.datetime | None, barber: str | None, 
         "past_date": "That date has already passed.",
         "closed": f"Sorry, we're closed on {fmt_day(shop, start) if start else 'that day'}.",
         "barber_off": f"Sorry, {who} isn't working on {fmt_day(shop, start) if start else 'that day'}.",
-        "outside_hours": f"Sorry, {when} is outside {'our' if not barber else who + chr(39) + 's'} opening hours.",
+        "outside_hours": f"Sorry, {when} is outside {'our' if not barber else possessive(who)} opening hours.",
+        "runs_past_close": _runs_past_close(shop, start, barber, service),
+        "closed_date": f"Sorry, we're closed on {_closure(shop, start)}.",
         "beyond_horizon": f"Sorry, I can only book up to {shop.horizon_days} days ahead.",
         "slot_taken": f"Sorry, {when} isn't free.",
         "barber_unavailable": f"Sorry, {who} isn't available at {fmt_time(shop, start) if start else 'that time'}.",
@@ -140,6 +177,34 @@ def reason(shop: Shop, why: str, start: dt.datetime | None, barber: str | None, 
         "service_not_offered": (f"{who} doesn't do {service_name(shop, service)}." if barber and service
                                 else "Sorry, we don't offer that."),
     }.get(why, f"Sorry, {when} isn't possible.")
+
+
+def _runs_past_close(shop: Shop, start: dt.datetime | None, barber: str | None, service: str | None) -> str:
+    svc = shop.service(service or "")
+    if start is None or svc is None:
+        return "Sorry, that would run past closing time."
+    day = start.astimezone(shop.tz).date()
+    b = shop.barber(barber) if barber else None
+    hours = shop.barber_hours(b, day.weekday()) if b is not None else shop.hours.get(day.weekday())
+    close = f"{hours[1] // 60:02d}:{hours[1] % 60:02d}" if hours else "closing"
+    who = f"{b.name} finishes" if b is not None else "we close"
+    return f"Sorry, a {svc.name.lower()} takes {svc.minutes} min, and {who} at {close} on {fmt_date(day)}."
+
+
+_NAMED_DAYS = {(12, 25): "Christmas Day", (12, 26): "Boxing Day", (1, 1): "New Year's Day",
+               (12, 24): "Christmas Eve", (12, 31): "New Year's Eve"}
+
+
+def local_instant_noon(shop: Shop, day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, 12, tzinfo=shop.tz)
+
+
+def _closure(shop: Shop, start: dt.datetime | None) -> str:
+    if start is None:
+        return "that day"
+    day = start.astimezone(shop.tz).date()
+    name = _NAMED_DAYS.get((day.month, day.day))
+    return f"{name} ({fmt_date(day)})" if name else fmt_date(day)
 
 
 def not_offered_switch(shop: Shop, barber: str, service: str) -> str:
@@ -238,7 +303,7 @@ def no_such_booking(code: str | None) -> str:
 
 def help_text(shop: Shop) -> str:
     names = ", ".join(s.name.lower() for s in shop.services)
-    return (f"Hi, I'm {shop.name}'s booking assistant. You can write things like:\n"
+    return (f"Hi, I'm {possessive(shop.name)} booking assistant. You can write things like:\n"
             f"• book a haircut friday at 3pm\n"
             f"• any times tomorrow afternoon?\n"
             f"• move my booking to 4.30\n"
@@ -252,6 +317,12 @@ def help_text(shop: Shop) -> str:
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+def _an_hour_inside(span: tuple[int, int]) -> str:
+    """An o'clock the shop is open, to suggest ("2pm"): the middle of the day's hours."""
+    hour = ((span[0] + span[1]) // 2) // 60
+    return f"{hour % 12 or 12}{'am' if hour < 12 else 'pm'}"
+
+
 def _span(hours: tuple[int, int] | None) -> str:
     return format_hours(hours).replace("-", "–")  # the shop file's "09:00-18:00", typeset
 
@@ -262,8 +333,8 @@ def prices(shop: Shop, services: Sequence[str], *, suggest: bool = True) -> str:
     if len(named) == 1:
         svc = named[0]
         tail = f" Want to book one? (e.g. {svc.name.lower()} friday at 3pm)" if suggest else ""
-        return f"A {svc.name.lower()} is £{svc.price} ({svc.minutes} min).{tail}"
-    lines = "\n".join(f"• {svc.name}: £{svc.price} ({svc.minutes} min)" for svc in (named or shop.services))
+        return f"A {svc.name.lower()} is {money(shop, svc.price)} ({svc.minutes} min).{tail}"
+    lines = "\n".join(f"• {svc.name}: {money(shop, svc.price)} ({svc.minutes} min)" for svc in (named or shop.services))
     return f"Our prices:\n{lines}" + ("\nTell me which one and when, and I'll book it." if suggest else "")
 
 
@@ -274,13 +345,16 @@ def opening_hours(shop: Shop, day: dt.date | None, barber: str | None, *, sugges
     def on(weekday: int) -> tuple[int, int] | None:
         return shop.barber_hours(b, weekday) if b is not None else shop.hours.get(weekday)
     who = f"{b.name} works" if b is not None else "We're open"
+    if day is not None and day in shop.closed:
+        return f"Sorry, we're closed on {_closure(shop, local_instant_noon(shop, day))}."
     if day is not None:
         span = on(day.weekday())
         when = fmt_date(day)
         if span is None:
             closed = f"{b.name} isn't working on {when}." if b is not None else f"We're closed on {when}."
             return closed + (" Ask me for another day, e.g. \"any times saturday?\"" if suggest else "")
-        tail = f" Want me to find you a time? (e.g. {day.strftime('%A').lower()} at 3pm)" if suggest else ""
+        tail = f" Want me to find you a time? (e.g. {day.strftime('%A').lower()} at {_an_hour_inside(span)})" \
+            if suggest else ""
         return f"{who} {_span(span)} on {when}.{tail}"
     groups: list[tuple[int, int, tuple[int, int] | None]] = []
     for wd in range(7):
@@ -309,6 +383,14 @@ def unknown(shop: Shop) -> str:
 
 def reminders_stopped() -> str:
     return "OK, I've stopped reminders. Your bookings stay as they are. Reply START to get reminders again."
+
+
+def stop_hint() -> str:
+    return "(Your reminders are still on; send STOP on its own to turn them off.)"
+
+
+def see_you(shop: Shop, b: BookingView) -> str:
+    return f"Great, see you {fmt_slot(shop, b.start)} with {barber_name(shop, b.barber)} 👍"
 
 
 def reminders_started() -> str:

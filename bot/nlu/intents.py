@@ -18,7 +18,7 @@ _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixt
 
 FILLER = wordlist("please thanks thank you mate cheers x xx then that that's is it its fine great "
                    "lol haha sir bro boss man buddy pal love just ok okay oh ah so well")
-YES = {"yes", "y", "yeah", "yep", "yup", "yas", "ok", "okay", "confirm", "confirmed", "sure",
+YES = {"yes", "y", "yeah", "yep", "yup", "yas", "yeh", "yse", "ys", "yah", "yus", "yesh", "ok", "okay", "confirm", "confirmed", "sure",
        "perfect", "correct", "alright", "absolutely", "definitely", "cool", "lovely", "deal",
        "great", "fine", "good", "👍", "👌", "✅", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "✔", "✔️"}
 YES_PHRASES = ("sounds good", "go ahead", "do it", "book it", "of course", "please do",
@@ -60,11 +60,12 @@ SOFT_CANCEL_RE = re.compile(
 )
 RESCHEDULE_RE = re.compile(
     r"\b(?:move|moving|moved|reschedul\w*|re-schedul\w*|rebook\w*|change|changing|postpone\w*|swap"
-    r"|push\s+(?:it\s+|me\s+|my\s+\w+\s+)?(?:back|forward|later|to)|bring\s+(?:it\s+)?forward|shift"
+    r"|push\s+(?:it\s+|me\s+|(?:my|his|her|their|the)\s+\w+\s+)?(?:back|forward|later|to)|bring\s+(?:it\s+)?forward|shift"
     r"|earlier|(?<!see you )(?<!talk )later(?!\s+than)|another\s+(?:time|day|slot)|different\s+(?:time|day|slot))\b"
 )
 LIST_RE = re.compile(
-    r"\bwhat\s+(?:bookings|appointments)\b|\b(?:bookings|appointments)\s+(?:do|have)\s+i\b"
+    r"\bwhat(?:'s|s)?\s+(?:is\s+)?my\s+(?:booking|appointment|reservation)s?\b"
+    r"|\bwhat\s+(?:bookings|appointments)\b|\b(?:bookings|appointments)\s+(?:do|have)\s+i\b"
     r"|\b(?:what|which|show|list|check|see|when|where)\b[^.?!]*\bmy\b[^.?!]*\b(?:booking|appointment|reservation)s?\b"
     r"|\bmy\s+(?:upcoming\s+|next\s+)?(?:bookings|appointments|reservations)\b|\bwhen(?:'s|\s+is)\s+my\b"
     r"|\bdo\s+i\s+have\s+(?:a|an|any)\s+(?:booking|appointment)|\bam\s+i\s+booked\b|\bupcoming\b"
@@ -83,6 +84,7 @@ HOURS_RE = re.compile(
     r"|\bwhat\s+time\s+(?:are\s+you|is\s+the\s+shop)\s+open\b|\bhow\s+late\s+(?:are\s+you|do\s+you)\b"
     r"|\b(?:open|opened)\s+(?:till|until|til|to)\b(?!\s+\d)|\bclosing\s+time\b"
     r"|\b(?:are|r)\s+(?:you|u)\s+open\b(?![^.?!]*\d)|^\W*hours\W*$"
+    r"|\bdo\s+you\s+(?:open|work)\s+(?:on\s+)?(?:weekends?|(?:sun|mon|tues|wednes|thurs|fri|satur)days?|public\s+holidays)\b"
 )
 PRICES_RE = re.compile(
     r"\bhow\s+much\b|\bprices?\b|\bpricing\b|\bprice\s+list\b|\bwhat\s+do\s+you\s+charge\b"
@@ -172,6 +174,79 @@ _KEYWORDS = ((LIST_RE, Intent.LIST, LIST_WORDS), (HOURS_RE, Intent.HOURS, HOURS_
              (PRICES_RE, Intent.PRICES, PRICES_WORDS), (AVAILABILITY_RE, Intent.AVAILABILITY, None),
              (BOOK_RE, Intent.BOOK, None), (HELP_RE, Intent.HELP, None))
 _SOFT_MOVE_RE = re.compile(r"\b(?:instead|can\s+we\s+do|how\s+about)\b")
+
+
+# a person, when wanted: asked for, or the customer is angry with the bot
+PERSON_RE = re.compile(
+    r"\b(?:real|actual|live|proper)\s+(?:person|human|people|barber)\b|\bhuman\b"
+    r"|\b(?:speak|talk|chat)\s+(?:to|with)\s+(?:some\s*(?:one|body)|any\s*(?:one|body)|a\s+(?:person|human|barber|manager)"
+    r"|the\s+(?:owner|manager|boss|barber|shop)|staff)\b|\bcall\s+me\b"
+    r"|\b(?:speak|talk|chat)\s+(?:to|with)\s+[a-z]+\s+(?:directly|personally|in\s+person)\b"
+    r"|\b(?:useless|stupid|ridiculous|hopeless|rubbish|garbage|wtf|fuck\w*|shit\w*|crap|annoying|dumb|idiot\w*)\b"
+    r"|\bnot\s+(?:helping|helpful)\b|\bwaste\s+of\s+time\b"
+    r"|\b(?:a\s+joke|unacceptable|terrible|worst|pathetic|disgusting|complain\w*|furious)\b")
+PERSON_WORDS = ("real", "actual", "live", "proper", "human", "speak", "talk", "chat", "call", "useless",
+                "stupid", "ridiculous", "hopeless", "rubbish", "garbage", "wtf", "fuck", "shit", "crap",
+                "annoying", "dumb", "idiot", "not", "waste", "joke", "unacceptable", "terrible", "worst", "pathetic",
+                "disgusting", "complain", "furious")
+# running late: told to the customer's barber
+LATE_RE = re.compile(
+    r"\b(?:running|be(?:ing)?|am|i'm|im|bit|little|few\s+\w+|\d+\s*(?:min\w*|m))\s+(?:a\s+(?:bit|little|few\s+\w+)\s+)?late\b"
+    r"|\blate\s+(?:sorry|soz|apologies)\b|\btraffic\b|\bon\s+my\s+way\b|\bomw\b"
+    r"|\bbe\s+there\s+in\s+(?:\d{1,2}|a\s+few|five|ten|fifteen)\b"
+    r"|\bhold\s+(?:my|the)\s+(?:spot|place|slot|booking|appointment|chair|seat)\b")
+LATE_WORDS = ("late", "traffic", "way", "hold", "omw", "there")
+# who works when: a barber (or a pronoun for one) and a working word, or "who's on"
+WHO_RE = re.compile(
+    r"\bwho(?:'s|\s+is|\s+are|s)?\s+(?:working|on|in|there|cutting|around|rostered)\b"
+    r"|\b(?:is|does|will|when(?:'s|\s+is|\s+does|\s+will)?)\s+(?P<who>[a-z]+)\s+(?:next\s+)?"
+    r"(?:working|work|in|on|around|rostered|back|there)\b")
+WHO_WORDS = ("who", "is", "does", "will", "when")
+_NOT_PEOPLE = frozenset({"it", "there", "that", "this", "anything", "anyone", "anybody", "something",
+                         "the", "shop", "my", "your", "a", "he's", "she's"})
+PRONOUNS = frozenset({"she", "he", "they", "her", "him", "them"})
+_PRONOUN_RE = re.compile(r"\b(?:she|he|her|him)\b")
+# facts the shop file answers: "address" (with map_url) and [shop.info]'s common keys, by their words
+TOPIC_RES = {
+    "address": re.compile(r"\bwhere\s*abouts\b|\bwhere\s+(?:are\s+you|r\s+u|you\s+are|is\s+(?:the\s+|your\s+)?(?:shop|place|barber\w*))"
+                          r"|\bwhere(?:'s|\s+is)\s+(?:the\s+|your\s+)?(?:shop|place)\b|\blocat(?:ed|ion)\b|\baddress\b"
+                          r"|\bdirections\b|\bhow\s+do\s+i\s+(?:find|get\s+to)\s+you\b|\bmap\b"),
+    "parking": re.compile(r"\bpark(?:ing)?\b|\bcar\s*park\b"),
+    "payment": re.compile(r"\b(?:pay(?:ment)?|card|cards|cash|eftpos|amex|visa|afterpay|apple\s+pay|contactless)\b"),
+    "walk_ins": re.compile(r"\bwalk[\s-]*ins?\b|\bwalkins?\b|\bwithout\s+(?:a|an)\s+(?:booking|appointment)\b"
+                           r"|\bjust\s+(?:turn|show|rock|pop)\s+up\b"),
+}
+
+
+def special_intent(text: str, has_barber: bool) -> Intent | None:
+    """LATE, PERSON or WHO when the message is one of those (before the keyword intents)."""
+    if has_any(text, LATE_WORDS) and LATE_RE.search(text):  # "running late, traffic is shit": their barber
+        return Intent.LATE
+    if has_any(text, PERSON_WORDS) and PERSON_RE.search(text):
+        return Intent.PERSON
+    if has_any(text, WHO_WORDS):
+        for m in WHO_RE.finditer(text):
+            who = m.group("who")
+            if who is None or who in PRONOUNS or (has_barber and who not in _NOT_PEOPLE):
+                return Intent.WHO
+    return None
+
+
+def names_pronoun(text: str) -> bool:
+    """"with her", "is she in": a barber the conversation already named."""
+    return _PRONOUN_RE.search(text) is not None
+
+
+def info_topic(text: str, keys: tuple[str, ...]) -> str | None:
+    """The shop fact asked about: "address", a common [shop.info] key, or any key named by its words."""
+    for key in keys:
+        words = key.replace("_", " ").replace("-", " ").strip()
+        if key not in TOPIC_RES and re.search(r"\b" + re.escape(words) + r"s?\b", text):
+            return key
+    for key, pattern in TOPIC_RES.items():
+        if pattern.search(text):
+            return key
+    return None
 
 
 def keyword_intent(text: str) -> Intent | None:

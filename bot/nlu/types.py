@@ -57,6 +57,10 @@ class Intent(str, enum.Enum):  # noqa: UP042 - the shared contract spells it thi
     THANKS = "thanks"
     PRICES = "prices"  # "how much is a fade?": what the services cost
     HOURS = "hours"  # "what time do you open on saturday?": the shop's opening hours
+    INFO = "info"  # "where are you?", "is there parking?", "do you take card?": `topic` names the fact
+    WHO = "who"  # "is jono in saturday?", "who's on sunday?", "when is mia next in?"
+    PERSON = "person"  # "get me a real person", "useless bot": a barber takes over
+    LATE = "late"  # "running 10 min late", "will you hold my spot?": told to their barber
     UNKNOWN = "unknown"
 
 
@@ -94,3 +98,5 @@ class Understanding:
     week_later: dt.date | None = None  # "next friday" read as this week's: the other reading, a week later
     date_options: tuple[dt.date, ...] = ()  # "this sat or sun": each date offered, in order; `date` is then None
     time_options: tuple[dt.time, ...] = ()  # "at 5 or 6": each time offered, in order; `time` is then None
+    topic: str | None = None  # INFO: "address" or a key of the shop's [shop.info]
+    pronoun: bool = False  # "her", "him", "she", "he": a barber already talked about

@@ -137,7 +137,16 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
 
     body = _YES_NO_LEAD_RE.sub("", canon) if has_slots else canon
     correction = intents.is_correction(canon) and (has_slots or body != canon)
-    keyword = intents.keyword_intent(body)
+    keyword = intents.special_intent(body, bool(barbers))
+    topic = None
+    if keyword is None:
+        keyword = intents.keyword_intent(body)
+        if keyword not in (Intent.CANCEL, Intent.RESCHEDULE, Intent.LIST):
+            topic = intents.info_topic(body, _info_keys(shop))
+            if topic is not None and not (keyword == Intent.BOOK and (services or date or times.time)):
+                keyword = Intent.INFO
+            else:
+                topic = None
     explicit = keyword is not None
     intent = keyword or (Intent.BOOK if has_slots else Intent.UNKNOWN)
 
@@ -162,7 +171,13 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         week_later=dates.week_later if dates.week_later and date == dates.week_later - dt.timedelta(days=7) else None,
         date_options=dates.options,
         time_options=times.options,
+        topic=topic,
+        pronoun=not barbers and intents.names_pronoun(canon),
     )
+
+
+def _info_keys(shop: Shop) -> tuple[str, ...]:
+    return tuple(k for k, _ in shop.info)
 
 
 def _find_code(raw: str, vocabulary: frozenset[str]) -> str | None:

@@ -83,6 +83,9 @@ held text bunch slave fate trip weak chance cancer mens men match marsh opening 
 looking cooking hooking seeing meeting moving having living giving doing bring brings
 wanted needed booked
 even event events ever hell sale mail tell bell well wall shop shops store barber barbers
+work works working worked rostered parking park located location address payment card cards walk
+walkin walkins human person someone somebody traffic running hold spot useless real usual rebook
+son daughter kid kids boy girl wife husband partner brother sister dad mum mom
 """
 )
 
@@ -123,6 +126,11 @@ def allowed_typos(word: str, target: str) -> int:
 
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_VOWELS_RE = re.compile(r"[aeiouy]+")
+
+
+def _consonants(word: str) -> str:
+    return _VOWELS_RE.sub("", word)
 
 
 @dataclass(frozen=True)
@@ -172,7 +180,18 @@ class ShopLexicon:
                 d = distance(word, target, k)
                 if d <= k and (key := (d, abs(len(target) - len(word)), target)) < best_key:
                     best, best_key = target, key
+        if best == word and len(word) >= 4:
+            best = self._sounds_like(word)
         return best
+
+    def _sounds_like(self, word: str) -> str:
+        """A word typed as it sounds ("faid" for fade, "berd" for beard): the vocabulary word with the
+        same first letter and the same consonants in order, within one letter of its length; the
+        word itself when none or several match."""
+        skeleton = _consonants(word)
+        found = [t for t in self.vocabulary if t[0] == word[0] and abs(len(t) - len(word)) <= 1
+                 and len(t) >= 4 and _consonants(t) == skeleton]
+        return found[0] if len(found) == 1 else word
 
     def canonical(self, text: str) -> str:
         return _TOKEN_RE.sub(self._fix_match, text)
@@ -185,11 +204,11 @@ class ShopLexicon:
     def find(self, text: str, original: str) -> tuple[list[str], list[str], list[tuple[int, int]]]:
         """Services and barbers named in canonical `text`, in order, and their spans."""
         tokens = [(m.group(0), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
-        words = [t[0][:-2] if t[0].endswith("'s") else t[0] for t in tokens]
+        by_first = self._phrases_by_first()
+        words = [_singular(t[0][:-2] if t[0].endswith("'s") else t[0], by_first) for t in tokens]
         services: list[str] = []
         barbers: list[str] = []
         spans: list[tuple[int, int]] = []
-        by_first = self._phrases_by_first()
         i = 0
         while i < len(words):
             if words[i] not in by_first:  # most words start no phrase: no call
@@ -226,6 +245,13 @@ class ShopLexicon:
                     continue
             return phrase
         return None
+
+
+def _singular(word: str, known: dict[str, tuple[Phrase, ...]]) -> str:
+    """"cuts" where the shop knows "cut" (a plural the typo fixer leaves alone, being English)."""
+    if word.endswith("s") and word not in known and word[:-1] in known:
+        return word[:-1]
+    return word
 
 
 def _shop_signature(shop: Shop) -> tuple:

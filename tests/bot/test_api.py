@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ def test_create_move_list_cancel_a_booking(api: Any) -> None:
     assert r.status_code == 201, r.text
     b = r.json()
     assert b["status"] == "confirmed" and b["start"] == "2026-12-03T15:00:00+00:00"
-    assert set(b) >= {"id", "code", "status", "customer_phone", "customer_name", "service", "barber", "start",
+    assert set(b) >= {"id", "code", "status", "customer_phone", "customer_name", "guest_name", "service", "barber", "start",
                       "end", "created_at", "updated_at"}
     assert api.get(f"/api/bookings/{b['id']}").json()["code"] == b["code"]
 
@@ -125,3 +126,11 @@ def test_health_ready_and_schema(api: Any) -> None:
     assert r.status_code == 200 and r.json()["checks"]["database"] == "ok"
     schema = api.get("/openapi.json").json()
     assert schema["openapi"].startswith("3.") and "/api/bookings" in schema["paths"]
+
+
+def test_a_booking_for_someone_else_shows_their_name(api: Any, services: Any) -> None:
+    made = services.bookings.create(customer_phone=PHONE, service="haircut", barber="sam",
+                                    start=dt.datetime(2026, 12, 3, 15, 0, tzinfo=dt.UTC), guest_name="Jack")
+    b = api.get(f"/api/bookings/{made.id}").json()
+    assert b["guest_name"] == "Jack" and b["customer_phone"] == PHONE
+    assert api.get("/api/bookings", params={"customer_phone": PHONE}).json()[0]["guest_name"] == "Jack"

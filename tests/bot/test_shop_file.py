@@ -9,7 +9,7 @@ import pytest
 
 from bot.db import Database
 from bot.models import ShopConfig
-from bot.shop import ShopFileError, parse_shop
+from bot.shop import ShopFileError, parse_shop, shop_from_dict, shop_to_dict
 from bot.shop_store import load_shop, read_shop_file
 from tests.conftest import DEMO_SHOP, NOW
 
@@ -66,7 +66,7 @@ def test_open_all_day_is_accepted() -> None:
         (('services = ["haircut", "beard"]', "services = []"), "barbers[0].services: a barber must offer at least one service"),
         (('services = ["haircut", "beard"]', 'services = "haircut"'), "barbers[0].services: expected a list of service keys"),
         (('[shop]', '[extras]\nx = 1\n[shop]'), "extras: unknown section"),
-        (('slot_minutes = 15', 'slot_minutes = 15\ncurrency = "GBP"'), "shop.currency: unknown field"),
+        (('slot_minutes = 15', 'slot_minutes = 15\ncolour = "red"'), "shop.colour: unknown field"),
         (('mon = "09:00-18:00"', "mon = 9"), 'hours.mon: expected "HH:MM-HH:MM" or "closed"'),
     ],
 )
@@ -123,3 +123,39 @@ def test_a_bad_file_changes_nothing(sqlite_url: str, tmp_path: Path) -> None:
     with db.session() as s:
         assert s.get(ShopConfig, 1).name == "Fade Factory"  # type: ignore[union-attr]
     db.dispose()
+
+
+SYDNEY = Path(__file__).parents[1] / "conversations" / "sydney_shop.toml"
+
+
+def test_shop_facts_closures_quiet_hours_and_owner_load() -> None:
+    shop = parse_shop(SYDNEY.read_text())
+    assert shop.currency == "AUD"
+    assert shop.address == "4 Pier St, Sydney NSW 2000"
+    assert dict(shop.info)["parking"].startswith("Street parking")
+    assert dt.date(2026, 12, 25) in shop.closed
+    assert shop.quiet_hours == (21 * 60, 8 * 60)
+    owner = shop.owner()
+    assert owner is not None and owner.key == "jono"
+
+
+def test_shop_facts_round_trip_through_the_stored_form() -> None:
+    shop = parse_shop(SYDNEY.read_text())
+    assert shop_from_dict(shop_to_dict(shop)) == shop
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (('currency = "AUD"', 'currency = "XYZ1"'), "shop.currency"),
+        (('dates = ["2026-12-25"', 'dates = ["25 Dec"'), "closed.dates[0]"),
+        (('quiet_hours = "21:00-08:00"', 'quiet_hours = "late"'), "reminders.quiet_hours"),
+        (('role = "owner"', 'role = "boss"'), "barbers[0].role"),
+    ],
+)
+def test_bad_shop_facts_name_the_field(change: tuple[str, str], expected: str) -> None:
+    text = SYDNEY.read_text()
+    assert change[0] in text
+    with pytest.raises(ShopFileError) as exc:
+        parse_shop(text.replace(change[0], change[1]))
+    assert any(p.startswith(expected) for p in exc.value.problems), exc.value.problems

@@ -10,7 +10,6 @@ and `api_no_shows` (a set-up booking's `customer_no_shows` in the API).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -68,8 +67,7 @@ def check_more(chat: Chat, case: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_barber_chat(case: dict[str, Any], make_chat: ChatFactory) -> None:
-    chat = run_case(functools.partial(make_chat, shop=SHOP), case, dt.datetime.fromisoformat(DATA["now"]),
-                    DATA["customer"])
+    chat = run_case(make_chat, case, dt.datetime.fromisoformat(DATA["now"]), DATA["customer"], shop=SHOP)
     try:
         check_more(chat, case)
     except AssertionError as exc:

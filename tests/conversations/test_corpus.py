@@ -87,6 +87,8 @@ def check(chat: Chat, case: dict[str, Any], named: dict[str, Any], customer: str
                           and (e.get("barber") is None or b.barber == e["barber"])
                           and fits(b.start_at.astimezone(tz).replace(tzinfo=tz), e, tz)), None)
             assert match is not None, f"no booking like {e}: {[(b.service, b.barber, b.start_at) for b in left]}"
+            if "guest_name" in e:
+                assert match.guest_name == e["guest_name"], f"guest_name {match.guest_name!r}, not {e['guest_name']!r}"
             left.remove(match)
     for name, status in (exp.get("status") or {}).items():
         assert services.bookings.get(named[name].id).status == status, name
@@ -102,19 +104,38 @@ def check(chat: Chat, case: dict[str, Any], named: dict[str, Any], customer: str
         with services.db.session() as s:
             sent = set(s.exec(select(OutboundMessage.to_phone)).all())
         assert set(exp["sent_to"]) <= sent
+    sent_wanted = exp.get("sent", [])
+    if isinstance(sent_wanted, dict):  # {phone: [texts]}: the same, written per phone
+        sent_wanted = [{"to": phone, "contains": texts} for phone, texts in sent_wanted.items()]
+    for want in sent_wanted:  # an outbound message to `to` whose body holds every `contains`
+        with services.db.session() as s:
+            bodies = s.exec(select(OutboundMessage.body).where(OutboundMessage.to_phone == want["to"])).all()
+        assert any(all(t in body for t in want.get("contains", [])) for body in bodies), \
+            f"no message to {want['to']} holding {want.get('contains')}: {bodies}"
+        assert chat.services.dispatcher.messages, "nothing was handed to the dispatcher"  # type: ignore[attr-defined]
+    for phone in exp.get("not_sent_to", []):
+        with services.db.session() as s:
+            assert not s.exec(select(OutboundMessage.body).where(OutboundMessage.to_phone == phone)).all(), phone
+    for text in map(sub, exp.get("last_reply_contains", [])):
+        assert text in "\n".join(replies[-1:]), f"the last reply does not contain {text!r}"
+    for text in map(sub, exp.get("last_reply_not_contains", [])):
+        assert text not in "\n".join(replies[-1:]), f"the last reply contains {text!r}"
     if "reminders_paused" in exp:
         with services.db.session() as s:
             cust = s.get(Customer, customer)
         assert bool(cust and cust.reminders_paused) == exp["reminders_paused"]
 
 
-def run_case(make_chat: ChatFactory, case: dict[str, Any], now: dt.datetime, customer: str) -> Chat:
+def run_case(make_chat: ChatFactory, case: dict[str, Any], now: dt.datetime, customer: str,
+             shop: Any = None) -> Chat:
     """Set up, chat, answer like the README, check. Beyond the corpus format, our own cases may use:
     `customer` (whose bookings `expect` means), `reminded` (setup names a reminder was just sent
     about), turns `{"advance_minutes": n}` and `{"book": {...}}` (someone else books meanwhile),
-    and `expect.reply_not_contains`."""
+    `expect.reply_not_contains`, `expect.last_reply_contains` / `last_reply_not_contains`, `expect.sent` ([{"to", "contains"}]:
+    outbound messages), `expect.not_sent_to`, and `guest_name` in an expected booking; `shop` (a
+    Shop) replaces the corpus shop."""
     customer = case.get("customer", customer)
-    chat = make_chat(now=now, phone=customer)
+    chat = make_chat(now=now, phone=customer, shop=shop)
     services = chat.services
     shop = services.shop
     named: dict[str, Any] = {}
@@ -122,7 +143,8 @@ def run_case(make_chat: ChatFactory, case: dict[str, Any], now: dt.datetime, cus
     def book(b: dict[str, Any]) -> Any:
         return services.bookings.create(
             customer_phone=b.get("customer_phone", customer), service=b["service"], barber=b.get("barber"),
-            start=local(shop.tz, b["start"]), customer_name=b.get("customer_name"))
+            start=local(shop.tz, b["start"]), customer_name=b.get("customer_name"),
+            **({"guest_name": b["guest_name"]} if "guest_name" in b else {}))
 
     for item in case.get("setup", []):
         named[item.get("as", f"_{len(named)}")] = book(dict(item["booking"]))

@@ -102,3 +102,47 @@ def test_a_greeting_with_a_request_is_the_request() -> None:
 def test_yes_with_new_details_carries_the_details() -> None:
     u = understand("yes, friday at 3", now=NOW, shop=SHOP)
     assert u.intent is Intent.BOOK and u.date == dt.date(2026, 12, 4) and u.time == dt.time(15)
+
+
+SYDNEY = parse_shop((Path(__file__).parents[2] / "tests" / "conversations" / "sydney_shop.toml").read_text())
+
+
+@pytest.mark.parametrize(
+    ("intent", "texts"),
+    [
+        (Intent.PERSON, ["useless bot get me a real person", "can i speak to someone please", "talk to a human",
+                         "this is ridiculous", "wtf", "can someone call me", "you're not helping"]),
+        (Intent.LATE, ["running 10 min late sorry", "running late", "will you hold my spot?", "stuck in traffic",
+                       "on my way, be 5 mins late", "gonna be a bit late", "sorry running late, traffic is shit"]),
+        (Intent.WHO, ["is jono working saturday?", "is Jono in saturday", "who's on sunday", "who's working tomorrow",
+                      "when is she next in?", "when is mia next in", "does mia work mondays"]),
+        (Intent.INFO, ["where are you located?", "is there parking", "do you take card", "do you do walk ins",
+                       "what's your address", "can i pay cash", "got wifi?"]),
+        (Intent.LIST, ["whats my booking", "what's my appointment"]),
+        (Intent.YES, ["yeh", "yse", "yess", "👍"]),
+    ],
+)
+def test_everyday_intents(intent: Intent, texts: list[str]) -> None:
+    for text in texts:
+        assert understand(text, now=NOW, shop=SYDNEY).intent == intent, text
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [("where are you located?", "address"), ("is there parking nearby", "parking"), ("do you take amex", "payment"),
+     ("can i just walk in", "walk_ins"), ("do you do walk-ins", "walk_ins"), ("wifi password?", "wifi")],
+)
+def test_info_topics_are_named(text: str, topic: str) -> None:
+    assert understand(text, now=NOW, shop=SYDNEY).topic == topic
+
+
+@pytest.mark.parametrize("text", ["is it free at 3", "is there anything saturday", "when is sam free on monday",
+                                  "my card is not working, can i book a cut friday at 3",
+                                  "haircut friday at 3 with jono", "book a fade, can I pay by card?"])
+def test_everyday_words_do_not_take_over_requests(text: str) -> None:
+    assert understand(text, now=NOW, shop=SYDNEY).intent not in (Intent.WHO, Intent.PERSON, Intent.LATE)
+
+
+def test_a_word_typed_as_it_sounds_is_the_service() -> None:
+    assert understand("a faid tomorrow at 10", now=NOW, shop=SYDNEY).service == "skin-fade"
+    assert understand("berd trim friday", now=NOW, shop=SYDNEY).service == "beard"

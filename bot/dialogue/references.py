@@ -1,0 +1,158 @@
+"""What a message refers to beyond its own words: who the chair is for ("for my son Jack", "jack's
+cut"), the customer's last booking ("the usual", "rebook"), "same time", the day under discussion
+("ok thursday then"), and two days offered at once ("this sat or sun"). Pure functions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Sequence
+
+from bot.availability import local_date
+from bot.nlu import Understanding
+from bot.nlu.words import COMMON_WORDS, RULE_WORDS, wordlist
+
+from .model import BookingView, Context, Draft, PastBooking
+
+_RELATIONS = ("son|daughter|boy|girl|kid|child|nephew|niece|brother|sister|dad|father|mum|mom|husband|wife"
+              "|partner|friend|mate|grandson|granddaughter|grandad|grandpa|cousin|boyfriend|girlfriend|bf|gf")
+GUEST_RE = re.compile(
+    r"\bfor\s+(?:my|our)\s+(?:little\s+|young\s+|(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)"
+    r"(?:\s*(?:yo|year\s*old))?\s+)?(?P<rel>" + _RELATIONS + r")s?\b(?:\s*,?\s+(?P<name>[a-z]{2,20})\b)?"
+    r"|\bbook\s+(?:my|our)\s+(?P<rel2>" + _RELATIONS + r")\s+(?:(?P<name2>[a-z]{2,20})\s+)?in\b")
+_DAY_WORDS = wordlist("monday tuesday wednesday thursday friday saturday sunday today tomorrow tonight "
+                      "morning afternoon evening next this at on in around about for please")
+
+
+def guest_of(text: str) -> str | None:
+    """Who the booking is for when the customer says so: their name ("Jack"), else who they are ("son")."""
+    m = GUEST_RE.search(text or "")
+    if m is None:
+        return None
+    name = m["name"] or m["name2"]
+    if name and name not in COMMON_WORDS and name not in RULE_WORDS and name not in _DAY_WORDS:
+        return name.capitalize()
+    return str(m["rel"] or m["rel2"])
+
+
+def guests(ctx: Context) -> dict[int, str]:
+    """The customer's bookings that are for someone else: booking id -> the guest's name."""
+    return {b.id: b.guest_name for b in ctx.facts.recent() if b.guest_name}
+
+
+_HIS_RE = re.compile(r"\b(?:his|her|their)\s+(?:cut|haircut|booking|appointment|one|trim|fade)\b")
+
+
+def for_guest(ctx: Context, text: str, bookings: Sequence[BookingView]) -> list[BookingView] | None:
+    """The bookings a message names by their guest ("jack's cut", "jack is sick ... his cut"), or
+    None when it names no guest."""
+    names = guests(ctx)
+    if not names:
+        return None
+    said = set(re.findall(r"[a-z]+", (text or "").lower().replace("'s", " ")))
+    named = [b for b in bookings if names.get(b.id, "").lower() in said]
+    if named:
+        return named
+    if _HIS_RE.search(text or ""):
+        return [b for b in bookings if b.id in names] or None
+    return None
+
+
+# -- the customer's earlier bookings --------------------------------------------------------
+
+USUAL_RE = re.compile(r"\b(?:the|my)\s+usual\b|\bsame\s+(?:as\s+)?(?:last\s+time|before|again|as\s+always)\b"
+                      r"|\bsame\s+thing\b|\bsame\s+(?:cut|service)\b")
+REBOOK_RE = re.compile(r"\bre-?book\w*|\banother\s+(?:time|day|slot)\b|\bbook\s+(?:it\s+)?again\b|\bnew\s+time\b")
+
+
+def last_visit(ctx: Context) -> PastBooking | None:
+    """"the usual": their latest booking that was not cancelled (else the latest of all)."""
+    recent = sorted(ctx.facts.recent(), key=lambda b: b.start, reverse=True)
+    kept = [b for b in recent if b.status != "cancelled"]
+    found = kept or recent
+    return found[0] if found else None
+
+
+def just_cancelled(ctx: Context) -> PastBooking | None:
+    """The booking the customer (or a barber) cancelled last, when that was their latest change
+    and within the last day: what "rebook" or BOOK in reply to the notice means."""
+    recent = ctx.facts.recent()
+    if not recent or recent[0].status != "cancelled":
+        return None
+    upcoming = [b for b in ctx.bookings if b.id != recent[0].id]
+    if any(b.id > recent[0].id for b in upcoming):
+        return None  # they have booked again since
+    return recent[0]
+
+
+# -- times and days by reference -------------------------------------------------------------
+
+SAME_TIME_RE = re.compile(r"\b(?:same|usual)\s+time\b|\bat\s+the\s+same\s+time\b")
+
+
+def same_time(u: Understanding, ctx: Context) -> Understanding:
+    """"next saturday same time": the time of their booking on that weekday (else their latest);
+    when that booking is on the very day read, the customer means the week after it."""
+    if u.time or not SAME_TIME_RE.search(u.text or ""):
+        return u
+    shop = ctx.shop
+    mine: list[BookingView | PastBooking] = list(ctx.bookings)
+    if u.date is not None:
+        same_day = [b for b in mine if local_date(shop, b.start).weekday() == u.date.weekday()]
+        mine = same_day or mine
+    if not mine:
+        last = last_visit(ctx)
+        mine = [last] if last else []
+    if not mine:
+        return u
+    ref = min(mine, key=lambda b: abs((local_date(shop, b.start) - (u.date or local_date(shop, ctx.now))).days))
+    local = ref.start.astimezone(shop.tz)
+    date = u.date
+    if date is not None and date == local.date():
+        date = date + dt.timedelta(days=7)  # "next saturday same time" said about this saturday's booking
+    return dataclasses.replace(u, date=date, time=local.time().replace(second=0, microsecond=0), week_later=None)
+
+
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_EXPLICIT_DATE_RE = re.compile(r"\d{1,2}(?:st|nd|rd|th)\b|\b\d{1,2}[/.-]\d{1,2}\b|\b(?:next|this|coming)\b|\bjan|\bfeb|\bmar\b|\bmarch"
+                               r"|\bapr|\bmay\b|\bjun|\bjul|\baug|\bsep|\boct|\bnov|\bdec")
+
+
+def day_under_discussion(u: Understanding, d: Draft, shop_tz: dt.tzinfo) -> Understanding:
+    """"ok thursday then" while Thu 17 Dec is being discussed (asked for, or offered): that Thursday,
+    not the coming one; an explicit date ("thursday the 10th", "next thursday") is kept."""
+    if u.date is None or _EXPLICIT_DATE_RE.search(u.text or ""):
+        return u
+    name = _WEEKDAY_NAMES[u.date.weekday()]
+    if name not in (u.text or ""):
+        return u
+    talked = [d.date] if d.date else []
+    talked += [o.start.astimezone(shop_tz).date() for o in d.options if o.start is not None]
+    if d.pending is not None and d.pending.start is not None:
+        talked.append(d.pending.start.astimezone(shop_tz).date())
+    same = [x for x in talked if x.weekday() == u.date.weekday() and x != u.date]
+    if same and u.date not in talked:
+        return dataclasses.replace(u, date=same[0], week_later=None)
+    return u
+
+
+_EITHER_DAY_RE = re.compile(r"\b(?P<a>" + "|".join(_WEEKDAY_NAMES) + r")\s+(?:or|and|/|&)\s+(?P<b>"
+                            + "|".join(_WEEKDAY_NAMES) + r")\b")
+
+
+def either_day(u: Understanding) -> Understanding:
+    """"this sat or sun": both days (from the first read to the next of the second), not one."""
+    m = _EITHER_DAY_RE.search(u.text or "")
+    if m is None or u.date is None or u.time is not None:
+        return u
+    a, b = _WEEKDAY_NAMES.index(m["a"]), _WEEKDAY_NAMES.index(m["b"])
+    gap = dt.timedelta(days=(b - a) % 7 or 7)
+    if u.date.weekday() == a:
+        first = u.date
+    elif u.date.weekday() == b:
+        first = u.date - gap
+    else:
+        return u
+    return dataclasses.replace(u, date=None, date_range=(first, first + gap))
