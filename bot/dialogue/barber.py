@@ -239,8 +239,57 @@ _ANSWER_WORDS = (
 )
 
 
+# what people put before what they mean: greetings, fillers, "hi dana", "it's priya"
+_OPENING_WORDS = {"hi", "hey", "hello", "hiya", "yo", "morning", "gday", "g'day", "ok", "okay", "k", "hmm",
+                  "hm", "um", "umm", "uh", "so", "oh", "right", "well", "actually", "lol", "sorry", "nah",
+                  "yeah", "just", "pls", "please", "mate", "guys", "all", "team"}
+_OPENING_PAIRS = ("good morning", "good afternoon", "good evening", "morning all", "hi all")
+
+
+def strip_opening(text: str, shop: Shop) -> str:
+    """`text` without the greeting, fillers and names in front of what is meant: "morning whats
+    on today" -> "whats on today", "hi dana its priya im sick" -> "im sick". Nothing is taken
+    when nothing would be left."""
+    words = text.split()
+    names = {b.name.lower() for b in shop.barbers} | {b.key for b in shop.barbers}
+    i = 0
+    while i < len(words) - 1:
+        w = words[i].lower().strip(",.!:;-")
+        pair = f"{w} {words[i + 1].lower().strip(',.!:;-')}"
+        if pair in _OPENING_PAIRS:
+            i += 2
+        elif w in _OPENING_WORDS:
+            i += 1
+        elif w in names and i > 0:  # "hi dana": whom the message is addressed to
+            i += 1
+        elif w in ("its", "it's", "this") and i + 1 < len(words) - 1:  # "it's priya", "this is priya"
+            nxt = words[i + 1].lower().strip(",.!:;-")
+            if nxt == "is" and i + 2 < len(words) - 1 and words[i + 2].lower().strip(",.!:;-") in names:
+                i += 3
+            elif nxt in names:
+                i += 2
+            else:
+                break
+        else:
+            break
+    return " ".join(words[i:])
+
+
+_NEGATED_ANSWER_RE = re.compile(r"\b(?:don'?t|do\s+not|not|no|never)\s+(?:\w+\s+)?(move|cancel|keep)\b")
+_ANSWER_VERB_RE = re.compile(r"\b(move|cancel|keep)\b")
+
+
+def answer_in(text: str) -> Answer | None:
+    """While a barber is asked move / cancel / keep: the one verb the message says without
+    negating it ("actually dont cancel pete, move them" -> move); None if none or several."""
+    low = text.lower()
+    negated = {m.group(1) for m in _NEGATED_ANSWER_RE.finditer(low)}
+    said = {m.group(1) for m in _ANSWER_VERB_RE.finditer(low)} - negated
+    return Answer(said.pop()) if len(said) == 1 else None
+
+
 def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
-    original = " ".join((text or "").strip().split())
+    original = strip_opening(" ".join((text or "").strip().split()), shop)
     low = clean(original)
     bare = low.rstrip("?!. ")
     if bare in ("help", "commands", "?", "menu", "barber help"):

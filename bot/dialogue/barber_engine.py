@@ -49,6 +49,10 @@ def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime) -> 
     waiting = in_barber_state(convo)
     if isinstance(command, cmd.Answer) and not waiting:
         return None  # "yes" to the customer flow (a barber booking for themselves)
+    if waiting and not isinstance(command, cmd.Answer):
+        answer = cmd.answer_in(cmd.strip_opening(text, shop))
+        if answer is not None:  # "ok move them", "hmm nah just cancel them", "dont cancel pete, move them"
+            return answer
     if command is not None:
         return command
     if waiting:
