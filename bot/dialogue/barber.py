@@ -258,9 +258,7 @@ def strip_opening(text: str, shop: Shop) -> str:
         pair = f"{w} {words[i + 1].lower().strip(',.!:;-')}"
         if pair in _OPENING_PAIRS:
             i += 2
-        elif w in _OPENING_WORDS:
-            i += 1
-        elif w in names and i > 0:  # "hi dana": whom the message is addressed to
+        elif w in _OPENING_WORDS or w in names and i > 0:
             i += 1
         elif w in ("its", "it's", "this") and i + 1 < len(words) - 1:  # "it's priya", "this is priya"
             nxt = words[i + 1].lower().strip(",.!:;-")
