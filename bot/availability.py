@@ -41,8 +41,7 @@ def local_instant(shop: Shop, day: dt.date, minute: int) -> dt.datetime:
 
 
 def day_bounds(shop: Shop, day: dt.date) -> Interval:
-    """The local day as a UTC interval (23, 24 or 25 hours long); worked out once per shop and day
-    (two zone conversions, 4 us: the nearest free times to a full afternoon ask for 20 a turn)."""
+    """The local day as a UTC interval (23, 24 or 25 hours long); worked out once per shop and day."""
     cache = _shop_cache(shop)
     found: Interval | None = cache.get(("bounds", day))
     if found is None:
@@ -71,8 +70,7 @@ def _grid(shop: Shop, barber: Barber, day: dt.date, minutes: int) -> Grid:
 
     It is a function of the shop, the barber, the day and the service's length alone, and a turn
     asks for the days the turns before it asked for: it is kept per shop (for the shop's own
-    Barbers). Laying it out (two local instants, a loop of datetime additions) and building the
-    Slots cost 25-30 us of a Friday's two barbers. The Slots are frozen: callers share them."""
+    Barbers). The Slots are frozen: callers share them."""
     own = any(b is barber for b in shop.barbers)
     cache = _shop_cache(shop) if own else {}
     key = (barber.key, day, minutes)
@@ -120,12 +118,8 @@ def free_starts(
 ) -> list[Slot]:
     """Free slots for `service` on the local `day`, by start time then shop order of barbers.
 
-    Cost: a Friday's beard trims with both barbers are 88 starts on the grid. Laying out each
-    barber's grid, testing every start against the busy blocks, building its Slot and sorting the
-    lot took 60-67 us; now the day's grids come ready-made and in order (`_day_grid`), each busy
-    interval strikes out the run of starts it overlaps (found by bisection), and the rest are
-    kept in one pass: 4 us on a free day, 8 us with eight bookings of one barber (timeit, the demo
-    shop).
+    The day's grids come ready-made and in order (`_day_grid`), each busy interval strikes out the
+    run of starts it overlaps (found by bisection), and the rest are kept in one pass.
     """
     svc = shop.service(service)
     if svc is None:

@@ -69,6 +69,8 @@ class Shop:
     info: tuple[tuple[str, str], ...] = ()  # [shop.info]: (key, short answer), in file order
     closed: frozenset[dt.date] = frozenset()  # shop-wide closures, local dates
     quiet_hours: DayHours | None = None  # local; may wrap midnight (start > end)
+    # what `derived` worked out from this shop, by name (not part of its value)
+    _derived: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False, hash=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -107,27 +109,16 @@ class Shop:
 
 
 _T = TypeVar("_T")
-# id(shop) -> (the shop, what was worked out from it by name); holding the shop keeps its id from
-# being reused while its entry lives. A process serves one shop at a time (loading the shop file
-# again makes a new Shop), so only the last few are kept.
-_DERIVED: dict[int, tuple[Shop, dict[str, Any]]] = {}
-_DERIVED_SHOPS = 8
 
 
 def derived(shop: Shop, name: str, build: Callable[[Shop], _T]) -> _T:
-    """`build(shop)`, worked out once per Shop and kept under `name` (~0.2 us a lookup).
-
-    For tables the hot paths read on every message (the NLU's lexicon and day windows, reply
-    names, availability grids): a Shop is frozen, so what is derived from it never goes stale."""
-    entry = _DERIVED.get(id(shop))
-    if entry is None or entry[0] is not shop:
-        if len(_DERIVED) >= _DERIVED_SHOPS:
-            _DERIVED.clear()
-        entry = _DERIVED[id(shop)] = (shop, {})
-    values = entry[1]
-    if name not in values:
-        values[name] = build(shop)
-    return values[name]  # type: ignore[no-any-return]
+    """`build(shop)`, worked out once per Shop and kept on it under `name`: for tables read on
+    every message (the NLU's lexicon and day windows, reply names, availability grids). A Shop is
+    frozen, so what is derived from it never goes stale; loading the shop file again makes a new Shop."""
+    kept = shop._derived
+    if name not in kept:
+        kept[name] = build(shop)
+    return kept[name]  # type: ignore[no-any-return]
 
 
 class ShopFileError(ValueError):

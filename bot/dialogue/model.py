@@ -6,11 +6,12 @@ Nothing here does I/O. A `Convo` round-trips through JSON (the Conversation tabl
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.availability import Slot
@@ -48,45 +49,16 @@ class Option:
     booking_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        # kept on the instance (the dataclass's eq, hash and replace see only the fields): a
-        # shown list is written again on every turn until the customer picks from it
-        d = self.__dict__.get("_json")
-        if d is None:
-            d = self.__dict__["_json"] = {
-                "kind": self.kind, "start": self.start.isoformat() if self.start else None,
+        return {"kind": self.kind, "start": self.start.isoformat() if self.start else None,
                 "barber": self.barber, "service": self.service, "booking_id": self.booking_id}
-        return dict(d)
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Option:
-        """The Option `d` holds; the same instance for the same values (Options are frozen).
-
-        64 customers asking for Friday afternoon are shown the same six times, and each list is
-        read on each turn until one is picked: an Option read afresh (its start parsed, the
-        frozen `__init__`) cost 1.6 us, one looked up 0.4 us."""
-        start = d.get("start")  # first, as `_read` reads it: the same error for a value not a dict
-        key = (d.get("kind", _NO_KIND), start, d.get("barber"), d.get("service"), d.get("booking_id"))
-        try:
-            found = _OPTIONS.get(key)
-        except TypeError:  # a value that cannot be a key (a list where a name goes): read, not kept
-            return cls._read(d)
-        if found is None:
-            found = cls._read(d)  # raises as it always did (no kind, a start that is no time)
-            if len(_OPTIONS) >= 4096:
-                _OPTIONS.clear()
-            _OPTIONS[key] = found
-        return found
-
-    @classmethod
-    def _read(cls, d: dict[str, Any]) -> Option:
+        """The Option `d` holds (as `to_json` wrote it); KeyError, ValueError or TypeError if it
+        holds none."""
         start = dt.datetime.fromisoformat(d["start"]) if d.get("start") else None
         return cls(kind=d["kind"], start=start, barber=d.get("barber"), service=d.get("service"),
                    booking_id=d.get("booking_id"))
-
-
-# what Option.from_json has read: (kind, start, barber, service, booking_id) as stored -> the Option
-_OPTIONS: dict[tuple[Any, ...], Option] = {}
-_NO_KIND = object()  # never a stored kind: a dict without one is read (and refused) every time
 
 
 @dataclass(frozen=True)
@@ -111,30 +83,11 @@ class Draft:
     menu: bool = False  # the last reply showed the service menu (never twice in a row)
 
     def evolve(self, **changes: Any) -> Draft:
-        """`dataclasses.replace(self, **changes)`, without running `__init__` again.
-
-        A turn makes three to five of these; through `replace` (walk the fields, then the frozen
-        `__init__`'s twelve `object.__setattr__`) each cost 2.9 us, copying the fields 0.7 us.
-        Safe while a Draft has no `__post_init__` and every field is an `__init__` argument."""
-        if not changes.keys() <= _DRAFT_FIELDS:
-            raise TypeError(f"Draft has no field(s) {sorted(changes.keys() - _DRAFT_FIELDS)}")
-        new = object.__new__(Draft)
-        new.__dict__.update(self.__dict__)
-        new.__dict__.update(changes)
-        new.__dict__.pop("_text", None)  # `to_text`'s, of the draft it was made from
-        return new
+        """This draft with `changes` (TypeError for a field it does not have)."""
+        return dataclasses.replace(self, **changes)
 
     def to_text(self) -> str:
-        """`json.dumps(self.to_json())`, kept on the instance (as `Option.to_json` keeps its dict).
-
-        A Draft is frozen and its values are immutable, so its text never changes; `evolve` does
-        not copy it. The same Draft is written again when a turn leaves the conversation as it was
-        ("help" while times are showing), and, through `read_convo`, by every customer shown the
-        same list."""
-        text = self.__dict__.get("_text")
-        if text is None:
-            text = self.__dict__["_text"] = json.dumps(self.to_json())
-        return text  # type: ignore[no-any-return]
+        return json.dumps(self.to_json())
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -153,16 +106,10 @@ class Draft:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Draft:
-        """The Draft `d` holds (as `to_json` wrote it).
-
-        Built as `evolve` builds one, the fields set directly: the frozen `__init__` with twelve
-        arguments cost 2.4 us of every turn in a conversation, an idle one's `{}` included."""
-        if d == {}:  # an idle conversation's
-            return _EMPTY
+        """The Draft `d` holds (as `to_json` wrote it)."""
         w = d.get("window")
         r = d.get("date_range")
-        new = object.__new__(Draft)
-        new.__dict__.update(
+        return cls(
             goal=Goal(d["goal"]) if d.get("goal") else None,
             service=d.get("service"), barber=d.get("barber"), any_barber=bool(d.get("any_barber")),
             date=dt.date.fromisoformat(d["date"]) if d.get("date") else None,
@@ -175,11 +122,8 @@ class Draft:
             barber_pending=d.get("barber_pending"),
             guest=d.get("guest"), misses=int(d.get("misses") or 0), menu=bool(d.get("menu")),
         )
-        return new
 
 
-_DRAFT_FIELDS = frozenset(f.name for f in fields(Draft))
-_EMPTY = Draft()
 
 
 @dataclass(frozen=True)
@@ -195,21 +139,8 @@ IDLE = Convo()
 
 
 def read_convo(state: str, data: str) -> Convo:
-    """The Convo a conversation row holds; ValueError, KeyError or TypeError for one that is unreadable.
-
-    Remembered by the row's text (a Convo is frozen, and what it is read into depends on the
-    text alone): the row is still read on every turn, and a changed row is a different key.
-    Idle rows are all `('idle', '{}')`; a row written by one turn is often read unchanged by the
-    next (a turn that leaves the conversation as it was writes the same text); and customers
-    shown the same free times hold the same text."""
-    key = (state, data)
-    found = _READ.get(key)
-    if found is None:
-        found = Convo(State(state), Draft.from_json(json.loads(data)))  # raises before anything is kept
-        if len(_READ) >= 1024:
-            _READ.clear()
-        _READ[key] = found
-    return found
+    """The Convo a conversation row holds; ValueError, KeyError or TypeError for one that is unreadable."""
+    return Convo(State(state), Draft.from_json(json.loads(data)))
 
 
 def convo_data(convo: Convo) -> str:
@@ -217,8 +148,6 @@ def convo_data(convo: Convo) -> str:
     return convo.draft.to_text() if convo.state != State.IDLE else "{}"
 
 
-# what read_convo has read: (state, data) as stored -> the Convo
-_READ: dict[tuple[str, str], Convo] = {}
 
 
 @dataclass(frozen=True)

@@ -34,23 +34,8 @@ class Ask:
 
 
 def slot_option(slot: Slot, service: str) -> Option:
-    """The offer of `slot` for `service`. Options are frozen and everyone asking about a day is
-    offered the same few: one is kept per (start, barber, service), and with it its JSON
-    (`Option.to_json`), which the conversation row stores on every turn until one is picked
-    (six offered: 6 us a turn made afresh, 2 us kept). Only UTC starts (all a Slot has) are kept:
-    a time of another zone is an equal key but a different `start`."""
-    if slot.start.tzinfo is not dt.UTC:
-        return Option(kind="slot", start=slot.start, barber=slot.barber, service=service)
-    key = (slot.start, slot.barber, service)
-    found = _OFFERS.get(key)
-    if found is None:
-        if len(_OFFERS) >= 4096:
-            _OFFERS.clear()
-        found = _OFFERS[key] = Option(kind="slot", start=slot.start, barber=slot.barber, service=service)
-    return found
-
-
-_OFFERS: dict[tuple[dt.datetime, str, str], Option] = {}
+    """The offer of `slot` for `service`."""
+    return Option(kind="slot", start=slot.start, barber=slot.barber, service=service)
 
 
 def _free(ctx: Context, day: dt.date, ask: Ask, barber: str | None) -> list[Slot]:
@@ -69,9 +54,8 @@ def _inside(shop: Shop, day: dt.date, slots: list[Slot], window: tuple[int, int,
     """The slots (all on the local `day`, in time order as `ctx.free` gives them) that start
     inside the window, as `_in_window` decides.
 
-    On a day without a clock change the window is one UTC interval: no time zone lookup per
-    slot, and the run inside it is found by bisection (a Friday afternoon's 72 free times: 5 us
-    compared one by one, 1 us so)."""
+    On a day without a clock change the window is one UTC interval, and the run inside it is
+    found by bisection."""
     if window is None:
         return slots
     start, end = day_bounds(shop, day)
@@ -184,9 +168,7 @@ def nearest_options(ctx: Context, ask: Ask) -> list[Option]:
 
     The free times come a day at a time, each day's in time order (`ctx.free`), so each is
     known to be on its day, and the nearest to the asked time are found from where it would sit
-    among them: no time zone lookup per free time, no sort of them all. (A Friday afternoon asked
-    for when it is full looks over eleven days, about 330 free times: 1.4 ms a turn when each was
-    looked up and all were sorted.)"""
+    among them."""
     shop = ctx.shop
     minute, lo, hi = around(ctx, ask)
     target = local_instant(shop, ask.day, minute)
@@ -228,29 +210,9 @@ def around(ctx: Context, ask: Ask) -> tuple[int, dt.date, dt.date]:
 def _cut(shop: Shop, day: dt.date, free: list[Slot], distinct: bool,
          window: tuple[int, int, str] | None) -> list[Slot]:
     """`free` (a day's free times from `ctx.free`) with one slot per start if `distinct`, inside
-    `window` if one is given; kept with the list itself while it is in use.
-
-    The turns of a round share a later day's free times (`ChatEngine._free`), and a full
-    afternoon's nearest times cut eleven days of them: the same cuts, turn after turn. Free-time
-    lists are never changed once made, so a cut made from one list holds for as long as the
-    list lives (the memo keeps the list, so its id is not reused). Turn threads (PostgreSQL) may
-    race on it: a lost entry is only made again."""
-    entry = _CUTS.get(id(free))
-    if entry is None or entry[0] is not free:
-        if len(_CUTS) >= 256:
-            _CUTS.clear()
-        entry = _CUTS[id(free)] = (free, {})
-    cuts = entry[1]
-    found = cuts.get((distinct, window))
-    if found is None:
-        found = _distinct_times(free) if distinct else free
-        if window is not None:
-            found = _inside(shop, day, found, window)
-        cuts[(distinct, window)] = found
-    return found
-
-
-_CUTS: dict[int, tuple[list[Slot], dict[tuple[bool, tuple[int, int, str] | None], list[Slot]]]] = {}
+    `window` if one is given."""
+    found = _distinct_times(free) if distinct else free
+    return _inside(shop, day, found, window) if window is not None else found
 
 
 def _nearest(slots: list[Slot], target: dt.datetime, n: int) -> list[Slot]:

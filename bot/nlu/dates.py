@@ -276,8 +276,7 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         return add(Found(today + dt.timedelta(days=n * (7 if m["u"] == "week" else 1)), 0, 0), m)
 
     # Each pattern is tried only when the text holds a word that every match of it contains:
-    # on "any slots friday afternoon for a beard trim?" 3 of the 14 patterns run, not 14
-    # (read_dates 25 -> 9 us). The taken spans only turn characters into blanks, so a word
+    # on "any slots friday afternoon for a beard trim?" 3 of the 14 patterns run. The taken spans only turn characters into blanks, so a word
     # missing from the text at the start is missing for every pattern after it.
     text = scan.text
     digit = _DIGIT_RE.search(text) is not None

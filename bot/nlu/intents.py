@@ -159,7 +159,7 @@ def whole_message(text: str) -> tuple[Intent, int | None] | None:
 
 
 # Words one of which every match of a pattern holds; a pattern runs only on a text with one
-# (tests/nlu/test_nlu_prechecks.py). HOURS_RE alone costs ~5 us a search on a 40-character text.
+# (tests/nlu/test_nlu_prechecks.py).
 CANCEL_WORDS = ("cancel", "call", "scrap")
 SOFT_CANCEL_WORDS = ("make", "coming", "there")
 RESCHEDULE_WORDS = ("mov", "schedul", "rebook", "chang", "postpone", "swap", "push", "bring", "shift",
@@ -250,8 +250,7 @@ def info_topic(text: str, keys: tuple[str, ...]) -> str | None:
 
 
 def keyword_intent(text: str) -> Intent | None:
-    """The intent a keyword names, by the order in the module docstring. 1-4 us (was 2-17 us
-    before the word pre-checks)."""
+    """The intent a keyword names, by the order in the module docstring."""
     if has_any(text, CANCEL_WORDS) and CANCEL_RE.search(text):
         return Intent.CANCEL
     reschedule = has_any(text, RESCHEDULE_WORDS) and RESCHEDULE_RE.search(text) is not None

@@ -37,8 +37,8 @@ class Scan:
 
 def has_any(text: str, words: tuple[str, ...]) -> bool:
     """Whether any of `words` is in `text`: the pre-check in front of a pattern that every match
-    of holds one of them. 0.1-0.4 us, against 1-3 us for a pattern's search."""
-    for w in words:  # noqa: SIM110 - a loop is ~0.2 us cheaper than any() over a generator
+    of holds one of them."""
+    for w in words:  # noqa: SIM110
         if w in text:
             return True
     return False

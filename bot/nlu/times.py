@@ -151,8 +151,7 @@ class _Day:
 _WINDOW_WORDS = ("morning", "afternoon", "evening", "night", "tonight", "lunch", "first thing", "after lunch", "after work")
 def _day(shop: Shop, date: dt.date | None) -> _Day:
     """The day's hours and windows (Monday..Sunday, then "no date": every day's), worked out once
-    per shop: ~40 us to build, ~0.2 us to look up, against ~5 us for intervals() and the window
-    table every message."""
+    per shop."""
     days = derived(shop, "nlu days", lambda s: tuple(_build_day(s, (wd,)) for wd in range(7)) + (_build_day(s, range(7)),))
     return days[date.weekday() if date else 7]
 
@@ -344,8 +343,8 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
 
     # Each pattern is tried only when the text holds what every match of it contains: a time
     # phrase needs a digit, an hour word at the start of a word, "noon" or "midnight"
-    # (`_CLOCKISH_RE`), so "any slots friday afternoon for a beard trim?" runs none of the 13
-    # (read_times 32 -> 6 us). Taken spans only become blanks: a word missing from the text at
+    # (`_CLOCKISH_RE`), so "any slots friday afternoon for a beard trim?" runs none of them.
+    # Taken spans only become blanks: a word missing from the text at
     # the start stays missing. "3-4" needs no word boundary, so the range runs on any dash.
     text = scan.text
     clockish = _CLOCKISH_RE.search(text) is not None

@@ -18,7 +18,7 @@ from bot.nlu.scan import Scan
 from bot.nlu.times import read_times
 from bot.nlu.types import Intent, Understanding
 from bot.nlu.words import COMMON_WORDS, MAX_CHARS, RULE_WORDS, ShopLexicon, clean, wordlist
-from bot.shop import Shop, derived
+from bot.shop import Shop
 
 log = logging.getLogger(__name__)
 
@@ -47,41 +47,6 @@ def understand(text: str, *, now: dt.datetime, shop: Shop) -> Understanding:
         stats["errors"] += 1
         log.exception("nlu failed on a message of %d chars", len(text or ""))
         return Understanding(intent=Intent.UNKNOWN, text=clean(str(text or "")))
-
-
-# what `understand_often` keeps, per Shop: (text, the shop's local date) -> the Understanding
-REMEMBERED = 4096  # entries kept, then forgotten all at once
-REMEMBERED_CHARS = 200  # longer messages are read every time (they are rarely sent twice)
-
-
-def understand_often(text: str, *, now: dt.datetime, shop: Shop) -> Understanding:
-    """`understand(text, now=now, shop=shop)`, remembered for messages sent again on the same day.
-
-    Most of a chat is a few messages sent over and over ("hi", "yes", "1", "thanks", "help"), and
-    reading one again gives the same answer: the rules see only the text, the shop and the shop's
-    local date, and an Understanding is frozen. Not remembered: what asked dateparser (its
-    relative base is the time of day) or failed (logged each time), and long messages.
-    Reading "any slots friday afternoon for a beard trim?" cost 60 us, remembering it 1 us."""
-    if not isinstance(text, str) or len(text) > REMEMBERED_CHARS:
-        return understand(text, now=now, shop=shop)
-    key = (text, _local_now(now, shop).date())
-    seen: dict[tuple[str, dt.date], Understanding] = derived(shop, "nlu.understood", _new_memo)
-    u = seen.get(key)
-    if u is not None:
-        stats["calls"] += 1
-        return u
-    asked, failed = stats["dateparser_calls"], stats["errors"]
-    u = understand(text, now=now, shop=shop)
-    # another thread's call may move a counter too: then this one is simply not remembered
-    if stats["dateparser_calls"] == asked and stats["errors"] == failed:
-        if len(seen) >= REMEMBERED:
-            seen.clear()
-        seen[key] = u
-    return u
-
-
-def _new_memo(shop: Shop) -> dict[tuple[str, dt.date], Understanding]:
-    return {}
 
 
 def _local_now(now: dt.datetime, shop: Shop) -> dt.datetime:
