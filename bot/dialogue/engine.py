@@ -153,7 +153,7 @@ class ChatEngine:
             return found[key]
 
         return Context(shop=shop, now=now, phone=phone, bookings=bookings, free=free, reminded=reminded,
-                       facts=staff.customer_facts(self.services, phone))
+                       facts=staff.customer_facts(self.services, phone, s))
 
     # -- the conversation row ------------------------------------------------------
 

@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.customers import ensure_customer
@@ -69,9 +70,14 @@ def _dispatch(services: Services, ids: Sequence[int]) -> None:
         services.dispatcher.send_message(mid)
 
 
-def customer_facts(services: Services, phone: str) -> CustomerFacts:
+_HANDOFF_UNTIL = sa.select(Customer.__table__.c.handoff_until).where(  # type: ignore[attr-defined]
+    Customer.__table__.c.phone == sa.bindparam("phone"))  # type: ignore[attr-defined]
+
+
+def customer_facts(services: Services, phone: str, session: Session | None = None) -> CustomerFacts:
     """Readers of `phone`'s recent bookings (any status, newest change first), hand-off time and
-    last messages."""
+    last messages (committed ones). The hand-off time, asked on every turn, is read in `session`
+    (the turn's) when given."""
 
     @functools.cache
     def recent() -> Sequence[PastBooking]:
@@ -83,6 +89,8 @@ def customer_facts(services: Services, phone: str) -> CustomerFacts:
 
     @functools.cache
     def handoff_until() -> dt.datetime | None:
+        if session is not None:
+            return session.execute(_HANDOFF_UNTIL, {"phone": phone}).scalar()  # type: ignore[no-any-return]
         with services.db.session() as s:
             return s.exec(select(Customer.handoff_until).where(Customer.phone == phone)).first()
 
