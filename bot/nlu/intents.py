@@ -19,12 +19,17 @@ _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixt
 FILLER = wordlist("please thanks thank you mate cheers x xx then that that's is it its fine great "
                    "lol haha sir bro boss man buddy pal love just ok okay oh ah so well")
 YES = {"yes", "y", "yeah", "yep", "yup", "yas", "yeh", "yse", "ys", "yah", "yus", "yesh", "ok", "okay", "confirm", "confirmed", "sure",
-       "perfect", "correct", "alright", "absolutely", "definitely", "cool", "lovely", "deal",
+       "perfect", "correct", "alright", "absolutely", "definitely", "cool", "lovely", "deal", "ya", "yea", "aye",
+       "sweet", "bet", "yessir", "yess", "yesss", "k", "kk", "righto",
        "great", "fine", "good", "👍", "👌", "✅", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "✔", "✔️"}
 YES_PHRASES = ("sounds good", "go ahead", "do it", "book it", "of course", "please do",
-               "all right", "that works", "works for me", "yes please", "thumbs up")
+               "all right", "that works", "works for me", "yes please", "thumbs up", "sure thing",
+               "sweet as", "go on", "that's fine", "thats fine", "that is fine", "that'll do", "fair enough",
+               "why not", "lets do it", "let's do it", "sounds great", "perfect thanks", "that's the one",
+               "thats the one", "that one", "that's it", "thats it", "spot on", "looks good", "looks right")
 NO = {"no", "n", "nope", "nah", "don't", "👎", "❌", "✖", "negative"}
-NO_PHRASES = ("no thanks", "no thank you", "not now", "never mind", "nevermind", "forget it",
+NO_PHRASES = ("no thanks", "no thank you", "not now", "never mind", "nevermind", "forget it", "don't worry",
+              "dont worry", "changed my mind", "change my mind", "change of plan", "change of plans",
               "not really", "leave it", "no way", "don't bother", "dont bother")
 THANKS = {"thanks", "thank", "thankyou", "cheers", "ta", "🙏", "appreciated", "appreciate", "bye", "goodbye",
           "cya", "laters", "ttyl"}
@@ -79,8 +84,8 @@ AVAILABILITY_RE = re.compile(
     r"|\bnext\s+(?:free|available)\b|\b(?:what|which)\s+(?:days?|dates?)\b|\bwhat(?:'s|\s+is)\s+(?:free|open)\b|\bdo\s+you\s+have\s+(?:any|space|room)\b"
 )
 HOURS_RE = re.compile(
-    r"\b(?:opening|open|business|shop)\s+(?:hours|times)\b|\bwhat\s+(?:are\s+)?(?:your|the)\s+hours\b"
-    r"|\b(?:what\s+time|when)\s+(?:do|does|will)\s+(?:you|the\s+shop|it)\s+(?:open|close|shut)\b"
+    r"\b(?:opening|open|business|shop)\s+(?:hours|times)\b|\bwhat(?:'s|\s+is|\s+are)?\s+(?:your|the)\s+hours\b"
+    r"|\b(?:what\s+time|when)\s+(?:(?:do|does|will)\s+)?(?:you|the\s+shop|it)\s+(?:open|close|shut)\b"
     r"|\bwhat\s+time\s+(?:are\s+you|is\s+the\s+shop)\s+open\b|\bhow\s+late\s+(?:are\s+you|do\s+you)\b"
     r"|\b(?:open|opened)\s+(?:till|until|til|to)\b(?!\s+\d)|\bclosing\s+time\b"
     r"|\b(?:are|r)\s+(?:you|u)\s+open\b(?![^.?!]*\d)|^\W*hours\W*$"
@@ -184,14 +189,15 @@ PERSON_RE = re.compile(
     r"|\b(?:speak|talk|chat)\s+(?:to|with)\s+[a-z]+\s+(?:directly|personally|in\s+person)\b"
     r"|\b(?:useless|stupid|ridiculous|hopeless|rubbish|garbage|wtf|fuck\w*|shit\w*|crap|annoying|dumb|idiot\w*)\b"
     r"|\bnot\s+(?:helping|helpful)\b|\bwaste\s+of\s+time\b"
-    r"|\b(?:a\s+joke|unacceptable|terrible|worst|pathetic|disgusting|complain\w*|furious)\b")
+    r"|\b(?:(?:a|absolute|total|complete|such\s+a)\s+joke|joke\s+of\s+a|unacceptable|terrible|worst|pathetic"
+    r"|disgusting|complain\w*|furious|are\s+you\s+(?:serious|kidding))\b")
 PERSON_WORDS = ("real", "actual", "live", "proper", "human", "speak", "talk", "chat", "call", "useless",
                 "stupid", "ridiculous", "hopeless", "rubbish", "garbage", "wtf", "fuck", "shit", "crap",
                 "annoying", "dumb", "idiot", "not", "waste", "joke", "unacceptable", "terrible", "worst", "pathetic",
-                "disgusting", "complain", "furious")
+                "disgusting", "complain", "furious", "serious", "kidding")
 # running late: told to the customer's barber
 LATE_RE = re.compile(
-    r"\b(?:running|be(?:ing)?|am|i'm|im|bit|little|few\s+\w+|\d+\s*(?:min\w*|m))\s+(?:a\s+(?:bit|little|few\s+\w+)\s+)?late\b"
+    r"\b(?:running|be(?:ing)?|am|i'm|im|bit|little|few\s+\w+|\d+\s*(?:min\w*|m)|\d{1,2})\s+(?:a\s+(?:bit|little|few\s+\w+)\s+)?late\b"
     r"|\blate\s+(?:sorry|soz|apologies)\b|\btraffic\b|\bon\s+my\s+way\b|\bomw\b"
     r"|\bbe\s+there\s+in\s+(?:\d{1,2}|a\s+few|five|ten|fifteen)\b"
     r"|\bhold\s+(?:my|the)\s+(?:spot|place|slot|booking|appointment|chair|seat)\b")
@@ -240,8 +246,9 @@ def names_pronoun(text: str) -> bool:
 def info_topic(text: str, keys: tuple[str, ...]) -> str | None:
     """The shop fact asked about: "address", a common [shop.info] key, or any key named by its words."""
     for key in keys:
-        words = key.replace("_", " ").replace("-", " ").strip()
-        if key not in TOPIC_RES and re.search(r"\b" + re.escape(words) + r"s?\b", text):
+        words = key.replace("_", " ").replace("-", " ").strip().lower()
+        stem = words[:-1] if words.endswith("s") and len(words) > 3 else words  # "dogs" is asked as "dog"
+        if key not in TOPIC_RES and re.search(r"\b" + re.escape(stem) + r"s?\b", text):
             return key
     for key, pattern in TOPIC_RES.items():
         if pattern.search(text):

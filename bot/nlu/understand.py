@@ -54,14 +54,55 @@ def _local_now(now: dt.datetime, shop: Shop) -> dt.datetime:
     return now.replace(tzinfo=tz) if now.tzinfo is None else now.astimezone(tz)
 
 
+# how people shorten words in chat, written out before anything else reads the message
+_SLANG = {"u": "you", "ya": "you", "yous": "you", "youse": "you", "ur": "your", "wat": "what", "wot": "what", "wen": "when", "r": "are",
+          "bout": "about", "abt": "about", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
+          "cos": "because", "cuz": "because", "coz": "because", "n": "and", "im": "i'm", "ive": "i've",
+          "dont": "don't", "cant": "can't", "wont": "won't", "whats": "what's", "hows": "how's"}
+_SLANG_RE = re.compile(r"(?<![\w'])(" + "|".join(sorted(map(re.escape, _SLANG), key=len, reverse=True)) + r")(?![\w'])")
+
+
+# "yes thanks, keep the 19th tho": a yes that only says what else stays as it is
+_YES_BUT_KEEP_RE = re.compile(
+    r"^(?:yes|yeah|yep|yup|ya|yea|ok|okay|sure|y|perfect|great)\b[\s,!.]*(?:(?:thanks|thank you|please|mate|cheers)\b[\s,!.]*)?"
+    r"(?:but\s+|and\s+)?(?:keep|leave|don't\s+(?:cancel|touch|move))\b")
+# "nah all good, ill msg closer to the time": a no that closes the subject
+_NO_FOR_NOW_RE = re.compile(
+    r"^(?:no|nah|nope|n)\b[\s,!.]*(?:(?:thanks|thank you|mate|cheers)\b[\s,!.]*)?"
+    r"(?:all\s+good|it'?s\s+(?:ok|okay|fine|all\s+good)|that'?s\s+(?:ok|okay|fine)|never\s*mind|forget\s+it"
+    r"|i'?ll\s+(?:msg|message|text|call|get\s+back|come\s+back|check|be\s+in\s+touch|sort)|another\s+time"
+    r"|maybe\s+(?:later|another)|not\s+(?:now|yet|today)|(?:i'?ve\s+)?chang(?:e|ed)\s+(?:my\s+mind|of\s+plans?))\b")
+
+
+def _settled_reply(canon: str) -> Intent | None:
+    """YES or NO for a reply that says so first and only adds what stays as it is, or that it
+    will be in touch; None for anything else."""
+    if _YES_BUT_KEEP_RE.match(canon):
+        return Intent.YES
+    if _NO_FOR_NOW_RE.match(canon):
+        return Intent.NO
+    return None
+
+
+def _unslang(text: str) -> str:
+    """Chat shorthand written out ("what time u open" -> "what time you open"); a message that
+    is only one such word ("n", "ya") is left as it is: a reply, not a sentence."""
+    if " " not in text.strip():
+        return text
+    return _SLANG_RE.sub(lambda m: _SLANG[m.group(1)], text)
+
+
 def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     local = _local_now(now, shop)
     today = local.date()
     lexicon = ShopLexicon.for_shop(shop)
-    cleaned = clean(raw)
+    cleaned = _unslang(clean(raw))
     canon = lexicon.canonical(cleaned)
     code = _find_code(raw, lexicon.vocabulary)
 
+    settled = _settled_reply(canon)
+    if settled is not None:
+        return Understanding(intent=settled, text=canon, explicit_intent=True)
     whole = intents.whole_message(canon)
     if whole is not None:
         intent, choice = whole
@@ -108,6 +149,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         keyword = intents.keyword_intent(body)
         if keyword not in (Intent.CANCEL, Intent.RESCHEDULE, Intent.LIST):
             topic = intents.info_topic(body, _info_keys(shop))
+            if topic is not None and (date or times.time or times.window) and _names_a_service(topic, services, shop):
+                topic = None  # "kids cut wed 10am" books a kids cut, whatever [shop.info] says of kids
             if topic is not None and not (keyword == Intent.BOOK and (services or date or times.time)):
                 keyword = Intent.INFO
             else:
@@ -139,6 +182,17 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         topic=topic,
         pronoun=not barbers and intents.names_pronoun(canon),
     )
+
+
+def _names_a_service(topic: str, services: tuple[str, ...] | list[str], shop: Shop) -> bool:
+    """Whether the words of the [shop.info] key `topic` are part of a service the message named."""
+    words = topic.replace("_", " ").replace("-", " ").lower()
+    stem = words[:-1] if words.endswith("s") and len(words) > 3 else words
+    for key in services:
+        svc = shop.service(key)
+        if svc is not None and any(stem in name for name in (svc.name.lower(), svc.key, *svc.aliases)):
+            return True
+    return False
 
 
 def _info_keys(shop: Shop) -> tuple[str, ...]:

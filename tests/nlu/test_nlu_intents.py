@@ -146,3 +146,20 @@ def test_everyday_words_do_not_take_over_requests(text: str) -> None:
 def test_a_word_typed_as_it_sounds_is_the_service() -> None:
     assert understand("a faid tomorrow at 10", now=NOW, shop=SYDNEY).service == "skin-fade"
     assert understand("berd trim friday", now=NOW, shop=SYDNEY).service == "beard"
+
+
+def test_an_info_key_that_is_part_of_the_service_named_does_not_take_the_booking() -> None:
+    """A shop whose [shop.info] has `kids` still books "kids cut wed 10am"; `dogs` answers "my dog"."""
+    import datetime as dt
+
+    from bot.nlu import Intent, understand
+    from bot.shop import parse_shop
+
+    text = (Path(__file__).resolve().parents[1] / "conversations" / "sydney_shop.toml").read_text()
+    text = text.replace("[shop.info]\n", '[shop.info]\nkids = "Under-5s need a parent in the shop."\n'
+                                         'dogs = "Well-behaved dogs are welcome."\n')
+    shop = parse_shop(text)
+    now = dt.datetime(2026, 12, 1, 22, 0, tzinfo=dt.UTC)
+    assert understand("kids cut wed 10am", now=now, shop=shop).intent == Intent.BOOK
+    assert understand("do you let kids in on their own", now=now, shop=shop).topic == "kids"
+    assert understand("can i bring my dog, hes pretty chill", now=now, shop=shop).topic == "dogs"
