@@ -28,6 +28,10 @@ def error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
+# dates a query may name (the shop's local days around them must be representable)
+MIN_DATE, MAX_DATE = dt.date(2000, 1, 1), dt.date(2999, 12, 31)
+
+
 class BookingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     customer_phone: str = Field(max_length=40)
@@ -169,9 +173,13 @@ class Api:
                 phone = normalize_phone(q["customer_phone"])
             except InvalidPhone as exc:
                 raise InvalidBooking("customer_phone: not an E.164 number", code="validation_error") from exc
-        items = await _run(self.s.bookings.list, date=date, barber=q.get("barber") or None,
-                           status=status, customer_phone=phone)
         shop = self.s.shop
+        barber = q.get("barber") or None
+        if barber is not None and shop.barber(barber) is None:
+            raise InvalidBooking(f"barber: not one of {', '.join(b.key for b in shop.barbers)}", code="validation_error")
+        if date is not None and not MIN_DATE <= date <= MAX_DATE:
+            raise InvalidBooking(f"date: between {MIN_DATE} and {MAX_DATE}", code="validation_error")
+        items = await _run(self.s.bookings.list, date=date, barber=barber, status=status, customer_phone=phone)
         return JSONResponse([booking_json(shop, b) for b in items])
 
     async def patch_booking(self, request: Request) -> Response:
@@ -208,6 +216,8 @@ class Api:
         service = q.get("service")
         if not service:
             raise InvalidBooking("service: required", code="validation_error")
+        if not MIN_DATE <= day <= MAX_DATE:
+            raise InvalidBooking(f"date: between {MIN_DATE} and {MAX_DATE}", code="validation_error")
         slots = await _run(self.s.bookings.availability, day=day, service=service,
                            barber=q.get("barber") or None)
         shop = self.s.shop

@@ -134,3 +134,15 @@ def test_a_booking_for_someone_else_shows_their_name(api: Any, services: Any) ->
     b = api.get(f"/api/bookings/{made.id}").json()
     assert b["guest_name"] == "Jack" and b["customer_phone"] == PHONE
     assert api.get("/api/bookings", params={"customer_phone": PHONE}).json()[0]["guest_name"] == "Jack"
+
+
+@pytest.mark.parametrize("query", ["barber=%00", "barber=nobody", "date=0001-01-01", "date=9999-12-31"])
+def test_a_list_filter_that_names_nothing_real_is_422_not_500(api: Any, query: str) -> None:
+    resp = api.get(f"/api/bookings?{query}")
+    assert resp.status_code == 422 and resp.json()["error"]["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_availability_for_a_day_out_of_range_is_422(api: Any, day: str) -> None:
+    resp = api.get(f"/api/availability?date={day}&service=haircut")
+    assert resp.status_code == 422
