@@ -100,12 +100,26 @@ class TimeOffMixin:
 
     def unblock(self, *, barber: str, start: dt.datetime, end: dt.datetime,
                 session: Session | None = None) -> int:
-        """Remove time off of `barber` lying inside [start, end); returns how many went."""
+        """Free [start, end) of `barber`'s time off: blocks inside it go, a block that reaches into
+        it is cut back to what lies outside (split in two if it lies in the middle); how many
+        blocks changed."""
+        start, end = start.astimezone(dt.UTC), end.astimezone(dt.UTC)
         with self._write(session) as s:
             rows = s.exec(select(TimeOff).where(
-                TimeOff.barber == barber, TimeOff.start_at >= start, TimeOff.end_at <= end)).all()
+                TimeOff.barber == barber, TimeOff.start_at < end, TimeOff.end_at > start)).all()
             for r in rows:
-                s.delete(r)
+                before, after = r.start_at < start, r.end_at > end
+                if before and after:  # the middle of a block: keep the tail as a block of its own
+                    s.add(TimeOff(barber=barber, start_at=end, end_at=r.end_at, reason=r.reason,
+                                  created_at=r.created_at))
+                if before:
+                    r.end_at = start
+                    s.add(r)
+                elif after:
+                    r.start_at = end
+                    s.add(r)
+                else:
+                    s.delete(r)
         return len(rows)
 
     def time_off(self, *, barber: str, start: dt.datetime, end: dt.datetime,

@@ -230,7 +230,7 @@ def _clock_minutes(h: int, m: int, ap: str | None, shop: Shop, day: dt.date) -> 
     return h * 60 + m
 
 
-_THEM = r"(?:them|'?em|it|those|all|everyone|everything|the\s+bookings?|bookings?)\b"
+_THEM = r"(?:them|'?em|it|those|all|everyone|everything|him|her|that|the\s+bookings?|bookings?)\b"
 _ANSWER_WORDS = (
     (re.compile(r"^(?:please\s+)?(?:move|reschedule|shift)\b"), "move"),
     (re.compile(r"^(?:please\s+)?(?:cancel|drop)\s+" + _THEM), "cancel"),
@@ -274,7 +274,7 @@ def strip_opening(text: str, shop: Shop) -> str:
 
 
 _NEGATED_ANSWER_RE = re.compile(r"\b(?:don'?t|do\s+not|not|no|never)\s+(?:\w+\s+)?(move|cancel|keep)\b")
-_ANSWER_VERB_RE = re.compile(r"\b(move|cancel|keep)\b")
+_ANSWER_VERB_RE = re.compile(r"\b(move|cancel|keep|leave)\b")
 
 
 def answer_in(text: str) -> Answer | None:
@@ -282,7 +282,7 @@ def answer_in(text: str) -> Answer | None:
     negating it ("actually dont cancel pete, move them" -> move); None if none or several."""
     low = text.lower()
     negated = {m.group(1) for m in _NEGATED_ANSWER_RE.finditer(low)}
-    said = {m.group(1) for m in _ANSWER_VERB_RE.finditer(low)} - negated
+    said = {"keep" if m.group(1) == "leave" else m.group(1) for m in _ANSWER_VERB_RE.finditer(low)} - negated
     return Answer(said.pop()) if len(said) == 1 else None
 
 
