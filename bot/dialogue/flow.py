@@ -501,6 +501,11 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 
 def _on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    d = convo.draft
+    if (_in_flow(convo) and d.goal == Goal.RESCHEDULE and d.booking_id and _has_slots(u)
+            and not (u.service and u.service != d.service)):
+        # "can i do 7pm then" while a booking is being moved: the move's new time, not a new booking
+        return _ask_or_advance(Convo(convo.state, _merge(d, u, ctx.shop)), u, ctx)
     if _in_flow(convo) and (not u.explicit_intent or u.correction):
         d = convo.draft
         if d.goal == Goal.CANCEL:
