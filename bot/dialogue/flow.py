@@ -627,6 +627,13 @@ def on_choice(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if convo.state in (State.PICK_SLOT, State.ASK_SERVICE, State.PICK_BOOKING):
         if 1 <= n <= len(convo.draft.options):
             return _pick(convo, n, ctx)
+        if convo.state == State.PICK_SLOT and n <= 23:
+            # "10 please" with six times offered: no option 10, but an hour, as the times show it
+            again = understand(f"at {u.text.strip()}", now=ctx.now, shop=ctx.shop)
+            if again.time:
+                return on_pick_slot_value(
+                    convo, dataclasses.replace(again, intent=Intent.BOOK, date=convo.draft.date,
+                                               explicit_intent=False), ctx)
         return _say(convo, r.pick_a_number(len(convo.draft.options)))
     if convo.state in (State.ASK_TIME, State.ASK_DAY):
         # "3" after "what time?" is an hour
