@@ -32,7 +32,9 @@ def make_huey(settings: Settings, *, name: str = QUEUE_NAME) -> Huey:
     else:
         path = Path(settings.queue_path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        huey = SqliteHuey(name, filename=str(path), results=False, utc=True, timeout=30)
+        # fsync=False: the queue only wakes workers; the database holds every reminder and the
+        # reconciler re-enqueues a job the queue lost, so each enqueue need not wait for the disk
+        huey = SqliteHuey(name, filename=str(path), results=False, utc=True, timeout=30, fsync=False)
     register_tasks(huey)
     return huey
 

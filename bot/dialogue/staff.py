@@ -3,8 +3,8 @@ person, the owner handing them back; and the customer facts the dialogue reads f
 
 `carry_out(services, session, action, now)` performs a `NotifyStaff`, `Handoff` or `Resume`:
 messages go out as OutboundMessage rows, handed to the dispatcher once the transaction commits
-(the caller's `session`, else one of our own). `customer_facts(services, phone)` gives the
-dialogue lazy readers of the customer's recent bookings and hand-off state.
+(the caller's `session`, else one of our own). `customer_facts(services, phone, session)` gives the
+dialogue lazy readers of the customer's recent bookings, hand-off state and last messages.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.customers import ensure_customer
 from bot.db import after_commit
@@ -70,35 +71,41 @@ def _dispatch(services: Services, ids: Sequence[int]) -> None:
         services.dispatcher.send_message(mid)
 
 
-_HANDOFF_UNTIL = sa.select(Customer.__table__.c.handoff_until).where(  # type: ignore[attr-defined]
-    Customer.__table__.c.phone == sa.bindparam("phone"))  # type: ignore[attr-defined]
+_CUSTOMER = Customer.__table__  # type: ignore[attr-defined]
+_BOOKING = Booking.__table__  # type: ignore[attr-defined]
+_INBOUND = InboundMessage.__table__  # type: ignore[attr-defined]
+_PHONE = sa.bindparam("phone")
+_HANDOFF_UNTIL = sa.select(_CUSTOMER.c.handoff_until).where(_CUSTOMER.c.phone == _PHONE)
+_RECENT = (sa.select(_BOOKING.c.id, _BOOKING.c.code, _BOOKING.c.service, _BOOKING.c.barber, _BOOKING.c.start_at,
+                     _BOOKING.c.status, _BOOKING.c.guest_name)
+           .where(_BOOKING.c.customer_phone == _PHONE)
+           .order_by(_BOOKING.c.updated_at.desc(), _BOOKING.c.id.desc()).limit(RECENT))
+_SAID = (sa.select(_INBOUND.c.body).where(_INBOUND.c.phone == _PHONE)
+         .order_by(_INBOUND.c.created_at.desc()).limit(3))
 
 
 def customer_facts(services: Services, phone: str, session: Session | None = None) -> CustomerFacts:
     """Readers of `phone`'s recent bookings (any status, newest change first), hand-off time and
-    last messages (committed ones). The hand-off time, asked on every turn, is read in `session`
-    (the turn's) when given."""
+    last three messages (oldest first), each read once, in `session` (the turn's transaction, so a
+    turn sees its own message and changes) or else in a session of our own."""
+
+    def read(stmt: sa.Select[Any]) -> list[sa.Row[Any]]:
+        if session is not None:
+            return list(session.execute(stmt, {"phone": phone}))
+        with services.db.session() as s:
+            return list(s.execute(stmt, {"phone": phone}))
 
     @functools.cache
     def recent() -> Sequence[PastBooking]:
-        with services.db.session() as s:
-            rows = s.exec(select(Booking).where(Booking.customer_phone == phone)
-                          .order_by(col(Booking.updated_at).desc(), col(Booking.id).desc()).limit(RECENT)).all()
-            return tuple(PastBooking(b.id or 0, b.code, b.service, b.barber, b.start_at, b.status, b.guest_name)
-                         for b in rows)
+        return tuple(PastBooking(*row) for row in read(_RECENT))
 
     @functools.cache
     def handoff_until() -> dt.datetime | None:
-        if session is not None:
-            return session.execute(_HANDOFF_UNTIL, {"phone": phone}).scalar()  # type: ignore[no-any-return]
-        with services.db.session() as s:
-            return s.exec(select(Customer.handoff_until).where(Customer.phone == phone)).first()
+        rows = read(_HANDOFF_UNTIL)
+        return rows[0][0] if rows else None
 
     @functools.cache
     def said() -> Sequence[str]:
-        with services.db.session() as s:
-            rows = s.exec(select(InboundMessage.body).where(InboundMessage.phone == phone)
-                          .order_by(col(InboundMessage.created_at).desc()).limit(3)).all()
-            return tuple(reversed(rows))
+        return tuple(reversed([row[0] for row in read(_SAID)]))
 
     return CustomerFacts(recent=recent, handoff_until=handoff_until, said=said)
