@@ -78,11 +78,24 @@ def booking_json(shop: Shop, b: Booking) -> dict[str, Any]:
 
 
 def reminder_json(shop: Shop, r: Reminder) -> dict[str, Any]:
+    """A reminder row as the API shows it; one still waiting whose time falls in the shop's quiet
+    hours is shown as it will end: `skipped`, error "quiet hours"."""
+    state, error = r.state, r.error
+    if state == ReminderState.SCHEDULED and shop.in_quiet_hours(r.due_at):
+        state, error = ReminderState.SKIPPED, "quiet hours"
     return {
-        "jobId": r.job_id, "state": r.state, "scheduledFor": iso_local(shop, r.due_at),
+        "jobId": r.job_id, "state": state, "scheduledFor": iso_local(shop, r.due_at),
         "attempts": r.attempts, "sentAt": iso_local(shop, r.sent_at), "messageSid": r.message_sid,
-        "deliveryStatus": r.delivery_status, "error": r.error,
+        "deliveryStatus": r.delivery_status, "error": error,
     }
+
+
+def planned_json(shop: Shop, job_id: str, due: dt.datetime) -> dict[str, Any]:
+    """A reminder of the plan not yet written as a row: `planned`, or `skipped` in quiet hours."""
+    quiet = shop.in_quiet_hours(due)
+    return {"jobId": job_id, "state": ReminderState.SKIPPED if quiet else "planned",
+            "scheduledFor": iso_local(shop, due), "attempts": 0, "sentAt": None, "messageSid": None,
+            "deliveryStatus": None, "error": "quiet hours" if quiet else None}
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -202,9 +215,8 @@ class Api:
         shop = self.s.shop
         out = [reminder_json(shop, r) for r in rows]
         # the rest of the plan, not yet written as rows (the reconciler writes it six hours ahead)
-        for job, due in self.s.bookings.planned_reminders(booking, limit=max(0, 200 - len(out))):
-            out.append({"jobId": job, "state": "planned", "scheduledFor": iso_local(shop, due), "attempts": 0,
-                        "sentAt": None, "messageSid": None, "deliveryStatus": None, "error": None})
+        out += [planned_json(shop, job, due)
+                for job, due in self.s.bookings.planned_reminders(booking, limit=max(0, 200 - len(out)))]
         return JSONResponse(out)
 
     async def availability(self, request: Request) -> Response:

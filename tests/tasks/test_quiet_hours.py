@@ -98,3 +98,26 @@ def test_a_running_worker_skips_the_reminders_due_in_quiet_hours_and_sends_the_r
     assert {m.sid for m in fake_twilio.accepted()} >= {r.message_sid for r in rows[3:]}
     sent_for_skipped = [m for m in fake_twilio.accepted() if m.sid in {r.message_sid for r in rows[:3]}]
     assert sent_for_skipped == [] and len(fake_twilio.accepted()) >= 3
+
+
+def test_the_api_lists_the_plans_reminders_in_quiet_hours_as_skipped(
+        make_services: Any, db_url: str, demo_shop: Shop) -> None:
+    from starlette.testclient import TestClient
+
+    from bot.app import create_app
+
+    services: Services = make_services(db_url, shop=dataclasses.replace(demo_shop, quiet_hours=(21 * 60, 8 * 60)))
+    b = services.bookings.create(customer_phone="+447700900123", service="haircut", barber="sam",
+                                 start=dt.datetime(2026, 12, 9, 17, 0, tzinfo=dt.UTC))
+    api = TestClient(create_app(services))
+    api.headers["Authorization"] = "Bearer test-api-key"
+    listed = api.get(f"/api/bookings/{b.id}/reminders").json()
+
+    def hour(r: dict[str, Any]) -> int:
+        return dt.datetime.fromisoformat(r["scheduledFor"]).hour  # London = UTC in December
+
+    quiet = [r for r in listed if hour(r) >= 21 or hour(r) < 8]
+    awake = [r for r in listed if r not in quiet]
+    assert quiet and awake
+    assert {(r["state"], r["error"]) for r in quiet} == {("skipped", "quiet hours")}
+    assert {r["state"] for r in awake} == {"scheduled", "planned"} and {r["error"] for r in awake} == {None}
