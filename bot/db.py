@@ -102,6 +102,7 @@ class Database:
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, class_=Session, expire_on_commit=False)
         self._writer = threading.Lock() if self.dialect == "sqlite" else None
+        self._in_write = threading.local()
 
     @property
     def dialect(self) -> str:
@@ -116,17 +117,26 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: commits on success, then runs its `after_commit` work; rolls back
-        on error. On SQLite it holds the write lock from its first statement. Never nest two."""
+        on error. On SQLite it holds the write lock from its first statement.
+
+        A second write() opened inside one on the same thread raises RuntimeError at once (it
+        would wait on the first's locks forever): pass the outer session (`session=`) instead."""
+        if getattr(self._in_write, "active", False):
+            raise RuntimeError("a write transaction was opened inside another on the same thread; "
+                               "pass the outer transaction's session (session=...) instead")
         with self._one_writer(), self._sessions() as s:
-            if self.dialect == "sqlite":
-                s.connection(execution_options={"sqlite_immediate": True})
+            self._in_write.active = True
             try:
+                if self.dialect == "sqlite":
+                    s.connection(execution_options={"sqlite_immediate": True})
                 yield s
                 s.commit()
             except BaseException:
                 s.rollback()
                 s.info.pop(_AFTER_COMMIT, None)
                 raise
+            finally:
+                self._in_write.active = False
             done = s.info.pop(_AFTER_COMMIT, [])
         for fn in done:
             try:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import time
 from collections import Counter
 
 import httpx
+import pytest
 
 from bot.app import create_app
 from bot.services import Services
@@ -49,3 +52,15 @@ def test_concurrent_overlapping_requests_never_overlap(services: Services) -> No
     confirmed = sorted(services.bookings.list(barber="sam", status="confirmed"), key=lambda b: b.start_at)
     for a, b in zip(confirmed, confirmed[1:], strict=False):
         assert a.end_at <= b.start_at
+
+
+def test_a_write_opened_inside_another_fails_at_once_and_the_outer_one_still_commits(services: Services) -> None:
+    start = dt.datetime(2026, 12, 3, 15, 0, tzinfo=dt.UTC)
+    t0 = time.monotonic()
+    with services.db.write() as s:
+        services.bookings.create(customer_phone="+447700900123", service="haircut", barber="sam", start=start,
+                                 session=s)
+        with pytest.raises(RuntimeError, match="session="):
+            services.bookings.create(customer_phone="+447700900124", service="haircut", barber="alex", start=start)
+    assert time.monotonic() - t0 < 5  # never waits for its own locks
+    assert [b.barber for b in services.bookings.list(date=start.date())] == ["sam"]
