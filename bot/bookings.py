@@ -460,7 +460,8 @@ class BookingService(TimeOffMixin):
 
 
 def _lock_barber(s: Session, barber: str) -> None:
-    """Serialise writers per barber (a row lock on PostgreSQL; SQLite already holds the write lock)."""
+    """Refuse a barber who is unknown or inactive (`unknown_barber`), and serialise writers per
+    barber: a row lock on PostgreSQL until the transaction ends; SQLite already holds the write lock."""
     q = select(Barber.key).where(Barber.key == barber, col(Barber.active).is_(True))
     if s.get_bind().dialect.name == "postgresql":
         q = q.with_for_update()

@@ -54,7 +54,7 @@ class ReminderState:
     SENT = "sent"             # Twilio accepted it
     FAILED = "failed"         # permanent failure or attempts used up
     REVOKED = "revoked"       # booking cancelled or moved
-    SKIPPED = "skipped"       # came due with nothing to say (paused, booking changed)
+    SKIPPED = "skipped"       # came due in quiet hours, or after the customer sent STOP
     EXPIRED = "expired"       # the appointment passed before it could be sent
     PENDING = (SCHEDULED, SENDING, RETRYING)
     FINAL = (SENT, FAILED, REVOKED, SKIPPED, EXPIRED)

@@ -204,7 +204,8 @@ def release_after(services: Services) -> float:
 
 def send_reminder(services: Services, reminder_id: int, *, limiter: Any = None, pace: Pace | None = None,
                   sweep: int | None = None) -> Outcome:
-    """The job of one reminder: claim it and the others already due (up to `sweep`; by default
+    """The job that wakes up on one reminder's id and sends a batch: claim that reminder and
+    others already due (up to `sweep`; by default
     what this thread sends in half the release budget at `pace`), send them one by one, and
     give back what is left when the budget runs out. Returns what happened to `reminder_id`."""
     now = services.now()

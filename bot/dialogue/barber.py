@@ -150,7 +150,7 @@ class BookingInfo:
 
 
 @dataclass(frozen=True)
-class CustomerFacts:
+class CustomerRecord:
     phone: str
     name: str | None
     bookings: int

@@ -19,7 +19,7 @@ from bot.bookings import BookingService
 from bot.dialogue import barber as cmd
 from bot.dialogue import everyday
 from bot.dialogue import replies as r
-from bot.dialogue.barber import BookingInfo, CustomerFacts
+from bot.dialogue.barber import BookingInfo, CustomerRecord
 from bot.dialogue.barber_flow import (
     AddTimeOff,
     BarberAction,
@@ -72,8 +72,8 @@ def info(b: Booking) -> BookingInfo:
 
 def context(bookings: BookingService, barber: Barber, shop: Shop, now: dt.datetime,
             session: Session | None = None) -> BarberContext:
-    """What the barber step may read, read in `session` (the turn's transaction) when given."""
-    """The step's reads, through the BookingService's public methods (free times kept for the turn)."""
+    """What the barber step may read, through the BookingService's public methods, in `session`
+    (the turn's transaction) when given; free times are kept for the turn."""
     free_seen: dict[tuple[dt.date, str, str | None], list[Slot]] = {}
 
     def bookings_on(day: dt.date, key: str) -> list[BookingInfo]:
@@ -96,15 +96,15 @@ def context(bookings: BookingService, barber: Barber, shop: Shop, now: dt.dateti
                 free_seen[(day, service, key)] = []
         return free_seen[(day, service, key)]
 
-    def customer(phone: str) -> CustomerFacts:
+    def customer(phone: str) -> CustomerRecord:
         try:
             phone = normalize_phone(phone)
         except InvalidPhone:
-            return CustomerFacts(phone, None, 0, 0)
+            return CustomerRecord(phone, None, 0, 0)
         rows = bookings.list(customer_phone=phone, session=session)
         name = next((b.customer_name for b in reversed(rows) if b.customer_name), None)
         upcoming = tuple(info(b) for b in rows if b.status == BookingStatus.CONFIRMED and b.start_at > now)[:3]
-        return CustomerFacts(phone, name, len(rows), sum(b.status == BookingStatus.NO_SHOW for b in rows), upcoming)
+        return CustomerRecord(phone, name, len(rows), sum(b.status == BookingStatus.NO_SHOW for b in rows), upcoming)
 
     return BarberContext(shop=shop, barber=barber, now=now, bookings_on=bookings_on, by_code=by_code,
                          time_off=time_off, free=free, customer=customer)

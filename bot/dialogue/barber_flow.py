@@ -25,7 +25,7 @@ from bot.shop import Barber, Shop
 
 from . import barber as cmd
 from . import replies as r
-from .barber import BookingInfo, CustomerFacts
+from .barber import BookingInfo, CustomerRecord
 from .model import IDLE, Convo, State
 
 OFFERS = 3  # free times offered to a customer whose booking a barber cancelled
@@ -43,7 +43,7 @@ class BarberContext:
     by_code: Callable[[str], BookingInfo | None]
     time_off: Callable[[str, dt.datetime, dt.datetime], Sequence[tuple[dt.datetime, dt.datetime]]]
     free: Callable[[dt.date, str, str | None], Sequence[Slot]]  # free starts (any barber when None)
-    customer: Callable[[str], CustomerFacts]
+    customer: Callable[[str], CustomerRecord]
 
 
 # -- what the step asks the edge to do -----------------------------------------

@@ -3,7 +3,8 @@
 `ChatEngine.handle(s, phone=..., text=...)` loads the customer's conversation, understands the
 message, runs the transition table (`flow.step`, pure), carries out the actions it asks for
 through the BookingService in the same transaction, and saves the conversation; it returns the
-replies. Barbers' commands (their phone is in the shop file) go to `barber` instead.
+replies. A barber's message (their phone is in the shop file) that is a command goes to
+`barber_engine.run_barber_turn` instead.
 `ChatEngine.turn(...)` does the same in a transaction of its own, with no MessageSid (tests).
 """
 

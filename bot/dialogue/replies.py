@@ -21,7 +21,7 @@ from bot.messages import (
 )
 from bot.shop import Barber, Shop, format_hours
 
-from .barber import BookingInfo, CustomerFacts
+from .barber import BookingInfo, CustomerRecord
 from .model import BookingView, Option
 
 APOLOGY = "Sorry, something went wrong on our side. Please try again in a minute."
@@ -442,7 +442,7 @@ def barber_usage(word: str) -> str:
     return f"I couldn't read that. Try: {examples.get(word, word + ' K7Q2')}"
 
 
-def barber_no_show_count(facts: CustomerFacts) -> str:
+def barber_no_show_count(facts: CustomerRecord) -> str:
     n = facts.no_shows
     return f"{facts.name or facts.phone} has {n} no-show{'s' if n != 1 else ''} in all."
 
@@ -532,7 +532,7 @@ def barber_no_free(shop: Shop, barber: Barber) -> str:
     return f"No free time for {barber.name} in the next two weeks."
 
 
-def barber_customer(shop: Shop, facts: CustomerFacts) -> str:
+def barber_customer(shop: Shop, facts: CustomerRecord) -> str:
     phone, name = facts.phone, facts.name
     n, noshows = facts.bookings, facts.no_shows
     if not n:

@@ -74,7 +74,7 @@ def _dispatch(services: Services, ids: Sequence[int]) -> None:
 _CUSTOMER = Customer.__table__  # type: ignore[attr-defined]
 _BOOKING = Booking.__table__  # type: ignore[attr-defined]
 _INBOUND = InboundMessage.__table__  # type: ignore[attr-defined]
-_PHONE = sa.bindparam("phone")
+_PHONE: sa.BindParameter[str] = sa.bindparam("phone")
 _HANDOFF_UNTIL = sa.select(_CUSTOMER.c.handoff_until).where(_CUSTOMER.c.phone == _PHONE)
 _RECENT = (sa.select(_BOOKING.c.id, _BOOKING.c.code, _BOOKING.c.service, _BOOKING.c.barber, _BOOKING.c.start_at,
                      _BOOKING.c.status, _BOOKING.c.guest_name)
@@ -89,7 +89,7 @@ def customer_facts(services: Services, phone: str, session: Session | None = Non
     last three messages (oldest first), each read once, in `session` (the turn's transaction, so a
     turn sees its own message and changes) or else in a session of our own."""
 
-    def read(stmt: sa.Select[Any]) -> list[sa.Row[Any]]:
+    def read(stmt: sa.Select[Any]) -> list[Any]:
         if session is not None:
             return list(session.execute(stmt, {"phone": phone}))
         with services.db.session() as s:
@@ -97,7 +97,8 @@ def customer_facts(services: Services, phone: str, session: Session | None = Non
 
     @functools.cache
     def recent() -> Sequence[PastBooking]:
-        return tuple(PastBooking(*row) for row in read(_RECENT))
+        return tuple(PastBooking(id_, code, service, barber, start, status, guest)
+                     for id_, code, service, barber, start, status, guest in read(_RECENT))
 
     @functools.cache
     def handoff_until() -> dt.datetime | None:

@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from bot.availability import Slot, free_starts, local_date
-from bot.dialogue.barber import BookingInfo, CustomerFacts
+from bot.dialogue.barber import BookingInfo, CustomerRecord
 from bot.dialogue.barber_flow import (
     AddTimeOff,
     BarberAction,
@@ -52,9 +52,9 @@ class World:
                 busy.setdefault(who, []).append((a, z))
             return free_starts(shop, service=service, day=day, now=self.now, busy=busy, barber=key)
 
-        def customer(phone: str) -> CustomerFacts:
+        def customer(phone: str) -> CustomerRecord:
             rows = [b for b in self.bookings if b.customer_phone == phone]
-            return CustomerFacts(phone, None, len(rows), sum(b.status == "no_show" for b in rows))
+            return CustomerRecord(phone, None, len(rows), sum(b.status == "no_show" for b in rows))
 
         return BarberContext(shop=shop, barber=barber, now=self.now, bookings_on=bookings_on, by_code=by_code,
                              time_off=time_off, free=free, customer=customer)
