@@ -150,6 +150,10 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
     old = _booking(ctx, d.booking_id) if d.goal == Goal.RESCHEDULE else None
     if d.goal == Goal.RESCHEDULE and old is None:
         return _say(IDLE, *notes, r.move_target_gone())
+    if old is not None and d.shift:  # "an hour later", said before they picked which booking
+        moved = _shifted(old, d.shift, shop) if d.date is None and d.time is None else {}
+        convo = convo.to(convo.state, shift=0, **moved)
+        d = convo.draft
     service = d.service or (old.service if old else None)
     if service is None:
         named = shop.barber(d.barber) if d.barber else None
@@ -324,6 +328,7 @@ def _choose_target(convo: Convo, u: Understanding, ctx: Context, goal: Goal) -> 
             draft = draft.evolve(service=None)  # named the booking, not a new service
         if u.barber and any(b.barber == u.barber for b in found) and len(ctx.bookings) > 1:
             draft = draft.evolve(barber=None)
+        draft = draft.evolve(shift=_shift_minutes(u))  # applied to the booking they pick
     if len(found) == 1:
         if moving and not u.time and references.SAME_TIME_RE.search(u.text or ""):  # "friday same time"
             local = found[0].start.astimezone(ctx.shop.tz)
@@ -570,20 +575,32 @@ _SHIFT_RE = re.compile(
     r"\s+(?:by\s+)?(?P<a2>" + _AMOUNT + r")\b")
 
 
-def _shift(u: Understanding, ctx: Context) -> Understanding:
-    """"can I move it an hour later": the new day and time, from the one booking it can mean."""
+def _shift_minutes(u: Understanding) -> int:
+    """"an hour later" -> 60, "30 mins earlier" -> -30; 0 when the message names no shift (or
+    names the new day or time itself)."""
     m = _SHIFT_RE.search(u.text or "")
     if m is None or u.date or u.time:
-        return u
+        return 0
     amount, direction = (m["a"], m["d"]) if m["a"] else (m["a2"], m["d2"])
     minutes = _minutes(amount)
-    if direction in ("earlier", "sooner", "forward"):
-        minutes = -minutes
-    found = _targets(ctx, u, moving=True)
-    if len(found) != 1 or minutes == 0:
+    return -minutes if direction in ("earlier", "sooner", "forward") else minutes
+
+
+def _shifted(b: BookingView, minutes: int, shop: Shop) -> dict[str, object]:
+    """The draft's new date and time: booking `b` moved by `minutes`."""
+    at = (b.start + dt.timedelta(minutes=minutes)).astimezone(shop.tz)
+    return {"date": at.date(), "time": at.time().replace(second=0, microsecond=0)}
+
+
+def _shift(u: Understanding, ctx: Context) -> Understanding:
+    """"can I move it an hour later": the new day and time, from the one booking it can mean."""
+    minutes = _shift_minutes(u)
+    if minutes == 0:
         return u
-    at = (found[0].start + dt.timedelta(minutes=minutes)).astimezone(ctx.shop.tz)
-    return dataclasses.replace(u, date=at.date(), time=at.time().replace(second=0, microsecond=0))
+    found = _targets(ctx, u, moving=True)
+    if len(found) != 1:
+        return u
+    return dataclasses.replace(u, **_shifted(found[0], minutes, ctx.shop))  # type: ignore[arg-type]
 
 
 def on_reschedule(convo: Convo, u: Understanding, ctx: Context) -> Outcome:

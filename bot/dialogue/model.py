@@ -81,6 +81,7 @@ class Draft:
     guest: str | None = None  # who the chair is for, when not the customer ("for my son Jack")
     misses: int = 0  # messages in a row not understood
     menu: bool = False  # the last reply showed the service menu (never twice in a row)
+    shift: int = 0  # "an hour later" before the booking was chosen: minutes to move it by, once chosen
 
     def evolve(self, **changes: Any) -> Draft:
         """This draft with `changes` (TypeError for a field it does not have)."""
@@ -102,6 +103,7 @@ class Draft:
             "pending": self.pending.to_json() if self.pending else None,
             **({"barber_pending": self.barber_pending} if self.barber_pending else {}),
             "guest": self.guest, "misses": self.misses, "menu": self.menu,
+            **({"shift": self.shift} if self.shift else {}),
         }
 
     @classmethod
@@ -121,6 +123,7 @@ class Draft:
             pending=Option.from_json(d["pending"]) if d.get("pending") else None,
             barber_pending=d.get("barber_pending"),
             guest=d.get("guest"), misses=int(d.get("misses") or 0), menu=bool(d.get("menu")),
+            shift=int(d.get("shift") or 0),
         )
 
 
