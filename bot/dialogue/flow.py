@@ -98,6 +98,8 @@ def _merge(d: Draft, u: Understanding, shop: Shop) -> Draft:
         c["guest"] = guest
     if u.service:
         c["service"] = u.service
+    if u.not_barbers or (u.barber and u.barber in d.not_barbers):  # ruled out now, or named again
+        c["not_barbers"] = tuple(b for b in dict.fromkeys((*d.not_barbers, *u.not_barbers)) if b != u.barber)
     if u.barber:
         c["barber"], c["any_barber"] = u.barber, False
     elif u.any_barber:
@@ -166,6 +168,8 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
                         r.ask_service_again(shop, services))
         return _say(convo.to(State.ASK_SERVICE, options=services, menu=True), *notes, r.ask_service(shop, services))
     barber_key = d.barber or (old.barber if old and not d.any_barber else None)
+    if barber_key in d.not_barbers:  # "not with jono": anyone else
+        barber_key = None
     named = shop.barber(barber_key) if barber_key else None
     if barber_key and service not in (named.services if named else ()):
         notes = (*notes, r.not_offered_switch(shop, barber_key, service))
@@ -177,11 +181,11 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
         day = local_date(shop, old.start)  # "move it to 4.30": same day
     if day is None:
         if d.date_range:
-            ask = Ask(service, d.date_range[0], None, barber_key, d.window, exclude)
+            ask = Ask(service, d.date_range[0], None, barber_key, d.window, exclude, d.not_barbers)
             return _offer(convo, ctx, first_options(ctx, ask, last=d.date_range[1]),
                           r.free_on(shop, None, d.window[2] if d.window else None), notes)
         if d.browse or d.window:
-            ask = Ask(service, local_date(shop, ctx.now), None, barber_key, d.window, exclude)
+            ask = Ask(service, local_date(shop, ctx.now), None, barber_key, d.window, exclude, d.not_barbers)
             return _offer(convo, ctx, first_options(ctx, ask),
                           r.free_on(shop, None, d.window[2] if d.window else None), notes)
         text = r.ask_day_only(shop, d.time) if d.time else r.ask_day(shop, service, moving=old is not None)
@@ -189,7 +193,7 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
     if day > last_bookable_day(shop, ctx.now):  # said so, not "nothing is free"
         return _say(convo.to(State.ASK_DAY, date=None), *notes, r.beyond_horizon(shop, day, ctx.now))
     if d.time is None:
-        ask = Ask(service, day, None, barber_key, d.window, exclude)
+        ask = Ask(service, day, None, barber_key, d.window, exclude, d.not_barbers)
         if day < local_date(shop, ctx.now):
             return _say(convo.to(State.ASK_DAY, date=None), *notes, r.reason(shop, "past_date", None, None, None))
         options = day_options(ctx, ask)
@@ -202,7 +206,7 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
             intro = r.reason(shop, off, local_instant(shop, day, 12 * 60), barber_key, service)
             return _offer(convo, ctx, near, intro + (" The nearest free times:" if near else ""), notes)
         return _offer(convo, ctx, nearest_options(ctx, ask), r.none_free_on(shop, day, label), notes)
-    ask = Ask(service, day, _minute(d.time), barber_key, None, exclude)
+    ask = Ask(service, day, _minute(d.time), barber_key, None, exclude, d.not_barbers)
     slot = exact(ctx, ask)
     if slot is None and old is not None and not d.barber and not d.any_barber:
         other = exact(ctx, dataclasses.replace(ask, barber=None))  # a move looks at every barber
@@ -736,7 +740,8 @@ def on_pick_slot_more(convo: Convo, u: Understanding, ctx: Context) -> Outcome |
     day, step = local_date(shop, ref), dt.timedelta(days=1 if later else -1)
     while today <= day <= last_day and len(found) < LISTED:
         free = [s for s in ctx.free(day, service, barber, d.booking_id)
-                if (s.start > ref if later else now < s.start < ref) and s.start not in seen]
+                if (s.start > ref if later else now < s.start < ref) and s.start not in seen
+                and s.barber not in d.not_barbers]
         seen.update(s.start for s in free)  # one per start time (the first barber)
         picked = _three_across(free)
         found.extend(picked if later else reversed(picked))
@@ -952,7 +957,7 @@ def recover(convo: Convo, action: object, code: str, ctx: Context) -> Outcome:
             booking_id=action.booking_id if isinstance(action, Move) else None,
             goal=Goal.RESCHEDULE if isinstance(action, Move) else Goal.BOOK, pending=None, options=())
         ask = Ask(action.service, local.date(), local.hour * 60 + local.minute, action.barber, None,
-                  draft.booking_id)
+                  draft.booking_id, draft.not_barbers)
         intro = r.reason(ctx.shop, code, action.start, action.barber, action.service)
         return _offer(Convo(State.IDLE, draft), ctx, nearest_options(ctx, ask),
                       intro + " The nearest free times:", ())

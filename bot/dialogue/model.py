@@ -82,6 +82,7 @@ class Draft:
     misses: int = 0  # messages in a row not understood
     menu: bool = False  # the last reply showed the service menu (never twice in a row)
     shift: int = 0  # "an hour later" before the booking was chosen: minutes to move it by, once chosen
+    not_barbers: tuple[str, ...] = ()  # "not with jono": barbers never offered in this flow
 
     def evolve(self, **changes: Any) -> Draft:
         """This draft with `changes` (TypeError for a field it does not have)."""
@@ -104,6 +105,7 @@ class Draft:
             **({"barber_pending": self.barber_pending} if self.barber_pending else {}),
             "guest": self.guest, "misses": self.misses, "menu": self.menu,
             **({"shift": self.shift} if self.shift else {}),
+            **({"not_barbers": list(self.not_barbers)} if self.not_barbers else {}),
         }
 
     @classmethod
@@ -123,7 +125,7 @@ class Draft:
             pending=Option.from_json(d["pending"]) if d.get("pending") else None,
             barber_pending=d.get("barber_pending"),
             guest=d.get("guest"), misses=int(d.get("misses") or 0), menu=bool(d.get("menu")),
-            shift=int(d.get("shift") or 0),
+            shift=int(d.get("shift") or 0), not_barbers=tuple(d.get("not_barbers") or ()),
         )
 
 

@@ -31,6 +31,7 @@ class Ask:
     barber: str | None  # None = any barber
     window: tuple[int, int, str] | None = None
     exclude: int | None = None  # the booking being moved
+    avoid: tuple[str, ...] = ()  # barbers the customer ruled out ("not with jono")
 
 
 def slot_option(slot: Slot, service: str) -> Option:
@@ -39,7 +40,9 @@ def slot_option(slot: Slot, service: str) -> Option:
 
 
 def _free(ctx: Context, day: dt.date, ask: Ask, barber: str | None) -> list[Slot]:
-    return ctx.free(day, ask.service, barber, ask.exclude)
+    """The free slots of `day` for the ask's service with `barber` (None: anyone not ruled out)."""
+    free = ctx.free(day, ask.service, barber, ask.exclude)
+    return [s for s in free if s.barber not in ask.avoid] if ask.avoid else free
 
 
 def _in_window(shop: Shop, slot: Slot, window: tuple[int, int, str] | None) -> bool:

@@ -32,6 +32,8 @@ Decisions the dialogue can rely on:
   January even beyond the horizon; "1 dec" said on 2 December is `past_date`.
 - A time word settles a bare hour: "at 7 tonight" is 19:00 even in a shop open 24 hours.
 - Slots alone with a leading "yes"/"ok" ("yes, friday at 3") are an implied BOOK, not YES.
+- A barber ruled out ("not with jono", "anyone but jono", "with mia instead of jono") is in
+  `not_barbers`, never `barber`; with no other barber named, `any_barber` is True.
 """
 
 from __future__ import annotations
@@ -100,3 +102,4 @@ class Understanding:
     time_options: tuple[dt.time, ...] = ()  # "at 5 or 6": each time offered, in order; `time` is then None
     topic: str | None = None  # INFO: "address" or a key of the shop's [shop.info]
     pronoun: bool = False  # "her", "him", "she", "he": a barber already talked about
+    not_barbers: tuple[str, ...] = ()  # "not with jono", "anyone but mia": barbers ruled out (then `any_barber`)

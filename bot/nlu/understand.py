@@ -115,7 +115,10 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     scan = Scan(canon)
     if "good" in canon:
         scan.take_all(_GREETING_RE, lambda m: True)
-    services, barbers, spans = lexicon.find(canon, raw[:MAX_CHARS])
+    services, barbers, spans, barber_starts = lexicon.find(canon, raw[:MAX_CHARS])
+    not_barbers = _excluded_barbers(canon, barbers, barber_starts)
+    if not_barbers:  # "anyone but jono", "with mia, not jono": only the barbers wanted are named
+        barbers = [b for b in barbers if b not in not_barbers]
     for start, end in spans:
         scan.text = scan.text[:start] + " " * (end - start) + scan.text[end:]
     if code:
@@ -136,7 +139,7 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         date = today
 
     ambiguous = tuple(s for s, flag in (("date", dates.ambiguous), ("time", times.ambiguous)) if flag)
-    any_barber = intents.names_any_barber(canon) and not barbers
+    any_barber = (intents.names_any_barber(canon) or bool(not_barbers)) and not barbers
     unknown_barber = None if barbers or any_barber else _unknown_barber(raw[:MAX_CHARS], lexicon)
     has_slots = bool(services or barbers or any_barber or date or times.time or times.window or dates.date_range
                      or times.options or dates.options)
@@ -181,7 +184,26 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         time_options=times.options,
         topic=topic,
         pronoun=not barbers and intents.names_pronoun(canon),
+        not_barbers=not_barbers,
     )
+
+
+# the words before a barber's name that rule them out: "not (with) jono", "anyone but jono",
+# "except jono", "without jono", "with mia instead of jono", "rather not see jono"
+_NOT_BARBER_RE = re.compile(
+    r"\b(?:not|except|excluding|without|apart\s+from|other\s+than|rather\s+than|instead\s+of|besides"
+    r"|(?:any\s?one|any\s?body|some\s?one|some\s?body|any\s+barber|any\s+other|anyone\s+else)\s+but"
+    r"|don't\s+(?:want|put\s+me\s+with|book\s+me\s+(?:in\s+)?with)|not\s+keen\s+on|rather\s+not(?:\s+(?:see|have))?)"
+    r"(?:\s+(?:with|by|see|have))?(?:\s+the)?[\s,]*$")
+
+
+def _excluded_barbers(canon: str, barbers: list[str], starts: list[int]) -> tuple[str, ...]:
+    """The barbers the message rules out ("not with jono", "anyone but mia"), in order."""
+    if not barbers or not any(w in canon for w in ("not", "but", "except", "without", "apart", "other",
+                                                    "rather", "instead", "besides", "don't")):
+        return ()
+    out = [key for key, at in zip(barbers, starts, strict=True) if _NOT_BARBER_RE.search(canon, 0, at)]
+    return tuple(dict.fromkeys(out))
 
 
 def _names_a_service(topic: str, services: tuple[str, ...] | list[str], shop: Shop) -> bool:

@@ -201,14 +201,16 @@ class ShopLexicon:
         fixed = self._fixes.get(word)  # a word seen before: one lookup, no call
         return fixed if fixed is not None else self.fix(word)
 
-    def find(self, text: str, original: str) -> tuple[list[str], list[str], list[tuple[int, int]]]:
-        """Services and barbers named in canonical `text`, in order, and their spans."""
+    def find(self, text: str, original: str) -> tuple[list[str], list[str], list[tuple[int, int]], list[int]]:
+        """Services and barbers named in canonical `text`, in order, their spans (of both, in text
+        order), and where in `text` each barber was named."""
         tokens = [(m.group(0), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)]
         by_first = self._phrases_by_first()
         words = [_singular(t[0][:-2] if t[0].endswith("'s") else t[0], by_first) for t in tokens]
         services: list[str] = []
         barbers: list[str] = []
         spans: list[tuple[int, int]] = []
+        starts: list[int] = []
         i = 0
         while i < len(words):
             if words[i] not in by_first:  # most words start no phrase: no call
@@ -222,8 +224,10 @@ class ShopLexicon:
             n = len(phrase.words)
             (services if phrase.kind == "service" else barbers).append(phrase.key)
             spans.append((tokens[i][1], tokens[i + n - 1][2]))
+            if phrase.kind == "barber":
+                starts.append(tokens[i][1])
             i += n
-        return services, barbers, spans
+        return services, barbers, spans, starts
 
     def _phrases_by_first(self) -> dict[str, tuple[Phrase, ...]]:
         if self._by_first is None:  # the phrases by their first word (each list still longest first)
