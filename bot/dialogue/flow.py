@@ -113,7 +113,11 @@ def _merge(d: Draft, u: Understanding, shop: Shop) -> Draft:
     if u.time:
         c["time"], c["window"] = u.time, None
     elif u.window:
-        c["time"], c["window"] = None, (u.window.start_min, u.window.end_min, u.window.label)
+        end = u.window.end_min
+        svc = shop.service(u.service or d.service or "") if u.window.done_by else None
+        if svc is not None:  # "i start work at 10": done by 10, so it starts a service's length before
+            end = max(u.window.start_min + 1, end - svc.minutes + 1)
+        c["time"], c["window"] = None, (u.window.start_min, end, u.window.label)
     elif "time" in u.ambiguous:
         c["time"] = None
     elif u.date and d.window and u.date != d.date:  # "friday morning", then "saturday": Saturday's morning

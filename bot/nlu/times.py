@@ -59,6 +59,24 @@ _OR_RE = re.compile(r"\s*(?:or|/)\s*(?:at\s+)?")
 OR_BEFORE_RE = re.compile(r"(?<![\d:.£$€/])\b" + _t(1) + r"\s*(?:or|/)\s*(?:at\s+)?$")
 # a second time offered as an alternative: "at 5 or 6", "3pm or 4pm"
 OR_TIME_RE = re.compile(r"\s*(?:or|/)\s*(?:at\s+)?" + _t(1) + r"\b" + _NOT_MORE_)
+# The customer's own day, not the appointment: "i start work at 10" / "i have to leave by 3" (so
+# it must be before then), "i finish at 5" / "i'm at work till 3" (so after then).
+_ROLE = r"(?:work|uni|school|class|my\s+shift|the\s+office)"
+BUSY_FROM_RE = re.compile(
+    r"(?<!can\s)(?<!could\s)(?<!may\s)\b(?:(?:i\s+(?:start|begin|work)|(?:my\s+)?(?:work|shift|school|uni|class|meeting)\s+(?:starts?|begins?)"
+    r"|i(?:'ve|\s+have)?(?:\s+got)?\s+(?:work|a\s+meeting|a\s+shift|class|school|uni|an?\s+(?:appointment|interview|flight))"
+    r"|i(?:'m|\s+am)\s+(?:due|needed|expected)\s+(?:at|in)\s+" + _ROLE + r")(?:\s+" + _ROLE + r")?\s+(?:at|from|around|about)"
+    r"|i\s+(?:have|need|got|gotta|must)(?:\s+to)?\s+(?:leave|go|head\s+off|be\s+(?:at\s+" + _ROLE + r"|in|there|somewhere|out))"
+    r"\s+(?:at|by|around|about))\s+" + _t(1) + r"(?![\d:])")
+FREE_FROM_RE = re.compile(
+    r"\b(?:(?:i\s+(?:finish|knock\s+off|get\s+off|clock\s+off|get\s+out|leave\s+work|get\s+home|get\s+back)"
+    r"|(?:work|my\s+shift|school|uni|class|the\s+meeting|my\s+meeting)\s+(?:finishes|ends|is\s+over|gets\s+out))"
+    r"(?:\s+(?:of\s+)?" + _ROLE + r")?(?:\s+(?:at|around|about|by))?"
+    r"|i(?:'m|\s+am)\s+(?:at\s+" + _ROLE + r"|working|busy|stuck(?:\s+at\s+" + _ROLE + r")?|in\s+(?:a\s+)?(?:meetings?|class|uni|school)"
+    r"|tied\s+up)\s+(?:until|till|til)|i\s+work\s+(?:until|till|til)"
+    r"|i(?:'m|\s+am)\s+(?:done|finished|off)(?:\s+(?:with\s+)?" + _ROLE + r")?\s+(?:at|by|around|about))\s+" + _t(1) + r"(?![\d:])")
+_OWN_DAY_WORDS = ("start", "begin", "work", "finish", "off", "shift", "school", "uni", "class", "meeting",
+                  "leave", "busy", "done", "out", "home", "back", "due", "stuck", "tied", "got", "have")
 AFTER_RE = re.compile(r"\b(?:after|from|later\s+than|not\s+before)\s+" + _t(1) + r"(?![\d:])" + r"|\b" + _t(2) + r"\s*(?:onwards|or\s+later)\b")
 BEFORE_RE = re.compile(r"\b(?:before|by|earlier\s+than|until|till|til|no\s+later\s+than)\s+" + _t(1) + r"(?![\d:])")
 EXPLICIT_RE = re.compile(r"(?<![\d:.£$€])\b(?P<h1>\d{1,2})(?:[:.]?(?P<m1>[0-5]\d)(?::[0-5]\d)?)?\s*"
@@ -346,9 +364,23 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
     # (`_CLOCKISH_RE`), so "any slots friday afternoon for a beard trim?" runs none of them.
     # Taken spans only become blanks: a word missing from the text at
     # the start stays missing. "3-4" needs no word boundary, so the range runs on any dash.
+    def own_day(m: re.Match[str], busy_from: bool) -> bool:
+        c = _clock(m, 1)
+        if c is None:
+            return False
+        t, _ = resolve(c, spans, None, strict=False)
+        if not t:
+            return False
+        window = TimeWindow(0, t, f"before {_fmt(t)}", done_by=True) if busy_from else TimeWindow(t, 1440, f"after {_fmt(t)}")
+        result.window = result.window or window
+        return True
+
     text = scan.text
     clockish = _CLOCKISH_RE.search(text) is not None
     digit = clockish and _DIGIT_RE.search(text) is not None
+    if clockish and has_any(text, _OWN_DAY_WORDS):  # a time of their own day, not the booking's
+        scan.take_all(BUSY_FROM_RE, lambda m: own_day(m, True))
+        scan.take_all(FREE_FROM_RE, lambda m: own_day(m, False))
     if (clockish and has_any(text, ("between", "from"))) or "-" in text or "–" in text:
         scan.take_all(RANGE_RE, rng)
     if digit and has_any(text, ("to", "til", "until")):

@@ -32,6 +32,9 @@ Decisions the dialogue can rely on:
   January even beyond the horizon; "1 dec" said on 2 December is `past_date`.
 - A time word settles a bare hour: "at 7 tonight" is 19:00 even in a shop open 24 hours.
 - Slots alone with a leading "yes"/"ok" ("yes, friday at 3") are an implied BOOK, not YES.
+- The customer's own day is a window, not the booking's time: "i start work at 10" / "i have to
+  leave by 3" = before (`done_by`: the booking ends by then), "i finish at 5" / "i'm at work till 3"
+  = after.
 - A barber ruled out ("not with jono", "anyone but jono", "with mia instead of jono") is in
   `not_barbers`, never `barber`; with no other barber named, `any_barber` is True.
 """
@@ -71,6 +74,8 @@ class TimeWindow:
     start_min: int  # local minutes from midnight, inclusive (a start time must be >= this)
     end_min: int  # exclusive upper bound for a START time (<= 1440)
     label: str  # "afternoon", "after 17:00", ...
+    done_by: bool = False  # "i start work at 10": the booking must also END by end_min
+
 
     def contains(self, minute: int) -> bool:
         return self.start_min <= minute < self.end_min

@@ -181,3 +181,25 @@ def test_am_or_pm_after_a_day_is_half_of_it(text: str, window: tuple[int, int]) 
                                   "friday, am I able to get a haircut at some point?", "friday am I able to come"])
 def test_am_as_a_verb_is_not_the_morning(text: str) -> None:
     assert understand(text, now=NOW, shop=SHOP).window is None
+
+
+@pytest.mark.parametrize(
+    ("text", "window"),
+    [
+        ("haircut friday, i start work at 10 so something before that", (0, 600)),
+        ("i've got work at 11 so early saturday", (0, 660)),
+        ("i have to leave by 3 tomorrow", (0, 900)),
+        ("fade thursday, i finish at 5", (1020, 1440)),
+        ("i'm at work till 3", (900, 1440)),
+        ("i get off work at 4 on monday", (960, 1440)),
+        ("kids cut friday, school finishes at 3", (900, 1440)),
+    ],
+)
+def test_a_time_of_the_customers_own_day_is_a_window_not_the_appointment(text: str, window: tuple[int, int]) -> None:
+    u = understand(text, now=NOW, shop=SHOP)
+    assert u.time is None
+    assert window_of(text)[:2] == window
+
+
+def test_can_i_start_at_10_is_still_the_appointment_time() -> None:
+    assert time_of("can i start at 10 friday") == dt.time(10, 0)
