@@ -17,24 +17,51 @@ from bot.nlu.words import COMMON_WORDS, RULE_WORDS, wordlist
 from .model import BookingView, Context, Draft, PastBooking
 
 _RELATIONS = ("son|daughter|boy|girl|kid|child|nephew|niece|brother|sister|dad|father|mum|mom|husband|wife"
-              "|partner|friend|mate|grandson|granddaughter|grandad|grandpa|cousin|boyfriend|girlfriend|bf|gf")
+              "|partner|friend|mate|grandson|granddaughter|grandad|grandpa|cousin|boyfriend|girlfriend|bf|gf|lad|stepson")
+# "my little boy", "our 8 year old son", "my eldest": who the relation word is
+_KIN = (r"(?:my|our)\s+(?:(?:little|young|younger|older|eldest|youngest|oldest|baby|big)\s+"
+        r"|(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)(?:\s*(?:yo|y/o|year\s*old|years\s*old))?\s+)?"
+        r"(?P<rel>" + _RELATIONS + r")s?\b")
+_NAMED = r"(?:named\s+|called\s+)?(?P<name>[a-z]{2,20})\b"
 GUEST_RE = re.compile(
-    r"\bfor\s+(?:my|our)\s+(?:little\s+|young\s+|(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)"
-    r"(?:\s*(?:yo|year\s*old))?\s+)?(?P<rel>" + _RELATIONS + r")s?\b(?:\s*,?\s+(?P<name>[a-z]{2,20})\b)?"
-    r"|\bbook\s+(?:my|our)\s+(?P<rel2>" + _RELATIONS + r")\s+(?:(?P<name2>[a-z]{2,20})\s+)?in\b")
+    r"\bfor\s+" + _KIN + r"(?:[\s,(]+" + _NAMED + r")?"  # "for my son (,) jack", "for my son"
+    r"|\b(?:book|get|bring|squeeze|fit)\s+" + _KIN.replace("rel>", "rel2>") + r"(?:[\s,(]+" + _NAMED.replace("name>", "name2>") + r")?"
+    r"|(?<!\bme\sand\s)\b" + _KIN.replace("rel>", "rel3>") + r"(?:[\s,(]+" + _NAMED.replace("name>", "name3>") + r")?"
+    r"(?=[\s,)]+(?:needs|wants|would\s+like|is\s+after|could\s+(?:use|do\s+with)|has\s+to|will\s+need)\b)"
+    r"|\bfor\s+(?P<name4>[a-z]{2,20})[\s,(]+(?:who\s+is\s+|he's\s+|she's\s+)?" + _KIN.replace("rel>", "rel4>"))
+# "his name is max", "she's called ava": a name given apart from the relation word (after it, also
+# "name is max", "name's max")
+_NAME_GIVEN_RE = re.compile(r"\b(?:(?:his|her|their)\s+name(?:'s|\s+is)|(?:he|she)(?:'s|\s+is)\s+called)\s+(?P<name>[a-z]{2,20})\b")
+_NAME_AFTER_RE = re.compile(r"\b(?:name(?:'s|\s+is)|named|called)\s+(?P<name>[a-z]{2,20})\b")
 _DAY_WORDS = wordlist("monday tuesday wednesday thursday friday saturday sunday today tomorrow tonight "
                       "morning afternoon evening next this at on in around about for please")
+# words that follow a relation word and are no one's name
+_NOT_NAMES = wordlist("aged age who whos that he she they as and too also yo years year old is was has had needs need "
+                      "wants want would will please pls here there his her their first next with to again only just "
+                      "plus both sometime asap in at on a an the if so but then or could can get got cut haircut trim "
+                      "booked booking appointment it its also aswell well same name named called")
+
+
+def _a_name(word: str | None) -> str | None:
+    if not word or word in COMMON_WORDS or word in RULE_WORDS or word in _DAY_WORDS or word in _NOT_NAMES:
+        return None
+    return word.capitalize()
 
 
 def guest_of(text: str) -> str | None:
-    """Who the booking is for when the customer says so: their name ("Jack"), else who they are ("son")."""
-    m = GUEST_RE.search(text or "")
+    """Who the booking is for when the customer says it is for someone else: their name,
+    capitalised ("Jack" from "for my son jack", "my son jack needs...", "for jack, my son", "for my
+    son ... his name is jack"), else who they are ("son": the chair is still someone else's); None
+    when it is for the customer (nothing said)."""
+    text = text or ""
+    m = GUEST_RE.search(text)
     if m is None:
-        return None
-    name = m["name"] or m["name2"]
-    if name and name not in COMMON_WORDS and name not in RULE_WORDS and name not in _DAY_WORDS:
-        return name.capitalize()
-    return str(m["rel"] or m["rel2"])
+        given = _NAME_GIVEN_RE.search(text)  # "his name is jack", said on its own turn
+        return _a_name(given["name"]) if given else None
+    name = _a_name(m["name"] or m["name2"] or m["name3"] or m["name4"])
+    if name is None and (given := _NAME_AFTER_RE.search(text, m.start())) is not None:
+        name = _a_name(given["name"])
+    return name or next(r for r in (m["rel"], m["rel2"], m["rel3"], m["rel4"]) if r)
 
 
 def guests(ctx: Context) -> dict[int, str]:
