@@ -17,6 +17,7 @@ from bot.availability import Slot, last_bookable_day, local_date, local_instant
 from bot.nlu import Intent, Understanding, understand
 from bot.nlu.intents import BOOK_RE
 from bot.nlu.times import day_window
+from bot.nlu.words import ShopLexicon
 from bot.shop import Shop
 
 from . import everyday, references
@@ -354,30 +355,67 @@ def _choose_target(convo: Convo, u: Understanding, ctx: Context, goal: Goal) -> 
 
 _STRAIGHT_AFTER_RE = re.compile(
     r"\b(?:straight|right|just|directly|immediately)\s+after(?:wards)?\b"
-    r"|\bafter\s+(?:my|the|that|this)\s+(?:one|booking|appointment|haircut|cut|fade|trim|skin\s+fade|beard(?:\s+trim)?)\b"
+    r"|\b(?:after|when)\s+(?:my|the|that|this|his|her|our)\s+[a-z]"
     r"|\b(?:back\s+to\s+back|same\s+visit)\b")
+# the booking it follows, named: "after my cut", "right after the skin fade", "when my cut finishes"
+_AFTER_MINE_RE = re.compile(
+    r"\b(?:after|when)\s+(?:my|the|that|this|his|her|our)\s+(?P<ref>[a-z']+(?:\s+[a-z']+){0,2})")
+_BOOKING_WORDS = frozenset(("one", "booking", "appointment", "appt", "slot", "session", "visit"))
+
+
+def _follows(u: Understanding, shop: Shop) -> tuple[bool, str | None]:
+    """Whether the message asks for a time straight after one of their bookings, and the service
+    of the booking it names ("after my cut" -> haircut; "right after my appointment" -> None)."""
+    text = u.text or ""
+    if not _STRAIGHT_AFTER_RE.search(text):
+        return False, None
+    m = _AFTER_MINE_RE.search(text)
+    if m is None:
+        return True, None  # "a shave straight after", "back to back"
+    ref = m["ref"]
+    named = ShopLexicon.for_shop(shop).find(ref, ref)[0]
+    if named:
+        return True, named[0]
+    if ref.split()[0] in _BOOKING_WORDS:
+        return True, None
+    # "after my work": no booking of theirs; only "straight after" elsewhere in it still counts
+    plain = text[:m.start()] + text[m.end():]
+    return re.search(r"\b(?:straight|right|just|directly|immediately)\s+after|\bback\s+to\s+back|\bsame\s+visit",
+                     plain) is not None, None
 
 
 def _straight_after(u: Understanding, ctx: Context) -> Understanding:
-    """"a beard trim straight after (my haircut)": the day and time one of their bookings ends (of
-    the named service's, else of all, the one made last: what "another haircut straight after",
-    which the bot suggests itself, follows)."""
-    if u.time or u.window or not _STRAIGHT_AFTER_RE.search(u.text or "") or not ctx.bookings:
+    """"a beard trim straight after (my haircut)": the day and time one of their bookings ends (the
+    one the message names, "after my cut"; else of all, the one made last: what "another haircut
+    straight after", which the bot suggests itself, follows), for the service the message asks for
+    (not the one it names as the booking before it), with that booking's barber when free."""
+    if u.time or u.window or not ctx.bookings:
+        return u
+    follows, ref = _follows(u, ctx.shop)
+    if not follows:
         return u
     on_day = [b for b in ctx.bookings if u.date is None or local_date(ctx.shop, b.start) == u.date]
     if not on_day:
         return u  # "straight after" on a day they have nothing: that day, asked as usual
-    others = [k for k in u.services if k != u.service]
-    named = [b for b in on_day if b.service in others]
+    service = u.service
+    if ref is not None:  # "straight after my haircut can i get a shave": the shave; the haircut is theirs
+        said = ShopLexicon.for_shop(ctx.shop).find(u.text, u.text)[0]
+        wanted = [k for k in said if k != ref]
+        service = wanted[0] if wanted else (ref if said.count(ref) > 1 else None)
+        named = [b for b in on_day if b.service == ref]
+    else:
+        others = [k for k in u.services if k != u.service]
+        named = [b for b in on_day if b.service in others]
     b = max(named or on_day, key=lambda b: b.id)  # the one made last ("another ... straight after")
     svc = ctx.shop.service(b.service)
     ends = b.start + dt.timedelta(minutes=svc.minutes if svc else 0)
     end = ends.astimezone(ctx.shop.tz)
     barber = u.barber
-    if barber is None and u.service and not u.any_barber \
-            and any(s.start == ends for s in ctx.free(end.date(), u.service, b.barber, None)):
+    if barber is None and service and not u.any_barber \
+            and any(s.start == ends for s in ctx.free(end.date(), service, b.barber, None)):
         barber = b.barber  # the same barber, when they are free then
-    return dataclasses.replace(u, date=end.date(), time=end.time().replace(second=0, microsecond=0), barber=barber)
+    return dataclasses.replace(u, date=end.date(), time=end.time().replace(second=0, microsecond=0), barber=barber,
+                               service=service, services=(service,) if service else ())
 
 
 # "for me and my son", "2 haircuts", "for the two of us": one booking is one person's chair
