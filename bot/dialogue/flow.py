@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from bot.availability import Slot, last_bookable_day, local_date, local_instant
 from bot.nlu import Intent, Understanding, understand
-from bot.nlu.intents import BOOK_RE
+from bot.nlu.intents import BOOK_RE, RESTART_RE
 from bot.nlu.times import day_window
 from bot.nlu.words import ShopLexicon
 from bot.shop import Shop
@@ -533,6 +533,8 @@ def _references(convo: Convo, u: Understanding, ctx: Context) -> Understanding:
 def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if not u.service and ctx.bookings and _SHIFT_RE.search(u.text or ""):
         return on_reschedule(convo, u, ctx)  # "bring my appointment forward half an hour"
+    if RESTART_RE.match(u.text or ""):  # "start again, a fade friday at 10": a fresh booking
+        convo = IDLE
     u = _references(convo, u, ctx)
     if not _in_flow(convo) and not u.service and not _has_slots(u) and u.explicit_intent:
         again = references.just_cancelled(ctx)
@@ -970,6 +972,14 @@ def on_stop(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 
 def on_start(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    """START, or reminders wanted in words: reminders back on. "start again" resumes them when
+    they are paused, and otherwise starts the booking over (the service menu is never shown twice
+    in a row)."""
+    if RESTART_RE.match(u.text or "") and "remind" not in (u.text or "") and not ctx.facts.reminders_paused():
+        menu_last = convo.state == State.ASK_SERVICE and convo.draft.menu
+        fresh = Convo(State.ASK_SERVICE if menu_last else State.IDLE, Draft(goal=Goal.BOOK, menu=menu_last))
+        out = advance(fresh, ctx)
+        return dataclasses.replace(out, replies=(r.start_again(), *out.replies))
     return _say(convo, r.reminders_started(), actions=[PauseReminders(False)])
 
 

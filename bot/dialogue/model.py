@@ -192,6 +192,10 @@ def _no_history() -> Sequence[PastBooking]:
     return ()
 
 
+def _not_paused() -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class CustomerFacts:
     """What the edge knows of the customer beyond their upcoming bookings, read on first use."""
@@ -199,6 +203,7 @@ class CustomerFacts:
     recent: Callable[[], Sequence[PastBooking]] = _no_history  # newest change first
     handoff_until: Callable[[], dt.datetime | None] = _nobody  # type: ignore[assignment]
     said: Callable[[], Sequence[str]] = _no_history  # type: ignore[assignment]  # their last messages, oldest first
+    reminders_paused: Callable[[], bool] = _not_paused  # they sent STOP and not START since
 
 
 @dataclass(frozen=True)

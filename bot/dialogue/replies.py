@@ -393,6 +393,10 @@ def see_you(shop: Shop, b: BookingView) -> str:
     return f"Great, see you {fmt_slot(shop, b.start)} with {barber_name(shop, b.barber)} 👍"
 
 
+def start_again() -> str:
+    return "OK, let's start again."
+
+
 def reminders_started() -> str:
     return "Reminders are back on ✅. Reply STOP to stop them."
 

@@ -80,14 +80,16 @@ _RECENT = (sa.select(_BOOKING.c.id, _BOOKING.c.code, _BOOKING.c.service, _BOOKIN
                      _BOOKING.c.status, _BOOKING.c.guest_name)
            .where(_BOOKING.c.customer_phone == _PHONE)
            .order_by(_BOOKING.c.updated_at.desc(), _BOOKING.c.id.desc()).limit(RECENT))
+_PAUSED = sa.select(_CUSTOMER.c.reminders_paused).where(_CUSTOMER.c.phone == _PHONE)
 _SAID = (sa.select(_INBOUND.c.body).where(_INBOUND.c.phone == _PHONE)
          .order_by(_INBOUND.c.created_at.desc()).limit(3))
 
 
 def customer_facts(services: Services, phone: str, session: Session | None = None) -> CustomerFacts:
-    """Readers of `phone`'s recent bookings (any status, newest change first), hand-off time and
-    last three messages (oldest first), each read once, in `session` (the turn's transaction, so a
-    turn sees its own message and changes) or else in a session of our own."""
+    """Readers of `phone`'s recent bookings (any status, newest change first), hand-off time, last
+    three messages (oldest first) and whether their reminders are paused, each read once, in
+    `session` (the turn's transaction, so a turn sees its own message and changes) or else in a
+    session of our own."""
 
     def read(stmt: sa.Select[Any]) -> list[Any]:
         if session is not None:
@@ -109,4 +111,9 @@ def customer_facts(services: Services, phone: str, session: Session | None = Non
     def said() -> Sequence[str]:
         return tuple(reversed([row[0] for row in read(_SAID)]))
 
-    return CustomerFacts(recent=recent, handoff_until=handoff_until, said=said)
+    @functools.cache
+    def reminders_paused() -> bool:
+        rows = read(_PAUSED)
+        return bool(rows and rows[0][0])
+
+    return CustomerFacts(recent=recent, handoff_until=handoff_until, said=said, reminders_paused=reminders_paused)

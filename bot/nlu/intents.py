@@ -224,6 +224,28 @@ TOPIC_RES = {
 }
 
 
+# reminders wanted again, in words: "start again i want reminders", "reminders back on please"
+REMINDERS_ON_RE = re.compile(
+    r"\b(?:start|resume|restart|turn(?:\s+back)?\s+on|switch(?:\s+back)?\s+on|unpause|un-pause|want|like|need|get|send|put|have)"
+    r"\b[^.?!]{0,25}?\breminders?\b|\breminders?\s+(?:back(?:\s+on)?|on|again)\b")
+_REMINDERS_OFF_RE = re.compile(r"\b(?:stop|no\s+more|don't|dont|do\s+not|off|pause|without|never|less|fewer|too\s+many)\b")
+# starting the conversation over: "start again", "can we start over", "restart"
+RESTART_RE = re.compile(
+    r"^(?:(?:ok|okay|sorry|um|hmm|actually)[\s,.!]*)?(?:(?:can|could|shall)\s+(?:we|i)\s+|let'?s\s+|i\s+(?:want|wanna|need)\s+to\s+)?"
+    r"(?:start\s+(?:again|over|afresh|from\s+scratch|from\s+the\s+(?:top|beginning|start))|restart|re-start|begin\s+again"
+    r"|reset|from\s+the\s+top)\b")
+
+
+def start_intent(text: str, has_slots: bool) -> Intent | None:
+    """START for reminders wanted again in words, and for starting over ("start again"; not when
+    the message also names what to book): the dialogue resumes paused reminders or starts afresh."""
+    if "remind" in text and REMINDERS_ON_RE.search(text) and not _REMINDERS_OFF_RE.search(text):
+        return Intent.START
+    if not has_slots and has_any(text, ("start", "begin", "reset", "top")) and RESTART_RE.match(text):
+        return Intent.START
+    return None
+
+
 def special_intent(text: str, has_barber: bool) -> Intent | None:
     """LATE, PERSON or WHO when the message is one of those (before the keyword intents)."""
     if has_any(text, LATE_WORDS) and LATE_RE.search(text):  # "running late, traffic is shit": their barber

@@ -146,7 +146,7 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
 
     body = _YES_NO_LEAD_RE.sub("", canon) if has_slots else canon
     correction = intents.is_correction(canon) and (has_slots or body != canon)
-    keyword = intents.special_intent(body, bool(barbers))
+    keyword = intents.start_intent(body, has_slots) or intents.special_intent(body, bool(barbers))
     topic = None
     if keyword is None:
         keyword = intents.keyword_intent(body)
