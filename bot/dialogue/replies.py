@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+import phonenumbers
+
 from bot.availability import Slot
 from bot.messages import (
     barber_name,
@@ -301,10 +303,27 @@ def no_such_booking(code: str | None) -> str:
     return "I can't find a booking like that. Reply LIST to see your bookings."
 
 
+_EXAMPLE_DAYS = (4, 3, 2, 1, 0, 5, 6)  # friday first, as the examples always said
+
+
+def _example_request(shop: Shop, *, barber: bool = False) -> str:
+    """"haircut with mia friday at 2pm": the shop's own first service (and a barber who does it),
+    on a day and at an hour it is open."""
+    svc = shop.services[0] if shop.services else None
+    what = svc.name.lower() if svc else "haircut"
+    who = next((b for b in shop.barbers if svc is None or svc.key in b.services), None) if barber else None
+    day = next((wd for wd in _EXAMPLE_DAYS if shop.hours.get(wd)), None)
+    when = f"{_WEEKDAY_NAMES[day]} at {_an_hour_inside(shop.hours[day])}" if day is not None else "friday at 3pm"
+    return f"{what}{f' with {who.name}' if who else ''} {when}"
+
+
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 def help_text(shop: Shop) -> str:
     names = ", ".join(s.name.lower() for s in shop.services)
     return (f"Hi, I'm {possessive(shop.name)} booking assistant. You can write things like:\n"
-            f"• book a haircut friday at 3pm\n"
+            f"• book a {_example_request(shop, barber=True)}\n"
             f"• any times tomorrow afternoon?\n"
             f"• move my booking to 4.30\n"
             f"• cancel my booking\n"
@@ -377,7 +396,7 @@ def thanks() -> str:
 
 
 def unknown(shop: Shop) -> str:
-    return ("Sorry, I didn't quite get that. You can say e.g. \"haircut friday at 3pm\", "
+    return (f"Sorry, I didn't quite get that. You can say e.g. \"{_example_request(shop)}\", "
             "\"my bookings\", \"cancel\" or \"help\".")
 
 
@@ -421,12 +440,27 @@ def barber_help(shop: Shop, *, owner: bool = False) -> str:
         "• noshow CODE / done CODE (once the appointment has started)",
     ]
     if owner:
-        lines.append("• as the owner, for anyone: agenda sam / block sam fri 13:00-15:00 / cancel CODE / "
-                     "customer +447700900123")
+        other = next((b for b in shop.barbers if not b.is_owner), shop.barbers[0] if shop.barbers else None)
+        name = other.name.lower() if other else "them"
+        lines.append(f"• as the owner, for anyone: agenda {name} / block {name} fri 13:00-15:00 / cancel CODE / "
+                     f"customer {_example_phone(shop)}")
     else:
         lines.append("You act on your own bookings and time; the owner can act on anyone's.")
     lines.append("Anything else, and I'll treat you as a customer.")
     return "\n".join(lines)
+
+
+def _example_phone(shop: Shop) -> str:
+    """A mobile number written as the shop's own are (its barbers' country), for examples."""
+    for b in shop.barbers:
+        try:
+            region = phonenumbers.region_code_for_country_code(phonenumbers.parse(b.phone, None).country_code)
+        except phonenumbers.NumberParseException:
+            continue
+        example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+        if example is not None:
+            return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+    return "+" + "0" * 11
 
 
 def barber_usage(word: str) -> str:
