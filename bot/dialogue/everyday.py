@@ -41,6 +41,12 @@ def info_answer(shop: Shop, topic: str | None) -> str:
     return "Sorry, I don't know that one. Say \"speak to someone\" and a barber will reply."
 
 
+def not_offered(shop: Shop, thing: str) -> str:
+    """"do you do eyebrows?" when no service is that: said, with what the shop does do."""
+    names = ", ".join(s.name.lower() for s in shop.services)
+    return f"Sorry, we don't do {thing}; we do: {names}."
+
+
 # -- who works when --------------------------------------------------------------------
 
 

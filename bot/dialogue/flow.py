@@ -885,6 +885,13 @@ def on_late(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 
 def on_info(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    """A shop fact; a service the shop does not do, said with what it does; a question the shop
+    file cannot answer, said so (not a message misunderstood: it never brings a person by itself).
+    Mid-flow, a question that is none of these is read as not understood."""
+    if u.not_offered is not None:
+        return _answer_then_carry_on(convo, u, ctx, lambda suggest: everyday.not_offered(ctx.shop, u.not_offered or ""))
+    if u.topic is None and _in_flow(convo):
+        return on_unknown(convo, u, ctx)
     return _answer_then_carry_on(convo, u, ctx, lambda suggest: everyday.info_answer(ctx.shop, u.topic))
 
 

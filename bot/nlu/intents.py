@@ -236,6 +236,37 @@ RESTART_RE = re.compile(
     r"|reset|from\s+the\s+top)\b")
 
 
+# "do you do eyebrows?", "can you guys do perms", "do you offer colouring": a service asked for
+_ASK_OFFER_RE = re.compile(
+    r"\b(?:(?:do|can|could|would|will)\s+(?:you|ya|you\s+guys|yous|y'?all)(?:\s+(?:also|still|ever))?\s+"
+    r"(?:do|offer|provide))"
+    r"\s+(?:any\s+|a\s+|an\s+|the\s+|some\s+)?(?P<what>[a-z][a-z'-]*(?:\s+(?!at\b|there\b|here\b|too\b|as\b|please\b|pls\b|mate\b|by\b|for\b|on\b|in\b)[a-z][a-z'-]*){0,2})"
+    r"\s*(?:[?!.]+\s*)?(?:(?:at\s+all|there|here|too|as\s+well|please|pls|mate|by\s+any\s+chance)\b[\s?!.]*)*$")
+# a question put to the shop: "can i bring my dog", "are you wheelchair accessible?", "is it ok to ..."
+_SHOP_QUESTION_RE = re.compile(
+    r"^(?:(?:hi|hey|hello|quick\s+question|question|just\s+wondering)[\s,!.]*)?"
+    r"(?:do|does|can|could|will|would|are|is|have|may|am|should)\s+(?:you|ya|you\s+guys|yous|y'?all|i|we|there|it|dogs?"
+    r"|kids?|children|pets?|my|the|your)\b|\w\s*\?\s*$")
+_NOT_A_THING = frozenset(("it", "that", "this", "them", "one", "something", "anything", "me", "us", "my", "your", "appointments",
+                          "bookings", "booking", "appointment", "time", "times", "slots", "slot"))
+
+
+def asked_offer(text: str) -> str | None:
+    """What a "do you do X?" asks about ("eyebrows"), for the dialogue to say whether the shop does it."""
+    if not has_any(text, ("do", "offer", "provide")):
+        return None
+    m = _ASK_OFFER_RE.search(text)
+    if m is None or m["what"].split()[0] in _NOT_A_THING:
+        return None
+    return m["what"]
+
+
+def shop_question(text: str) -> bool:
+    """Whether an otherwise unread message is a question put to the shop (three words or more):
+    answered as one the bot cannot answer, not counted as a message not understood."""
+    return len(text.split()) >= 3 and _SHOP_QUESTION_RE.search(text) is not None
+
+
 def start_intent(text: str, has_slots: bool) -> Intent | None:
     """START for reminders wanted again in words, and for starting over ("start again"; not when
     the message also names what to book): the dialogue resumes paused reminders or starts afresh."""

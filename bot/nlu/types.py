@@ -35,6 +35,8 @@ Decisions the dialogue can rely on:
 - The customer's own day is a window, not the booking's time: "i start work at 10" / "i have to
   leave by 3" = before (`done_by`: the booking ends by then), "i finish at 5" / "i'm at work till 3"
   = after.
+- A question the rules cannot otherwise read is INFO, never UNKNOWN: "do you do eyebrows?" (no
+  such service) sets `not_offered`; "can i bring my dog" has no `topic` (the shop file has none).
 - A barber ruled out ("not with jono", "anyone but jono", "with mia instead of jono") is in
   `not_barbers`, never `barber`; with no other barber named, `any_barber` is True.
 """
@@ -107,4 +109,5 @@ class Understanding:
     time_options: tuple[dt.time, ...] = ()  # "at 5 or 6": each time offered, in order; `time` is then None
     topic: str | None = None  # INFO: "address" or a key of the shop's [shop.info]
     pronoun: bool = False  # "her", "him", "she", "he": a barber already talked about
+    not_offered: str | None = None  # INFO: "do you do eyebrows?" names no service of the shop: "eyebrows"
     not_barbers: tuple[str, ...] = ()  # "not with jono", "anyone but mia": barbers ruled out (then `any_barber`)

@@ -160,6 +160,11 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
                 topic = None
     explicit = keyword is not None
     intent = keyword or (Intent.BOOK if has_slots else Intent.UNKNOWN)
+    not_offered = None
+    if intent is Intent.UNKNOWN:  # "do you do eyebrows?", "can i bring my dog": a question, answered as one
+        not_offered = intents.asked_offer(canon)
+        if not_offered is not None or intents.shop_question(canon):
+            intent, explicit = Intent.INFO, True
 
     return Understanding(
         intent=intent,
@@ -185,6 +190,7 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         topic=topic,
         pronoun=not barbers and intents.names_pronoun(canon),
         not_barbers=not_barbers,
+        not_offered=not_offered,
     )
 
 
