@@ -312,8 +312,8 @@ def _example_request(shop: Shop, *, barber: bool = False) -> str:
     svc = shop.services[0] if shop.services else None
     what = svc.name.lower() if svc else "haircut"
     who = next((b for b in shop.barbers if svc is None or svc.key in b.services), None) if barber else None
-    day = next((wd for wd in _EXAMPLE_DAYS if shop.hours.get(wd)), None)
-    when = f"{_WEEKDAY_NAMES[day]} at {_an_hour_inside(shop.hours[day])}" if day is not None else "friday at 3pm"
+    open_days = [(wd, span) for wd in _EXAMPLE_DAYS if (span := shop.hours.get(wd)) is not None]
+    when = f"{_WEEKDAY_NAMES[open_days[0][0]]} at {_an_hour_inside(open_days[0][1])}" if open_days else "friday at 3pm"
     return f"{what}{f' with {who.name}' if who else ''} {when}"
 
 
@@ -454,7 +454,7 @@ def _example_phone(shop: Shop) -> str:
     """A mobile number written as the shop's own are (its barbers' country), for examples."""
     for b in shop.barbers:
         try:
-            region = phonenumbers.region_code_for_country_code(phonenumbers.parse(b.phone, None).country_code)
+            region = phonenumbers.region_code_for_country_code(phonenumbers.parse(b.phone, None).country_code or 0)
         except phonenumbers.NumberParseException:
             continue
         example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
