@@ -288,6 +288,12 @@ def _targets(ctx: Context, u: Understanding, moving: bool) -> list[BookingView]:
         bs = theirs
     elif u.service:
         filters.append(lambda b: b.service == u.service)
+    if moving and u.date and not old_date and len(bs) > 1:
+        on_day = [b for b in bs if local_date(shop, b.start) == u.date and all(f(b) for f in filters)
+                  and u.time in (None, b.start.astimezone(shop.tz).time())]
+        if len(on_day) == 1 and (on_day[0].barber != u.barber if u.barber
+                                 else references.SAME_TIME_RE.search(u.text or "")):
+            return on_day  # "switch to marco friday, same time": the friday booking, on that day
     if u.barber:
         filters.append(lambda b: b.barber == u.barber)
     if old_date or (u.date and not moving):
@@ -479,9 +485,15 @@ def _references(convo: Convo, u: Understanding, ctx: Context) -> Understanding:
     return u
 
 
+# "switch to marco", "switch me over to dee", "switch it to saturday": a booking they have, changed
+_SWITCH_RE = re.compile(r"\bswitch(?:ing)?\s+(?:(?:it|me|that|this|us|my\s+\w+)\s+)?(?:over\s+)?to\b")
+
+
 def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if not u.service and ctx.bookings and _SHIFT_RE.search(u.text or ""):
         return on_reschedule(convo, u, ctx)  # "bring my appointment forward half an hour"
+    if not u.service and ctx.bookings and not _in_flow(convo) and _SWITCH_RE.search(u.text or ""):
+        return on_reschedule(convo, u, ctx)  # "can i switch to marco friday": their booking, to marco
     u = _references(convo, u, ctx)
     if not _in_flow(convo) and not u.service and not _has_slots(u) and u.explicit_intent:
         again = references.just_cancelled(ctx)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from bot.availability import local_date
-from bot.nlu import Understanding
+from bot.nlu import Intent, Understanding
 from bot.nlu.words import COMMON_WORDS, RULE_WORDS, wordlist
 
 from .model import BookingView, Context, Draft, PastBooking
@@ -94,7 +94,8 @@ SAME_TIME_RE = re.compile(r"\b(?:same|usual)\s+time\b|\bat\s+the\s+same\s+time\b
 
 def same_time(u: Understanding, ctx: Context) -> Understanding:
     """"next saturday same time": the time of their booking on that weekday (else their latest);
-    when that booking is on the very day read, the customer means the week after it."""
+    when that booking is on the very day read, a new booking means the week after it, but a move
+    ("switch to marco for friday instead, same time") means that very day."""
     if u.time or not SAME_TIME_RE.search(u.text or ""):
         return u
     shop = ctx.shop
@@ -110,7 +111,8 @@ def same_time(u: Understanding, ctx: Context) -> Understanding:
     ref = min(mine, key=lambda b: abs((local_date(shop, b.start) - (u.date or local_date(shop, ctx.now))).days))
     local = ref.start.astimezone(shop.tz)
     date = u.date
-    if date is not None and date == local.date():
+    moving = u.correction or u.intent == Intent.RESCHEDULE
+    if date is not None and date == local.date() and not moving:
         date = date + dt.timedelta(days=7)  # "next saturday same time" said about this saturday's booking
     return dataclasses.replace(u, date=date, time=local.time().replace(second=0, microsecond=0), week_later=None)
 

@@ -220,6 +220,10 @@ def confirm_book(shop: Shop, service: str, barber: str, start: dt.datetime) -> s
 
 
 def confirm_move(shop: Shop, old: BookingView, service: str, barber: str, start: dt.datetime) -> str:
+    if start == old.start and barber != old.barber and service == old.service:  # the barber only
+        return (f"Move your {service_name(shop, old.service)} on {fmt_slot(shop, old.start)} from "
+                f"{barber_name(shop, old.barber)} to {barber_name(shop, barber)}, same time?\n"
+                "Reply YES to move it, or NO to keep it.")
     return (f"Move your {service_name(shop, old.service)} from {fmt_slot(shop, old.start)} to "
             f"{fmt_slot(shop, start)} with {barber_name(shop, barber)}"
             + (f" ({service_name(shop, service)})" if service != old.service else "")
