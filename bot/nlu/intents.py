@@ -206,7 +206,7 @@ LATE_WORDS = ("late", "traffic", "way", "hold", "omw", "there")
 WHO_RE = re.compile(
     r"\bwho(?:'s|\s+is|\s+are|s)?\s+(?:working|on|in|there|cutting|around|rostered)\b"
     r"|\b(?:is|does|will|when(?:'s|\s+is|\s+does|\s+will)?)\s+(?P<who>[a-z]+)\s+(?:next\s+)?"
-    r"(?:working|work|in|on|around|rostered|back|there)\b")
+    r"(?:working|work|in|on|around|rostered|back|there|coming\s+in)\b")
 WHO_WORDS = ("who", "is", "does", "will", "when")
 _NOT_PEOPLE = frozenset({"it", "there", "that", "this", "anything", "anyone", "anybody", "something",
                          "the", "shop", "my", "your", "a", "he's", "she's"})

@@ -56,10 +56,12 @@ def _local_now(now: dt.datetime, shop: Shop) -> dt.datetime:
 
 # how people shorten words in chat, written out before anything else reads the message
 _SLANG = {"u": "you", "ya": "you", "yous": "you", "youse": "you", "ur": "your", "wat": "what", "wot": "what", "wen": "when", "r": "are",
-          "bout": "about", "abt": "about", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
+          "bout": "about", "abt": "about", "w": "with", "w/": "with", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
           "cos": "because", "cuz": "because", "coz": "because", "n": "and", "im": "i'm", "ive": "i've",
           "dont": "don't", "cant": "can't", "wont": "won't", "whats": "what's", "hows": "how's"}
-_SLANG_RE = re.compile(r"(?<![\w'])(" + "|".join(sorted(map(re.escape, _SLANG), key=len, reverse=True)) + r")(?![\w'])")
+# "workin", "comin", "mornin": a word that drops its g, when the word with it is one the rules know
+_SLANG.update({w[:-1]: w for w in COMMON_WORDS | RULE_WORDS if w.endswith("ing") and len(w) > 4 and w != "thing"})
+_SLANG_RE = re.compile(r"(?<![\w'])(" + "|".join(sorted(map(re.escape, _SLANG), key=len, reverse=True)) + r")(?![\w'/])")
 
 
 # "yes thanks, keep the 19th tho": a yes that only says what else stays as it is
