@@ -76,6 +76,24 @@ _NO_FOR_NOW_RE = re.compile(
     r"|maybe\s+(?:later|another)|not\s+(?:now|yet|today)|(?:i'?ve\s+)?chang(?:e|ed)\s+(?:my\s+mind|of\s+plans?))\b")
 
 
+# "nah then ill leave it", "yep lock it in": a clear yes or no first, then words that add nothing
+# the rules read; "yeah nah" is a no (the last of the leading answer words decides)
+_ANSWER_LEAD_RE = re.compile(
+    r"^(?:(?:yes|yeah|yep|yup|yea|yeh|yas|sure|absolutely|definitely|aye|no|nah|nope)\b[\s,.!]*)+"
+    r"(?![\s,.!]*(?:one|body|worries|worry|problem|probs?|stress|rush|idea|clue)\b)")
+_NOT_SETTLED_RE = re.compile(r"\b(?:but|though|tho|however|wait|unless|if|or|why|what|how|when|where|who|which)\b|\?")
+
+
+def _answer_first(canon: str) -> Intent | None:
+    """YES or NO for a message that starts with a clear yes or no word; None otherwise (the caller
+    asks only when nothing else in the message was understood)."""
+    m = _ANSWER_LEAD_RE.match(canon)
+    if m is None or _NOT_SETTLED_RE.search(canon, m.end()):
+        return None
+    last = re.findall(r"[a-z]+", m.group(0))[-1]
+    return Intent.NO if last in ("no", "nah", "nope") else Intent.YES
+
+
 def _settled_reply(canon: str) -> Intent | None:
     """YES or NO for a reply that says so first and only adds what stays as it is, or that it
     will be in touch; None for anything else."""
@@ -157,6 +175,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
                 keyword = Intent.INFO
             else:
                 topic = None
+    if keyword is None and not has_slots and not code:
+        keyword = _answer_first(canon)
     explicit = keyword is not None
     intent = keyword or (Intent.BOOK if has_slots else Intent.UNKNOWN)
 

@@ -146,3 +146,21 @@ def test_two_days_joined_by_or_are_both_offered() -> None:
 def test_a_move_from_one_day_to_another_is_not_an_alternative() -> None:
     u = read("move my friday one to monday")
     assert (u.old_date, u.date, u.date_options) == (d(4), d(7), ())
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("nah then ill leave it", "no"), ("nope not anymore", "no"), ("yeah nah", "no"), ("nah im good thanks", "no"),
+    ("yep lock it in", "yes"), ("yeah go for it bro", "yes"), ("nah yeah do it", "yes"),
+])
+def test_a_clear_yes_or_no_first_then_filler_is_that_answer(text: str, intent: str) -> None:
+    assert read(text).intent == intent
+
+
+def test_words_that_start_like_no_are_not_an_answer() -> None:
+    for text in ("no worries", "no one told me", "no problem at all", "yes but hmm", "yeah what time do you close"):
+        assert read(text).intent not in ("yes", "no"), text
+
+
+def test_a_dropped_g_and_w_for_with_read_as_written_out() -> None:
+    assert read("is sam workin thursday").intent == "who"
+    assert read("haircut w sam tmrw at 3").barber == "sam"
