@@ -373,6 +373,29 @@ def _straight_after(u: Understanding, ctx: Context) -> Understanding:
     return dataclasses.replace(u, date=end.date(), time=end.time().replace(second=0, microsecond=0), barber=barber)
 
 
+def _first_start_after(said: Understanding, u: Understanding, ctx: Context) -> Understanding:
+    """After `_straight_after` read `said` as `u` (the time one of their bookings ends): the first
+    free start at or after that end, on the slot grid, with that booking's barber when they are
+    free then (a 25-minute cut ending at 13:40 is followed at 13:45, never at 13:15)."""
+    if u.time is None or u.date is None or u.time == said.time or not u.service:
+        return u
+    shop = ctx.shop
+    ends = dt.datetime.combine(u.date, u.time, tzinfo=shop.tz)
+    after = [s for s in ctx.free(u.date, u.service, u.barber, None) if s.start >= ends]
+    if not after:
+        return u  # nothing free after it that day: the time, answered as usual
+    first = [s for s in after if s.start == after[0].start]
+    before = [b.barber for b in ctx.bookings if b.start + dt.timedelta(minutes=_length(shop, b.service)) == ends]
+    barber = u.barber or (None if u.any_barber else next((s.barber for s in first if s.barber in before), None))
+    at = first[0].start.astimezone(shop.tz)
+    return dataclasses.replace(u, date=at.date(), time=at.time().replace(second=0, microsecond=0), barber=barber)
+
+
+def _length(shop: Shop, service: str) -> int:
+    svc = shop.service(service)
+    return svc.minutes if svc else 0
+
+
 # "for me and my son", "2 haircuts", "for the two of us": one booking is one person's chair
 _PARTY_RE = re.compile(
     r"\bme\s+and\s+(?:my\s+)?(?:son|daughter|brother|sister|dad|father|mum|mom|friend|mate|partner|husband|wife"
@@ -499,7 +522,7 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         again = references.just_cancelled(ctx)
         if again is not None:  # BOOK in reply to a cancellation: the same service and barber
             return _rebook(u, ctx, again.service, again.barber)
-    out = _on_book(convo, _relative(_straight_after(u, ctx), ctx), ctx)
+    out = _on_book(convo, _relative(_first_start_after(u, _straight_after(u, ctx), ctx), ctx), ctx)
     if out.convo.state in (State.CONFIRM, State.PICK_SLOT):
         service = out.convo.draft.service
         others = [k for k in u.services if k != service]
