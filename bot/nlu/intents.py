@@ -74,6 +74,10 @@ LIST_RE = re.compile(
     r"|\b(?:what|which|show|list|check|see|when|where)\b[^.?!]*\bmy\b[^.?!]*\b(?:booking|appointment|reservation)s?\b"
     r"|\bmy\s+(?:upcoming\s+|next\s+)?(?:bookings|appointments|reservations)\b|\bwhen(?:'s|\s+is)\s+my\b"
     r"|\bdo\s+i\s+have\s+(?:a|an|any)\s+(?:booking|appointment)|\bam\s+i\s+booked\b|\bupcoming\b"
+    r"|\b(?:what|which|when)\b[^.?!]*\b(?:did|have)\s+i\s+(?:book|booked|get|got|go\s+for)\b"
+    r"|\b(?:what\s+(?:time|day|date)|when)\s+(?:am\s+i|i'm|do\s+i\s+(?:come|need\s+to\s+(?:come|be)))"
+    r"\s+(?:in|booked|coming|on|down|due|getting|there|with)\b"
+    r"|\bremind\s+me\s+(?:when|what\s+time|what\s+day)\b"
 )
 AVAILABILITY_RE = re.compile(
     r"\b(?:any|free|open)\s+(?:slots?|spaces?|spots?|times?|appointments?|availability|openings?)\b"
@@ -169,7 +173,7 @@ CANCEL_WORDS = ("cancel", "call", "scrap")
 SOFT_CANCEL_WORDS = ("make", "coming", "there")
 RESCHEDULE_WORDS = ("mov", "schedul", "rebook", "chang", "postpone", "swap", "push", "bring", "shift",
                     "earlier", "later", "another", "different")
-LIST_WORDS = ("book", "appointment", "reservation", "when", "upcoming")
+LIST_WORDS = ("book", "appointment", "reservation", "when", "upcoming", "what", "which", "remind")
 HOURS_WORDS = ("hours", "times", "open", "clos", "shut", "late")
 PRICES_WORDS = ("much", "pric", "charge", "cost", "expensive", "long")
 CORRECTION_WORDS = ("actually", "instead", "make", "change", "rather", "mean", "scratch", "second", "wait")
