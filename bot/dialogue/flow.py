@@ -512,6 +512,10 @@ def _references(convo: Convo, u: Understanding, ctx: Context) -> Understanding:
 _SWITCH_RE = re.compile(r"\bswitch(?:ing)?\s+(?:(?:it|me|that|this|us|my\s+\w+)\s+)?(?:over\s+)?to\b")
 
 
+# "and also does she do beards", "do you guys do fades too": a question about the other service named
+_DOES_RE = re.compile(r"\b(?:does|do|can)\s+(?:she|he|they|you(?:\s+guys)?|[a-z]+)\s+(?:also\s+)?do\b")
+
+
 def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if not u.service and ctx.bookings and _SHIFT_RE.search(u.text or ""):
         return on_reschedule(convo, u, ctx)  # "bring my appointment forward half an hour"
@@ -531,7 +535,8 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         if (service and others and not _in_flow(convo) and not u.correction
                 and not _STRAIGHT_AFTER_RE.search(u.text or "") and not _SWAP_RE.search(u.text or "")):
             # "a haircut and beard trim saturday": one booking is one service; say how to add the other
-            return dataclasses.replace(out, replies=(*out.replies, r.then_the_other(ctx.shop, service, others[0])))
+            asked = (r.does_service(ctx.shop, out.convo.draft.barber, others[0]),) if _DOES_RE.search(u.text or "") else ()
+            return dataclasses.replace(out, replies=(*out.replies, *asked, r.then_the_other(ctx.shop, service, others[0])))
     return out
 
 

@@ -56,7 +56,7 @@ def _local_now(now: dt.datetime, shop: Shop) -> dt.datetime:
 
 # how people shorten words in chat, written out before anything else reads the message
 _SLANG = {"u": "you", "ya": "you", "yous": "you", "youse": "you", "ur": "your", "wat": "what", "wot": "what", "wen": "when", "r": "are",
-          "bout": "about", "abt": "about", "w": "with", "w/": "with", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
+          "bout": "about", "abt": "about", "w": "with", "w/": "with", "o clock": "o'clock", "o-clock": "o'clock", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
           "cos": "because", "cuz": "because", "coz": "because", "n": "and", "im": "i'm", "ive": "i've",
           "dont": "don't", "cant": "can't", "wont": "won't", "whats": "what's", "hows": "how's"}
 # "workin", "comin", "mornin": a word that drops its g, when the word with it is one the rules know

@@ -164,3 +164,10 @@ def test_words_that_start_like_no_are_not_an_answer() -> None:
 def test_a_dropped_g_and_w_for_with_read_as_written_out() -> None:
     assert read("is sam workin thursday").intent == "who"
     assert read("haircut w sam tmrw at 3").barber == "sam"
+
+
+@pytest.mark.parametrize(("text", "hm"), [
+    ("at like 4 o clock in the afternoon", (16, 0)), ("ten o clock", (10, 0)), ("11 o-clock tmrw", (11, 0)),
+])
+def test_o_clock_written_apart_is_the_hour(text: str, hm: tuple[int, int]) -> None:
+    assert read(text).time == dt.time(*hm)
