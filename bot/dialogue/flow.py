@@ -669,7 +669,7 @@ def on_choice(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
             return _pick(convo, n, ctx)
         if convo.state == State.PICK_SLOT and n <= 23:
             # "10 please" with six times offered: no option 10, but an hour, as the times show it
-            again = understand(f"at {u.text.strip()}", now=ctx.now, shop=ctx.shop)
+            again = understand(f"at {n}", now=ctx.now, shop=ctx.shop)
             if again.time:
                 return on_pick_slot_value(
                     convo, dataclasses.replace(again, intent=Intent.BOOK, date=convo.draft.date,

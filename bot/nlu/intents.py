@@ -60,7 +60,8 @@ ORDINAL_CHOICE_RE = re.compile(
 CANCEL_RE = re.compile(r"\b(?:cancel\w*|call(?:ing)?\s+(?:it\s+)?off|scrap\s+(?:it|my|the))\b")
 SOFT_CANCEL_RE = re.compile(
     r"\b(?:can't|cant|cannot|can\s+not|won't|wont|unable\s+to|not\s+going\s+to|not\s+gonna"
-    r"|(?:won't|wont|will\s+not|not|no\s+longer)\s+be\s+able\s+to)\s+make\s+it\b"
+    r"|(?:won't|wont|will\s+not|not|no\s+longer)\s+be\s+able\s+to)\s+make\s+(?:it|that|then"
+    r"|(?:my|his|her|our|their|the)\s+\w+|(?:on\s+)?(?:mon|tues|wednes|thurs|fri|satur|sun)days?|tomorrow|today|tonight)\b"
     r"|\bnot\s+coming\b|\bwon't\s+be\s+(?:able\s+to\s+)?(?:coming|there)\b"
 )
 RESCHEDULE_RE = re.compile(
@@ -115,6 +116,8 @@ ANY_BARBER_RE = re.compile(
     r"|doesn't\s+matter|does\s+not\s+matter|no\s+preference|not\s+fussed|either|whichever|first\s+available)\b"
 )
 
+# words around a number that still only picks it: "11 works", "the 11 one suits"
+_PICK_WORDS = wordlist("works work suits suit one the do i'll take have go with for me")
 _REPLY_WORDS = frozenset(YES | NO | THANKS | GREETINGS | FILLER)
 _GOOD_DAY_RE = re.compile(r"\bgood (?:morning|afternoon|evening|day)\b")
 
@@ -153,10 +156,14 @@ def whole_message(text: str) -> tuple[Intent, int | None] | None:
     toks = [t for t in rest.replace("?", " ").split() if t not in FILLER or t in ("fine", "great", "ok", "okay")]
     if not toks:
         return (Intent.THANKS, None) if any(w in THANKS for w in rest.split()) else None
+    said = [t for t in toks if t not in YES and t not in FILLER and t not in _PICK_WORDS]
+    if len(said) == 1 and said[0].isdigit() and 0 < int(said[0]) < 100:  # "11 is fine", "ok 2 then"
+        return Intent.CHOICE, int(said[0])
     if not _REPLY_WORDS.issuperset(toks):  # a word no reply below is made of: none of them
         return None
     if all(t in YES or t in FILLER for t in toks):
         return Intent.YES, None
+
     if all(t in NO or t in FILLER for t in toks):
         return Intent.NO, None
     if all(t in THANKS or t in FILLER for t in toks):

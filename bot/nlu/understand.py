@@ -94,6 +94,27 @@ def _answer_first(canon: str) -> Intent | None:
     return Intent.NO if last in ("no", "nah", "nope") else Intent.YES
 
 
+_OLD_SLOT_GAP_RE = re.compile(r"\s*(?:(?:on|at|for|this|the|in\s+the|anymore|any\s+more)\s*)*")
+
+
+def _new_slot_after_soft_cancel(canon: str, scan: Scan) -> bool:
+    """Whether a "can't make it" message names a day or time after it (the new one it asks for),
+    and says no "cancel" of its own."""
+    if "cancel" in canon:
+        return False
+    m = intents.SOFT_CANCEL_RE.search(canon)
+    if m is None:
+        return False
+    at = m.end()
+    for start, end in sorted(scan.taken):
+        if start < at:
+            continue
+        if not _OLD_SLOT_GAP_RE.fullmatch(canon, at, start):
+            return True
+        at = end  # "can't make it on friday at 3": the day and time it cannot make
+    return False
+
+
 def _settled_reply(canon: str) -> Intent | None:
     """YES or NO for a reply that says so first and only adds what stays as it is, or that it
     will be in touch; None for anything else."""
@@ -177,6 +198,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
                 topic = None
     if keyword is None and not has_slots and not code:
         keyword = _answer_first(canon)
+    elif keyword == Intent.CANCEL and _new_slot_after_soft_cancel(canon, scan):
+        keyword = Intent.RESCHEDULE  # "liam cant make saturday, sunday same time?": a move
     explicit = keyword is not None
     intent = keyword or (Intent.BOOK if has_slots else Intent.UNKNOWN)
 

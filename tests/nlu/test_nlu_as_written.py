@@ -171,3 +171,18 @@ def test_a_dropped_g_and_w_for_with_read_as_written_out() -> None:
 ])
 def test_o_clock_written_apart_is_the_hour(text: str, hm: tuple[int, int]) -> None:
     assert read(text).time == dt.time(*hm)
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("liam cant make saturday anymore, sunday same time?", "reschedule"), ("cant make my 3pm, 5pm?", "reschedule"),
+    ("i can't make it on friday", "cancel"), ("i can't make it on friday at 3", "cancel"),
+    ("can't make it tomorrow anymore", "cancel"),
+])
+def test_cant_make_a_day_then_a_new_one_is_a_move(text: str, intent: str) -> None:
+    assert read(text).intent == intent
+
+
+@pytest.mark.parametrize(("text", "n"), [("11 is fine", 11), ("11 works", 11), ("ok the 12 one then", 12), ("yes 2", 2)])
+def test_a_number_with_words_around_it_is_a_choice(text: str, n: int) -> None:
+    u = read(text)
+    assert (u.intent, u.choice) == ("choice", n)
