@@ -186,3 +186,11 @@ def test_cant_make_a_day_then_a_new_one_is_a_move(text: str, intent: str) -> Non
 def test_a_number_with_words_around_it_is_a_choice(text: str, n: int) -> None:
     u = read(text)
     assert (u.intent, u.choice) == ("choice", n)
+
+
+def test_earliest_on_a_day_named_is_first_thing_that_day() -> None:
+    for text in ("whatevers earliest tmrw", "tmrw early", "as early as poss on friday"):
+        u = read(text)
+        assert u.window is not None and u.window.label == "first thing", text
+    assert read("whats your earliest").window is None  # no day: the next free times
+    assert read("earliest after 5 tomorrow").window.label == "after 17:00"

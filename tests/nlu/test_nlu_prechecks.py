@@ -77,6 +77,7 @@ PRECHECKS.update({
     "times.MOVE_TO": (times.MOVE_TO_RE, _any(*times._MOVE_STEMS)),
     "times.TO_RANGE": (times.TO_RANGE_RE, lambda t: bool(_digit.search(t)) and any(w in t for w in ("to", "til", "until"))),
     "times.MID": (times.MID_RE, _any("mid")),
+    "times.EARLIEST": (times.EARLIEST_RE, _any("earl")),
 })
 for name, (pattern, check) in _CLOCKISH.items():  # these also need a clock phrase
     PRECHECKS[name] = (pattern, lambda t, c=check, n=name: c(t) and (
@@ -153,7 +154,7 @@ EXAMPLES = [
     "what about 12", "@3", "@ 3", "~4", "at 1030", "move my haircut to 11", "changing it to 3",
     "reschedule my booking to 4", "bring it to 2", "switch to 5", "swap to 1", "shift to 9", "3 o'clock",
     "4ish", "three o'clock", "morning", "afternoon", "evening", "lunch", "first thing", "after lunch",
-    "after work", "cancel", "cancelling", "call it off", "calling off", "scrap it", "scrap my", "scrap the",
+    "after work", "earliest", "early", "as early as", "cancel", "cancelling", "call it off", "calling off", "scrap it", "scrap my", "scrap the",
     "can't make it", "cannot make it", "can not make it", "won't make it", "unable to make it",
     "not going to make it", "not gonna make it", "won't be able to make it", "will not be able to make it",
     "no longer be able to make it", "can't make saturday", "cant make my 3pm", "cannot make tomorrow",
