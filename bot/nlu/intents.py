@@ -93,7 +93,8 @@ HOURS_RE = re.compile(
     r"|\b(?:what\s+time|when)\s+(?:(?:do|does|will)\s+)?(?:you|the\s+shop|it)\s+(?:open|close|shut)\b"
     r"|\bwhat\s+time\s+(?:are\s+you|is\s+the\s+shop)\s+open\b|\bhow\s+late\s+(?:are\s+you|do\s+you)\b"
     r"|\b(?:open|opened)\s+(?:till|until|til|to)\b(?!\s+\d)|\bclosing\s+time\b"
-    r"|\b(?:are|r)\s+(?:you|u)\s+open\b(?![^.?!]*\d)|^\W*hours\W*$"
+    r"|\b(?:(?:are|r)\s+)?(?:you|u|ya)(?:\s+(?:guys|all|lot))?\s+open\b(?!\s+(?:at|till|until|til|from)\b)"
+    r"(?![^.?!]*(?:\d\s*(?:am|pm)|\d[:.]\d|\bat\s+\d|o'clock))|^\W*hours\W*$"
     r"|\bdo\s+you\s+(?:open|work)\s+(?:on\s+)?(?:weekends?|(?:sun|mon|tues|wednes|thurs|fri|satur)days?|public\s+holidays)\b"
 )
 PRICES_RE = re.compile(

@@ -170,7 +170,7 @@ EXAMPLES = [
     "business times", "shop hours", "what are your hours", "what the hours", "what time do you open",
     "when does the shop close", "when will it shut", "what time are you open", "what time is the shop open",
     "how late are you", "how late do you", "open till", "opened until", "open to", "closing time",
-    "are you open", "r u open", "hours", " hours?", "how much", "price", "prices", "pricing", "price list",
+    "are you open", "r u open", "you guys open", "u open sunday", "ya all open", "hours", " hours?", "how much", "price", "prices", "pricing", "price list",
     "what do you charge", "what does a fade cost", "how is it cost", "costs of", "cost for", "how expensive",
     "how long is it", "how long does it take", "how long for", "how long takes", "actually", "instead",
     "make it", "change it to", "change that to", "change to", "rather", "i meant", "i mean", "meant to say",
