@@ -502,10 +502,25 @@ def _references(convo: Convo, u: Understanding, ctx: Context) -> Understanding:
         u = references.day_under_discussion(u, convo.draft, ctx.shop.tz)
     u = references.either_day(references.same_time(u, ctx))
     if not u.service and references.USUAL_RE.search(u.text or ""):
-        last = references.last_visit(ctx)
+        last = references.just_cancelled(ctx) or references.last_visit(ctx)
         if last is not None:
             u = dataclasses.replace(u, service=last.service, services=(last.service,), barber=u.barber or last.barber)
     return u
+
+
+def _after_a_cancel(convo: Convo, u: Understanding, ctx: Context) -> Understanding:
+    """A time, day or barber with no service, said just after a booking was cancelled ("ill take
+    the 4pm w marco then", in reply to a barber's notice of other times): that booking's service,
+    and its day when none is said (the notice's times are around it)."""
+    if _in_flow(convo) or u.service or not (u.time or u.window or u.date or u.date_range or u.barber):
+        return u
+    again = references.just_cancelled(ctx)
+    if again is None:
+        return u
+    day = local_date(ctx.shop, again.start)
+    if u.date or u.date_range or not (u.time or u.window) or day < local_date(ctx.shop, ctx.now):
+        day = u.date
+    return dataclasses.replace(u, service=again.service, services=(again.service,), date=day)
 
 
 # "switch to marco", "switch me over to dee", "switch it to saturday": a booking they have, changed
@@ -526,6 +541,7 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         again = references.just_cancelled(ctx)
         if again is not None:  # BOOK in reply to a cancellation: the same service and barber
             return _rebook(u, ctx, again.service, again.barber)
+    u = _after_a_cancel(convo, u, ctx)
     out = _on_book(convo, _relative(_first_start_after(u, _straight_after(u, ctx), ctx), ctx), ctx)
     if out.convo.state in (State.CONFIRM, State.PICK_SLOT):
         service = out.convo.draft.service
@@ -593,6 +609,7 @@ def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         if u.time is None:
             draft = draft.evolve(time=None)
         return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
+    u = _after_a_cancel(convo, u, ctx)
     draft = _merge(_talked_about(convo), u, ctx.shop).evolve(browse=True)
     return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
 
@@ -836,6 +853,8 @@ def reprompt(convo: Convo, u: Understanding, ctx: Context, prefix: str = "") -> 
 
 def on_unknown(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     """Not understood: say so and ask again; the second time in a row, a person takes over."""
+    if references.USUAL_RE.search(u.text or ""):  # "the same one i had": their last booking's service
+        return on_book(convo, dataclasses.replace(u, intent=Intent.BOOK), ctx)
     misses = convo.draft.misses + 1
     if misses >= 2 and ctx.shop.barber_by_phone(ctx.phone) is None:  # (a barber is not handed to a barber)
         return on_person(convo, u, ctx)

@@ -63,7 +63,8 @@ def for_guest(ctx: Context, text: str, bookings: Sequence[BookingView]) -> list[
 # -- the customer's earlier bookings --------------------------------------------------------
 
 USUAL_RE = re.compile(r"\b(?:the|my)\s+usual\b|\bsame\s+(?:as\s+)?(?:last\s+time|before|again|as\s+always)\b"
-                      r"|\bsame\s+thing\b|\bsame\s+(?:cut|service)\b")
+                      r"|\bsame\s+thing\b|\bsame\s+(?:cut|service)\b|\bsame\s+one\s+(?:as\s+)?(?:i\s+had|before|last\s+time)\b"
+                      r"|\bsame\s+as\s+(?:what\s+)?i\s+had\b|\bwhat(?:ever)?\s+i\s+had\s+(?:booked|before|last\s+time)\b")
 REBOOK_RE = re.compile(r"\bre-?book\w*|\banother\s+(?:time|day|slot)\b|\bbook\s+(?:it\s+)?again\b|\bnew\s+time\b")
 
 
