@@ -63,7 +63,7 @@ def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None =
         return _say(convo, back[0], actions=[back[1]])
     until = ctx.facts.handoff_until()
     if until is not None and until > ctx.now:
-        return _say(convo, actions=[everyday.forward(ctx, u.text)])
+        return _say(convo, actions=[everyday.forward(ctx, ctx.words(u.text))])
     if u.intent != Intent.UNKNOWN and (convo.state == State.UNCLEAR or convo.draft.misses):
         if convo.state != State.UNCLEAR:
             convo = Convo(convo.state, convo.draft.evolve(misses=0))
@@ -517,8 +517,8 @@ def _after_a_cancel(convo: Convo, u: Understanding, ctx: Context) -> Understandi
     again = references.just_cancelled(ctx)
     if again is None:
         return u
-    day = local_date(ctx.shop, again.start)
-    if u.date or u.date_range or not (u.time or u.window) or day < local_date(ctx.shop, ctx.now):
+    day: dt.date | None = local_date(ctx.shop, again.start)
+    if u.date or u.date_range or not (u.time or u.window) or (day and day < local_date(ctx.shop, ctx.now)):
         day = u.date
     return dataclasses.replace(u, service=again.service, services=(again.service,), date=day)
 
@@ -867,13 +867,13 @@ def on_unknown(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 def on_person(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     """"get me a real person", anger, or twice not understood: a barber is told and will reply."""
     said = [t for t in ctx.facts.said() if t]
-    if not said or said[-1].lower() != u.text:
-        said.append(u.text)
+    if not said or said[-1] != ctx.words(u.text):
+        said.append(ctx.words(u.text))
     return _say(IDLE, everyday.handed_off(ctx.shop), actions=[everyday.handoff(ctx, said)])
 
 
 def on_late(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
-    text, note = everyday.running_late(ctx, u.text)
+    text, note = everyday.running_late(ctx, ctx.words(u.text))
     return _say(convo if _in_flow(convo) else IDLE, text, actions=[note] if note else [])
 
 
