@@ -10,6 +10,7 @@ replies. A barber's message (their phone is in the shop file) that is a command 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Sequence
@@ -116,7 +117,7 @@ class ChatEngine:
                     save_conversation(s, phone, convo, now)
                 return replies
         u = understand(text, now=now, shop=shop)
-        out = step(before, u, self._context(s, phone, shop, now), now)
+        out = step(before, u, dataclasses.replace(self._context(s, phone, shop, now), written=text), now)
         replies, convo = list(out.replies), out.convo
         for action in out.actions:
             more, convo = self._act(s, action, convo, phone, name, shop, now)

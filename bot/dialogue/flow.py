@@ -64,7 +64,7 @@ def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None =
         return _say(convo, back[0], actions=[back[1]])
     until = ctx.facts.handoff_until()
     if until is not None and until > ctx.now:
-        return _say(convo, actions=[everyday.forward(ctx, u.text)])
+        return _say(convo, actions=[everyday.forward(ctx, ctx.words(u.text))])
     if u.intent != Intent.UNKNOWN and (convo.state == State.UNCLEAR or convo.draft.misses):
         if convo.state != State.UNCLEAR:
             convo = Convo(convo.state, convo.draft.evolve(misses=0))
@@ -301,6 +301,12 @@ def _targets(ctx: Context, u: Understanding, moving: bool) -> list[BookingView]:
         bs = theirs
     elif u.service:
         filters.append(lambda b: b.service == u.service)
+    if moving and u.date and not old_date and len(bs) > 1:
+        on_day = [b for b in bs if local_date(shop, b.start) == u.date and all(f(b) for f in filters)
+                  and u.time in (None, b.start.astimezone(shop.tz).time())]
+        if len(on_day) == 1 and (on_day[0].barber != u.barber if u.barber
+                                 else references.SAME_TIME_RE.search(u.text or "")):
+            return on_day  # "switch to marco friday, same time": the friday booking, on that day
     if u.barber:
         filters.append(lambda b: b.barber == u.barber)
     if old_date or (u.date and not moving):
@@ -418,6 +424,29 @@ def _straight_after(u: Understanding, ctx: Context) -> Understanding:
                                service=service, services=(service,) if service else ())
 
 
+def _first_start_after(said: Understanding, u: Understanding, ctx: Context) -> Understanding:
+    """After `_straight_after` read `said` as `u` (the time one of their bookings ends): the first
+    free start at or after that end, on the slot grid, with that booking's barber when they are
+    free then (a 25-minute cut ending at 13:40 is followed at 13:45, never at 13:15)."""
+    if u.time is None or u.date is None or u.time == said.time or not u.service:
+        return u
+    shop = ctx.shop
+    ends = dt.datetime.combine(u.date, u.time, tzinfo=shop.tz)
+    after = [s for s in ctx.free(u.date, u.service, u.barber, None) if s.start >= ends]
+    if not after:
+        return u  # nothing free after it that day: the time, answered as usual
+    first = [s for s in after if s.start == after[0].start]
+    before = [b.barber for b in ctx.bookings if b.start + dt.timedelta(minutes=_length(shop, b.service)) == ends]
+    barber = u.barber or (None if u.any_barber else next((s.barber for s in first if s.barber in before), None))
+    at = first[0].start.astimezone(shop.tz)
+    return dataclasses.replace(u, date=at.date(), time=at.time().replace(second=0, microsecond=0), barber=barber)
+
+
+def _length(shop: Shop, service: str) -> int:
+    svc = shop.service(service)
+    return svc.minutes if svc else 0
+
+
 # "for me and my son", "2 haircuts", "for the two of us": one booking is one person's chair
 _PARTY_RE = re.compile(
     r"\bme\s+and\s+(?:my\s+)?(?:son|daughter|brother|sister|dad|father|mum|mom|friend|mate|partner|husband|wife"
@@ -524,15 +553,40 @@ def _references(convo: Convo, u: Understanding, ctx: Context) -> Understanding:
         u = references.day_under_discussion(u, convo.draft, ctx.shop.tz)
     u = references.either_day(references.same_time(u, ctx))
     if not u.service and references.USUAL_RE.search(u.text or ""):
-        last = references.last_visit(ctx)
+        last = references.just_cancelled(ctx) or references.last_visit(ctx)
         if last is not None:
             u = dataclasses.replace(u, service=last.service, services=(last.service,), barber=u.barber or last.barber)
     return u
 
 
+def _after_a_cancel(convo: Convo, u: Understanding, ctx: Context) -> Understanding:
+    """A time, day or barber with no service, said just after a booking was cancelled ("ill take
+    the 4pm w marco then", in reply to a barber's notice of other times): that booking's service,
+    and its day when none is said (the notice's times are around it)."""
+    if _in_flow(convo) or u.service or not (u.time or u.window or u.date or u.date_range or u.barber):
+        return u
+    again = references.just_cancelled(ctx)
+    if again is None:
+        return u
+    day: dt.date | None = local_date(ctx.shop, again.start)
+    if u.date or u.date_range or not (u.time or u.window) or (day and day < local_date(ctx.shop, ctx.now)):
+        day = u.date
+    return dataclasses.replace(u, service=again.service, services=(again.service,), date=day)
+
+
+# "switch to marco", "switch me over to dee", "switch it to saturday": a booking they have, changed
+_SWITCH_RE = re.compile(r"\bswitch(?:ing)?\s+(?:(?:it|me|that|this|us|my\s+\w+)\s+)?(?:over\s+)?to\b")
+
+
+# "and also does she do beards", "do you guys do fades too": a question about the other service named
+_DOES_RE = re.compile(r"\b(?:does|do|can)\s+(?:she|he|they|you(?:\s+guys)?|[a-z]+)\s+(?:also\s+)?do\b")
+
+
 def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if not u.service and ctx.bookings and _SHIFT_RE.search(u.text or ""):
         return on_reschedule(convo, u, ctx)  # "bring my appointment forward half an hour"
+    if not u.service and ctx.bookings and not _in_flow(convo) and _SWITCH_RE.search(u.text or ""):
+        return on_reschedule(convo, u, ctx)  # "can i switch to marco friday": their booking, to marco
     if RESTART_RE.match(u.text or ""):  # "start again, a fade friday at 10": a fresh booking
         convo = IDLE
     u = _references(convo, u, ctx)
@@ -540,7 +594,8 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         again = references.just_cancelled(ctx)
         if again is not None:  # BOOK in reply to a cancellation: the same service and barber
             return _rebook(u, ctx, again.service, again.barber)
-    out = _on_book(convo, _relative(_straight_after(u, ctx), ctx), ctx)
+    u = _after_a_cancel(convo, u, ctx)
+    out = _on_book(convo, _relative(_first_start_after(u, _straight_after(u, ctx), ctx), ctx), ctx)
     if out.convo.state in (State.CONFIRM, State.PICK_SLOT):
         service = out.convo.draft.service
         others = [k for k in u.services if k != service]
@@ -549,7 +604,8 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         if (service and others and not _in_flow(convo) and not u.correction
                 and not _STRAIGHT_AFTER_RE.search(u.text or "") and not _SWAP_RE.search(u.text or "")):
             # "a haircut and beard trim saturday": one booking is one service; say how to add the other
-            return dataclasses.replace(out, replies=(*out.replies, r.then_the_other(ctx.shop, service, others[0])))
+            asked = (r.does_service(ctx.shop, out.convo.draft.barber, others[0]),) if _DOES_RE.search(u.text or "") else ()
+            return dataclasses.replace(out, replies=(*out.replies, *asked, r.then_the_other(ctx.shop, service, others[0])))
     return out
 
 
@@ -606,6 +662,7 @@ def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         if u.time is None:
             draft = draft.evolve(time=None)
         return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
+    u = _after_a_cancel(convo, u, ctx)
     draft = _merge(_talked_about(convo), u, ctx.shop).evolve(browse=True)
     return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
 
@@ -694,7 +751,7 @@ def on_choice(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
             return _pick(convo, n, ctx)
         if convo.state == State.PICK_SLOT and n <= 23:
             # "10 please" with six times offered: no option 10, but an hour, as the times show it
-            again = understand(f"at {u.text.strip()}", now=ctx.now, shop=ctx.shop)
+            again = understand(f"at {n}", now=ctx.now, shop=ctx.shop)
             if again.time:
                 return on_pick_slot_value(
                     convo, dataclasses.replace(again, intent=Intent.BOOK, date=convo.draft.date,
@@ -862,6 +919,8 @@ def reprompt(convo: Convo, u: Understanding, ctx: Context, prefix: str = "") -> 
 
 def on_unknown(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     """Not understood: say so and ask again; the second time in a row, a person takes over."""
+    if references.USUAL_RE.search(u.text or ""):  # "the same one i had": their last booking's service
+        return on_book(convo, dataclasses.replace(u, intent=Intent.BOOK), ctx)
     misses = convo.draft.misses + 1
     if misses >= 2 and ctx.shop.barber_by_phone(ctx.phone) is None:  # (a barber is not handed to a barber)
         return on_person(convo, u, ctx)
@@ -874,13 +933,13 @@ def on_unknown(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 def on_person(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     """"get me a real person", anger, or twice not understood: a barber is told and will reply."""
     said = [t for t in ctx.facts.said() if t]
-    if not said or said[-1].lower() != u.text:
-        said.append(u.text)
+    if not said or said[-1] != ctx.words(u.text):
+        said.append(ctx.words(u.text))
     return _say(IDLE, everyday.handed_off(ctx.shop), actions=[everyday.handoff(ctx, said)])
 
 
 def on_late(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
-    text, note = everyday.running_late(ctx, u.text)
+    text, note = everyday.running_late(ctx, ctx.words(u.text))
     return _say(convo if _in_flow(convo) else IDLE, text, actions=[note] if note else [])
 
 

@@ -221,6 +221,11 @@ class Context:
     free: FreeSlots
     reminded: Callable[[], int | None] = _nobody  # the booking a reminder was just sent about
     facts: CustomerFacts = field(default_factory=CustomerFacts)
+    written: str = ""  # this message as the customer wrote it: what a barber is shown, word for word
+
+    def words(self, u_text: str) -> str:
+        """The message to quote to a person: as written, else (no edge told us) as read."""
+        return self.written or u_text
 
     @property
     def reminded_booking_id(self) -> int | None:

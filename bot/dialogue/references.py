@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from bot.availability import local_date
-from bot.nlu import Understanding
+from bot.nlu import Intent, Understanding
 from bot.nlu.words import COMMON_WORDS, RULE_WORDS, wordlist
 
 from .model import BookingView, Context, Draft, PastBooking
@@ -90,7 +90,8 @@ def for_guest(ctx: Context, text: str, bookings: Sequence[BookingView]) -> list[
 # -- the customer's earlier bookings --------------------------------------------------------
 
 USUAL_RE = re.compile(r"\b(?:the|my)\s+usual\b|\bsame\s+(?:as\s+)?(?:last\s+time|before|again|as\s+always)\b"
-                      r"|\bsame\s+thing\b|\bsame\s+(?:cut|service)\b")
+                      r"|\bsame\s+thing\b|\bsame\s+(?:cut|service)\b|\bsame\s+one\s+(?:as\s+)?(?:i\s+had|before|last\s+time)\b"
+                      r"|\bsame\s+as\s+(?:what\s+)?i\s+had\b|\bwhat(?:ever)?\s+i\s+had\s+(?:booked|before|last\s+time)\b")
 REBOOK_RE = re.compile(r"\bre-?book\w*|\banother\s+(?:time|day|slot)\b|\bbook\s+(?:it\s+)?again\b|\bnew\s+time\b")
 
 
@@ -121,7 +122,8 @@ SAME_TIME_RE = re.compile(r"\b(?:same|usual)\s+time\b|\bat\s+the\s+same\s+time\b
 
 def same_time(u: Understanding, ctx: Context) -> Understanding:
     """"next saturday same time": the time of their booking on that weekday (else their latest);
-    when that booking is on the very day read, the customer means the week after it."""
+    when that booking is on the very day read, a new booking means the week after it, but a move
+    ("switch to marco for friday instead, same time") means that very day."""
     if u.time or not SAME_TIME_RE.search(u.text or ""):
         return u
     shop = ctx.shop
@@ -137,7 +139,8 @@ def same_time(u: Understanding, ctx: Context) -> Understanding:
     ref = min(mine, key=lambda b: abs((local_date(shop, b.start) - (u.date or local_date(shop, ctx.now))).days))
     local = ref.start.astimezone(shop.tz)
     date = u.date
-    if date is not None and date == local.date():
+    moving = u.correction or u.intent == Intent.RESCHEDULE
+    if date is not None and date == local.date() and not moving:
         date = date + dt.timedelta(days=7)  # "next saturday same time" said about this saturday's booking
     return dataclasses.replace(u, date=date, time=local.time().replace(second=0, microsecond=0), week_later=None)
 

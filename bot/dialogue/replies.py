@@ -111,6 +111,18 @@ def then_the_other(shop: Shop, first: str, other: str) -> str:
             f"\"{service_name(shop, other).lower()} straight after\" and I'll add it.")
 
 
+def does_service(shop: Shop, barber: str | None, service: str) -> str:
+    """The answer to "does she do beards?" asked along with a booking: whether that barber (or
+    the shop) does that service."""
+    b = shop.barber(barber) if barber else None
+    name = service_name(shop, service).lower()
+    if b is None:
+        return f"Yes, we do {name}s."
+    if service in b.services:
+        return f"Yes, {b.name} does {name}s too."
+    return f"{b.name} doesn't do {name}s, but others here do."
+
+
 def beyond_horizon(shop: Shop, day: dt.date, now: dt.datetime) -> str:
     last = now.astimezone(shop.tz).date() + dt.timedelta(days=shop.horizon_days)
     return (f"Sorry, {fmt_date(day)} is more than {shop.horizon_days} days ahead, and I can only book up to "
@@ -222,6 +234,10 @@ def confirm_book(shop: Shop, service: str, barber: str, start: dt.datetime) -> s
 
 
 def confirm_move(shop: Shop, old: BookingView, service: str, barber: str, start: dt.datetime) -> str:
+    if start == old.start and barber != old.barber and service == old.service:  # the barber only
+        return (f"Move your {service_name(shop, old.service)} on {fmt_slot(shop, old.start)} from "
+                f"{barber_name(shop, old.barber)} to {barber_name(shop, barber)}, same time?\n"
+                "Reply YES to move it, or NO to keep it.")
     return (f"Move your {service_name(shop, old.service)} from {fmt_slot(shop, old.start)} to "
             f"{fmt_slot(shop, start)} with {barber_name(shop, barber)}"
             + (f" ({service_name(shop, service)})" if service != old.service else "")

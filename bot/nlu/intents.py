@@ -60,7 +60,8 @@ ORDINAL_CHOICE_RE = re.compile(
 CANCEL_RE = re.compile(r"\b(?:cancel\w*|call(?:ing)?\s+(?:it\s+)?off|scrap\s+(?:it|my|the))\b")
 SOFT_CANCEL_RE = re.compile(
     r"\b(?:can't|cant|cannot|can\s+not|won't|wont|unable\s+to|not\s+going\s+to|not\s+gonna"
-    r"|(?:won't|wont|will\s+not|not|no\s+longer)\s+be\s+able\s+to)\s+make\s+it\b"
+    r"|(?:won't|wont|will\s+not|not|no\s+longer)\s+be\s+able\s+to)\s+make\s+(?:it|that|then"
+    r"|(?:my|his|her|our|their|the)\s+\w+|(?:on\s+)?(?:mon|tues|wednes|thurs|fri|satur|sun)days?|tomorrow|today|tonight)\b"
     r"|\bnot\s+coming\b|\bwon't\s+be\s+(?:able\s+to\s+)?(?:coming|there)\b"
 )
 RESCHEDULE_RE = re.compile(
@@ -74,6 +75,10 @@ LIST_RE = re.compile(
     r"|\b(?:what|which|show|list|check|see|when|where)\b[^.?!]*\bmy\b[^.?!]*\b(?:booking|appointment|reservation)s?\b"
     r"|\bmy\s+(?:upcoming\s+|next\s+)?(?:bookings|appointments|reservations)\b|\bwhen(?:'s|\s+is)\s+my\b"
     r"|\bdo\s+i\s+have\s+(?:a|an|any)\s+(?:booking|appointment)|\bam\s+i\s+booked\b|\bupcoming\b"
+    r"|\b(?:what|which|when)\b[^.?!]*\b(?:did|have)\s+i\s+(?:book|booked|get|got|go\s+for)\b"
+    r"|\b(?:what\s+(?:time|day|date)|when)\s+(?:am\s+i|i'm|do\s+i\s+(?:come|need\s+to\s+(?:come|be)))"
+    r"\s+(?:in|booked|coming|on|down|due|getting|there|with)\b"
+    r"|\bremind\s+me\s+(?:when|what\s+time|what\s+day)\b"
 )
 AVAILABILITY_RE = re.compile(
     r"\b(?:any|free|open)\s+(?:slots?|spaces?|spots?|times?|appointments?|availability|openings?)\b"
@@ -88,7 +93,8 @@ HOURS_RE = re.compile(
     r"|\b(?:what\s+time|when)\s+(?:(?:do|does|will)\s+)?(?:you|the\s+shop|it)\s+(?:open|close|shut)\b"
     r"|\bwhat\s+time\s+(?:are\s+you|is\s+the\s+shop)\s+open\b|\bhow\s+late\s+(?:are\s+you|do\s+you)\b"
     r"|\b(?:open|opened)\s+(?:till|until|til|to)\b(?!\s+\d)|\bclosing\s+time\b"
-    r"|\b(?:are|r)\s+(?:you|u)\s+open\b(?![^.?!]*\d)|^\W*hours\W*$"
+    r"|\b(?:(?:are|r)\s+)?(?:you|u|ya)(?:\s+(?:guys|all|lot))?\s+open\b(?!\s+(?:at|till|until|til|from)\b)"
+    r"(?![^.?!]*(?:\d\s*(?:am|pm)|\d[:.]\d|\bat\s+\d|o'clock))|^\W*hours\W*$"
     r"|\bdo\s+you\s+(?:open|work)\s+(?:on\s+)?(?:weekends?|(?:sun|mon|tues|wednes|thurs|fri|satur)days?|public\s+holidays)\b"
 )
 PRICES_RE = re.compile(
@@ -111,6 +117,8 @@ ANY_BARBER_RE = re.compile(
     r"|doesn't\s+matter|does\s+not\s+matter|no\s+preference|not\s+fussed|either|whichever|first\s+available)\b"
 )
 
+# words around a number that still only picks it: "11 works", "the 11 one suits"
+_PICK_WORDS = wordlist("works work suits suit one the do i'll take have go with for me")
 _REPLY_WORDS = frozenset(YES | NO | THANKS | GREETINGS | FILLER)
 _GOOD_DAY_RE = re.compile(r"\bgood (?:morning|afternoon|evening|day)\b")
 
@@ -149,10 +157,14 @@ def whole_message(text: str) -> tuple[Intent, int | None] | None:
     toks = [t for t in rest.replace("?", " ").split() if t not in FILLER or t in ("fine", "great", "ok", "okay")]
     if not toks:
         return (Intent.THANKS, None) if any(w in THANKS for w in rest.split()) else None
+    said = [t for t in toks if t not in YES and t not in FILLER and t not in _PICK_WORDS]
+    if len(said) == 1 and said[0].isdigit() and 0 < int(said[0]) < 100:  # "11 is fine", "ok 2 then"
+        return Intent.CHOICE, int(said[0])
     if not _REPLY_WORDS.issuperset(toks):  # a word no reply below is made of: none of them
         return None
     if all(t in YES or t in FILLER for t in toks):
         return Intent.YES, None
+
     if all(t in NO or t in FILLER for t in toks):
         return Intent.NO, None
     if all(t in THANKS or t in FILLER for t in toks):
@@ -169,7 +181,7 @@ CANCEL_WORDS = ("cancel", "call", "scrap")
 SOFT_CANCEL_WORDS = ("make", "coming", "there")
 RESCHEDULE_WORDS = ("mov", "schedul", "rebook", "chang", "postpone", "swap", "push", "bring", "shift",
                     "earlier", "later", "another", "different")
-LIST_WORDS = ("book", "appointment", "reservation", "when", "upcoming")
+LIST_WORDS = ("book", "appointment", "reservation", "when", "upcoming", "what", "which", "remind")
 HOURS_WORDS = ("hours", "times", "open", "clos", "shut", "late")
 PRICES_WORDS = ("much", "pric", "charge", "cost", "expensive", "long")
 CORRECTION_WORDS = ("actually", "instead", "make", "change", "rather", "mean", "scratch", "second", "wait")
@@ -206,7 +218,7 @@ LATE_WORDS = ("late", "traffic", "way", "hold", "omw", "there")
 WHO_RE = re.compile(
     r"\bwho(?:'s|\s+is|\s+are|s)?\s+(?:working|on|in|there|cutting|around|rostered)\b"
     r"|\b(?:is|does|will|when(?:'s|\s+is|\s+does|\s+will)?)\s+(?P<who>[a-z]+)\s+(?:next\s+)?"
-    r"(?:working|work|in|on|around|rostered|back|there)\b")
+    r"(?:working|work|in|on|around|rostered|back|there|coming\s+in)\b")
 WHO_WORDS = ("who", "is", "does", "will", "when")
 _NOT_PEOPLE = frozenset({"it", "there", "that", "this", "anything", "anyone", "anybody", "something",
                          "the", "shop", "my", "your", "a", "he's", "she's"})

@@ -97,6 +97,8 @@ AFTER_DATE_RE = re.compile(r"\s*,?\s*(?P<n>\d{1,2})\b" + _NOT_MORE + r"(?!\s*(?:
 # "sat am", "tomorrow pm": am/pm right after a date is half a day (elsewhere "am" is a verb)
 DATE_HALF_RE = re.compile(r"\s+(?P<ap>am|pm|a\.m\.?|p\.m\.?)(?![a-z])"
                           r"(?=\s*(?:$|[?!.,;)]|(?:for|please|pls|with|then|ok|if|slot|appointment|works?|is|any)\b))")
+# "earliest", "early", "as early as possible" on a day named: the first thing that day
+EARLIEST_RE = re.compile(r"\bearl(?:iest|y)\b|\bas\s+early\s+as\b")
 WINDOW_WORDS_RE = re.compile(r"\b(?:(?P<part>early|late)[-\s]+)?(?P<w>morning|afternoon|evening|night|tonight|lunch|first\s+thing|after\s+lunch|after\s+work)s?\b")
 
 # What every match of a time pattern holds (tests/nlu/test_nlu_prechecks.py): `_t()` and `_H`
@@ -439,6 +441,8 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
                 middle = (w.start_min + w.end_min) // 2 // 15 * 15
                 result.window = (TimeWindow(w.start_min, middle, f"early {w.label}") if m["part"] == "early"
                                  else TimeWindow(middle, w.end_min, f"late {w.label}"))
+    if result.window is None and not clocks and date is not None and "earl" in text and EARLIEST_RE.search(scan.text):
+        result.window = day.windows["first thing"]  # "whatever's earliest tmrw": from opening time
     if clocks:
         clocks.sort(key=lambda pc: pc[0])
         pair = _alternatives(scan, text, clocks, ends) if (" or" in text or "/" in text) else None

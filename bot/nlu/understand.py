@@ -56,10 +56,12 @@ def _local_now(now: dt.datetime, shop: Shop) -> dt.datetime:
 
 # how people shorten words in chat, written out before anything else reads the message
 _SLANG = {"u": "you", "ya": "you", "yous": "you", "youse": "you", "ur": "your", "wat": "what", "wot": "what", "wen": "when", "r": "are",
-          "bout": "about", "abt": "about", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
+          "bout": "about", "abt": "about", "w": "with", "w/": "with", "o clock": "o'clock", "o-clock": "o'clock", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
           "cos": "because", "cuz": "because", "coz": "because", "n": "and", "im": "i'm", "ive": "i've",
           "dont": "don't", "cant": "can't", "wont": "won't", "whats": "what's", "hows": "how's"}
-_SLANG_RE = re.compile(r"(?<![\w'])(" + "|".join(sorted(map(re.escape, _SLANG), key=len, reverse=True)) + r")(?![\w'])")
+# "workin", "comin", "mornin": a word that drops its g, when the word with it is one the rules know
+_SLANG.update({w[:-1]: w for w in COMMON_WORDS | RULE_WORDS if w.endswith("ing") and len(w) > 4 and w != "thing"})
+_SLANG_RE = re.compile(r"(?<![\w'])(" + "|".join(sorted(map(re.escape, _SLANG), key=len, reverse=True)) + r")(?![\w'/])")
 
 
 # "yes thanks, keep the 19th tho": a yes that only says what else stays as it is
@@ -72,6 +74,45 @@ _NO_FOR_NOW_RE = re.compile(
     r"(?:all\s+good|it'?s\s+(?:ok|okay|fine|all\s+good)|that'?s\s+(?:ok|okay|fine)|never\s*mind|forget\s+it"
     r"|i'?ll\s+(?:msg|message|text|call|get\s+back|come\s+back|check|be\s+in\s+touch|sort)|another\s+time"
     r"|maybe\s+(?:later|another)|not\s+(?:now|yet|today)|(?:i'?ve\s+)?chang(?:e|ed)\s+(?:my\s+mind|of\s+plans?))\b")
+
+
+# "nah then ill leave it", "yep lock it in": a clear yes or no first, then words that add nothing
+# the rules read; "yeah nah" is a no (the last of the leading answer words decides)
+_ANSWER_LEAD_RE = re.compile(
+    r"^(?:(?:yes|yeah|yep|yup|yea|yeh|yas|sure|absolutely|definitely|aye|no|nah|nope)\b[\s,.!]*)+"
+    r"(?![\s,.!]*(?:one|body|worries|worry|problem|probs?|stress|rush|idea|clue)\b)")
+_NOT_SETTLED_RE = re.compile(r"\b(?:but|though|tho|however|wait|unless|if|or|why|what|how|when|where|who|which)\b|\?")
+
+
+def _answer_first(canon: str) -> Intent | None:
+    """YES or NO for a message that starts with a clear yes or no word; None otherwise (the caller
+    asks only when nothing else in the message was understood)."""
+    m = _ANSWER_LEAD_RE.match(canon)
+    if m is None or _NOT_SETTLED_RE.search(canon, m.end()):
+        return None
+    last = re.findall(r"[a-z]+", m.group(0))[-1]
+    return Intent.NO if last in ("no", "nah", "nope") else Intent.YES
+
+
+_OLD_SLOT_GAP_RE = re.compile(r"\s*(?:(?:on|at|for|this|the|in\s+the|anymore|any\s+more)\s*)*")
+
+
+def _new_slot_after_soft_cancel(canon: str, scan: Scan) -> bool:
+    """Whether a "can't make it" message names a day or time after it (the new one it asks for),
+    and says no "cancel" of its own."""
+    if "cancel" in canon:
+        return False
+    m = intents.SOFT_CANCEL_RE.search(canon)
+    if m is None:
+        return False
+    at = m.end()
+    for start, end in sorted(scan.taken):
+        if start < at:
+            continue
+        if not _OLD_SLOT_GAP_RE.fullmatch(canon, at, start):
+            return True
+        at = end  # "can't make it on friday at 3": the day and time it cannot make
+    return False
 
 
 def _settled_reply(canon: str) -> Intent | None:
@@ -158,6 +199,10 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
                 keyword = Intent.INFO
             else:
                 topic = None
+    if keyword is None and not has_slots and not code:
+        keyword = _answer_first(canon)
+    elif keyword == Intent.CANCEL and _new_slot_after_soft_cancel(canon, scan):
+        keyword = Intent.RESCHEDULE  # "liam cant make saturday, sunday same time?": a move
     explicit = keyword is not None
     intent = keyword or (Intent.BOOK if has_slots else Intent.UNKNOWN)
     not_offered = None

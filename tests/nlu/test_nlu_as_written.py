@@ -146,3 +146,51 @@ def test_two_days_joined_by_or_are_both_offered() -> None:
 def test_a_move_from_one_day_to_another_is_not_an_alternative() -> None:
     u = read("move my friday one to monday")
     assert (u.old_date, u.date, u.date_options) == (d(4), d(7), ())
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("nah then ill leave it", "no"), ("nope not anymore", "no"), ("yeah nah", "no"), ("nah im good thanks", "no"),
+    ("yep lock it in", "yes"), ("yeah go for it bro", "yes"), ("nah yeah do it", "yes"),
+])
+def test_a_clear_yes_or_no_first_then_filler_is_that_answer(text: str, intent: str) -> None:
+    assert read(text).intent == intent
+
+
+def test_words_that_start_like_no_are_not_an_answer() -> None:
+    for text in ("no worries", "no one told me", "no problem at all", "yes but hmm", "yeah what time do you close"):
+        assert read(text).intent not in ("yes", "no"), text
+
+
+def test_a_dropped_g_and_w_for_with_read_as_written_out() -> None:
+    assert read("is sam workin thursday").intent == "who"
+    assert read("haircut w sam tmrw at 3").barber == "sam"
+
+
+@pytest.mark.parametrize(("text", "hm"), [
+    ("at like 4 o clock in the afternoon", (16, 0)), ("ten o clock", (10, 0)), ("11 o-clock tmrw", (11, 0)),
+])
+def test_o_clock_written_apart_is_the_hour(text: str, hm: tuple[int, int]) -> None:
+    assert read(text).time == dt.time(*hm)
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("liam cant make saturday anymore, sunday same time?", "reschedule"), ("cant make my 3pm, 5pm?", "reschedule"),
+    ("i can't make it on friday", "cancel"), ("i can't make it on friday at 3", "cancel"),
+    ("can't make it tomorrow anymore", "cancel"),
+])
+def test_cant_make_a_day_then_a_new_one_is_a_move(text: str, intent: str) -> None:
+    assert read(text).intent == intent
+
+
+@pytest.mark.parametrize(("text", "n"), [("11 is fine", 11), ("11 works", 11), ("ok the 12 one then", 12), ("yes 2", 2)])
+def test_a_number_with_words_around_it_is_a_choice(text: str, n: int) -> None:
+    u = read(text)
+    assert (u.intent, u.choice) == ("choice", n)
+
+
+def test_earliest_on_a_day_named_is_first_thing_that_day() -> None:
+    for text in ("whatevers earliest tmrw", "tmrw early", "as early as poss on friday"):
+        u = read(text)
+        assert u.window is not None and u.window.label == "first thing", text
+    assert read("whats your earliest").window is None  # no day: the next free times
+    assert read("earliest after 5 tomorrow").window.label == "after 17:00"
