@@ -8,13 +8,7 @@ from bot.services import Services
 
 
 def routes(services: Services) -> list[Route]:
+    from webhooks.status import status_routes
     from webhooks.twilio import twilio_routes
 
-    out = twilio_routes(services)
-    try:
-        from webhooks.status import status_routes
-    except ImportError:
-        pass
-    else:
-        out.extend(status_routes(services))
-    return out
+    return twilio_routes(services) + status_routes(services)
