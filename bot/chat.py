@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import httpx
-from twilio.request_validator import RequestValidator
 
 from bot.cli import UserError
 from bot.phones import InvalidPhone, normalize_phone
 from bot.settings import Settings
+from webhooks.signature import sign
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 WEBHOOK_PATH = "/webhooks/twilio"
@@ -53,11 +53,6 @@ def twilio_form(phone: str, body: str, *, to: str, account_sid: str, profile_nam
         "AccountSid": account_sid, "ProfileName": profile_name, "WaId": phone.lstrip("+"),
         "NumMedia": "0", "NumSegments": "1", "SmsStatus": "received", "ApiVersion": "2010-04-01",
     }
-
-
-def sign(auth_token: str, url: str, form: dict[str, str]) -> str:
-    """`X-Twilio-Signature`: base64 HMAC-SHA1 of the URL followed by the sorted form fields."""
-    return str(RequestValidator(auth_token).compute_signature(url, form))
 
 
 def twiml_messages(xml: str) -> list[str]:

@@ -44,6 +44,7 @@ from bot.models import (
     OutboundMessage,
     Reminder,
     ReminderState,
+    as_utc,
 )
 from bot.services import Services
 
@@ -162,21 +163,13 @@ class DatabaseCollector(Collector):
         out.append(g)
         g = GaugeMetricFamily("barberbot_queue_oldest_due_seconds",
                               "how long the oldest due, unsent reminder has been waiting (0 when none)")
-        g.add_metric([], max(0.0, (now - _aware(oldest_due)).total_seconds()) if oldest_due else 0.0)
+        g.add_metric([], max(0.0, (now - as_utc(oldest_due)).total_seconds()) if oldest_due else 0.0)
         out.append(g)
         return out
 
 
 def _le(value: float) -> str:
     return str(float(value))
-
-
-def _aware(value: Any) -> Any:
-    import datetime as dt
-
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 class HttpMetrics:

@@ -34,6 +34,14 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
+def as_utc(value: Any) -> dt.datetime:
+    """Aware UTC from a value read past the column type: an aggregate (func.max) gives SQLite's
+    stored text or a naive datetime."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
 def _ts(**kw: Any) -> Any:
     nullable = kw.pop("nullable", False)
     return Field(sa_column=sa.Column(UTCDateTime(), nullable=nullable, **kw))

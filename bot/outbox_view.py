@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from bot import messages
 from bot.api import Api, error, iso_local
-from bot.models import Booking, OutboundMessage, Reminder, ReminderState
+from bot.models import Booking, OutboundMessage, Reminder, ReminderState, as_utc
 from bot.phones import InvalidPhone, normalize_phone
 from bot.services import Services
 from bot.shop import Shop
@@ -94,14 +94,8 @@ def latest_sent_at(s: Session, *, phone: str) -> dt.datetime | None:
     b = s.exec(select(func.max(Reminder.sent_at)).join(Booking, col(Booking.id) == col(Reminder.booking_id))
                .where(col(Booking.customer_phone) == phone, col(Reminder.state) == ReminderState.SENT)).one()
     # func.max bypasses the column type on some dialects: normalise to aware UTC
-    found = [_utc(x) for x in (a, b) if x is not None]
+    found = [as_utc(x) for x in (a, b) if x is not None]
     return max(found) if found else None
-
-
-def _utc(value: Any) -> dt.datetime:
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _cursor(when: dt.datetime) -> str:
@@ -136,7 +130,7 @@ def message_routes(services: Services) -> list[Route]:
         after = None
         if q.get("after"):
             try:
-                after = _utc(dt.datetime.fromisoformat(q["after"].replace(" ", "+")))
+                after = as_utc(dt.datetime.fromisoformat(q["after"].replace(" ", "+")))
             except ValueError:
                 return error(422, "validation_error", "after: a cursor from a previous response")
         raw_limit = q.get("limit", str(DEFAULT_LIMIT))

@@ -9,7 +9,6 @@ for the next window, so this one blocks.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -30,7 +29,6 @@ class SendRateLimit:
             self.per, self.limit = 1.0 / rate_per_second, 1
         else:
             self.per, self.limit = 1.0, 0
-        self._local = threading.Lock()
 
     @property
     def unlimited(self) -> bool:

@@ -897,7 +897,7 @@ def on_pick_service_value(convo: Convo, u: Understanding, ctx: Context) -> Outco
     return on_book(convo, u, ctx) if _has_slots(u) else reprompt(convo, u, ctx)
 
 
-def reprompt(convo: Convo, u: Understanding, ctx: Context, prefix: str = "") -> Outcome:
+def reprompt(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     d = convo.draft
     if convo.state == State.PICK_BOOKING:
         verb = "cancel" if d.goal == Goal.CANCEL else "move"

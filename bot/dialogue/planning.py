@@ -73,23 +73,7 @@ def _start(slot: Slot) -> dt.datetime:
 
 
 def _distinct_times(slots: list[Slot]) -> list[Slot]:
-    """One slot per start time (the first barber in shop order).
-
-    Slots in time order (as every caller has them) share a start only with their neighbours:
-    one comparison each instead of hashing every start into a set."""
-    out: list[Slot] = []
-    last: dt.datetime | None = None
-    for s in slots:
-        if last is not None and s.start <= last:
-            if s.start == last:
-                continue
-            return _distinct_unordered(slots)
-        out.append(s)
-        last = s.start
-    return out
-
-
-def _distinct_unordered(slots: list[Slot]) -> list[Slot]:
+    """One slot per start time (the first of them: in shop order, the first barber), in order."""
     seen: set[dt.datetime] = set()
     out = []
     for s in slots:

@@ -249,10 +249,6 @@ def confirm_cancel(shop: Shop, b: BookingView) -> str:
             f"Reply YES to cancel it, or NO to keep it.")
 
 
-def confirm_again(body: str) -> str:
-    return f"Just checking: {body}"
-
-
 def booked(shop: Shop, service: str, barber: str, start: dt.datetime, code: str) -> str:
     return (f"Booked ✅ {_what(shop, service, barber)} on {fmt_slot(shop, start)} at {shop.name}. "
             f"Your code is {code}. Reply CANCEL or MOVE any time.")
@@ -281,10 +277,6 @@ def nothing_to_confirm() -> str:
 
 def nothing_to_drop() -> str:
     return "OK! Message me any time you'd like to book."
-
-
-def gone_stale() -> str:
-    return "Sorry, that booking has changed since. Here it is as it stands now:"
 
 
 # -- bookings, help, reminders ---------------------------------------------

@@ -145,11 +145,6 @@ def _clock(m: re.Match[str], n: int) -> Clock | None:
     return Clock(h, mins, ap, fixed, literal)
 
 
-def intervals(shop: Shop, date: dt.date | None) -> list[tuple[int, int]]:
-    """Opening intervals that day for the shop or any barber (every day when no date)."""
-    return list(_day(shop, date).spans)
-
-
 def _intervals(shop: Shop, weekdays: Iterable[int]) -> tuple[tuple[int, int], ...]:
     out = []
     for wd in weekdays:

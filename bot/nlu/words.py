@@ -145,7 +145,6 @@ class Phrase:
 class ShopLexicon:
     vocabulary: frozenset[str]
     phrases: tuple[Phrase, ...]
-    max_len: int
     _fixes: dict[str, str] = field(default_factory=dict)
     _by_first: dict[str, tuple[Phrase, ...]] | None = None
 
@@ -288,4 +287,4 @@ def _lexicon(signature: tuple) -> ShopLexicon:
                 phrases[words] = Phrase(words, "barber", key, needs_context=common)
                 vocab.update(w for w in words if w.isalpha())
     ordered = tuple(sorted(phrases.values(), key=lambda p: -len(p.words)))
-    return ShopLexicon(frozenset(vocab), ordered, max((len(p.words) for p in ordered), default=1))
+    return ShopLexicon(frozenset(vocab), ordered)

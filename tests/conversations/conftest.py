@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from starlette.testclient import TestClient
 
 from bot.app import create_app
 from bot.clock import FixedClock
-from bot.db import Database, upgrade
+from bot.db import Database
 from bot.dispatch import RecordingDispatcher
 from bot.services import Services, build_services
 from bot.shop import Shop
@@ -45,14 +45,13 @@ def need_corpus() -> dict[str, Any]:
 
 
 @pytest.fixture
-def make_chat(tmp_path: Path) -> Iterator[ChatFactory]:
+def make_chat(tmp_path: Path, migrated_sqlite: Callable[[Path], str]) -> Iterator[ChatFactory]:
     """A fresh database with the corpus shop, services at a fixed clock, and a signed client."""
     built: list[Services] = []
 
     def factory(*, now: dt.datetime = CORPUS_NOW, phone: str = CUSTOMER, shop: Shop | None = None,
                 **overrides: Any) -> Chat:
-        url = f"sqlite:///{tmp_path}/chat{len(built)}.db"
-        upgrade(url)
+        url = migrated_sqlite(tmp_path / f"chat{len(built)}.db")
         db = Database(url)
         clock = FixedClock(now)
         load_shop(db, shop or corpus_shop(), now=now)

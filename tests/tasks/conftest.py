@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from engine_support import (  # noqa: F401
     BARBERS,
     OPEN_SHOP,
@@ -27,7 +28,7 @@ from engine_support import (  # noqa: F401
 from faketwilio import FakeTwilio
 
 from bot.clock import system_clock
-from bot.db import Database, upgrade
+from bot.db import Database
 from bot.services import Services, build_services
 from bot.shop import parse_shop
 from bot.shop_store import load_shop
@@ -50,7 +51,7 @@ def queue_kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def engine(tmp_path: Path, queue_kind: str) -> Iterator[Factory]:
+def engine(tmp_path: Path, queue_kind: str, migrated_sqlite: Callable[[Path], str]) -> Iterator[Factory]:
     """Build Services on a real queue (a fresh Huey name per test) with the always-open shop loaded."""
     built: list[Services] = []
     name = f"bbtest-{uuid.uuid4().hex[:8]}"
@@ -60,7 +61,9 @@ def engine(tmp_path: Path, queue_kind: str) -> Iterator[Factory]:
         if queue_kind == "redis":
             overrides.setdefault("redis_url", os.environ["REDIS_URL"])
         settings = engine_settings(tmp_path, **overrides)
-        upgrade(settings.database_url)
+        path = Path(sa.engine.make_url(settings.database_url).database or "")
+        if not path.exists():  # a second factory call in a test shares the first one's database
+            migrated_sqlite(path)
         db = Database(settings.database_url)
         load_shop(db, parse_shop(shop_text), now=system_clock())
         huey = make_huey(settings, name=name)

@@ -19,7 +19,7 @@ from bot.models import Reminder
 from bot.services import Services
 from tasks.reminders import Outcome, send_reminder
 from tasks.sender import FakeSender
-from tests.conftest import _truncate
+from tests.conftest import _empty_tables
 
 WAITING_ON_A_LOCK = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                      "AND wait_event_type = 'Lock'")
@@ -41,7 +41,7 @@ def burst(services: Services, customers: int) -> list[Reminder]:
 
 @pytest.fixture
 def services(make_services: Callable[..., Services], pg_template: str) -> Services:
-    _truncate(pg_template)
+    _empty_tables(pg_template)
     return make_services(pg_template)
 
 

@@ -95,7 +95,9 @@ def test_transient_errors_retry_with_the_configured_backoff(engine: Any, worker:
 
 def test_invalid_number_fails_after_one_attempt(engine: Any, worker: Any, fake_twilio: FakeTwilio) -> None:
     fake_twilio.script = [(400, 21211)]
-    services = engine(twilio=fake_twilio, lead_seconds=1.5)
+    # one reminder, at +2 s, 1.5 s before the appointment: more than Huey's one-second scheduler
+    # tick, so it is sent rather than found expired (0.5 s of room expired it on a loaded machine)
+    services = engine(twilio=fake_twilio, lead_seconds=1.75, reminder_interval_seconds=2)
     book(services)
     worker(services)
     assert wait_until(lambda: states(services) == [ReminderState.FAILED], timeout=10)

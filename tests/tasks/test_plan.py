@@ -5,10 +5,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.reminders.plan import job_id, reminder_times
+from bot.reminders.plan import job_id, next_reminders
 
 H = 3600
 LONDON = ZoneInfo("Europe/London")
+
+
+def reminder_times(planned_at: dt.datetime, appointment: dt.datetime, interval_seconds: int) -> list[dt.datetime]:
+    """The whole plan (SPEC §7), as the rows written a window at a time would hold it."""
+    due, _ = next_reminders(planned_at, appointment, interval_seconds, after_k=0, until=appointment)
+    return [t for _, t in due]
 
 
 def at(h: int, m: int = 0, day: int = 2) -> dt.datetime:
