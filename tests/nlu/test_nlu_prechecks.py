@@ -78,6 +78,7 @@ PRECHECKS.update({
     "times.TO_RANGE": (times.TO_RANGE_RE, lambda t: bool(_digit.search(t)) and any(w in t for w in ("to", "til", "until"))),
     "times.MID": (times.MID_RE, _any("mid")),
     "times.EARLIEST": (times.EARLIEST_RE, _any("earl")),
+    "times.FOR_SPAN": (times.FOR_SPAN_RE, lambda t: "for" in t and any(w in t for w in ("h", "min"))),
 })
 for name, (pattern, check) in _CLOCKISH.items():  # these also need a clock phrase
     PRECHECKS[name] = (pattern, lambda t, c=check, n=name: c(t) and (
@@ -99,7 +100,8 @@ _pieces = st.sampled_from(
      "much", "price", "pricing", "cost", "costs", "charge", "expensive", "long", "actually", "instead",
      "change", "that", "rather", "meant", "mean", "scratch", "second", "thoughts", "wait", "no", "nope",
      "nah", "anyone", "any", "one", "body", "barber", "them", "whoever", "don't", "dont", "mind", "doesn't",
-     "matter", "preference", "fussed", "either", "whichever", "available", "till", "shop", "will"]
+     "matter", "preference", "fussed", "either", "whichever", "available", "till", "shop", "will", "for", "hours",
+     "hrs", "2.5", "minutes", "mins", "an", "hour"]
 )
 
 
