@@ -96,7 +96,7 @@ _WEEK_N_BEFORE_RE = re.compile(r"\b(?:next|this|last|coming|the|a|per|each|every
 
 _STEMS = ("19", "20", "/", "-", "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "month", "rest",
           "after next", "next", "within", "week", "year", "quarter", "q1", "q2", "q3", "q4", "h1", "h2", "decade", "century", "past",
-          "last", "previous")
+          "last", "previous", "less")
 
 
 def _month_number(name: str) -> int:
