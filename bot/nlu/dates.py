@@ -82,7 +82,10 @@ DAY_OF_MONTH_RE = re.compile(r"\b(?:the\s+)?(?P<d>\d{1,2})" + _ORD + r"?\s+(?:of
 DAY_BEFORE_RE = re.compile(r"\b(?:the\s+)?day\s+before\s+yesterday\b")
 _N = r"(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + r"|a\s+few|few|several|couple(?:\s+of)?|a\s+couple(?:\s+of)?)"
 # "two days ago", "a month ago", "two weeks from now", "3 days from tomorrow", "two days after today"
-SHIFT_RE = re.compile(r"\b" + _N + r"\s+(?P<u>day|week|month|year|fortnight)s?\s+(?P<dir>ago|from\s+now|later|hence"
+# "1 month 21 days ago", "2 years, 1 month and 3 days later": each amount in turn
+_AMOUNT = _N.replace("(?P<n>", "(?:") + r"\s+(?:day|week|month|year|fortnight)s?"
+AMOUNT_RE = re.compile(r"\b" + _N + r"\s+(?P<u>day|week|month|year|fortnight)s?\b")
+SHIFT_RE = re.compile(r"\b(?P<amounts>" + _AMOUNT + r"(?:\s*,?\s*(?:and\s+)?" + _AMOUNT + r")*)\s+(?P<dir>ago|from\s+now|later|hence"
                       r"|(?P<rel>from|after|before)\s+(?P<base>today|tomorrow|yesterday))\b")
 # "last sunday", "last week sunday", "next week friday", "friday next week", "sunday of next week"
 WEEK_WEEKDAY_RE = re.compile(r"\b(?:(?P<q1>last|previous|next|this|coming)\s+week\s+(?:on\s+)?(?P<wd1>WD)"
@@ -222,11 +225,15 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
     def shift(m: re.Match[str]) -> bool:
         if _FOR_BEFORE_RE.search(scan.text, 0, m.start()):
             return False  # "for 3 days from today": a span of days (periods.days_from), not a day
-        raw = " ".join(m["n"].split())
-        n = int(raw) if raw.isdigit() else _NUMBERS.get(raw) or _FEW[raw]
-        base = {"tomorrow": 1, "yesterday": -1}.get(m["base"] or "", 0)
-        start = today + dt.timedelta(days=base)
-        return add(_found(shifted(start, -n if m["dir"] == "ago" or m["rel"] == "before" else n, m["u"]), today), m)
+        sign = -1 if m["dir"] == "ago" or m["rel"] == "before" else 1
+        day = today + dt.timedelta(days={"tomorrow": 1, "yesterday": -1}.get(m["base"] or "", 0))
+        amounts = [(a["n"], a["u"]) for a in AMOUNT_RE.finditer(m["amounts"])]
+        order = ("year", "month", "fortnight", "week", "day")  # the longest first: a month from 31 Jan is 28 Feb
+        for raw, unit in sorted(amounts, key=lambda a: order.index(a[1])):
+            raw = " ".join(raw.split())
+            n = int(raw) if raw.isdigit() else _NUMBERS.get(raw) or _FEW[raw]
+            day = shifted(day, sign * n, unit)
+        return add(_found(day, today), m)
 
     def nth_weekday_of(m: re.Match[str]) -> bool:
         if m["mon"]:

@@ -198,3 +198,11 @@ def test_next_weekday_within_this_week_keeps_the_other_reading(
         text: str, now: dt.datetime, read: dt.date, week_later: dt.date | None) -> None:
     u = understand(text, now=now, shop=SHOP)
     assert (u.date, u.week_later) == (read, week_later)
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("2 weeks 3 days from now", dt.date(2026, 12, 19)), ("a month and 2 days ago", dt.date(2026, 10, 31)),
+    ("1 year, 2 months later", dt.date(2028, 2, 2)), ("3 days 1 month from today", dt.date(2027, 1, 5)),
+])
+def test_an_offset_of_several_amounts_adds_each(text: str, day: dt.date) -> None:
+    assert understand(text, now=WED, shop=SHOP).date == day
