@@ -70,6 +70,8 @@ MONTH_DAY_RE = re.compile(
 HOLIDAY_RE = re.compile(r"\b(?P<h>" + "|".join(sorted(HOLIDAYS, key=len, reverse=True)) + r")\b")
 ORDINAL_WORD_RE = re.compile(r"\b(?:on\s+)?the\s+" + _DAYW + r"\b(?!\s+(?:one|of\s+(?:you|us|them)))")
 DAY_AFTER_RE = re.compile(r"\b(?:the\s+)?day\s+after\s+tomorrow\b")
+# "between now and friday", "from now till the 20th", "between jan 22 and now": today, as an end of a range
+NOW_END_RE = re.compile(r"(?<=between\s)now(?=\s+and\b)|(?<=from\s)now(?=\s+(?:to|till|til|until)\b)|(?<=\sand\s)now\b")
 RELATIVE_RE = re.compile(r"\b(?P<w>today|tonight|this\s+night|tomorrow|yesterday|(?:the\s+)?next\s+day)\b")
 # "tomoro", "tommorrow", "2moro", "tmoro": tomorrow typed in a hurry
 TOMORROW_TYPO_RE = re.compile(r"\b(?:to|2|t)m+or+o?w*\b")
@@ -101,6 +103,7 @@ FORTNIGHT_RE = re.compile(r"\bin\s+a\s+fortnight\b")
 RANGE_RE = re.compile(r"\b(?P<before>before\s+(?:the\s+|this\s+)?)?(?:(?P<q>next|this|the|coming)\s+)?(?P<u>week\s?end|week)\b")
 _TO_RE = re.compile(r"\s*(?P<to>to|till|til|until|through|thru|-|–|and)\s*")
 _FROM_RE = re.compile(r"\b(?:from|between)\s*$")
+_NEXT_WEEK_RE = re.compile(r"\b(?:next|the\s+following)\s+week\b")
 _MOVE_RE = re.compile(r"\b(?:chang|mov|push|shift|reschedul|bring|switch|swap|instead)")
 _FOR_BEFORE_RE = re.compile(r"\bfor\s+$")
 _OR_RE = re.compile(r"\s*(?:,\s*)?(?:or|/)\s*(?:on\s+)?")
@@ -268,6 +271,11 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
 
     def weekday(m: re.Match[str]) -> bool:
         d = _weekday(m["wd"], m["q"], today)
+        if m["q"] is None and "next" in text and not _MOVE_RE.search(text):
+            week = _NEXT_WEEK_RE.search(scan.text, 0, m.start())
+            if week is not None:  # "next week, say tuesday": that week's tuesday
+                monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(days=7)
+                return add(Found(monday + dt.timedelta(days=WEEKDAYS.index(m["wd"])), 0, 0, weekday_only=True), m)
         if m["q"] == "next" and (d.isocalendar()[:2] == today.isocalendar()[:2] or d == today + dt.timedelta(days=1)):
             result.week_later = d + dt.timedelta(days=7)  # "next" may mean the week after: said, not guessed
         return add(Found(d, 0, 0, weekday_only=True), m)
@@ -315,6 +323,8 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         scan.take_all(TOMORROW_TYPO_RE, lambda m: add(Found(today + dt.timedelta(days=1), 0, 0), m))
     if has_any(text, ("day", "night", "tomorrow")):
         scan.take_all(RELATIVE_RE, relative)
+    if "now" in text and has_any(text, ("between", "from")):  # a rule, not only a pre-check: "x and now" needs a "between"
+        scan.take_all(NOW_END_RE, lambda m: add(Found(today, 0, 0), m))
     if "week" in text or "last" in text or "previous" in text:
         scan.take_all(WEEK_WEEKDAY_RE, week_weekday)
     if "day" in text:
@@ -372,6 +382,11 @@ def _range(m: re.Match[str], today: dt.date, result: DateResult) -> bool:
 
 def _choose(found: list[Found], text: str, result: DateResult, today: dt.date) -> None:
     """One date from several: merge agreeing ones, split an old date from a new one."""
+    if (len(found) == 2 and found[0].date < found[1].date and _FROM_RE.search(text, 0, found[0].start)
+            and _TO_RE.fullmatch(text, found[0].end, found[1].start) and not _MOVE_RE.search(text)):
+        result.date_range = (found[0].date, found[1].date)  # "from next friday to oct 1st", "between now and the 20th"
+        result.ambiguous = True
+        return
     explicit = [f for f in found if not f.weekday_only]
     weekdays = [f for f in found if f.weekday_only]
     if len(explicit) == 1 and weekdays and explicit[0].day_only:

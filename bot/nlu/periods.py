@@ -24,7 +24,7 @@ _ABBR = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "
 _ANY_MONTH = "|".join(sorted([*_MONTH_NUM, *_ABBR], key=len, reverse=True))
 _ORD = r"(?:st|nd|rd|th)?"
 _Q = r"(?P<q>this|next|last|previous|coming|upcoming)"
-_YEAR = r"(?:,?\s*(?:of\s+)?(?P<y>(?:19|20)\d\d|next\s+year|this\s+year))?"
+_YEAR = r"(?:\s*,?\s*(?:of\s+)?(?P<y>(?:19|20)\d\d|next\s+year|this\s+year))?"
 
 # "in january", "this september", "next june", "june 2027", "june next year", "sometime in march"
 MONTH_RE = re.compile(r"(?:\b" + _Q + r"\s+|\b(?:in|during|of|for)\s+(?:the\s+month\s+of\s+)?)?\b(?P<mon>" + _ANY_MONTH
@@ -354,7 +354,7 @@ def read_period(scan: Scan, *, today: dt.date, months: bool) -> tuple[dt.date, d
             else:  # "the beginning of 2000": its first third
                 months = {"beginning": (1, 4), "start": (1, 4), "mid": (5, 8), "middle": (5, 8)}.get(part, (9, 12))
             span = (dt.date(year, months[0], 1), _month_span(year, months[1])[1])
-            if part == "earlier" and not q and span[0] < today:  # "earlier this year": the days gone
+            if part == "earlier" and q in (None, "this") and span[0] < today:  # "earlier this year": the days gone
                 span = (dt.date(year, 1, 1), today - dt.timedelta(days=1))
             found.append(span if span[1] < today else _from_today(span, today))
             return True

@@ -61,3 +61,7 @@ def test_a_window_of_24_hour_times_is_not_a_span_of_years() -> None:
 
 def test_a_number_after_next_week_is_not_a_week_of_the_year() -> None:
     assert read("next week 3 please").date_range == (d(7), d(13))
+
+
+def test_earlier_this_year_is_the_days_gone() -> None:
+    assert read("earlier this year").date_range == (d(1, 1), d(1))

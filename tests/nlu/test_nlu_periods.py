@@ -99,3 +99,18 @@ def test_a_day_this_month_does_not_have_is_no_date() -> None:
 
 def test_29_february_is_the_next_one() -> None:
     assert read("feb 29").date == d(29, 2, 2028)
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("between now and saturday", d(2), d(5)), ("from now till the 10th", d(2), d(10)),
+    ("between the 20th of november and now", d(20, 11), d(2)), ("from thursday to the 12th", d(3), d(12)),
+    ("next week between tuesday and thursday", d(8), d(10)), ("december , 2027", d(1, 12, 2027), d(31, 12, 2027)),
+])
+def test_more_ranges_of_days(text: str, first: dt.date, last: dt.date) -> None:
+    u = read(text)
+    assert (u.date, u.date_range) == (None, (first, last))
+
+
+def test_a_weekday_after_next_week_is_that_weeks() -> None:
+    assert read("next week, maybe thursday").date == d(10)
+    assert read("move my thursday one to next week").date != d(10)
