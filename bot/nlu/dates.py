@@ -137,6 +137,7 @@ class DateResult:
     ambiguous: bool = False
     ends: list[int] = field(default_factory=list)  # where date phrases end ("friday 3")
     today_window: str | None = None  # "tonight" -> "evening"
+    tonight_at: int | None = None  # where "tonight" starts: "10, tonight" is a time said before it
     # "next friday" said on a Wednesday: this Friday was read; the Friday a week later is the other reading
     week_later: dt.date | None = None
     options: tuple[dt.date, ...] = ()  # "this sat or sun": each date offered, in order
@@ -222,6 +223,7 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         w = " ".join(m["w"].split())
         if w in ("tonight", "this night"):
             result.today_window = "evening"
+            result.tonight_at = m.start()
         days = {"tomorrow": 1, "yesterday": -1}.get(w, 1 if w.endswith("next day") else 0)
         return add(_found(shifted(today, days, "day"), today), m)
 

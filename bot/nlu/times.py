@@ -112,6 +112,10 @@ MOVE_TO_RE = re.compile(r"\b(?:change|changing|move|moving|push|shift|reschedul\
                         r"(?P<n>\d{3,4}|" + _H + r")(?:\s*(?:o'clock|ish))?\b" + _NOT_MORE)
 OCLOCK_RE = re.compile(r"\b(?P<n>" + _H + r")\s*-?\s*(?:o'clock|ish)\b")
 AFTER_DATE_RE = re.compile(r"\s*,?\s*(?P<n>\d{1,2})\b" + _NOT_MORE + r"(?!\s*(?:am|pm|h\b|o'clock))")
+# an hour right before "tonight" (read by the date rules): "10, tonight", "8 tonight"
+BEFORE_TONIGHT_RE = re.compile(r"(?<![\d:.£$€/])\b(?P<n>" + _H + r")(?:\s*o'clock)?\s?,?\s?$")
+# an hour word and am/pm: "seven pm", "eleven a.m."
+WORD_AP_RE = re.compile(r"\b(?P<h1>" + "|".join(_WORDS) + r")" + _AP.format(n=1).removesuffix("?") + r"(?!\s+i\b)")
 # "sat am", "tomorrow pm": am/pm right after a date is half a day (elsewhere "am" is a verb)
 DATE_HALF_RE = re.compile(r"\s+(?P<ap>am|pm|a\.m\.?|p\.m\.?)(?![a-z])"
                           r"(?=\s*(?:$|[?!.,;)]|(?:for|please|pls|with|then|ok|if|slot|appointment|works?|is|any)\b))")
@@ -279,7 +283,7 @@ def _word_window(word: str, spans: Sequence[tuple[int, int]]) -> TimeWindow:
 
 
 def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[int],
-               today_window: str | None = None) -> TimeResult:
+               today_window: str | None = None, tonight_at: int | None = None) -> TimeResult:
     day = _day(shop, date)
     spans = day.spans
     result = TimeResult()
@@ -441,6 +445,8 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
         if "past" in text or "to" in text:
             scan.take_all(PAST_TO_RE, past_to)
         scan.take_all(WORD_CLOCK_RE, word_clock)
+        if "m" in text:
+            scan.take_all(WORD_AP_RE, clock)
         if has_any(text, ("after", "from", "later", "before", "onwards")):
             scan.take_all(AFTER_RE, after)
         if has_any(text, ("before", "by", "earlier", "til", "later")):
@@ -466,6 +472,10 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
             scan.take_all(OCLOCK_RE, number)
     if "mid" in text:
         scan.take_all(MID_RE, mid)
+    if not clocks and clockish and tonight_at is not None:
+        m = BEFORE_TONIGHT_RE.search(scan.text, 0, tonight_at)
+        if m and number(m):  # "10, tonight": the hour said before it
+            scan.take(m)
     if not clocks and digit:
         for end in date_ends:
             m = AFTER_DATE_RE.match(scan.text, end)

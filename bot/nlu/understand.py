@@ -172,7 +172,7 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     if soon is not None and dates.date is None:
         dates.date = soon.date()
     times = read_times(scan, shop=shop, date=dates.date, date_ends=dates.ends,
-                       today_window=dates.today_window)
+                       today_window=dates.today_window, tonight_at=dates.tonight_at)
     if soon is not None and times.time is None:
         times.time = soon.time()
     date = dates.date

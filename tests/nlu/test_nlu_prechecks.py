@@ -78,6 +78,7 @@ PRECHECKS.update({
     "times.TO_RANGE": (times.TO_RANGE_RE, lambda t: bool(_digit.search(t)) and any(w in t for w in ("to", "til", "until"))),
     "times.MID": (times.MID_RE, _any("mid")),
     "times.EARLIEST": (times.EARLIEST_RE, _any("earl")),
+    "times.WORD_AP": (times.WORD_AP_RE, _any("m")),
     "times.FOR_SPAN": (times.FOR_SPAN_RE, lambda t: "for" in t and any(w in t for w in ("h", "min"))),
 })
 for name, (pattern, check) in _CLOCKISH.items():  # these also need a clock phrase

@@ -224,3 +224,23 @@ def test_a_time_and_how_long_is_a_window(text: str, start: int, end: int) -> Non
 def test_a_part_of_the_day_after_an_end_of_a_range_says_its_half(text: str, start: int, end: int) -> None:
     u = understand(text, now=NOW, shop=ALL_DAY)
     assert u.window is not None and (u.window.start_min, u.window.end_min) == (start, end)
+
+
+@pytest.mark.parametrize(("text", "at"), [
+    ("friday eight pm", dt.time(20)), ("can i come in at eleven a.m.", dt.time(11)), ("nine am tomorrow", dt.time(9)),
+])
+def test_an_hour_word_with_am_or_pm_is_that_time(text: str, at: dt.time) -> None:
+    assert time_of(text, ALL_DAY) == at
+
+
+def test_one_am_i_is_no_time() -> None:
+    assert time_of("which one am i booked in") is None
+
+
+@pytest.mark.parametrize(("text", "at"), [("8, tonight?", dt.time(20)), ("9 tonight", dt.time(21))])
+def test_an_hour_said_right_before_tonight_is_that_evening(text: str, at: dt.time) -> None:
+    assert time_of(text, ALL_DAY) == at
+
+
+def test_nine_is_not_corrected_to_noon() -> None:
+    assert time_of("at nine tomorrow") == dt.time(9)
