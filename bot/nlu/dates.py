@@ -65,8 +65,46 @@ DAY_MONTH_RE = re.compile(
     r"\b(?:the\s+)?(?:(?P<d>\d{1,2})" + _ORD + r"?\.?|" + _DAYW + r")\s*(?:of\s+)?" + _MON + r"(?![a-z])" + _YEAR
 )
 MONTH_DAY_RE = re.compile(
-    r"\b" + _MON + r"[\s/-]*(?:the\s+)?(?:(?P<d>\d{1,2})" + _ORD + r"?\b" + _NOT_TIME + r"|" + _DAYW + r"\b)" + _YEAR
+    r"\b" + _MON + r"[\s/-]*(?:the\s+)?(?:(?P<d>\d{1,2})" + _ORD + r"?\b" + _NOT_TIME + r"|" + _DAYW + r"\b"
+    r"|(?P<dc>" + "|".join(sorted(_CARDINALS, key=len, reverse=True)) + r")\b(?!\s*(?:am|pm|a\.m|p\.m|o'clock|past|to|min|hour))"
+    + r")" + _YEAR
 )
+# A year said in words, written out as digits of the same length for the date rules: "two thousand
+# and eighteen", "one thousand seven hundred and eighty nine", and after a month or a day "nineteen
+# seventy eight" (alone those words are a time: "nineteen forty five")
+_UNIT_W = {w: i for i, w in enumerate(("one", "two", "three", "four", "five", "six", "seven", "eight", "nine"), 1)}
+_TEEN_W = {w: i for i, w in enumerate(("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+                                       "eighteen", "nineteen"), 10)}
+_TENS_W = {w: i * 10 for i, w in enumerate(("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"), 2)}
+_N99 = (r"(?:(?:" + "|".join(_TENS_W) + r")(?:[\s-](?:" + "|".join(_UNIT_W) + r"))?|" + "|".join(_TEEN_W) + "|"
+        + "|".join(_UNIT_W) + r")")
+YEAR_WORDS_RE = re.compile(r"\b(?P<th>one|two)\s+thousand(?:\s+(?P<hu>" + "|".join(_UNIT_W) + r")\s+hundred)?"
+                           r"(?:\s+(?:and\s+)?(?P<rest>" + _N99 + r"))?\b(?!\s+(?:hundred|thousand))"
+                           r"|\b(?P<c>nineteen|twenty)\s+(?P<yy>(?:zero|oh|o)\s+(?:" + "|".join(_UNIT_W) + r")|" + _N99 + r")\b")
+_DAY_BEFORE_RE = re.compile(r"(?:\d|st|nd|rd|th)\s*,?\s*(?:of\s+)?$|\b(?:" + "|".join(MONTHS) + r")\.?\s*(?:,|of)\s*$")
+
+
+def _words_number(words: str) -> int:
+    """ "eighty nine" -> 89, "zero one" -> 1 (a pattern checked the words)."""
+    return sum(_UNIT_W.get(w) or _TEEN_W.get(w) or _TENS_W.get(w) or 0 for w in re.split(r"[\s-]+", words))
+
+
+def _years_as_digits(scan: Scan) -> list[tuple[int, int, str, str]]:
+    """Writes each year said in words in the scan as its digits padded to the same length; returns
+    (start, end, words, digits) of each, so the words can be put back where no rule took them."""
+    out = []
+    for m in YEAR_WORDS_RE.finditer(scan.text):
+        if m["th"]:
+            year = (1000 if m["th"] == "one" else 2000) + (_UNIT_W[m["hu"]] * 100 if m["hu"] else 0)
+            year += _words_number(m["rest"]) if m["rest"] else 0
+        elif _DAY_BEFORE_RE.search(scan.text, 0, m.start()):
+            year = (19 if m["c"] == "nineteen" else 20) * 100 + _words_number(m["yy"])
+        else:
+            continue
+        digits = str(year).ljust(m.end() - m.start())
+        scan.text = scan.text[:m.start()] + digits + scan.text[m.end():]
+        out.append((m.start(), m.end(), m.group(0), digits))
+    return out
 HOLIDAY_RE = re.compile(r"\b(?P<h>" + "|".join(sorted(HOLIDAYS, key=len, reverse=True)) + r")\b")
 ORDINAL_WORD_RE = re.compile(r"\b(?:on\s+)?the\s+" + _DAYW + r"\b(?!\s+(?:one|of\s+(?:you|us|them)))")
 DAY_AFTER_RE = re.compile(r"\b(?:the\s+)?day\s+after\s+tomorrow\b")
@@ -174,6 +212,22 @@ def _weekday(name: str, qualifier: str | None, today: dt.date) -> dt.date:
 
 
 def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bool) -> DateResult:
+    """The dates, ranges of days and the date phrases' ends in the scan (taken from it)."""
+    said = _years_as_digits(scan) if "thousand" in scan.text or "nineteen" in scan.text or "twenty" in scan.text else []
+    result = _read_dates(scan, today=today, horizon_days=horizon_days, month_first=month_first)
+    for start, end, words, digits in said:
+        if scan.text[start:end] != digits:
+            continue  # a rule took the year
+        if "thousand" in words and result.date is None and result.date_range is None:
+            year = int(digits)  # "in one thousand seven hundred and eighty nine": that year
+            result.date_range, result.ambiguous = (dt.date(year, 1, 1), dt.date(year, 12, 31)), True
+            scan.text = scan.text[:start] + " " * (end - start) + scan.text[end:]
+            continue
+        scan.text = scan.text[:start] + words + scan.text[end:]
+    return result
+
+
+def _read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bool) -> DateResult:
     found: list[Found] = []
     result = DateResult()
 
@@ -213,7 +267,8 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
 
     def named(m: re.Match[str]) -> bool:
         year = int(m["y"]) if m["y"] else None
-        day = int(m["d"]) if m["d"] else ORDINAL_WORDS[m["dw"]]
+        g = m.groupdict()
+        day = int(m["d"]) if m["d"] else ORDINAL_WORDS[m["dw"]] if m["dw"] else _CARDINALS[" ".join(g["dc"].split())]
         return add(_month_day(MONTHS[m["mon"]], day, year, today, horizon_days), m)
 
     def holiday(m: re.Match[str]) -> bool:

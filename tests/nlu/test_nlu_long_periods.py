@@ -65,3 +65,12 @@ def test_a_number_after_next_week_is_not_a_week_of_the_year() -> None:
 
 def test_earlier_this_year_is_the_days_gone() -> None:
     assert read("earlier this year").date_range == (d(1, 1), d(1))
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("from two thousand and ten until two thousand and twenty", d(1, 1, 2010), d(1, 1, 2020)),
+    ("in one thousand nine hundred and ninety", d(1, 1, 1990), d(31, 12, 1990)),
+    ("august of nineteen eighty eight", d(1, 8, 1988), d(31, 8, 1988)),
+])
+def test_years_in_words(text: str, first: dt.date, last: dt.date) -> None:
+    assert read(text).date_range == (first, last)
