@@ -127,6 +127,8 @@ _AMOUNT = _N.replace("(?P<n>", "(?:") + r"\s+(?:day|week|month|year|fortnight)s?
 AMOUNT_RE = re.compile(r"\b" + _N + r"\s+(?P<u>day|week|month|year|fortnight)s?\b")
 SHIFT_RE = re.compile(r"\b(?P<amounts>" + _AMOUNT + r"(?:\s*,?\s*(?:and\s+)?" + _AMOUNT + r")*)\s+(?P<dir>ago|from\s+now|later|hence"
                       r"|(?P<rel>from|after|before)\s+(?P<base>today|tomorrow|yesterday))\b")
+# "two sundays from now", "3 fridays later": the nth of that weekday after today
+WEEKDAYS_ON_RE = re.compile(r"\b" + _N + r"\s+(?P<wd>WD)s?'?\s+(?:from\s+(?:now|today)|later|away|time)\b".replace("WD", "|".join(WEEKDAYS)))
 # "last sunday", "last week sunday", "next week friday", "friday next week", "sunday of next week"
 WEEK_WEEKDAY_RE = re.compile(r"\b(?:(?P<q1>last|previous|next|this|coming)\s+week\s+(?:on\s+)?(?P<wd1>WD)"
                              r"|(?P<wd2>WD)\s+(?:of\s+)?(?P<q2>last|previous|next|this|coming)\s+week"
@@ -337,6 +339,14 @@ def _read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: b
             result.week_later = d + dt.timedelta(days=7)  # "next" may mean the week after: said, not guessed
         return add(Found(d, 0, 0, weekday_only=True), m)
 
+    def weekdays_on(m: re.Match[str]) -> bool:
+        raw = " ".join(m["n"].split())
+        n = int(raw) if raw.isdigit() else _NUMBERS.get(raw) or _FEW[raw]
+        if not 1 <= n <= 10:
+            return False
+        ahead = (WEEKDAYS.index(m["wd"]) - today.weekday() - 1) % 7 + 1  # the first one after today
+        return add(Found(today + dt.timedelta(days=ahead + 7 * (n - 1)), 0, 0), m)
+
     def ordinal(m: re.Match[str]) -> bool:
         g = m.groupdict()
         number = g.get("d") or g.get("d2") or g.get("d3")
@@ -384,6 +394,8 @@ def _read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: b
         scan.take_all(NOW_END_RE, lambda m: add(Found(today, 0, 0), m))
     if "week" in text or "last" in text or "previous" in text:
         scan.take_all(WEEK_WEEKDAY_RE, week_weekday)
+    if "day" in text and has_any(text, ("now", "today", "later", "away", "time")):
+        scan.take_all(WEEKDAYS_ON_RE, weekdays_on)
     if "day" in text:
         scan.take_all(WEEKDAY_RE, weekday)
     if digit:

@@ -38,7 +38,10 @@ DAYS_OF_MONTH_RE = re.compile(
     r"(?:the\s+)?(?P<d2>\d{1,2})" + _ORD + r"\s*(?:of\s+|in\s+)?(?:(?P<q>this|next)\s+month|(?P<mon>" + _ANY_MONTH
     + r")\b\.?" + _YEAR + r")"
     r"|\b(?P<mon2>" + _ANY_MONTH + r")\b\.?\s*(?:between\s+|from\s+)?(?:the\s+)?(?P<e1>\d{1,2})" + _ORD
-    + r"\s*(?:to|till|til|until|through|thru|-|–|and)\s*(?:the\s+)?(?P<e2>\d{1,2})" + _ORD + r"\b(?!\s*(?:am|pm|:))")
+    + r"\s*(?:to|till|til|until|through|thru|-|–|and)\s*(?:the\s+)?(?P<e2>\d{1,2})" + _ORD + r"\b(?!\s*(?:am|pm|:))"
+    # "from the 4th to january 22nd", "from 02 to april 07, 2027"
+    r"|\b(?:from|between)\s+(?:the\s+)?(?P<f1>\d{1,2})" + _ORD + r"\s*(?:to|till|til|until|through|thru|-|–|and)\s*(?:the\s+)?"
+    r"(?P<mon3>" + _ANY_MONTH + r")\b\.?\s*(?:the\s+)?(?P<f2>\d{1,2})" + _ORD + r"\b(?!\s*(?:am|pm|:))(?:\s*,?\s*(?P<y3>(?:19|20)\d\d)\b)?")
 # "2016 june", "2016, nov", "2016-11", "11/2016", "june of 2027": a month of a year said
 YEAR_MONTH_RE = re.compile(r"\b(?P<y>(?:19|20)\d\d)\s*(?:,\s*|[/.-]\s*)?(?P<mon>" + _ANY_MONTH + r"|0?[1-9]|1[0-2])\b(?!\s*[/.-]\s*\d)"
                            r"|(?<![\d/.-])\b(?P<mon2>0?[1-9]|1[0-2])\s*[/-]\s*(?P<y2>(?:19|20)\d\d)\b")
@@ -192,9 +195,12 @@ def read_period(scan: Scan, *, today: dt.date, months: bool) -> tuple[dt.date, d
     found: list[tuple[dt.date, dt.date]] = []
 
     def days_of_month(m: re.Match[str]) -> bool:
-        d1, d2 = (int(m["d1"]), int(m["d2"])) if m["d1"] else (int(m["e1"]), int(m["e2"]))
+        d1, d2 = (int(m["d1"]), int(m["d2"])) if m["d1"] else (int(m["e1"]), int(m["e2"])) if m["e1"] else (int(m["f1"]), int(m["f2"]))
         name = m["mon"] or m["mon2"]
-        if name:
+        if m["mon3"]:
+            month = _month_number(m["mon3"])
+            year = int(m["y3"]) if m["y3"] else (today.year if month >= today.month else today.year + 1)
+        elif name:
             month = _month_number(name)
             year = _year_of(m, month, today) if m["d1"] else (today.year if month >= today.month else today.year + 1)
         else:

@@ -114,3 +114,17 @@ def test_more_ranges_of_days(text: str, first: dt.date, last: dt.date) -> None:
 def test_a_weekday_after_next_week_is_that_weeks() -> None:
     assert read("next week, maybe thursday").date == d(10)
     assert read("move my thursday one to next week").date != d(10)
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("from the 5th to jan 9th", d(5, 1, 2027), d(9, 1, 2027)), ("between 10 and feb 14, 2027", d(10, 2, 2027), d(14, 2, 2027)),
+])
+def test_days_of_a_month_named_after_the_second_day(text: str, first: dt.date, last: dt.date) -> None:
+    assert read(text).date_range == (first, last)
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("two fridays from now", d(11)), ("in 3 mondays' time", d(21)), ("a wednesday later", d(9)),
+])
+def test_the_nth_weekday_from_now(text: str, day: dt.date) -> None:
+    assert read(text).date == day

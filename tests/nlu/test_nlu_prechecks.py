@@ -44,6 +44,7 @@ PRECHECKS: dict[str, tuple[re.Pattern[str], Callable[[str], bool]]] = {
     "dates.IN_DAYS": (dates.IN_DAYS_RE, _any("day", "week")),
     "dates.FORTNIGHT": (dates.FORTNIGHT_RE, _any("fortnight")),
     "dates.RANGE": (dates.RANGE_RE, _any("week")),
+    "dates.WEEKDAYS_ON": (dates.WEEKDAYS_ON_RE, lambda t: "day" in t and any(w in t for w in ("now", "today", "later", "away", "time"))),
     "dates.YEAR_WORDS": (dates.YEAR_WORDS_RE, _any("thousand", "nineteen", "twenty")),
     "times.RANGE": (times.RANGE_RE, lambda t: (bool(times._CLOCKISH_RE.search(t)) and ("between" in t or "from" in t))
                     or "-" in t or "–" in t),

@@ -244,3 +244,7 @@ def test_an_hour_said_right_before_tonight_is_that_evening(text: str, at: dt.tim
 
 def test_nine_is_not_corrected_to_noon() -> None:
     assert time_of("at nine tomorrow") == dt.time(9)
+
+
+def test_in_less_than_an_hour_is_an_hour_from_now() -> None:
+    assert time_of("can u fit me in in less than an hour", ALL_DAY) == dt.time(10)
