@@ -143,6 +143,7 @@ FORTNIGHT_RE = re.compile(r"\bin\s+a\s+fortnight\b")
 RANGE_RE = re.compile(r"\b(?P<before>before\s+(?:the\s+|this\s+)?)?(?:(?P<q>next|this|the|coming)\s+)?(?P<u>week\s?end|week)\b")
 _TO_RE = re.compile(r"\s*(?P<to>to|till|til|until|through|thru|-|–|and)\s*")
 _FROM_RE = re.compile(r"\b(?:from|between)\s*$")
+_MORE_LESS_RE = re.compile(r"\b(?P<ml>more|less)\s+than\s+$")
 _NEXT_WEEK_RE = re.compile(r"\b(?:next|the\s+following)\s+week\b")
 _MOVE_RE = re.compile(r"\b(?:chang|mov|push|shift|reschedul|bring|switch|swap|instead)")
 _FOR_BEFORE_RE = re.compile(r"\bfor\s+$")
@@ -295,6 +296,16 @@ def _read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: b
             raw = " ".join(raw.split())
             n = int(raw) if raw.isdigit() else _NUMBERS.get(raw) or _FEW[raw]
             day = shifted(day, sign * n, unit)
+        bound = _MORE_LESS_RE.search(scan.text, 0, m.start())
+        if bound is not None:  # "less than 3 days after tomorrow": the days up to then
+            base = today + dt.timedelta(days={"tomorrow": 1, "yesterday": -1}.get(m["base"] or "", 0))
+            if bound["ml"] == "less":
+                result.date_range = (min(base, day), max(base, day))
+            elif sign > 0:  # "more than 2 weeks from now": from then on, as far as bookings go
+                result.date_range = (day, max(day, today + dt.timedelta(days=horizon_days)))
+            result.ambiguous = True  # "more than 2 weeks ago": no day said
+            scan.take(bound)
+            return True
         return add(_found(day, today), m)
 
     def nth_weekday_of(m: re.Match[str]) -> bool:

@@ -49,7 +49,8 @@ REST_RE = re.compile(r"\b(?:the\s+)?rest\s+(?:of\s+)?(?:the\s+|this\s+|my\s+|cur
 AFTER_NEXT_RE = re.compile(r"\bthe\s+(?P<u>week|weekend)\s+after\s+(?:the\s+)?next\b")
 NEXT_DAYS_RE = re.compile(r"\b(?P<kind>next|within(?:\s+the\s+(?:next|upcoming))?|in\s+the\s+next|less\s+than|past|last|previous)\s+"
                           r"(?P<n>\d{1,2}|an?|one|two|three|four|five|six|seven|ten|(?:a\s+)?few|(?:a\s+)?couple(?:\s+of)?)"
-                          r"\s*(?P<u>day|week|month|year)s?(?:\s+from\s+(?:today|now))?\b")
+                          r"\s*(?P<u>day|week|month|year)s?(?:\s+from\s+(?:today|now))?\b"
+                          r"(?!\s+(?:after|before|ago|later|from\s+(?:tomorrow|yesterday))\b)")
 # "for 3 days from today", "for a week starting tomorrow", "for 2 weeks from the 20th": days from a date
 FOR_FROM_RE = re.compile(r"\bfor\s+(?P<n>\d{1,2}|an?|one|two|three|four|five|six|seven|ten)\s+(?P<u>day|week)s?\s*,?\s*"
                          r"(?:starting|beginning|from)(?:\s+from|\s+on)?(?=\s)")

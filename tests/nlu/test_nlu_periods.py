@@ -128,3 +128,17 @@ def test_days_of_a_month_named_after_the_second_day(text: str, first: dt.date, l
 ])
 def test_the_nth_weekday_from_now(text: str, day: dt.date) -> None:
     assert read(text).date == day
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("less than 4 days after tomorrow", d(3), d(7)), ("less than a week from now", d(2), d(9)),
+])
+def test_less_than_an_offset_is_the_days_up_to_it(text: str, first: dt.date, last: dt.date) -> None:
+    assert read(text).date_range == (first, last)
+
+
+def test_more_than_an_offset_is_from_then_on_or_no_day() -> None:
+    u = read("more than 3 weeks from now")
+    assert u.date is None and u.date_range is not None and u.date_range[0] == d(23)
+    u = read("more than 2 months ago")
+    assert (u.date, u.date_range) == (None, None)
