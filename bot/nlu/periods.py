@@ -76,7 +76,8 @@ QUARTER_RE = re.compile(r"\b(?:(?P<y0>(?:19|20)\d\d)\s*,?\s*)?(?:(?:the\s+)?(?P<
 # "h1 2016", "2016 h2", "2016h2": half a year, said with its year
 HALF_YEAR_RE = re.compile(r"(?:\b(?P<y0>(?:19|20)\d\d)\s*|\b)h(?P<n>[12])\b(?:\s*(?P<y>(?:19|20)\d\d)\b)?")
 # "next year", "last year", "the year after next"
-YEAR_RE = re.compile(r"\b(?:(?P<q>next|last|previous|this|coming|current)\s+year|the\s+year\s+after\s+(?:the\s+)?next)\b")
+# ("this year" alone is talk: "best cut i've had this year")
+YEAR_RE = re.compile(r"\b(?:(?P<q>next|last|previous|coming)\s+year|the\s+year\s+after\s+(?:the\s+)?next)\b")
 
 
 def _end(n: int) -> str:
@@ -291,7 +292,7 @@ def read_period(scan: Scan, *, today: dt.date, months: bool) -> tuple[dt.date, d
         return True
 
     def year(m: re.Match[str]) -> bool:
-        shift = {"next": 1, "coming": 1, "last": -1, "previous": -1}.get(m["q"], 0) if m["q"] else 2
+        shift = {"next": 1, "coming": 1, "last": -1, "previous": -1}[m["q"]] if m["q"] else 2
         span = (dt.date(today.year + shift, 1, 1), dt.date(today.year + shift, 12, 31))
         found.append(_from_today(span, today))
         return True

@@ -74,3 +74,13 @@ def test_earlier_this_year_is_the_days_gone() -> None:
 ])
 def test_years_in_words(text: str, first: dt.date, last: dt.date) -> None:
     assert read(text).date_range == (first, last)
+
+
+def test_days_that_are_over_are_talk_not_a_request() -> None:
+    u = read("been coming here for the past 3 years")
+    assert u.date_range == (d(2, 12, 2023), d(1)) and u.past_date
+    assert u.intent.value != "book"
+
+
+def test_this_year_alone_is_no_range() -> None:
+    assert read("best one this year").date_range is None
