@@ -43,7 +43,7 @@ DAYS_OF_MONTH_RE = re.compile(
     r"|\b(?:from|between)\s+(?:the\s+)?(?P<f1>\d{1,2})" + _ORD + r"\s*(?:to|till|til|until|through|thru|-|–|and)\s*(?:the\s+)?"
     r"(?P<mon3>" + _ANY_MONTH + r")\b\.?\s*(?:the\s+)?(?P<f2>\d{1,2})" + _ORD + r"\b(?!\s*(?:am|pm|:))(?:\s*,?\s*(?P<y3>(?:19|20)\d\d)\b)?")
 # "2016 june", "2016, nov", "2016-11", "11/2016", "june of 2027": a month of a year said
-YEAR_MONTH_RE = re.compile(r"\b(?P<y>(?:19|20)\d\d)\s*(?:,\s*|[/.-]\s*)?(?P<mon>" + _ANY_MONTH + r"|0?[1-9]|1[0-2])\b(?!\s*[/.-]\s*\d)"
+YEAR_MONTH_RE = re.compile(r"\b(?P<y>(?:19|20)\d\d)\s*(?:,\s*|[/.-]\s*)?(?P<mon>" + _ANY_MONTH + r"|0?[1-9]|1[0-2])\b(?!\s*[/.-]\s*\d|:\d|\s*(?:am|pm)\b)"
                            r"|(?<![\d/.-])\b(?P<mon2>0?[1-9]|1[0-2])\s*[/-]\s*(?P<y2>(?:19|20)\d\d)\b")
 REST_RE = re.compile(r"\b(?:the\s+)?rest\s+(?:of\s+)?(?:the\s+|this\s+|my\s+|current\s+)?(?P<u>week|month|year)\b")
 AFTER_NEXT_RE = re.compile(r"\bthe\s+(?P<u>week|weekend)\s+after\s+(?:the\s+)?next\b")

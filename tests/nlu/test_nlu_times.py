@@ -248,3 +248,8 @@ def test_nine_is_not_corrected_to_noon() -> None:
 
 def test_in_less_than_an_hour_is_an_hour_from_now() -> None:
     assert time_of("can u fit me in in less than an hour", ALL_DAY) == dt.time(10)
+
+
+def test_a_time_after_a_year_is_no_month_of_it() -> None:
+    u = understand("7 jan 2027 - 9:15am", now=NOW, shop=SHOP)
+    assert (u.date, u.time) == (dt.date(2027, 1, 7), dt.time(9, 15))
