@@ -65,11 +65,51 @@ DAY_MONTH_RE = re.compile(
     r"\b(?:the\s+)?(?:(?P<d>\d{1,2})" + _ORD + r"?\.?|" + _DAYW + r")\s*(?:of\s+)?" + _MON + r"(?![a-z])" + _YEAR
 )
 MONTH_DAY_RE = re.compile(
-    r"\b" + _MON + r"[\s/-]*(?:the\s+)?(?:(?P<d>\d{1,2})" + _ORD + r"?\b" + _NOT_TIME + r"|" + _DAYW + r"\b)" + _YEAR
+    r"\b" + _MON + r"[\s/-]*(?:the\s+)?(?:(?P<d>\d{1,2})" + _ORD + r"?\b" + _NOT_TIME + r"|" + _DAYW + r"\b"
+    r"|(?P<dc>" + "|".join(sorted(_CARDINALS, key=len, reverse=True)) + r")\b(?!\s*(?:am|pm|a\.m|p\.m|o'clock|past|to|min|hour))"
+    + r")" + _YEAR
 )
+# A year said in words, written out as digits of the same length for the date rules: "two thousand
+# and eighteen", "one thousand seven hundred and eighty nine", and after a month or a day "nineteen
+# seventy eight" (alone those words are a time: "nineteen forty five")
+_UNIT_W = {w: i for i, w in enumerate(("one", "two", "three", "four", "five", "six", "seven", "eight", "nine"), 1)}
+_TEEN_W = {w: i for i, w in enumerate(("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+                                       "eighteen", "nineteen"), 10)}
+_TENS_W = {w: i * 10 for i, w in enumerate(("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"), 2)}
+_N99 = (r"(?:(?:" + "|".join(_TENS_W) + r")(?:[\s-](?:" + "|".join(_UNIT_W) + r"))?|" + "|".join(_TEEN_W) + "|"
+        + "|".join(_UNIT_W) + r")")
+YEAR_WORDS_RE = re.compile(r"\b(?P<th>one|two)\s+thousand(?:\s+(?P<hu>" + "|".join(_UNIT_W) + r")\s+hundred)?"
+                           r"(?:\s+(?:and\s+)?(?P<rest>" + _N99 + r"))?\b(?!\s+(?:hundred|thousand))"
+                           r"|\b(?P<c>nineteen|twenty)\s+(?P<yy>(?:zero|oh|o)\s+(?:" + "|".join(_UNIT_W) + r")|" + _N99 + r")\b")
+_DAY_BEFORE_RE = re.compile(r"(?:\d|st|nd|rd|th)\s*,?\s*(?:of\s+)?$|\b(?:" + "|".join(MONTHS) + r")\.?\s*(?:,|of)\s*$")
+
+
+def _words_number(words: str) -> int:
+    """ "eighty nine" -> 89, "zero one" -> 1 (a pattern checked the words)."""
+    return sum(_UNIT_W.get(w) or _TEEN_W.get(w) or _TENS_W.get(w) or 0 for w in re.split(r"[\s-]+", words))
+
+
+def _years_as_digits(scan: Scan) -> list[tuple[int, int, str, str]]:
+    """Writes each year said in words in the scan as its digits padded to the same length; returns
+    (start, end, words, digits) of each, so the words can be put back where no rule took them."""
+    out = []
+    for m in YEAR_WORDS_RE.finditer(scan.text):
+        if m["th"]:
+            year = (1000 if m["th"] == "one" else 2000) + (_UNIT_W[m["hu"]] * 100 if m["hu"] else 0)
+            year += _words_number(m["rest"]) if m["rest"] else 0
+        elif _DAY_BEFORE_RE.search(scan.text, 0, m.start()):
+            year = (19 if m["c"] == "nineteen" else 20) * 100 + _words_number(m["yy"])
+        else:
+            continue
+        digits = str(year).ljust(m.end() - m.start())
+        scan.text = scan.text[:m.start()] + digits + scan.text[m.end():]
+        out.append((m.start(), m.end(), m.group(0), digits))
+    return out
 HOLIDAY_RE = re.compile(r"\b(?P<h>" + "|".join(sorted(HOLIDAYS, key=len, reverse=True)) + r")\b")
 ORDINAL_WORD_RE = re.compile(r"\b(?:on\s+)?the\s+" + _DAYW + r"\b(?!\s+(?:one|of\s+(?:you|us|them)))")
 DAY_AFTER_RE = re.compile(r"\b(?:the\s+)?day\s+after\s+tomorrow\b")
+# "between now and friday", "from now till the 20th", "between jan 22 and now": today, as an end of a range
+NOW_END_RE = re.compile(r"(?<=between\s)now(?=\s+and\b)|(?<=from\s)now(?=\s+(?:to|till|til|until)\b)|(?<=\sand\s)now\b")
 RELATIVE_RE = re.compile(r"\b(?P<w>today|tonight|this\s+night|tomorrow|yesterday|(?:the\s+)?next\s+day)\b")
 # "tomoro", "tommorrow", "2moro", "tmoro": tomorrow typed in a hurry
 TOMORROW_TYPO_RE = re.compile(r"\b(?:to|2|t)m+or+o?w*\b")
@@ -82,8 +122,13 @@ DAY_OF_MONTH_RE = re.compile(r"\b(?:the\s+)?(?P<d>\d{1,2})" + _ORD + r"?\s+(?:of
 DAY_BEFORE_RE = re.compile(r"\b(?:the\s+)?day\s+before\s+yesterday\b")
 _N = r"(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + r"|a\s+few|few|several|couple(?:\s+of)?|a\s+couple(?:\s+of)?)"
 # "two days ago", "a month ago", "two weeks from now", "3 days from tomorrow", "two days after today"
-SHIFT_RE = re.compile(r"\b" + _N + r"\s+(?P<u>day|week|month|year|fortnight)s?\s+(?P<dir>ago|from\s+now|later|hence"
+# "1 month 21 days ago", "2 years, 1 month and 3 days later": each amount in turn
+_AMOUNT = _N.replace("(?P<n>", "(?:") + r"\s+(?:day|week|month|year|fortnight)s?"
+AMOUNT_RE = re.compile(r"\b" + _N + r"\s+(?P<u>day|week|month|year|fortnight)s?\b")
+SHIFT_RE = re.compile(r"\b(?P<amounts>" + _AMOUNT + r"(?:\s*,?\s*(?:and\s+)?" + _AMOUNT + r")*)\s+(?P<dir>ago|from\s+now|later|hence"
                       r"|(?P<rel>from|after|before)\s+(?P<base>today|tomorrow|yesterday))\b")
+# "two sundays from now", "3 fridays later": the nth of that weekday after today
+WEEKDAYS_ON_RE = re.compile(r"\b" + _N + r"\s+(?P<wd>WD)s?'?\s+(?:from\s+(?:now|today)|later|away|time)\b".replace("WD", "|".join(WEEKDAYS)))
 # "last sunday", "last week sunday", "next week friday", "friday next week", "sunday of next week"
 WEEK_WEEKDAY_RE = re.compile(r"\b(?:(?P<q1>last|previous|next|this|coming)\s+week\s+(?:on\s+)?(?P<wd1>WD)"
                              r"|(?P<wd2>WD)\s+(?:of\s+)?(?P<q2>last|previous|next|this|coming)\s+week"
@@ -98,6 +143,8 @@ FORTNIGHT_RE = re.compile(r"\bin\s+a\s+fortnight\b")
 RANGE_RE = re.compile(r"\b(?P<before>before\s+(?:the\s+|this\s+)?)?(?:(?P<q>next|this|the|coming)\s+)?(?P<u>week\s?end|week)\b")
 _TO_RE = re.compile(r"\s*(?P<to>to|till|til|until|through|thru|-|–|and)\s*")
 _FROM_RE = re.compile(r"\b(?:from|between)\s*$")
+_MORE_LESS_RE = re.compile(r"\b(?P<ml>more|less)\s+than\s+$")
+_NEXT_WEEK_RE = re.compile(r"\b(?:next|the\s+following)\s+week\b")
 _MOVE_RE = re.compile(r"\b(?:chang|mov|push|shift|reschedul|bring|switch|swap|instead)")
 _FOR_BEFORE_RE = re.compile(r"\bfor\s+$")
 _OR_RE = re.compile(r"\s*(?:,\s*)?(?:or|/)\s*(?:on\s+)?")
@@ -131,6 +178,7 @@ class DateResult:
     ambiguous: bool = False
     ends: list[int] = field(default_factory=list)  # where date phrases end ("friday 3")
     today_window: str | None = None  # "tonight" -> "evening"
+    tonight_at: int | None = None  # where "tonight" starts: "10, tonight" is a time said before it
     # "next friday" said on a Wednesday: this Friday was read; the Friday a week later is the other reading
     week_later: dt.date | None = None
     options: tuple[dt.date, ...] = ()  # "this sat or sun": each date offered, in order
@@ -167,6 +215,22 @@ def _weekday(name: str, qualifier: str | None, today: dt.date) -> dt.date:
 
 
 def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bool) -> DateResult:
+    """The dates, ranges of days and the date phrases' ends in the scan (taken from it)."""
+    said = _years_as_digits(scan) if "thousand" in scan.text or "nineteen" in scan.text or "twenty" in scan.text else []
+    result = _read_dates(scan, today=today, horizon_days=horizon_days, month_first=month_first)
+    for start, end, words, digits in said:
+        if scan.text[start:end] != digits:
+            continue  # a rule took the year
+        if "thousand" in words and result.date is None and result.date_range is None:
+            year = int(digits)  # "in one thousand seven hundred and eighty nine": that year
+            result.date_range, result.ambiguous = (dt.date(year, 1, 1), dt.date(year, 12, 31)), True
+            scan.text = scan.text[:start] + " " * (end - start) + scan.text[end:]
+            continue
+        scan.text = scan.text[:start] + words + scan.text[end:]
+    return result
+
+
+def _read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bool) -> DateResult:
     found: list[Found] = []
     result = DateResult()
 
@@ -206,7 +270,8 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
 
     def named(m: re.Match[str]) -> bool:
         year = int(m["y"]) if m["y"] else None
-        day = int(m["d"]) if m["d"] else ORDINAL_WORDS[m["dw"]]
+        g = m.groupdict()
+        day = int(m["d"]) if m["d"] else ORDINAL_WORDS[m["dw"]] if m["dw"] else _CARDINALS[" ".join(g["dc"].split())]
         return add(_month_day(MONTHS[m["mon"]], day, year, today, horizon_days), m)
 
     def holiday(m: re.Match[str]) -> bool:
@@ -216,17 +281,32 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         w = " ".join(m["w"].split())
         if w in ("tonight", "this night"):
             result.today_window = "evening"
+            result.tonight_at = m.start()
         days = {"tomorrow": 1, "yesterday": -1}.get(w, 1 if w.endswith("next day") else 0)
         return add(_found(shifted(today, days, "day"), today), m)
 
     def shift(m: re.Match[str]) -> bool:
         if _FOR_BEFORE_RE.search(scan.text, 0, m.start()):
             return False  # "for 3 days from today": a span of days (periods.days_from), not a day
-        raw = " ".join(m["n"].split())
-        n = int(raw) if raw.isdigit() else _NUMBERS.get(raw) or _FEW[raw]
-        base = {"tomorrow": 1, "yesterday": -1}.get(m["base"] or "", 0)
-        start = today + dt.timedelta(days=base)
-        return add(_found(shifted(start, -n if m["dir"] == "ago" or m["rel"] == "before" else n, m["u"]), today), m)
+        sign = -1 if m["dir"] == "ago" or m["rel"] == "before" else 1
+        day = today + dt.timedelta(days={"tomorrow": 1, "yesterday": -1}.get(m["base"] or "", 0))
+        amounts = [(a["n"], a["u"]) for a in AMOUNT_RE.finditer(m["amounts"])]
+        order = ("year", "month", "fortnight", "week", "day")  # the longest first: a month from 31 Jan is 28 Feb
+        for raw, unit in sorted(amounts, key=lambda a: order.index(a[1])):
+            raw = " ".join(raw.split())
+            n = int(raw) if raw.isdigit() else _NUMBERS.get(raw) or _FEW[raw]
+            day = shifted(day, sign * n, unit)
+        bound = _MORE_LESS_RE.search(scan.text, 0, m.start())
+        if bound is not None:  # "less than 3 days after tomorrow": the days up to then
+            base = today + dt.timedelta(days={"tomorrow": 1, "yesterday": -1}.get(m["base"] or "", 0))
+            if bound["ml"] == "less":
+                result.date_range = (min(base, day), max(base, day))
+            elif sign > 0:  # "more than 2 weeks from now": from then on, as far as bookings go
+                result.date_range = (day, max(day, today + dt.timedelta(days=horizon_days)))
+            result.ambiguous = True  # "more than 2 weeks ago": no day said
+            scan.take(bound)
+            return True
+        return add(_found(day, today), m)
 
     def nth_weekday_of(m: re.Match[str]) -> bool:
         if m["mon"]:
@@ -261,9 +341,22 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
 
     def weekday(m: re.Match[str]) -> bool:
         d = _weekday(m["wd"], m["q"], today)
+        if m["q"] is None and "next" in text and not _MOVE_RE.search(text):
+            week = _NEXT_WEEK_RE.search(scan.text, 0, m.start())
+            if week is not None:  # "next week, say tuesday": that week's tuesday
+                monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(days=7)
+                return add(Found(monday + dt.timedelta(days=WEEKDAYS.index(m["wd"])), 0, 0, weekday_only=True), m)
         if m["q"] == "next" and (d.isocalendar()[:2] == today.isocalendar()[:2] or d == today + dt.timedelta(days=1)):
             result.week_later = d + dt.timedelta(days=7)  # "next" may mean the week after: said, not guessed
         return add(Found(d, 0, 0, weekday_only=True), m)
+
+    def weekdays_on(m: re.Match[str]) -> bool:
+        raw = " ".join(m["n"].split())
+        n = int(raw) if raw.isdigit() else _NUMBERS.get(raw) or _FEW[raw]
+        if not 1 <= n <= 10:
+            return False
+        ahead = (WEEKDAYS.index(m["wd"]) - today.weekday() - 1) % 7 + 1  # the first one after today
+        return add(Found(today + dt.timedelta(days=ahead + 7 * (n - 1)), 0, 0), m)
 
     def ordinal(m: re.Match[str]) -> bool:
         g = m.groupdict()
@@ -308,8 +401,12 @@ def read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: bo
         scan.take_all(TOMORROW_TYPO_RE, lambda m: add(Found(today + dt.timedelta(days=1), 0, 0), m))
     if has_any(text, ("day", "night", "tomorrow")):
         scan.take_all(RELATIVE_RE, relative)
+    if "now" in text and has_any(text, ("between", "from")):  # a rule, not only a pre-check: "x and now" needs a "between"
+        scan.take_all(NOW_END_RE, lambda m: add(Found(today, 0, 0), m))
     if "week" in text or "last" in text or "previous" in text:
         scan.take_all(WEEK_WEEKDAY_RE, week_weekday)
+    if "day" in text and has_any(text, ("now", "today", "later", "away", "time")):
+        scan.take_all(WEEKDAYS_ON_RE, weekdays_on)
     if "day" in text:
         scan.take_all(WEEKDAY_RE, weekday)
     if digit:
@@ -365,6 +462,11 @@ def _range(m: re.Match[str], today: dt.date, result: DateResult) -> bool:
 
 def _choose(found: list[Found], text: str, result: DateResult, today: dt.date) -> None:
     """One date from several: merge agreeing ones, split an old date from a new one."""
+    if (len(found) == 2 and found[0].date < found[1].date and _FROM_RE.search(text, 0, found[0].start)
+            and _TO_RE.fullmatch(text, found[0].end, found[1].start) and not _MOVE_RE.search(text)):
+        result.date_range = (found[0].date, found[1].date)  # "from next friday to oct 1st", "between now and the 20th"
+        result.ambiguous = True
+        return
     explicit = [f for f in found if not f.weekday_only]
     weekdays = [f for f in found if f.weekday_only]
     if len(explicit) == 1 and weekdays and explicit[0].day_only:

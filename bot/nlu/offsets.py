@@ -7,8 +7,8 @@ import re
 
 from bot.nlu.scan import Scan, has_any
 
-# "in 45 mins", "in an hour", "in half an hour", "in 2 hours"
-IN_OFFSET_RE = re.compile(r"\bin\s+(?:(?P<n>\d{1,3}|an?|one|two|three|four|five|ten|fifteen|twenty|thirty|forty|forty[- ]five)\s*"
+# "in 45 mins", "in an hour", "in half an hour", "in 2 hours", "in less than an hour"
+IN_OFFSET_RE = re.compile(r"\bin\s+(?:(?:less\s+than|under|about|around|roughly)\s+)?(?:(?P<n>\d{1,3}|an?|one|two|three|four|five|ten|fifteen|twenty|thirty|forty|forty[- ]five)\s*"
                           r"(?P<u>minutes?|mins?|hours?|hrs?)|(?:an?\s+)?half\s+an?\s+(?P<half>hour))\b")
 _OFFSET_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10, "fifteen": 15,
                  "twenty": 20, "thirty": 30, "forty": 40, "forty five": 45, "forty-five": 45}

@@ -37,11 +37,29 @@ def _t(n: int) -> str:
             + rf"|(?P<noon{n}>noon|midnight))")
 
 
-RANGE_RE = re.compile(r"\b(?:between|from)\s+" + _t(1) + r"\s*(?:and|to|till|until|til|-|–|&)\s*" + _t(2) + r"\b"
-                      + r"|(?<![\d:.])" + _t(3) + r"\s*(?:-|–)\s*" + _t(4) + r"\b")
-# "5 to 6pm", "4pm till 5pm", "4 til 5pm": a range without "from", when am/pm or "till" says so
+def _part(n: int) -> str:
+    """A part of the day said after an end of a range, as its am or pm: "3 in the morning"."""
+    return rf"(?:\s+(?P<dp{n}>in\s+the\s+(?:morning|afternoon|evening)|at\s+night)\b)?"
+
+
+RANGE_RE = re.compile(r"\b(?:between|from)\s+" + _t(1) + _part(1) + r"\s*(?:and|to|till|until|til|-|–|&)\s*" + _t(2) + r"\b" + _part(2)
+                      + r"|(?<![\d:.])" + _t(3) + r"\s*(?:-|–)\s*" + _t(4) + r"\b" + _part(4))
+# "5 to 6pm", "4pm till 5pm", "4 til 5pm", "5 to 7 in the morning": a range without "from", when
+# am/pm, a part of the day or "till" says so
 TO_RANGE_RE = re.compile(r"(?<![\d:.])\b(?P<h3>\d{1,2})(?:[:.](?P<m3>[0-5]\d))?" + _AP.format(n=3)
-                         + r"\s*(?P<to>to|till|til|until)\s*" + _t(4) + r"\b")
+                         + r"\s*(?P<to>to|till|til|until)\s*" + _t(4) + r"\b" + _part(4))
+
+
+def _span(n: int) -> str:
+    """How long, in hours and minutes: "2 hours", "2.5 hrs", "3 hours 30 minutes", "45 mins"."""
+    return (rf"(?:(?P<dh{n}>\d{{1,2}}(?:\.\d+)?|an?|one|two|three|four)\s*(?:hours?|hrs?)(?:\s*(?:and\s+)?(?P<dhm{n}>\d{{1,2}})\s*"
+            rf"(?:minutes?|mins?)|\s+and\s+a\s+(?P<dhh{n}>half))?|(?P<dm{n}>\d{{1,3}})\s*(?:minutes?|mins?))\b")
+
+
+# "from 2pm for 2 hours", "for 3 hours from 10 am": a window that starts at a time and lasts that long
+FOR_SPAN_RE = re.compile(r"\bfrom\s+" + _t(1) + r"\s+for\s+(?:about\s+)?" + _span(1)
+                         + r"|\bfor\s+(?:about\s+)?" + _span(2) + r"\s+(?:starting\s+)?(?:from|at)\s+" + _t(2) + r"(?![\d:])")
+_SPAN_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
 HALF_RE = re.compile(r"\bhalf\s+(?:past\s+)?" + _t(1) + r"(?![\d:])")
 PAST_TO_RE = re.compile(r"\b(?:(?P<mw>(?:a\s+)?quarter|three\s+quarters|" + _MINW + r")\s+(?:min(?:ute)?s?\s+)?"
                         r"|(?P<md>\d{1,2})\s+(?:(?P<unit>min(?:ute)?s?)\s+)?)"
@@ -94,6 +112,10 @@ MOVE_TO_RE = re.compile(r"\b(?:change|changing|move|moving|push|shift|reschedul\
                         r"(?P<n>\d{3,4}|" + _H + r")(?:\s*(?:o'clock|ish))?\b" + _NOT_MORE)
 OCLOCK_RE = re.compile(r"\b(?P<n>" + _H + r")\s*-?\s*(?:o'clock|ish)\b")
 AFTER_DATE_RE = re.compile(r"\s*,?\s*(?P<n>\d{1,2})\b" + _NOT_MORE + r"(?!\s*(?:am|pm|h\b|o'clock))")
+# an hour right before "tonight" (read by the date rules): "10, tonight", "8 tonight"
+BEFORE_TONIGHT_RE = re.compile(r"(?<![\d:.£$€/])\b(?P<n>" + _H + r")(?:\s*o'clock)?\s?,?\s?$")
+# an hour word and am/pm: "seven pm", "eleven a.m."
+WORD_AP_RE = re.compile(r"\b(?P<h1>" + "|".join(_WORDS) + r")" + _AP.format(n=1).removesuffix("?") + r"(?!\s+i\b)")
 # "sat am", "tomorrow pm": am/pm right after a date is half a day (elsewhere "am" is a verb)
 DATE_HALF_RE = re.compile(r"\s+(?P<ap>am|pm|a\.m\.?|p\.m\.?)(?![a-z])"
                           r"(?=\s*(?:$|[?!.,;)]|(?:for|please|pls|with|then|ok|if|slot|appointment|works?|is|any)\b))")
@@ -143,6 +165,15 @@ def _clock(m: re.Match[str], n: int) -> Clock | None:
     text = m.group(0)
     literal = ap is None and (":" in text or re.search(r"\dh", text) is not None)
     return Clock(h, mins, ap, fixed, literal)
+
+
+def _said_part(c: Clock | None, part: str | None) -> Clock | None:
+    """`c` with the am or pm a part of the day said after it gives ("3 in the morning" is 03:00,
+    "10 at night" 22:00, "1 at night" 01:00)."""
+    if c is None or part is None or c.ap or c.fixed or c.h > 12:
+        return c
+    am = "morning" in part or ("night" in part and (c.h < 6 or c.h == 12))
+    return Clock(c.h, c.m, "am" if am else "pm", False)
 
 
 def _intervals(shop: Shop, weekdays: Iterable[int]) -> tuple[tuple[int, int], ...]:
@@ -247,7 +278,7 @@ def _word_window(word: str, spans: Sequence[tuple[int, int]]) -> TimeWindow:
 
 
 def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[int],
-               today_window: str | None = None) -> TimeResult:
+               today_window: str | None = None, tonight_at: int | None = None) -> TimeResult:
     day = _day(shop, date)
     spans = day.spans
     result = TimeResult()
@@ -257,7 +288,7 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
     def rng(m: re.Match[str]) -> bool:
         g = m.groupdict()
         n = 1 if g.get("h1") or g.get("noon1") else 3
-        a, b = _clock(m, n), _clock(m, n + 1)
+        a, b = _said_part(_clock(m, n), g.get(f"dp{n}")), _said_part(_clock(m, n + 1), g.get(f"dp{n + 1}"))
         if a is None or b is None:
             return False
         if b.ap and not a.ap and not a.fixed and a.h < 12:
@@ -271,6 +302,25 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
         if e <= s:
             return False
         result.window = TimeWindow(s, e, f"between {_fmt(s)} and {_fmt(e)}")
+        return True
+
+    def for_span(m: re.Match[str]) -> bool:
+        n = 1 if m["h1"] or m["noon1"] else 2
+        c = _clock(m, n)
+        if c is None:
+            return False
+        s, _ = resolve(c, spans, None, strict=False)
+        if s is None:
+            return False
+        if m[f"dm{n}"]:
+            minutes = int(m[f"dm{n}"])
+        else:
+            raw = m[f"dh{n}"]
+            minutes = round(float(raw) * 60) if raw[0].isdigit() else _SPAN_WORDS[raw] * 60
+            minutes += int(m[f"dhm{n}"] or 0) + (30 if m[f"dhh{n}"] else 0)
+        if not minutes > 0 or s + minutes > 1440:
+            return False
+        result.window = TimeWindow(s, s + minutes, f"between {_fmt(s)} and {_fmt(s + minutes)}")
         return True
 
     def half(m: re.Match[str]) -> bool:
@@ -378,16 +428,20 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
     if clockish and has_any(text, _OWN_DAY_WORDS):  # a time of their own day, not the booking's
         scan.take_all(BUSY_FROM_RE, lambda m: own_day(m, True))
         scan.take_all(FREE_FROM_RE, lambda m: own_day(m, False))
+    if clockish and "for" in text and has_any(text, ("h", "min")):
+        scan.take_all(FOR_SPAN_RE, for_span)
     if (clockish and has_any(text, ("between", "from"))) or "-" in text or "–" in text:
         scan.take_all(RANGE_RE, rng)
     if digit and has_any(text, ("to", "til", "until")):
-        scan.take_all(TO_RANGE_RE, lambda m: bool(m["to"] != "to" or m["ap4"]) and rng(m))
+        scan.take_all(TO_RANGE_RE, lambda m: bool(m["to"] != "to" or m["ap4"] or m["dp4"]) and rng(m))
     if clockish:
         if "half" in text:
             scan.take_all(HALF_RE, half)
         if "past" in text or "to" in text:
             scan.take_all(PAST_TO_RE, past_to)
         scan.take_all(WORD_CLOCK_RE, word_clock)
+        if "m" in text:
+            scan.take_all(WORD_AP_RE, clock)
         if has_any(text, ("after", "from", "later", "before", "onwards")):
             scan.take_all(AFTER_RE, after)
         if has_any(text, ("before", "by", "earlier", "til", "later")):
@@ -413,6 +467,10 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
             scan.take_all(OCLOCK_RE, number)
     if "mid" in text:
         scan.take_all(MID_RE, mid)
+    if not clocks and clockish and tonight_at is not None:
+        m = BEFORE_TONIGHT_RE.search(scan.text, 0, tonight_at)
+        if m and number(m):  # "10, tonight": the hour said before it
+            scan.take(m)
     if not clocks and digit:
         for end in date_ends:
             m = AFTER_DATE_RE.match(scan.text, end)

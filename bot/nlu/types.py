@@ -30,6 +30,8 @@ Decisions the dialogue can rely on:
   shop's slot grid.
 - A month-day without a year is its nearest occurrence: "jan 20" said in December is next
   January even beyond the horizon; "1 dec" said on 2 December is `past_date`.
+- A range of days over before today ("late last month", "the past 3 weeks") is `date_range` with
+  `past_date`, and alone implies no BOOK: "for the past 3 years" is talk, not a request.
 - A time word settles a bare hour: "at 7 tonight" is 19:00 even in a shop open 24 hours.
 - Slots alone with a leading "yes"/"ok" ("yes, friday at 3") are an implied BOOK, not YES.
 - The customer's own day is a window, not the booking's time: "i start work at 10" / "i have to
@@ -97,7 +99,7 @@ class Understanding:
     code: str | None = None  # a booking code found in the text, upper case
     correction: bool = False  # "actually", "instead", "make it", "change it to", "no, ..."
     ambiguous: tuple[str, ...] = ()  # slots that need a question: "time", "date"
-    past_date: bool = False  # an explicit date before today, never silently moved
+    past_date: bool = False  # an explicit date before today, or a `date_range` over before today: never silently moved
     text: str = ""  # the normalized text (lower case, typos and abbreviations corrected)
     # Added beyond the shared contract:
     services: tuple[str, ...] = ()  # every service named, in order ("haircut and beard")

@@ -172,7 +172,7 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     if soon is not None and dates.date is None:
         dates.date = soon.date()
     times = read_times(scan, shop=shop, date=dates.date, date_ends=dates.ends,
-                       today_window=dates.today_window)
+                       today_window=dates.today_window, tonight_at=dates.tonight_at)
     if soon is not None and times.time is None:
         times.time = soon.time()
     date = dates.date
@@ -182,8 +182,10 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     ambiguous = tuple(s for s, flag in (("date", dates.ambiguous), ("time", times.ambiguous)) if flag)
     any_barber = (intents.names_any_barber(canon) or bool(not_barbers)) and not barbers
     unknown_barber = None if barbers or any_barber else _unknown_barber(raw[:MAX_CHARS], lexicon)
-    has_slots = bool(services or barbers or any_barber or date or times.time or times.window or dates.date_range
-                     or times.options or dates.options)
+    # "for the past 3 years", "late last month": days that are over are said, not asked for
+    range_over = dates.date_range is not None and dates.date_range[1] < today
+    has_slots = bool(services or barbers or any_barber or date or times.time or times.window
+                     or (dates.date_range and not range_over) or times.options or dates.options)
 
     body = _YES_NO_LEAD_RE.sub("", canon) if has_slots else canon
     correction = intents.is_correction(canon) and (has_slots or body != canon)
@@ -223,7 +225,7 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         code=code,
         correction=correction,
         ambiguous=ambiguous,
-        past_date=dates.past,
+        past_date=dates.past or range_over,
         text=canon,
         services=tuple(dict.fromkeys(services)),
         date_range=dates.date_range,

@@ -78,6 +78,7 @@ those though three through till time times to today told too top try two under u
 upon us use very wait want was way we week weeks well went were what what's when where
 which while who whoever why will wish with within won't work would yeah year yes yet you
 your you're sat sun mon wed date data bears bread bird hear heart head made safe face
+four five six seven eight nine ten eleven twelve
 fame game gate late name same wade tame take came rate hate kate mate site note
 held text bunch slave fate trip weak chance cancer mens men match marsh opening openings
 looking cooking hooking seeing meeting moving having living giving doing bring brings

@@ -198,3 +198,26 @@ def test_next_weekday_within_this_week_keeps_the_other_reading(
         text: str, now: dt.datetime, read: dt.date, week_later: dt.date | None) -> None:
     u = understand(text, now=now, shop=SHOP)
     assert (u.date, u.week_later) == (read, week_later)
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("2 weeks 3 days from now", dt.date(2026, 12, 19)), ("a month and 2 days ago", dt.date(2026, 10, 31)),
+    ("1 year, 2 months later", dt.date(2028, 2, 2)), ("3 days 1 month from today", dt.date(2027, 1, 5)),
+])
+def test_an_offset_of_several_amounts_adds_each(text: str, day: dt.date) -> None:
+    assert understand(text, now=WED, shop=SHOP).date == day
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("jan twenty three", dt.date(2027, 1, 23)), ("march thirty one, 2027", dt.date(2027, 3, 31)),
+    ("the fourth of july, two thousand and twenty seven", dt.date(2027, 7, 4)),
+    ("feb twenty one two thousand twenty seven", dt.date(2027, 2, 21)),
+])
+def test_a_day_or_a_year_in_words(text: str, day: dt.date) -> None:
+    assert understand(text, now=WED, shop=SHOP).date == day
+
+
+def test_a_year_in_words_after_a_day_and_alone_a_time() -> None:
+    assert understand("sept 10, twenty twenty seven", now=WED, shop=SHOP).date == dt.date(2027, 9, 10)
+    assert understand("can i come at nineteen thirty", now=WED, shop=SHOP).time == dt.time(19, 30)
+    assert understand("jan twenty five at 3", now=WED, shop=SHOP).time == dt.time(15)

@@ -99,3 +99,46 @@ def test_a_day_this_month_does_not_have_is_no_date() -> None:
 
 def test_29_february_is_the_next_one() -> None:
     assert read("feb 29").date == d(29, 2, 2028)
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("between now and saturday", d(2), d(5)), ("from now till the 10th", d(2), d(10)),
+    ("between the 20th of november and now", d(20, 11), d(2)), ("from thursday to the 12th", d(3), d(12)),
+    ("next week between tuesday and thursday", d(8), d(10)), ("december , 2027", d(1, 12, 2027), d(31, 12, 2027)),
+])
+def test_more_ranges_of_days(text: str, first: dt.date, last: dt.date) -> None:
+    u = read(text)
+    assert (u.date, u.date_range) == (None, (first, last))
+
+
+def test_a_weekday_after_next_week_is_that_weeks() -> None:
+    assert read("next week, maybe thursday").date == d(10)
+    assert read("move my thursday one to next week").date != d(10)
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("from the 5th to jan 9th", d(5, 1, 2027), d(9, 1, 2027)), ("between 10 and feb 14, 2027", d(10, 2, 2027), d(14, 2, 2027)),
+])
+def test_days_of_a_month_named_after_the_second_day(text: str, first: dt.date, last: dt.date) -> None:
+    assert read(text).date_range == (first, last)
+
+
+@pytest.mark.parametrize(("text", "day"), [
+    ("two fridays from now", d(11)), ("in 3 mondays' time", d(21)), ("a wednesday later", d(9)),
+])
+def test_the_nth_weekday_from_now(text: str, day: dt.date) -> None:
+    assert read(text).date == day
+
+
+@pytest.mark.parametrize(("text", "first", "last"), [
+    ("less than 4 days after tomorrow", d(3), d(7)), ("less than a week from now", d(2), d(9)),
+])
+def test_less_than_an_offset_is_the_days_up_to_it(text: str, first: dt.date, last: dt.date) -> None:
+    assert read(text).date_range == (first, last)
+
+
+def test_more_than_an_offset_is_from_then_on_or_no_day() -> None:
+    u = read("more than 3 weeks from now")
+    assert u.date is None and u.date_range is not None and u.date_range[0] == d(23)
+    u = read("more than 2 months ago")
+    assert (u.date, u.date_range) == (None, None)

@@ -44,6 +44,8 @@ PRECHECKS: dict[str, tuple[re.Pattern[str], Callable[[str], bool]]] = {
     "dates.IN_DAYS": (dates.IN_DAYS_RE, _any("day", "week")),
     "dates.FORTNIGHT": (dates.FORTNIGHT_RE, _any("fortnight")),
     "dates.RANGE": (dates.RANGE_RE, _any("week")),
+    "dates.WEEKDAYS_ON": (dates.WEEKDAYS_ON_RE, lambda t: "day" in t and any(w in t for w in ("now", "today", "later", "away", "time"))),
+    "dates.YEAR_WORDS": (dates.YEAR_WORDS_RE, _any("thousand", "nineteen", "twenty")),
     "times.RANGE": (times.RANGE_RE, lambda t: (bool(times._CLOCKISH_RE.search(t)) and ("between" in t or "from" in t))
                     or "-" in t or "–" in t),
 }
@@ -78,6 +80,8 @@ PRECHECKS.update({
     "times.TO_RANGE": (times.TO_RANGE_RE, lambda t: bool(_digit.search(t)) and any(w in t for w in ("to", "til", "until"))),
     "times.MID": (times.MID_RE, _any("mid")),
     "times.EARLIEST": (times.EARLIEST_RE, _any("earl")),
+    "times.WORD_AP": (times.WORD_AP_RE, _any("m")),
+    "times.FOR_SPAN": (times.FOR_SPAN_RE, lambda t: "for" in t and any(w in t for w in ("h", "min"))),
 })
 for name, (pattern, check) in _CLOCKISH.items():  # these also need a clock phrase
     PRECHECKS[name] = (pattern, lambda t, c=check, n=name: c(t) and (
@@ -99,7 +103,8 @@ _pieces = st.sampled_from(
      "much", "price", "pricing", "cost", "costs", "charge", "expensive", "long", "actually", "instead",
      "change", "that", "rather", "meant", "mean", "scratch", "second", "thoughts", "wait", "no", "nope",
      "nah", "anyone", "any", "one", "body", "barber", "them", "whoever", "don't", "dont", "mind", "doesn't",
-     "matter", "preference", "fussed", "either", "whichever", "available", "till", "shop", "will"]
+     "matter", "preference", "fussed", "either", "whichever", "available", "till", "shop", "will", "for", "hours",
+     "hrs", "2.5", "minutes", "mins", "an", "hour"]
 )
 
 

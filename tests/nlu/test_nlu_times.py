@@ -203,3 +203,53 @@ def test_a_time_of_the_customers_own_day_is_a_window_not_the_appointment(text: s
 
 def test_can_i_start_at_10_is_still_the_appointment_time() -> None:
     assert time_of("can i start at 10 friday") == dt.time(10, 0)
+
+
+@pytest.mark.parametrize(("text", "start", "end"), [
+    ("i'm free from 2pm for an hour", 14 * 60, 15 * 60), ("for 45 mins from 4", 16 * 60, 16 * 60 + 45),
+    ("from 10 am for 1 hour 30 minutes", 10 * 60, 11 * 60 + 30), ("for 1.5 hrs from 3pm", 15 * 60, 16 * 60 + 30),
+    ("from 11 for two hours and a half", 11 * 60, 13 * 60 + 30),
+])
+def test_a_time_and_how_long_is_a_window(text: str, start: int, end: int) -> None:
+    u = understand(text, now=NOW, shop=ALL_DAY)
+    assert u.window is not None and (u.window.start_min, u.window.end_min) == (start, end)
+    assert u.time is None
+
+
+@pytest.mark.parametrize(("text", "start", "end"), [
+    ("6 to eight in the morning", 6 * 60, 8 * 60), ("from 2 in the morning till 4pm", 2 * 60, 16 * 60),
+    ("from 9 to 11 at night", 21 * 60, 23 * 60), ("between 1 at night and 3 in the afternoon", 60, 15 * 60),
+    ("from 4 to 6 in the evening", 16 * 60, 18 * 60),
+])
+def test_a_part_of_the_day_after_an_end_of_a_range_says_its_half(text: str, start: int, end: int) -> None:
+    u = understand(text, now=NOW, shop=ALL_DAY)
+    assert u.window is not None and (u.window.start_min, u.window.end_min) == (start, end)
+
+
+@pytest.mark.parametrize(("text", "at"), [
+    ("friday eight pm", dt.time(20)), ("can i come in at eleven a.m.", dt.time(11)), ("nine am tomorrow", dt.time(9)),
+])
+def test_an_hour_word_with_am_or_pm_is_that_time(text: str, at: dt.time) -> None:
+    assert time_of(text, ALL_DAY) == at
+
+
+def test_one_am_i_is_no_time() -> None:
+    assert time_of("which one am i booked in") is None
+
+
+@pytest.mark.parametrize(("text", "at"), [("8, tonight?", dt.time(20)), ("9 tonight", dt.time(21))])
+def test_an_hour_said_right_before_tonight_is_that_evening(text: str, at: dt.time) -> None:
+    assert time_of(text, ALL_DAY) == at
+
+
+def test_nine_is_not_corrected_to_noon() -> None:
+    assert time_of("at nine tomorrow") == dt.time(9)
+
+
+def test_in_less_than_an_hour_is_an_hour_from_now() -> None:
+    assert time_of("can u fit me in in less than an hour", ALL_DAY) == dt.time(10)
+
+
+def test_a_time_after_a_year_is_no_month_of_it() -> None:
+    u = understand("7 jan 2027 - 9:15am", now=NOW, shop=SHOP)
+    assert (u.date, u.time) == (dt.date(2027, 1, 7), dt.time(9, 15))
