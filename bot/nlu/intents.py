@@ -36,6 +36,11 @@ THANKS = {"thanks", "thank", "thankyou", "cheers", "ta", "🙏", "appreciated", 
 # a goodbye is answered like thanks ("see you then" had been "sorry, I didn't get that")
 FAREWELL_PHRASES = ("see you then", "see you soon", "see you later", "see you there", "see ya", "see you",
                     "speak soon", "talk soon", "have a good one", "have a good day", "take care")
+# "see you next week", "see ya saturday", "see u at 3": a goodbye that names when, not a request
+_SEE_YOU_WHEN_RE = re.compile(
+    r"\bsee\s+(?:you|ya|u)\s+(?:(?:on|at|next|this|in|the|a|few|couple|of)\s+)*"
+    r"(?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\w*|tomorrow|tmrw|tonight|today|week|weeks|month|months"
+    r"|year|weekend|\d{1,2}(?:st|nd|rd|th|:\d\d|\s*(?:am|pm))?)\b")
 GREETINGS = {"hi", "hello", "hey", "hiya", "yo", "howdy", "heya", "hallo", "hullo", "sup",
              "there", "morning", "afternoon", "evening", "good", "👋", "all", "guys", "everyone"}
 _HELLO = {"hi", "hello", "hey", "hiya", "yo", "howdy", "heya", "hallo", "hullo", "sup", "👋"}
@@ -152,6 +157,7 @@ def whole_message(text: str) -> tuple[Intent, int | None] | None:
         rest = rest.replace(phrase, " yes ")
     for phrase in NO_PHRASES:
         rest = rest.replace(phrase, " no ")
+    rest = _SEE_YOU_WHEN_RE.sub(" thanks ", rest)
     for phrase in FAREWELL_PHRASES:
         rest = rest.replace(phrase, " thanks ")
     toks = [t for t in rest.replace("?", " ").split() if t not in FILLER or t in ("fine", "great", "ok", "okay")]
