@@ -80,10 +80,18 @@ class ShopStore:
         self._checked = 0.0
 
     def get(self) -> Shop:
+        """The shop, checked against the database at most every `check_every` seconds.
+
+        While one thread checks, the others get the shop as last read instead of waiting: the
+        check needs a connection of its own, and callers inside a turn already hold one (were
+        they to queue behind the check, a full pool would wait on itself)."""
         now = time.monotonic()
-        if self._shop is not None and now - self._checked < self._check_every:
-            return self._shop
-        with self._lock:
+        cached = self._shop
+        if cached is None:
+            self._lock.acquire()  # nothing to serve yet: wait for the first read
+        elif now - self._checked < self._check_every or not self._lock.acquire(blocking=False):
+            return cached
+        try:
             if self._shop is not None and now - self._checked < self._check_every:
                 return self._shop
             with self._db.session() as s:
@@ -99,3 +107,5 @@ class ShopStore:
             self._checksum = cfg.checksum
             self._checked = now
             return self._shop
+        finally:
+            self._lock.release()
