@@ -34,8 +34,10 @@ def test_create_move_list_cancel_a_booking(api: Any) -> None:
     assert [x["id"] for x in listed] == [b["id"]]
 
     reminders = api.get(f"/api/bookings/{b['id']}/reminders").json()
-    # moved: the old plan revoked; the new one written a day ahead, the rest listed as planned
-    assert {r["state"] for r in reminders} == {"revoked", "scheduled", "planned"}
+    # moved: the old plan revoked; the new one written a day ahead, the rest listed as planned,
+    # and those in the demo shop's quiet hours (21:00-08:00) as they will end, skipped
+    states = {r["state"] for r in reminders}
+    assert {"revoked", "scheduled", "planned"} <= states <= {"revoked", "scheduled", "planned", "skipped"}
     assert set(reminders[0]) == {"jobId", "state", "scheduledFor", "attempts", "sentAt", "messageSid",
                                  "deliveryStatus", "error"}
 
