@@ -708,10 +708,18 @@ def _shift(u: Understanding, ctx: Context) -> Understanding:
     return dataclasses.replace(u, **_shifted(found[0], minutes, ctx.shop))  # type: ignore[arg-type]
 
 
+# words that point a change at a booking already made rather than the one being made now
+_OWN_BOOKING_RE = re.compile(r"\b(?:my|our|his|her|their)\s+(?:\w+\s+)?(?:booking|appointment|reservation|one)s?\b"
+                             r"|\b(?:booking|appointment|reservation)s?\b")
+
+
 def on_reschedule(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     d = convo.draft
     if _in_flow(convo) and d.goal == Goal.RESCHEDULE and d.booking_id and _has_slots(u):
         return _ask_or_advance(Convo(convo.state, _merge(d, u, ctx.shop)), u, ctx)
+    if (_in_flow(convo) and d.goal == Goal.BOOK and _has_slots(u) and not u.code
+            and not _OWN_BOOKING_RE.search(u.text or "")):  # "change the service to kids cut": the offer
+        return on_book(convo, dataclasses.replace(u, intent=Intent.BOOK, correction=True), ctx)
     return _choose_target(convo, _shift(u, ctx), ctx, Goal.RESCHEDULE)
 
 
