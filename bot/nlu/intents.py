@@ -11,7 +11,7 @@ import re
 
 from bot.nlu.scan import has_any
 from bot.nlu.types import Intent
-from bot.nlu.words import wordlist
+from bot.nlu.words import COMMON_WORDS, RULE_WORDS, wordlist
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
              "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3}
@@ -90,7 +90,7 @@ AVAILABILITY_RE = re.compile(
 )
 HOURS_RE = re.compile(
     r"\b(?:opening|open|business|shop)\s+(?:hours|times)\b|\bwhat(?:'s|\s+is|\s+are)?\s+(?:your|the)\s+hours\b"
-    r"|\b(?:what\s+time|when)\s+(?:(?:do|does|will)\s+)?(?:you|the\s+shop|it)\s+(?:open|close|shut)\b"
+    r"|\b(?:what\s+time|when)\s+(?:(?:do|does|will)\s+)?(?:you(?:\s+(?:guys|all|lot))?|the\s+shop|it)\s+(?:open|close|shut)\b"
     r"|\bwhat\s+time\s+(?:are\s+you|is\s+the\s+shop)\s+open\b|\bhow\s+late\s+(?:are\s+you|do\s+you)\b"
     r"|\b(?:open|opened)\s+(?:till|until|til|to)\b(?!\s+\d)|\bclosing\s+time\b"
     r"|\b(?:(?:are|r)\s+)?(?:you|u|ya)(?:\s+(?:guys|all|lot))?\s+open\b(?!\s+(?:at|till|until|til|from)\b)"
@@ -308,15 +308,45 @@ def names_pronoun(text: str) -> bool:
     return _PRONOUN_RE.search(text) is not None
 
 
+_KEY_SUFFIX_RE = re.compile(r"(?:ibility|ability|ility|ible|able|ation|ities|ity|ment|ing)$")
+
+
+def _key_pattern(key: str) -> str:
+    """How a [shop.info] key is asked about: its words ("dogs" also as "dog"), and a long word by
+    its stem too ("accessibility" as "accessible", "access")."""
+    words = key.replace("_", " ").replace("-", " ").strip().lower()
+    stem = words[:-1] if words.endswith("s") and len(words) > 3 else words  # "dogs" is asked as "dog"
+    root = _KEY_SUFFIX_RE.sub("", stem) if " " not in stem else stem
+    if len(root) >= 5 and root != stem:
+        return r"\b(?:" + re.escape(stem) + r"s?|" + re.escape(root) + r"\w*)\b"
+    return r"\b" + re.escape(stem) + r"s?\b"
+
+
 def info_topic(text: str, keys: tuple[str, ...]) -> str | None:
     """The shop fact asked about: "address", a common [shop.info] key, or any key named by its words."""
     for key in keys:
-        words = key.replace("_", " ").replace("-", " ").strip().lower()
-        stem = words[:-1] if words.endswith("s") and len(words) > 3 else words  # "dogs" is asked as "dog"
-        if key not in TOPIC_RES and re.search(r"\b" + re.escape(stem) + r"s?\b", text):
+        if key not in TOPIC_RES and re.search(_key_pattern(key), text):
             return key
     for key, pattern in TOPIC_RES.items():
         if pattern.search(text):
+            return key
+    return None
+
+
+_INFO_WORD_RE = re.compile(r"[a-z]{3,}")
+
+
+def info_by_answer(text: str, info: tuple[tuple[str, str], ...]) -> str | None:
+    """The [shop.info] key whose answer names an uncommon word of the message, written apart or
+    together ("do u take cashapp": the payment answer says "Cash App"); None when none does."""
+    asked = {w for w in _INFO_WORD_RE.findall(text) if w not in COMMON_WORDS and w not in RULE_WORDS}
+    if not asked:
+        return None
+    for key, answer in info:
+        said = _INFO_WORD_RE.findall(answer.lower())
+        named = {w for w in said if w not in COMMON_WORDS and w not in RULE_WORDS}
+        named.update(a + b for a, b in zip(said, said[1:], strict=False))
+        if asked & named:
             return key
     return None
 

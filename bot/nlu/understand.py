@@ -55,7 +55,7 @@ def _local_now(now: dt.datetime, shop: Shop) -> dt.datetime:
 
 
 # how people shorten words in chat, written out before anything else reads the message
-_SLANG = {"u": "you", "ya": "you", "yous": "you", "youse": "you", "ur": "your", "wat": "what", "wot": "what", "wen": "when", "r": "are",
+_SLANG = {"u": "you", "ya": "you", "yall": "you", "y'all": "you", "ya'll": "you", "yous": "you", "youse": "you", "ur": "your", "wat": "what", "wot": "what", "wen": "when", "r": "are",
           "bout": "about", "abt": "about", "w": "with", "w/": "with", "o clock": "o'clock", "o-clock": "o'clock", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
           "cos": "because", "cuz": "because", "coz": "because", "n": "and", "im": "i'm", "ive": "i've",
           "dont": "don't", "cant": "can't", "wont": "won't", "whats": "what's", "hows": "how's"}
@@ -207,8 +207,9 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     intent = keyword or (Intent.BOOK if has_slots else Intent.UNKNOWN)
     not_offered = None
     if intent is Intent.UNKNOWN:  # "do you do eyebrows?", "can i bring my dog": a question, answered as one
-        not_offered = intents.asked_offer(canon)
-        if not_offered is not None or intents.shop_question(canon):
+        topic = intents.info_by_answer(canon, shop.info)
+        not_offered = None if topic else intents.asked_offer(canon)
+        if topic is not None or not_offered is not None or intents.shop_question(canon):
             intent, explicit = Intent.INFO, True
 
     return Understanding(
