@@ -667,7 +667,16 @@ def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
 
 
+# "yup cancel", "yes cancel it please": a yes word and the prompt's own verb
+_YES_AND_CANCEL_RE = re.compile(
+    r"^(?:yes|yeah|yep|yup|yea|yeh|ya|ok|okay|sure|please|pls|go\s+ahead|do\s+it)[\s,.!]+(?:just\s+|please\s+)?cancel"
+    r"(?:\s+(?:it|that|this|them|please|pls|thanks|mate))*[\s,.!]*$")
+
+
 def on_cancel(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    if (convo.state == State.CONFIRM and convo.draft.goal == Goal.CANCEL and not u.code
+            and _YES_AND_CANCEL_RE.match(u.text or "")):
+        return on_yes(convo, u, ctx)
     if _in_flow(convo) and convo.draft.goal == Goal.BOOK and not (u.code or u.date or u.service or u.barber):
         return _say(IDLE, r.abandoned("book"))
     return _choose_target(convo, u, ctx, Goal.CANCEL)

@@ -20,13 +20,14 @@ FILLER = wordlist("please thanks thank you mate cheers x xx then that that's is 
                    "lol haha sir bro boss man buddy pal love just ok okay oh ah so well")
 YES = {"yes", "y", "yeah", "yep", "yup", "yas", "yeh", "yse", "ys", "yah", "yus", "yesh", "ok", "okay", "confirm", "confirmed", "sure",
        "perfect", "correct", "alright", "absolutely", "definitely", "cool", "lovely", "deal", "ya", "yea", "aye",
-       "sweet", "bet", "yessir", "yess", "yesss", "k", "kk", "righto",
+       "sweet", "bet", "yessir", "ight", "aight", "fs", "yess", "yesss", "k", "kk", "righto",
        "great", "fine", "good", "👍", "👌", "✅", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "✔", "✔️"}
 YES_PHRASES = ("sounds good", "go ahead", "do it", "book it", "of course", "please do",
                "all right", "that works", "works for me", "yes please", "thumbs up", "sure thing",
                "sweet as", "go on", "that's fine", "thats fine", "that is fine", "that'll do", "fair enough",
                "why not", "lets do it", "let's do it", "sounds great", "perfect thanks", "that's the one",
-               "thats the one", "that one", "that's it", "thats it", "spot on", "looks good", "looks right")
+               "thats the one", "that one", "that's it", "thats it", "spot on", "looks good", "looks right",
+               "for sure", "fo sho", "say less", "sounds like a plan", "lock it in")
 NO = {"no", "n", "nope", "nah", "don't", "👎", "❌", "✖", "negative"}
 NO_PHRASES = ("no thanks", "no thank you", "not now", "never mind", "nevermind", "forget it", "don't worry",
               "dont worry", "changed my mind", "change my mind", "change of plan", "change of plans",
