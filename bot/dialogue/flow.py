@@ -997,8 +997,12 @@ def on_yes_idle(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 def _answer_then_carry_on(convo: Convo, u: Understanding, ctx: Context, answer: Callable[[bool], str]) -> Outcome:
     """A question ("how much is a fade?", "when do you open?") is answered; mid-flow the flow stays
-    where it was and asks its own question again, instead of the answer suggesting what to do."""
-    if _in_flow(convo):
+    where it was and asks its own question again, instead of the answer suggesting what to do. A
+    booking nothing of which was chosen yet (the service menu shown, no answer) is not asked again:
+    the question is answered as it would be outside a flow, the flow kept for a reply to it."""
+    d = convo.draft
+    chosen = d.goal != Goal.BOOK or any((d.service, d.barber, d.date, d.time, d.window, d.date_range, d.guest))
+    if _in_flow(convo) and chosen:
         out = reprompt(convo, u, ctx)
         return dataclasses.replace(out, replies=(answer(False), *out.replies))
     return _say(convo, answer(True))
