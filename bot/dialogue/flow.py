@@ -210,7 +210,8 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
             near = nearest_options(ctx, ask)
             intro = r.reason(shop, off, local_instant(shop, day, 12 * 60), barber_key, service)
             return _offer(convo, ctx, near, intro + (" The nearest free times:" if near else ""), notes)
-        return _offer(convo, ctx, nearest_options(ctx, ask), r.none_free_on(shop, day, label), notes)
+        outside = r.window_outside_hours(shop, day, d.window, barber_key) if d.window else None
+        return _offer(convo, ctx, nearest_options(ctx, ask), outside or r.none_free_on(shop, day, label), notes)
     ask = Ask(service, day, _minute(d.time), barber_key, None, exclude, d.not_barbers)
     slot = exact(ctx, ask)
     if slot is None and old is not None and not d.barber and not d.any_barber:

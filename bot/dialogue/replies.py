@@ -100,6 +100,22 @@ def none_free_on(shop: Shop, day: dt.date, window_label: str | None) -> str:
     return f"Sorry, nothing is free on {fmt_date(day)}{part}. The nearest free times:"
 
 
+def window_outside_hours(shop: Shop, day: dt.date, window: tuple[int, int, str], barber: str | None) -> str | None:
+    """Why nothing is free in `window` on `day` when the shop (or `barber`) is not open then at all:
+    "Sorry, we close at 15:00 on Sundays, so nothing is free on Sun 13 Dec after work."; None when
+    the window and the day's hours overlap."""
+    b = shop.barber(barber) if barber else None
+    span = shop.barber_hours(b, day.weekday()) if b is not None else shop.hours.get(day.weekday())
+    if span is None or (window[0] < span[1] and window[1] > span[0]):
+        return None
+    who, verbs = (b.name, ("finishes", "starts")) if b is not None else ("we", ("close", "open"))
+    verb, at = (verbs[0], span[1]) if window[0] >= span[1] else (verbs[1], span[0])
+    label = window[2]
+    part = f" in the {label}" if label.isalpha() else (f" {label}" if label else "")
+    return (f"Sorry, {who} {verb} at {at // 60:02d}:{at % 60:02d} on {day.strftime('%A')}s, "
+            f"so nothing is free on {fmt_date(day)}{part}. The nearest free times:")
+
+
 def one_at_a_time(shop: Shop, service: str | None) -> str:
     what = service_name(shop, service).lower() if service else "appointment"
     return (f"I book one person at a time: once this one's booked, say \"another {what} straight after\" "
