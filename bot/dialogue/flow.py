@@ -596,8 +596,21 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         if again is not None:  # BOOK in reply to a cancellation: the same service and barber
             return _rebook(u, ctx, again.service, again.barber)
     u = _after_a_cancel(convo, u, ctx)
+    d = convo.draft
+    if (_in_flow(convo) and d.goal == Goal.BOOK and d.service and u.services and _BOTH_RE.search(u.text or "")
+            and not _SWAP_RE.search(u.text or "") and not _STRAIGHT_AFTER_RE.search(u.text or "")):
+        # "and the fade too tho", "i want both": the booking being made stays (its day, time and
+        # barber), its service first; the other is said to follow
+        others = [k for k in u.services if k != d.service]
+        out = _on_book(convo, dataclasses.replace(u, service=d.service, correction=True), ctx)
+        return dataclasses.replace(out, replies=(*out.replies, r.then_the_other(ctx.shop, d.service, others[0]))) \
+            if others else out
+    asked = _asked_about(u, ctx.shop)
+    if asked is not None:  # "does keisha do designs? want a hard part with my fade": the fade first
+        rest = tuple(k for k in u.services if k != asked)
+        u = dataclasses.replace(u, service=rest[0], services=(*rest, asked))
     out = _on_book(convo, _relative(_first_start_after(u, _straight_after(u, ctx), ctx), ctx), ctx)
-    if out.convo.state in (State.CONFIRM, State.PICK_SLOT):
+    if out.convo.state in (State.CONFIRM, State.PICK_SLOT, State.ASK_DAY, State.ASK_TIME):
         service = out.convo.draft.service
         others = [k for k in u.services if k != service]
         if _PARTY_RE.search(u.text or ""):
@@ -605,9 +618,30 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         if (service and others and not _in_flow(convo) and not u.correction
                 and not _STRAIGHT_AFTER_RE.search(u.text or "") and not _SWAP_RE.search(u.text or "")):
             # "a haircut and beard trim saturday": one booking is one service; say how to add the other
-            asked = (r.does_service(ctx.shop, out.convo.draft.barber, others[0]),) if _DOES_RE.search(u.text or "") else ()
-            return dataclasses.replace(out, replies=(*out.replies, *asked, r.then_the_other(ctx.shop, service, others[0])))
+            said = (r.does_service(ctx.shop, out.convo.draft.barber, others[0]),) if _DOES_RE.search(u.text or "") else ()
+            return dataclasses.replace(out, replies=(*said, *out.replies, r.then_the_other(ctx.shop, service, others[0])))
     return out
+
+
+# "and the fade too", "i want both", "the design as well": another service besides the one being booked
+_BOTH_RE = re.compile(r"\b(?:both|too|as\s+well|aswell|also|plus)\b")
+
+
+def _asked_about(u: Understanding, shop: Shop) -> str | None:
+    """The service a "does she do X?" asks about, when the message also names another it wants
+    ("does keisha do designs? want a hard part with my fade": designs); None otherwise."""
+    if len(u.services) < 2:
+        return None
+    m = _DOES_RE.search(u.text or "")
+    if m is None:
+        return None
+    clause = re.split(r"[?.!]", (u.text or "")[m.end():], maxsplit=1)[0]
+    for key in u.services:
+        svc = shop.service(key)
+        if svc is not None and any(re.search(r"\b" + re.escape(n) + r"s?\b", clause)
+                                   for n in (svc.name.lower(), svc.key, *svc.aliases)):
+            return key
+    return None
 
 
 def _on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:

@@ -131,12 +131,18 @@ def does_service(shop: Shop, barber: str | None, service: str) -> str:
     """The answer to "does she do beards?" asked along with a booking: whether that barber (or
     the shop) does that service."""
     b = shop.barber(barber) if barber else None
-    name = service_name(shop, service).lower()
+    name = services_word(shop, service)
     if b is None:
-        return f"Yes, we do {name}s."
+        return f"Yes, we do {name}."
     if service in b.services:
-        return f"Yes, {b.name} does {name}s too."
-    return f"{b.name} doesn't do {name}s, but others here do."
+        return f"Yes, {b.name} does {name}."
+    return f"{b.name} doesn't do {name}, but others here do."
+
+
+def services_word(shop: Shop, service: str) -> str:
+    """A service as running text says it of the kind: "fades", "classic cuts", "designs"."""
+    name = service_name(shop, service).lower()
+    return name if name.endswith("s") else name + "s"
 
 
 def beyond_horizon(shop: Shop, day: dt.date, now: dt.datetime) -> str:
