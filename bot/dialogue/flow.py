@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from bot.availability import Slot, last_bookable_day, local_date, local_instant
 from bot.nlu import Intent, Understanding, understand
-from bot.nlu.intents import BOOK_RE, RESTART_RE
+from bot.nlu.intents import BOOK_RE, LAST_CHOICE, RESTART_RE
 from bot.nlu.times import day_window
 from bot.nlu.words import ShopLexicon
 from bot.shop import Shop
@@ -65,7 +65,8 @@ def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None =
     until = ctx.facts.handoff_until()
     if until is not None and until > ctx.now:
         return _say(convo, actions=[everyday.forward(ctx, ctx.words(u.text))])
-    if u.intent != Intent.UNKNOWN and (convo.state == State.UNCLEAR or convo.draft.misses):
+    picks = u.intent == Intent.CHOICE and bool(convo.draft.options)  # kept: a cancellation notice's times
+    if u.intent != Intent.UNKNOWN and not picks and (convo.state == State.UNCLEAR or convo.draft.misses):
         if convo.state != State.UNCLEAR:
             convo = Convo(convo.state, convo.draft.evolve(misses=0))
         else:  # understood: only the barber and service talked about are kept ("when is she next in?")
@@ -798,6 +799,10 @@ def on_pick_yes(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 def on_choice(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     n = u.choice or 0
+    if n == LAST_CHOICE:  # "the last one"
+        n = len(convo.draft.options)
+    if convo.state == State.UNCLEAR and convo.draft.options and 1 <= n <= len(convo.draft.options):
+        return _pick(Convo(State.IDLE, convo.draft.evolve(goal=Goal.BOOK)), n, ctx)  # a cancellation notice's times
     if convo.state in (State.PICK_SLOT, State.ASK_SERVICE, State.PICK_BOOKING):
         if 1 <= n <= len(convo.draft.options):
             return _pick(convo, n, ctx)

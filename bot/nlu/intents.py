@@ -128,6 +128,25 @@ def words(text: str) -> list[str]:
     return _WORDS_RE.findall(text)
 
 
+LAST_CHOICE = -1  # "the last one": the last of the options shown
+# "dang ok the first one works", "ill take the 2nd one", "the last one please": an option by its place
+_ORDINAL_PICK_RE = re.compile(
+    r"\b(?:the\s+)?(?P<o>" + "|".join(_ORDINALS) + r"|last|\d(?:st|nd|rd|th))\s+(?:one|option|slot|time)\b")
+_NOT_A_PICK_RE = re.compile(r"\b(?:my|cancel\w*|mov\w+|chang\w+|book\w*|reschedul\w*|not|don't|isn't|doesn't|can't)\b")
+
+
+def _ordinal_pick(bare: str) -> int | None:
+    """The option a short message picks by its place ("the first one works": 1; "the last one":
+    LAST_CHOICE); None when it also asks for something else ("cancel my first one")."""
+    if len(bare.split()) > 8 or not any(w in bare for w in ("one", "option", "slot", "time")):
+        return None
+    m = _ORDINAL_PICK_RE.search(bare)
+    if m is None or _NOT_A_PICK_RE.search(bare):
+        return None
+    o = m["o"]
+    return LAST_CHOICE if o == "last" else _ORDINALS.get(o) or int(o[0])
+
+
 def whole_message(text: str) -> tuple[Intent, int | None] | None:
     """Intents that are the whole message ("yes", "2", "STOP", "hi there"), else None."""
     bare = " ".join(words(text.replace("?", " ? ")))
@@ -148,6 +167,9 @@ def whole_message(text: str) -> tuple[Intent, int | None] | None:
         n = _ORDINALS.get(o) or int(re.sub(r"\D", "", o))
         if n > 0 and (m["tail"] or o in _ORDINALS or n <= 9):
             return Intent.CHOICE, n
+    pick = _ordinal_pick(bare)
+    if pick is not None:
+        return Intent.CHOICE, pick
     rest = bare
     for phrase in YES_PHRASES:
         rest = rest.replace(phrase, " yes ")
