@@ -152,6 +152,7 @@ def carry_out(bookings: BookingService, shop: Shop, action: BarberAction, ctx: B
             return action.said
         if isinstance(action, MoveAndTell):
             bookings.reschedule(action.booking_id, start=action.start, barber=action.barber, notify=True,
+                                notice=action.notice,
                                 session=session)
             return action.said
         if isinstance(action, SetOutcome):

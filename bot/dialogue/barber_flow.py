@@ -84,6 +84,7 @@ class MoveAndTell:
     start: dt.datetime
     barber: str
     said: str
+    notice: str | None = None  # the customer's message (else the standard one)
 
 
 @dataclass(frozen=True)
@@ -394,7 +395,8 @@ def _answer(p: Pending, word: str, ctx: BarberContext, convo: Convo) -> BarberOu
             stuck.append(b)
             continue
         taken.add((slot.barber, slot.start))
-        moves.append(MoveAndTell(b.id, b.code, slot.start, slot.barber, r.barber_moved(ctx.shop, b, slot)))
+        moves.append(MoveAndTell(b.id, b.code, slot.start, slot.barber, r.barber_moved(ctx.shop, b, slot),
+                                 r.barber_move_notice(ctx.shop, b, slot, p.reason)))
     return _say(IDLE, r.barber_not_moved(ctx.shop, stuck) if stuck else "", actions=moves)
 
 

@@ -210,7 +210,7 @@ def reason(shop: Shop, why: str, start: dt.datetime | None, barber: str | None, 
         "slot_taken": f"Sorry, {when} isn't free.",
         "barber_unavailable": f"Sorry, {who} isn't available at {fmt_time(shop, start) if start else 'that time'}.",
         "off_grid": f"Appointments start every {shop.slot_minutes} minutes.",
-        "service_not_offered": (f"{who} doesn't do {service_name(shop, service)}." if barber and service
+        "service_not_offered": (f"{who} doesn't do {services_word(shop, service)}." if barber and service
                                 else "Sorry, we don't offer that."),
     }.get(why, f"Sorry, {when} isn't possible.")
 
@@ -244,7 +244,7 @@ def _closure(shop: Shop, start: dt.datetime | None) -> str:
 
 
 def not_offered_switch(shop: Shop, barber: str, service: str) -> str:
-    return f"{barber_name(shop, barber)} doesn't do {service_name(shop, service)}, so I'll look at the other barbers."
+    return f"{barber_name(shop, barber)} doesn't do {services_word(shop, service)}, so I'll look at the other barbers."
 
 
 # -- confirmations -----------------------------------------------------------
@@ -717,6 +717,16 @@ def barber_kept(shop: Shop, clashes: Sequence[BookingInfo]) -> str:
 def barber_moved(shop: Shop, b: BookingInfo, slot: Slot) -> str:
     return (f"Moved {_booking_of(shop, b)} to {fmt_slot(shop, slot.start)} with "
             f"{barber_name(shop, slot.barber)}; {_customer_of(b)} has been told.")
+
+
+def barber_move_notice(shop: Shop, b: BookingInfo, slot: Slot, reason: str | None) -> str:
+    """The customer's message when a barber's time off moved their booking: who it was with and
+    why, then where it is now."""
+    was = barber_name(shop, b.barber)
+    why = f' {was} says: "{reason}".' if reason else ""
+    return (f"Sorry, {was} can't make your {service_name(shop, b.service)} on {fmt_slot(shop, b.start)} "
+            f"({b.code}), so it has moved to {fmt_slot(shop, slot.start)} with "
+            f"{barber_name(shop, slot.barber)}.{why} Reply CANCEL to cancel.")
 
 
 def barber_not_moved(shop: Shop, stuck: Sequence[BookingInfo]) -> str:
