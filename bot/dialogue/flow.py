@@ -604,8 +604,10 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         # barber), its service first; the other is said to follow
         others = [k for k in u.services if k != d.service]
         out = _on_book(convo, dataclasses.replace(u, service=d.service, correction=True), ctx)
-        return dataclasses.replace(out, replies=(*out.replies, r.then_the_other(ctx.shop, d.service, others[0]))) \
-            if others else out
+        if not others:
+            return out
+        said = (r.does_service(ctx.shop, out.convo.draft.barber, others[0]),) if _DOES_RE.search(u.text or "") else ()
+        return dataclasses.replace(out, replies=(*said, *out.replies, r.then_the_other(ctx.shop, d.service, others[0])))
     asked = _asked_about(u, ctx.shop)
     if asked is not None:  # "does keisha do designs? want a hard part with my fade": the fade first
         rest = tuple(k for k in u.services if k != asked)

@@ -269,7 +269,7 @@ def _names_a_service(topic: str, services: tuple[str, ...] | list[str], shop: Sh
         if svc is None:
             continue
         for name in (svc.name.lower(), svc.key, *svc.aliases):
-            if stem in name and name not in (stem, stem + "s") and re.search(r"\b" + re.escape(name) + r"\b", text):
+            if stem in name and name not in (stem, stem + "s") and re.search(r"\b" + re.escape(name) + r"s?\b", text):
                 return True
     return False
 
