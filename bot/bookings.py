@@ -261,10 +261,12 @@ class BookingService(TimeOffMixin):
         service: str | None = None,
         barber: str | None = None,
         notify: bool = False,
+        notice: str | None = None,
         session: Session | None = None,
     ) -> Booking:
         """Move a confirmed booking: its pending reminders are revoked and a new plan is made
-        under new job ids. Asking for what it already is changes nothing."""
+        under new job ids; the customer told (`notify`) with `notice`, or the standard message.
+        Asking for what it already is changes nothing."""
         shop = self.shop
         now = self.clock()
         try:
@@ -298,7 +300,7 @@ class BookingService(TimeOffMixin):
                 s.flush()
                 self._plan(s, booking, now, after)
                 if notify:
-                    self._notice(s, booking, "reschedule", messages.rescheduled_notice(
+                    self._notice(s, booking, "reschedule", notice or messages.rescheduled_notice(
                         shop, service=booking.service, barber=booking.barber,
                         start=booking.start_at, code=booking.code), now, after)
         except IntegrityError as exc:

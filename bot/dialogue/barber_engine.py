@@ -33,6 +33,7 @@ from bot.dialogue.barber_flow import (
     in_barber_state,
 )
 from bot.dialogue.model import Convo
+from bot.dialogue.staff import in_conversation, save_conversation
 from bot.errors import BarberbotError, Conflict, InvalidBooking, NotFound, SlotTaken
 from bot.models import Booking, BookingStatus
 from bot.nlu import Intent
@@ -146,9 +147,12 @@ def carry_out(bookings: BookingService, shop: Shop, action: BarberAction, ctx: B
         if isinstance(action, CancelAndTell):
             bookings.cancel(action.booking_id, reason=action.reason, notify=True, notice=action.notice,
                             session=session)
+            if action.then is not None and session is not None and not in_conversation(session, action.phone):
+                save_conversation(session, action.phone, action.then, ctx.now)  # they may pick from its times
             return action.said
         if isinstance(action, MoveAndTell):
             bookings.reschedule(action.booking_id, start=action.start, barber=action.barber, notify=True,
+                                notice=action.notice,
                                 session=session)
             return action.said
         if isinstance(action, SetOutcome):

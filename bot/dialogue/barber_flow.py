@@ -26,7 +26,7 @@ from bot.shop import Barber, Shop
 from . import barber as cmd
 from . import replies as r
 from .barber import BookingInfo, CustomerRecord
-from .model import IDLE, Convo, State
+from .model import IDLE, Convo, Draft, Option, State
 
 OFFERS = 3  # free times offered to a customer whose booking a barber cancelled
 LOOK_AHEAD_DAYS = 14  # how far "next free slot" and the offers look
@@ -73,6 +73,8 @@ class CancelAndTell:
     reason: str | None
     notice: str  # the customer's message
     said: str
+    phone: str = ""  # the customer's
+    then: Convo | None = None  # the customer's conversation after the notice: its times to pick from
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class MoveAndTell:
     start: dt.datetime
     barber: str
     said: str
+    notice: str | None = None  # the customer's message (else the standard one)
 
 
 @dataclass(frozen=True)
@@ -293,7 +296,8 @@ def _cancel_code(c: cmd.CancelCode, ctx: BarberContext) -> BarberOutcome:
         return _say(IDLE, r.barber_already_started(ctx.shop, b))
     offers = _offers(ctx, b, blocked=None)
     notice = r.barber_cancel_notice(ctx.shop, b, c.reason, offers, by=ctx.barber.name)
-    return _say(IDLE, actions=[CancelAndTell(b.id, b.code, c.reason, notice, r.barber_cancelled(ctx.shop, b))])
+    return _say(IDLE, actions=[CancelAndTell(b.id, b.code, c.reason, notice, r.barber_cancelled(ctx.shop, b),
+                                             b.customer_phone, _choosing(ctx, b, offers))])
 
 
 def _outcome(c: cmd.MarkOutcome, ctx: BarberContext) -> BarberOutcome:
@@ -379,7 +383,7 @@ def _answer(p: Pending, word: str, ctx: BarberContext, convo: Convo) -> BarberOu
         for b in clashes:
             offers = _offers(ctx, b, blocked=blocked)
             actions.append(CancelAndTell(b.id, b.code, p.reason, r.barber_cancel_notice(ctx.shop, b, p.reason, offers, by=ctx.barber.name),
-                                         r.barber_cancelled(ctx.shop, b)))
+                                         r.barber_cancelled(ctx.shop, b), b.customer_phone, _choosing(ctx, b, offers)))
         return _say(IDLE, actions=actions)
     # move: the same time with another barber if one is free, else the nearest free time that day
     taken: set[tuple[str, dt.datetime]] = set()
@@ -391,7 +395,8 @@ def _answer(p: Pending, word: str, ctx: BarberContext, convo: Convo) -> BarberOu
             stuck.append(b)
             continue
         taken.add((slot.barber, slot.start))
-        moves.append(MoveAndTell(b.id, b.code, slot.start, slot.barber, r.barber_moved(ctx.shop, b, slot)))
+        moves.append(MoveAndTell(b.id, b.code, slot.start, slot.barber, r.barber_moved(ctx.shop, b, slot),
+                                 r.barber_move_notice(ctx.shop, b, slot, p.reason)))
     return _say(IDLE, r.barber_not_moved(ctx.shop, stuck) if stuck else "", actions=moves)
 
 
@@ -417,8 +422,20 @@ def _nearby(ctx: BarberContext, b: BookingInfo, blocked: tuple[str, dt.datetime,
 
 
 def _offers(ctx: BarberContext, b: BookingInfo, blocked: tuple[str, dt.datetime, dt.datetime] | None) -> list[Slot]:
-    """The nearest free times for the customer of a cancelled booking, with any barber."""
-    return _nearby(ctx, b, blocked, days=3)[:OFFERS]
+    """The nearest free times for the customer of a cancelled booking, with any barber but its own
+    on its own day (the barber it was with cannot make that day)."""
+    day = local_date(ctx.shop, b.start)
+    return [s for s in _nearby(ctx, b, blocked, days=3)
+            if not (s.barber == b.barber and local_date(ctx.shop, s.start) == day)][:OFFERS]
+
+
+def _choosing(ctx: BarberContext, b: BookingInfo, offers: Sequence[Slot]) -> Convo | None:
+    """The customer's conversation once told of the cancellation: no flow, the service talked about
+    and the notice's times kept for a reply that picks one by its place ("the first one", "2nd")."""
+    if not offers:
+        return None
+    options = tuple(Option("slot", s.start, s.barber, b.service) for s in offers)
+    return Convo(State.UNCLEAR, Draft(service=b.service, options=options))
 
 
 # -- running late --------------------------------------------------------------

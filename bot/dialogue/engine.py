@@ -14,10 +14,9 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, overload
+from typing import overload
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from bot.availability import Slot
@@ -47,9 +46,9 @@ from .model import (
     PauseReminders,
     Resume,
     State,
-    convo_data,
     read_convo,
 )
+from .staff import save_conversation
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 2000
@@ -210,14 +209,6 @@ BOOKING = Booking.__table__  # type: ignore[attr-defined]
 REMINDER = Reminder.__table__  # type: ignore[attr-defined]
 
 
-def _upsert_conversation(insert: Any) -> Any:
-    stmt = insert(CONVERSATION)
-    return stmt.on_conflict_do_update(index_elements=["phone"], set_={
-        "state": stmt.excluded.state, "data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at})
-
-
-# statements built once, run with each turn's values (per dialect: the upsert is dialect SQL)
-_SAVE = {"sqlite": _upsert_conversation(sqlite.insert), "postgresql": _upsert_conversation(postgresql.insert)}
 _LOAD = sa.select(CONVERSATION.c.state, CONVERSATION.c.data, CONVERSATION.c.updated_at).where(
     CONVERSATION.c.phone == sa.bindparam("phone"))
 _UPCOMING = (sa.select(BOOKING.c.id, BOOKING.c.code, BOOKING.c.service, BOOKING.c.barber, BOOKING.c.start_at)
@@ -228,9 +219,3 @@ _REMINDED = (sa.select(REMINDER.c.booking_id)
              .where(REMINDER.c.booking_id.in_(sa.bindparam("ids", expanding=True)), REMINDER.c.sent_at.is_not(None),
                     REMINDER.c.sent_at >= sa.bindparam("since", type_=REMINDER.c.sent_at.type))
              .order_by(REMINDER.c.sent_at.desc()).limit(1))
-
-
-def save_conversation(s: Session, phone: str, convo: Convo, now: dt.datetime) -> None:
-    """Store `convo` as the phone's conversation, in the caller's transaction."""
-    s.execute(_SAVE[s.get_bind().dialect.name],
-              {"phone": phone, "state": convo.state.value, "data": convo_data(convo), "updated_at": now})

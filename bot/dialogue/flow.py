@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from bot.availability import Slot, last_bookable_day, local_date, local_instant
 from bot.nlu import Intent, Understanding, understand
-from bot.nlu.intents import BOOK_RE, RESTART_RE
+from bot.nlu.intents import BOOK_RE, LAST_CHOICE, RESTART_RE
 from bot.nlu.times import day_window
 from bot.nlu.words import ShopLexicon
 from bot.shop import Shop
@@ -65,7 +65,8 @@ def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None =
     until = ctx.facts.handoff_until()
     if until is not None and until > ctx.now:
         return _say(convo, actions=[everyday.forward(ctx, ctx.words(u.text))])
-    if u.intent != Intent.UNKNOWN and (convo.state == State.UNCLEAR or convo.draft.misses):
+    picks = u.intent == Intent.CHOICE and bool(convo.draft.options)  # kept: a cancellation notice's times
+    if u.intent != Intent.UNKNOWN and not picks and (convo.state == State.UNCLEAR or convo.draft.misses):
         if convo.state != State.UNCLEAR:
             convo = Convo(convo.state, convo.draft.evolve(misses=0))
         else:  # understood: only the barber and service talked about are kept ("when is she next in?")
@@ -210,7 +211,8 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
             near = nearest_options(ctx, ask)
             intro = r.reason(shop, off, local_instant(shop, day, 12 * 60), barber_key, service)
             return _offer(convo, ctx, near, intro + (" The nearest free times:" if near else ""), notes)
-        return _offer(convo, ctx, nearest_options(ctx, ask), r.none_free_on(shop, day, label), notes)
+        outside = r.window_outside_hours(shop, day, d.window, barber_key) if d.window else None
+        return _offer(convo, ctx, nearest_options(ctx, ask), outside or r.none_free_on(shop, day, label), notes)
     ask = Ask(service, day, _minute(d.time), barber_key, None, exclude, d.not_barbers)
     slot = exact(ctx, ask)
     if slot is None and old is not None and not d.barber and not d.any_barber:
@@ -595,8 +597,23 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         if again is not None:  # BOOK in reply to a cancellation: the same service and barber
             return _rebook(u, ctx, again.service, again.barber)
     u = _after_a_cancel(convo, u, ctx)
+    d = convo.draft
+    if (_in_flow(convo) and d.goal == Goal.BOOK and d.service and u.services and _BOTH_RE.search(u.text or "")
+            and not _SWAP_RE.search(u.text or "") and not _STRAIGHT_AFTER_RE.search(u.text or "")):
+        # "and the fade too tho", "i want both": the booking being made stays (its day, time and
+        # barber), its service first; the other is said to follow
+        others = [k for k in u.services if k != d.service]
+        out = _on_book(convo, dataclasses.replace(u, service=d.service, correction=True), ctx)
+        if not others:
+            return out
+        said = (r.does_service(ctx.shop, out.convo.draft.barber, others[0]),) if _DOES_RE.search(u.text or "") else ()
+        return dataclasses.replace(out, replies=(*said, *out.replies, r.then_the_other(ctx.shop, d.service, others[0])))
+    asked = _asked_about(u, ctx.shop)
+    if asked is not None:  # "does keisha do designs? want a hard part with my fade": the fade first
+        rest = tuple(k for k in u.services if k != asked)
+        u = dataclasses.replace(u, service=rest[0], services=(*rest, asked))
     out = _on_book(convo, _relative(_first_start_after(u, _straight_after(u, ctx), ctx), ctx), ctx)
-    if out.convo.state in (State.CONFIRM, State.PICK_SLOT):
+    if out.convo.state in (State.CONFIRM, State.PICK_SLOT, State.ASK_DAY, State.ASK_TIME):
         service = out.convo.draft.service
         others = [k for k in u.services if k != service]
         if _PARTY_RE.search(u.text or ""):
@@ -604,9 +621,30 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         if (service and others and not _in_flow(convo) and not u.correction
                 and not _STRAIGHT_AFTER_RE.search(u.text or "") and not _SWAP_RE.search(u.text or "")):
             # "a haircut and beard trim saturday": one booking is one service; say how to add the other
-            asked = (r.does_service(ctx.shop, out.convo.draft.barber, others[0]),) if _DOES_RE.search(u.text or "") else ()
-            return dataclasses.replace(out, replies=(*out.replies, *asked, r.then_the_other(ctx.shop, service, others[0])))
+            said = (r.does_service(ctx.shop, out.convo.draft.barber, others[0]),) if _DOES_RE.search(u.text or "") else ()
+            return dataclasses.replace(out, replies=(*said, *out.replies, r.then_the_other(ctx.shop, service, others[0])))
     return out
+
+
+# "and the fade too", "i want both", "the design as well": another service besides the one being booked
+_BOTH_RE = re.compile(r"\b(?:both|too|as\s+well|aswell|also|plus)\b")
+
+
+def _asked_about(u: Understanding, shop: Shop) -> str | None:
+    """The service a "does she do X?" asks about, when the message also names another it wants
+    ("does keisha do designs? want a hard part with my fade": designs); None otherwise."""
+    if len(u.services) < 2:
+        return None
+    m = _DOES_RE.search(u.text or "")
+    if m is None:
+        return None
+    clause = re.split(r"[?.!]", (u.text or "")[m.end():], maxsplit=1)[0]
+    for key in u.services:
+        svc = shop.service(key)
+        if svc is not None and any(re.search(r"\b" + re.escape(n) + r"s?\b", clause)
+                                   for n in (svc.name.lower(), svc.key, *svc.aliases)):
+            return key
+    return None
 
 
 def _on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
@@ -667,7 +705,16 @@ def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
 
 
+# "yup cancel", "yes cancel it please": a yes word and the prompt's own verb
+_YES_AND_CANCEL_RE = re.compile(
+    r"^(?:yes|yeah|yep|yup|yea|yeh|ya|ok|okay|sure|please|pls|go\s+ahead|do\s+it)[\s,.!]+(?:just\s+|please\s+)?cancel"
+    r"(?:\s+(?:it|that|this|them|please|pls|thanks|mate))*[\s,.!]*$")
+
+
 def on_cancel(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    if (convo.state == State.CONFIRM and convo.draft.goal == Goal.CANCEL and not u.code
+            and _YES_AND_CANCEL_RE.match(u.text or "")):
+        return on_yes(convo, u, ctx)
     if _in_flow(convo) and convo.draft.goal == Goal.BOOK and not (u.code or u.date or u.service or u.barber):
         return _say(IDLE, r.abandoned("book"))
     return _choose_target(convo, u, ctx, Goal.CANCEL)
@@ -708,10 +755,18 @@ def _shift(u: Understanding, ctx: Context) -> Understanding:
     return dataclasses.replace(u, **_shifted(found[0], minutes, ctx.shop))  # type: ignore[arg-type]
 
 
+# words that point a change at a booking already made rather than the one being made now
+_OWN_BOOKING_RE = re.compile(r"\b(?:my|our|his|her|their)\s+(?:\w+\s+)?(?:booking|appointment|reservation|one)s?\b"
+                             r"|\b(?:booking|appointment|reservation)s?\b")
+
+
 def on_reschedule(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     d = convo.draft
     if _in_flow(convo) and d.goal == Goal.RESCHEDULE and d.booking_id and _has_slots(u):
         return _ask_or_advance(Convo(convo.state, _merge(d, u, ctx.shop)), u, ctx)
+    if (_in_flow(convo) and d.goal == Goal.BOOK and _has_slots(u) and not u.code
+            and not _OWN_BOOKING_RE.search(u.text or "")):  # "change the service to kids cut": the offer
+        return on_book(convo, dataclasses.replace(u, intent=Intent.BOOK, correction=True), ctx)
     return _choose_target(convo, _shift(u, ctx), ctx, Goal.RESCHEDULE)
 
 
@@ -746,6 +801,10 @@ def on_pick_yes(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 def on_choice(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     n = u.choice or 0
+    if n == LAST_CHOICE:  # "the last one"
+        n = len(convo.draft.options)
+    if convo.state == State.UNCLEAR and convo.draft.options and 1 <= n <= len(convo.draft.options):
+        return _pick(Convo(State.IDLE, convo.draft.evolve(goal=Goal.BOOK)), n, ctx)  # a cancellation notice's times
     if convo.state in (State.PICK_SLOT, State.ASK_SERVICE, State.PICK_BOOKING):
         if 1 <= n <= len(convo.draft.options):
             return _pick(convo, n, ctx)
@@ -980,8 +1039,12 @@ def on_yes_idle(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 def _answer_then_carry_on(convo: Convo, u: Understanding, ctx: Context, answer: Callable[[bool], str]) -> Outcome:
     """A question ("how much is a fade?", "when do you open?") is answered; mid-flow the flow stays
-    where it was and asks its own question again, instead of the answer suggesting what to do."""
-    if _in_flow(convo):
+    where it was and asks its own question again, instead of the answer suggesting what to do. A
+    booking nothing of which was chosen yet (the service menu shown, no answer) is not asked again:
+    the question is answered as it would be outside a flow, the flow kept for a reply to it."""
+    d = convo.draft
+    chosen = d.goal != Goal.BOOK or any((d.service, d.barber, d.date, d.time, d.window, d.date_range, d.guest))
+    if _in_flow(convo) and chosen:
         out = reprompt(convo, u, ctx)
         return dataclasses.replace(out, replies=(answer(False), *out.replies))
     return _say(convo, answer(True))

@@ -100,6 +100,22 @@ def none_free_on(shop: Shop, day: dt.date, window_label: str | None) -> str:
     return f"Sorry, nothing is free on {fmt_date(day)}{part}. The nearest free times:"
 
 
+def window_outside_hours(shop: Shop, day: dt.date, window: tuple[int, int, str], barber: str | None) -> str | None:
+    """Why nothing is free in `window` on `day` when the shop (or `barber`) is not open then at all:
+    "Sorry, we close at 15:00 on Sundays, so nothing is free on Sun 13 Dec after work."; None when
+    the window and the day's hours overlap."""
+    b = shop.barber(barber) if barber else None
+    span = shop.barber_hours(b, day.weekday()) if b is not None else shop.hours.get(day.weekday())
+    if span is None or (window[0] < span[1] and window[1] > span[0]):
+        return None
+    who, verbs = (b.name, ("finishes", "starts")) if b is not None else ("we", ("close", "open"))
+    verb, at = (verbs[0], span[1]) if window[0] >= span[1] else (verbs[1], span[0])
+    label = window[2]
+    part = f" in the {label}" if label.isalpha() else (f" {label}" if label else "")
+    return (f"Sorry, {who} {verb} at {at // 60:02d}:{at % 60:02d} on {day.strftime('%A')}s, "
+            f"so nothing is free on {fmt_date(day)}{part}. The nearest free times:")
+
+
 def one_at_a_time(shop: Shop, service: str | None) -> str:
     what = service_name(shop, service).lower() if service else "appointment"
     return (f"I book one person at a time: once this one's booked, say \"another {what} straight after\" "
@@ -115,12 +131,18 @@ def does_service(shop: Shop, barber: str | None, service: str) -> str:
     """The answer to "does she do beards?" asked along with a booking: whether that barber (or
     the shop) does that service."""
     b = shop.barber(barber) if barber else None
-    name = service_name(shop, service).lower()
+    name = services_word(shop, service)
     if b is None:
-        return f"Yes, we do {name}s."
+        return f"Yes, we do {name}."
     if service in b.services:
-        return f"Yes, {b.name} does {name}s too."
-    return f"{b.name} doesn't do {name}s, but others here do."
+        return f"Yes, {b.name} does {name}."
+    return f"{b.name} doesn't do {name}, but others here do."
+
+
+def services_word(shop: Shop, service: str) -> str:
+    """A service as running text says it of the kind: "fades", "classic cuts", "designs"."""
+    name = service_name(shop, service).lower()
+    return name if name.endswith("s") else name + "s"
 
 
 def beyond_horizon(shop: Shop, day: dt.date, now: dt.datetime) -> str:
@@ -188,7 +210,7 @@ def reason(shop: Shop, why: str, start: dt.datetime | None, barber: str | None, 
         "slot_taken": f"Sorry, {when} isn't free.",
         "barber_unavailable": f"Sorry, {who} isn't available at {fmt_time(shop, start) if start else 'that time'}.",
         "off_grid": f"Appointments start every {shop.slot_minutes} minutes.",
-        "service_not_offered": (f"{who} doesn't do {service_name(shop, service)}." if barber and service
+        "service_not_offered": (f"{who} doesn't do {services_word(shop, service)}." if barber and service
                                 else "Sorry, we don't offer that."),
     }.get(why, f"Sorry, {when} isn't possible.")
 
@@ -222,7 +244,7 @@ def _closure(shop: Shop, start: dt.datetime | None) -> str:
 
 
 def not_offered_switch(shop: Shop, barber: str, service: str) -> str:
-    return f"{barber_name(shop, barber)} doesn't do {service_name(shop, service)}, so I'll look at the other barbers."
+    return f"{barber_name(shop, barber)} doesn't do {services_word(shop, service)}, so I'll look at the other barbers."
 
 
 # -- confirmations -----------------------------------------------------------
@@ -687,6 +709,16 @@ def barber_kept(shop: Shop, clashes: Sequence[BookingInfo]) -> str:
 def barber_moved(shop: Shop, b: BookingInfo, slot: Slot) -> str:
     return (f"Moved {_booking_of(shop, b)} to {fmt_slot(shop, slot.start)} with "
             f"{barber_name(shop, slot.barber)}; {_customer_of(b)} has been told.")
+
+
+def barber_move_notice(shop: Shop, b: BookingInfo, slot: Slot, reason: str | None) -> str:
+    """The customer's message when a barber's time off moved their booking: who it was with and
+    why, then where it is now."""
+    was = barber_name(shop, b.barber)
+    why = f' {was} says: "{reason}".' if reason else ""
+    return (f"Sorry, {was} can't make your {service_name(shop, b.service)} on {fmt_slot(shop, b.start)} "
+            f"({b.code}), so it has moved to {fmt_slot(shop, slot.start)} with "
+            f"{barber_name(shop, slot.barber)}.{why} Reply CANCEL to cancel.")
 
 
 def barber_not_moved(shop: Shop, stuck: Sequence[BookingInfo]) -> str:

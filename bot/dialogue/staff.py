@@ -15,14 +15,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from bot.customers import ensure_customer
 from bot.db import after_commit
-from bot.models import Booking, Customer, InboundMessage, OutboundMessage
+from bot.models import Booking, Conversation, Customer, InboundMessage, OutboundMessage
 from bot.services import Services
 
-from .model import CustomerFacts, Handoff, NotifyStaff, PastBooking, Resume
+from .model import Convo, CustomerFacts, Handoff, NotifyStaff, PastBooking, Resume, convo_data
 
 RECENT = 20
 
@@ -117,3 +118,31 @@ def customer_facts(services: Services, phone: str, session: Session | None = Non
         return bool(rows and rows[0][0])
 
     return CustomerFacts(recent=recent, handoff_until=handoff_until, said=said, reminders_paused=reminders_paused)
+
+
+_CONVERSATION = Conversation.__table__  # type: ignore[attr-defined]
+
+
+def _upsert_conversation(insert: Any) -> Any:
+    stmt = insert(_CONVERSATION)
+    return stmt.on_conflict_do_update(index_elements=["phone"], set_={
+        "state": stmt.excluded.state, "data": stmt.excluded.data, "updated_at": stmt.excluded.updated_at})
+
+
+# statements built once, run with each turn's values (per dialect: the upsert is dialect SQL)
+_SAVE = {"sqlite": _upsert_conversation(sqlite.insert), "postgresql": _upsert_conversation(postgresql.insert)}
+
+
+def save_conversation(s: Session, phone: str, convo: Convo, now: dt.datetime) -> None:
+    """Store `convo` as the phone's conversation, in the caller's transaction."""
+    s.execute(_SAVE[s.get_bind().dialect.name],
+              {"phone": phone, "state": convo.state.value, "data": convo_data(convo), "updated_at": now})
+
+
+_STATE = sa.select(_CONVERSATION.c.state).where(_CONVERSATION.c.phone == _PHONE)
+
+
+def in_conversation(s: Session, phone: str) -> bool:
+    """Whether `phone` is in the middle of something with the bot (a question of its waiting)."""
+    rows = list(s.execute(_STATE, {"phone": phone}))
+    return bool(rows) and rows[0][0] not in ("idle", "unclear")

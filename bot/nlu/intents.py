@@ -11,7 +11,7 @@ import re
 
 from bot.nlu.scan import has_any
 from bot.nlu.types import Intent
-from bot.nlu.words import wordlist
+from bot.nlu.words import COMMON_WORDS, RULE_WORDS, wordlist
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
              "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3}
@@ -20,13 +20,14 @@ FILLER = wordlist("please thanks thank you mate cheers x xx then that that's is 
                    "lol haha sir bro boss man buddy pal love just ok okay oh ah so well")
 YES = {"yes", "y", "yeah", "yep", "yup", "yas", "yeh", "yse", "ys", "yah", "yus", "yesh", "ok", "okay", "confirm", "confirmed", "sure",
        "perfect", "correct", "alright", "absolutely", "definitely", "cool", "lovely", "deal", "ya", "yea", "aye",
-       "sweet", "bet", "yessir", "yess", "yesss", "k", "kk", "righto",
+       "sweet", "bet", "yessir", "ight", "aight", "fs", "yess", "yesss", "k", "kk", "righto",
        "great", "fine", "good", "👍", "👌", "✅", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "✔", "✔️"}
 YES_PHRASES = ("sounds good", "go ahead", "do it", "book it", "of course", "please do",
                "all right", "that works", "works for me", "yes please", "thumbs up", "sure thing",
                "sweet as", "go on", "that's fine", "thats fine", "that is fine", "that'll do", "fair enough",
                "why not", "lets do it", "let's do it", "sounds great", "perfect thanks", "that's the one",
-               "thats the one", "that one", "that's it", "thats it", "spot on", "looks good", "looks right")
+               "thats the one", "that one", "that's it", "thats it", "spot on", "looks good", "looks right",
+               "for sure", "fo sho", "say less", "sounds like a plan", "lock it in")
 NO = {"no", "n", "nope", "nah", "don't", "👎", "❌", "✖", "negative"}
 NO_PHRASES = ("no thanks", "no thank you", "not now", "never mind", "nevermind", "forget it", "don't worry",
               "dont worry", "changed my mind", "change my mind", "change of plan", "change of plans",
@@ -95,7 +96,7 @@ AVAILABILITY_RE = re.compile(
 )
 HOURS_RE = re.compile(
     r"\b(?:opening|open|business|shop)\s+(?:hours|times)\b|\bwhat(?:'s|\s+is|\s+are)?\s+(?:your|the)\s+hours\b"
-    r"|\b(?:what\s+time|when)\s+(?:(?:do|does|will)\s+)?(?:you|the\s+shop|it)\s+(?:open|close|shut)\b"
+    r"|\b(?:what\s+time|when)\s+(?:(?:do|does|will)\s+)?(?:you(?:\s+(?:guys|all|lot))?|the\s+shop|it)\s+(?:open|close|shut)\b"
     r"|\bwhat\s+time\s+(?:are\s+you|is\s+the\s+shop)\s+open\b|\bhow\s+late\s+(?:are\s+you|do\s+you)\b"
     r"|\b(?:open|opened)\s+(?:till|until|til|to)\b(?!\s+\d)|\bclosing\s+time\b"
     r"|\b(?:(?:are|r)\s+)?(?:you|u|ya)(?:\s+(?:guys|all|lot))?\s+open\b(?!\s+(?:at|till|until|til|from)\b)"
@@ -132,6 +133,25 @@ def words(text: str) -> list[str]:
     return _WORDS_RE.findall(text)
 
 
+LAST_CHOICE = -1  # "the last one": the last of the options shown
+# "dang ok the first one works", "ill take the 2nd one", "the last one please": an option by its place
+_ORDINAL_PICK_RE = re.compile(
+    r"\b(?:the\s+)?(?P<o>" + "|".join(_ORDINALS) + r"|last|\d(?:st|nd|rd|th))\s+(?:one|option|slot|time)\b")
+_NOT_A_PICK_RE = re.compile(r"\b(?:my|cancel\w*|mov\w+|chang\w+|book\w*|reschedul\w*|not|don't|isn't|doesn't|can't)\b")
+
+
+def _ordinal_pick(bare: str) -> int | None:
+    """The option a short message picks by its place ("the first one works": 1; "the last one":
+    LAST_CHOICE); None when it also asks for something else ("cancel my first one")."""
+    if len(bare.split()) > 8 or not any(w in bare for w in ("one", "option", "slot", "time")):
+        return None
+    m = _ORDINAL_PICK_RE.search(bare)
+    if m is None or _NOT_A_PICK_RE.search(bare):
+        return None
+    o = m["o"]
+    return LAST_CHOICE if o == "last" else _ORDINALS.get(o) or int(o[0])
+
+
 def whole_message(text: str) -> tuple[Intent, int | None] | None:
     """Intents that are the whole message ("yes", "2", "STOP", "hi there"), else None."""
     bare = " ".join(words(text.replace("?", " ? ")))
@@ -152,6 +172,9 @@ def whole_message(text: str) -> tuple[Intent, int | None] | None:
         n = _ORDINALS.get(o) or int(re.sub(r"\D", "", o))
         if n > 0 and (m["tail"] or o in _ORDINALS or n <= 9):
             return Intent.CHOICE, n
+    pick = _ordinal_pick(bare)
+    if pick is not None:
+        return Intent.CHOICE, pick
     rest = bare
     for phrase in YES_PHRASES:
         rest = rest.replace(phrase, " yes ")
@@ -314,15 +337,45 @@ def names_pronoun(text: str) -> bool:
     return _PRONOUN_RE.search(text) is not None
 
 
+_KEY_SUFFIX_RE = re.compile(r"(?:ibility|ability|ility|ible|able|ation|ities|ity|ment|ing)$")
+
+
+def _key_pattern(key: str) -> str:
+    """How a [shop.info] key is asked about: its words ("dogs" also as "dog"), and a long word by
+    its stem too ("accessibility" as "accessible", "access")."""
+    words = key.replace("_", " ").replace("-", " ").strip().lower()
+    stem = words[:-1] if words.endswith("s") and len(words) > 3 else words  # "dogs" is asked as "dog"
+    root = _KEY_SUFFIX_RE.sub("", stem) if " " not in stem else stem
+    if len(root) >= 5 and root != stem:
+        return r"\b(?:" + re.escape(stem) + r"s?|" + re.escape(root) + r"\w*)\b"
+    return r"\b" + re.escape(stem) + r"s?\b"
+
+
 def info_topic(text: str, keys: tuple[str, ...]) -> str | None:
     """The shop fact asked about: "address", a common [shop.info] key, or any key named by its words."""
     for key in keys:
-        words = key.replace("_", " ").replace("-", " ").strip().lower()
-        stem = words[:-1] if words.endswith("s") and len(words) > 3 else words  # "dogs" is asked as "dog"
-        if key not in TOPIC_RES and re.search(r"\b" + re.escape(stem) + r"s?\b", text):
+        if key not in TOPIC_RES and re.search(_key_pattern(key), text):
             return key
     for key, pattern in TOPIC_RES.items():
         if pattern.search(text):
+            return key
+    return None
+
+
+_INFO_WORD_RE = re.compile(r"[a-z]{3,}")
+
+
+def info_by_answer(text: str, info: tuple[tuple[str, str], ...]) -> str | None:
+    """The [shop.info] key whose answer names an uncommon word of the message, written apart or
+    together ("do u take cashapp": the payment answer says "Cash App"); None when none does."""
+    asked = {w for w in _INFO_WORD_RE.findall(text) if w not in COMMON_WORDS and w not in RULE_WORDS}
+    if not asked:
+        return None
+    for key, answer in info:
+        said = _INFO_WORD_RE.findall(answer.lower())
+        named = {w for w in said if w not in COMMON_WORDS and w not in RULE_WORDS}
+        named.update(a + b for a, b in zip(said, said[1:], strict=False))
+        if asked & named:
             return key
     return None
 

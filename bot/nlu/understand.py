@@ -55,7 +55,7 @@ def _local_now(now: dt.datetime, shop: Shop) -> dt.datetime:
 
 
 # how people shorten words in chat, written out before anything else reads the message
-_SLANG = {"u": "you", "ya": "you", "yous": "you", "youse": "you", "ur": "your", "wat": "what", "wot": "what", "wen": "when", "r": "are",
+_SLANG = {"u": "you", "ya": "you", "yall": "you", "y'all": "you", "ya'll": "you", "yous": "you", "youse": "you", "ur": "your", "wat": "what", "wot": "what", "wen": "when", "r": "are",
           "bout": "about", "abt": "about", "w": "with", "w/": "with", "o clock": "o'clock", "o-clock": "o'clock", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
           "cos": "because", "cuz": "because", "coz": "because", "n": "and", "im": "i'm", "ive": "i've",
           "dont": "don't", "cant": "can't", "wont": "won't", "whats": "what's", "hows": "how's"}
@@ -195,8 +195,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         keyword = intents.keyword_intent(body)
         if keyword not in (Intent.CANCEL, Intent.RESCHEDULE, Intent.LIST):
             topic = intents.info_topic(body, _info_keys(shop))
-            if topic is not None and (date or times.time or times.window) and _names_a_service(topic, services, shop):
-                topic = None  # "kids cut wed 10am" books a kids cut, whatever [shop.info] says of kids
+            if topic is not None and _names_a_service(topic, services, shop, canon):
+                topic = None  # "kids cut wed 10am", "isn't there a kids cut": about the service, not [shop.info]'s kids
             if topic is not None and not (keyword == Intent.BOOK and (services or date or times.time)):
                 keyword = Intent.INFO
             else:
@@ -209,8 +209,9 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     intent = keyword or (Intent.BOOK if has_slots else Intent.UNKNOWN)
     not_offered = None
     if intent is Intent.UNKNOWN:  # "do you do eyebrows?", "can i bring my dog": a question, answered as one
-        not_offered = intents.asked_offer(canon)
-        if not_offered is not None or intents.shop_question(canon):
+        topic = intents.info_by_answer(canon, shop.info)
+        not_offered = None if topic else intents.asked_offer(canon)
+        if topic is not None or not_offered is not None or intents.shop_question(canon):
             intent, explicit = Intent.INFO, True
 
     return Understanding(
@@ -259,14 +260,19 @@ def _excluded_barbers(canon: str, barbers: list[str], starts: list[int]) -> tupl
     return tuple(dict.fromkeys(out))
 
 
-def _names_a_service(topic: str, services: tuple[str, ...] | list[str], shop: Shop) -> bool:
-    """Whether the words of the [shop.info] key `topic` are part of a service the message named."""
+def _names_a_service(topic: str, services: tuple[str, ...] | list[str], shop: Shop, text: str) -> bool:
+    """Whether the message names a service by more than the words of the [shop.info] key `topic`
+    ("a kids cut" is the service; "do you take kids?" is the shop fact, even where "kids" alone
+    would name the service)."""
     words = topic.replace("_", " ").replace("-", " ").lower()
     stem = words[:-1] if words.endswith("s") and len(words) > 3 else words
     for key in services:
         svc = shop.service(key)
-        if svc is not None and any(stem in name for name in (svc.name.lower(), svc.key, *svc.aliases)):
-            return True
+        if svc is None:
+            continue
+        for name in (svc.name.lower(), svc.key, *svc.aliases):
+            if stem in name and name not in (stem, stem + "s") and re.search(r"\b" + re.escape(name) + r"s?\b", text):
+                return True
     return False
 
 

@@ -84,7 +84,7 @@ held text bunch slave fate trip weak chance cancer mens men match marsh opening 
 looking cooking hooking seeing meeting moving having living giving doing bring brings
 wanted needed booked
 even event events ever hell sale mail tell bell well wall shop shops store barber barbers
-work works working worked rostered parking park located location address payment card cards walk
+work works working worked cutting rostered parking park located location address payment card cards walk
 walkin walkins human person someone somebody traffic running hold spot useless real usual rebook
 son daughter kid kids boy girl wife husband partner brother sister dad mum mom
 """
