@@ -767,6 +767,8 @@ def on_reschedule(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if (_in_flow(convo) and d.goal == Goal.BOOK and _has_slots(u) and not u.code
             and not _OWN_BOOKING_RE.search(u.text or "")):  # "change the service to kids cut": the offer
         return on_book(convo, dataclasses.replace(u, intent=Intent.BOOK, correction=True), ctx)
+    if u.date is None and u.date_range is not None:  # "push it to the same time next week"
+        u = references.same_time(u, ctx)
     return _choose_target(convo, _shift(u, ctx), ctx, Goal.RESCHEDULE)
 
 
@@ -1034,7 +1036,12 @@ def on_yes_idle(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     reminded = _booking(ctx, ctx.reminded_booking_id) if ctx.bookings else None
     if reminded is not None:
         return _say(IDLE, r.see_you(ctx.shop, reminded))
+    if _THANKS_RE.search(u.text or ""):  # "ok cheers", "sound thanks": a thank-you, not a yes to anything
+        return _say(convo if _in_flow(convo) else IDLE, r.thanks())
     return _say(convo if _in_flow(convo) else IDLE, r.nothing_to_confirm())
+
+
+_THANKS_RE = re.compile(r"\b(?:thanks|thank\s+you|thankyou|cheers|ta|thx|ty|appreciated?)\b")
 
 
 def _answer_then_carry_on(convo: Convo, u: Understanding, ctx: Context, answer: Callable[[bool], str]) -> Outcome:

@@ -122,6 +122,7 @@ SAME_TIME_RE = re.compile(r"\b(?:same|usual)\s+time\b|\bat\s+the\s+same\s+time\b
 
 def same_time(u: Understanding, ctx: Context) -> Understanding:
     """"next saturday same time": the time of their booking on that weekday (else their latest);
+    "same time next week": that booking's weekday and time in the week said;
     when that booking is on the very day read, a new booking means the week after it, but a move
     ("switch to marco for friday instead, same time") means that very day."""
     if u.time or not SAME_TIME_RE.search(u.text or ""):
@@ -139,6 +140,10 @@ def same_time(u: Understanding, ctx: Context) -> Understanding:
     ref = min(mine, key=lambda b: abs((local_date(shop, b.start) - (u.date or local_date(shop, ctx.now))).days))
     local = ref.start.astimezone(shop.tz)
     date = u.date
+    if date is None and u.date_range is not None:  # "same time next week": that week's same weekday
+        week_start, week_end = u.date_range
+        on_weekday = week_start + dt.timedelta(days=(local.weekday() - week_start.weekday()) % 7)
+        date = on_weekday if on_weekday <= week_end else None
     moving = u.correction or u.intent == Intent.RESCHEDULE
     if date is not None and date == local.date() and not moving:
         date = date + dt.timedelta(days=7)  # "next saturday same time" said about this saturday's booking

@@ -105,7 +105,10 @@ def _years_as_digits(scan: Scan) -> list[tuple[int, int, str, str]]:
         scan.text = scan.text[:m.start()] + digits + scan.text[m.end():]
         out.append((m.start(), m.end(), m.group(0), digits))
     return out
-HOLIDAY_RE = re.compile(r"\b(?P<h>" + "|".join(sorted(HOLIDAYS, key=len, reverse=True)) + r")\b")
+# "a christmas party", "xmas shopping", "a christmas cut": the holiday names an occasion, not the day
+HOLIDAY_RE = re.compile(r"\b(?P<h>" + "|".join(sorted(HOLIDAYS, key=len, reverse=True)) + r")\b"
+                        r"(?!\s+(?:party|parties|do|dinner|lunch|drinks|night\s+out|shopping|market|jumper|cut|haircut|trim|look"
+                        r"|rush|tree|gift|present|card|play|concert|show|event|function|meal)s?\b)")
 ORDINAL_WORD_RE = re.compile(r"\b(?:on\s+)?the\s+" + _DAYW + r"\b(?!\s+(?:one|of\s+(?:you|us|them)))")
 DAY_AFTER_RE = re.compile(r"\b(?:the\s+)?day\s+after\s+tomorrow\b")
 # "between now and friday", "from now till the 20th", "between jan 22 and now": today, as an end of a range

@@ -21,13 +21,15 @@ FILLER = wordlist("please thanks thank you mate cheers x xx then that that's is 
 YES = {"yes", "y", "yeah", "yep", "yup", "yas", "yeh", "yse", "ys", "yah", "yus", "yesh", "ok", "okay", "confirm", "confirmed", "sure",
        "perfect", "correct", "alright", "absolutely", "definitely", "cool", "lovely", "deal", "ya", "yea", "aye",
        "sweet", "bet", "yessir", "ight", "aight", "fs", "yess", "yesss", "k", "kk", "righto",
+       "grand", "sound", "deadly", "class", "brilliant", "brill", "suits", "suit",
        "great", "fine", "good", "👍", "👌", "✅", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "✔", "✔️"}
 YES_PHRASES = ("sounds good", "go ahead", "do it", "book it", "of course", "please do",
                "all right", "that works", "works for me", "yes please", "thumbs up", "sure thing",
                "sweet as", "go on", "that's fine", "thats fine", "that is fine", "that'll do", "fair enough",
                "why not", "lets do it", "let's do it", "sounds great", "perfect thanks", "that's the one",
                "thats the one", "that one", "that's it", "thats it", "spot on", "looks good", "looks right",
-               "for sure", "fo sho", "say less", "sounds like a plan", "lock it in")
+               "for sure", "fo sho", "say less", "sounds like a plan", "lock it in", "would suit",
+               "that suits", "suits me", "nice one", "thanks a mil", "go on so")
 NO = {"no", "n", "nope", "nah", "don't", "👎", "❌", "✖", "negative"}
 NO_PHRASES = ("no thanks", "no thank you", "not now", "never mind", "nevermind", "forget it", "don't worry",
               "dont worry", "changed my mind", "change my mind", "change of plan", "change of plans",
@@ -72,7 +74,7 @@ SOFT_CANCEL_RE = re.compile(
 )
 RESCHEDULE_RE = re.compile(
     r"\b(?:move|moving|moved|reschedul\w*|re-schedul\w*|rebook\w*|change|changing|postpone\w*|swap"
-    r"|push\s+(?:it\s+|me\s+|(?:my|his|her|their|the)\s+\w+\s+)?(?:back|forward|later|to)|bring\s+(?:it\s+)?forward|shift"
+    r"|push\s+(?:it\s+|me\s+|(?:my|his|her|their|the)\s+\w+\s+)?(?:back|forward|later|out|on|to)|put\s+(?:it|me|(?:my|his|her|their|the)\s+\w+)\s+back|bring\s+(?:it\s+)?forward|shift"
     r"|earlier|(?<!see you )(?<!talk )later(?!\s+than)|another\s+(?:time|day|slot)|different\s+(?:time|day|slot))\b"
 )
 LIST_RE = re.compile(
@@ -208,7 +210,7 @@ def whole_message(text: str) -> tuple[Intent, int | None] | None:
 # (tests/nlu/test_nlu_prechecks.py).
 CANCEL_WORDS = ("cancel", "call", "scrap")
 SOFT_CANCEL_WORDS = ("make", "coming", "there")
-RESCHEDULE_WORDS = ("mov", "schedul", "rebook", "chang", "postpone", "swap", "push", "bring", "shift",
+RESCHEDULE_WORDS = ("mov", "schedul", "rebook", "chang", "postpone", "swap", "push", "put", "bring", "shift",
                     "earlier", "later", "another", "different")
 LIST_WORDS = ("book", "appointment", "reservation", "when", "upcoming", "what", "which", "remind")
 HOURS_WORDS = ("hours", "times", "open", "clos", "shut", "late")

@@ -125,12 +125,17 @@ def _settled_reply(canon: str) -> Intent | None:
     return None
 
 
+# "do ye do beards", "are ye open", "where are ye based": after another word, "ye" is you (plural,
+# as Ireland and the north of England say it); first in a message ("ye that's grand") it is yes
+_YE_RE = re.compile(r"(?<=[a-z'])(\s+)ye(?![\w'])")
+
+
 def _unslang(text: str) -> str:
     """Chat shorthand written out ("what time u open" -> "what time you open"); a message that
     is only one such word ("n", "ya") is left as it is: a reply, not a sentence."""
     if " " not in text.strip():
         return text
-    return _SLANG_RE.sub(lambda m: _SLANG[m.group(1)], text)
+    return _YE_RE.sub(r"\1you", _SLANG_RE.sub(lambda m: _SLANG[m.group(1)], text))
 
 
 def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
