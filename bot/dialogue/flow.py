@@ -282,6 +282,8 @@ def _confirm(convo: Convo, ctx: Context, notes: Sequence[str] = ()) -> Outcome:
         old = _booking(ctx, convo.draft.booking_id)
         if old is None:  # cancelled (by the barber, say) or over while the customer was deciding
             return _say(IDLE, *notes, r.move_target_gone())
+        if (old.start, old.barber, old.service) == (p.start, p.barber, p.service):  # "leave it with aoife so"
+            return _say(IDLE, *notes, r.abandoned("reschedule"))
         text = r.confirm_move(ctx.shop, old, p.service, p.barber, p.start)
     else:
         text = r.confirm_book(ctx.shop, p.service, p.barber, p.start)
