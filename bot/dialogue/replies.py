@@ -203,7 +203,8 @@ def reason(shop: Shop, why: str, start: dt.datetime | None, barber: str | None, 
         "past_date": "That date has already passed.",
         "closed": f"Sorry, we're closed on {fmt_day(shop, start) if start else 'that day'}.",
         "barber_off": f"Sorry, {who} isn't working on {fmt_day(shop, start) if start else 'that day'}.",
-        "outside_hours": f"Sorry, {when} is outside {'our' if not barber else possessive(who)} opening hours.",
+        "outside_hours": f"Sorry, {when} is outside {'our' if not barber else possessive(who)} opening hours"
+                         f"{_hours_that_day(shop, start, barber)}.",
         "runs_past_close": _runs_past_close(shop, start, barber, service),
         "closed_date": f"Sorry, we're closed on {_closure(shop, start)}.",
         "beyond_horizon": f"Sorry, I can only book up to {shop.horizon_days} days ahead.",
@@ -213,6 +214,18 @@ def reason(shop: Shop, why: str, start: dt.datetime | None, barber: str | None, 
         "service_not_offered": (f"{who} doesn't do {services_word(shop, service)}." if barber and service
                                 else "Sorry, we don't offer that."),
     }.get(why, f"Sorry, {when} isn't possible.")
+
+
+def _hours_that_day(shop: Shop, start: dt.datetime | None, barber: str | None) -> str:
+    """" (08:00–16:00 that day)": the hours the time fell outside, when known."""
+    if start is None:
+        return ""
+    day = start.astimezone(shop.tz).date()
+    b = shop.barber(barber) if barber else None
+    hours = shop.barber_hours(b, day.weekday()) if b is not None else shop.hours.get(day.weekday())
+    if not hours:
+        return ""
+    return f" ({hours[0] // 60:02d}:{hours[0] % 60:02d}–{hours[1] // 60:02d}:{hours[1] % 60:02d} that day)"
 
 
 def _runs_past_close(shop: Shop, start: dt.datetime | None, barber: str | None, service: str | None) -> str:
