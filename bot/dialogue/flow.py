@@ -672,10 +672,13 @@ def _on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 def _talked_about(convo: Convo) -> Draft:
     """A new booking's draft, with the service and barber just asked about ("how much is a beard
-    trim?", then "book me in tmrw at 10")."""
+    trim?", then "book me in tmrw at 10"), or of the booking being made ("do you do beard trims",
+    then "ok can i get one with priya friday"): a request that names no service keeps that one."""
     d = convo.draft
     if convo.state == State.UNCLEAR:
         return Draft(goal=Goal.BOOK, service=d.service, barber=d.barber, date=d.date)
+    if _in_flow(convo) and d.goal == Goal.BOOK:
+        return Draft(goal=Goal.BOOK, service=d.service, barber=d.barber)
     return Draft(goal=Goal.BOOK)
 
 
