@@ -363,6 +363,7 @@ def _choose_target(convo: Convo, u: Understanding, ctx: Context, goal: Goal) -> 
 # -- handlers --------------------------------------------------------------------
 
 
+_ADD_ON_RE = re.compile(r"\b(?:add|throw\s+in|tack\s+on)\b.*\b(?:too|as\s+well|aswell|also)\b|\b(?:add|throw\s+in|tack\s+on)\s+(?:a|an|the|on)\b")
 _STRAIGHT_AFTER_RE = re.compile(
     r"\b(?:straight|right|just|directly|immediately)\s+after(?:wards)?\b"
     r"|\b(?:after|when)\s+(?:my|the|that|this|his|her|our)\s+[a-z]"
@@ -378,7 +379,9 @@ def _follows(u: Understanding, shop: Shop) -> tuple[bool, str | None]:
     of the booking it names ("after my cut" -> haircut; "right after my appointment" -> None)."""
     text = u.text or ""
     if not _STRAIGHT_AFTER_RE.search(text):
-        return False, None
+        # "can i add a design too", "throw in a beard trim as well": no day or time of its own, so
+        # at the visit they have booked
+        return (u.date is None and u.time is None and u.date_range is None and _ADD_ON_RE.search(text) is not None), None
     m = _AFTER_MINE_RE.search(text)
     if m is None:
         return True, None  # "a shave straight after", "back to back"
