@@ -455,6 +455,7 @@ def _length(shop: Shop, service: str) -> int:
 
 
 # "for me and my son", "2 haircuts", "for the two of us": one booking is one person's chair
+_ANOTHER_CHAIR_RE = re.compile(r"\b(?:too|also|as\s+well|aswell|after|afterwards|next|same\s+time)\b")
 _PARTY_RE = re.compile(
     r"\bme\s+and\s+(?:my\s+)?(?:son|daughter|brother|sister|dad|father|mum|mom|friend|mate|partner|husband|wife"
     r"|boy|boys|kid|kids|lad|lads|nephew|cousin|grandson|bf|gf)\b"
@@ -990,6 +991,11 @@ def on_unknown(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     """Not understood: say so and ask again; the second time in a row, a person takes over."""
     if references.USUAL_RE.search(u.text or ""):  # "the same one i had": their last booking's service
         return on_book(convo, dataclasses.replace(u, intent=Intent.BOOK), ctx)
+    if (convo.state == State.CONFIRM and convo.draft.goal == Goal.BOOK and _ANOTHER_CHAIR_RE.search(u.text or "")
+            and re.search(r"\b(?:my|our|the)\s+(?:" + references.RELATIONS + r")s?\b", u.text or "")):
+        # "can my son get one too right after": yes, once this one is booked
+        p = convo.draft.pending
+        return _say(convo, r.one_at_a_time(ctx.shop, p.service if p else None), *reprompt(convo, u, ctx).replies)
     misses = convo.draft.misses + 1
     if misses >= 2 and ctx.shop.barber_by_phone(ctx.phone) is None:  # (a barber is not handed to a barber)
         return on_person(convo, u, ctx)

@@ -16,12 +16,12 @@ from bot.nlu.words import COMMON_WORDS, RULE_WORDS, wordlist
 
 from .model import BookingView, Context, Draft, PastBooking
 
-_RELATIONS = ("son|daughter|boy|girl|kid|child|nephew|niece|brother|sister|dad|father|mum|mom|husband|wife"
+RELATIONS = ("son|daughter|boy|girl|kid|child|nephew|niece|brother|sister|dad|father|mum|mom|husband|wife"
               "|partner|friend|mate|grandson|granddaughter|grandad|grandpa|cousin|boyfriend|girlfriend|bf|gf|lad|stepson")
 # "my little boy", "our 8 year old son", "my eldest": who the relation word is
 _KIN = (r"(?:my|our)\s+(?:(?:little|young|younger|older|eldest|youngest|oldest|baby|big)\s+"
         r"|(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)(?:\s*(?:yo|y/o|year\s*old|years\s*old))?\s+)?"
-        r"(?P<rel>" + _RELATIONS + r")s?\b")
+        r"(?P<rel>" + RELATIONS + r")s?\b")
 _NAMED = r"(?:named\s+|called\s+)?(?P<name>[a-z]{2,20})\b"
 GUEST_RE = re.compile(
     r"\bfor\s+" + _KIN + r"(?:[\s,(]+" + _NAMED + r")?"  # "for my son (,) jack", "for my son"
