@@ -484,7 +484,7 @@ _ASAP_RE = re.compile(r"\b(?:asap|a\.s\.a\.p|as\s+soon\s+as\s+(?:possible|poss|y
 
 
 # "a skin fade instead of a haircut", "not a haircut, a beard trim": one service for another
-_SWAP_RE = re.compile(r"\b(?:instead|rather\s+than|not\s+an?|no\s+longer)\b")
+_SWAP_RE = re.compile(r"\b(?:instead|rather\s+than|not\s+(?:an?|the)|no\s+longer)\b")
 
 
 def _relative(u: Understanding, ctx: Context) -> Understanding:
@@ -629,7 +629,10 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 
 # "and the fade too", "i want both", "the design as well": another service besides the one being booked
-_BOTH_RE = re.compile(r"\b(?:both|too|as\s+well|aswell|also|plus)\b")
+# "too" is "also" at the end of a clause ("the fade too tho"), never before the word it
+# strengthens ("fades too dear", "too long")
+_BOTH_RE = re.compile(r"\b(?:both|too(?!\s+(?!(?:tho|though|please|pls|thanks|cheers|mate|if|and|yeah)\b)[a-z])"
+                      r"|as\s+well|aswell|also|plus)\b")
 
 
 def _asked_about(u: Understanding, shop: Shop) -> str | None:

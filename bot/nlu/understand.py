@@ -165,6 +165,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     not_barbers = _excluded_barbers(canon, barbers, barber_starts)
     if not_barbers:  # "anyone but jono", "with mia, not jono": only the barbers wanted are named
         barbers = [b for b in barbers if b not in not_barbers]
+    if len(set(services)) > 1:  # "make it just a regular cut, fades too dear": the one wanted replaces
+        services = _wanted_services(canon, services, [sp for sp in spans if sp[0] not in barber_starts])
     for start, end in spans:
         scan.text = scan.text[:start] + " " * (end - start) + scan.text[end:]
     if code:
@@ -263,6 +265,38 @@ def _excluded_barbers(canon: str, barbers: list[str], starts: list[int]) -> tupl
         return ()
     out = [key for key, at in zip(barbers, starts, strict=True) if _NOT_BARBER_RE.search(canon, 0, at)]
     return tuple(dict.fromkeys(out))
+
+
+# the words before a service that rule it out ("not the fade", "instead of a fade", "no fade"),
+# and those that make it the one wanted over any other named ("just a cut", "make it a cut",
+# "change it to a cut", "a cut instead")
+_NOT_SERVICE_RE = re.compile(
+    r"\b(?:not|no|without|instead\s+of|rather\s+than|other\s+than|except|forget|skip|scrap|drop)"
+    r"(?:\s+(?:the|a|an|my|that|with))*[\s,]*$")
+_ONLY_SERVICE_RE = re.compile(
+    r"\b(?:just|only|make\s+it|change\s+it\s+to|switch\s+(?:it\s+)?to|swap\s+(?:it\s+)?(?:for|to))"
+    r"(?:\s+(?:the|a|an|just|only))*[\s,]*$")
+_JOINED_RE = re.compile(r"^\s*(?:and|&|\+|plus|with)(?:\s+(?:a|an|the))?\s*$")
+_INSTEAD_AFTER_RE = re.compile(r"[\s,]*(?:please\s+|pls\s+)?instead\b(?!\s+of)")
+
+
+def _wanted_services(canon: str, services: list[str], spans: list[tuple[int, int]]) -> list[str]:
+    """Of several services named, the ones the customer wants: one named with "just", "make it"
+    or "instead" replaces the others ("actually make it just a regular cut, fades too dear",
+    "not the fade, regular cut instead"); one ruled out ("not the fade") is dropped while another
+    remains. Otherwise all of them, in order ("haircut and beard")."""
+    if len(spans) != len(services):
+        return services
+    marked = [bool(_ONLY_SERVICE_RE.search(canon, 0, a) or _INSTEAD_AFTER_RE.match(canon, z)) for a, z in spans]
+    for _ in range(2):  # "make it a cut and beard", "cut and beard instead": the pair is wanted
+        for i in range(len(spans) - 1):
+            if _JOINED_RE.match(canon[spans[i][1]:spans[i + 1][0]]) and (marked[i] or marked[i + 1]):
+                marked[i] = marked[i + 1] = True
+    only = [key for key, m in zip(services, marked, strict=True) if m]
+    if only:
+        return only
+    kept = [key for key, (a, _) in zip(services, spans, strict=True) if not _NOT_SERVICE_RE.search(canon, 0, a)]
+    return kept or services
 
 
 def _names_a_service(topic: str, services: tuple[str, ...] | list[str], shop: Shop, text: str) -> bool:
