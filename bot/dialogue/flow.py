@@ -1023,7 +1023,7 @@ def on_info(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 def on_who(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     """"is jono in saturday?": the named barber, else the one this conversation is about ("she")."""
     barber = u.barber or (convo.draft.barber if u.pronoun else None)
-    answer = everyday.who_answer(ctx.shop, u, barber, ctx.now)
+    answer = everyday.who_answer(ctx.shop, u, barber, ctx.now, ctx.time_off)
     out = _answer_then_carry_on(convo, u, ctx, lambda suggest: answer)
     if (barber or u.date) and not _in_flow(convo):  # "when is she next in?" may follow: keep who and when
         return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=barber, date=u.date)))
