@@ -563,15 +563,23 @@ def _references(convo: Convo, u: Understanding, ctx: Context) -> Understanding:
     return u
 
 
+# a bare hour ("the 11", "11:30 with aoife"): no day, no count, no length after it
+_BARE_HOUR_RE = re.compile(r"(?<![\d:.£$€])\b(\d{1,2}(?:[:.][0-5]\d)?)\b(?![:.]?\d|\s*(?:st|nd|rd|th|mins?|minutes|hours?|hrs?|days?|weeks?|people)\b)")
+
+
 def _after_a_cancel(convo: Convo, u: Understanding, ctx: Context) -> Understanding:
     """A time, day or barber with no service, said just after a booking was cancelled ("ill take
     the 4pm w marco then", in reply to a barber's notice of other times): that booking's service,
-    and its day when none is said (the notice's times are around it)."""
+    and its day when none is said (the notice's times are around it). A bare hour is a time then
+    ("the 11 with aoife", one of the notice's times)."""
     if _in_flow(convo) or u.service or not (u.time or u.window or u.date or u.date_range or u.barber):
         return u
     again = references.just_cancelled(ctx)
     if again is None:
         return u
+    bare = None if (u.time or u.window or u.date or u.date_range) else _BARE_HOUR_RE.search(u.text or "")
+    if bare is not None:  # "the 11 with aoife ye sent me there": an hour of the notice's times
+        u = dataclasses.replace(u, time=understand(f"at {bare.group(1)}", now=ctx.now, shop=ctx.shop).time)
     day: dt.date | None = local_date(ctx.shop, again.start)
     if u.date or u.date_range or not (u.time or u.window) or (day and day < local_date(ctx.shop, ctx.now)):
         day = u.date
