@@ -796,10 +796,11 @@ def on_yes(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if d.goal == Goal.RESCHEDULE:
         assert d.booking_id is not None
         return _say(IDLE, actions=[Move(d.booking_id, p.start, p.barber, p.service)])
-    clash = None if d.guest else _own_clash(ctx, p.service, p.start)
+    guest = references.guest_of(u.text) or d.guest  # "ok thats fine so, his name is padraig"
+    clash = None if guest else _own_clash(ctx, p.service, p.start)
     if clash is not None:  # one customer, one chair at a time (unless it is for someone else)
         return _say(convo.to(State.ASK_DAY, date=None, time=None, pending=None), r.already_booked(ctx.shop, clash))
-    return _say(IDLE, actions=[Book(p.service, p.barber, p.start, guest_name=d.guest)])
+    return _say(IDLE, actions=[Book(p.service, p.barber, p.start, guest_name=guest)])
 
 
 def on_no(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
@@ -866,11 +867,12 @@ def on_pick_slot_value(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 
 # "anything later?", "earlier?", "any other times?" while times are offered: more of them, not a
-# reschedule ("later" reads as one) that forgot the offer
+# reschedule ("later" reads as one) that forgot the offer; "anything else i need to know?" asks
+# about something other than times
 _EARLIER_RE = re.compile(r"\b(?:earlier|sooner|before\s+(?:that|those|these|then))\b")
 _LATER_RE = re.compile(r"\b(?:later|after\s+(?:that|those|these|then))\b")
 _OTHERS_RE = re.compile(
-    r"\b(?:any\s*(?:thing|one)?\s+else|(?:any\s+)?other\s+(?:times?|slots?|options?|days?)|more\s+(?:times?|slots?|options?)"
+    r"\b(?:any\s*(?:thing|one)?\s+else(?!\s+(?:i|we|to|that|about)\b|\s+you\s+(?:need|want|should)\b)|(?:any\s+)?other\s+(?:times?|slots?|options?|days?)|more\s+(?:times?|slots?|options?)"
     r"|none\s+of\s+(?:those|these|them)|(?:those|these|they)\s+(?:don't|dont|do\s+not|won't|wont)\s+work"
     r"|something\s+else|different\s+(?:times?|slots?))\b")
 _MOVE_WORDS_RE = re.compile(r"\b(?:move|moving|reschedul\w*|postpone\w*|push|bring|change|changing|cancel\w*)\b")

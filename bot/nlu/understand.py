@@ -125,6 +125,28 @@ def _settled_reply(canon: str) -> Intent | None:
     return None
 
 
+# "his name is padraig", "it's for padraig", "and its for my son": who the chair is for, said
+# after the answer
+_GUEST_CLAUSE_RE = re.compile(
+    r"(?:^|[\s,.;!-]+)(?:and\s+|but\s+)?(?:(?:his|her|their)\s+name(?:'s|\s+is)|(?:he|she)(?:'s|\s+is)\s+called"
+    r"|(?:it'?s|it\s+is|this\s+is|that'?s|thats)\s+for)\s+[a-z]")
+
+
+def _yes_for_someone(canon: str, now: dt.datetime, shop: Shop) -> bool:
+    """A yes followed by who the booking is for ("ok thats fine so, his name is padraig",
+    "grand, it's for padraig"): the words before are a YES and the words after name no slot."""
+    if "for" not in canon and "name" not in canon and "called" not in canon:
+        return False
+    m = _GUEST_CLAUSE_RE.search(canon)
+    if m is None or m.start() == 0:
+        return False
+    head, clause = canon[: m.start()], canon[m.start():]
+    if _understand(head, now, shop).intent is not Intent.YES:
+        return False
+    said = _understand(clause, now, shop)
+    return not (said.service or said.barber or said.date or said.time or said.window or said.date_range)
+
+
 # "do ye do beards", "are ye open", "where are ye based": after another word, "ye" is you (plural,
 # as Ireland and the north of England say it); first in a message ("ye that's grand") it is yes
 _YE_RE = re.compile(r"(?<=[a-z'])(\s+)ye(?![\w'])")
@@ -149,6 +171,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     settled = _settled_reply(canon)
     if settled is not None:
         return Understanding(intent=settled, text=canon, explicit_intent=True)
+    if _yes_for_someone(canon, now, shop):
+        return Understanding(intent=Intent.YES, text=canon, explicit_intent=True)
     whole = intents.whole_message(canon)
     if whole is not None:
         intent, choice = whole
@@ -198,6 +222,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     correction = intents.is_correction(canon) and (has_slots or body != canon)
     keyword = intents.start_intent(body, has_slots) or intents.special_intent(body, bool(barbers))
     topic = None
+    if keyword is None and not has_slots and intents.asks_what_to_know(body):
+        keyword, topic = Intent.INFO, "address"  # "anything else i need to know?": where to come
     if keyword is None:
         keyword = intents.keyword_intent(body)
         if keyword not in (Intent.CANCEL, Intent.RESCHEDULE, Intent.LIST):
