@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from bot.availability import Slot, last_bookable_day, local_date, local_instant
 from bot.nlu import Intent, Understanding, understand
-from bot.nlu.intents import BOOK_RE, LAST_CHOICE, RESTART_RE
+from bot.nlu.intents import BOOK_RE, HOURS_RE, LAST_CHOICE, PRICES_RE, RESTART_RE
 from bot.nlu.times import day_window
 from bot.nlu.words import ShopLexicon
 from bot.shop import Shop
@@ -1020,14 +1020,27 @@ def on_late(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 
 def on_info(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
-    """A shop fact; a service the shop does not do, said with what it does; a question the shop
+    """A shop fact (with the price or hours the same message asks); a service the shop does not do, said with what it does; a question the shop
     file cannot answer, said so (not a message misunderstood: it never brings a person by itself).
     Mid-flow, a question that is none of these is read as not understood."""
     if u.not_offered is not None:
         return _answer_then_carry_on(convo, u, ctx, lambda suggest: everyday.not_offered(ctx.shop, u.not_offered or ""))
     if u.topic is None and _in_flow(convo):
         return on_unknown(convo, u, ctx)
-    return _answer_then_carry_on(convo, u, ctx, lambda suggest: everyday.info_answer(ctx.shop, u.topic))
+    asked = _also_asked(u, ctx.shop)
+    return _answer_then_carry_on(convo, u, ctx, lambda suggest: "\n".join((*asked, everyday.info_answer(ctx.shop, u.topic))))
+
+
+def _also_asked(u: Understanding, shop: Shop) -> tuple[str, ...]:
+    """Beside a shop fact, the price or the hours the same message asks ("how much is a skin fade
+    and do ye do student discount"): each question gets its answer, these before the fact."""
+    text = u.text or ""
+    found = []
+    if (m := PRICES_RE.search(text)) is not None:
+        found.append((m.start(), r.prices(shop, u.services, suggest=False)))
+    if (m := HOURS_RE.search(text)) is not None:
+        found.append((m.start(), r.opening_hours(shop, u.date, u.barber, suggest=False)))
+    return tuple(answer for _at, answer in sorted(found))
 
 
 def on_who(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
