@@ -103,6 +103,16 @@ def overlaps(a: Interval, b: Interval) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
+def covered(window: Interval, spans: Sequence[Interval]) -> bool:
+    """Whether `spans` together (one block, or several end to end) cover all of `window`."""
+    reached = window[0]
+    for a, z in sorted(spans):
+        if a > reached:
+            break
+        reached = max(reached, z)
+    return reached >= window[1]
+
+
 def last_bookable_day(shop: Shop, now: dt.datetime) -> dt.date:
     return local_date(shop, now) + dt.timedelta(days=shop.horizon_days)
 

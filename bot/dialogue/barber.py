@@ -424,4 +424,18 @@ def _reason(norm: str, sick: re.Match[str] | None, word: str, original: str = ""
         rest = re.sub(r"^\d{1,2}(?:st|nd|rd|th)?\s+(?:" + "|".join(MONTHS) + r")[a-z]*\s*", "", rest)
         return rest.strip(" ,.-") or None
     m = re.search(r"\b(?:for|because|reason:?)\s+(.+)$", norm)
-    return m.group(1).strip(" .") if m else None
+    if m:
+        return m.group(1).strip(" .")
+    # "block saturday 9.30 to 11 got the dentist": the words after the last time are the reason
+    m = _AFTER_TIMES_RE.search(norm)
+    if m and set(m["rest"].split()) - _NOT_A_REASON:
+        return m["rest"].strip(" .,!")
+    return None
+
+
+# the last time said in a block ("11", "5pm", "13:00") and the words after it (no digit among them)
+_AFTER_TIMES_RE = re.compile(r"\d(?:\s*(?:am|pm|a\.m\.|p\.m\.))?\s*[,.-]?\s+(?P<rest>[a-z][^\d]*)$")
+# words after the time that give no reason: a day, a part of the day, thanks
+_NOT_A_REASON = frozenset((*(dt.date(2026, 1, 5 + i).strftime("%A").lower() for i in range(7)), "today", "tomorrow", "tmrw", "tonight", "this", "next", "on", "the", "week",
+                           "morning", "afternoon", "evening", "please", "pls", "thanks", "thank", "you", "cheers",
+                           "mate", "ta", "and", "for", "me", "o'clock", "oclock", "ish"))

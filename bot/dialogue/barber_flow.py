@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.availability import Slot, local_date, local_instant
+from bot.availability import Slot, covered, local_date, local_instant
 from bot.shop import Barber, Shop
 
 from . import barber as cmd
@@ -200,7 +200,7 @@ def _blocked_all_day(ctx: BarberContext, barber: Barber, day: dt.date) -> bool:
     if hours is None:
         return True
     start, end = local_instant(ctx.shop, day, hours[0]), local_instant(ctx.shop, day, hours[1])
-    return any(a <= start and z >= end for a, z in ctx.time_off(barber.key, start, end))
+    return covered((start, end), ctx.time_off(barber.key, start, end))
 
 
 # -- questions -----------------------------------------------------------------

@@ -153,7 +153,11 @@ class ChatEngine:
                                                    exclude_booking=exclude)
             return found[key]
 
+        def time_off(barber: str, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+            return [(t.start_at, t.end_at) for t in bookings_service.time_off(barber=barber, start=start, end=end, session=s)]
+
         return Context(shop=shop, now=now, phone=phone, bookings=bookings, free=free, reminded=reminded,
+                       time_off=time_off,
                        facts=staff.customer_facts(self.services, phone, s))
 
     # -- the conversation row ------------------------------------------------------

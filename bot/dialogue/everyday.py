@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.availability import local_date
+from bot.availability import covered, local_date, working_window
 from bot.messages import fmt_date, fmt_slot, possessive
 from bot.nlu import Understanding
 from bot.phones import InvalidPhone, normalize_phone
 from bot.shop import Barber, Shop, format_hours
 
-from .model import BookingView, Context, Handoff, NotifyStaff, Resume
+from .model import BookingView, Context, Handoff, NotifyStaff, Resume, TimeOffReader, no_time_off
 
 QUIET = dt.timedelta(hours=24)
 _RESUME_RE = re.compile(r"^\s*(?:resume|unpause|hand\s+back|bot\s+on)\s+(?P<phone>\+?[\d][\d\s()-]{6,20})\s*$")
@@ -54,21 +54,29 @@ def _hours(span: tuple[int, int]) -> str:
     return format_hours(span).replace("-", "–")
 
 
-def _works(shop: Shop, b: Barber, day: dt.date) -> tuple[int, int] | None:
+def _works(shop: Shop, b: Barber, day: dt.date, off: TimeOffReader = no_time_off) -> tuple[int, int] | None:
+    """`b`'s hours on `day`, None when they are not in: the shop is closed, it is their day off, or
+    their time off covers the whole of their hours (off sick all day)."""
     if day in shop.closed:
         return None
-    return shop.barber_hours(b, day.weekday())
+    hours = shop.barber_hours(b, day.weekday())
+    window = working_window(shop, b, day)
+    if hours is None or window is None:
+        return None
+    return None if covered(window, off(b.key, *window)) else hours
 
 
-def who_answer(shop: Shop, u: Understanding, barber_key: str | None, now: dt.datetime) -> str:
-    """"Jono works 08:00–15:00 on Sat 5 Dec." / "On Sun 6 Dec: Mia (10:00–14:00)." / when next in."""
+def who_answer(shop: Shop, u: Understanding, barber_key: str | None, now: dt.datetime,
+               off: TimeOffReader = no_time_off) -> str:
+    """"Jono works 08:00–15:00 on Sat 5 Dec." / "On Sun 6 Dec: Mia (10:00–14:00)." / when next in.
+    A barber whose time off (`off`) covers all their hours that day is not working."""
     today = local_date(shop, now)
     b = shop.barber(barber_key) if barber_key else None
     if b is None:
         day = u.date or today
         if day in shop.closed:
             return f"We're closed on {fmt_date(day)}."
-        on = [(x, span) for x in shop.barbers if (span := _works(shop, x, day)) is not None]
+        on = [(x, span) for x in shop.barbers if (span := _works(shop, x, day, off)) is not None]
         if not on:
             return f"We're closed on {fmt_date(day)}."
         names = ", ".join(f"{x.name} ({_hours(span)})" for x, span in on)
@@ -76,35 +84,35 @@ def who_answer(shop: Shop, u: Understanding, barber_key: str | None, now: dt.dat
     if u.date is None and u.date_range is not None:  # "is kai on this weekend"
         first, last = u.date_range
         days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-        working = [(d, span) for d in days if (span := _works(shop, b, d)) is not None]
+        working = [(d, span) for d in days if (span := _works(shop, b, d, off)) is not None]
         if working:
             return f"Yes, {b.name} works " + ", ".join(f"{fmt_date(d)} ({_hours(sp)})" for d, sp in working) + "."
-        nxt = _next_in(shop, b, last + dt.timedelta(days=1))
+        nxt = _next_in(shop, b, off, last + dt.timedelta(days=1))
         tail = f" {b.name} is next in on {fmt_date(nxt[0])} ({_hours(nxt[1])})." if nxt else ""
         return f"No, {b.name} isn't working {fmt_date(first)}–{fmt_date(last)}.{tail}"
     if u.date is not None:
-        span = _works(shop, b, u.date)
+        span = _works(shop, b, u.date, off)
         if span is None:
-            nxt = _next_in(shop, b, u.date)
+            nxt = _next_in(shop, b, off, u.date)
             tail = f" {b.name} is next in on {fmt_date(nxt[0])} ({_hours(nxt[1])})." if nxt else ""
             return f"No, {b.name} isn't working on {fmt_date(u.date)}.{tail}"
         return f"Yes, {b.name} works {_hours(span)} on {fmt_date(u.date)}."
     start = today
     local = now.astimezone(shop.tz)
-    span = _works(shop, b, today)
+    span = _works(shop, b, today, off)
     if span is None or local.hour * 60 + local.minute >= span[1]:
         start = today + dt.timedelta(days=1)
-    nxt = _next_in(shop, b, start)
+    nxt = _next_in(shop, b, off, start)
     if nxt is None:
         return f"{b.name} isn't on the roster in the next few weeks."
     when = "today" if nxt[0] == today else fmt_date(nxt[0])
     return f"{b.name} is next in {'' if when == 'today' else 'on '}{when} ({_hours(nxt[1])})."
 
 
-def _next_in(shop: Shop, b: Barber, day: dt.date) -> tuple[dt.date, tuple[int, int]] | None:
+def _next_in(shop: Shop, b: Barber, off: TimeOffReader, day: dt.date) -> tuple[dt.date, tuple[int, int]] | None:
     for i in range(shop.horizon_days + 1):
         d = day + dt.timedelta(days=i)
-        span = _works(shop, b, d)
+        span = _works(shop, b, d, off)
         if span is not None:
             return d, span
     return None

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from bot.availability import Slot, last_bookable_day, local_date, local_instant
 from bot.nlu import Intent, Understanding, understand
-from bot.nlu.intents import BOOK_RE, LAST_CHOICE, RESTART_RE
+from bot.nlu.intents import BOOK_RE, HOURS_RE, LAST_CHOICE, PRICES_RE, RESTART_RE
 from bot.nlu.times import day_window
 from bot.nlu.words import ShopLexicon
 from bot.shop import Shop
@@ -488,7 +488,7 @@ _ASAP_RE = re.compile(r"\b(?:asap|a\.s\.a\.p|as\s+soon\s+as\s+(?:possible|poss|y
 
 
 # "a skin fade instead of a haircut", "not a haircut, a beard trim": one service for another
-_SWAP_RE = re.compile(r"\b(?:instead|rather\s+than|not\s+an?|no\s+longer)\b")
+_SWAP_RE = re.compile(r"\b(?:instead|rather\s+than|not\s+(?:an?|the)|no\s+longer)\b")
 
 
 def _relative(u: Understanding, ctx: Context) -> Understanding:
@@ -567,15 +567,23 @@ def _references(convo: Convo, u: Understanding, ctx: Context) -> Understanding:
     return u
 
 
+# a bare hour ("the 11", "11:30 with aoife"): no day, no count, no length after it
+_BARE_HOUR_RE = re.compile(r"(?<![\d:.£$€])\b(\d{1,2}(?:[:.][0-5]\d)?)\b(?![:.]?\d|\s*(?:st|nd|rd|th|mins?|minutes|hours?|hrs?|days?|weeks?|people)\b)")
+
+
 def _after_a_cancel(convo: Convo, u: Understanding, ctx: Context) -> Understanding:
     """A time, day or barber with no service, said just after a booking was cancelled ("ill take
     the 4pm w marco then", in reply to a barber's notice of other times): that booking's service,
-    and its day when none is said (the notice's times are around it)."""
+    and its day when none is said (the notice's times are around it). A bare hour is a time then
+    ("the 11 with aoife", one of the notice's times)."""
     if _in_flow(convo) or u.service or not (u.time or u.window or u.date or u.date_range or u.barber):
         return u
     again = references.just_cancelled(ctx)
     if again is None:
         return u
+    bare = None if (u.time or u.window or u.date or u.date_range) else _BARE_HOUR_RE.search(u.text or "")
+    if bare is not None:  # "the 11 with aoife ye sent me there": an hour of the notice's times
+        u = dataclasses.replace(u, time=understand(f"at {bare.group(1)}", now=ctx.now, shop=ctx.shop).time)
     day: dt.date | None = local_date(ctx.shop, again.start)
     if u.date or u.date_range or not (u.time or u.window) or (day and day < local_date(ctx.shop, ctx.now)):
         day = u.date
@@ -633,7 +641,10 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 
 # "and the fade too", "i want both", "the design as well": another service besides the one being booked
-_BOTH_RE = re.compile(r"\b(?:both|too|as\s+well|aswell|also|plus)\b")
+# "too" is "also" at the end of a clause ("the fade too tho"), never before the word it
+# strengthens ("fades too dear", "too long")
+_BOTH_RE = re.compile(r"\b(?:both|too(?!\s+(?!(?:tho|though|please|pls|thanks|cheers|mate|if|and|yeah)\b)[a-z])"
+                      r"|as\s+well|aswell|also|plus)\b")
 
 
 def _asked_about(u: Understanding, shop: Shop) -> str | None:
@@ -792,10 +803,11 @@ def on_yes(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if d.goal == Goal.RESCHEDULE:
         assert d.booking_id is not None
         return _say(IDLE, actions=[Move(d.booking_id, p.start, p.barber, p.service)])
-    clash = None if d.guest else _own_clash(ctx, p.service, p.start)
+    guest = references.guest_of(u.text) or d.guest  # "ok thats fine so, his name is padraig"
+    clash = None if guest else _own_clash(ctx, p.service, p.start)
     if clash is not None:  # one customer, one chair at a time (unless it is for someone else)
         return _say(convo.to(State.ASK_DAY, date=None, time=None, pending=None), r.already_booked(ctx.shop, clash))
-    return _say(IDLE, actions=[Book(p.service, p.barber, p.start, guest_name=d.guest)])
+    return _say(IDLE, actions=[Book(p.service, p.barber, p.start, guest_name=guest)])
 
 
 def on_no(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
@@ -862,11 +874,12 @@ def on_pick_slot_value(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 
 # "anything later?", "earlier?", "any other times?" while times are offered: more of them, not a
-# reschedule ("later" reads as one) that forgot the offer
+# reschedule ("later" reads as one) that forgot the offer; "anything else i need to know?" asks
+# about something other than times
 _EARLIER_RE = re.compile(r"\b(?:earlier|sooner|before\s+(?:that|those|these|then))\b")
 _LATER_RE = re.compile(r"\b(?:later|after\s+(?:that|those|these|then))\b")
 _OTHERS_RE = re.compile(
-    r"\b(?:any\s*(?:thing|one)?\s+else|(?:any\s+)?other\s+(?:times?|slots?|options?|days?)|more\s+(?:times?|slots?|options?)"
+    r"\b(?:any\s*(?:thing|one)?\s+else(?!\s+(?:i|we|to|that|about)\b|\s+you\s+(?:need|want|should)\b)|(?:any\s+)?other\s+(?:times?|slots?|options?|days?)|more\s+(?:times?|slots?|options?)"
     r"|none\s+of\s+(?:those|these|them)|(?:those|these|they)\s+(?:don't|dont|do\s+not|won't|wont)\s+work"
     r"|something\s+else|different\s+(?:times?|slots?))\b")
 _MOVE_WORDS_RE = re.compile(r"\b(?:move|moving|reschedul\w*|postpone\w*|push|bring|change|changing|cancel\w*)\b")
@@ -1019,20 +1032,33 @@ def on_late(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 
 def on_info(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
-    """A shop fact; a service the shop does not do, said with what it does; a question the shop
+    """A shop fact (with the price or hours the same message asks); a service the shop does not do, said with what it does; a question the shop
     file cannot answer, said so (not a message misunderstood: it never brings a person by itself).
     Mid-flow, a question that is none of these is read as not understood."""
     if u.not_offered is not None:
         return _answer_then_carry_on(convo, u, ctx, lambda suggest: everyday.not_offered(ctx.shop, u.not_offered or ""))
     if u.topic is None and _in_flow(convo):
         return on_unknown(convo, u, ctx)
-    return _answer_then_carry_on(convo, u, ctx, lambda suggest: everyday.info_answer(ctx.shop, u.topic))
+    asked = _also_asked(u, ctx.shop)
+    return _answer_then_carry_on(convo, u, ctx, lambda suggest: "\n".join((*asked, everyday.info_answer(ctx.shop, u.topic))))
+
+
+def _also_asked(u: Understanding, shop: Shop) -> tuple[str, ...]:
+    """Beside a shop fact, the price or the hours the same message asks ("how much is a skin fade
+    and do ye do student discount"): each question gets its answer, these before the fact."""
+    text = u.text or ""
+    found = []
+    if (m := PRICES_RE.search(text)) is not None:
+        found.append((m.start(), r.prices(shop, u.services, suggest=False)))
+    if (m := HOURS_RE.search(text)) is not None:
+        found.append((m.start(), r.opening_hours(shop, u.date, u.barber, suggest=False)))
+    return tuple(answer for _at, answer in sorted(found))
 
 
 def on_who(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     """"is jono in saturday?": the named barber, else the one this conversation is about ("she")."""
     barber = u.barber or (convo.draft.barber if u.pronoun else None)
-    answer = everyday.who_answer(ctx.shop, u, barber, ctx.now)
+    answer = everyday.who_answer(ctx.shop, u, barber, ctx.now, ctx.time_off)
     out = _answer_then_carry_on(convo, u, ctx, lambda suggest: answer)
     if (barber or u.date) and not _in_flow(convo):  # "when is she next in?" may follow: keep who and when
         return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=barber, date=u.date)))

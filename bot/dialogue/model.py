@@ -196,6 +196,15 @@ def _not_paused() -> bool:
     return False
 
 
+def no_time_off(barber: str, start: dt.datetime, end: dt.datetime) -> Sequence[tuple[dt.datetime, dt.datetime]]:
+    """No barber has time off (a Context built without the database)."""
+    return ()
+
+
+# (barber, start, end) -> that barber's time off overlapping [start, end), aware UTC intervals
+TimeOffReader = Callable[[str, dt.datetime, dt.datetime], Sequence[tuple[dt.datetime, dt.datetime]]]
+
+
 @dataclass(frozen=True)
 class CustomerFacts:
     """What the edge knows of the customer beyond their upcoming bookings, read on first use."""
@@ -222,6 +231,7 @@ class Context:
     reminded: Callable[[], int | None] = _nobody  # the booking a reminder was just sent about
     facts: CustomerFacts = field(default_factory=CustomerFacts)
     written: str = ""  # this message as the customer wrote it: what a barber is shown, word for word
+    time_off: TimeOffReader = no_time_off  # a barber's blocks ("off sick tuesday"): who is in that day
 
     def words(self, u_text: str) -> str:
         """The message to quote to a person: as written, else (no edge told us) as read."""

@@ -32,6 +32,8 @@ GUEST_RE = re.compile(
 # "his name is max", "she's called ava": a name given apart from the relation word (after it, also
 # "name is max", "name's max")
 _NAME_GIVEN_RE = re.compile(r"\b(?:(?:his|her|their)\s+name(?:'s|\s+is)|(?:he|she)(?:'s|\s+is)\s+called)\s+(?P<name>[a-z]{2,20})\b")
+_FOR_NAME_RE = re.compile(r"\b(?:it'?s|it\s+is|this\s+is|that'?s|thats|(?:the\s+)?(?:booking|appointment|cut)\s+is)"
+                          r"\s+for\s+(?P<name>[a-z]{2,20})\b")
 _NAME_AFTER_RE = re.compile(r"\b(?:name(?:'s|\s+is)|named|called)\s+(?P<name>[a-z]{2,20})\b")
 _DAY_WORDS = wordlist("monday tuesday wednesday thursday friday saturday sunday today tomorrow tonight "
                       "morning afternoon evening next this at on in around about for please")
@@ -51,12 +53,12 @@ def _a_name(word: str | None) -> str | None:
 def guest_of(text: str) -> str | None:
     """Who the booking is for when the customer says it is for someone else: their name,
     capitalised ("Jack" from "for my son jack", "my son jack needs...", "for jack, my son", "for my
-    son ... his name is jack"), else who they are ("son": the chair is still someone else's); None
+    son ... his name is jack", "it's for jack"), else who they are ("son": the chair is still someone else's); None
     when it is for the customer (nothing said)."""
     text = text or ""
     m = GUEST_RE.search(text)
     if m is None:
-        given = _NAME_GIVEN_RE.search(text)  # "his name is jack", said on its own turn
+        given = _NAME_GIVEN_RE.search(text) or _FOR_NAME_RE.search(text)  # "his name is jack", "it's for jack"
         return _a_name(given["name"]) if given else None
     name = _a_name(m["name"] or m["name2"] or m["name3"] or m["name4"])
     if name is None and (given := _NAME_AFTER_RE.search(text, m.start())) is not None:

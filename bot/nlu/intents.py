@@ -92,7 +92,7 @@ AVAILABILITY_RE = re.compile(
     r"\b(?:any|free|open)\s+(?:slots?|spaces?|spots?|times?|appointments?|availability|openings?)\b"
     r"|\bslots\b|\bavailab\w*|\bwhat\s+times?\b|\bwhen\s+can\b|\bwhen\s+are\s+you\b|\bwhen\s+(?:is|are)\s+\w+\s+free\b"
     r"|\bare\s+you\s+(?:open|free|busy)\b|\bopen\s+(?:on|at|tomorrow|today|this)\b|\bfree\b|\bopening\s+hours\b"
-    r"|\bis\s+there\s+(?:anything|any)\b|\bany\s?time\b(?!\s+(?:is|works|will|fine))|\bgot\s+anything\b"
+    r"|\bis\s+there\s+(?:anything|any)\b(?!\s+(?:else\s+)?(?:i|we|you)\s+(?:need|should|have|must|ought)\b)|\bany\s?time\b(?!\s+(?:is|works|will|fine))|\bgot\s+anything\b"
     r"|\bhave\s+(?:you\s+got\s+)?anything\b|\bfully\s+booked\b|\bany\s+openings?\b|\bearliest\b"
     r"|\bnext\s+(?:free|available)\b|\b(?:what|which)\s+(?:days?|dates?)\b|\bwhat(?:'s|\s+is)\s+(?:free|open)\b|\bdo\s+you\s+have\s+(?:any|space|room)\b"
 )
@@ -302,6 +302,16 @@ def asked_offer(text: str) -> str | None:
     if m is None or m["what"].split()[0] in _NOT_A_THING:
         return None
     return m["what"]
+
+
+# "is there anything else i need to know?", "anything i should bring?": what to know before coming
+_TO_KNOW_RE = re.compile(r"\b(?:anything|what)\s+(?:else\s+)?(?:do\s+)?(?:i|we)\s+(?:need|should|have|must|ought)"
+                         r"\s+(?:to\s+)?(?:know|bring|do)\b")
+
+
+def asks_what_to_know(text: str) -> bool:
+    """Whether the message asks what to know or bring before the visit (answered with where the shop is)."""
+    return ("know" in text or "bring" in text) and _TO_KNOW_RE.search(text) is not None
 
 
 def shop_question(text: str) -> bool:

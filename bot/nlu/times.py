@@ -44,8 +44,8 @@ def _part(n: int) -> str:
 
 RANGE_RE = re.compile(r"\b(?:between|from)\s+" + _t(1) + _part(1) + r"\s*(?:and|to|till|until|til|-|–|&)\s*" + _t(2) + r"\b" + _part(2)
                       + r"|(?<![\d:.])" + _t(3) + r"\s*(?:-|–)\s*" + _t(4) + r"\b" + _part(4))
-# "5 to 6pm", "4pm till 5pm", "4 til 5pm", "5 to 7 in the morning": a range without "from", when
-# am/pm, a part of the day or "till" says so
+# "5 to 6pm", "4pm till 5pm", "4 til 5pm", "5 to 7 in the morning", "9.30 to 11": a range without
+# "from", when am/pm, a part of the day, "till" or minutes say so
 TO_RANGE_RE = re.compile(r"(?<![\d:.])\b(?P<h3>\d{1,2})(?:[:.](?P<m3>[0-5]\d))?" + _AP.format(n=3)
                          + r"\s*(?P<to>to|till|til|until)\s*" + _t(4) + r"\b" + _part(4))
 
@@ -433,7 +433,10 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
     if (clockish and has_any(text, ("between", "from"))) or "-" in text or "–" in text:
         scan.take_all(RANGE_RE, rng)
     if digit and has_any(text, ("to", "til", "until")):
-        scan.take_all(TO_RANGE_RE, lambda m: bool(m["to"] != "to" or m["ap4"] or m["dp4"]) and rng(m))
+        # "to" makes a range when it cannot be minutes before an hour ("ten to 5" is 16:50): am/pm
+        # or a part of the day says so, or an end has minutes ("9.30 to 11", "2 to 3:30")
+        scan.take_all(TO_RANGE_RE, lambda m: bool(m["to"] != "to" or m["ap4"] or m["dp4"] or m["m3"] or m["m4"])
+                      and rng(m))
     if clockish:
         if "half" in text:
             scan.take_all(HALF_RE, half)

@@ -125,6 +125,28 @@ def _settled_reply(canon: str) -> Intent | None:
     return None
 
 
+# "his name is padraig", "it's for padraig", "and its for my son": who the chair is for, said
+# after the answer
+_GUEST_CLAUSE_RE = re.compile(
+    r"(?:^|[\s,.;!-]+)(?:and\s+|but\s+)?(?:(?:his|her|their)\s+name(?:'s|\s+is)|(?:he|she)(?:'s|\s+is)\s+called"
+    r"|(?:it'?s|it\s+is|this\s+is|that'?s|thats)\s+for)\s+[a-z]")
+
+
+def _yes_for_someone(canon: str, now: dt.datetime, shop: Shop) -> bool:
+    """A yes followed by who the booking is for ("ok thats fine so, his name is padraig",
+    "grand, it's for padraig"): the words before are a YES and the words after name no slot."""
+    if "for" not in canon and "name" not in canon and "called" not in canon:
+        return False
+    m = _GUEST_CLAUSE_RE.search(canon)
+    if m is None or m.start() == 0:
+        return False
+    head, clause = canon[: m.start()], canon[m.start():]
+    if _understand(head, now, shop).intent is not Intent.YES:
+        return False
+    said = _understand(clause, now, shop)
+    return not (said.service or said.barber or said.date or said.time or said.window or said.date_range)
+
+
 # "do ye do beards", "are ye open", "where are ye based": after another word, "ye" is you (plural,
 # as Ireland and the north of England say it); first in a message ("ye that's grand") it is yes
 _YE_RE = re.compile(r"(?<=[a-z'])(\s+)ye(?![\w'])")
@@ -149,6 +171,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     settled = _settled_reply(canon)
     if settled is not None:
         return Understanding(intent=settled, text=canon, explicit_intent=True)
+    if _yes_for_someone(canon, now, shop):
+        return Understanding(intent=Intent.YES, text=canon, explicit_intent=True)
     whole = intents.whole_message(canon)
     if whole is not None:
         intent, choice = whole
@@ -165,6 +189,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     not_barbers = _excluded_barbers(canon, barbers, barber_starts)
     if not_barbers:  # "anyone but jono", "with mia, not jono": only the barbers wanted are named
         barbers = [b for b in barbers if b not in not_barbers]
+    if len(set(services)) > 1:  # "make it just a regular cut, fades too dear": the one wanted replaces
+        services = _wanted_services(canon, services, [sp for sp in spans if sp[0] not in barber_starts])
     for start, end in spans:
         scan.text = scan.text[:start] + " " * (end - start) + scan.text[end:]
     if code:
@@ -196,6 +222,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     correction = intents.is_correction(canon) and (has_slots or body != canon)
     keyword = intents.start_intent(body, has_slots) or intents.special_intent(body, bool(barbers))
     topic = None
+    if keyword is None and not has_slots and intents.asks_what_to_know(body):
+        keyword, topic = Intent.INFO, "address"  # "anything else i need to know?": where to come
     if keyword is None:
         keyword = intents.keyword_intent(body)
         if keyword not in (Intent.CANCEL, Intent.RESCHEDULE, Intent.LIST):
@@ -263,6 +291,38 @@ def _excluded_barbers(canon: str, barbers: list[str], starts: list[int]) -> tupl
         return ()
     out = [key for key, at in zip(barbers, starts, strict=True) if _NOT_BARBER_RE.search(canon, 0, at)]
     return tuple(dict.fromkeys(out))
+
+
+# the words before a service that rule it out ("not the fade", "instead of a fade", "no fade"),
+# and those that make it the one wanted over any other named ("just a cut", "make it a cut",
+# "change it to a cut", "a cut instead")
+_NOT_SERVICE_RE = re.compile(
+    r"\b(?:not|no|without|instead\s+of|rather\s+than|other\s+than|except|forget|skip|scrap|drop)"
+    r"(?:\s+(?:the|a|an|my|that|with))*[\s,]*$")
+_ONLY_SERVICE_RE = re.compile(
+    r"\b(?:just|only|make\s+it|change\s+it\s+to|switch\s+(?:it\s+)?to|swap\s+(?:it\s+)?(?:for|to))"
+    r"(?:\s+(?:the|a|an|just|only))*[\s,]*$")
+_JOINED_RE = re.compile(r"^\s*(?:and|&|\+|plus|with)(?:\s+(?:a|an|the))?\s*$")
+_INSTEAD_AFTER_RE = re.compile(r"[\s,]*(?:please\s+|pls\s+)?instead\b(?!\s+of)")
+
+
+def _wanted_services(canon: str, services: list[str], spans: list[tuple[int, int]]) -> list[str]:
+    """Of several services named, the ones the customer wants: one named with "just", "make it"
+    or "instead" replaces the others ("actually make it just a regular cut, fades too dear",
+    "not the fade, regular cut instead"); one ruled out ("not the fade") is dropped while another
+    remains. Otherwise all of them, in order ("haircut and beard")."""
+    if len(spans) != len(services):
+        return services
+    marked = [bool(_ONLY_SERVICE_RE.search(canon, 0, a) or _INSTEAD_AFTER_RE.match(canon, z)) for a, z in spans]
+    for _ in range(2):  # "make it a cut and beard", "cut and beard instead": the pair is wanted
+        for i in range(len(spans) - 1):
+            if _JOINED_RE.match(canon[spans[i][1]:spans[i + 1][0]]) and (marked[i] or marked[i + 1]):
+                marked[i] = marked[i + 1] = True
+    only = [key for key, m in zip(services, marked, strict=True) if m]
+    if only:
+        return only
+    kept = [key for key, (a, _) in zip(services, spans, strict=True) if not _NOT_SERVICE_RE.search(canon, 0, a)]
+    return kept or services
 
 
 def _names_a_service(topic: str, services: tuple[str, ...] | list[str], shop: Shop, text: str) -> bool:
