@@ -286,6 +286,9 @@ def answer_in(text: str) -> Answer | None:
     return Answer(said.pop()) if len(said) == 1 else None
 
 
+_HOURS_TO_RE = re.compile(r"(?<![\d:.])(\d{1,2})\s+to\s+(\d{1,2})(?![\d:.])", re.I)
+
+
 def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
     original = strip_opening(" ".join((text or "").strip().split()), shop)
     low = clean(original)
@@ -304,6 +307,8 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
     if m:
         return CustomerInfo(re.sub(r"[\s()-]", "", m.group(1)))
 
+    if re.search(r"\b(?:un)?block\b", low):  # "block 3 to 4": no barber blocks "ten to four": two hours
+        original = _HOURS_TO_RE.sub(r"\1-\2", original)
     u = understand(original, now=now, shop=shop)
     norm = u.text or low
     # command words are looked for as written and as the NLU corrected them ("afternon"), since
