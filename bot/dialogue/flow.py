@@ -293,6 +293,17 @@ def _confirm(convo: Convo, ctx: Context, notes: Sequence[str] = ()) -> Outcome:
 # -- choosing a booking to cancel or move ----------------------------------------
 
 
+def _names_weekday(u: Understanding) -> bool:
+    """Whether the day was said as a bare weekday ("my monday one"), not as a date ("the 14th")."""
+    assert u.date is not None
+    text = u.text or ""
+    return (_WEEKDAY_NAMES[u.date.weekday()] in text or _WEEKDAY_NAMES[u.date.weekday()][:3] in text.split()) \
+        and not re.search(r"\d|\bnext\b|\bthis\b", text)
+
+
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 def _targets(ctx: Context, u: Understanding, moving: bool) -> list[BookingView]:
     bs = list(ctx.bookings)
     if u.code:
@@ -313,12 +324,20 @@ def _targets(ctx: Context, u: Understanding, moving: bool) -> list[BookingView]:
             return on_day  # "switch to marco friday, same time": the friday booking, on that day
     if u.barber:
         filters.append(lambda b: b.barber == u.barber)
-    if old_date or (u.date and not moving):
-        day = old_date or u.date
-        filters.append(lambda b: local_date(shop, b.start) == day)
+    day = old_date or (u.date if not moving else None)
+
+    def is_that_day(b: BookingView) -> bool:
+        return local_date(shop, b.start) == day
+
+    if day is not None:
+        filters.append(is_that_day)
     if u.time and not moving:
         filters.append(lambda b: b.start.astimezone(shop.tz).time() == u.time)
     picked = [b for b in bs if all(f(b) for f in filters)]
+    if not picked and u.date and not moving and not old_date and _names_weekday(u):
+        # "cancel my monday one" said on a Monday about next Monday's: the booking on that weekday
+        picked = [b for b in bs if local_date(shop, b.start).weekday() == u.date.weekday()
+                  and all(f(b) for f in filters if f is not is_that_day)]
     if moving and not picked:
         picked = bs  # "move it to alex": the named things are the new values
     if not filters or (moving and len(picked) > 1 and not old_date):
