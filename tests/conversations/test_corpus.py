@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from chat_harness import Chat, asks_to_confirm, option_start, options
 from chat_support import ChatFactory, corpus
-from sqlmodel import select
+from sqlmodel import col, select
 
-from bot.models import BookingStatus, Customer, OutboundMessage
+from bot.models import BookingStatus, Customer, OutboundMessage, TimeOff
 
 CASES = (corpus() or {}).get("cases", [])
 
@@ -124,6 +124,13 @@ def check(chat: Chat, case: dict[str, Any], named: dict[str, Any], customer: str
         with services.db.session() as s:
             cust = s.get(Customer, customer)
         assert bool(cust and cust.reminders_paused) == exp["reminders_paused"]
+    if "time_off" in exp:
+        with services.db.session() as s:
+            offs = [(t.barber, t.start_at, t.end_at) for t in s.exec(select(TimeOff).order_by(col(TimeOff.start_at))).all()]
+        for barber, spans in exp["time_off"].items():
+            blocks = [(a, z) for who, a, z in offs if who == barber]
+            want = [(local(tz, a).astimezone(dt.UTC), local(tz, z).astimezone(dt.UTC)) for a, z in spans]
+            assert blocks == want, f"{barber}'s time off: {blocks}"
 
 
 def run_case(make_chat: ChatFactory, case: dict[str, Any], now: dt.datetime, customer: str,
@@ -132,7 +139,8 @@ def run_case(make_chat: ChatFactory, case: dict[str, Any], now: dt.datetime, cus
     `customer` (whose bookings `expect` means), `reminded` (setup names a reminder was just sent
     about), turns `{"advance_minutes": n}` and `{"book": {...}}` (someone else books meanwhile),
     `expect.reply_not_contains`, `expect.last_reply_contains` / `last_reply_not_contains`, `expect.sent` ([{"to", "contains"}]:
-    outbound messages), `expect.not_sent_to`, and `guest_name` in an expected booking; `shop` (a
+    outbound messages), `expect.not_sent_to`, `expect.time_off` (each named barber's blocks, exactly, local times), and
+    `guest_name` in an expected booking; `shop` (a
     Shop) replaces the corpus shop."""
     customer = case.get("customer", customer)
     chat = make_chat(now=now, phone=customer, shop=shop)
