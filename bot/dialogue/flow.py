@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 
 from bot.availability import Slot, last_bookable_day, local_date, local_instant
 from bot.nlu import Intent, Understanding, understand
-from bot.nlu.intents import BOOK_RE, HOURS_RE, LAST_CHOICE, PRICES_RE, RESTART_RE
+from bot.nlu.dates import WEEKDAYS
+from bot.nlu.intents import BOOK_RE, HOURS_RE, LAST_CHOICE, PRICES_RE, RESTART_RE, THANKS
 from bot.nlu.times import day_window
 from bot.nlu.words import ShopLexicon
 from bot.shop import Shop
@@ -297,11 +298,10 @@ def _names_weekday(u: Understanding) -> bool:
     """Whether the day was said as a bare weekday ("my monday one"), not as a date ("the 14th")."""
     assert u.date is not None
     text = u.text or ""
-    return (_WEEKDAY_NAMES[u.date.weekday()] in text or _WEEKDAY_NAMES[u.date.weekday()][:3] in text.split()) \
+    return (WEEKDAYS[u.date.weekday()] in text or WEEKDAYS[u.date.weekday()][:3] in text.split()) \
         and not re.search(r"\d|\bnext\b|\bthis\b", text)
 
 
-_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def _targets(ctx: Context, u: Understanding, moving: bool) -> list[BookingView]:
@@ -1095,12 +1095,10 @@ def on_yes_idle(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     reminded = _booking(ctx, ctx.reminded_booking_id) if ctx.bookings else None
     if reminded is not None:
         return _say(IDLE, r.see_you(ctx.shop, reminded))
-    if _THANKS_RE.search(u.text or ""):  # "ok cheers", "sound thanks": a thank-you, not a yes to anything
+    if THANKS.intersection((u.text or "").split()):  # "ok cheers", "sound thanks": a thank-you, not a yes to anything
         return _say(convo if _in_flow(convo) else IDLE, r.thanks())
     return _say(convo if _in_flow(convo) else IDLE, r.nothing_to_confirm())
 
-
-_THANKS_RE = re.compile(r"\b(?:thanks|thank\s+you|thankyou|cheers|ta|thx|ty|appreciated?)\b")
 
 
 def _answer_then_carry_on(convo: Convo, u: Understanding, ctx: Context, answer: Callable[[bool], str]) -> Outcome:

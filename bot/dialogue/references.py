@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from bot.availability import local_date
 from bot.nlu import Intent, Understanding
+from bot.nlu.dates import WEEKDAYS
 from bot.nlu.words import COMMON_WORDS, RULE_WORDS, wordlist
 
 from .model import BookingView, Context, Draft, PastBooking
@@ -152,7 +153,6 @@ def same_time(u: Understanding, ctx: Context) -> Understanding:
     return dataclasses.replace(u, date=date, time=local.time().replace(second=0, microsecond=0), week_later=None)
 
 
-_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _EXPLICIT_DATE_RE = re.compile(r"\d{1,2}(?:st|nd|rd|th)\b|\b\d{1,2}[/.-]\d{1,2}\b|\b(?:next|this|coming)\b|\bjan|\bfeb|\bmar\b|\bmarch"
                                r"|\bapr|\bmay\b|\bjun|\bjul|\baug|\bsep|\boct|\bnov|\bdec")
 
@@ -162,7 +162,7 @@ def day_under_discussion(u: Understanding, d: Draft, shop_tz: dt.tzinfo) -> Unde
     not the coming one; an explicit date ("thursday the 10th", "next thursday") is kept."""
     if u.date is None or _EXPLICIT_DATE_RE.search(u.text or ""):
         return u
-    name = _WEEKDAY_NAMES[u.date.weekday()]
+    name = WEEKDAYS[u.date.weekday()]
     if name not in (u.text or ""):
         return u
     talked = [d.date] if d.date else []
@@ -175,8 +175,8 @@ def day_under_discussion(u: Understanding, d: Draft, shop_tz: dt.tzinfo) -> Unde
     return u
 
 
-_EITHER_DAY_RE = re.compile(r"\b(?P<a>" + "|".join(_WEEKDAY_NAMES) + r")\s+(?:or|and|/|&)\s+(?P<b>"
-                            + "|".join(_WEEKDAY_NAMES) + r")\b")
+_EITHER_DAY_RE = re.compile(r"\b(?P<a>" + "|".join(WEEKDAYS) + r")\s+(?:or|and|/|&)\s+(?P<b>"
+                            + "|".join(WEEKDAYS) + r")\b")
 
 
 def either_day(u: Understanding) -> Understanding:
@@ -184,7 +184,7 @@ def either_day(u: Understanding) -> Understanding:
     m = _EITHER_DAY_RE.search(u.text or "")
     if m is None or u.date is None or u.time is not None:
         return u
-    a, b = _WEEKDAY_NAMES.index(m["a"]), _WEEKDAY_NAMES.index(m["b"])
+    a, b = WEEKDAYS.index(m["a"]), WEEKDAYS.index(m["b"])
     gap = dt.timedelta(days=(b - a) % 7 or 7)
     if u.date.weekday() == a:
         first = u.date

@@ -21,6 +21,7 @@ from bot.messages import (
     possessive,
     service_name,
 )
+from bot.nlu.dates import WEEKDAYS
 from bot.shop import Barber, Shop, format_hours
 
 from .barber import BookingInfo, CustomerRecord
@@ -356,11 +357,10 @@ def _example_request(shop: Shop, *, barber: bool = False) -> str:
     what = svc.name.lower() if svc else "haircut"
     who = next((b for b in shop.barbers if svc is None or svc.key in b.services), None) if barber else None
     open_days = [(wd, span) for wd in _EXAMPLE_DAYS if (span := shop.hours.get(wd)) is not None]
-    when = f"{_WEEKDAY_NAMES[open_days[0][0]]} at {_an_hour_inside(open_days[0][1])}" if open_days else "friday at 3pm"
+    when = f"{WEEKDAYS[open_days[0][0]]} at {_an_hour_inside(open_days[0][1])}" if open_days else "friday at 3pm"
     return f"{what}{f' with {who.name}' if who else ''} {when}"
 
 
-_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def help_text(shop: Shop) -> str:
