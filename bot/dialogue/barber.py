@@ -88,6 +88,7 @@ class Block:
     reason: str | None = None
     barber: str | None = None
     cancel: bool = False
+    replaces: tuple[dt.datetime, dt.datetime] | None = None  # the block just added that this one corrects
 
 
 @dataclass(frozen=True)
@@ -396,6 +397,29 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
             and len(bare.split()) <= 3 and u.intent.value in ("book", "unknown") and u.time is None:
         return Agenda(got.day, named)  # "Tomorrow", "fri", "next monday"
     return None
+
+
+# "actually make that 3:30 to 4:30", "sorry i meant 2-3", "no wait, 4 till 5": the block just added, corrected
+_CORRECTION_RE = re.compile(
+    r"^(?:(?:actually|sorry|soz|oops|no\s+wait|wait|nah|no|hmm)\b[\s,.!-]*)*"
+    r"(?:(?:make|change)\s+(?:it|that|the\s+block)(?:\s+to)?|i\s+meant|(?:should|it)\s+(?:be|was))?\s*(?=\S)")
+
+
+def corrected_block(text: str, day: dt.date, *, shop: Shop, now: dt.datetime) -> Block | None:
+    """The window a correction of a block on `day`, sent right after it, says the block should
+    have ("actually make that 3:30 to 4:30"): on `day` unless another is named; None when the
+    message is not such a correction."""
+    low = clean(text)
+    m = _CORRECTION_RE.match(low)
+    if m is None or m.end() == 0:
+        return None
+    rest = low[m.end():]
+    c = parse_command(f"block {rest}", shop=shop, now=now)
+    if isinstance(c, Usage):  # no day named: the block's own
+        c = parse_command(f"block {day.isoformat()} {rest}", shop=shop, now=now)
+    if not isinstance(c, Block) or c.whole_day:
+        return None
+    return c
 
 
 _SAY_RE = re.compile(r"\b(?:tell\s+them|say|message|reason|because|note)\s*[:,-]?\s*(.+)$")

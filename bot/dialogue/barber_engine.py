@@ -8,13 +8,14 @@ once the BookingService has done it; a refused one says why instead.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Sequence
 
 from sqlmodel import Session
 
-from bot.availability import Slot
+from bot.availability import Slot, local_date
 from bot.bookings import BookingService
 from bot.dialogue import barber as cmd
 from bot.dialogue import everyday
@@ -31,6 +32,7 @@ from bot.dialogue.barber_flow import (
     Tell,
     barber_step,
     in_barber_state,
+    just_blocked,
 )
 from bot.dialogue.model import Convo
 from bot.dialogue.staff import in_conversation, save_conversation
@@ -54,6 +56,12 @@ def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime) -> 
         answer = cmd.answer_in(cmd.strip_opening(text, shop))
         if answer is not None:  # "ok move them", "hmm nah just cancel them", "dont cancel pete, move them"
             return answer
+    last = just_blocked(convo)
+    if last is not None and (command is None or isinstance(command, cmd.Usage)):
+        fixed = cmd.corrected_block(text, local_date(shop, last.start), shop=shop, now=now)
+        if fixed is not None:  # "actually make that 3:30 to 4:30": the block just added, changed
+            return dataclasses.replace(fixed, barber=fixed.barber or last.barber, reason=fixed.reason or last.reason,
+                                       replaces=(last.start, last.end))
     if command is not None:
         return command
     if waiting:

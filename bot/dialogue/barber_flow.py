@@ -147,6 +147,16 @@ def _pending(convo: Convo) -> Pending | None:
         return None
 
 
+def just_blocked(convo: Convo) -> Pending | None:
+    """The block the barber's last message added, while a correction of it may follow."""
+    if convo.state != State.UNCLEAR or not convo.draft.barber_pending:
+        return None
+    try:
+        return Pending.from_text(convo.draft.barber_pending)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def in_barber_state(convo: Convo) -> bool:
     return convo.state in (State.BARBER_CLASH, State.BARBER_CONFIRM)
 
@@ -350,12 +360,13 @@ def _block(c: cmd.Block, ctx: BarberContext) -> BarberOutcome:
     own = who.key == ctx.barber.key
     add = AddTimeOff(who.key, start, end, c.reason,
                      r.blocked(ctx.shop, who, start, end, c.whole_day, own=own))
-    if not clashes:
-        return _say(IDLE, actions=[add])
+    undo = [RemoveTimeOff(who.key, *c.replaces, local_date(ctx.shop, c.replaces[0]))] if c.replaces else []
     pending = Pending(who.key, start, end, c.whole_day, c.reason, c.cancel)
+    if not clashes:  # "actually make that 3:30 to 4:30" may follow
+        return _say(Convo(State.UNCLEAR, Draft(barber_pending=pending.to_text())), actions=[*undo, add])
     state = State.BARBER_CONFIRM if c.cancel else State.BARBER_CLASH
     convo = Convo(state).to(state, barber_pending=pending.to_text())
-    return _say(convo, r.barber_clashes(ctx.shop, clashes, cancel=c.cancel), actions=[add])
+    return _say(convo, r.barber_clashes(ctx.shop, clashes, cancel=c.cancel), actions=[*undo, add])
 
 
 def _unblock(c: cmd.Unblock, ctx: BarberContext) -> BarberOutcome:
