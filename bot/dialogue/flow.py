@@ -66,6 +66,9 @@ def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None =
     until = ctx.facts.handoff_until()
     if until is not None and until > ctx.now:
         return _say(convo, actions=[everyday.forward(ctx, ctx.words(u.text))])
+    again = _asked_again(convo, u)
+    if again is not None:
+        return again(convo, u, ctx)
     picks = u.intent == Intent.CHOICE and bool(convo.draft.options)  # kept: a cancellation notice's times
     if u.intent != Intent.UNKNOWN and not picks and (convo.state == State.UNCLEAR or convo.draft.misses):
         if convo.state != State.UNCLEAR:
@@ -76,6 +79,25 @@ def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None =
                      if d.barber or d.service or d.date else IDLE)
     handler = TABLE.get((convo.state, u.intent)) or TABLE.get((ANY, u.intent)) or on_unknown
     return handler(convo, u, ctx)
+
+
+# "and sunday?", "what about christmas eve", "how about mia": the question just answered, asked
+# of another day or barber
+_FOLLOW_UP_RE = re.compile(r"^(?:and|n|&|or|also|what\s+about|how\s+about|what\s+abt|how\s+abt|wbu)\b"
+                           r"|^[^\s?]+(?:\s+[^\s?]+){0,3}\s*\?+$")
+
+
+def _asked_again(convo: Convo, u: Understanding) -> Handler | None:
+    """The handler of the question answered last (opening hours, who works when) when this message
+    asks it again of another day or barber and asks for nothing to be booked; None otherwise."""
+    asked = convo.draft.asked
+    if convo.state != State.UNCLEAR or asked is None or u.intent != Intent.BOOK or u.explicit_intent:
+        return None
+    if u.service or u.time or u.window or not (u.date or u.date_range or u.barber):
+        return None
+    if not _FOLLOW_UP_RE.search(u.text or ""):
+        return None
+    return {"hours": on_hours, "who": on_who}.get(asked)
 
 
 # -- helpers -------------------------------------------------------------------
@@ -622,6 +644,9 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         return on_reschedule(convo, u, ctx)  # "bring my appointment forward half an hour"
     if not u.service and ctx.bookings and not _in_flow(convo) and _SWITCH_RE.search(u.text or ""):
         return on_reschedule(convo, u, ctx)  # "can i switch to marco friday": their booking, to marco
+    if (u.old_date and (u.date or u.time) and not _in_flow(convo)
+            and any(local_date(ctx.shop, b.start) == u.old_date and u.service in (None, b.service) for b in ctx.bookings)):
+        return on_reschedule(convo, u, ctx)  # "can't do thursday anymore, sat at 11?": their Thursday booking
     if RESTART_RE.match(u.text or ""):  # "start again, a fade friday at 10": a fresh booking
         convo = IDLE
     u = _references(convo, u, ctx)
@@ -1076,11 +1101,12 @@ def _also_asked(u: Understanding, shop: Shop) -> tuple[str, ...]:
 
 def on_who(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     """"is jono in saturday?": the named barber, else the one this conversation is about ("she")."""
-    barber = u.barber or (convo.draft.barber if u.pronoun else None)
+    again = convo.state == State.UNCLEAR and convo.draft.asked == "who" and not u.explicit_intent
+    barber = u.barber or (convo.draft.barber if u.pronoun or (again and not u.barber) else None)
     answer = everyday.who_answer(ctx.shop, u, barber, ctx.now, ctx.time_off)
     out = _answer_then_carry_on(convo, u, ctx, lambda suggest: answer)
-    if (barber or u.date) and not _in_flow(convo):  # "when is she next in?" may follow: keep who and when
-        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=barber, date=u.date)))
+    if not _in_flow(convo):  # "when is she next in?", "and saturday?" may follow: keep who and when
+        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=barber, date=u.date, asked="who")))
     return out
 
 
@@ -1145,8 +1171,8 @@ def on_hours(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         return _answer_and_book(convo, u, ctx, r.opening_hours(ctx.shop, u.date, u.barber, suggest=False))
     out = _answer_then_carry_on(
         convo, u, ctx, lambda suggest: r.opening_hours(ctx.shop, u.date, u.barber, suggest=suggest))
-    if (u.date or u.barber) and not _in_flow(convo):  # "can i get a cut at 2:30 then" may follow
-        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=u.barber, date=u.date)))
+    if not _in_flow(convo):  # "can i get a cut at 2:30 then", "and sunday?" may follow
+        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=u.barber, date=u.date, asked="hours")))
     return out
 
 

@@ -152,7 +152,10 @@ _MOVE_RE = re.compile(r"\b(?:chang|mov|push|shift|reschedul|bring|switch|swap|in
 _FOR_BEFORE_RE = re.compile(r"\bfor\s+$")
 _OR_RE = re.compile(r"\s*(?:,\s*)?(?:or|/)\s*(?:on\s+)?")
 OLD_AFTER_RE = re.compile(r"\s*(?:'s\s+)?(?:one|booking|appointment|appt|slot)\b")
-OLD_BEFORE_RE = re.compile(r"\b(?:from|my)\s+(?:the\s+)?$")
+# "from friday", "my friday one", "can't make tomorrow", "not free on the 9th": the booking's own date
+OLD_BEFORE_RE = re.compile(
+    r"\b(?:from|my|instead\s+of|(?:can't|cant|cannot|can\s+not|won't|wont|couldn't)\s+(?:make|do)(?:\s+it)?"
+    r"|not\s+(?:free|around|available))\s+(?:on\s+)?(?:the\s+)?$")
 
 # Words one of which every match of a pattern contains (tests/nlu/test_nlu_prechecks.py).
 _DIGIT_RE = re.compile(r"\d")  # any Unicode digit, as the patterns' \d
@@ -470,6 +473,12 @@ def _choose(found: list[Found], text: str, result: DateResult, today: dt.date) -
         result.date_range = (found[0].date, found[1].date)  # "from next friday to oct 1st", "between now and the 20th"
         result.ambiguous = True
         return
+    if len(found) > 1:  # "move my friday one to monday", "can't make tomorrow, friday?": the old one apart
+        old = [f for f in found if OLD_AFTER_RE.match(text, f.end) or OLD_BEFORE_RE.search(text[: f.start])]
+        new = [f for f in found if f not in old and f.date not in {o.date for o in old}]
+        if old and new:
+            result.old_date = old[0].date
+            found = new
     explicit = [f for f in found if not f.weekday_only]
     weekdays = [f for f in found if f.weekday_only]
     if len(explicit) == 1 and weekdays and explicit[0].day_only:
@@ -492,12 +501,6 @@ def _choose(found: list[Found], text: str, result: DateResult, today: dt.date) -
         result.date_range = (distinct[0].date, distinct[1].date)  # "from oct 2 to oct 22", "today till tomorrow"
         result.ambiguous = True
         return
-    if len(distinct) > 1:
-        old = [f for f in distinct if OLD_AFTER_RE.match(text, f.end) or OLD_BEFORE_RE.search(text[: f.start])]
-        new = [f for f in distinct if f not in old]
-        if old and new:
-            result.old_date = old[0].date
-            distinct = new
     if len(distinct) > 1 and _OR_RE.fullmatch(text, distinct[-2].end, distinct[-1].start):
         first, second = distinct[-2].date, distinct[-1].date  # "sat or sun": both offered, neither guessed
         result.options = (first, second)

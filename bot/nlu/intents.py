@@ -251,6 +251,21 @@ WHO_RE = re.compile(
     r"|\b(?:is|does|will|when(?:'s|\s+is|\s+does|\s+will)?)\s+(?P<who>[a-z]+)\s+(?:next\s+)?"
     r"(?:working|work|in|on|around|rostered|back|there|coming\s+in)\b")
 WHO_WORDS = ("who", "is", "does", "will", "when")
+# a barber's name first (after a greeting, "is" or "when's"), then a working word: "dee workin
+# thursday?", "marco in tmrw?"; "in"/"on"/"there" alone only in a question ("dee on saturday" books)
+_WHO_HEAD_RE = re.compile(r"(?:(?:hi|hey|hiya|yo|hello|morning|quick\s+q\w*)\b[\s,!.]*)?"
+                          r"(?:(?:is|will|does|whens|when(?:'s|\s+is|\s+will|\s+does)?)\s+)?")
+_WHO_TAIL_RE = re.compile(r"\s*(?:(?P<sure>working|work|rostered|coming\s+in|next\s+in|in\s+next|back|around|about)"
+                          r"|in|on|there)\b")
+
+
+def asks_when_in(before: str, after: str) -> bool:
+    """Whether a message whose first barber's name comes between `before` and `after` asks when
+    that barber works (and names no service or time: the caller checks)."""
+    m = _WHO_TAIL_RE.match(after)
+    return m is not None and _WHO_HEAD_RE.fullmatch(before) is not None and (m["sure"] is not None or "?" in after)
+
+
 _NOT_PEOPLE = frozenset({"it", "there", "that", "this", "anything", "anyone", "anybody", "something",
                          "the", "shop", "my", "your", "a", "he's", "she's"})
 PRONOUNS = frozenset({"she", "he", "they", "her", "him", "them"})
@@ -261,7 +276,9 @@ TOPIC_RES = {
                           r"|\bwhere(?:'s|\s+is)\s+(?:the\s+|your\s+)?(?:shop|place)\b|\blocat(?:ed|ion)\b|\baddress\b"
                           r"|\bdirections\b|\bhow\s+do\s+i\s+(?:find|get\s+to)\s+you\b|\bmap\b"),
     "parking": re.compile(r"\bpark(?:ing)?\b|\bcar\s*park\b"),
-    "payment": re.compile(r"\b(?:pay(?:ment)?|card|cards|cash|eftpos|amex|visa|afterpay|apple\s+pay|contactless)\b"),
+    "payment": re.compile(r"\b(?:pay(?:ment)?|card|cards|cash|eftpos|amex|visa|mastercard|afterpay|apple\s+pay|google\s+pay"
+                          r"|gpay|contactless|venmo|zelle|paypal|revolut|interac|e-?transfer|debit|credit|cash\s*app)\b"
+                          r"|\b(?:you|u|ya|y'?all)\s+(?:take|accept)\s+(?!walk|booking|appointment|kid|child|new|reservation|last)[a-z]"),
     "walk_ins": re.compile(r"\bwalk[\s-]*ins?\b|\bwalkins?\b|\bwithout\s+(?:a|an)\s+(?:booking|appointment)\b"
                            r"|\bjust\s+(?:turn|show|rock|pop)\s+up\b"),
 }

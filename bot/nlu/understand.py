@@ -221,6 +221,10 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     body = _YES_NO_LEAD_RE.sub("", canon) if has_slots else canon
     correction = intents.is_correction(canon) and (has_slots or body != canon)
     keyword = intents.start_intent(body, has_slots) or intents.special_intent(body, bool(barbers))
+    if keyword is None and barbers and not services and not times.time and not times.window:
+        first = min((sp for sp in spans if sp[0] in barber_starts), default=None)
+        if first is not None and intents.asks_when_in(canon[:first[0]], canon[first[1]:]):
+            keyword = Intent.WHO  # "dee workin thursday?", "marco in tmrw?", "whens mia in next"
     topic = None
     if keyword is None and not has_slots and intents.asks_what_to_know(body):
         keyword, topic = Intent.INFO, "address"  # "anything else i need to know?": where to come
