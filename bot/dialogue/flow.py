@@ -93,9 +93,11 @@ def _asked_again(convo: Convo, u: Understanding) -> Handler | None:
     asked = convo.draft.asked
     if convo.state != State.UNCLEAR or asked is None or u.intent != Intent.BOOK or u.explicit_intent:
         return None
-    if u.service or u.time or u.window or not (u.date or u.date_range or u.barber):
+    if u.time or not _FOLLOW_UP_RE.search(u.text or ""):
         return None
-    if not _FOLLOW_UP_RE.search(u.text or ""):
+    if asked == "prices":  # "how much for a beard tidy" -> "and a kids cut?"
+        return on_prices if u.service and not (u.date or u.window or u.date_range or u.barber) else None
+    if u.service or not (u.date or u.date_range or u.barber):
         return None
     return {"hours": on_hours, "who": on_who}.get(asked)
 
@@ -810,6 +812,9 @@ def _shifted(b: BookingView, minutes: int, shop: Shop) -> dict[str, object]:
 
 def _shift(u: Understanding, ctx: Context) -> Understanding:
     """"can I move it an hour later": the new day and time, from the one booking it can mean."""
+    if (u.date and not u.time and _SHIFT_RE.search(u.text or "")
+            and any(local_date(ctx.shop, b.start) == u.date for b in ctx.bookings)):
+        u = dataclasses.replace(u, date=None, old_date=u.date)  # "my shave tmrw, push it back an hour": that one's day
     minutes = _shift_minutes(u)
     if minutes == 0:
         return u
@@ -1161,16 +1166,22 @@ def on_prices(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if _also_a_booking(u):
         return _answer_and_book(convo, u, ctx, r.prices(ctx.shop, named, suggest=False))
     out = _answer_then_carry_on(convo, u, ctx, lambda suggest: r.prices(ctx.shop, named, suggest=suggest))
-    if len(named) == 1 and not _in_flow(convo):  # "ok book me in" may follow: keep what was asked about
-        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(service=named[0], barber=convo.draft.barber)))
+    if len(named) == 1 and not _in_flow(convo):  # "ok book me in", "and a kids cut?" may follow
+        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(service=named[0], barber=convo.draft.barber,
+                                                                         asked="prices")))
     return out
+
+
+# "u open mondays?", "what about sundays": that weekday every week
+_EVERY_WEEKDAY_RE = re.compile(r"\b(?:mon|tues|tue|wednes|wed|thurs|thu|fri|satur|sat|sun)(?:day)?s\b")
 
 
 def on_hours(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if _also_a_booking(u):
         return _answer_and_book(convo, u, ctx, r.opening_hours(ctx.shop, u.date, u.barber, suggest=False))
+    every = u.date is not None and _EVERY_WEEKDAY_RE.search(u.text or "") is not None
     out = _answer_then_carry_on(
-        convo, u, ctx, lambda suggest: r.opening_hours(ctx.shop, u.date, u.barber, suggest=suggest))
+        convo, u, ctx, lambda suggest: r.opening_hours(ctx.shop, u.date, u.barber, suggest=suggest, every=every))
     if not _in_flow(convo):  # "can i get a cut at 2:30 then", "and sunday?" may follow
         return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=u.barber, date=u.date, asked="hours")))
     return out

@@ -204,8 +204,9 @@ def reason(shop: Shop, why: str, start: dt.datetime | None, barber: str | None, 
         "past_date": "That date has already passed.",
         "closed": f"Sorry, we're closed on {fmt_day(shop, start) if start else 'that day'}.",
         "barber_off": f"Sorry, {who} isn't working on {fmt_day(shop, start) if start else 'that day'}.",
-        "outside_hours": f"Sorry, {when} is outside {'our' if not barber else possessive(who)} opening hours"
-                         f"{_hours_that_day(shop, start, barber)}.",
+        "outside_hours": _shop_shut_then(shop, start) if not barber and start else (
+            f"Sorry, {when} is outside {'our' if not barber else possessive(who)} opening hours"
+            f"{_hours_that_day(shop, start, barber)}."),
         "runs_past_close": _runs_past_close(shop, start, barber, service),
         "closed_date": f"Sorry, we're closed on {_closure(shop, start)}.",
         "beyond_horizon": f"Sorry, I can only book up to {shop.horizon_days} days ahead.",
@@ -215,6 +216,18 @@ def reason(shop: Shop, why: str, start: dt.datetime | None, barber: str | None, 
         "service_not_offered": (f"{who} doesn't do {services_word(shop, service)}." if barber and service
                                 else "Sorry, we don't offer that."),
     }.get(why, f"Sorry, {when} isn't possible.")
+
+
+def _shop_shut_then(shop: Shop, start: dt.datetime) -> str:
+    """"Sorry, 17:00 is after our opening hours: we close at 15:00 on Sundays." (or before, open)."""
+    local = start.astimezone(shop.tz)
+    hours = shop.hours.get(local.weekday())
+    if not hours:
+        return f"Sorry, we're closed on {local.strftime('%A')}s."
+    minute = local.hour * 60 + local.minute
+    verb, at, word = ("close", hours[1], "after") if minute >= hours[1] else ("open", hours[0], "before")
+    return (f"Sorry, {fmt_time(shop, start)} is {word} our opening hours: "
+            f"we {verb} at {at // 60:02d}:{at % 60:02d} on {local.strftime('%A')}s.")
 
 
 def _hours_that_day(shop: Shop, start: dt.datetime | None, barber: str | None) -> str:
@@ -400,18 +413,19 @@ def prices(shop: Shop, services: Sequence[str], *, suggest: bool = True) -> str:
     return f"Our prices:\n{lines}" + ("\nTell me which one and when, and I'll book it." if suggest else "")
 
 
-def opening_hours(shop: Shop, day: dt.date | None, barber: str | None, *, suggest: bool = True) -> str:
-    """The shop's (or one barber's) hours on `day`, or for the week (consecutive days alike
-    grouped); `suggest`: how to go on from there."""
+def opening_hours(shop: Shop, day: dt.date | None, barber: str | None, *, suggest: bool = True,
+                  every: bool = False) -> str:
+    """The shop's (or one barber's) hours on `day` (`every`: on that weekday every week, "on
+    Mondays"), or for the week (consecutive days alike grouped); `suggest`: how to go on from there."""
     b = shop.barber(barber) if barber else None
     def on(weekday: int) -> tuple[int, int] | None:
         return shop.barber_hours(b, weekday) if b is not None else shop.hours.get(weekday)
     who = f"{b.name} works" if b is not None else "We're open"
-    if day is not None and day in shop.closed:
+    if day is not None and day in shop.closed and not every:
         return f"Sorry, we're closed on {_closure(shop, local_instant_noon(shop, day))}."
     if day is not None:
         span = on(day.weekday())
-        when = fmt_date(day)
+        when = day.strftime("%A") + "s" if every else fmt_date(day)
         if span is None:
             closed = f"{b.name} isn't working on {when}." if b is not None else f"We're closed on {when}."
             return closed + (" Ask me for another day, e.g. \"any times saturday?\"" if suggest else "")

@@ -87,6 +87,9 @@ LIST_RE = re.compile(
     r"|\b(?:what\s+(?:time|day|date)|when)\s+(?:am\s+i|i'm|do\s+i\s+(?:come|need\s+to\s+(?:come|be)))"
     r"\s+(?:in|booked|coming|on|down|due|getting|there|with)\b"
     r"|\bremind\s+me\s+(?:when|what\s+time|what\s+day)\b"
+    # "and whos doing it", "who's it with", "which barber am i with": their booking's barber
+    r"|\bwho(?:'s|\s+is|\s+will\s+be)?\s+(?:doing|cutting)\s+(?:it|mine|my\s+\w+|me)\b|\bwho(?:'s|\s+is)\s+it\s+with\b"
+    r"|\bwhich\s+barber\s+(?:is\s+it|am\s+i|have\s+i|did\s+i|is\s+my)\b"
 )
 AVAILABILITY_RE = re.compile(
     r"\b(?:any|free|open)\s+(?:slots?|spaces?|spots?|times?|appointments?|availability|openings?)\b"
@@ -139,12 +142,19 @@ LAST_CHOICE = -1  # "the last one": the last of the options shown
 # "dang ok the first one works", "ill take the 2nd one", "the last one please": an option by its place
 _ORDINAL_PICK_RE = re.compile(
     r"\b(?:the\s+)?(?P<o>" + "|".join(_ORDINALS) + r"|last|\d(?:st|nd|rd|th))\s+(?:one|option|slot|time)\b")
+# "whatevers first", "whichever is earliest", "the earliest one": the first option shown
+_FIRST_PICK_RE = re.compile(
+    r"^(?:(?:ok|okay|aye|yeah|yes|just|och|um|hmm)\s+)*(?:(?:whatever|whichever|what\s+ever)(?:'?s|\s+is|\s+one\s+is)?\s+"
+    r"(?:first|earliest|soonest)|(?:the\s+)?(?:earliest|soonest)\s+one)"
+    r"(?:\s+(?:then|please|pls|thanks|is\s+(?:fine|grand|good)|works|available))*$")
 _NOT_A_PICK_RE = re.compile(r"\b(?:my|cancel\w*|mov\w+|chang\w+|book\w*|reschedul\w*|not|don't|isn't|doesn't|can't)\b")
 
 
 def _ordinal_pick(bare: str) -> int | None:
     """The option a short message picks by its place ("the first one works": 1; "the last one":
     LAST_CHOICE); None when it also asks for something else ("cancel my first one")."""
+    if _FIRST_PICK_RE.match(bare):
+        return 1
     if len(bare.split()) > 8 or not any(w in bare for w in ("one", "option", "slot", "time")):
         return None
     m = _ORDINAL_PICK_RE.search(bare)
@@ -212,7 +222,7 @@ CANCEL_WORDS = ("cancel", "call", "scrap")
 SOFT_CANCEL_WORDS = ("make", "coming", "there")
 RESCHEDULE_WORDS = ("mov", "schedul", "rebook", "chang", "postpone", "swap", "push", "put", "bring", "shift",
                     "earlier", "later", "another", "different")
-LIST_WORDS = ("book", "appointment", "reservation", "when", "upcoming", "what", "which", "remind")
+LIST_WORDS = ("book", "appointment", "reservation", "when", "upcoming", "what", "which", "remind", "who")
 HOURS_WORDS = ("hours", "times", "open", "clos", "shut", "late")
 PRICES_WORDS = ("much", "pric", "charge", "cost", "expensive", "long")
 CORRECTION_WORDS = ("actually", "instead", "make", "change", "rather", "mean", "scratch", "second", "wait")
@@ -253,7 +263,7 @@ WHO_RE = re.compile(
 WHO_WORDS = ("who", "is", "does", "will", "when")
 # a barber's name first (after a greeting, "is" or "when's"), then a working word: "dee workin
 # thursday?", "marco in tmrw?"; "in"/"on"/"there" alone only in a question ("dee on saturday" books)
-_WHO_HEAD_RE = re.compile(r"(?:(?:hi|hey|hiya|yo|hello|morning|quick\s+q\w*)\b[\s,!.]*)?"
+_WHO_HEAD_RE = re.compile(r"(?:(?:hi|hey|hiya|yo|hello|morning|quick\s+q\w*|and|so|ok|okay|also)\b[\s,!.]*)*"
                           r"(?:(?:is|will|does|whens|when(?:'s|\s+is|\s+will|\s+does)?)\s+)?")
 _WHO_TAIL_RE = re.compile(r"\s*(?:(?P<sure>working|work|rostered|coming\s+in|next\s+in|in\s+next|back|around|about)"
                           r"|in|on|there)\b")

@@ -58,7 +58,9 @@ def _local_now(now: dt.datetime, shop: Shop) -> dt.datetime:
 _SLANG = {"u": "you", "ya": "you", "yall": "you", "y'all": "you", "ya'll": "you", "yous": "you", "youse": "you", "ur": "your", "wat": "what", "wot": "what", "wen": "when", "r": "are",
           "bout": "about", "abt": "about", "w": "with", "w/": "with", "o clock": "o'clock", "o-clock": "o'clock", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
           "cos": "because", "cuz": "because", "coz": "because", "n": "and", "im": "i'm", "ive": "i've",
-          "dont": "don't", "cant": "can't", "wont": "won't", "whats": "what's", "hows": "how's"}
+          "dont": "don't", "cant": "can't", "wont": "won't", "whats": "what's", "hows": "how's",
+          "whens": "when's", "whos": "who's", "wi": "with", "wae": "with", "naw": "no",
+          "the morra": "tomorrow", "the morrow": "tomorrow", "the moro": "tomorrow", "the mora": "tomorrow"}
 # "workin", "comin", "mornin": a word that drops its g, when the word with it is one the rules know
 _SLANG.update({w[:-1]: w for w in COMMON_WORDS | RULE_WORDS if w.endswith("ing") and len(w) > 4 and w != "thing"})
 _SLANG_RE = re.compile(r"(?<![\w'])(" + "|".join(sorted(map(re.escape, _SLANG), key=len, reverse=True)) + r")(?![\w'/])")
@@ -70,7 +72,8 @@ _YES_BUT_KEEP_RE = re.compile(
     r"(?:but\s+|and\s+)?(?:keep|leave|don't\s+(?:cancel|touch|move))\b")
 # "nah all good, ill msg closer to the time": a no that closes the subject
 _NO_FOR_NOW_RE = re.compile(
-    r"^(?:no|nah|nope|n)\b[\s,!.]*(?:(?:thanks|thank you|mate|cheers)\b[\s,!.]*)?"
+    r"^(?:(?:hmm+|um+|och|oh|ah|ach|aw|actually|ok|okay|sorry)\b[\s,!.]*)*"
+    r"(?:no|nah|nope|n)\b[\s,!.]*(?:(?:thanks|thank you|mate|cheers)\b[\s,!.]*)?"
     r"(?:all\s+good|it'?s\s+(?:ok|okay|fine|all\s+good)|that'?s\s+(?:ok|okay|fine)|never\s*mind|forget\s+it"
     r"|i'?ll\s+(?:msg|message|text|call|get\s+back|come\s+back|check|be\s+in\s+touch|sort)|another\s+time"
     r"|maybe\s+(?:later|another)|not\s+(?:now|yet|today)|(?:i'?ve\s+)?chang(?:e|ed)\s+(?:my\s+mind|of\s+plans?))\b")
@@ -115,12 +118,24 @@ def _new_slot_after_soft_cancel(canon: str, scan: Scan) -> bool:
     return False
 
 
+# "och forget it ill just come in on the day", "never mind": the request dropped, with no new one
+_DROP_IT_RE = re.compile(
+    r"^(?:(?:hmm+|um+|och|oh|ah|ach|aw|actually|ok|okay|sorry)\b[\s,!.]*)*"
+    r"(?:forget\s+(?:it|that|about\s+it)|never\s*mind|nvm|leave\s+it|scrap\s+(?:it|that)|don't\s+worry(?:\s+about\s+it)?)\b")
+_NEW_REQUEST_RE = re.compile(r"\d|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day|\b(?:tomorrow|tonight|morning|afternoon|evening"
+                             r"|instead|another|different|later|earlier|next|book|move|change|make\s+it)\b")
+
+
 def _settled_reply(canon: str) -> Intent | None:
     """YES or NO for a reply that says so first and only adds what stays as it is, or that it
-    will be in touch; None for anything else."""
+    will be in touch, or drops the request and asks nothing new ("forget it, ill walk in"); None
+    for anything else."""
     if _YES_BUT_KEEP_RE.match(canon):
         return Intent.YES
     if _NO_FOR_NOW_RE.match(canon):
+        return Intent.NO
+    m = _DROP_IT_RE.match(canon)
+    if m is not None and not _NEW_REQUEST_RE.search(canon, m.end()):
         return Intent.NO
     return None
 
@@ -152,11 +167,18 @@ def _yes_for_someone(canon: str, now: dt.datetime, shop: Shop) -> bool:
 _YE_RE = re.compile(r"(?<=[a-z'])(\s+)ye(?![\w'])")
 
 
+# "can i get a trim the day", "are yous open the day": today, as Scotland says it (not "on the
+# day", "the day after", "the day off")
+_THE_DAY_RE = re.compile(r"(?<!\bon )(?<!\bof )(?<!\ball )(?<!\bfor )(?<!\bthat )(?<!\bwhole )(?<!\bsame )(?<!\bwhat )"
+                         r"\bthe\s+day\b(?!\s*(?:after|before|of|off|out|when|that|i|you|we|he|she|they|it|is|was|-))")
+
+
 def _unslang(text: str) -> str:
     """Chat shorthand written out ("what time u open" -> "what time you open"); a message that
     is only one such word ("n", "ya") is left as it is: a reply, not a sentence."""
     if " " not in text.strip():
         return text
+    text = _THE_DAY_RE.sub("today", text) if "the day" in text else text
     return _YE_RE.sub(r"\1you", _SLANG_RE.sub(lambda m: _SLANG[m.group(1)], text))
 
 
@@ -234,12 +256,17 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
             topic = intents.info_topic(body, _info_keys(shop))
             if topic is not None and _names_a_service(topic, services, shop, canon):
                 topic = None  # "kids cut wed 10am", "isn't there a kids cut": about the service, not [shop.info]'s kids
-            if topic is not None and not (keyword == Intent.BOOK and (services or date or times.time)):
+            asks_a_time = bool(date or times.time or times.window)
+            if topic is not None and not ((keyword == Intent.BOOK and (services or asks_a_time))
+                                          or (keyword is None and services and asks_a_time)):
                 keyword = Intent.INFO
             else:
                 topic = None
     if keyword is None and not has_slots and not code:
         keyword = _answer_first(canon)
+    elif keyword is None and any_barber and not (services or barbers or date or times.time or times.window) \
+            and _answer_first(canon) is Intent.YES:
+        keyword = Intent.YES  # "aye whoever then", "yes anyone is fine": a yes that says who does not matter
     elif keyword == Intent.CANCEL and _new_slot_after_soft_cancel(canon, scan):
         keyword = Intent.RESCHEDULE  # "liam cant make saturday, sunday same time?": a move
     explicit = keyword is not None
@@ -310,13 +337,21 @@ _JOINED_RE = re.compile(r"^\s*(?:and|&|\+|plus|with)(?:\s+(?:a|an|the))?\s*$")
 _INSTEAD_AFTER_RE = re.compile(r"[\s,]*(?:please\s+|pls\s+)?instead\b(?!\s+of)")
 
 
+# "a trim for the wean", "a cut for my kid": the service after it names who the first one is for
+_FOR_WHOM_RE = re.compile(r"\bfor\s+(?:the|my|our|his|her|a)\s+(?:(?:wee|little|lil|young|youngest|eldest)\s+)?$")
+
+
 def _wanted_services(canon: str, services: list[str], spans: list[tuple[int, int]]) -> list[str]:
     """Of several services named, the ones the customer wants: one named with "just", "make it"
     or "instead" replaces the others ("actually make it just a regular cut, fades too dear",
     "not the fade, regular cut instead"); one ruled out ("not the fade") is dropped while another
-    remains. Otherwise all of them, in order ("haircut and beard")."""
+    remains; one that names who the other is for ("a trim for the wean") is the one. Otherwise all
+    of them, in order ("haircut and beard")."""
     if len(spans) != len(services):
         return services
+    for_whom = [key for key, (a, _) in zip(services, spans, strict=True) if _FOR_WHOM_RE.search(canon, 0, a)]
+    if for_whom and services[0] not in for_whom:  # "a wee trim for the wean": the kids' service is the one
+        return for_whom
     marked = [bool(_ONLY_SERVICE_RE.search(canon, 0, a) or _INSTEAD_AFTER_RE.match(canon, z)) for a, z in spans]
     for _ in range(2):  # "make it a cut and beard", "cut and beard instead": the pair is wanted
         for i in range(len(spans) - 1):

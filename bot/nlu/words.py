@@ -57,6 +57,7 @@ price prices pricing cost costs charge charges expensive opening shut closing ti
 COMMON_WORDS = wordlist(
     """
 sound grand deadly class brilliant brill suits suit savage ye
+mondays tuesdays wednesdays thursdays fridays saturdays sundays
 a about above across actually add after again against ago ahead all also am an and any
 anybody anyone anything anytime anyway are around as ask at available away back bad be
 because been before being best better between big bit book booked booking both bring but
