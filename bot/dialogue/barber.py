@@ -101,8 +101,12 @@ class Unblock:
 
 @dataclass(frozen=True)
 class Late:
+    """`arriving`: the barber is not in yet and gets in `minutes` from now ("gonna be 20 min late,
+    car wont start"); else their bookings run `minutes` behind ("running 15 min late")."""
+
     minutes: int
-    at_min: int | None = None  # "tell my 10am": that booking's local start; None: the next one
+    at_min: int | None = None  # "tell my 10am": that booking's local start; None: whoever it delays
+    arriving: bool = False
 
 
 @dataclass(frozen=True)
@@ -203,7 +207,7 @@ def _barber_named(norm: str, shop: Shop, nlu_barber: str | None) -> str | None:
         return nlu_barber
     for b in shop.barbers:
         for name in {b.key, b.name.lower()}:
-            if re.search(rf"\b{re.escape(name)}(?:'s)?\b", norm):
+            if re.search(rf"\b{re.escape(name)}(?:'?s)?\b", norm):  # "liams", "liam's": Liam
                 return b.key
     return None
 
@@ -287,6 +291,22 @@ def answer_in(text: str) -> Answer | None:
     return Answer(said.pop()) if len(said) == 1 else None
 
 
+# the sender saying they will not be working: "put me down as off", "mark me off", "i'm not in on
+# the 24th", "i'll be off xmas eve", "i won't be in fri"
+_AWAY = (r"|\b(?:put|mark|have|got|set|sign|count)\s+me\s+(?:down\s+)?(?:as\s+)?(?:off|out|away|not\s+in)\b"
+         r"|\b(?:i'?m|im|i\s+am|i'?ll\s+be|ill\s+be|i\s+will\s+be|i'?d\s+be|gonna\s+be|going\s+to\s+be)\s+"
+         r"(?:off|away|out|not\s+(?:in|working|around))\b"
+         r"|\b(?:i\s+)?(?:won'?t|wont|will\s+not)\s+be\s+(?:in|working|around)\b")
+
+_AGENDA_NOUN = r"(?:day|days|bookings|schedule|diary|agenda|appointments|clients|list)\b"
+
+
+def _names(shop: Shop) -> str:
+    """A regex for any barber of `shop` by key or name, as a word."""
+    names = sorted({b.key for b in shop.barbers} | {b.name.lower() for b in shop.barbers}, key=len, reverse=True)
+    return r"\b(?:" + "|".join(re.escape(n) for n in names) + r")"
+
+
 _HOURS_TO_RE = re.compile(r"(?<![\d:.])(\d{1,2})\s+to\s+(\d{1,2})(?![\d:.])", re.I)
 
 
@@ -348,11 +368,13 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
     cancel_all = re.search(r"\bcancel\s+(?:all|every|everything|everyone|my\s+(?:day|bookings|appointments))\b"
                            r"|\bclear\s+(?:my\s+)?(?:day|diary|bookings)\b", kw)
     day_off = re.search(r"^(?:i'?m\s+|i\s+am\s+|im\s+)?(?:off|day\s+off)\b|\bday\s+off\b"
-                        r"|\b(?:take|taking|need|want|having|book)\s+(?:\S+\s+){0,3}off\b", kw, re.M)
+                        r"|\b(?:take|taking|need|want|having|book)\s+(?:\S+\s+){0,3}off\b" + _AWAY
+                        + r"|^" + _names(shop) + r"(?:'?s|\s+is)?\s+(?:off|away|not\s+in)\b", kw, re.M)  # "lees off fri"
     block = re.search(r"\bblock(?:\s+(?:off|out))?\b", kw)
     late = re.search(r"\b(?:late|behind|delayed|running\s+over)\b", kw)
-    if late and not (block or cancel_all or day_off or question):
-        return _late(norm, u, shop, today)
+    asks_to_tell = re.search(r"\b(?:tell|let|message|text)\b", kw)  # "r u able to tell my 11 ill be 5 late"
+    if late and not (block or cancel_all or day_off or (question and not asks_to_tell)):
+        return _late(norm, u, shop, today, kw)
     if (sick or cancel_all or day_off or block or word == "off") and not question:
         if got.question:
             return got.question
@@ -374,18 +396,21 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         return NextFree(named)
     if re.search(r"\bwho'?s\s+(?:in|working|on)\b|\bwho\s+is\s+(?:in|working|on)\b|\bwho\s+works\b", kw):
         return WhoIsIn(got.day or today) if not got.question else got.question
-    if re.search(r"\b(?:my|the|this|next|whole)\s+week\b|\bweek\s+ahead\b|^week\b", kw, re.M):
+    if re.search(r"\b(?:my|the|this|next|whole)\s+week\b|\bweek\s+ahead\b|^week\b|" + _names(shop) + r"'?s?\s+week\b",
+                 kw, re.M):
         start = today + dt.timedelta(days=7 - today.weekday()) if "next week" in norm else today
         return Week(start, named)
 
     agenda_words = re.search(
         r"^(?:agenda|day|bookings|schedule|diary|today|tomorrow|tmrw|yesterday)\b|\bagenda\b"
-        r"|^(?:what'?s|whats|what\s+is)\s+on\b|\bwho'?s\s+(?:booked|coming)\b|\bwho\s+is\s+(?:booked|coming)\b"
+        r"|^(?:what'?s|whats|wats|wots|what\s+is)\s+on\b|^(?:any\s*(?:1|one|body)|anyone|anybody)\s+(?:booked|coming|in)\b|\bwho'?s\s+(?:booked|coming)\b|\bwho\s+is\s+(?:booked|coming)\b"
         r"|\bmy\s+(?:day|schedule|agenda|diary|bookings|appointments)\b|\bschedule\b"
         r"|\bwhat\s+(?:have|do|did)\s+i\s+(?:got|have|had)\b|^(?:any|my)\s+(?:bookings|appointments)\b"
         r"|\bwhat(?:'?s|\s+has|\s+does|\s+did)\s+\w+\s+(?:got|have|had)\b"
         r"|\b(?:did|do|have)\s+i\s+(?:have|had|got|get|see)\s+(?:anyone|anybody|any\s+(?:bookings|clients|customers))\b"
-        r"|\bam\s+i\s+(?:busy|booked|working|free|off|in)\b|\bdo\s+i\s+(?:work|have\s+(?:anyone|anybody|bookings))\b",
+        r"|\bam\s+i\s+(?:busy|booked|working|free|off|in)\b|\bdo\s+i\s+(?:work|have\s+(?:anyone|anybody|bookings))\b"
+        r"|\b(?:show|see|check|view|send|give|pull\s+up|look\s+at|read)\s+(?:me\s+|us\s+)?(?:my|the|\w+'?s?)\s+" + _AGENDA_NOUN
+        + r"|" + _names(shop) + r"'?s?\s+" + _AGENDA_NOUN,
         kw, re.M)
     if agenda_words:
         if got.question:
@@ -401,7 +426,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
 
 # "actually make that 3:30 to 4:30", "sorry i meant 2-3", "no wait, 4 till 5": the block just added, corrected
 _CORRECTION_RE = re.compile(
-    r"^(?:(?:actually|sorry|soz|oops|no\s+wait|wait|nah|no|hmm)\b[\s,.!-]*)*"
+    r"^(?:(?:actually|sorry|soz|oops|no\s+wait|wait|nah|no|hmm|(?:scrap|cancel|forget)\s+that)\b[\s,.!-]*)*"
     r"(?:(?:make|change)\s+(?:it|that|the\s+block)(?:\s+to)?|i\s+meant|(?:should|it)\s+(?:be|was))?\s*(?=\S)")
 
 
@@ -422,11 +447,33 @@ def corrected_block(text: str, day: dt.date, *, shop: Shop, now: dt.datetime) ->
     return c
 
 
+# "scrap that", "never mind", "actually ill work it": the block just added, taken back
+_UNDO_RE = re.compile(
+    r"\b(?:scrap|cancel|forget|undo|drop|bin|ditch|remove|delete|unblock|reverse|ignore)\s+(?:that|it|this|the\s+block)\b"
+    r"|^(?:undo|unblock)\b|\bnever\s*mind\b|\bnvm\b|\bforget\s+(?:it|about\s+it)\b|\bchanged\s+my\s+mind\b"
+    r"|\b(?:i'?ll|ill|i\s+will|i\s+can|gonna|going\s+to|i'?m\s+gonna|im\s+gonna)\s+(?:\w+\s+)?work\s+(?:it|that|then|after\s+all)\b"
+    r"|\b(?:i'?ll|ill|i\s+will)\s+be\s+in\s+(?:after\s+all|then|now)\b|\bnot\s+off\s+(?:after\s+all|then)\b")
+
+
+def undoes_block(text: str) -> bool:
+    """Whether a message sent right after a block takes it back ("actually scrap that ill work it",
+    "never mind", "undo", "cancel that")."""
+    return bool(_UNDO_RE.search(clean(text)))
+
+
 _SAY_RE = re.compile(r"\b(?:tell\s+them|say|message|reason|because|note)\s*[:,-]?\s*(.+)$")
 
 
-def _late(norm: str, u: Understanding, shop: Shop, today: dt.date) -> Late:
-    mins = _MINUTES_RE.search(norm)
+_BARE_MINUTES_RE = re.compile(r"(?<![:.])\b(\d{1,3})\s+(?:late|behind)\b()")
+# a barber still on their way in, not behind with their customers
+_ARRIVING_RE = re.compile(
+    r"\b(?:gonna|going\s+to|gunna|will|i'?ll|ill|i\s+will|might|may)\s+be\s+(?:\S+\s+){0,3}late\b"
+    r"|\blate\s+(?:in|getting\s+in|to\s+(?:work|the\s+shop))\b|\b(?:get|getting|be)\s+in\b"
+    r"|\b(?:car|traffic|bus|train|ferry|stuck|overslept|slept\s+in|on\s+my\s+way|omw|flat\s+tyre|puncture)\b")
+
+
+def _late(norm: str, u: Understanding, shop: Shop, today: dt.date, kw: str = "") -> Late:
+    mins = _MINUTES_RE.search(norm) or _BARE_MINUTES_RE.search(norm)  # "20 mins", "ill be 10 late"
     minutes = 15
     if mins:
         minutes = int(mins.group(1)) if mins.group(1) else (30 if "half" in mins.group(2) else 60)
@@ -436,7 +483,7 @@ def _late(norm: str, u: Understanding, shop: Shop, today: dt.date) -> Late:
         at = _clock_minutes(int(mt.group(1)), int(mt.group(2) or 0), mt.group(3), shop, today)
     elif u.time is not None and not (mins and mins.group(1) and str(u.time.hour) == mins.group(1)):
         at = u.time.hour * 60 + u.time.minute
-    return Late(max(1, min(minutes, 240)), at)
+    return Late(max(1, min(minutes, 240)), at, bool(_ARRIVING_RE.search(kw or norm)))
 
 
 def _reason(norm: str, sick: re.Match[str] | None, word: str, original: str = "") -> str | None:
@@ -448,7 +495,8 @@ def _reason(norm: str, sick: re.Match[str] | None, word: str, original: str = ""
     if sick:
         return "off sick"
     if word == "off":  # "off fri my day off": the words after the day
-        rest = re.sub(r"^off\s+", "", norm)
+        rest = re.sub(r"^off\s+(?:on\s+)?", "", norm)
+        rest = re.sub(r"^(?:(?:xmas|christmas|new\s+year'?s?)\s+(?:eve|day)|boxing\s+day)\b\s*", "x ", rest)
         rest = re.sub(r"^(?:(?:this|next)\s+)?\S+\s*", "", rest)
         rest = re.sub(r"^\d{1,2}(?:st|nd|rd|th)?\s+(?:" + "|".join(MONTHS) + r")[a-z]*\s*", "", rest)
         return rest.strip(" ,.-") or None

@@ -27,6 +27,7 @@ from bot.dialogue.barber_flow import (
     BarberContext,
     CancelAndTell,
     MoveAndTell,
+    Pending,
     RemoveTimeOff,
     SetOutcome,
     Tell,
@@ -50,18 +51,20 @@ def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime) -> 
     """The barber command `text` is, or None for the customer flow ("book me a beard trim")."""
     command = cmd.parse_command(text, shop=shop, now=now)
     waiting = in_barber_state(convo)
-    if isinstance(command, cmd.Answer) and not waiting:
-        return None  # "yes" to the customer flow (a barber booking for themselves)
     if waiting and not isinstance(command, cmd.Answer):
         answer = cmd.answer_in(cmd.strip_opening(text, shop))
         if answer is not None:  # "ok move them", "hmm nah just cancel them", "dont cancel pete, move them"
             return answer
     last = just_blocked(convo)
-    if last is not None and (command is None or isinstance(command, cmd.Usage)):
+    if last is not None and (command is None or isinstance(command, (cmd.Usage, cmd.Answer))):
         fixed = cmd.corrected_block(text, local_date(shop, last.start), shop=shop, now=now)
         if fixed is not None:  # "actually make that 3:30 to 4:30": the block just added, changed
             return dataclasses.replace(fixed, barber=fixed.barber or last.barber, reason=fixed.reason or last.reason,
                                        replaces=(last.start, last.end))
+        if cmd.undoes_block(text):  # "scrap that, ill work it", "never mind", "undo": the block just added, gone
+            return taken_back(last, shop)
+    if isinstance(command, cmd.Answer) and not waiting:
+        return None  # "yes" to the customer flow (a barber booking for themselves)
     if command is not None:
         return command
     if waiting:
@@ -71,6 +74,16 @@ def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime) -> 
     if understand(text, now=now, shop=shop).intent == Intent.UNKNOWN:
         return cmd.Usage("unknown")
     return None
+
+
+def taken_back(last: Pending, shop: Shop) -> cmd.Unblock:
+    """The Unblock that removes exactly the block `last` (a whole day, or its window)."""
+    day = local_date(shop, last.start)
+    if last.whole_day:
+        return cmd.Unblock(day, 0, 1440, last.barber)
+    start, end = last.start.astimezone(shop.tz), last.end.astimezone(shop.tz)
+    end_min = 1440 if end.date() > day else end.hour * 60 + end.minute
+    return cmd.Unblock(day, start.hour * 60 + start.minute, end_min, last.barber)
 
 
 def info(b: Booking) -> BookingInfo:

@@ -453,19 +453,43 @@ def _choosing(ctx: BarberContext, b: BookingInfo, offers: Sequence[Slot]) -> Con
 
 
 def _late(c: cmd.Late, ctx: BarberContext) -> BarberOutcome:
+    """Tell the customers the lateness delays, and only them (a named booking is told as asked).
+
+    The barber can take the next booking from `ready`: now + the lateness when still on the way
+    in, else the end of the booking under way (or the next one's start) + the lateness. Each
+    booking really starts at max(its start, `ready`) and moves `ready` to its real end, so
+    back-to-back bookings pass the delay on and a gap absorbs it."""
     today = local_date(ctx.shop, ctx.now)
-    rows = [b for b in ctx.bookings_on(today, ctx.barber.key) if b.status == "confirmed" and b.end > ctx.now]
+    rows = sorted((b for b in ctx.bookings_on(today, ctx.barber.key) if b.status == "confirmed" and b.end > ctx.now),
+                  key=lambda b: b.start)
     if c.at_min is not None:
         at = local_instant(ctx.shop, today, c.at_min)
         target = next((b for b in rows if b.start == at), None)
         if target is None:
             return _say(IDLE, r.barber_no_booking_at(ctx.shop, at))
+        return _say(IDLE, actions=[_tell_late(ctx, target, c.minutes)])
+    ahead = [b for b in rows if b.start >= ctx.now]
+    if not ahead:
+        return _say(IDLE, r.barber_nobody_next())
+    late = dt.timedelta(minutes=c.minutes)
+    under_way = [b.end for b in rows if b.start < ctx.now]
+    if c.arriving:
+        ready = ctx.now + late
     else:
-        target = next((b for b in rows if b.start >= ctx.now), None)
-        if target is None:
-            return _say(IDLE, r.barber_nobody_next())
-    notice = r.barber_late_notice(ctx.shop, target, c.minutes)
-    return _say(IDLE, actions=[Tell(target.id, target.code, notice, r.barber_told_late(ctx.shop, target, c.minutes))])
+        ready = (max(under_way) if under_way else ahead[0].start) + late
+    tells: list[BarberAction] = []
+    for b in ahead:
+        if b.start >= ready:
+            break  # a gap absorbs what is left of the delay
+        tells.append(_tell_late(ctx, b, int((ready - b.start).total_seconds() // 60)))
+        ready += b.end - b.start
+    if not tells:
+        return _say(IDLE, r.barber_nobody_delayed(ctx.shop, ahead[0]))
+    return _say(IDLE, actions=tells)
+
+
+def _tell_late(ctx: BarberContext, b: BookingInfo, minutes: int) -> Tell:
+    return Tell(b.id, b.code, r.barber_late_notice(ctx.shop, b, minutes), r.barber_told_late(ctx.shop, b, minutes))
 
 
 _HANDLERS: dict[type, Callable[[Any, BarberContext], BarberOutcome]] = {

@@ -794,6 +794,11 @@ def barber_nobody_next() -> str:
     return "You have no more bookings today; nobody was told."
 
 
+def barber_nobody_delayed(shop: Shop, b: BookingInfo) -> str:
+    """Running late, with time to spare before the next booking."""
+    return f"Nobody to tell: your next booking is {fmt_time(shop, b.start)}."
+
+
 def unblocked(shop: Shop, day: dt.date, count: int) -> str:
     if not count:
         return f"There was no block to remove on {fmt_date(day)}."
