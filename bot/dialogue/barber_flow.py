@@ -452,11 +452,15 @@ def _choosing(ctx: BarberContext, b: BookingInfo, offers: Sequence[Slot]) -> Con
 # -- running late --------------------------------------------------------------
 
 
+BEHIND_HORIZON = dt.timedelta(hours=1)  # "running late" with nobody in the chair delays a booking this soon
+
+
 def _late(c: cmd.Late, ctx: BarberContext) -> BarberOutcome:
     """Tell the customers the lateness delays, and only them (a named booking is told as asked).
 
     The barber can take the next booking from `ready`: now + the lateness when still on the way
-    in, else the end of the booking under way (or the next one's start) + the lateness. Each
+    in, else the end of the booking under way (or the start of the next one, if it is within
+    `BEHIND_HORIZON`) + the lateness. Each
     booking really starts at max(its start, `ready`) and moves `ready` to its real end, so
     back-to-back bookings pass the delay on and a gap absorbs it."""
     today = local_date(ctx.shop, ctx.now)
@@ -473,10 +477,12 @@ def _late(c: cmd.Late, ctx: BarberContext) -> BarberOutcome:
         return _say(IDLE, r.barber_nobody_next())
     late = dt.timedelta(minutes=c.minutes)
     under_way = [b.end for b in rows if b.start < ctx.now]
-    if c.arriving:
-        ready = ctx.now + late
+    if under_way and not c.arriving:
+        ready = max(under_way) + late
+    elif not c.arriving and ahead[0].start - ctx.now <= BEHIND_HORIZON:
+        ready = ahead[0].start + late  # "running 15 min late" before the next one: that one starts late
     else:
-        ready = (max(under_way) if under_way else ahead[0].start) + late
+        ready = ctx.now + late
     tells: list[BarberAction] = []
     for b in ahead:
         if b.start >= ready:
