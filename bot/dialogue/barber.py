@@ -12,6 +12,7 @@ weekday name. Nothing here does I/O.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ _EXPLICIT_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\b\d{1,2}/\d{1,2}\b|\b\d{1,2}(
                           + r"|\b(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\b")
 _PHONE_RE = re.compile(r"(\+?\d[\d\s()-]{6,}\d)")
 _MINUTES_RE = re.compile(r"\b(\d{1,3})\s*(?:m|mins?|minutes?)\b|\b(half\s+an?\s+hour|half\s+hour|an\s+hour|1\s+hour)\b")
-_MY_TIME_RE = re.compile(r"\b(?:my|the)\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm)?(?:\s+(?:one|customer|client|appointment|booking))?\b")
+_MY_TIME_RE = re.compile(r"\b(?:my|the)\s+(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?(?:\s+(?:one|customer|client|appointment|booking))?\b")
 _YES = {"yes", "y", "yep", "yeah", "ok", "okay", "confirm", "sure", "go ahead", "do it", "👍", "yes please"}
 _NO = {"no", "n", "nope", "nah", "stop", "leave it", "never mind", "nevermind", "forget it"}
 
@@ -107,6 +108,7 @@ class Late:
     minutes: int
     at_min: int | None = None  # "tell my 10am": that booking's local start; None: whoever it delays
     arriving: bool = False
+    day: dt.date | None = None  # "late the morra morning": that day's bookings (None: today's)
 
 
 @dataclass(frozen=True)
@@ -374,7 +376,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
     late = re.search(r"\b(?:late|behind|delayed|running\s+over)\b", kw)
     asks_to_tell = re.search(r"\b(?:tell|let|message|text)\b", kw)  # "r u able to tell my 11 ill be 5 late"
     if late and not (block or cancel_all or day_off or (question and not asks_to_tell)):
-        return _late(norm, u, shop, today, kw)
+        return dataclasses.replace(_late(norm, u, shop, today, kw), day=got.day if got.day != today else None)
     if (sick or cancel_all or day_off or block or word == "off") and not question:
         if got.question:
             return got.question
@@ -406,7 +408,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         r"|^(?:what'?s|whats|wats|wots|what\s+is)\s+on\b|^(?:any\s*(?:1|one|body)|anyone|anybody)\s+(?:booked|coming|in)\b|\bwho'?s\s+(?:booked|coming)\b|\bwho\s+is\s+(?:booked|coming)\b"
         r"|\bmy\s+(?:day|schedule|agenda|diary|bookings|appointments)\b|\bschedule\b"
         r"|\bwhat\s+(?:have|do|did)\s+i\s+(?:got|have|had)\b|^(?:any|my)\s+(?:bookings|appointments)\b"
-        r"|\bwhat(?:'?s|\s+has|\s+does|\s+did)\s+\w+\s+(?:got|have|had)\b"
+        r"|\b(?:what|who)(?:'?s|\s+has|\s+does|\s+did)\s+\w+\s+(?:got|have|had)\b"
         r"|\b(?:did|do|have)\s+i\s+(?:have|had|got|get|see)\s+(?:anyone|anybody|any\s+(?:bookings|clients|customers))\b"
         r"|\bam\s+i\s+(?:busy|booked|working|free|off|in)\b|\bdo\s+i\s+(?:work|have\s+(?:anyone|anybody|bookings))\b"
         r"|\b(?:show|see|check|view|send|give|pull\s+up|look\s+at|read)\s+(?:me\s+|us\s+)?(?:my|the|\w+'?s?)\s+" + _AGENDA_NOUN

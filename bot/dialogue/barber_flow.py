@@ -463,7 +463,7 @@ def _late(c: cmd.Late, ctx: BarberContext) -> BarberOutcome:
     `BEHIND_HORIZON`) + the lateness. Each
     booking really starts at max(its start, `ready`) and moves `ready` to its real end, so
     back-to-back bookings pass the delay on and a gap absorbs it."""
-    today = local_date(ctx.shop, ctx.now)
+    today = c.day or local_date(ctx.shop, ctx.now)
     rows = sorted((b for b in ctx.bookings_on(today, ctx.barber.key) if b.status == "confirmed" and b.end > ctx.now),
                   key=lambda b: b.start)
     if c.at_min is not None:
@@ -477,7 +477,9 @@ def _late(c: cmd.Late, ctx: BarberContext) -> BarberOutcome:
         return _say(IDLE, r.barber_nobody_next())
     late = dt.timedelta(minutes=c.minutes)
     under_way = [b.end for b in rows if b.start < ctx.now]
-    if under_way and not c.arriving:
+    if c.day is not None:  # "late the morra": that day's first booking starts late
+        ready = ahead[0].start + late
+    elif under_way and not c.arriving:
         ready = max(under_way) + late
     elif not c.arriving and ahead[0].start - ctx.now <= BEHIND_HORIZON:
         ready = ahead[0].start + late  # "running 15 min late" before the next one: that one starts late
@@ -495,7 +497,9 @@ def _late(c: cmd.Late, ctx: BarberContext) -> BarberOutcome:
 
 
 def _tell_late(ctx: BarberContext, b: BookingInfo, minutes: int) -> Tell:
-    return Tell(b.id, b.code, r.barber_late_notice(ctx.shop, b, minutes), r.barber_told_late(ctx.shop, b, minutes))
+    dated = local_date(ctx.shop, b.start) != local_date(ctx.shop, ctx.now)
+    return Tell(b.id, b.code, r.barber_late_notice(ctx.shop, b, minutes, dated=dated),
+                r.barber_told_late(ctx.shop, b, minutes, dated=dated))
 
 
 _HANDLERS: dict[type, Callable[[Any, BarberContext], BarberOutcome]] = {

@@ -775,19 +775,22 @@ def _offer_words(shop: Shop, b: BookingInfo, s: Slot) -> str:
             f"{fmt_time(shop, start)} with {barber_name(shop, s.barber)}")
 
 
-def barber_late_notice(shop: Shop, b: BookingInfo, minutes: int) -> str:
+def barber_late_notice(shop: Shop, b: BookingInfo, minutes: int, *, dated: bool = False) -> str:
+    """The customer's notice; `dated`: the booking is on another day than today, which it names."""
     barber = barber_name(shop, b.barber)
+    when = f"on {fmt_slot(shop, b.start)}" if dated else f"at {fmt_time(shop, b.start)}"
     return (f"Heads up: {barber} is running about {minutes} minutes late. Your "
-            f"{service_name(shop, b.service)} at {fmt_time(shop, b.start)} "
+            f"{service_name(shop, b.service)} {when} "
             f"({b.code}) will start a little later. Sorry for the wait!")
 
 
-def barber_told_late(shop: Shop, b: BookingInfo, minutes: int) -> str:
-    return f"Told {_customer_of(b)} ({fmt_time(shop, b.start)}, {b.code}) you're {minutes} min late."
+def barber_told_late(shop: Shop, b: BookingInfo, minutes: int, *, dated: bool = False) -> str:
+    when = fmt_slot(shop, b.start) if dated else fmt_time(shop, b.start)
+    return f"Told {_customer_of(b)} ({when}, {b.code}) you're {minutes} min late."
 
 
 def barber_no_booking_at(shop: Shop, at: dt.datetime) -> str:
-    return f"You have no booking at {fmt_time(shop, at)} today; nobody was told."
+    return f"You have no booking at {fmt_slot(shop, at)}; nobody was told."
 
 
 def barber_nobody_next() -> str:
