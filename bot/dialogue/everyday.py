@@ -67,11 +67,21 @@ def _works(shop: Shop, b: Barber, day: dt.date, off: TimeOffReader = no_time_off
 
 
 def who_answer(shop: Shop, u: Understanding, barber_key: str | None, now: dt.datetime,
-               off: TimeOffReader = no_time_off) -> str:
+               off: TimeOffReader = no_time_off, *, every: bool = False) -> str:
     """"Jono works 08:00–15:00 on Sat 5 Dec." / "On Sun 6 Dec: Mia (10:00–14:00)." / when next in.
-    A barber whose time off (`off`) covers all their hours that day is not working."""
+    A barber whose time off (`off`) covers all their hours that day is not working. `every`: the
+    weekday of `u.date` in every week ("who works mondays?"), by the roster."""
     today = local_date(shop, now)
     b = shop.barber(barber_key) if barber_key else None
+    if every and u.date is not None:
+        wd, weekly = u.date.weekday(), u.date.strftime("%A") + "s"
+        if b is not None:
+            span = shop.barber_hours(b, wd)
+            return f"Yes, {b.name} works {_hours(span)} on {weekly}." if span else f"No, {b.name} doesn't work on {weekly}."
+        on = [(x, span) for x in shop.barbers if (span := shop.barber_hours(x, wd)) is not None]
+        if not on:
+            return f"We're closed on {weekly}."
+        return f"On {weekly}: " + ", ".join(f"{x.name} ({_hours(span)})" for x, span in on) + "."
     if b is None:
         day = u.date or today
         if day in shop.closed:

@@ -16,7 +16,15 @@ from collections.abc import Callable, Sequence
 from bot.availability import Slot, last_bookable_day, local_date, local_instant
 from bot.nlu import Intent, Understanding, understand
 from bot.nlu.dates import WEEKDAYS
-from bot.nlu.intents import BOOK_RE, HOURS_RE, LAST_CHOICE, PRICES_RE, RESTART_RE, THANKS
+from bot.nlu.intents import (
+    BOOK_RE,
+    HOURS_RE,
+    LAST_CHOICE,
+    PRICES_RE,
+    RESTART_RE,
+    THANKS,
+    info_topics,
+)
 from bot.nlu.times import day_window
 from bot.nlu.words import ShopLexicon
 from bot.shop import Shop
@@ -502,6 +510,7 @@ _ANOTHER_CHAIR_RE = re.compile(r"\b(?:too|also|as\s+well|aswell|after|afterwards
 _PARTY_RE = re.compile(
     r"\bme\s+and\s+(?:my\s+)?(?:son|daughter|brother|sister|dad|father|mum|mom|friend|mate|partner|husband|wife"
     r"|boy|boys|kid|kids|lad|lads|nephew|cousin|grandson|bf|gf)\b"
+    r"|\bmy\s+(?:" + references.RELATIONS + r")\s+and\s+(?:my\s+|our\s+)?(?:" + references.RELATIONS + r")\b"
     r"|\b(?:two|2|three|3|both)\s+(?:boys|girls|kids|sons|daughters|children|lads)\b"
     r"|\b(?:the\s+)?(?:two|2|three|3|both|all)\s+of\s+us\b|\b(?:two|2|three|3|four|4)\s+(?:people|persons|of\s+us"
     r"|haircuts|cuts|fades|skin\s+fades|trims|beard\s+trims|appointments|bookings|slots)\b")
@@ -756,6 +765,9 @@ def _ask_or_advance(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     return advance(convo, ctx, *notes)
 
 
+_SOONEST_RE = re.compile(r"\b(?:earliest|soonest|first\s+(?:available|free)|next\s+(?:available|free))\b")
+
+
 def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if _in_flow(convo) and convo.draft.goal != Goal.CANCEL:
         if not u.explicit_intent:
@@ -765,6 +777,8 @@ def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         draft = _merge(convo.draft, u, ctx.shop).evolve(browse=True)
         if u.time is None:
             draft = draft.evolve(time=None)
+        if not (u.date or u.date_range or u.window) and _SOONEST_RE.search(u.text or ""):
+            draft = draft.evolve(date=None, window=None, date_range=None)  # "whats the soonest then": from now on
         return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
     u = _after_a_cancel(convo, u, ctx)
     draft = _merge(_talked_about(convo), u, ctx.shop).evolve(browse=True)
@@ -888,6 +902,12 @@ def on_choice(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
                     convo, dataclasses.replace(again, intent=Intent.BOOK, date=convo.draft.date,
                                                explicit_intent=False), ctx)
         return _say(convo, r.pick_a_number(len(convo.draft.options)))
+    if convo.state == State.CONFIRM and convo.draft.date and 1 <= n <= 23:
+        # "11" at "... 13:00. Reply YES": another hour that day
+        again = understand(f"at {n}", now=ctx.now, shop=ctx.shop)
+        if again.time:
+            return on_book(convo, dataclasses.replace(again, intent=Intent.BOOK, date=convo.draft.date,
+                                                      explicit_intent=False, correction=True), ctx)
     if convo.state in (State.ASK_TIME, State.ASK_DAY):
         # "3" after "what time?" is an hour
         again = understand(f"at {u.text.strip()}", now=ctx.now, shop=ctx.shop)
@@ -1089,7 +1109,16 @@ def on_info(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if u.topic is None and _in_flow(convo):
         return on_unknown(convo, u, ctx)
     asked = _also_asked(u, ctx.shop)
-    return _answer_then_carry_on(convo, u, ctx, lambda suggest: "\n".join((*asked, everyday.info_answer(ctx.shop, u.topic))))
+    answers = (*asked, everyday.info_answer(ctx.shop, u.topic), *_other_facts(u, ctx.shop))
+    return _answer_then_carry_on(convo, u, ctx, lambda suggest: "\n".join(answers))
+
+
+def _other_facts(u: Understanding, shop: Shop) -> tuple[str, ...]:
+    """The answers to the other shop facts the same message asks about ("is there parking and can
+    i pay with snapscan", "whos working mondays? and are you affected by loadshedding")."""
+    known = {k for k, _ in shop.info} | ({"address"} if shop.address else set())
+    return tuple(everyday.info_answer(shop, k) for k in info_topics(u.text or "", shop.info)
+                 if k != u.topic and k in known)
 
 
 def _also_asked(u: Understanding, shop: Shop) -> tuple[str, ...]:
@@ -1108,7 +1137,9 @@ def on_who(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     """"is jono in saturday?": the named barber, else the one this conversation is about ("she")."""
     again = convo.state == State.UNCLEAR and convo.draft.asked == "who" and not u.explicit_intent
     barber = u.barber or (convo.draft.barber if u.pronoun or (again and not u.barber) else None)
-    answer = everyday.who_answer(ctx.shop, u, barber, ctx.now, ctx.time_off)
+    every = u.date is not None and _EVERY_WEEKDAY_RE.search(u.text or "") is not None
+    answer = "\n".join((everyday.who_answer(ctx.shop, u, barber, ctx.now, ctx.time_off, every=every),
+                        *_other_facts(u, ctx.shop)))
     out = _answer_then_carry_on(convo, u, ctx, lambda suggest: answer)
     if not _in_flow(convo):  # "when is she next in?", "and saturday?" may follow: keep who and when
         return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=barber, date=u.date, asked="who")))
@@ -1180,8 +1211,10 @@ def on_hours(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if _also_a_booking(u):
         return _answer_and_book(convo, u, ctx, r.opening_hours(ctx.shop, u.date, u.barber, suggest=False))
     every = u.date is not None and _EVERY_WEEKDAY_RE.search(u.text or "") is not None
+    facts = _other_facts(u, ctx.shop)
     out = _answer_then_carry_on(
-        convo, u, ctx, lambda suggest: r.opening_hours(ctx.shop, u.date, u.barber, suggest=suggest, every=every))
+        convo, u, ctx, lambda suggest: "\n".join((r.opening_hours(ctx.shop, u.date, u.barber, suggest=suggest and not facts,
+                                                                 every=every), *facts)))
     if not _in_flow(convo):  # "can i get a cut at 2:30 then", "and sunday?" may follow
         return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=u.barber, date=u.date, asked="hours")))
     return out
@@ -1191,7 +1224,15 @@ def on_help(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     return _say(convo, r.help_text(ctx.shop))
 
 
+_WHO_WITH_RE = re.compile(r"\bwho\b|\bwhich\s+barber\b")
+
+
 def on_list(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    """Their bookings; "who's that with?" while a time waits for YES: that time's barber."""
+    p = convo.draft.pending
+    if convo.state == State.CONFIRM and p is not None and p.barber and _WHO_WITH_RE.search(u.text or ""):
+        out = reprompt(convo, u, ctx)
+        return dataclasses.replace(out, replies=(r.with_barber(ctx.shop, p.barber), *out.replies))
     if not ctx.bookings:
         return _say(convo, r.no_bookings())
     return _say(convo, r.your_bookings(ctx.shop, _with_guests(ctx)))

@@ -18,7 +18,7 @@ from bot.nlu.words import COMMON_WORDS, RULE_WORDS, wordlist
 from .model import BookingView, Context, Draft, PastBooking
 
 RELATIONS = ("son|daughter|boy|girl|kid|child|nephew|niece|brother|sister|dad|father|mum|mom|husband|wife"
-              "|partner|friend|mate|grandson|granddaughter|grandad|grandpa|cousin|boyfriend|girlfriend|bf|gf|lad|stepson")
+              r"|partner|friend|mate|grandson|granddaughter|grandad|grandpa|cousin|boyfriend|girlfriend|bf|gf|lad|stepson|stepdaughter|nan|nana|nanna|gran|granny|grandma|grandmother|grandfather|grandparent|uncle|auntie|aunt|missus|fiance|fiancee|wean|bairn|nipper|sprog|lil\s+one|little\s+one")
 # "my little boy", "our 8 year old son", "my eldest": who the relation word is
 _KIN = (r"(?:my|our)\s+(?:(?:little|young|younger|older|eldest|youngest|oldest|baby|big)\s+"
         r"|(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)(?:\s*(?:yo|y/o|year\s*old|years\s*old))?\s+)?"
@@ -42,7 +42,8 @@ _DAY_WORDS = wordlist("monday tuesday wednesday thursday friday saturday sunday 
 _NOT_NAMES = wordlist("aged age who whos that he she they as and too also yo years year old is was has had needs need "
                       "wants want would will please pls here there his her their first next with to again only just "
                       "plus both sometime asap in at on a an the if so but then or could can get got cut haircut trim "
-                      "booked booking appointment it its also aswell well same name named called")
+                      "booked booking appointment it its also aswell well same name named called shes hes she's he's "
+                      "they're theyre love bless lol haha like mind innit x xx")
 
 
 def _a_name(word: str | None) -> str | None:
@@ -73,6 +74,8 @@ def guests(ctx: Context) -> dict[int, str]:
 
 
 _HIS_RE = re.compile(r"\b(?:his|her|their)\s+(?:cut|haircut|booking|appointment|one|trim|fade)\b")
+# "liams cut", "ava's booking": someone's, by a name the booking may not hold (it says "son")
+_SOMEONES_RE = re.compile(r"\b(?P<who>[a-z]{2,20})(?:'s|s)\s+(?:cut|haircut|booking|appointment|one|trim|fade)\b")
 
 
 def for_guest(ctx: Context, text: str, bookings: Sequence[BookingView]) -> list[BookingView] | None:
@@ -85,7 +88,8 @@ def for_guest(ctx: Context, text: str, bookings: Sequence[BookingView]) -> list[
     named = [b for b in bookings if names.get(b.id, "").lower() in said]
     if named:
         return named
-    if _HIS_RE.search(text or ""):
+    m = _SOMEONES_RE.search(text or "")
+    if _HIS_RE.search(text or "") or (m is not None and _a_name(m["who"]) and m["who"] not in ("my", "our", "your")):
         return [b for b in bookings if b.id in names] or None
     return None
 

@@ -481,13 +481,23 @@ def _choose(found: list[Found], text: str, result: DateResult, today: dt.date) -
             found = new
     explicit = [f for f in found if not f.weekday_only]
     weekdays = [f for f in found if f.weekday_only]
-    if len(explicit) == 1 and weekdays and explicit[0].day_only:
-        agreeing = weekday_month(explicit[0].date.day, weekdays[0].date.weekday(), explicit[0].date)
+    for before, f in zip(explicit, explicit[1:], strict=False):
+        if f.day_only and not before.day_only and f.date.month != before.date.month:
+            try:  # "back on the 20th of jan, can i book for the 23rd": January's 23rd
+                inherited = before.date.replace(day=f.date.day)
+            except ValueError:
+                continue
+            if inherited > before.date:
+                f.date, f.past = inherited, inherited < today
+    day_only = [f for f in explicit if f.day_only]
+    if weekdays and day_only:
+        e = day_only[-1]
+        agreeing = weekday_month(e.date.day, weekdays[0].date.weekday(), e.date)
         if agreeing is not None:  # "friday the 22nd": the month whose 22nd is a Friday, nearest first
-            explicit[0].date, explicit[0].past = agreeing, agreeing < today
+            e.date, e.past = agreeing, agreeing < today
             weekdays = [w for w in weekdays if w.date.weekday() != agreeing.weekday()]
     if explicit and weekdays:
-        if any(w.date.weekday() != explicit[0].date.weekday() for w in weekdays):
+        if any(w.date.weekday() != explicit[-1].date.weekday() for w in weekdays):
             result.ambiguous = True  # "friday the 5th" when the 5th is a Saturday
         found = explicit
     distinct: list[Found] = []

@@ -20,8 +20,8 @@ FILLER = wordlist("please thanks thank you mate cheers x xx then that that's is 
                    "lol haha sir bro boss man buddy pal love just ok okay oh ah so well")
 YES = {"yes", "y", "yeah", "yep", "yup", "yas", "yeh", "yse", "ys", "yah", "yus", "yesh", "ok", "okay", "confirm", "confirmed", "sure",
        "perfect", "correct", "alright", "absolutely", "definitely", "cool", "lovely", "deal", "ya", "yea", "aye",
-       "sweet", "bet", "yessir", "ight", "aight", "fs", "yess", "yesss", "k", "kk", "righto",
-       "grand", "sound", "deadly", "class", "brilliant", "brill", "suits", "suit",
+       "sweet", "bet", "yessir", "ja", "yebo", "sharp", "shap", "ight", "aight", "fs", "yess", "yesss", "k", "kk", "righto",
+       "grand", "sound", "deadly", "class", "brilliant", "brill", "suits", "suit", "lush", "tidy", "mint", "lekker", "ace", "champion", "cracking", "spot on", "nice", "sorted",
        "great", "fine", "good", "👍", "👌", "✅", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "✔", "✔️"}
 YES_PHRASES = ("sounds good", "go ahead", "do it", "book it", "of course", "please do",
                "all right", "that works", "works for me", "yes please", "thumbs up", "sure thing",
@@ -44,9 +44,9 @@ _SEE_YOU_WHEN_RE = re.compile(
     r"\bsee\s+(?:you|ya|u)\s+(?:(?:on|at|next|this|in|the|a|few|couple|of)\s+)*"
     r"(?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\w*|tomorrow|tmrw|tonight|today|week|weeks|month|months"
     r"|year|weekend|\d{1,2}(?:st|nd|rd|th|:\d\d|\s*(?:am|pm))?)\b")
-GREETINGS = {"hi", "hello", "hey", "hiya", "yo", "howdy", "heya", "hallo", "hullo", "sup",
+GREETINGS = {"hi", "hello", "hey", "hiya", "yo", "howdy", "heya", "hallo", "hullo", "sup", "howzit", "sawubona", "molo",
              "there", "morning", "afternoon", "evening", "good", "👋", "all", "guys", "everyone"}
-_HELLO = {"hi", "hello", "hey", "hiya", "yo", "howdy", "heya", "hallo", "hullo", "sup", "👋"}
+_HELLO = {"hi", "hello", "hey", "hiya", "yo", "howdy", "heya", "hallo", "hullo", "sup", "howzit", "sawubona", "molo", "👋"}
 HELP_WHOLE = {"help", "?", "menu", "options", "commands", "info", "what can you do",
               "how does this work", "help me", "what do you do", "instructions", "h"}
 STOP_WHOLE = {"stop", "unsubscribe", "stop reminders", "stop all", "stop messages",
@@ -88,7 +88,7 @@ LIST_RE = re.compile(
     r"\s+(?:in|booked|coming|on|down|due|getting|there|with)\b"
     r"|\bremind\s+me\s+(?:when|what\s+time|what\s+day)\b"
     # "and whos doing it", "who's it with", "which barber am i with": their booking's barber
-    r"|\bwho(?:'s|\s+is|\s+will\s+be)?\s+(?:doing|cutting)\s+(?:it|mine|my\s+\w+|me)\b|\bwho(?:'s|\s+is)\s+it\s+with\b"
+    r"|\bwho(?:'s|\s+is|\s+will\s+be)?\s+(?:doing|cutting)\s+(?:it|mine|my\s+\w+|me)\b|\bwho(?:'s|\s+is)\s+(?:it|that|this)\s+with\b"
     r"|\bwhich\s+barber\s+(?:is\s+it|am\s+i|have\s+i|did\s+i|is\s+my)\b"
 )
 AVAILABILITY_RE = re.compile(
@@ -96,7 +96,7 @@ AVAILABILITY_RE = re.compile(
     r"|\bslots\b|\bavailab\w*|\bwhat\s+times?\b|\bwhen\s+can\b|\bwhen\s+are\s+you\b|\bwhen\s+(?:is|are)\s+\w+\s+free\b"
     r"|\bare\s+you\s+(?:open|free|busy)\b|\bopen\s+(?:on|at|tomorrow|today|this)\b|\bfree\b|\bopening\s+hours\b"
     r"|\bis\s+there\s+(?:anything|any)\b(?!\s+(?:else\s+)?(?:i|we|you)\s+(?:need|should|have|must|ought)\b)|\bany\s?time\b(?!\s+(?:is|works|will|fine))|\bgot\s+anything\b"
-    r"|\bhave\s+(?:you\s+got\s+)?anything\b|\bfully\s+booked\b|\bany\s+openings?\b|\bearliest\b"
+    r"|\bhave\s+(?:you\s+got\s+)?anything\b|\bfully\s+booked\b|\bany\s+openings?\b|\b(?:earliest|soonest)\b"
     r"|\bnext\s+(?:free|available)\b|\b(?:what|which)\s+(?:days?|dates?)\b|\bwhat(?:'s|\s+is)\s+(?:free|open)\b|\bdo\s+you\s+have\s+(?:any|space|room)\b"
 )
 HOURS_RE = re.compile(
@@ -155,7 +155,7 @@ def _ordinal_pick(bare: str) -> int | None:
     LAST_CHOICE); None when it also asks for something else ("cancel my first one")."""
     if _FIRST_PICK_RE.match(bare):
         return 1
-    if len(bare.split()) > 8 or not any(w in bare for w in ("one", "option", "slot", "time")):
+    if len(bare.split()) > 12 or not any(w in bare for w in ("one", "option", "slot", "time")):
         return None
     m = _ORDINAL_PICK_RE.search(bare)
     if m is None or _NOT_A_PICK_RE.search(bare):
@@ -205,6 +205,8 @@ def whole_message(text: str) -> tuple[Intent, int | None] | None:
         return None
     if all(t in YES or t in FILLER for t in toks):
         return Intent.YES, None
+    if any(t in YES and t not in FILLER for t in toks) and all(t in YES or t in FILLER or t in THANKS for t in toks):
+        return Intent.YES, None  # "lush ta", "perfect cheers": a yes with thanks
 
     if all(t in NO or t in FILLER for t in toks):
         return Intent.NO, None
@@ -280,6 +282,10 @@ _NOT_PEOPLE = frozenset({"it", "there", "that", "this", "anything", "anyone", "a
                          "the", "shop", "my", "your", "a", "he's", "she's"})
 PRONOUNS = frozenset({"she", "he", "they", "her", "him", "them"})
 _PRONOUN_RE = re.compile(r"\b(?:she|he|her|him)\b")
+# "do i need to book", "is a booking required": asked of walking in, even beside a day
+_NEED_TO_BOOK = (r"\b(?:do|should|must)\s+(?:i|we|you)\s+(?:(?:need|have)\s+to\s+)?(?:book|make\s+(?:a|an)\s+(?:booking|appointment))\b"
+                 r"|\b(?:need|have)\s+to\s+book\s+(?:ahead|first|in\s+advance)\b|\bis\s+(?:a\s+)?booking\s+(?:needed|required|necessary)\b")
+NEED_TO_BOOK_RE = re.compile(_NEED_TO_BOOK)
 # facts the shop file answers: "address" (with map_url) and [shop.info]'s common keys, by their words
 TOPIC_RES = {
     "address": re.compile(r"\bwhere\s*abouts\b|\bwhere\s+(?:are\s+you|r\s+u|you\s+are|is\s+(?:the\s+|your\s+)?(?:shop|place|barber\w*))"
@@ -290,7 +296,7 @@ TOPIC_RES = {
                           r"|gpay|contactless|venmo|zelle|paypal|revolut|interac|e-?transfer|debit|credit|cash\s*app)\b"
                           r"|\b(?:you|u|ya|y'?all)\s+(?:take|accept)\s+(?!walk|booking|appointment|kid|child|new|reservation|last)[a-z]"),
     "walk_ins": re.compile(r"\bwalk[\s-]*ins?\b|\bwalkins?\b|\bwithout\s+(?:a|an)\s+(?:booking|appointment)\b"
-                           r"|\bjust\s+(?:turn|show|rock|pop)\s+up\b"),
+                           r"|\bjust\s+(?:turn|show|rock|pop)\s+up\b|" + _NEED_TO_BOOK),
 }
 
 
@@ -310,7 +316,8 @@ RESTART_RE = re.compile(
 _ASK_OFFER_RE = re.compile(
     r"\b(?:(?:do|can|could|would|will)\s+(?:you|ya|you\s+guys|yous|y'?all)(?:\s+(?:also|still|ever))?\s+"
     r"(?:do|offer|provide))"
-    r"\s+(?:any\s+|a\s+|an\s+|the\s+|some\s+)?(?P<what>[a-z][a-z'-]*(?:\s+(?!at\b|there\b|here\b|too\b|as\b|please\b|pls\b|mate\b|by\b|for\b|on\b|in\b)[a-z][a-z'-]*){0,2})"
+    r"\s+(?:any\s+|a\s+|an\s+|the\s+|some\s+)?(?P<what>[a-z][a-z'-]*(?:\s+(?!at\b|there\b|here\b|too\b|as\b|please\b|pls\b|mate\b|by\b|for\b|on\b|in\b|or\b)[a-z][a-z'-]*){0,2})"
+    r"(?:\s+or\s+(?:only\s+|just\s+)?[a-z]+(?:\s+[a-z]+)?)?"  # "braids or only cuts"
     r"\s*(?:[?!.]+\s*)?(?:(?:at\s+all|there|here|too|as\s+well|please|pls|mate|by\s+any\s+chance)\b[\s?!.]*)*$")
 # a question put to the shop: "can i bring my dog", "are you wheelchair accessible?", "is it ok to ..."
 _SHOP_QUESTION_RE = re.compile(
@@ -341,6 +348,17 @@ def asks_what_to_know(text: str) -> bool:
     return ("know" in text or "bring" in text) and _TO_KNOW_RE.search(text) is not None
 
 
+# "how long is the wait usually on a friday", "how busy are you saturdays": asked of the shop, whatever day it names
+_HOW_IS_IT_RE = re.compile(r"^(?:(?:hi|hey|hello|hiya|quick\s+question|just\s+wondering)\b[\s,!.]*)*"
+                           r"(?:how\s+(?:long\s+(?:is|are|'s)\s+(?:the\s+)?(?:wait|queue|waiting)|busy|packed|full)"
+                           r"|is\s+it\s+(?:usually\s+|normally\s+|always\s+)?(?:busy|quiet|packed|rammed))\b")
+
+
+def asks_how_it_is(text: str) -> bool:
+    """Whether the message asks how busy the shop is, or the wait: a question, not a booking."""
+    return _HOW_IS_IT_RE.search(text) is not None
+
+
 def shop_question(text: str) -> bool:
     """Whether an otherwise unread message is a question put to the shop (three words or more):
     answered as one the bot cannot answer, not counted as a message not understood."""
@@ -357,9 +375,12 @@ def start_intent(text: str, has_slots: bool) -> Intent | None:
     return None
 
 
-def special_intent(text: str, has_barber: bool) -> Intent | None:
-    """LATE, PERSON or WHO when the message is one of those (before the keyword intents)."""
-    if has_any(text, LATE_WORDS) and LATE_RE.search(text):  # "running late, traffic is shit": their barber
+def special_intent(text: str, has_barber: bool, asks_booking: bool = False) -> Intent | None:
+    """LATE, PERSON or WHO when the message is one of those (before the keyword intents).
+    `asks_booking`: it names a service and a day or time, so traffic is a reason, not lateness
+    ("a haircut thursday at 6 because of traffic")."""
+    m = LATE_RE.search(text) if has_any(text, LATE_WORDS) else None  # "running late, traffic is shit": their barber
+    if m is not None and not (asks_booking and "late" not in text and m.group(0) in ("traffic", "on my way", "omw")):
         return Intent.LATE
     if has_any(text, PERSON_WORDS) and PERSON_RE.search(text):
         return Intent.PERSON
@@ -399,6 +420,19 @@ def info_topic(text: str, keys: tuple[str, ...]) -> str | None:
         if pattern.search(text):
             return key
     return None
+
+
+def info_topics(text: str, info: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """Every shop fact a message asks about, by its words or its answer's ("is there parking and
+    can i pay with snapscan": parking, payment), "address" among them; in the shop file's order."""
+    keys = tuple(k for k, _ in info)
+    found = [k for k in keys if re.search(_key_pattern(k), text) if k not in TOPIC_RES]
+    found += [k for k, pattern in TOPIC_RES.items() if pattern.search(text)]
+    for clause in re.split(r"\band\b|[?.!,]", text):
+        k = info_by_answer(clause, info)
+        if k is not None:
+            found.append(k)
+    return tuple(dict.fromkeys(found))
 
 
 _INFO_WORD_RE = re.compile(r"[a-z]{3,}")

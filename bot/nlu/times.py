@@ -73,6 +73,7 @@ HHMM_RE = re.compile(r"(?<![\d:.£$€/+-])\b(?P<h1>[01]\d|2[1-3])(?P<m1>[0-5][0
 # an hour right before a part of the day: "8 in the morning", "7, this morning", "10 tonight"
 DAYPART_HOUR_RE = re.compile(r"(?<![\d:.£$€/])\b(?P<n>" + _H + r")(?:\s*o'clock)?\s*,?\s*(?=(?:in\s+the\s+|this\s+|at\s+|tomorrow\s+)?"
                              r"(?:morning|afternoon|evening|night|tonight)\b)" + _NOT_MORE_)
+_AT_BEFORE_RE = re.compile(r"(?:^|\b(?:at|around|about|by|for|from|till|until|say|like))\s*$")
 _OR_RE = re.compile(r"\s*(?:or|/)\s*(?:at\s+)?")
 OR_BEFORE_RE = re.compile(r"(?<![\d:.£$€/])\b" + _t(1) + r"\s*(?:or|/)\s*(?:at\s+)?$")
 # a second time offered as an alternative: "at 5 or 6", "3pm or 4pm"
@@ -462,7 +463,9 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
             scan.take_all(SPACED_RE, clock)
             scan.take_all(HHMM_RE, clock)
         if has_any(text, ("morning", "afternoon", "evening", "night")):
-            scan.take_all(DAYPART_HOUR_RE, number)
+            # "two in the afternoon", "at one tomorrow afternoon"; not "the oap one thursday morning"
+            scan.take_all(DAYPART_HOUR_RE, lambda m: (m["n"][0].isdigit() or _AT_BEFORE_RE.search(scan.text, 0, m.start()) is not None)
+                          and number(m))
         scan.take_all(AT_RE, number)
         if has_any(text, _MOVE_STEMS):
             scan.take_all(MOVE_TO_RE, number)

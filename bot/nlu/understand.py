@@ -59,7 +59,7 @@ _SLANG = {"u": "you", "ya": "you", "yall": "you", "y'all": "you", "ya'll": "you"
           "bout": "about", "abt": "about", "w": "with", "w/": "with", "o clock": "o'clock", "o-clock": "o'clock", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
           "cos": "because", "cuz": "because", "coz": "because", "n": "and", "im": "i'm", "ive": "i've",
           "dont": "don't", "cant": "can't", "wont": "won't", "whats": "what's", "hows": "how's",
-          "whens": "when's", "whos": "who's", "wi": "with", "wae": "with", "naw": "no",
+          "whens": "when's", "whos": "who's", "shes": "she's", "hes": "he's", "theyre": "they're", "wi": "with", "wae": "with", "naw": "no",
           "the morra": "tomorrow", "the morrow": "tomorrow", "the moro": "tomorrow", "the mora": "tomorrow"}
 # "workin", "comin", "mornin": a word that drops its g, when the word with it is one the rules know
 _SLANG.update({w[:-1]: w for w in COMMON_WORDS | RULE_WORDS if w.endswith("ing") and len(w) > 4 and w != "thing"})
@@ -82,7 +82,7 @@ _NO_FOR_NOW_RE = re.compile(
 # "nah then ill leave it", "yep lock it in": a clear yes or no first, then words that add nothing
 # the rules read; "yeah nah" is a no (the last of the leading answer words decides)
 _ANSWER_LEAD_RE = re.compile(
-    r"^(?:(?:yes|yeah|yep|yup|yea|yeh|yas|sure|absolutely|definitely|aye|no|nah|nope)\b[\s,.!]*)+"
+    r"^(?:(?:yes|yeah|yep|yup|yea|yeh|yas|ja|sure|absolutely|definitely|aye|no|nah|nope)\b[\s,.!]*)+"
     r"(?![\s,.!]*(?:one|body|worries|worry|problem|probs?|stress|rush|idea|clue)\b)")
 _NOT_SETTLED_RE = re.compile(r"\b(?:but|though|tho|however|wait|unless|if|or|why|what|how|when|where|who|which)\b|\?")
 
@@ -120,7 +120,7 @@ def _new_slot_after_soft_cancel(canon: str, scan: Scan) -> bool:
 
 # "och forget it ill just come in on the day", "never mind": the request dropped, with no new one
 _DROP_IT_RE = re.compile(
-    r"^(?:(?:hmm+|um+|och|oh|ah|ach|aw|actually|ok|okay|sorry)\b[\s,!.]*)*"
+    r"^(?:(?:hmm+|um+|och|oh|ah|ach|ag|aw|actually|ok|okay|sorry|no|nah|nope|naw)\b[\s,!.]*)*"
     r"(?:forget\s+(?:it|that|about\s+it)|never\s*mind|nvm|leave\s+it|scrap\s+(?:it|that)|don't\s+worry(?:\s+about\s+it)?)\b")
 _NEW_REQUEST_RE = re.compile(r"\d|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day|\b(?:tomorrow|tonight|morning|afternoon|evening"
                              r"|instead|another|different|later|earlier|next|book|move|change|make\s+it)\b")
@@ -242,7 +242,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
 
     body = _YES_NO_LEAD_RE.sub("", canon) if has_slots else canon
     correction = intents.is_correction(canon) and (has_slots or body != canon)
-    keyword = intents.start_intent(body, has_slots) or intents.special_intent(body, bool(barbers))
+    asks_booking = bool(services and (date or times.time or times.window))
+    keyword = intents.start_intent(body, has_slots) or intents.special_intent(body, bool(barbers), asks_booking)
     if keyword is None and barbers and not services and not times.time and not times.window:
         first = min((sp for sp in spans if sp[0] in barber_starts), default=None)
         if first is not None and intents.asks_when_in(canon[:first[0]], canon[first[1]:]):
@@ -250,6 +251,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     topic = None
     if keyword is None and not has_slots and intents.asks_what_to_know(body):
         keyword, topic = Intent.INFO, "address"  # "anything else i need to know?": where to come
+    if keyword is None and not times.time and "book" in body and intents.NEED_TO_BOOK_RE.search(body):
+        keyword, topic = Intent.INFO, "walk_ins"  # "ill pop in wednesday, do i need to book"
     if keyword is None:
         keyword = intents.keyword_intent(body)
         if keyword not in (Intent.CANCEL, Intent.RESCHEDULE, Intent.LIST):
@@ -257,11 +260,14 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
             if topic is not None and _names_a_service(topic, services, shop, canon):
                 topic = None  # "kids cut wed 10am", "isn't there a kids cut": about the service, not [shop.info]'s kids
             asks_a_time = bool(date or times.time or times.window)
-            if topic is not None and not ((keyword == Intent.BOOK and (services or asks_a_time))
-                                          or (keyword is None and services and asks_a_time)):
+            walk_in = topic == "walk_ins" and not services and not times.time  # "walk ins on a saturday?"
+            if topic is not None and (walk_in or not ((keyword == Intent.BOOK and (services or asks_a_time))
+                                                      or (keyword is None and services and asks_a_time))):
                 keyword = Intent.INFO
             else:
                 topic = None
+    if keyword is None and not services and not times.time and intents.asks_how_it_is(canon):
+        keyword = Intent.INFO  # "how long is the wait usually on a friday": a question the shop file cannot answer
     if keyword is None and not has_slots and not code:
         keyword = _answer_first(canon)
     elif keyword is None and any_barber and not (services or barbers or date or times.time or times.window) \
@@ -272,6 +278,10 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     explicit = keyword is not None
     intent = keyword or (Intent.BOOK if has_slots else Intent.UNKNOWN)
     not_offered = None
+    if intent is Intent.BOOK and not explicit and not (date or times.time or times.window or barbers):
+        offer = intents.asked_offer(canon)  # "do u guys do braids or only cuts": braids, not a cut
+        if offer is not None and not lexicon.find(offer, offer)[0]:
+            intent, explicit, not_offered = Intent.INFO, True, offer
     if intent is Intent.UNKNOWN:  # "do you do eyebrows?", "can i bring my dog": a question, answered as one
         topic = intents.info_by_answer(canon, shop.info)
         not_offered = None if topic else intents.asked_offer(canon)
@@ -341,17 +351,27 @@ _INSTEAD_AFTER_RE = re.compile(r"[\s,]*(?:please\s+|pls\s+)?instead\b(?!\s+of)")
 _FOR_WHOM_RE = re.compile(r"\bfor\s+(?:the|my|our|his|her|a)\s+(?:(?:wee|little|lil|young|youngest|eldest)\s+)?$")
 
 
+# words any haircut goes by; beside the name of a particular service they mean that one
+_GENERIC_WORDS = frozenset(("cut", "cuts", "haircut", "haircuts", "hair cut", "trim", "trims", "hair"))
+_ALSO_RE = re.compile(r"\band\b|\bplus\b|\balso\b|\bas\s+well\b|\btoo\b|\bwith\b|\bthen\b|\bafter\b|&|\+|\bboth\b")
+
+
 def _wanted_services(canon: str, services: list[str], spans: list[tuple[int, int]]) -> list[str]:
     """Of several services named, the ones the customer wants: one named with "just", "make it"
     or "instead" replaces the others ("actually make it just a regular cut, fades too dear",
     "not the fade, regular cut instead"); one ruled out ("not the fade") is dropped while another
-    remains; one that names who the other is for ("a trim for the wean") is the one. Otherwise all
+    remains; one that names who the other is for ("a trim for the wean") is the one, and so is a
+    particular service beside a word any haircut goes by ("a trim ... the oap one"). Otherwise all
     of them, in order ("haircut and beard")."""
     if len(spans) != len(services):
         return services
     for_whom = [key for key, (a, _) in zip(services, spans, strict=True) if _FOR_WHOM_RE.search(canon, 0, a)]
     if for_whom and services[0] not in for_whom:  # "a wee trim for the wean": the kids' service is the one
         return for_whom
+    generic = [canon[a:z] in _GENERIC_WORDS for a, z in spans]
+    if len(services) == 2 and generic.count(True) == 1 and not _ALSO_RE.search(canon, spans[0][1], spans[1][0]):
+        # "a trim for my nan, can she get the oap one": the named kind of cut is the cut
+        return [key for key, g in zip(services, generic, strict=True) if not g]
     marked = [bool(_ONLY_SERVICE_RE.search(canon, 0, a) or _INSTEAD_AFTER_RE.match(canon, z)) for a, z in spans]
     for _ in range(2):  # "make it a cut and beard", "cut and beard instead": the pair is wanted
         for i in range(len(spans) - 1):
