@@ -327,8 +327,13 @@ _CANCEL_ALL_RE = re.compile(r"\bcancel\s+(?:all|every|everything|everyone|my\s+(
 _CUSTOMER_SIDE_RE = re.compile(
     r"\b(?:he|she|they|he'?s|she'?s|they'?re|customer|client|guy|lad|bloke|fella|kid|boy|girl|son|daughter"
     r"|mum|dad|wife|husband)\b"
-    r"|\b(?:messaged|texted|rang|called|phoned|emailed|dm'?d|whatsapped|asked\s+to)\b")
+    r"|\b(?:messaged|texted|rang|called|phoned|emailed|dm'?d|whatsapped|asked\s+to|cancell?ed\s+on\s+me|pulled\s+out"
+    r"|bailed)\b")
 _CANT_COME_RE = re.compile(r"\b(?:can'?t|cannot|won'?t|wont|unable\s+to)\s+(?:make|come|do)\b|\bnot\s+coming\b")
+# the customer calling a booking off, as a barber reports it
+_THEY_CALLED_OFF_RE = re.compile(r"\b(?:cancell?ed(?:\s+on\s+me)?|pulled\s+out|bailed|dropped\s+out|(?:is|isn'?t|isnt)\s+not\s+coming"
+                                 r"|(?:isn'?t|isnt|aren'?t|arent)\s+coming|not\s+coming|can'?t\s+(?:make\s+it|come)"
+                                 r"|cannot\s+(?:make\s+it|come)|won'?t\s+(?:make\s+it|be\s+coming))\b")
 _FIRST_PERSON_RE = re.compile(r"\b(?:i|i'?m|im|i'?ll|ill|i'?ve|ive|i'?d)\b")
 
 
@@ -345,7 +350,7 @@ def customer_asked(reason: str | None) -> bool:
 _ASKING = {"can", "could", "would", "will", "you", "u", "ya", "pls", "plz", "please", "just", "mate", "to"}
 _BOOKING_WORD_RE = re.compile(
     r"(?:my|the|her|his|their|your|our|a|on|at|for|this|next|of|booking|appointment|appt|one|slot|o'?clock|am|pm"
-    r"|half|today|tonight|tomorrow|tmrw|tmr|tmoro|tomoro|tomoz|2moro|2morrow|morra|morrow|"
+    r"|half|o|clock|\d{3,4}|it|them|him|that|those|today|tonight|tomorrow|tmrw|tmr|tmoro|tomoro|tomoz|2moro|2morrow|morra|morrow|"
     + _WEEKDAY + r"|(?:" + "|".join(MONTHS) + r")[a-z]*|\d{1,2}(?:[:.]\d{2})?(?:am|pm|st|nd|rd|th)?)")
 
 
@@ -366,13 +371,23 @@ def _cancel_at(original: str, shop: Shop, now: dt.datetime, norm: str, nlu_date:
         j += 1
     clause = " ".join(words[plain.index("cancel"):j])
     u = understand(clause, now=now, shop=shop)
-    if u.time is None:
+    today = local_date(shop, now)
+    at_min = u.time.hour * 60 + u.time.minute if u.time else None
+    compact = re.search(r"(?<![\d:.])(\d{1,2})([0-5]\d)(?![\d:.])", clause)  # "cancel my 230": 14:30
+    if at_min is None and compact:
+        at_min = _clock_minutes(int(compact.group(1)), int(compact.group(2)), None, shop, today)
+    elsewhere = _MY_TIME_RE.search(norm)  # "hes not coming my 11am, cancel it"
+    if at_min is None and elsewhere and re.fullmatch(r"cancel(?:\s+" + _THEM + r")?", clean(clause).strip(" ,.!")):
+        at_min = _clock_minutes(int(elsewhere.group(1)), int(elsewhere.group(2) or 0), elsewhere.group(3), shop, today)
+    if at_min is None:
         return None
     got = read_day(u.text or clean(clause), shop, now, u.date)
-    day = got.day or read_day(norm, shop, now, nlu_date).day or local_date(shop, now)
-    reason = ", ".join(x for x in (" ".join(words[:i]).strip(" ,.-:;"), " ".join(words[j:]).strip(" ,.-:;")) if x)
+    day = got.day or read_day(norm, shop, now, nlu_date).day or today
+    left = re.sub(r"\b(?:please|pls|plz|thanks|cheers|ta)\s*$", "", " ".join(words[:i]).strip(" ,.-:;"), flags=re.I)
+    right = re.sub(r"^(?:please|pls|plz|thanks|cheers|ta)\b", "", " ".join(words[j:]).strip(" ,.-:;"), flags=re.I)
+    reason = ", ".join(x.strip(" ,.-:;!") for x in (left, right) if x.strip(" ,.-:;!"))
     barber = _barber_named(clean(clause), shop, u.barber)
-    return CancelAt(day, u.time.hour * 60 + u.time.minute, reason or None, barber)
+    return CancelAt(day, at_min, reason or None, barber)
 
 
 _HOURS_TO_RE = re.compile(r"(?<![\d:.])(\d{1,2})\s+to\s+(\d{1,2})(?![\d:.])", re.I)
@@ -422,6 +437,13 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         at = _cancel_at(original, shop, now, norm, u.date)
         if at is not None:
             return at
+    # "my 3 o clock cancelled on me", "my 2pm cant make it": the customer called it off; it goes
+    mt = _MY_TIME_RE.search(norm)
+    if mt and _THEY_CALLED_OFF_RE.search(kw) and not re.search(r"\b(?:move|moving|reschedule|shift|late|till|until)\b", kw):
+        at_min = _clock_minutes(int(mt.group(1)), int(mt.group(2) or 0), mt.group(3), shop, today)
+        if at_min is not None:
+            day = read_day(norm, shop, now, u.date).day or today
+            return CancelAt(day, at_min, original.strip(" .!"), _barber_named(norm, shop, u.barber))
 
     named = _barber_named(norm, shop, u.barber)
     got = read_day(norm, shop, now, u.date)
@@ -479,7 +501,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         r"^(?:agenda|day|bookings|schedule|diary|today|tomorrow|tmrw|yesterday)\b|\bagenda\b"
         r"|^(?:what'?s|whats|wats|wots|what\s+is)\s+on\b|^(?:any\s*(?:1|one|body)|anyone|anybody)\s+(?:booked|coming|in)\b|\bwho'?s\s+(?:booked|coming)\b|\bwho\s+is\s+(?:booked|coming)\b"
         r"|\bmy\s+(?:day|schedule|agenda|diary|bookings|appointments)\b|\bschedule\b"
-        r"|\bwhat\s+(?:have|do|did)\s+i\s+(?:got|have|had)\b|^(?:any|my)\s+(?:bookings|appointments)\b"
+        r"|\b(?:what|who)\s+(?:have|do|did)\s+i\s+(?:got|have|had)\b|^(?:any|my)\s+(?:bookings|appointments)\b"
         r"|\b(?:what|who)(?:'?s|\s+has|\s+does|\s+did)\s+\w+\s+(?:got|have|had)\b"
         r"|\b(?:did|do|have)\s+i\s+(?:have|had|got|get|see)\s+(?:anyone|anybody|any\s+(?:bookings|clients|customers))\b"
         r"|\bam\s+i\s+(?:busy|booked|working|free|off|in)\b|\bdo\s+i\s+(?:work|have\s+(?:anyone|anybody|bookings))\b"
