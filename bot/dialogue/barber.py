@@ -442,8 +442,8 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
     if mt and _THEY_CALLED_OFF_RE.search(kw) and not re.search(r"\b(?:move|moving|reschedule|shift|late|till|until)\b", kw):
         at_min = _clock_minutes(int(mt.group(1)), int(mt.group(2) or 0), mt.group(3), shop, today)
         if at_min is not None:
-            day = read_day(norm, shop, now, u.date).day or today
-            return CancelAt(day, at_min, original.strip(" .!"), _barber_named(norm, shop, u.barber))
+            on = read_day(norm, shop, now, u.date).day or today
+            return CancelAt(on, at_min, original.strip(" .!"), _barber_named(norm, shop, u.barber))
 
     named = _barber_named(norm, shop, u.barber)
     got = read_day(norm, shop, now, u.date)
