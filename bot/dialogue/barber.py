@@ -72,6 +72,17 @@ class CancelCode:
 
 
 @dataclass(frozen=True)
+class CancelAt:
+    """A booking named by its time ("cancel my 2pm on weds 16th, he cant make it"): the sender's
+    (or `barber`'s) booking starting `at_min` on `day`; `reason`: the rest of the words."""
+
+    day: dt.date
+    at_min: int
+    reason: str | None
+    barber: str | None = None
+
+
+@dataclass(frozen=True)
 class MarkOutcome:
     code: str
     status: str  # completed | no_show
@@ -137,7 +148,7 @@ class Usage:
     text: str
 
 
-Command = (Agenda | Week | WhoIsIn | NextFree | CancelCode | MarkOutcome | Block | Unblock | Late
+Command = (Agenda | Week | WhoIsIn | NextFree | CancelCode | CancelAt | MarkOutcome | Block | Unblock | Late
            | CustomerInfo | Answer | DayQuestion | BarberHelp | Usage)
 
 
@@ -154,6 +165,7 @@ class BookingInfo:
     end: dt.datetime
     customer_phone: str
     customer_name: str | None = None
+    guest_name: str | None = None  # who the chair is for, when not the customer ("son")
 
 
 @dataclass(frozen=True)
@@ -309,6 +321,75 @@ def _names(shop: Shop) -> str:
     return r"\b(?:" + "|".join(re.escape(n) for n in names) + r")"
 
 
+_CANCEL_ALL_RE = re.compile(r"\bcancel\s+(?:all|every|everything|everyone|my\s+(?:day|bookings|appointments))\b"
+                            r"|\bclear\s+(?:my\s+)?(?:day|diary|bookings)\b")
+# the customer as the one who cannot come, or who got in touch: "he cant make it", "customer rang"
+_CUSTOMER_SIDE_RE = re.compile(
+    r"\b(?:he|she|they|he'?s|she'?s|they'?re|customer|client|guy|lad|bloke|fella|kid|boy|girl|son|daughter"
+    r"|mum|dad|wife|husband)\b"
+    r"|\b(?:messaged|texted|rang|called|phoned|emailed|dm'?d|whatsapped|asked\s+to|cancell?ed\s+on\s+me|pulled\s+out"
+    r"|bailed)\b")
+_CANT_COME_RE = re.compile(r"\b(?:can'?t|cannot|won'?t|wont|unable\s+to)\s+(?:make|come|do)\b|\bnot\s+coming\b")
+# the customer calling a booking off, as a barber reports it
+_THEY_CALLED_OFF_RE = re.compile(r"\b(?:cancell?ed(?:\s+on\s+me)?|pulled\s+out|bailed|dropped\s+out|(?:is|isn'?t|isnt)\s+not\s+coming"
+                                 r"|(?:isn'?t|isnt|aren'?t|arent)\s+coming|not\s+coming|can'?t\s+(?:make\s+it|come)"
+                                 r"|cannot\s+(?:make\s+it|come)|won'?t\s+(?:make\s+it|be\s+coming))\b")
+_FIRST_PERSON_RE = re.compile(r"\b(?:i|i'?m|im|i'?ll|ill|i'?ve|ive|i'?d)\b")
+
+
+def customer_asked(reason: str | None) -> bool:
+    """Whether the reason a barber gave for cancelling says the customer called it off ("he
+    messaged me direct cant make it", "customer rang", "cant make it"), not the shop ("dentist")."""
+    if not reason:
+        return False
+    low = clean(reason)
+    return bool(_CUSTOMER_SIDE_RE.search(low) or (_CANT_COME_RE.search(low) and not _FIRST_PERSON_RE.search(low)))
+
+
+# the words of a cancel that name the booking: "(can you) cancel my 11 oclock on weds 16th"
+_ASKING = {"can", "could", "would", "will", "you", "u", "ya", "pls", "plz", "please", "just", "mate", "to"}
+_BOOKING_WORD_RE = re.compile(
+    r"(?:my|the|her|his|their|your|our|a|on|at|for|this|next|of|booking|appointment|appt|one|slot|o'?clock|am|pm"
+    r"|half|o|clock|\d{3,4}|it|them|him|that|those|today|tonight|tomorrow|tmrw|tmr|tmoro|tomoro|tomoz|2moro|2morrow|morra|morrow|"
+    + _WEEKDAY + r"|(?:" + "|".join(MONTHS) + r")[a-z]*|\d{1,2}(?:[:.]\d{2})?(?:am|pm|st|nd|rd|th)?)")
+
+
+def _cancel_at(original: str, shop: Shop, now: dt.datetime, norm: str, nlu_date: dt.date | None) -> CancelAt | None:
+    """The booking a cancel names by its time ("cancel my 2pm on weds 16th, he messaged me"), on the
+    day said (today when none); the other words are the reason. None when no time is said."""
+    words = original.split()
+    plain = [w.lower().strip(",.!?;:-") for w in words]
+    if "cancel" not in plain:
+        return None
+    i = j = plain.index("cancel")
+    while i > 0 and plain[i - 1] in _ASKING and not words[i - 1].endswith((",", ".")):
+        i -= 1
+    j += 1
+    names = {b.key for b in shop.barbers} | {b.name.lower() for b in shop.barbers}
+    while j < len(words) and not words[j - 1].endswith((",", ".", ";", "!", "?")) and (
+            _BOOKING_WORD_RE.fullmatch(plain[j]) or re.sub(r"'?s$", "", plain[j]) in names):
+        j += 1
+    clause = " ".join(words[plain.index("cancel"):j])
+    u = understand(clause, now=now, shop=shop)
+    today = local_date(shop, now)
+    at_min = u.time.hour * 60 + u.time.minute if u.time else None
+    compact = re.search(r"(?<![\d:.])(\d{1,2})([0-5]\d)(?![\d:.])", clause)  # "cancel my 230": 14:30
+    if at_min is None and compact:
+        at_min = _clock_minutes(int(compact.group(1)), int(compact.group(2)), None, shop, today)
+    elsewhere = _MY_TIME_RE.search(norm)  # "hes not coming my 11am, cancel it"
+    if at_min is None and elsewhere and re.fullmatch(r"cancel(?:\s+" + _THEM + r")?", clean(clause).strip(" ,.!")):
+        at_min = _clock_minutes(int(elsewhere.group(1)), int(elsewhere.group(2) or 0), elsewhere.group(3), shop, today)
+    if at_min is None:
+        return None
+    got = read_day(u.text or clean(clause), shop, now, u.date)
+    day = got.day or read_day(norm, shop, now, nlu_date).day or today
+    left = re.sub(r"\b(?:please|pls|plz|thanks|cheers|ta)\s*$", "", " ".join(words[:i]).strip(" ,.-:;"), flags=re.I)
+    right = re.sub(r"^(?:please|pls|plz|thanks|cheers|ta)\b", "", " ".join(words[j:]).strip(" ,.-:;"), flags=re.I)
+    reason = ", ".join(x.strip(" ,.-:;!") for x in (left, right) if x.strip(" ,.-:;!"))
+    barber = _barber_named(clean(clause), shop, u.barber)
+    return CancelAt(day, at_min, reason or None, barber)
+
+
 _HOURS_TO_RE = re.compile(r"(?<![\d:.])(\d{1,2})\s+to\s+(\d{1,2})(?![\d:.])", re.I)
 
 
@@ -323,7 +404,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
     if bare in _NO:
         return Answer("no")
     for pattern, word in _ANSWER_WORDS:
-        if pattern.match(bare):
+        if pattern.match(bare) and not (word == "cancel" and re.search(r"\d", bare)):  # "cancel her 3pm": a booking
             return Answer(word)
 
     m = re.match(r"^(?:customer|client|who\s+is)\s+(\+[\d\s()-]{7,})$", bare)
@@ -352,6 +433,17 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         return MarkOutcome(code, status)
     if re.search(r"\bcancel\b", kw) and code is not None:
         return CancelCode(code, after or None)
+    if re.search(r"\bcancel\b", kw) and not _CANCEL_ALL_RE.search(kw):
+        at = _cancel_at(original, shop, now, norm, u.date)
+        if at is not None:
+            return at
+    # "my 3 o clock cancelled on me", "my 2pm cant make it": the customer called it off; it goes
+    mt = _MY_TIME_RE.search(norm)
+    if mt and _THEY_CALLED_OFF_RE.search(kw) and not re.search(r"\b(?:move|moving|reschedule|shift|late|till|until)\b", kw):
+        at_min = _clock_minutes(int(mt.group(1)), int(mt.group(2) or 0), mt.group(3), shop, today)
+        if at_min is not None:
+            on = read_day(norm, shop, now, u.date).day or today
+            return CancelAt(on, at_min, original.strip(" .!"), _barber_named(norm, shop, u.barber))
 
     named = _barber_named(norm, shop, u.barber)
     got = read_day(norm, shop, now, u.date)
@@ -367,8 +459,10 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
     question = re.search(r"^(?:am\s+i|do\s+i|have\s+i|what|what's|whats|who|who's|whos|how|any|is|are|when|when's|whens)\b", kw, re.M)
     sick = re.search(r"\b(?:sick|unwell|poorly|crook|(?:i'?m|im|i\s+am|feeling|feel|been|off)\s+ill|not\s+well"
                      r"|can'?t\s+(?:come|make\s+it|work)|cannot\s+(?:come|make\s+it|work)|not\s+coming\s+in)\b", kw)
-    cancel_all = re.search(r"\bcancel\s+(?:all|every|everything|everyone|my\s+(?:day|bookings|appointments))\b"
-                           r"|\bclear\s+(?:my\s+)?(?:day|diary|bookings)\b", kw)
+    if sick and not re.search(r"sick|ill|well|crook|poorly", sick.group(0)) and _CUSTOMER_SIDE_RE.search(kw):
+        # "he cant make it", "client cant come": the customer, never the barber's sick day
+        return Usage("cancel")
+    cancel_all = _CANCEL_ALL_RE.search(kw)
     day_off = re.search(r"^(?:i'?m\s+|i\s+am\s+|im\s+)?(?:off|day\s+off)\b|\bday\s+off\b"
                         r"|\b(?:take|taking|need|want|having|book)\s+(?:\S+\s+){0,3}off\b" + _AWAY
                         + r"|^" + _names(shop) + r"(?:'?s|\s+is)?\s+(?:off|away|not\s+in)\b", kw, re.M)  # "lees off fri"
@@ -407,7 +501,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         r"^(?:agenda|day|bookings|schedule|diary|today|tomorrow|tmrw|yesterday)\b|\bagenda\b"
         r"|^(?:what'?s|whats|wats|wots|what\s+is)\s+on\b|^(?:any\s*(?:1|one|body)|anyone|anybody)\s+(?:booked|coming|in)\b|\bwho'?s\s+(?:booked|coming)\b|\bwho\s+is\s+(?:booked|coming)\b"
         r"|\bmy\s+(?:day|schedule|agenda|diary|bookings|appointments)\b|\bschedule\b"
-        r"|\bwhat\s+(?:have|do|did)\s+i\s+(?:got|have|had)\b|^(?:any|my)\s+(?:bookings|appointments)\b"
+        r"|\b(?:what|who)\s+(?:have|do|did)\s+i\s+(?:got|have|had)\b|^(?:any|my)\s+(?:bookings|appointments)\b"
         r"|\b(?:what|who)(?:'?s|\s+has|\s+does|\s+did)\s+\w+\s+(?:got|have|had)\b"
         r"|\b(?:did|do|have)\s+i\s+(?:have|had|got|get|see)\s+(?:anyone|anybody|any\s+(?:bookings|clients|customers))\b"
         r"|\bam\s+i\s+(?:busy|booked|working|free|off|in)\b|\bdo\s+i\s+(?:work|have\s+(?:anyone|anybody|bookings))\b"
@@ -463,7 +557,7 @@ def undoes_block(text: str) -> bool:
     return bool(_UNDO_RE.search(clean(text)))
 
 
-_SAY_RE = re.compile(r"\b(?:tell\s+them|say|message|reason|because|note)\s*[:,-]?\s*(.+)$")
+_SAY_RE = re.compile(r"\b(?:tell\s+them|say|message|reason|because|note)\b\s*[:,-]?\s*(.+)$")
 
 
 _BARE_MINUTES_RE = re.compile(r"(?<![:.])\b(\d{1,3})\s+(?:late|behind)\b()")

@@ -89,7 +89,7 @@ def taken_back(last: Pending, shop: Shop) -> cmd.Unblock:
 def info(b: Booking) -> BookingInfo:
     assert b.id is not None
     return BookingInfo(b.id, b.code, str(b.status), b.barber, b.service, b.start_at, b.end_at,
-                       b.customer_phone, b.customer_name)
+                       b.customer_phone, b.customer_name, b.guest_name)
 
 
 def context(bookings: BookingService, barber: Barber, shop: Shop, now: dt.datetime,

@@ -304,10 +304,33 @@ def _cancel_code(c: cmd.CancelCode, ctx: BarberContext) -> BarberOutcome:
         return _say(IDLE, r.booking_not_open(b.code, b.status))
     if b.start <= ctx.now:
         return _say(IDLE, r.barber_already_started(ctx.shop, b))
+    if cmd.customer_asked(c.reason):  # "he messaged me, cant make it": their own cancel, said as theirs
+        notice = r.barber_cancel_asked_notice(ctx.shop, b, by=ctx.barber.name)
+        return _say(IDLE, actions=[CancelAndTell(b.id, b.code, c.reason, notice,
+                                                 r.barber_cancelled(ctx.shop, b, offered=False), b.customer_phone)])
     offers = _offers(ctx, b, blocked=None)
     notice = r.barber_cancel_notice(ctx.shop, b, c.reason, offers, by=ctx.barber.name)
-    return _say(IDLE, actions=[CancelAndTell(b.id, b.code, c.reason, notice, r.barber_cancelled(ctx.shop, b),
+    return _say(IDLE, actions=[CancelAndTell(b.id, b.code, c.reason, notice, r.barber_cancelled(ctx.shop, b, offered=bool(offers)),
                                              b.customer_phone, _choosing(ctx, b, offers))])
+
+
+def _cancel_at(c: cmd.CancelAt, ctx: BarberContext) -> BarberOutcome:
+    """Cancel the booking starting at the time said, as `cancel CODE reason` would: the sender's
+    (or the barber named); an owner's with none of their own then, the shop's one booking then."""
+    who, refusal = _whose(ctx, c.barber, "cancel a booking of")
+    if who is None:
+        return _say(IDLE, refusal or "")
+    at = local_instant(ctx.shop, c.day, c.at_min)
+    own = [b for b in ctx.bookings_on(c.day, who.key) if b.status == "confirmed"]
+    found = [b for b in own if b.start == at]
+    if not found and ctx.barber.is_owner and c.barber is None:
+        found = [b for x in ctx.shop.barbers if x.key != who.key for b in ctx.bookings_on(c.day, x.key)
+                 if b.status == "confirmed" and b.start == at]
+        if len(found) > 1:
+            return _say(IDLE, r.barber_which_to_cancel(ctx.shop, found))
+    if not found:
+        return _say(IDLE, r.barber_no_booking_to_cancel(ctx.shop, at, own, who, mine=who.key == ctx.barber.key))
+    return _cancel_code(cmd.CancelCode(found[0].code, c.reason), ctx)
 
 
 def _outcome(c: cmd.MarkOutcome, ctx: BarberContext) -> BarberOutcome:
@@ -358,6 +381,11 @@ def _block(c: cmd.Block, ctx: BarberContext) -> BarberOutcome:
         return _say(IDLE, r.barber_block_past(ctx.shop, start, end, c.whole_day))
     clashes = _clashes(ctx, who.key, start, end)
     own = who.key == ctx.barber.key
+    hours = _working(ctx, who, c.day)
+    works = hours is not None and start < local_instant(ctx.shop, c.day, hours[1]) \
+        and end > local_instant(ctx.shop, c.day, hours[0])
+    if not works and not clashes and c.replaces is None:  # their day off, or outside their hours: nothing to block
+        return _say(IDLE, r.barber_not_working(ctx.shop, who, start, end, c.whole_day, hours, own=own))
     add = AddTimeOff(who.key, start, end, c.reason,
                      r.blocked(ctx.shop, who, start, end, c.whole_day, own=own))
     undo = [RemoveTimeOff(who.key, *c.replaces, local_date(ctx.shop, c.replaces[0]))] if c.replaces else []
@@ -394,7 +422,8 @@ def _answer(p: Pending, word: str, ctx: BarberContext, convo: Convo) -> BarberOu
         for b in clashes:
             offers = _offers(ctx, b, blocked=blocked)
             actions.append(CancelAndTell(b.id, b.code, p.reason, r.barber_cancel_notice(ctx.shop, b, p.reason, offers, by=ctx.barber.name),
-                                         r.barber_cancelled(ctx.shop, b), b.customer_phone, _choosing(ctx, b, offers)))
+                                         r.barber_cancelled(ctx.shop, b, offered=bool(offers)), b.customer_phone,
+                                         _choosing(ctx, b, offers)))
         return _say(IDLE, actions=actions)
     # move: the same time with another barber if one is free, else the nearest free time that day
     taken: set[tuple[str, dt.datetime]] = set()
@@ -512,6 +541,7 @@ _HANDLERS: dict[type, Callable[[Any, BarberContext], BarberOutcome]] = {
     cmd.Usage: _usage,
     cmd.DayQuestion: _day_question,
     cmd.CancelCode: _cancel_code,
+    cmd.CancelAt: _cancel_at,
     cmd.MarkOutcome: _outcome,
     cmd.Block: _block,
     cmd.Unblock: _unblock,

@@ -534,7 +534,7 @@ def barber_usage(word: str) -> str:
         "unblock": "unblock fri 13:00-15:00, unblock 2026-12-24",
         "noshow": "noshow K7Q2, done K7Q2",
         "move": "move them, cancel them or keep them (after a block that clashes)",
-        "cancel": "cancel K7Q2, or cancel them after a block that clashes",
+        "cancel": "cancel K7Q2, cancel my 2pm, cancel my 10am tomorrow, or cancel them after a block that clashes",
         "keep": "keep them (after a block that clashes)",
         "undo": "unblock fri 13:00-15:00",
     }
@@ -577,6 +577,8 @@ def barber_agenda(shop: Shop, day: dt.date, barber: Barber, rows: Sequence[Booki
         name = b.customer_name
         phone = b.customer_phone
         who = f"{name} {phone}" if name else phone
+        if b.guest_name:
+            who += f" (for {b.guest_name})"
         status = b.status
         tag = "" if status == "confirmed" else f" [{status.replace('_', ' ')}]"
         lines.append(f"{fmt_time(shop, b.start)} {service_name(shop, b.service)} "
@@ -661,8 +663,9 @@ def barber_owner_only(doing: str) -> str:
 
 
 def _customer_of(b: BookingInfo) -> str:
-    name = b.customer_name
-    return name or b.customer_phone
+    """Who a barber's line names: the customer, and who the chair is for when not them ("Ana for son")."""
+    who = b.customer_name or b.customer_phone
+    return f"{who} for {b.guest_name}" if b.guest_name else who
 
 
 def _booking_of(shop: Shop, b: BookingInfo) -> str:
@@ -670,8 +673,31 @@ def _booking_of(shop: Shop, b: BookingInfo) -> str:
             f"{service_name(shop, b.service)}, {_customer_of(b)})")
 
 
-def barber_cancelled(shop: Shop, b: BookingInfo) -> str:
-    return f"Cancelled {_booking_of(shop, b)}. {_customer_of(b)} has been sent a message with other free times."
+def barber_cancelled(shop: Shop, b: BookingInfo, *, offered: bool = True) -> str:
+    told = "sent a message with other free times" if offered else "told"
+    return f"Cancelled {_booking_of(shop, b)}. {_customer_of(b)} has been {told}."
+
+
+def barber_no_booking_to_cancel(shop: Shop, at: dt.datetime, that_day: Sequence[BookingInfo], barber: Barber, *,
+                                mine: bool) -> str:
+    """A cancel by time with no booking then: that day's bookings, so the right one can be named."""
+    who = "You have" if mine else f"{barber.name} has"
+    text = f"{who} no booking at {fmt_slot(shop, at)}; nothing was cancelled."
+    if that_day:
+        text += " That day: " + ", ".join(f"{fmt_time(shop, b.start)} {_customer_of(b)} ({b.code})" for b in that_day) + "."
+    return text
+
+
+def barber_which_to_cancel(shop: Shop, found: Sequence[BookingInfo]) -> str:
+    lines = "\n".join(f"• {fmt_slot(shop, b.start)} {service_name(shop, b.service)} with {barber_name(shop, b.barber)} "
+                      f"– {_customer_of(b)} ({b.code})" for b in found)
+    return f"More than one booking then:\n{lines}\nSend cancel CODE for the one to cancel."
+
+
+def barber_cancel_asked_notice(shop: Shop, b: BookingInfo, *, by: str) -> str:
+    """The customer's message when a barber cancels for them (they asked the barber directly)."""
+    return (f"Your {service_name(shop, b.service)} with {barber_name(shop, b.barber)} on {fmt_slot(shop, b.start)} "
+            f"({b.code}) is cancelled, as you asked {by}. Reply BOOK any time to book again.")
 
 
 def barber_already_started(shop: Shop, b: BookingInfo) -> str:
@@ -709,6 +735,16 @@ def blocked(shop: Shop, barber: Barber, start: dt.datetime, end: dt.datetime, wh
             own: bool = True) -> str:
     who = "" if own else f" for {barber.name}"
     return f"Blocked {_block_span(shop, start, end, whole_day)}{who}. No new bookings then."
+
+
+def barber_not_working(shop: Shop, barber: Barber, start: dt.datetime, end: dt.datetime, whole_day: bool,
+                       hours: tuple[int, int] | None, *, own: bool) -> str:
+    """A block on a day, or at hours, the barber doesn't work anyway (`hours`: theirs that day)."""
+    who = "You're not" if own else f"{barber.name} isn't"
+    if hours is None:
+        return f"{who} working {fmt_date(start.astimezone(shop.tz).date())} anyway; nothing was blocked."
+    return (f"{who} working {_block_span(shop, start, end, whole_day)} anyway (hours that day "
+            f"{format_hours(hours)}); nothing was blocked.")
 
 
 def barber_block_past(shop: Shop, start: dt.datetime, end: dt.datetime, whole_day: bool) -> str:
