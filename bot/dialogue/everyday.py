@@ -22,7 +22,8 @@ from bot.shop import Barber, Shop, format_hours
 from .model import BookingView, Context, Handoff, NotifyStaff, Resume, TimeOffReader, no_time_off
 
 QUIET = dt.timedelta(hours=24)
-_RESUME_RE = re.compile(r"^\s*(?:resume|unpause|hand\s+back|bot\s+on)\s+(?P<phone>\+?[\d][\d\s()-]{6,20})\s*$")
+# "resume +447911000010", also inside a sentence ("sorted the voucher fella, resume +4479...")
+_RESUME_RE = re.compile(r"(?:^|[\s,.;:!-])(?:resume|unpause|hand\s+back|bot\s+on)\s+(?P<phone>\+?[\d][\d\s()-]{6,20}\d)(?!\d)")
 
 
 # -- shop facts ----------------------------------------------------------------------
@@ -164,14 +165,14 @@ def forward(ctx: Context, text: str) -> NotifyStaff:
 
 def is_resume(text: str) -> bool:
     """Whether `text` is a barber's "resume +61…" (handing a customer back to the bot)."""
-    return _RESUME_RE.match(text) is not None
+    return _RESUME_RE.search(text) is not None
 
 
 def resume(ctx: Context, text: str) -> tuple[str, Resume] | None:
     """A barber's "resume +61…": the customer is the bot's again; None when it is not that."""
     if ctx.shop.barber_by_phone(ctx.phone) is None:
         return None
-    m = _RESUME_RE.match(text)
+    m = _RESUME_RE.search(text)
     if m is None:
         return None
     raw = re.sub(r"[\s()-]", "", m["phone"])

@@ -91,8 +91,9 @@ def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None =
 
 # "and sunday?", "what about christmas eve", "how about mia": the question just answered, asked
 # of another day or barber
-_FOLLOW_UP_RE = re.compile(r"^(?:and|n|&|or|also|what\s+about|how\s+about|what\s+abt|how\s+abt|wbu)\b"
-                           r"|^[^\s?]+(?:\s+[^\s?]+){0,3}\s*\?+$")
+_FOLLOW_UP_RE = re.compile(r"^(?:(?:ok|okay|right|hmm+|so|cool|thanks|cheers)\b[\s,.!]*)*"
+                           r"(?:(?:and|n|&|or|also|what\s+about|how\s+about|what\s+abt|how\s+abt|wbu)\b"
+                           r"|[^\s?]+(?:\s+[^\s?]+){0,3}\s*\?+$)")
 
 
 def _asked_again(convo: Convo, u: Understanding) -> Handler | None:
@@ -240,6 +241,11 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
         if options:
             return _offer(convo, ctx, options, r.free_on(shop, day, label), notes)
         off = _day_off(shop, day, barber_key)
+        if off == "barber_off" and old is not None and not d.barber:  # a move to a day their barber is off
+            others = day_options(ctx, dataclasses.replace(ask, barber=None))
+            if others:
+                intro = r.reason(shop, off, local_instant(shop, day, 12 * 60), barber_key, service)
+                return _offer(convo, ctx, others, intro + " " + r.free_on(shop, day, label), notes)
         if off is not None:  # "with sam this saturday": Sam's day off, not a busy window
             near = nearest_options(ctx, ask)
             intro = r.reason(shop, off, local_instant(shop, day, 12 * 60), barber_key, service)
@@ -417,7 +423,7 @@ def _choose_target(convo: Convo, u: Understanding, ctx: Context, goal: Goal) -> 
 _ADD_ON_RE = re.compile(r"\b(?:add|throw\s+in|tack\s+on)\b.*\b(?:too|as\s+well|aswell|also)\b|\b(?:add|throw\s+in|tack\s+on)\s+(?:a|an|the|on)\b")
 _STRAIGHT_AFTER_RE = re.compile(
     r"\b(?:straight|right|just|directly|immediately)\s+after(?:wards)?\b"
-    r"|\b(?:after|when)\s+(?:my|the|that|this|his|her|our)\s+[a-z]"
+    r"|\b(?:after|when)\s+(?:my|the|that|this|his|her|our)\s+(?!other\b)[a-z]"
     r"|\b(?:back\s+to\s+back|same\s+visit)\b")
 # the booking it follows, named: "after my cut", "right after the skin fade", "when my cut finishes"
 _AFTER_MINE_RE = re.compile(
@@ -511,6 +517,7 @@ _PARTY_RE = re.compile(
     r"\bme\s+and\s+(?:my\s+)?(?:son|daughter|brother|sister|dad|father|mum|mom|friend|mate|partner|husband|wife"
     r"|boy|boys|kid|kids|lad|lads|nephew|cousin|grandson|bf|gf)\b"
     r"|\bmy\s+(?:" + references.RELATIONS + r")\s+and\s+(?:my\s+|our\s+)?(?:" + references.RELATIONS + r")\b"
+    r"|\b(?:and|&)\s+(?:one|another)\s+for\s+(?:me|myself|him|her)\b|\bfor\s+(?:me|myself)\s+(?:and|&)\s+(?:my|our)\s+\w+"
     r"|\b(?:two|2|three|3|both)\s+(?:boys|girls|kids|sons|daughters|children|lads)\b"
     r"|\b(?:the\s+)?(?:two|2|three|3|both|all)\s+of\s+us\b|\b(?:two|2|three|3|four|4)\s+(?:people|persons|of\s+us"
     r"|haircuts|cuts|fades|skin\s+fades|trims|beard\s+trims|appointments|bookings|slots)\b")
@@ -685,8 +692,9 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if out.convo.state in (State.CONFIRM, State.PICK_SLOT, State.ASK_DAY, State.ASK_TIME):
         service = out.convo.draft.service
         others = [k for k in u.services if k != service]
-        if _PARTY_RE.search(u.text or ""):
-            return dataclasses.replace(out, replies=(*out.replies, r.one_at_a_time(ctx.shop, service)))
+        if _PARTY_RE.search(u.text or ""):  # "me and my son, he needs a kids cut and i need the combo"
+            note = r.then_the_other(ctx.shop, service, others[0]) if service and others else r.one_at_a_time(ctx.shop, service)
+            return dataclasses.replace(out, replies=(*out.replies, note))
         if (service and others and not _in_flow(convo) and not u.correction
                 and not _STRAIGHT_AFTER_RE.search(u.text or "") and not _SWAP_RE.search(u.text or "")):
             # "a haircut and beard trim saturday": one booking is one service; say how to add the other
@@ -902,8 +910,8 @@ def on_choice(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
                     convo, dataclasses.replace(again, intent=Intent.BOOK, date=convo.draft.date,
                                                explicit_intent=False), ctx)
         return _say(convo, r.pick_a_number(len(convo.draft.options)))
-    if convo.state == State.CONFIRM and convo.draft.date and 1 <= n <= 23:
-        # "11" at "... 13:00. Reply YES": another hour that day
+    if convo.state == State.CONFIRM and convo.draft.date and 7 <= n <= 23:
+        # "11" at "... 13:00. Reply YES": another hour that day ("1" could be an option or 1 pm: asked again)
         again = understand(f"at {n}", now=ctx.now, shop=ctx.shop)
         if again.time:
             return on_book(convo, dataclasses.replace(again, intent=Intent.BOOK, date=convo.draft.date,
@@ -1140,6 +1148,9 @@ def on_who(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     every = u.date is not None and _EVERY_WEEKDAY_RE.search(u.text or "") is not None
     answer = "\n".join((everyday.who_answer(ctx.shop, u, barber, ctx.now, ctx.time_off, every=every),
                         *_other_facts(u, ctx.shop)))
+    if u.service and (u.time or u.window) and not _in_flow(convo):
+        # "is shauna workin fri? want a skin fade wi her like 2ish": answered, and the booking offered
+        return _answer_and_book(convo, dataclasses.replace(u, barber=barber), ctx, answer)
     out = _answer_then_carry_on(convo, u, ctx, lambda suggest: answer)
     if not _in_flow(convo):  # "when is she next in?", "and saturday?" may follow: keep who and when
         return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=barber, date=u.date, asked="who")))

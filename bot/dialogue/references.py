@@ -43,7 +43,7 @@ _NOT_NAMES = wordlist("aged age who whos that he she they as and too also yo yea
                       "wants want would will please pls here there his her their first next with to again only just "
                       "plus both sometime asap in at on a an the if so but then or could can get got cut haircut trim "
                       "booked booking appointment it its also aswell well same name named called shes hes she's he's "
-                      "they're theyre love bless lol haha like mind innit x xx")
+                      "they're theyre love bless lol haha like mind innit x xx ages aged")
 
 
 def _a_name(word: str | None) -> str | None:

@@ -412,7 +412,8 @@ def prices(shop: Shop, services: Sequence[str], *, suggest: bool = True) -> str:
     if len(named) == 1:
         svc = named[0]
         tail = f" Want to book one? (e.g. {svc.name.lower()} friday at 3pm)" if suggest else ""
-        return f"A {svc.name.lower()} is {money(shop, svc.price)} ({svc.minutes} min).{tail}"
+        article = "An" if svc.name[:1].lower() in "aeiou" else "A"
+        return f"{article} {svc.name.lower()} is {money(shop, svc.price)} ({svc.minutes} min).{tail}"
     lines = "\n".join(f"• {svc.name}: {money(shop, svc.price)} ({svc.minutes} min)" for svc in (named or shop.services))
     return f"Our prices:\n{lines}" + ("\nTell me which one and when, and I'll book it." if suggest else "")
 

@@ -136,7 +136,8 @@ WEEKDAYS_ON_RE = re.compile(r"\b" + _N + r"\s+(?P<wd>WD)s?'?\s+(?:from\s+(?:now|
 WEEK_WEEKDAY_RE = re.compile(r"\b(?:(?P<q1>last|previous|next|this|coming)\s+week\s+(?:on\s+)?(?P<wd1>WD)"
                              r"|(?P<wd2>WD)\s+(?:of\s+)?(?P<q2>last|previous|next|this|coming)\s+week"
                              r"|(?P<q3>last|previous)\s+(?P<wd3>WD))s?\b".replace("WD", "|".join(WEEKDAYS)))
-WEEKDAY_RE = re.compile(r"\b(?:(?P<q>next|this|coming|this\s+coming)\s+)?(?P<wd>" + "|".join(WEEKDAYS) + r")s?\b")
+WEEKDAY_RE = re.compile(r"\b(?:(?P<q>next|this|coming|this\s+coming)\s+)?(?P<wd>" + "|".join(WEEKDAYS) + r")s?\b"
+                        r"(?P<q2>\s+coming\b)?")  # "monday coming": the coming one
 ORDINAL_RE = re.compile(r"\b(?:the\s+)?(?P<d>\d{1,2})" + _ORD + r"\b")
 THE_DAY_RE = re.compile(r"\bon\s+the\s+(?P<d>\d{1,2})\b" + _NOT_TIME
                         + r"|\bon\s+(?P<d2>\d{1,2})\b(?!\s*(?:people|of\s+us|mins?|minutes?|hours?|days?|weeks?))" + _NOT_TIME
@@ -154,7 +155,7 @@ _OR_RE = re.compile(r"\s*(?:,\s*)?(?:or|/)\s*(?:on\s+)?")
 OLD_AFTER_RE = re.compile(r"\s*(?:'s\s+)?(?:one|booking|appointment|appt|slot)\b")
 # "from friday", "my friday one", "can't make tomorrow", "not free on the 9th": the booking's own date
 OLD_BEFORE_RE = re.compile(
-    r"\b(?:from|my|instead\s+of|(?:can't|cant|cannot|can\s+not|won't|wont|couldn't)\s+(?:make|do)(?:\s+it)?"
+    r"\b(?:from|my|instead\s+of|(?:can't|cant|cannot|can\s+not|won't|wont|couldn't|not\s+(?:gonna|going\s+to))\s+(?:make|do)(?:\s+it)?"
     r"|not\s+(?:free|around|available))\s+(?:on\s+)?(?:the\s+)?$")
 
 # Words one of which every match of a pattern contains (tests/nlu/test_nlu_prechecks.py).
@@ -215,7 +216,7 @@ def _found(d: dt.date, today: dt.date) -> Found:
 
 def _weekday(name: str, qualifier: str | None, today: dt.date) -> dt.date:
     ahead = (WEEKDAYS.index(name) - today.weekday()) % 7
-    if ahead == 0 and qualifier and qualifier.startswith("next"):
+    if ahead == 0 and qualifier and (qualifier.startswith("next") or qualifier.endswith("coming")):
         ahead = 7
     return today + dt.timedelta(days=ahead)
 
@@ -346,7 +347,7 @@ def _read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: b
         return add(Found(d, 0, 0, past=d < today), m)
 
     def weekday(m: re.Match[str]) -> bool:
-        d = _weekday(m["wd"], m["q"], today)
+        d = _weekday(m["wd"], m["q"] or ("coming" if m["q2"] else None), today)
         if m["q"] is None and "next" in text and not _MOVE_RE.search(text):
             week = _NEXT_WEEK_RE.search(scan.text, 0, m.start())
             if week is not None:  # "next week, say tuesday": that week's tuesday

@@ -87,6 +87,9 @@ LIST_RE = re.compile(
     r"|\b(?:what\s+(?:time|day|date)|when)\s+(?:am\s+i|i'm|do\s+i\s+(?:come|need\s+to\s+(?:come|be)))"
     r"\s+(?:in|booked|coming|on|down|due|getting|there|with)\b"
     r"|\bremind\s+me\s+(?:when|what\s+time|what\s+day)\b"
+    # "what time is mason's haircut again", "when's jack's appointment": a booking named by whose it is
+    r"|\b(?:what\s+(?:time|day)|when)(?:'s|\s+is|\s+was)\s+(?:my|our|his|her|[a-z]+'s|[a-z]+s)\s+(?:\w+\s+)?"
+    r"(?:booking|appointment|appt|cut|haircut|trim|fade|shave|one)\b"
     # "and whos doing it", "who's it with", "which barber am i with": their booking's barber
     r"|\bwho(?:'s|\s+is|\s+will\s+be)?\s+(?:doing|cutting)\s+(?:it|mine|my\s+\w+|me)\b|\bwho(?:'s|\s+is)\s+(?:it|that|this)\s+with\b"
     r"|\bwhich\s+barber\s+(?:is\s+it|am\s+i|have\s+i|did\s+i|is\s+my)\b"
@@ -112,6 +115,7 @@ PRICES_RE = re.compile(
     r"\bhow\s+much\b|\bprices?\b|\bpricing\b|\bprice\s+list\b|\bwhat\s+do\s+you\s+charge\b"
     r"|\b(?:what|how)\s+(?:does|do|is)\b[^.?!]*\bcost\b|\bcosts?\s+(?:of|for)\b|\bhow\s+expensive\b"
     r"|\bhow\s+long\s+(?:is|does|do|will|would|for|takes?)\b(?![^.?!]*\b(?:wait|queue|late|my|mine)\b)"
+    r"|\b(?:reduced|cheaper|special|lower)\s+(?:rate|price)s?\b|\bdiscounts?\b|\bconcessions?\b"
 )
 BOOK_RE = re.compile(
     r"\b(?:book\w*|appointment|reserve|reservation|can\s+i\s+(?:get|have|grab|come|book|pop|do)"
@@ -226,7 +230,7 @@ RESCHEDULE_WORDS = ("mov", "schedul", "rebook", "chang", "postpone", "swap", "pu
                     "earlier", "later", "another", "different")
 LIST_WORDS = ("book", "appointment", "reservation", "when", "upcoming", "what", "which", "remind", "who")
 HOURS_WORDS = ("hours", "times", "open", "clos", "shut", "late")
-PRICES_WORDS = ("much", "pric", "charge", "cost", "expensive", "long")
+PRICES_WORDS = ("much", "pric", "charge", "cost", "expensive", "long", "rate", "discount", "concession")
 CORRECTION_WORDS = ("actually", "instead", "make", "change", "rather", "mean", "scratch", "second", "wait")
 ANY_BARBER_WORDS = ("any", "whoever", "mind", "matter", "preference", "fussed", "either", "whichever",
                     "first")
@@ -241,7 +245,8 @@ PERSON_RE = re.compile(
     r"\b(?:real|actual|live|proper)\s+(?:person|human|people|barber)\b|\bhuman\b"
     r"|\b(?:speak|talk|chat)\s+(?:to|with)\s+(?:some\s*(?:one|body)|any\s*(?:one|body)|a\s+(?:person|human|barber|manager)"
     r"|the\s+(?:owner|manager|boss|barber|shop)|staff)\b|\bcall\s+me\b"
-    r"|\b(?:speak|talk|chat)\s+(?:to|with)\s+[a-z]+\s+(?:directly|personally|in\s+person)\b"
+    r"|\b(?:speak|talk|chat)\s+(?:to|with)\s+[a-z]+\s+(?:directly|personally|in\s+person|real\s+quick|quickly)\b"
+    r"|\b(?:can|could|may)\s+i\s+(?:speak|talk|chat)\s+(?:to|with)\s+(?!you\b)[a-z]+"
     r"|\b(?:useless|stupid|ridiculous|hopeless|rubbish|garbage|wtf|fuck\w*|shit\w*|crap|annoying|dumb|idiot\w*)\b"
     r"|\bnot\s+(?:helping|helpful)\b|\bwaste\s+of\s+time\b"
     r"|\b(?:(?:a|absolute|total|complete|such\s+a)\s+joke|joke\s+of\s+a|unacceptable|terrible|worst|pathetic"
@@ -363,6 +368,23 @@ def shop_question(text: str) -> bool:
     """Whether an otherwise unread message is a question put to the shop (three words or more):
     answered as one the bot cannot answer, not counted as a message not understood."""
     return len(text.split()) >= 3 and _SHOP_QUESTION_RE.search(text) is not None
+
+
+# reminders unwanted, in words: "can yall stop texting me reminders", "no more reminders pls",
+# "turn the reminders off", "stop sending me texts"
+_REMINDERS_STOP_RE = re.compile(
+    r"\b(?:stop|quit|no\s+more|don'?t\s+(?:need|want)(?:\s+any)?|turn\s+off|switch\s+off|enough(?:\s+of)?(?:\s+the)?)\s+"
+    r"(?:(?:texting|messaging|sending|spamming|pinging)\s+(?:me\s+)?)?(?:(?:the|these|those|all\s+the|your|ur|any|more)\s+)?"
+    r"(?:reminders?|texts?|messages?|msgs?)\b"
+    r"|\bstop\s+(?:texting|messaging|spamming)\s+me\b|\breminders?\s+off\b|\bturn\s+(?:the\s+|my\s+)?reminders?\s+off\b")
+
+
+def stop_intent(text: str, has_slots: bool) -> Intent | None:
+    """STOP for reminders unwanted in words (not when the message also asks for a booking)."""
+    if (not has_slots and has_any(text, ("stop", "more", "need", "want", "off", "enough", "quit"))
+            and _REMINDERS_STOP_RE.search(text) and not re.search(r"\b(?:don'?t|do\s+not|never|not)\s+stop\b", text)):
+        return Intent.STOP
+    return None
 
 
 def start_intent(text: str, has_slots: bool) -> Intent | None:

@@ -122,8 +122,16 @@ def _new_slot_after_soft_cancel(canon: str, scan: Scan) -> bool:
 _DROP_IT_RE = re.compile(
     r"^(?:(?:hmm+|um+|och|oh|ah|ach|ag|aw|actually|ok|okay|sorry|no|nah|nope|naw)\b[\s,!.]*)*"
     r"(?:forget\s+(?:it|that|about\s+it)|never\s*mind|nvm|leave\s+it|scrap\s+(?:it|that)|don't\s+worry(?:\s+about\s+it)?)\b")
+# "ah wait no im in work, forget it sorry": the same, after a reason
+_DROP_IT_LATER_RE = re.compile(r"[,.;!-]\s*(?:(?:so|just|ok|okay|och|ah)\s+)?(?:forget\s+(?:it|that|about\s+it)|never\s*mind|nvm"
+                               r"|leave\s+it|scrap\s+(?:it|that))\b")
 _NEW_REQUEST_RE = re.compile(r"\d|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day|\b(?:tomorrow|tonight|morning|afternoon|evening"
                              r"|instead|another|different|later|earlier|next|book|move|change|make\s+it)\b")
+
+
+# "9 is grand, can the wee man go after": a number picked first, then words the rules do not read
+_LEAD_PICK_RE = re.compile(r"^(?P<n>\d{1,2})\s*(?:(?:is|'s|sounds|would\s+be)\s+(?:grand|good|fine|great|perfect|ok|okay|best|lovely|sound)"
+                           r"|works|suits|please|pls|then|for\s+me)\b")
 
 
 def _settled_reply(canon: str) -> Intent | None:
@@ -134,8 +142,8 @@ def _settled_reply(canon: str) -> Intent | None:
         return Intent.YES
     if _NO_FOR_NOW_RE.match(canon):
         return Intent.NO
-    m = _DROP_IT_RE.match(canon)
-    if m is not None and not _NEW_REQUEST_RE.search(canon, m.end()):
+    m = _DROP_IT_RE.match(canon) or _DROP_IT_LATER_RE.search(canon)
+    if m is not None and not _NEW_REQUEST_RE.search(canon):
         return Intent.NO
     return None
 
@@ -213,6 +221,10 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         barbers = [b for b in barbers if b not in not_barbers]
     if len(set(services)) > 1:  # "make it just a regular cut, fades too dear": the one wanted replaces
         services = _wanted_services(canon, services, [sp for sp in spans if sp[0] not in barber_starts])
+    if len(services) == 1 and any(canon[a:z] in _GENERIC_WORDS for a, z in spans if a not in barber_starts):
+        kids = _for_a_child(canon, shop)
+        if kids is not None:  # "a haircut for my grandson, hes 9": the shop's kids' service
+            services = [kids]
     for start, end in spans:
         scan.text = scan.text[:start] + " " * (end - start) + scan.text[end:]
     if code:
@@ -243,7 +255,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     body = _YES_NO_LEAD_RE.sub("", canon) if has_slots else canon
     correction = intents.is_correction(canon) and (has_slots or body != canon)
     asks_booking = bool(services and (date or times.time or times.window))
-    keyword = intents.start_intent(body, has_slots) or intents.special_intent(body, bool(barbers), asks_booking)
+    keyword = (intents.start_intent(body, has_slots) or intents.stop_intent(body, has_slots)
+               or intents.special_intent(body, bool(barbers), asks_booking))
     if keyword is None and barbers and not services and not times.time and not times.window:
         first = min((sp for sp in spans if sp[0] in barber_starts), default=None)
         if first is not None and intents.asks_when_in(canon[:first[0]], canon[first[1]:]):
@@ -282,6 +295,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         offer = intents.asked_offer(canon)  # "do u guys do braids or only cuts": braids, not a cut
         if offer is not None and not lexicon.find(offer, offer)[0]:
             intent, explicit, not_offered = Intent.INFO, True, offer
+    if intent is Intent.UNKNOWN and (lead := _LEAD_PICK_RE.match(canon)) is not None:
+        return Understanding(intent=Intent.CHOICE, choice=int(lead["n"]), text=canon, explicit_intent=True)
     if intent is Intent.UNKNOWN:  # "do you do eyebrows?", "can i bring my dog": a question, answered as one
         topic = intents.info_by_answer(canon, shop.info)
         not_offered = None if topic else intents.asked_offer(canon)
@@ -349,6 +364,27 @@ _INSTEAD_AFTER_RE = re.compile(r"[\s,]*(?:please\s+|pls\s+)?instead\b(?!\s+of)")
 
 # "a trim for the wean", "a cut for my kid": the service after it names who the first one is for
 _FOR_WHOM_RE = re.compile(r"\bfor\s+(?:the|my|our|his|her|a)\s+(?:(?:wee|little|lil|young|youngest|eldest)\s+)?$")
+
+
+# a child the chair is for: an age of 12 or under ("hes 9", "ages 6 and 9", "8 year old") or a
+# word for a child ("the wee lad", "my little boy", "toddler")
+_CHILD_AGE_RE = re.compile(r"\b(?:he's|she's|hes|shes|aged?|ages|is|they're)\s+(?P<a>\d{1,2})\b(?!\s*(?:am|pm|:|\.|o'clock))"
+                           r"|\b(?P<b>\d{1,2})\s*(?:yo|y/o|years?\s*old|yrs?\s*old|year-old)\b")
+_CHILD_WORD_RE = re.compile(r"\b(?:kid|kids|child|children|toddler|wean|weans|bairn|nipper|little\s+(?:boy|girl|one|man|fella|lad)"
+                            r"|wee\s+(?:lad|man|one|boy|girl|fella)|young\s+lad|my\s+boys|my\s+two\s+boys)\b")
+_KIDS_SERVICE_RE = re.compile(r"\b(?:kid|kids|kiddies|child|childs|children|junior|boys?)\b")
+
+
+def _for_a_child(canon: str, shop: Shop) -> str | None:
+    """The shop's service for children when the message says the chair is for a child, else None."""
+    m = _CHILD_AGE_RE.search(canon)
+    young = (m is not None and int(m["a"] or m["b"]) <= 12) or _CHILD_WORD_RE.search(canon) is not None
+    if not young:
+        return None
+    for svc in shop.services:
+        if any(_KIDS_SERVICE_RE.search(name.lower()) for name in (svc.name, svc.key, *svc.aliases)):
+            return svc.key
+    return None
 
 
 # words any haircut goes by; beside the name of a particular service they mean that one

@@ -60,6 +60,7 @@ COMMON_WORDS = wordlist(
 sound grand deadly class brilliant brill suits suit savage ye
 mondays tuesdays wednesdays thursdays fridays saturdays sundays
 busy quiet packed rammed queue wait waiting usually normally
+schedule scheduled scheduling party parties wedding
 a about above across actually add after again against ago ahead all also am an and any
 anybody anyone anything anytime anyway are around as ask at available away back bad be
 because been before being best better between big bit book booked booking both bring but
