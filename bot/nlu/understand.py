@@ -216,6 +216,10 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     if "good" in canon:
         scan.take_all(_GREETING_RE, lambda m: True)
     services, barbers, spans, barber_starts = lexicon.find(canon, raw[:MAX_CHARS])
+    if barbers and any(_KIN_BEFORE_RE.search(canon, 0, at) for at in barber_starts):
+        # "book my son marcus a kids cut": the son's name, though a barber's too
+        kept = [(key, at) for key, at in zip(barbers, barber_starts, strict=True) if not _KIN_BEFORE_RE.search(canon, 0, at)]
+        barbers, barber_starts = [k for k, _ in kept], [at for _, at in kept]
     not_barbers = _excluded_barbers(canon, barbers, barber_starts)
     if not_barbers:  # "anyone but jono", "with mia, not jono": only the barbers wanted are named
         barbers = [b for b in barbers if b not in not_barbers]
@@ -329,6 +333,12 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         not_barbers=not_barbers,
         not_offered=not_offered,
     )
+
+
+# a relation word right before a name: the name is who the chair is for ("my son marcus")
+_KIN_BEFORE_RE = re.compile(r"\b(?:my|our|his|her)\s+(?:little\s+|young\s+|eldest\s+|youngest\s+)?(?:son|daughter|boy|girl|kid|child"
+                            r"|nephew|niece|grandson|granddaughter|brother|sister|husband|wife|partner|dad|father|friend|mate"
+                            r"|lad|boyfriend|girlfriend|fella|fiance|cousin)\s+(?:named\s+|called\s+)?$")
 
 
 # the words before a barber's name that rule them out: "not (with) jono", "anyone but jono",
