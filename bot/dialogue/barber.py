@@ -209,6 +209,8 @@ def read_day(norm: str, shop: Shop, now: dt.datetime, nlu_date: dt.date | None) 
         explicit = day is not None
     if day is None:
         return _Day(None)
+    if weekday and not explicit and re.search(r"\bnext\s+week\b", norm) and (day - today).days < 7 - today.weekday():
+        day += dt.timedelta(days=7)  # "tuesday afternoon next week": next week's, not this week's
     if explicit and weekday and WEEKDAYS.index(weekday.group(1)) != day.weekday():
         return _Day(None, DayQuestion(weekday.group(1), day))
     return _Day(day)
@@ -273,6 +275,8 @@ _OPENING_WORDS = {"hi", "hey", "hello", "hiya", "yo", "morning", "gday", "g'day"
                   "howzit", "salaam", "salam", "ag", "eish", "sho", "yoh",
                   "hm", "um", "umm", "uh", "so", "oh", "right", "well", "actually", "lol", "sorry", "nah",
                   "yeah", "just", "pls", "please", "mate", "guys", "all", "team"}
+_GREETINGS = {"hi", "hey", "hello", "hiya", "yo", "morning", "gday", "g'day", "howzit", "salaam", "salam", "evening",
+              "afternoon", "thanks", "cheers", "sorry"}  # "hi dana": the name after is who is greeted
 _OPENING_PAIRS = ("good morning", "good afternoon", "good evening", "morning all", "hi all")
 
 
@@ -288,7 +292,7 @@ def strip_opening(text: str, shop: Shop) -> str:
         pair = f"{w} {words[i + 1].lower().strip(',.!:;-')}"
         if pair in _OPENING_PAIRS:
             i += 2
-        elif w in _OPENING_WORDS or w in names and i > 0:
+        elif w in _OPENING_WORDS or w in names and i > 0 and words[i - 1].lower().strip(",.!:;-") in _GREETINGS:
             i += 1
         elif w in ("its", "it's", "this") and i + 1 < len(words) - 1:  # "it's priya", "this is priya"
             nxt = words[i + 1].lower().strip(",.!:;-")
@@ -359,8 +363,9 @@ def _group(text: str, shop: Shop) -> tuple[str | None, ...]:
         said = [m.group(0) for m in re.finditer(person, chain.group(0))]
     else:  # "..., and jo also", "jo too": the sender and that barber
         also = re.search(r"(" + _names(shop) + r")\s+(?:also|too|as\s+well)\b"
-                         r"|\b(?:and|plus)\s+(?:also\s+)?(" + _names(shop) + r")\s*[.!]*$", text)
-        said = ["me", also.group(1) or also.group(2)] if also else []
+                         r"|\b(?:and|plus)\s+(?:also\s+)?(" + _names(shop) + r")\s*[.!]*$"
+                         r"|\bsame\s+(?:thing\s+)?(?:for|with)\s+(" + _names(shop) + r")\b", text)  # "do the same for lee"
+        said = ["me", next(g for g in also.groups() if g)] if also else []
     found: list[str | None] = []
     for w in said:
         key = keys.get(w.strip())
@@ -465,24 +470,27 @@ def _cancel_at(original: str, shop: Shop, now: dt.datetime, norm: str, nlu_date:
 # a block taken back in people's words: "open up wed afternoon again", "free up my friday again", "i can
 # work saturday after all", "take the block off thursday", "put my friday back on", "im back in on friday"
 _UNBLOCK_RE = re.compile(
-    r"\bopen\s+(?:up\b|(?:\S+\s+){1,3}(?:up|back\s+up)\b)|\bfree\s+(?:up\s+)?(?:\S+\s+){0,3}(?:again|back\s+up)\b"
-    r"|\b(?:work|working|do|in|come\s+in|be\s+in|make\s+it)\b(?:\s+\S+){0,4}\s+after\s+all\b"
+    r"\bopen\s+(?:up\b(?!\s+(?:till|til|until|to|from)\b)|(?:\S+\s+){1,3}(?:up|back\s+up)\b)|\bfree\s+(?:up\s+)?(?:\S+\s+){0,3}(?:again|back\s+up)\b"
+    r"|\b(?:work|working|in|come\s+in|be\s+in|make\s+it)\b(?:\s+\S+){0,4}\s+after\s+all\b"
     r"|\b(?:take|taking|remove|delete|lift|drop|get\s+rid\s+of|cancel|undo)\s+(?:off\s+)?(?:the|my|that|this)\s+"
     r"(?:\S+\s+)?(?:block|blocks|time\s+off|day\s+off)\b"
     r"|\bput\s+(?:me|my\s+(?:\S+\s+){0,2})\s*back\b|\b(?:i'?m|im|i\s+am)\s+back\s+(?:on|in)\b"
     r"|\bnot\s+off\s+(?:\S+\s+){0,3}(?:any\s*more|after\s+all)\b|\bno\s+longer\s+off\b")
 # "who's next", "what time is my next one", "when's my next client": the sender's next booking
 _NEXT_BOOKING_RE = re.compile(
-    r"\bwho'?s\s+(?:my\s+)?next\b|\bwho\s+is\s+(?:my\s+)?next\b|\bwho\s+(?:have|do)\s+i\s+(?:got\s+|have\s+)?next\b"
-    r"|\b(?:my|the)\s+next\s+(?:one|client|customer|booking|appointment|appt|cut|person|guy|chair|in)\b"
-    r"|\bwhen'?s\s+my\s+next\b|\bwhen\s+is\s+my\s+next\b")
+    r"\bwho'?s\s+(?:my\s+)?next\b(?!\s+week)|\bwho\s+is\s+(?:my\s+)?next\b(?!\s+week)"
+    r"|\bwho\s+(?:have|do)\s+i\s+(?:got\s+|have\s+)?next\b(?!\s+week)"
+    r"|\b(?:my|the|[a-z]+'?s)\s+next\s+(?:one|client|customer|booking|appointment|appt|cut|person|guy|chair|in)\b"
+    r"|\bwhen'?s\s+my\s+next\b|\bwhen\s+is\s+my\s+next\b|^(?:what'?s|what\s+is)\s+next[?!. ]*$", re.M)
 
 
+_BLOCK_TYPO_RE = re.compile(r"\b(un)?(?:blok|blck|blokc|bock|blk|blcok)\b", re.I)
 _HOURS_TO_RE = re.compile(r"(?<![\d:.])(\d{1,2})\s+to\s+(\d{1,2})(?![\d:.])", re.I)
 
 
 def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
     original = strip_opening(" ".join((text or "").strip().split()), shop)
+    original = _BLOCK_TYPO_RE.sub(r"\1block", original)  # "blok 2moro 3-5", "unblok fri"
     low = clean(original)
     bare = low.rstrip("?!. ")
     if bare in ("help", "commands", "?", "menu", "barber help"):
@@ -556,7 +564,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         return Usage("cancel")
     cancel_all = _CANCEL_ALL_RE.search(kw)
     day_off = re.search(r"^(?:i'?m\s+|i\s+am\s+|im\s+)?(?:off|day\s+off)\b|\bday\s+off\b"
-                        r"|\b(?:take|taking|need|want|having|book)\s+(?:\S+\s+){0,3}off\b" + _AWAY
+                        r"|\b(?:take|taking|need|want|having|have|get|book)\s+(?:\S+\s+){0,3}off\b" + _AWAY
                         + r"|^" + _person(shop) + r"(?:" + _AND + _person(shop) + r")*"
                         + r"(?:'?s|\s+(?:is|are|r|will\s+be|be|both|all))*\s+(?:off|away|not\s+in)\b", kw, re.M)  # "lees off fri", "me and jo off fri"
     block = re.search(r"\bblock(?:\s+(?:off|out))?\b", kw)
@@ -586,7 +594,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
                  r"|\bfree\s+for\s+me\b|\bmy\s+(?:next\s+)?(?:free\s+(?:time|slot)|gap|opening)\b", kw):
         return NextFree(named)
     if _NEXT_BOOKING_RE.search(kw):
-        return NextBooking(named)
+        return NextBooking(named)  # "who's next", "jo's next client" (the owner)
     if re.search(r"\bwho'?s\s+(?:in|working|on)\b|\bwho\s+is\s+(?:in|working|on)\b|\bwho\s+works\b", kw):
         return WhoIsIn(got.day or today) if not got.question else got.question
     if re.search(r"\b(?:my|the|this|next|whole)\s+week\b|\bweek\s+ahead\b|^week\b|" + _names(shop) + r"'?s?\s+week\b",
@@ -687,6 +695,11 @@ _NOT_A_REASON = frozenset((*(dt.date(2026, 1, 5 + i).strftime("%A").lower() for 
                            "mate", "ta", "and", "for", "me", "o'clock", "oclock", "ish"))
 
 
+# a request run on after the reason: "... a school thing and then also can you do the same for lee"
+_ASKING_TAIL_RE = re.compile(r"[\s,]+(?:and\s+)?(?:then\s+)?(?:also\s+)?(?:can|could|would|will)\s+(?:you|u)\b.*$"
+                             r"|[\s,]+(?:pls|please|plz|thanks|cheers|ta)\b.*$")
+_AFTER_DAY_RE = re.compile(r".*\b(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|today|tomorrow|tonight|morning|afternoon"
+                           r"|evening|off)\b[\s,.-]+(?P<rest>[a-z][^\d]*)$")
 _SICK_WORDS_RE = re.compile(r"sick|ill|well|crook|poorly")
 
 
@@ -697,7 +710,7 @@ def _reason(norm: str, sick: re.Match[str] | None, word: str, original: str = ""
     said = _SAY_RE.search(original.lower())
     if said:
         start = said.start(1)
-        return original[start:].strip(" .\"'") or None
+        return _ASKING_TAIL_RE.sub("", original[start:]).strip(" .\"'") or None
     if sick and _SICK_WORDS_RE.search(sick.group(0)):
         return "off sick"
     if word == "off":  # "off fri my day off": the words after the day
@@ -708,12 +721,17 @@ def _reason(norm: str, sick: re.Match[str] | None, word: str, original: str = ""
         return _said_something(rest.strip(" ,.-"), shop)
     m = re.search(r"\b(?:for|because|reason:?)\s+(.+)$", norm)
     if m:
-        return _said_something(m.group(1).strip(" ."), shop)
+        return _said_something(_ASKING_TAIL_RE.sub("", m.group(1)).strip(" .,"), shop)
     # "block saturday 9.30 to 11 got the dentist": the words after the last time are the reason
     m = _AFTER_TIMES_RE.search(norm)
     if m and set(m["rest"].split()) - _NOT_A_REASON:
         return m["rest"].strip(" .,!")
-    return _own_words(original) if sick else None
+    # "block out my thursday morning got a docs appt": no time said, the words after the day are the reason
+    if sick:
+        return _own_words(original)
+    m = _AFTER_DAY_RE.search(norm)
+    rest = _ASKING_TAIL_RE.sub("", re.split(r"[.;!?]", m["rest"])[0]).strip(" .,!") if m else ""
+    return rest if rest and not re.search(r"\d", norm) and _said_something(rest, shop) else None
 
 
 # words of a time-off message that give no reason: who, which day, asking, the command itself
