@@ -102,6 +102,7 @@ class Block:
     cancel: bool = False
     replaces: tuple[dt.datetime, dt.datetime] | None = None  # the block just added that this one corrects
     also: tuple[str | None, ...] = ()  # more barbers the same time off is for ("me and jo"); None: the sender
+    replaces_others: tuple[tuple[str, dt.datetime, dt.datetime], ...] = ()  # the others' blocks it corrects
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,8 @@ def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime) -> 
         fixed = cmd.corrected_block(text, local_date(shop, last.start), shop=shop, now=now)
         if fixed is not None:  # "actually make that 3:30 to 4:30": the block just added, changed
             return dataclasses.replace(fixed, barber=fixed.barber or last.barber, reason=fixed.reason or last.reason,
-                                       replaces=(last.start, last.end))
+                                       replaces=(last.start, last.end), also=fixed.also or tuple(k for k, _, _ in last.others),
+                                       replaces_others=last.others)
         if cmd.undoes_block(text):  # "scrap that, ill work it", "never mind", "undo": the block just added, gone
             return taken_back(last, shop)
     if isinstance(command, cmd.Answer) and not waiting:

@@ -400,7 +400,8 @@ def _block(c: cmd.Block, ctx: BarberContext) -> BarberOutcome:
     notes: list[str] = []
     actions: list[BarberAction] = []
     if c.replaces:
-        actions.append(RemoveTimeOff(whos[0].key, *c.replaces, local_date(ctx.shop, c.replaces[0])))
+        for key, a, z in [(whos[0].key, *c.replaces), *c.replaces_others]:
+            actions.append(RemoveTimeOff(key, a, z, local_date(ctx.shop, a)))
     spans: list[tuple[str, dt.datetime, dt.datetime]] = []
     clashes: list[BookingInfo] = []
     for who in whos:
