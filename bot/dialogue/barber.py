@@ -379,7 +379,8 @@ def _group(text: str, shop: Shop) -> tuple[str | None, ...]:
 _ERRANDS = wordlist("""dentist dentists doctor doctors dr gp gym lunch school meeting funeral wedding physio training
 course holiday hols leave vacation break church mosque errand errands pickup family personal private admin stock
 delivery cleaning appointment appt it them everything whole rest out off in up everyone everybody we both team
-staff boss ill ive id im hes shes theyre were whos thats ima imma gonna gotta""")
+staff boss ill ive id im hes shes theyre were whos thats ima imma gonna gotta power water aircon electricity
+lights light wifi internet machine heating gas alarm music""")
 _DAY_AHEAD = (r"(?:today|tonight|tomorrow|this|next|on|from|for|all|the|every|"
               r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|\d|(?:" + "|".join(MONTHS) + r")[a-z]*)\b")
 
