@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from bot.availability import local_date
 from bot.nlu.types import Understanding
 from bot.nlu.understand import understand
-from bot.nlu.words import clean
+from bot.nlu.words import COMMON_WORDS, RULE_WORDS, clean, wordlist
 from bot.shop import Shop
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -101,6 +101,8 @@ class Block:
     barber: str | None = None
     cancel: bool = False
     replaces: tuple[dt.datetime, dt.datetime] | None = None  # the block just added that this one corrects
+    also: tuple[str | None, ...] = ()  # more barbers the same time off is for ("me and jo"); None: the sender
+    replaces_others: tuple[tuple[str, dt.datetime, dt.datetime], ...] = ()  # the others' blocks it corrects
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,14 @@ class Unblock:
     day: dt.date
     start_min: int
     end_min: int
+    barber: str | None = None
+    also: tuple[str | None, ...] = ()  # more barbers whose block goes too; None: the sender
+
+
+@dataclass(frozen=True)
+class NextBooking:
+    """"who's next", "what time is my next one": the sender's (or `barber`'s) next booking."""
+
     barber: str | None = None
 
 
@@ -130,6 +140,7 @@ class CustomerInfo:
 @dataclass(frozen=True)
 class Answer:
     word: str  # yes | no | move | cancel | keep | undo
+    to: str | None = None  # "move him to sam": the barber to move to first
 
 
 @dataclass(frozen=True)
@@ -148,7 +159,7 @@ class Usage:
     text: str
 
 
-Command = (Agenda | Week | WhoIsIn | NextFree | CancelCode | CancelAt | MarkOutcome | Block | Unblock | Late
+Command = (Agenda | Week | WhoIsIn | NextFree | NextBooking | CancelCode | CancelAt | MarkOutcome | Block | Unblock | Late
            | CustomerInfo | Answer | DayQuestion | BarberHelp | Usage)
 
 
@@ -199,6 +210,8 @@ def read_day(norm: str, shop: Shop, now: dt.datetime, nlu_date: dt.date | None) 
         explicit = day is not None
     if day is None:
         return _Day(None)
+    if weekday and not explicit and re.search(r"\bnext\s+week\b", norm) and (day - today).days < 7 - today.weekday():
+        day += dt.timedelta(days=7)  # "tuesday afternoon next week": next week's, not this week's
     if explicit and weekday and WEEKDAYS.index(weekday.group(1)) != day.weekday():
         return _Day(None, DayQuestion(weekday.group(1), day))
     return _Day(day)
@@ -260,8 +273,11 @@ _ANSWER_WORDS = (
 
 # what people put before what they mean: greetings, fillers, "hi dana", "it's priya"
 _OPENING_WORDS = {"hi", "hey", "hello", "hiya", "yo", "morning", "gday", "g'day", "ok", "okay", "k", "hmm",
+                  "howzit", "salaam", "salam", "ag", "eish", "sho", "yoh",
                   "hm", "um", "umm", "uh", "so", "oh", "right", "well", "actually", "lol", "sorry", "nah",
                   "yeah", "just", "pls", "please", "mate", "guys", "all", "team"}
+_GREETINGS = {"hi", "hey", "hello", "hiya", "yo", "morning", "gday", "g'day", "howzit", "salaam", "salam", "evening",
+              "afternoon", "thanks", "cheers", "sorry"}  # "hi dana": the name after is who is greeted
 _OPENING_PAIRS = ("good morning", "good afternoon", "good evening", "morning all", "hi all")
 
 
@@ -277,7 +293,7 @@ def strip_opening(text: str, shop: Shop) -> str:
         pair = f"{w} {words[i + 1].lower().strip(',.!:;-')}"
         if pair in _OPENING_PAIRS:
             i += 2
-        elif w in _OPENING_WORDS or w in names and i > 0:
+        elif w in _OPENING_WORDS or w in names and i > 0 and words[i - 1].lower().strip(",.!:;-") in _GREETINGS:
             i += 1
         elif w in ("its", "it's", "this") and i + 1 < len(words) - 1:  # "it's priya", "this is priya"
             nxt = words[i + 1].lower().strip(",.!:;-")
@@ -290,6 +306,14 @@ def strip_opening(text: str, shop: Shop) -> str:
         else:
             break
     return " ".join(words[i:])
+
+
+def move_to(text: str, shop: Shop) -> str | None:
+    """The barber a "move them" names to move to ("move him to sam if he can", "shift them over to jo")."""
+    m = re.search(r"\b(?:to|with|onto)\s+(" + _names(shop) + r")\b", clean(text))
+    if m is None:
+        return None
+    return next(b.key for b in shop.barbers if m.group(1) in (b.key, b.name.lower()))
 
 
 _NEGATED_ANSWER_RE = re.compile(r"\b(?:don'?t|do\s+not|not|no|never)\s+(?:\w+\s+)?(move|cancel|keep)\b")
@@ -319,6 +343,61 @@ def _names(shop: Shop) -> str:
     """A regex for any barber of `shop` by key or name, as a word."""
     names = sorted({b.key for b in shop.barbers} | {b.name.lower() for b in shop.barbers}, key=len, reverse=True)
     return r"\b(?:" + "|".join(re.escape(n) for n in names) + r")"
+
+
+def _person(shop: Shop) -> str:
+    """A regex for one of the people a block may be for: a barber of `shop`, or the sender."""
+    return r"(?:" + _names(shop) + r"\b|\b(?:me|myself|i(?!'))\b)"
+
+
+_AND = r"\s*(?:,|\band\b|&|\+|\bn\b|\bplus\b)\s*(?:also\s+)?"
+
+
+def _group(text: str, shop: Shop) -> tuple[str | None, ...]:
+    """The barbers one message's time off is for when it names several, in order: "me and jo",
+    "sam, lee and jo", "put me off xmas eve, and jo also", "off fri, jo too" (None: the sender);
+    () when it names one or nobody."""
+    person = _person(shop)
+    keys = {n: b.key for b in shop.barbers for n in (b.key, b.name.lower())}
+    chain = re.search(person + r"(?:" + _AND + person + r")+", text)
+    if chain:
+        said = [m.group(0) for m in re.finditer(person, chain.group(0))]
+    else:  # "..., and jo also", "jo too": the sender and that barber
+        also = re.search(r"(" + _names(shop) + r")\s+(?:also|too|as\s+well)\b"
+                         r"|\b(?:and|plus)\s+(?:also\s+)?(" + _names(shop) + r")\s*[.!]*$"
+                         r"|\bsame\s+(?:thing\s+)?(?:for|with)\s+(" + _names(shop) + r")\b", text)  # "do the same for lee"
+        said = ["me", next(g for g in also.groups() if g)] if also else []
+    found: list[str | None] = []
+    for w in said:
+        key = keys.get(w.strip())
+        if key not in found:
+            found.append(key)
+    return tuple(found) if len(found) > 1 else ()
+
+
+# words that sit where a block names its barber but are no name: "block lunch wed", "block dentist fri"
+_ERRANDS = wordlist("""dentist dentists doctor doctors dr gp gym lunch school meeting funeral wedding physio training
+course holiday hols leave vacation break church mosque errand errands pickup family personal private admin stock
+delivery cleaning appointment appt it them everything whole rest out off in up everyone everybody we both team
+staff boss ill ive id im hes shes theyre were whos thats ima imma gonna gotta power water aircon electricity
+lights light wifi internet machine heating gas alarm music""")
+_DAY_AHEAD = (r"(?:today|tonight|tomorrow|this|next|on|from|for|all|the|every|"
+              r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|\d|(?:" + "|".join(MONTHS) + r")[a-z]*)\b")
+
+
+def _unknown_name(norm: str, shop: Shop) -> str | None:
+    """A name that is no barber of `shop`, written where a block or day off names its barber:
+    "block gethin wed 9-12", "gethin is off friday" -> "Gethin"; None for any word people put
+    there that is no name ("block lunch wed", "block tomorrow 2-4")."""
+    m = (re.match(r"^block(?:\s+(?:off|out))?\s+([a-z][a-z-]+)(?:'s)?\s+(?=" + _DAY_AHEAD + r")", norm)
+         or re.match(r"^([a-z][a-z-]+?)(?:'?s|\s+is|\s+will\s+be|\s+be)\s+(?:off|away|not\s+in)\b", norm))
+    if m is None:
+        return None
+    w = m.group(1)
+    if (w in COMMON_WORDS or w in RULE_WORDS or w in _ERRANDS or w in _OPENING_WORDS or len(w) < 3
+            or _WEEKDAY_RE.fullmatch(w) or re.fullmatch(r"(?:" + "|".join(MONTHS) + r")[a-z]*", w)):
+        return None
+    return w.capitalize()
 
 
 _CANCEL_ALL_RE = re.compile(r"\bcancel\s+(?:all|every|everything|everyone|my\s+(?:day|bookings|appointments))\b"
@@ -390,11 +469,30 @@ def _cancel_at(original: str, shop: Shop, now: dt.datetime, norm: str, nlu_date:
     return CancelAt(day, at_min, reason or None, barber)
 
 
+# a block taken back in people's words: "open up wed afternoon again", "free up my friday again", "i can
+# work saturday after all", "take the block off thursday", "put my friday back on", "im back in on friday"
+_UNBLOCK_RE = re.compile(
+    r"\bopen\s+(?:up\b(?!\s+(?:till|til|until|to|from)\b)|(?:\S+\s+){1,3}(?:up|back\s+up)\b)|\bfree\s+(?:up\s+)?(?:\S+\s+){0,3}(?:again|back\s+up)\b"
+    r"|\b(?:work|working|in|come\s+in|be\s+in|make\s+it)\b(?:\s+\S+){0,4}\s+after\s+all\b"
+    r"|\b(?:take|taking|remove|delete|lift|drop|get\s+rid\s+of|cancel|undo)\s+(?:off\s+)?(?:the|my|that|this)\s+"
+    r"(?:\S+\s+)?(?:block|blocks|time\s+off|day\s+off)\b"
+    r"|\bput\s+(?:me|my\s+(?:\S+\s+){0,2})\s*back\b|\b(?:i'?m|im|i\s+am)\s+back\s+(?:on|in)\b"
+    r"|\bnot\s+off\s+(?:\S+\s+){0,3}(?:any\s*more|after\s+all)\b|\bno\s+longer\s+off\b")
+# "who's next", "what time is my next one", "when's my next client": the sender's next booking
+_NEXT_BOOKING_RE = re.compile(
+    r"\bwho'?s\s+(?:my\s+)?next\b(?!\s+week)|\bwho\s+is\s+(?:my\s+)?next\b(?!\s+week)"
+    r"|\bwho\s+(?:have|do)\s+i\s+(?:got\s+|have\s+)?next\b(?!\s+week)"
+    r"|\b(?:my|the|[a-z]+'?s)\s+next\s+(?:one|client|customer|booking|appointment|appt|cut|person|guy|chair|in)\b"
+    r"|\bwhen'?s\s+my\s+next\b|\bwhen\s+is\s+my\s+next\b|^(?:what'?s|what\s+is)\s+next[?!. ]*$", re.M)
+
+
+_BLOCK_TYPO_RE = re.compile(r"\b(un)?(?:blok|blck|blokc|bock|blk|blcok)\b", re.I)
 _HOURS_TO_RE = re.compile(r"(?<![\d:.])(\d{1,2})\s+to\s+(\d{1,2})(?![\d:.])", re.I)
 
 
 def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
     original = strip_opening(" ".join((text or "").strip().split()), shop)
+    original = _BLOCK_TYPO_RE.sub(r"\1block", original)  # "blok 2moro 3-5", "unblok fri"
     low = clean(original)
     bare = low.rstrip("?!. ")
     if bare in ("help", "commands", "?", "menu", "barber help"):
@@ -405,7 +503,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         return Answer("no")
     for pattern, word in _ANSWER_WORDS:
         if pattern.match(bare) and not (word == "cancel" and re.search(r"\d", bare)):  # "cancel her 3pm": a booking
-            return Answer(word)
+            return Answer(word, move_to(bare, shop) if word == "move" else None)
 
     m = re.match(r"^(?:customer|client|who\s+is)\s+(\+[\d\s()-]{7,})$", bare)
     if m:
@@ -433,7 +531,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         return MarkOutcome(code, status)
     if re.search(r"\bcancel\b", kw) and code is not None:
         return CancelCode(code, after or None)
-    if re.search(r"\bcancel\b", kw) and not _CANCEL_ALL_RE.search(kw):
+    if re.search(r"\bcancel\b", kw) and not _CANCEL_ALL_RE.search(kw) and not _UNBLOCK_RE.search(kw):
         at = _cancel_at(original, shop, now, norm, u.date)
         if at is not None:
             return at
@@ -446,15 +544,19 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
             return CancelAt(on, at_min, original.strip(" .!"), _barber_named(norm, shop, u.barber))
 
     named = _barber_named(norm, shop, u.barber)
+    group = _group(low, shop)
+    if group:  # "me and jo", "sam and lee": the first, and the others beside
+        named = group[0]
     got = read_day(norm, shop, now, u.date)
 
-    if word == "unblock" or re.search(r"^(?:remove|delete)\s+(?:the\s+|my\s+)?block\b|\bunblock\b", kw, re.M):
+    if word == "unblock" or re.search(r"^(?:remove|delete)\s+(?:the\s+|my\s+)?block\b|\bunblock\b", kw, re.M) \
+            or _UNBLOCK_RE.search(kw):
         if got.question:
             return got.question
         if got.day is None:
             return Usage("unblock")
         span = (u.window.start_min, u.window.end_min) if u.window else (0, 1440)
-        return Unblock(got.day, span[0], span[1], named)
+        return Unblock(got.day, span[0], span[1], named, group[1:])
 
     question = re.search(r"^(?:am\s+i|do\s+i|have\s+i|what|what's|whats|who|who's|whos|how|any|is|are|when|when's|whens)\b", kw, re.M)
     sick = re.search(r"\b(?:sick|unwell|poorly|crook|(?:i'?m|im|i\s+am|feeling|feel|been|off)\s+ill|not\s+well"
@@ -464,32 +566,37 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         return Usage("cancel")
     cancel_all = _CANCEL_ALL_RE.search(kw)
     day_off = re.search(r"^(?:i'?m\s+|i\s+am\s+|im\s+)?(?:off|day\s+off)\b|\bday\s+off\b"
-                        r"|\b(?:take|taking|need|want|having|book)\s+(?:\S+\s+){0,3}off\b" + _AWAY
-                        + r"|^" + _names(shop) + r"(?:'?s|\s+is)?\s+(?:off|away|not\s+in)\b", kw, re.M)  # "lees off fri"
+                        r"|\b(?:take|taking|need|want|having|have|get|book)\s+(?:\S+\s+){0,3}off\b" + _AWAY
+                        + r"|^" + _person(shop) + r"(?:" + _AND + _person(shop) + r")*"
+                        + r"(?:'?s|\s+(?:is|are|r|will\s+be|be|both|all))*\s+(?:off|away|not\s+in)\b", kw, re.M)  # "lees off fri", "me and jo off fri"
     block = re.search(r"\bblock(?:\s+(?:off|out))?\b", kw)
+    stranger = _unknown_name(norm, shop) if named is None and not group else None  # "gethin is off fri"
     late = re.search(r"\b(?:late|behind|delayed|running\s+over)\b", kw)
     asks_to_tell = re.search(r"\b(?:tell|let|message|text)\b", kw)  # "r u able to tell my 11 ill be 5 late"
     if late and not (block or cancel_all or day_off or (question and not asks_to_tell)):
         return dataclasses.replace(_late(norm, u, shop, today, kw), day=got.day if got.day != today else None)
-    if (sick or cancel_all or day_off or block or word == "off") and not question:
+    if (sick or cancel_all or day_off or block or word == "off" or stranger) and not question:
         if got.question:
             return got.question
         day = got.day or (today if (sick or cancel_all or re.search(r"\bthe\s+day\b", kw)) else None)
         if day is None:
             return Usage("off" if word == "off" else "block")
-        reason = _reason(norm, sick, word, original)
+        reason = _reason(norm, sick, word, original, shop)
+        named = named or stranger  # "block gethin wed": refused with the shop's barbers
         if u.window is not None:
             return Block(day, u.window.start_min, u.window.end_min, False, reason, named,
-                         cancel=bool(cancel_all))
+                         cancel=bool(cancel_all), also=group[1:])
         if block and not (sick or cancel_all or day_off) and (u.time is not None or re.search(r"\d", norm.split(" ", 1)[-1])) \
                 and not _EXPLICIT_RE.search(norm) and not _WEEKDAY_NUMBER_RE.search(norm):
             return Usage("block")
-        return Block(day, 0, 1440, True, reason, named, cancel=bool(sick or cancel_all or day_off))
+        return Block(day, 0, 1440, True, reason, named, cancel=bool(sick or cancel_all or day_off), also=group[1:])
 
 
     if re.search(r"\bnext\s+(?:free|open|available|empty|gap|slot|opening)\b|\bwhen\s+am\s+i\s+(?:next\s+)?free\b"
                  r"|\bfree\s+for\s+me\b|\bmy\s+(?:next\s+)?(?:free\s+(?:time|slot)|gap|opening)\b", kw):
         return NextFree(named)
+    if _NEXT_BOOKING_RE.search(kw):
+        return NextBooking(named)  # "who's next", "jo's next client" (the owner)
     if re.search(r"\bwho'?s\s+(?:in|working|on)\b|\bwho\s+is\s+(?:in|working|on)\b|\bwho\s+works\b", kw):
         return WhoIsIn(got.day or today) if not got.question else got.question
     if re.search(r"\b(?:my|the|this|next|whole)\s+week\b|\bweek\s+ahead\b|^week\b|" + _names(shop) + r"'?s?\s+week\b",
@@ -582,33 +689,91 @@ def _late(norm: str, u: Understanding, shop: Shop, today: dt.date, kw: str = "")
     return Late(max(1, min(minutes, 240)), at, bool(_ARRIVING_RE.search(kw or norm)))
 
 
-def _reason(norm: str, sick: re.Match[str] | None, word: str, original: str = "") -> str | None:
-    """The words a barber gave for their time off, as written ("... tell them: flu, sorry" -> "flu, sorry")."""
-    said = _SAY_RE.search(original.lower())
-    if said:
-        start = said.start(1)
-        return original[start:].strip(" .\"'") or None
-    if sick:
-        return "off sick"
-    if word == "off":  # "off fri my day off": the words after the day
-        rest = re.sub(r"^off\s+(?:on\s+)?", "", norm)
-        rest = re.sub(r"^(?:(?:xmas|christmas|new\s+year'?s?)\s+(?:eve|day)|boxing\s+day)\b\s*", "x ", rest)
-        rest = re.sub(r"^(?:(?:this|next)\s+)?\S+\s*", "", rest)
-        rest = re.sub(r"^\d{1,2}(?:st|nd|rd|th)?\s+(?:" + "|".join(MONTHS) + r")[a-z]*\s*", "", rest)
-        return rest.strip(" ,.-") or None
-    m = re.search(r"\b(?:for|because|reason:?)\s+(.+)$", norm)
-    if m:
-        return m.group(1).strip(" .")
-    # "block saturday 9.30 to 11 got the dentist": the words after the last time are the reason
-    m = _AFTER_TIMES_RE.search(norm)
-    if m and set(m["rest"].split()) - _NOT_A_REASON:
-        return m["rest"].strip(" .,!")
-    return None
-
-
 # the last time said in a block ("11", "5pm", "13:00") and the words after it (no digit among them)
 _AFTER_TIMES_RE = re.compile(r"\d(?:\s*(?:am|pm|a\.m\.|p\.m\.))?\s*[,.-]?\s+(?P<rest>[a-z][^\d]*)$")
 # words after the time that give no reason: a day, a part of the day, thanks
 _NOT_A_REASON = frozenset((*(dt.date(2026, 1, 5 + i).strftime("%A").lower() for i in range(7)), "today", "tomorrow", "tmrw", "tonight", "this", "next", "on", "the", "week",
                            "morning", "afternoon", "evening", "please", "pls", "thanks", "thank", "you", "cheers",
                            "mate", "ta", "and", "for", "me", "o'clock", "oclock", "ish"))
+
+
+# a request run on after the reason: "... a school thing and then also can you do the same for lee"
+_ASKING_TAIL_RE = re.compile(r"[\s,]+(?:and\s+)?(?:then\s+)?(?:also\s+)?(?:can|could|would|will)\s+(?:you|u)\b.*$"
+                             r"|[\s,]+(?:pls|please|plz|thanks|cheers|ta)\b.*$")
+_AFTER_DAY_RE = re.compile(r".*\b(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|today|tomorrow|tonight|morning|afternoon"
+                           r"|evening|off)\b[\s,.-]+(?P<rest>[a-z][^\d]*)$")
+_SICK_WORDS_RE = re.compile(r"sick|ill|well|crook|poorly")
+
+
+def _reason(norm: str, sick: re.Match[str] | None, word: str, original: str = "",
+            shop: Shop | None = None) -> str | None:
+    """The words a barber gave for their time off, as written ("... tell them: flu, sorry" -> "flu, sorry");
+    "off sick" only when they said they are sick; None when they gave none ("off xmas eve, and jo also")."""
+    said = _SAY_RE.search(original.lower())
+    if said:
+        start = said.start(1)
+        return _ASKING_TAIL_RE.sub("", original[start:]).strip(" .\"'") or None
+    if sick and _SICK_WORDS_RE.search(sick.group(0)):
+        return "off sick"
+    if word == "off":  # "off fri my day off": the words after the day
+        rest = re.sub(r"^off\s+(?:on\s+)?", "", norm)
+        rest = re.sub(r"^(?:(?:xmas|christmas|new\s+year'?s?)\s+(?:eve|day)|boxing\s+day)\b\s*", "x ", rest)
+        rest = re.sub(r"^(?:(?:this|next)\s+)?\S+\s*", "", rest)
+        rest = re.sub(r"^\d{1,2}(?:st|nd|rd|th)?\s+(?:" + "|".join(MONTHS) + r")[a-z]*\s*", "", rest)
+        return _said_something(rest.strip(" ,.-"), shop)
+    m = re.search(r"\b(?:for|because|reason:?)\s+(.+)$", norm)
+    if m:
+        return _said_something(_ASKING_TAIL_RE.sub("", m.group(1)).strip(" .,"), shop)
+    # "block saturday 9.30 to 11 got the dentist": the words after the last time are the reason
+    m = _AFTER_TIMES_RE.search(norm)
+    if m and set(m["rest"].split()) - _NOT_A_REASON:
+        return m["rest"].strip(" .,!")
+    # "block out my thursday morning got a docs appt": no time said, the words after the day are the reason
+    if sick:
+        return _own_words(original)
+    m = _AFTER_DAY_RE.search(norm)
+    rest = _ASKING_TAIL_RE.sub("", re.split(r"[.;!?]", m["rest"])[0]).strip(" .,!") if m else ""
+    return rest if rest and not re.search(r"\d", norm) and _said_something(rest, shop) else None
+
+
+# words of a time-off message that give no reason: who, which day, asking, the command itself
+_NO_REASON_WORDS = _NOT_A_REASON | wordlist("""i i'm im me my myself and also too as well both all whole day days
+eve xmas christmas new year years year's boxing off out away not in be will won't wont can't cant cannot come make
+it work working sorry please pls plz thanks guys so just sort out bookings booking clients customers can you u
+could would them they sick today tonight tomorrow tmrw tmr""") | frozenset(WEEKDAYS) | frozenset(MONTHS)
+
+
+def _said_something(text: str | None, shop: Shop | None) -> str | None:
+    """`text` as a reason, or None when it is only days, names and command words ("christmas eve
+    the whole day, and jo also")."""
+    if not text:
+        return None
+    names = {n for b in shop.barbers for n in (b.key, b.name.lower())} if shop else set()
+    words = set(re.findall(r"[a-z']+", text.lower())) - names - _NO_REASON_WORDS
+    return text if words and not all(re.fullmatch(_WEEKDAY + r"|\d+(?:st|nd|rd|th)?", w) for w in words) else None
+
+
+# what a barber says before their reason, in the clause that says they can't come: "i cant come in saturday"
+_CANT_COME_LEAD = wordlist("""i i'm im cant can't cannot wont won't will not be come make it in work working able to
+on this next the today tonight tomorrow tmrw tmr all whole day so sorry guys hey hi salaam salam howzit morning
+""")
+_REQUEST_RE = re.compile(r"\b(?:sort|cancel|move|reschedule|handle|deal|rebook|bookings|clients|customers|pls|please|plz|can\s+you|could\s+you)\b")
+_BECAUSE_RE = re.compile(r"^(?:because|cos|coz|cause|bc|as|since|-)\s+", re.I)
+
+
+def _own_words(original: str) -> str | None:
+    """The reason a barber gave beside "i cant come in saturday", in their own words: "salaam, i
+    cant come in saturday theres a family wedding in paarl. pls sort out my bookings" -> "theres a
+    family wedding in paarl"; None when every clause is the command, a day, a greeting or a request."""
+    for clause in re.split(r"[.;!?,]+", original):
+        if _REQUEST_RE.search(clause.lower()):
+            continue
+        words = clause.split()
+        i = 0
+        while i < len(words) and (words[i].lower() in _CANT_COME_LEAD or _WEEKDAY_RE.fullmatch(words[i].lower())
+                                  or words[i].lower() in _OPENING_WORDS):
+            i += 1
+        rest = _BECAUSE_RE.sub("", " ".join(words[i:])).strip(" -")
+        if rest and set(re.findall(r"[a-z']+", rest.lower())) - _NO_REASON_WORDS:
+            return rest
+    return None

@@ -54,13 +54,14 @@ def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime) -> 
     if waiting and not isinstance(command, cmd.Answer):
         answer = cmd.answer_in(cmd.strip_opening(text, shop))
         if answer is not None:  # "ok move them", "hmm nah just cancel them", "dont cancel pete, move them"
-            return answer
+            return dataclasses.replace(answer, to=cmd.move_to(text, shop)) if answer.word == "move" else answer
     last = just_blocked(convo)
     if last is not None and (command is None or isinstance(command, (cmd.Usage, cmd.Answer))):
         fixed = cmd.corrected_block(text, local_date(shop, last.start), shop=shop, now=now)
         if fixed is not None:  # "actually make that 3:30 to 4:30": the block just added, changed
             return dataclasses.replace(fixed, barber=fixed.barber or last.barber, reason=fixed.reason or last.reason,
-                                       replaces=(last.start, last.end))
+                                       replaces=(last.start, last.end), also=fixed.also or tuple(k for k, _, _ in last.others),
+                                       replaces_others=last.others)
         if cmd.undoes_block(text):  # "scrap that, ill work it", "never mind", "undo": the block just added, gone
             return taken_back(last, shop)
     if isinstance(command, cmd.Answer) and not waiting:
@@ -77,13 +78,15 @@ def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime) -> 
 
 
 def taken_back(last: Pending, shop: Shop) -> cmd.Unblock:
-    """The Unblock that removes exactly the block `last` (a whole day, or its window)."""
+    """The Unblock that removes exactly the block `last` (a whole day, or its window), for every
+    barber it was added for."""
     day = local_date(shop, last.start)
+    others = tuple(k for k, _, _ in last.others)
     if last.whole_day:
-        return cmd.Unblock(day, 0, 1440, last.barber)
+        return cmd.Unblock(day, 0, 1440, last.barber, others)
     start, end = last.start.astimezone(shop.tz), last.end.astimezone(shop.tz)
     end_min = 1440 if end.date() > day else end.hour * 60 + end.minute
-    return cmd.Unblock(day, start.hour * 60 + start.minute, end_min, last.barber)
+    return cmd.Unblock(day, start.hour * 60 + start.minute, end_min, last.barber, others)
 
 
 def info(b: Booking) -> BookingInfo:

@@ -118,7 +118,8 @@ class BarberOutcome:
 
 @dataclass(frozen=True)
 class Pending:
-    """Time off just added whose clashing bookings wait for the barber's word."""
+    """Time off just added whose clashing bookings wait for the barber's word; `others`: the same
+    time off added for more barbers in the same message ("me and jo off fri"), each (barber, start, end)."""
 
     barber: str
     start: dt.datetime
@@ -126,16 +127,23 @@ class Pending:
     whole_day: bool
     reason: str | None
     cancel: bool  # a day off / sick day: YES cancels them
+    others: tuple[tuple[str, dt.datetime, dt.datetime], ...] = ()
+
+    def spans(self) -> list[tuple[str, dt.datetime, dt.datetime]]:
+        """Every barber's block of this time off, the first one's first."""
+        return [(self.barber, self.start, self.end), *self.others]
 
     def to_text(self) -> str:
         return json.dumps({"barber": self.barber, "start": self.start.isoformat(), "end": self.end.isoformat(),
-                           "whole_day": self.whole_day, "reason": self.reason, "cancel": self.cancel})
+                           "whole_day": self.whole_day, "reason": self.reason, "cancel": self.cancel,
+                           "others": [[k, a.isoformat(), z.isoformat()] for k, a, z in self.others]})
 
     @classmethod
     def from_text(cls, text: str) -> Pending:
         d: dict[str, Any] = json.loads(text)
+        others = tuple((str(k), dt.datetime.fromisoformat(a), dt.datetime.fromisoformat(z)) for k, a, z in d.get("others", []))
         return cls(str(d["barber"]), dt.datetime.fromisoformat(d["start"]), dt.datetime.fromisoformat(d["end"]),
-                   bool(d["whole_day"]), d.get("reason"), bool(d.get("cancel")))
+                   bool(d["whole_day"]), d.get("reason"), bool(d.get("cancel")), others)
 
 
 def _pending(convo: Convo) -> Pending | None:
@@ -175,7 +183,7 @@ def barber_step(convo: Convo, command: cmd.Command, ctx: BarberContext,
             if command.word in ("yes", "no", "unclear"):
                 return _say(IDLE, r.barber_nothing_waiting())
             return _say(IDLE, r.barber_usage(command.word))
-        return _answer(pending, command.word, ctx, convo)
+        return _answer(pending, command.word, ctx, convo, command.to)
     handler = _HANDLERS[type(command)]
     return handler(command, ctx)  # a new command drops anything that was waiting
 
@@ -370,53 +378,96 @@ def _clashes(ctx: BarberContext, barber: str, start: dt.datetime, end: dt.dateti
     return [b for b in found if b.status == "confirmed" and b.start < end and b.end > start and b.start > ctx.now]
 
 
+def _everyone(ctx: BarberContext, named: Sequence[str | None], doing: str) -> tuple[list[Barber], str | None]:
+    """The barbers a command naming several acts on ("me and jo": the sender and Jo), each once, or
+    the refusal for the first the sender may not act on (then none is acted on)."""
+    found: list[Barber] = []
+    for key in named:
+        who, refusal = _whose(ctx, key, doing)
+        if who is None:
+            return [], refusal
+        if who not in found:
+            found.append(who)
+    return found, None
+
+
 def _block(c: cmd.Block, ctx: BarberContext) -> BarberOutcome:
-    who, refusal = _whose(ctx, c.barber, "block the time of")
-    if who is None:
+    """Time off for the barber named (the sender when none), and for each other barber named beside
+    ("me and jo off fri"): added at once; the clashing bookings of all of them wait for one word."""
+    whos, refusal = _everyone(ctx, [c.barber, *c.also], "block the time of")
+    if not whos:
         return _say(IDLE, refusal or "")
-    start, end = _window(ctx, who, c)
-    if end <= start:
-        return _say(IDLE, r.bad_range())
-    if end <= ctx.now:
-        return _say(IDLE, r.barber_block_past(ctx.shop, start, end, c.whole_day))
-    clashes = _clashes(ctx, who.key, start, end)
-    own = who.key == ctx.barber.key
-    hours = _working(ctx, who, c.day)
-    works = hours is not None and start < local_instant(ctx.shop, c.day, hours[1]) \
-        and end > local_instant(ctx.shop, c.day, hours[0])
-    if not works and not clashes and c.replaces is None:  # their day off, or outside their hours: nothing to block
-        return _say(IDLE, r.barber_not_working(ctx.shop, who, start, end, c.whole_day, hours, own=own))
-    add = AddTimeOff(who.key, start, end, c.reason,
-                     r.blocked(ctx.shop, who, start, end, c.whole_day, own=own))
-    undo = [RemoveTimeOff(who.key, *c.replaces, local_date(ctx.shop, c.replaces[0]))] if c.replaces else []
-    pending = Pending(who.key, start, end, c.whole_day, c.reason, c.cancel)
+    notes: list[str] = []
+    actions: list[BarberAction] = []
+    if c.replaces:
+        for key, a, z in [(whos[0].key, *c.replaces), *c.replaces_others]:
+            actions.append(RemoveTimeOff(key, a, z, local_date(ctx.shop, a)))
+    spans: list[tuple[str, dt.datetime, dt.datetime]] = []
+    clashes: list[BookingInfo] = []
+    for who in whos:
+        start, end = _window(ctx, who, c)
+        if end <= start:
+            return _say(IDLE, r.bad_range())
+        if end <= ctx.now:
+            return _say(IDLE, r.barber_block_past(ctx.shop, start, end, c.whole_day))
+        theirs = _clashes(ctx, who.key, start, end)
+        own = who.key == ctx.barber.key
+        hours = _working(ctx, who, c.day)
+        works = hours is not None and start < local_instant(ctx.shop, c.day, hours[1]) \
+            and end > local_instant(ctx.shop, c.day, hours[0])
+        if not works and not theirs and c.replaces is None:  # their day off, or outside their hours: nothing to block
+            notes.append(r.barber_not_working(ctx.shop, who, start, end, c.whole_day, hours, own=own))
+            continue
+        actions.append(AddTimeOff(who.key, start, end, c.reason,
+                                  r.blocked(ctx.shop, who, start, end, c.whole_day, own=own)))
+        spans.append((who.key, start, end))
+        clashes.extend(theirs)
+    if not spans:
+        return _say(IDLE, *notes)
+    pending = Pending(spans[0][0], spans[0][1], spans[0][2], c.whole_day, c.reason, c.cancel, tuple(spans[1:]))
     if not clashes:  # "actually make that 3:30 to 4:30" may follow
-        return _say(Convo(State.UNCLEAR, Draft(barber_pending=pending.to_text())), actions=[*undo, add])
+        return _say(Convo(State.UNCLEAR, Draft(barber_pending=pending.to_text())), *notes, actions=actions)
     state = State.BARBER_CONFIRM if c.cancel else State.BARBER_CLASH
     convo = Convo(state).to(state, barber_pending=pending.to_text())
-    return _say(convo, r.barber_clashes(ctx.shop, clashes, cancel=c.cancel), actions=[*undo, add])
+    return _say(convo, *notes, r.barber_clashes(ctx.shop, clashes, cancel=c.cancel, by_barber=len(spans) > 1),
+                actions=actions)
 
 
 def _unblock(c: cmd.Unblock, ctx: BarberContext) -> BarberOutcome:
-    who, refusal = _whose(ctx, c.barber, "unblock the time of")
-    if who is None:
+    whos, refusal = _everyone(ctx, [c.barber, *c.also], "unblock the time of")
+    if not whos:
         return _say(IDLE, refusal or "")
     start, end = local_instant(ctx.shop, c.day, c.start_min), local_instant(ctx.shop, c.day, c.end_min)
-    return _say(IDLE, actions=[RemoveTimeOff(who.key, start, end, c.day)])
+    return _say(IDLE, actions=[RemoveTimeOff(who.key, start, end, c.day) for who in whos])
 
 
-def _answer(p: Pending, word: str, ctx: BarberContext, convo: Convo) -> BarberOutcome:
-    """The barber's second word about the bookings that clash with `p`."""
+def _next_booking(c: cmd.NextBooking, ctx: BarberContext) -> BarberOutcome:
+    """The barber's next booking not yet started: today's, else the first day ahead with one."""
+    who, refusal = _whose(ctx, c.barber, "see the bookings of")
+    if who is None:
+        return _say(IDLE, refusal or "")
+    today = local_date(ctx.shop, ctx.now)
+    for i in range(LOOK_AHEAD_DAYS):
+        rows = sorted((b for b in ctx.bookings_on(today + dt.timedelta(days=i), who.key)
+                       if b.status == "confirmed" and b.start >= ctx.now), key=lambda b: b.start)
+        if rows:
+            return _say(IDLE, r.barber_next_booking(ctx.shop, who, rows[0], today=i == 0,
+                                                    own=who.key == ctx.barber.key))
+    return _say(IDLE, r.barber_no_next_booking(who, own=who.key == ctx.barber.key))
+
+
+def _answer(p: Pending, word: str, ctx: BarberContext, convo: Convo, to: str | None = None) -> BarberOutcome:
+    """The barber's second word about the bookings that clash with `p` (`to`: the barber a move names)."""
     if word == "unclear":
         return _say(convo, r.barber_move_cancel_or_keep())
     if word == "undo":
-        return _say(IDLE, actions=[RemoveTimeOff(p.barber, p.start, p.end, local_date(ctx.shop, p.start))])
-    clashes = _clashes(ctx, p.barber, p.start, p.end)
+        return _say(IDLE, actions=[RemoveTimeOff(k, a, z, local_date(ctx.shop, a)) for k, a, z in p.spans()])
+    clashes = [b for k, a, z in p.spans() for b in _clashes(ctx, k, a, z)]
     if word == "no" or word == "keep" or not clashes:
         return _say(IDLE, r.barber_kept(ctx.shop, clashes))
     if word == "yes" and not p.cancel:
         return _say(convo, r.barber_move_cancel_or_keep())
-    blocked = (p.barber, p.start, p.end)
+    blocked = p.spans()
     if word in ("yes", "cancel"):
         actions: list[BarberAction] = []
         for b in clashes:
@@ -430,7 +481,10 @@ def _answer(p: Pending, word: str, ctx: BarberContext, convo: Convo) -> BarberOu
     moves: list[BarberAction] = []
     stuck: list[BookingInfo] = []
     for b in clashes:
-        slot = next((s for s in _nearby(ctx, b, blocked, days=1) if (s.barber, s.start) not in taken), None)
+        free = [s for s in _nearby(ctx, b, blocked, days=1) if (s.barber, s.start) not in taken]
+        # "move him to sam": with that barber when they are free, else the nearest as ever
+        slot = next((s for s in free if s.barber == to), None) if to else None
+        slot = slot or next(iter(free), None)
         if slot is None:
             stuck.append(b)
             continue
@@ -440,10 +494,10 @@ def _answer(p: Pending, word: str, ctx: BarberContext, convo: Convo) -> BarberOu
     return _say(IDLE, r.barber_not_moved(ctx.shop, stuck) if stuck else "", actions=moves)
 
 
-def _nearby(ctx: BarberContext, b: BookingInfo, blocked: tuple[str, dt.datetime, dt.datetime] | None,
+def _nearby(ctx: BarberContext, b: BookingInfo, blocked: Sequence[tuple[str, dt.datetime, dt.datetime]] | None,
             days: int) -> list[Slot]:
-    """Free starts for `b`'s service from its day on, with any barber (not inside `blocked`),
-    nearest to `b`'s start first."""
+    """Free starts for `b`'s service from its day on, with any barber (not inside any of `blocked`,
+    each (barber, start, end)), nearest to `b`'s start first."""
     first = max(local_date(ctx.shop, b.start), local_date(ctx.shop, ctx.now))
     svc = ctx.shop.service(b.service)
     length = dt.timedelta(minutes=svc.minutes if svc else 0)
@@ -452,7 +506,7 @@ def _nearby(ctx: BarberContext, b: BookingInfo, blocked: tuple[str, dt.datetime,
         for s in ctx.free(first + dt.timedelta(days=i), b.service, None):
             if s.start <= ctx.now:
                 continue
-            if blocked is not None and s.barber == blocked[0] and s.start < blocked[2] and s.start + length > blocked[1]:
+            if any(s.barber == k and s.start < z and s.start + length > a for k, a, z in blocked or ()):
                 continue
             if s.barber == b.barber and s.start == b.start:
                 continue
@@ -461,7 +515,8 @@ def _nearby(ctx: BarberContext, b: BookingInfo, blocked: tuple[str, dt.datetime,
     return found
 
 
-def _offers(ctx: BarberContext, b: BookingInfo, blocked: tuple[str, dt.datetime, dt.datetime] | None) -> list[Slot]:
+def _offers(ctx: BarberContext, b: BookingInfo,
+            blocked: Sequence[tuple[str, dt.datetime, dt.datetime]] | None) -> list[Slot]:
     """The nearest free times for the customer of a cancelled booking, with any barber but its own
     on its own day (the barber it was with cannot make that day)."""
     day = local_date(ctx.shop, b.start)
@@ -536,6 +591,7 @@ _HANDLERS: dict[type, Callable[[Any, BarberContext], BarberOutcome]] = {
     cmd.Week: _week,
     cmd.WhoIsIn: _who_is_in,
     cmd.NextFree: _next_free,
+    cmd.NextBooking: _next_booking,
     cmd.CustomerInfo: _customer,
     cmd.BarberHelp: _help,
     cmd.Usage: _usage,

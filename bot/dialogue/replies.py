@@ -630,6 +630,18 @@ def barber_next_free(shop: Shop, barber: Barber, start: dt.datetime, *, own: boo
     return f"{who} next free slot: {fmt_slot(shop, start)}."
 
 
+def barber_next_booking(shop: Shop, barber: Barber, b: BookingInfo, *, today: bool, own: bool) -> str:
+    """"who's next": the barber's next booking (its time only when it is today)."""
+    when = fmt_time(shop, b.start) if today else fmt_slot(shop, b.start)
+    who = "Your" if own else f"{barber.name}'s"
+    phone = f" {b.customer_phone}" if b.customer_name else ""  # a nameless customer is their number
+    return f"{who} next booking: {when} {service_name(shop, b.service)} – {_customer_of(b)}{phone} ({b.code})."
+
+
+def barber_no_next_booking(barber: Barber, *, own: bool) -> str:
+    return "You have no bookings in the next two weeks." if own else f"{barber.name} has no bookings in the next two weeks."
+
+
 def barber_no_free(shop: Shop, barber: Barber) -> str:
     return f"No free time for {barber.name} in the next two weeks."
 
@@ -752,8 +764,11 @@ def barber_block_past(shop: Shop, start: dt.datetime, end: dt.datetime, whole_da
     return f"{_block_span(shop, start, end, whole_day)} is already over; nothing blocked."
 
 
-def barber_clashes(shop: Shop, clashes: Sequence[BookingInfo], *, cancel: bool) -> str:
+def barber_clashes(shop: Shop, clashes: Sequence[BookingInfo], *, cancel: bool, by_barber: bool = False) -> str:
+    """The bookings a block clashes with, and the word they wait for (`by_barber`: the block is for
+    several barbers, so each line says whose)."""
     lines = "\n".join(f"• {fmt_slot(shop, b.start)} {service_name(shop, b.service)} "
+                      f"{f'with {barber_name(shop, b.barber)} ' if by_barber else ''}"
                       f"– {_customer_of(b)} ({b.code})" for b in clashes)
     n = len(clashes)
     head = f"{'This booking clashes' if n == 1 else f'These {n} bookings clash'} (still on):\n{lines}\n"
