@@ -149,6 +149,8 @@ _TO_RE = re.compile(r"\s*(?P<to>to|till|til|until|through|thru|-|–|and)\s*")
 _FROM_RE = re.compile(r"\b(?:from|between)\s*$")
 _MORE_LESS_RE = re.compile(r"\b(?P<ml>more|less)\s+than\s+$")
 _NEXT_WEEK_RE = re.compile(r"\b(?:next|the\s+following)\s+week\b")
+_NEXT_WEEK_AFTER_RE = re.compile(r"\s*,?\s*(?:(?:in\s+the\s+)?(?:morning|afternoon|evening|arvo|night|lunchtime)\s+)?(?:of\s+)?"
+                                 r"(?:next|the\s+following)\s+week\b")
 _MOVE_RE = re.compile(r"\b(?:chang|mov|push|shift|reschedul|bring|switch|swap|instead)")
 _FOR_BEFORE_RE = re.compile(r"\bfor\s+$")
 _OR_RE = re.compile(r"\s*(?:,\s*)?(?:or|/)\s*(?:on\s+)?")
@@ -349,8 +351,8 @@ def _read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: b
     def weekday(m: re.Match[str]) -> bool:
         d = _weekday(m["wd"], m["q"] or ("coming" if m["q2"] else None), today)
         if m["q"] is None and "next" in text and not _MOVE_RE.search(text):
-            week = _NEXT_WEEK_RE.search(scan.text, 0, m.start())
-            if week is not None:  # "next week, say tuesday": that week's tuesday
+            week = _NEXT_WEEK_RE.search(scan.text, 0, m.start()) or _NEXT_WEEK_AFTER_RE.match(scan.text, m.end())
+            if week is not None:  # "next week, say tuesday", "tuesday afternoon next week": that week's tuesday
                 monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(days=7)
                 return add(Found(monday + dt.timedelta(days=WEEKDAYS.index(m["wd"])), 0, 0, weekday_only=True), m)
         if m["q"] == "next" and (d.isocalendar()[:2] == today.isocalendar()[:2] or d == today + dt.timedelta(days=1)):
