@@ -95,7 +95,7 @@ def _names(shop: Shop) -> tuple[dict[str, str], dict[str, str]]:
 def reminder(shop: Shop, *, service: str, barber: str, start: dt.datetime, code: str, now: dt.datetime) -> str:
     return (
         f"Reminder: your {service_name(shop, service)} with {barber_name(shop, barber)} "
-        f"is {fmt_slot(shop, start)} ({time_left(now, start)}) at {shop.name}. "
+        f"is {fmt_slot(shop, start)} ({time_left(now, start)}) at {shop.name.rstrip('.')}. "
         f"Reply CANCEL to cancel or MOVE to change the time (booking {code})."
     )
 

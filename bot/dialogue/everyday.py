@@ -186,17 +186,18 @@ def resume(ctx: Context, text: str) -> tuple[str, Resume] | None:
 LATE_AHEAD = dt.timedelta(hours=3)  # "running late" reaches the barber of a booking this soon, or today's
 
 
-def running_late(ctx: Context, text: str) -> tuple[str, NotifyStaff | None]:
-    """The customer's next booking, when it is today or within a few hours: their barber is told,
-    and the reply says so. A booking on a later day is named and nobody is told (they are not late
+def running_late(ctx: Context, text: str, day: dt.date | None = None) -> tuple[str, NotifyStaff | None]:
+    """The customer's booking on `day` when they name one ("late tmrw"), else their next one when it
+    is today or within a few hours: their barber is told, and the reply says so. A booking on a later day is named and nobody is told (they are not late
     for it yet)."""
     shop = ctx.shop
     upcoming = sorted(ctx.bookings, key=lambda b: b.start)
     if not upcoming:
         return ("I can't see a booking of yours coming up. If you'd like one, tell me the service, day and time.",
                 None)
-    b = upcoming[0]
-    if local_date(shop, b.start) != local_date(shop, ctx.now) and b.start - ctx.now > LATE_AHEAD:
+    named = [b for b in upcoming if day is not None and local_date(shop, b.start) == day]  # "late tmrw"
+    b = named[0] if named else upcoming[0]
+    if not named and local_date(shop, b.start) != local_date(shop, ctx.now) and b.start - ctx.now > LATE_AHEAD:
         return (f"No rush: your next booking is {fmt_slot(shop, b.start)}, so nobody has been told. "
                 "If it's about another day, tell me which.", None)
     barber = shop.barber(b.barber)

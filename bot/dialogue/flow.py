@@ -74,6 +74,10 @@ def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None =
     until = ctx.facts.handoff_until()
     if until is not None and until > ctx.now:
         return _say(convo, actions=[everyday.forward(ctx, ctx.words(u.text))])
+    if u.bare_weekday and u.date and _in_flow(convo) and convo.draft.date and (convo.draft.date - u.date).days >= 7:
+        # "what about the tues then" while Mon 28 Dec is talked about: Tue 29 Dec, not this week's
+        about = convo.draft.date
+        u = dataclasses.replace(u, date=about + dt.timedelta(days=(u.date.weekday() - about.weekday()) % 7))
     again = _asked_again(convo, u)
     if again is not None:
         return again(convo, u, ctx)
@@ -514,8 +518,7 @@ def _length(shop: Shop, service: str) -> int:
 # "for me and my son", "2 haircuts", "for the two of us": one booking is one person's chair
 _ANOTHER_CHAIR_RE = re.compile(r"\b(?:too|also|as\s+well|aswell|after|afterwards|next|same\s+time)\b")
 _PARTY_RE = re.compile(
-    r"\bme\s+and\s+(?:my\s+)?(?:son|daughter|brother|sister|dad|father|mum|mom|friend|mate|partner|husband|wife"
-    r"|boy|boys|kid|kids|lad|lads|nephew|cousin|grandson|bf|gf)\b"
+    r"\bme\s+and\s+(?:my\s+)?(?:" + references.RELATIONS + r"|boys|kids|lads|mates|pals)\b"
     r"|\bmy\s+(?:" + references.RELATIONS + r")\s+and\s+(?:my\s+|our\s+)?(?:" + references.RELATIONS + r")\b"
     r"|\b(?:and|&)\s+(?:one|another)\s+for\s+(?:me|myself|him|her)\b|\bfor\s+(?:me|myself)\s+(?:and|&)\s+(?:my|our)\s+\w+"
     r"|\b(?:two|2|three|3|both)\s+(?:boys|girls|kids|sons|daughters|children|lads)\b"
@@ -598,7 +601,7 @@ def _self_corrected(u: Understanding, ctx: Context) -> Understanding:
     found = [m for m in _MID_CORRECTION_RE.finditer(u.text or "") if m.start() > 0]
     if not found:
         return u
-    tail = u.text[found[-1].end():]
+    tail = u.text[found[-1].start():]  # with its marker: "make it 1" is a time, "1" alone is not
     later = understand(tail, now=ctx.now, shop=ctx.shop)
     changes: dict[str, object] = {}
     if later.date or later.date_range:
@@ -795,7 +798,7 @@ def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 # "yup cancel", "yes cancel it please": a yes word and the prompt's own verb
 _YES_AND_CANCEL_RE = re.compile(
-    r"^(?:yes|yeah|yep|yup|yea|yeh|ya|ok|okay|sure|please|pls|go\s+ahead|do\s+it)[\s,.!]+(?:just\s+|please\s+)?cancel"
+    r"^(?:yes|yeah|yep|yup|yea|yeh|ya|yah|ja|aye|ok|okay|sure|please|pls|go\s+ahead|do\s+it)[\s,.!]+(?:just\s+|please\s+)?cancel"
     r"(?:\s+(?:it|that|this|them|please|pls|thanks|mate))*[\s,.!]*$")
 
 
@@ -1086,6 +1089,10 @@ def on_unknown(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         # "can my son get one too right after": yes, once this one is booked
         p = convo.draft.pending
         return _say(convo, r.one_at_a_time(ctx.shop, p.service if p else None), *reprompt(convo, u, ctx).replies)
+    if not _in_flow(convo) and ctx.bookings and references.guest_of(u.text or "") and _STRAIGHT_AFTER_RE.search(u.text or ""):
+        # "and flynn straight after", after booking Archie: the same service, for Flynn, as that one ends
+        last = max(ctx.bookings, key=lambda b: b.id)
+        return on_book(IDLE, dataclasses.replace(u, intent=Intent.BOOK, service=last.service, services=(last.service,)), ctx)
     misses = convo.draft.misses + 1
     if misses >= 2 and ctx.shop.barber_by_phone(ctx.phone) is None:  # (a barber is not handed to a barber)
         return on_person(convo, u, ctx)
@@ -1104,7 +1111,7 @@ def on_person(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 
 def on_late(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
-    text, note = everyday.running_late(ctx, ctx.words(u.text))
+    text, note = everyday.running_late(ctx, ctx.words(u.text), u.date)
     return _say(convo if _in_flow(convo) else IDLE, text, actions=[note] if note else [])
 
 
@@ -1195,6 +1202,8 @@ def _also_a_booking(u: Understanding) -> bool:
 
 def _answer_and_book(convo: Convo, u: Understanding, ctx: Context, answer: str) -> Outcome:
     out = on_book(convo, dataclasses.replace(u, intent=Intent.BOOK, explicit_intent=True), ctx)
+    if out.replies and out.replies[0].startswith(answer.rstrip(".")):
+        return out  # the booking's reply says it already ("Sorry, we're closed on Mon 28 Dec. The nearest ...")
     return dataclasses.replace(out, replies=(answer, *out.replies))
 
 

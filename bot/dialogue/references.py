@@ -18,7 +18,7 @@ from bot.nlu.words import COMMON_WORDS, RULE_WORDS, wordlist
 from .model import BookingView, Context, Draft, PastBooking
 
 RELATIONS = ("son|daughter|boy|girl|kid|child|nephew|niece|brother|sister|dad|father|mum|mom|husband|wife"
-              r"|partner|friend|mate|grandson|granddaughter|grandad|grandpa|cousin|boyfriend|girlfriend|bf|gf|lad|stepson|stepdaughter|nan|nana|nanna|gran|granny|grandma|grandmother|grandfather|grandparent|uncle|auntie|aunt|missus|fiance|fiancee|wean|bairn|nipper|sprog|lil\s+one|little\s+one")
+              r"|partner|friend|mate|grandson|granddaughter|grandad|grandpa|cousin|boyfriend|girlfriend|bf|gf|lad|stepson|stepdaughter|nan|nana|nanna|gran|granny|grandma|grandmother|grandfather|grandparent|uncle|auntie|aunt|missus|fiance|fiancee|wean|bairn|nipper|sprog|lil\s+one|little\s+one|fella|fellow|hubby|wifey|bloke|lass|pal|buddy|bro|bestie|other\s+half")
 # "my little boy", "our 8 year old son", "my eldest": who the relation word is
 _KIN = (r"(?:my|our)\s+(?:(?:little|young|younger|older|eldest|youngest|oldest|baby|big)\s+"
         r"|(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)(?:\s*(?:yo|y/o|year\s*old|years\s*old))?\s+)?"
@@ -35,6 +35,9 @@ GUEST_RE = re.compile(
 _NAME_GIVEN_RE = re.compile(r"\b(?:(?:his|her|their)\s+name(?:'s|\s+is)|(?:he|she)(?:'s|\s+is)\s+called)\s+(?P<name>[a-z]{2,20})\b")
 _FOR_NAME_RE = re.compile(r"\b(?:it'?s|it\s+is|this\s+is|that'?s|thats|(?:the\s+)?(?:booking|appointment|cut)\s+is)"
                           r"\s+for\s+(?P<name>[a-z]{2,20})\b")
+# "and flynn straight after", "now one for archie right after": the next chair, by the name of who it is for
+_NEXT_CHAIR_RE = re.compile(r"^(?:(?:and|&|then|now|ok|okay)\s+)+(?:(?:one|another)\s+for\s+)?(?P<name>[a-z]{2,20})\s+"
+                            r"(?:straight|right|just|directly)\s+after")
 _NAME_AFTER_RE = re.compile(r"\b(?:name(?:'s|\s+is)|named|called)\s+(?P<name>[a-z]{2,20})\b")
 _DAY_WORDS = wordlist("monday tuesday wednesday thursday friday saturday sunday today tomorrow tonight "
                       "morning afternoon evening next this at on in around about for please")
@@ -60,8 +63,8 @@ def guest_of(text: str) -> str | None:
     text = text or ""
     m = GUEST_RE.search(text)
     if m is None:
-        given = _NAME_GIVEN_RE.search(text) or _FOR_NAME_RE.search(text)  # "his name is jack", "it's for jack"
-        return _a_name(given["name"]) if given else None
+        given = _NAME_GIVEN_RE.search(text) or _FOR_NAME_RE.search(text) or _NEXT_CHAIR_RE.search(text)
+        return _a_name(given["name"]) if given else None  # "his name is jack", "it's for jack", "and flynn straight after"
     name = _a_name(m["name"] or m["name2"] or m["name3"] or m["name4"])
     if name is None and (given := _NAME_AFTER_RE.search(text, m.start())) is not None:
         name = _a_name(given["name"])

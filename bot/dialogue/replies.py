@@ -303,7 +303,7 @@ def confirm_cancel(shop: Shop, b: BookingView) -> str:
 
 
 def booked(shop: Shop, service: str, barber: str, start: dt.datetime, code: str) -> str:
-    return (f"Booked ✅ {_what(shop, service, barber)} on {fmt_slot(shop, start)} at {shop.name}. "
+    return (f"Booked ✅ {_what(shop, service, barber)} on {fmt_slot(shop, start)} at {shop.name.rstrip('.')}. "
             f"Your code is {code}. Reply CANCEL or MOVE any time.")
 
 
@@ -449,7 +449,7 @@ def opening_hours(shop: Shop, day: dt.date | None, barber: str | None, *, sugges
 
 
 def greeting(shop: Shop) -> str:
-    return (f"Hi! 👋 This is {shop.name}. I can book, move or cancel appointments. "
+    return (f"Hi! 👋 This is {shop.name.rstrip('.')}. I can book, move or cancel appointments. "
             f"What would you like? (e.g. haircut tomorrow at 3pm)")
 
 

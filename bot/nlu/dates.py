@@ -148,6 +148,7 @@ RANGE_RE = re.compile(r"\b(?P<before>before\s+(?:the\s+|this\s+)?)?(?:(?P<q>next
 _TO_RE = re.compile(r"\s*(?P<to>to|till|til|until|through|thru|-|–|and)\s*")
 _FROM_RE = re.compile(r"\b(?:from|between)\s*$")
 _MORE_LESS_RE = re.compile(r"\b(?P<ml>more|less)\s+than\s+$")
+_AFTER_WORD_RE = re.compile(r"\s*(?:after|following)\b")
 _NEXT_WEEK_RE = re.compile(r"\b(?:next|the\s+following)\s+week\b")
 _NEXT_WEEK_AFTER_RE = re.compile(r"\s*,?\s*(?:(?:in\s+the\s+)?(?:morning|afternoon|evening|arvo|night|lunchtime)\s+)?(?:of\s+)?"
                                  r"(?:next|the\s+following)\s+week\b")
@@ -175,6 +176,7 @@ class Found:
     end: int
     past: bool = False
     weekday_only: bool = False  # a weekday name: may disagree with an explicit date
+    bare: bool = False  # a weekday name without "this", "next" or "coming"
     day_only: bool = False  # a day of the month without a month ("the 21st")
 
 
@@ -191,6 +193,7 @@ class DateResult:
     # "next friday" said on a Wednesday: this Friday was read; the Friday a week later is the other reading
     week_later: dt.date | None = None
     options: tuple[dt.date, ...] = ()  # "this sat or sun": each date offered, in order
+    weekday_only: bool = False  # `date` is a weekday's name alone ("tues"; not "this tues")
 
 
 def _month_day(month: int, day: int, year: int | None, today: dt.date, horizon: int) -> Found | None:
@@ -357,7 +360,7 @@ def _read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: b
                 return add(Found(monday + dt.timedelta(days=WEEKDAYS.index(m["wd"])), 0, 0, weekday_only=True), m)
         if m["q"] == "next" and (d.isocalendar()[:2] == today.isocalendar()[:2] or d == today + dt.timedelta(days=1)):
             result.week_later = d + dt.timedelta(days=7)  # "next" may mean the week after: said, not guessed
-        return add(Found(d, 0, 0, weekday_only=True), m)
+        return add(Found(d, 0, 0, weekday_only=True, bare=not (m["q"] or m["q2"])), m)
 
     def weekdays_on(m: re.Match[str]) -> bool:
         raw = " ".join(m["n"].split())
@@ -476,6 +479,12 @@ def _choose(found: list[Found], text: str, result: DateResult, today: dt.date) -
         result.date_range = (found[0].date, found[1].date)  # "from next friday to oct 1st", "between now and the 20th"
         result.ambiguous = True
         return
+    for w in [f for f in found if f.weekday_only and _AFTER_WORD_RE.match(text, f.end)]:
+        base = next((f for f in found if not f.weekday_only and f.start >= w.end), None)
+        if base is not None:  # "the monday after xmas": the first Monday after Christmas Day
+            w.date = base.date + dt.timedelta(days=(w.date.weekday() - base.date.weekday() - 1) % 7 + 1)
+            w.weekday_only, w.past = False, w.date < today
+            found = [f for f in found if f is not base]
     if len(found) > 1:  # "move my friday one to monday", "can't make tomorrow, friday?": the old one apart
         old = [f for f in found if OLD_AFTER_RE.match(text, f.end) or OLD_BEFORE_RE.search(text[: f.start])]
         new = [f for f in found if f not in old and f.date not in {o.date for o in old}]
@@ -499,6 +508,7 @@ def _choose(found: list[Found], text: str, result: DateResult, today: dt.date) -
         if agreeing is not None:  # "friday the 22nd": the month whose 22nd is a Friday, nearest first
             e.date, e.past = agreeing, agreeing < today
             weekdays = [w for w in weekdays if w.date.weekday() != agreeing.weekday()]
+            found = [f for f in found if not f.weekday_only or f in weekdays]  # the agreeing weekday is that date
     if explicit and weekdays:
         if any(w.date.weekday() != explicit[-1].date.weekday() for w in weekdays):
             result.ambiguous = True  # "friday the 5th" when the 5th is a Saturday
@@ -522,4 +532,4 @@ def _choose(found: list[Found], text: str, result: DateResult, today: dt.date) -
             result.date_range = (min(first, second), max(first, second))
         return
     chosen = distinct[-1] if len(distinct) > 1 else distinct[0]
-    result.date, result.past = chosen.date, chosen.past
+    result.date, result.past, result.weekday_only = chosen.date, chosen.past, chosen.bare

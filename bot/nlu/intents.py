@@ -38,7 +38,8 @@ THANKS = {"thanks", "thank", "thankyou", "cheers", "ta", "🙏", "appreciated", 
           "cya", "laters", "ttyl"}
 # a goodbye is answered like thanks ("see you then" had been "sorry, I didn't get that")
 FAREWELL_PHRASES = ("see you then", "see you soon", "see you later", "see you there", "see ya", "see you",
-                    "speak soon", "talk soon", "have a good one", "have a good day", "take care")
+                    "speak soon", "talk soon", "have a good one", "have a good day", "take care",
+                    "no worries", "no probs", "no problem", "all good", "all sorted")
 # "see you next week", "see ya saturday", "see u at 3": a goodbye that names when, not a request
 _SEE_YOU_WHEN_RE = re.compile(
     r"\bsee\s+(?:you|ya|u)\s+(?:(?:on|at|next|this|in|the|a|few|couple|of)\s+)*"
@@ -285,6 +286,9 @@ def asks_when_in(before: str, after: str) -> bool:
 
 _NOT_PEOPLE = frozenset({"it", "there", "that", "this", "anything", "anyone", "anybody", "something",
                          "the", "shop", "my", "your", "a", "he's", "she's"})
+# "hes hopeless at organising it himself": a word of anger about someone else, not the bot
+_ABOUT_SOMEONE_RE = re.compile(r"\b(?:he|she|they|he's|she's|hes|shes|they're|his|her|husband|wife|son|daughter|boyfriend"
+                               r"|girlfriend|partner|kids?|boss|traffic|work|bus|train)\b[^.?!]{0,20}$")
 PRONOUNS = frozenset({"she", "he", "they", "her", "him", "them"})
 _PRONOUN_RE = re.compile(r"\b(?:she|he|her|him)\b")
 # "do i need to book", "is a booking required": asked of walking in, even beside a day
@@ -374,7 +378,7 @@ def shop_question(text: str) -> bool:
 # "turn the reminders off", "stop sending me texts"
 _REMINDERS_STOP_RE = re.compile(
     r"\b(?:stop|quit|no\s+more|don'?t\s+(?:need|want)(?:\s+any)?|turn\s+off|switch\s+off|enough(?:\s+of)?(?:\s+the)?)\s+"
-    r"(?:(?:texting|messaging|sending|spamming|pinging)\s+(?:me\s+)?)?(?:(?:the|these|those|all\s+the|your|ur|any|more)\s+)?"
+    r"(?:(?:texting|messaging|sending|spamming|pinging)\s+(?:me\s+)?)?(?:(?:all\s+)?(?:the|these|those|your|ur|any|more)\s+)?"
     r"(?:reminders?|texts?|messages?|msgs?)\b"
     r"|\bstop\s+(?:texting|messaging|spamming)\s+me\b|\breminders?\s+off\b|\bturn\s+(?:the\s+|my\s+)?reminders?\s+off\b")
 
@@ -404,7 +408,8 @@ def special_intent(text: str, has_barber: bool, asks_booking: bool = False) -> I
     m = LATE_RE.search(text) if has_any(text, LATE_WORDS) else None  # "running late, traffic is shit": their barber
     if m is not None and not (asks_booking and "late" not in text and m.group(0) in ("traffic", "on my way", "omw")):
         return Intent.LATE
-    if has_any(text, PERSON_WORDS) and PERSON_RE.search(text):
+    p = PERSON_RE.search(text) if has_any(text, PERSON_WORDS) else None
+    if p is not None and not _ABOUT_SOMEONE_RE.search(text, 0, p.start()):
         return Intent.PERSON
     if has_any(text, WHO_WORDS):
         for m in WHO_RE.finditer(text):

@@ -112,6 +112,11 @@ AT_RE = re.compile(r"(?:\b(?:at|around|about|say|abt|arnd|(?<!d\s)(?<!\bi\s)(?<!
 MOVE_TO_RE = re.compile(r"\b(?:change|changing|move|moving|push|shift|reschedul\w*|bring|switch|swap)\b[^.?!]{0,40}?\bto\s+"
                         r"(?P<n>\d{3,4}|" + _H + r")(?:\s*(?:o'clock|ish))?\b" + _NOT_MORE)
 OCLOCK_RE = re.compile(r"\b(?P<n>" + _H + r")\s*-?\s*(?:o'clock|ish)\b")
+# an hour said as a correction: "at 9 no sorry 11", "but 11 instead", "10 i mean 11"
+CORRECTED_RE = re.compile(r"(?:\b(?:no|nah|sorry|actually|i\s+mean|i\s+meant|or\s+rather|wait|scratch\s+that)\b[\s,.!]*)+"
+                          r"(?P<n>\d{3,4}|(?!one\b)" + _H + r")\b" + _NOT_MORE + r"(?!\s*(?:people|of\s+us))")
+_BOUND_BEFORE_RE = re.compile(r"\b(?:till|til|until|while|before|finish(?:es)?\s+at|off\s+at)\s+(?:about\s+|around\s+)?$")
+INSTEAD_RE = re.compile(r"\b(?P<n>\d{3,4}|(?!one\b)" + _H + r")\s+instead\b")  # not "my saturday one instead"
 AFTER_DATE_RE = re.compile(r"\s*,?\s*(?P<n>\d{1,2})\b" + _NOT_MORE + r"(?!\s*(?:am|pm|h\b|o'clock))")
 # an hour right before "tonight" (read by the date rules): "10, tonight", "8 tonight"
 BEFORE_TONIGHT_RE = re.compile(r"(?<![\d:.£$€/])\b(?P<n>" + _H + r")(?:\s*o'clock)?\s?,?\s?$")
@@ -471,6 +476,9 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
             scan.take_all(MOVE_TO_RE, number)
         if "o'clock" in text or "ish" in text:
             scan.take_all(OCLOCK_RE, number)
+        if has_any(text, ("no", "nah", "sorry", "actually", "mean", "rather", "wait", "scratch", "instead")):
+            scan.take_all(CORRECTED_RE, number)
+            scan.take_all(INSTEAD_RE, number)
     if "mid" in text:
         scan.take_all(MID_RE, mid)
     if not clocks and clockish and tonight_at is not None:
@@ -502,6 +510,9 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
                                  else TimeWindow(middle, w.end_min, f"late {w.label}"))
     if result.window is None and not clocks and date is not None and "earl" in text and EARLIEST_RE.search(scan.text):
         result.window = day.windows["first thing"]  # "whatever's earliest tmrw": from opening time
+    if len(clocks) > 1:  # "make it 1, hes at work till half 12": a bound said beside the time wanted
+        asked = [pc for pc in clocks if not _BOUND_BEFORE_RE.search(text, 0, pc[0])]
+        clocks[:] = asked or clocks
     if clocks:
         clocks.sort(key=lambda pc: pc[0])
         pair = _alternatives(scan, text, clocks, ends) if (" or" in text or "/" in text) else None

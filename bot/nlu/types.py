@@ -106,6 +106,7 @@ class Understanding:
     date_range: tuple[dt.date, dt.date] | None = None  # "next week": (monday, sunday)
     explicit_intent: bool = False  # the intent came from a keyword, not inferred from slots
     old_date: dt.date | None = None  # "move my friday one to monday": the booking's date (friday)
+    bare_weekday: bool = False  # `date` is a weekday's name alone ("the tues"): the next one, or in the week talked about
     week_later: dt.date | None = None  # "next friday" read as this week's: the other reading, a week later
     date_options: tuple[dt.date, ...] = ()  # "this sat or sun": each date offered, in order; `date` is then None
     time_options: tuple[dt.time, ...] = ()  # "at 5 or 6": each time offered, in order; `time` is then None

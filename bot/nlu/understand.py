@@ -118,6 +118,9 @@ def _new_slot_after_soft_cancel(canon: str, scan: Scan) -> bool:
     return False
 
 
+# "all good ill sort something else", "no worries, i'll find another time": a no that closes the subject
+_ALL_GOOD_NO_RE = re.compile(r"^(?:(?:all\s+good|no\s+worries|no\s+probs?|that'?s\s+(?:ok|okay|fine))\b[\s,!.]*)+"
+                             r"(?:i'?ll|i\s+will|gonna|will)\s+(?:just\s+)?(?:sort|find|figure|manage|try|look|go|do|book)\b")
 # "och forget it ill just come in on the day", "never mind": the request dropped, with no new one
 _DROP_IT_RE = re.compile(
     r"^(?:(?:hmm+|um+|och|oh|ah|ach|ag|aw|actually|ok|okay|sorry|no|nah|nope|naw)\b[\s,!.]*)*"
@@ -140,7 +143,7 @@ def _settled_reply(canon: str) -> Intent | None:
     for anything else."""
     if _YES_BUT_KEEP_RE.match(canon):
         return Intent.YES
-    if _NO_FOR_NOW_RE.match(canon):
+    if _NO_FOR_NOW_RE.match(canon) or (_ALL_GOOD_NO_RE.match(canon) and not _NEW_REQUEST_RE.search(canon)):
         return Intent.NO
     m = _DROP_IT_RE.match(canon) or _DROP_IT_LATER_RE.search(canon)
     if m is not None and not _NEW_REQUEST_RE.search(canon):
@@ -181,12 +184,17 @@ _THE_DAY_RE = re.compile(r"(?<!\bon )(?<!\bof )(?<!\ball )(?<!\bfor )(?<!\bthat 
                          r"\bthe\s+day\b(?!\s*(?:after|before|of|off|out|when|that|i|you|we|he|she|they|it|is|was|-))")
 
 
+# "at work while half 12": Yorkshire's "while" is "till" before a time
+_WHILE_RE = re.compile(r"\bwhile(?=\s+(?:half\s+|quarter\s+|about\s+)?\d)")
+
+
 def _unslang(text: str) -> str:
     """Chat shorthand written out ("what time u open" -> "what time you open"); a message that
     is only one such word ("n", "ya") is left as it is: a reply, not a sentence."""
     if " " not in text.strip():
         return text
     text = _THE_DAY_RE.sub("today", text) if "the day" in text else text
+    text = _WHILE_RE.sub("till", text) if "while" in text else text
     return _YE_RE.sub(r"\1you", _SLANG_RE.sub(lambda m: _SLANG[m.group(1)], text))
 
 
@@ -224,7 +232,9 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     if not_barbers:  # "anyone but jono", "with mia, not jono": only the barbers wanted are named
         barbers = [b for b in barbers if b not in not_barbers]
     if len(set(services)) > 1:  # "make it just a regular cut, fades too dear": the one wanted replaces
-        services = _wanted_services(canon, services, [sp for sp in spans if sp[0] not in barber_starts])
+        service_spans = [sp for sp in spans if sp[0] not in barber_starts]
+        combo = _combo(canon, services, service_spans, shop)
+        services = [combo] if combo else _wanted_services(canon, services, service_spans)
     if len(services) == 1 and any(canon[a:z] in _GENERIC_WORDS for a, z in spans if a not in barber_starts):
         kids = _for_a_child(canon, shop)
         if kids is not None:  # "a haircut for my grandson, hes 9": the shop's kids' service
@@ -325,6 +335,7 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         date_range=dates.date_range,
         explicit_intent=explicit,
         old_date=dates.old_date,
+        bare_weekday=dates.weekday_only and date == dates.date and date is not None,
         week_later=dates.week_later if dates.week_later and date == dates.week_later - dt.timedelta(days=7) else None,
         date_options=dates.options,
         time_options=times.options,
@@ -369,6 +380,21 @@ _ONLY_SERVICE_RE = re.compile(
     r"\b(?:just|only|make\s+it|change\s+it\s+to|switch\s+(?:it\s+)?to|swap\s+(?:it\s+)?(?:for|to))"
     r"(?:\s+(?:the|a|an|just|only))*[\s,]*$")
 _JOINED_RE = re.compile(r"^\s*(?:and|&|\+|plus|with)(?:\s+(?:a|an|the))?\s*$")
+_PAIR_SPLIT_RE = re.compile(r"\s+(?:and|&|\+|n)\s+")
+
+
+def _combo(canon: str, services: list[str], spans: list[tuple[int, int]], shop: Shop) -> str | None:
+    """The shop's service made of two joined ones, in either order ("a beard trim and haircut"
+    with a "haircut and beard" service): its key, else None."""
+    if len(services) != 2 or len(spans) != 2 or not _JOINED_RE.match(canon[spans[0][1]:spans[1][0]]):
+        return None
+    said = [canon[a:z] for a, z in spans]
+    for svc in shop.services:
+        for name in (svc.name.lower(), *svc.aliases):
+            parts = _PAIR_SPLIT_RE.split(name)
+            if len(parts) == 2 and all(any(p in t or t in p for t in said) for p in parts) and svc.key not in services:
+                return svc.key
+    return None
 _INSTEAD_AFTER_RE = re.compile(r"[\s,]*(?:please\s+|pls\s+)?instead\b(?!\s+of)")
 
 
