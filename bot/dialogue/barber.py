@@ -32,7 +32,8 @@ _WEEKDAY_RE = re.compile(r"\b" + _WEEKDAY + r"\b")
 _CODE_TOKEN_RE = re.compile(rf"(?<![\w+])([{CODE_ALPHABET}{CODE_ALPHABET.lower()}]{{4}})(?![\w:])")
 # "wed 16", "wednesday the 16th": a day of the month after a weekday (not "fri 1-3", "fri 10am")
 _WEEKDAY_NUMBER_RE = re.compile(
-    r"\b" + _WEEKDAY + r"\s+(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?\b(?!\s*(?:[:.\-–]\d|am\b|pm\b|to\b|till\b|until\b))")
+    r"\b" + _WEEKDAY + r"\s+(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?\b"
+    r"(?!\s*(?:[:.\-–]\s*\d|am\b|pm\b|to\b|'?til\b|till\b|until\b|untill\b|thru\b|through\b|ish\b|o'?clock\b))")
 _EXPLICIT_RE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\b\d{1,2}/\d{1,2}\b|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:"
                           + "|".join(MONTHS) + r")|\b(?:" + "|".join(MONTHS) + r")[a-z]*\s+\d{1,2}\b"
                           + r"|\b(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\b")
@@ -103,6 +104,7 @@ class Block:
     replaces: tuple[dt.datetime, dt.datetime] | None = None  # the block just added that this one corrects
     also: tuple[str | None, ...] = ()  # more barbers the same time off is for ("me and jo"); None: the sender
     replaces_others: tuple[tuple[str, dt.datetime, dt.datetime], ...] = ()  # the others' blocks it corrects
+    cover: str | None = None  # "can lee take my people": the barber the clashing bookings are offered to
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ class Late:
     at_min: int | None = None  # "tell my 10am": that booking's local start; None: whoever it delays
     arriving: bool = False
     day: dt.date | None = None  # "late the morra morning": that day's bookings (None: today's)
+    until_min: int | None = None  # "wont be in till 10 tmrw": the local time the barber gets in (`minutes` unused)
 
 
 @dataclass(frozen=True)
@@ -279,6 +282,8 @@ _OPENING_WORDS = {"hi", "hey", "hello", "hiya", "yo", "morning", "gday", "g'day"
 _GREETINGS = {"hi", "hey", "hello", "hiya", "yo", "morning", "gday", "g'day", "howzit", "salaam", "salam", "evening",
               "afternoon", "thanks", "cheers", "sorry"}  # "hi dana": the name after is who is greeted
 _OPENING_PAIRS = ("good morning", "good afternoon", "good evening", "morning all", "hi all")
+# words that start a sentence about the sender ("ill" is not among them: "jo ill today" is Jo)
+_SENDER_WORDS = {"i", "im", "i'm", "i'll", "ive", "i've", "id", "i'd", "me", "my"}
 
 
 def strip_opening(text: str, shop: Shop) -> str:
@@ -295,6 +300,8 @@ def strip_opening(text: str, shop: Shop) -> str:
             i += 2
         elif w in _OPENING_WORDS or w in names and i > 0 and words[i - 1].lower().strip(",.!:;-") in _GREETINGS:
             i += 1
+        elif w in names and clean(words[i + 1]).strip(",.!:;-") in _SENDER_WORDS:
+            i += 1  # "ciaran im full of the cold": Ciaran is who it is said to, the sender who is ill
         elif w in ("its", "it's", "this") and i + 1 < len(words) - 1:  # "it's priya", "this is priya"
             nxt = words[i + 1].lower().strip(",.!:;-")
             if nxt == "is" and i + 2 < len(words) - 1 and words[i + 2].lower().strip(",.!:;-") in names:
@@ -475,7 +482,9 @@ _UNBLOCK_RE = re.compile(
     r"\bopen\s+(?:up\b(?!\s+(?:till|til|until|to|from)\b)|(?:\S+\s+){1,3}(?:up|back\s+up)\b)|\bfree\s+(?:up\s+)?(?:\S+\s+){0,3}(?:again|back\s+up)\b"
     r"|\b(?:work|working|in|come\s+in|be\s+in|make\s+it)\b(?:\s+\S+){0,4}\s+after\s+all\b"
     r"|\b(?:take|taking|remove|delete|lift|drop|get\s+rid\s+of|cancel|undo)\s+(?:off\s+)?(?:the|my|that|this)\s+"
-    r"(?:\S+\s+)?(?:block|blocks|time\s+off|day\s+off)\b"
+    r"(?:\S+\s+)?(?:block|blocks)\b"  # not "take the day off": that is one taken
+    r"|\b(?:remove|delete|lift|drop|get\s+rid\s+of|cancel|undo)\s+(?:off\s+)?(?:the|my|that|this)\s+"
+    r"(?:\S+\s+)?(?:time\s+off|day\s+off)\b"
     r"|\bput\s+(?:me|my\s+(?:\S+\s+){0,2})\s*back\b|\b(?:i'?m|im|i\s+am)\s+back\s+(?:on|in)\b"
     r"|\bnot\s+off\s+(?:\S+\s+){0,3}(?:any\s*more|after\s+all)\b|\bno\s+longer\s+off\b")
 # "who's next", "what time is my next one", "when's my next client": the sender's next booking
@@ -484,6 +493,70 @@ _NEXT_BOOKING_RE = re.compile(
     r"|\bwho\s+(?:have|do)\s+i\s+(?:got\s+|have\s+)?next\b(?!\s+week)"
     r"|\b(?:my|the|[a-z]+'?s)\s+next\s+(?:one|client|customer|booking|appointment|appt|cut|person|guy|chair|in)\b"
     r"|\bwhen'?s\s+my\s+next\b|\bwhen\s+is\s+my\s+next\b|^(?:what'?s|what\s+is)\s+next[?!. ]*$", re.M)
+
+
+# the words of a `_SICK_RE` match that say illness (not only "can't come"): the reason is "off sick"
+_ILLNESS = (r"sick|unwell|poorly|crook|ill|flu|man\s+flu|cold|bug|covid|virus|fever|temperature|migraine|lurgy|dying"
+            r"|rough|rotten|awful|terrible|horrible|crap|shite?|rank|grim|ropey|dodgy|like\s+(?:death|shite?|crap)"
+            r"|(?:good|great|well|right|the\s+best|100%?)|under\s+the\s+weather")
+# a barber saying they are ill: "sick", "full of the cold", "got the flu", "feeling rough", "not gonna make it in"
+_SICK_RE = re.compile(
+    r"\b(?:sick|unwell|poorly|crook|under\s+the\s+weather|(?:i'?m|im|i\s+am|feeling|feel|been|off)\s+ill|not\s+well"
+    r"|(?:full\s+of|got|have|caught|picked\s+up|coming\s+down\s+with|down\s+with)\s+(?:the\s+|a\s+|some\s+)?"
+    r"(?:man\s+flu|flu|cold|bug|tummy\s+bug|stomach\s+bug|covid|virus|fever|temperature|migraine|lurgy)"
+    r"|(?:i'?m|im|i\s+am)\s+dying|feel(?:ing|in)?\s+(?:rough|rotten|awful|terrible|horrible|crap|shite?|rank|grim|ropey|dodgy"
+    r"|like\s+(?:death|shite?|crap))|not\s+feel(?:ing|in)?\s+(?:(?:too|so|very)\s+)?(?:good|great|well|right|the\s+best|100%?)"
+    r"|can'?t\s+(?:come|make\s+it|work)|cannot\s+(?:come|make\s+it|work)|not\s+coming\s+in"
+    r"|not\s+(?:gonna|going\s+to|gunna)\s+make\s+it(?:\s+in)?|won'?t\s+make\s+it\s+in)(?!\w)")
+_TAKE_THE_DAY_RE = re.compile(r"\b(take|taking|need|needing|want|have|having)\s+the\s+day\b(?!\s+off)", re.I)
+
+
+def _key(shop: Shop, name: str) -> str | None:
+    """The key of the barber `name` (a key or a name, lower case) is, or None."""
+    return next((b.key for b in shop.barbers if name in (b.key, b.name.lower())), None)
+
+
+_PEOPLE = (r"(?:\s+(?:all\s+)?(?:my|the|his|her|their)\s+(?:people|clients|customers|bookings|appointments|lot|ones|lads|guys|chair|diary"
+           r"|day|regulars|heads|cuts)|\s+(?:them|em|'em|everyone|everybody|me|him|her|for\s+(?:me|him|her)|over))?(?:\s+(?:pls|please|plz))?")
+
+
+def _cover(shop: Shop) -> re.Pattern[str]:
+    """Another barber asked to take the sender's bookings: "can lee take my people", "can sam cover",
+    "give them to jo"; the one named group that matched is the barber (`_covering`)."""
+    def who(n: int) -> str:
+        return rf"(?P<who{n}>" + _names(shop) + r")\b"
+    return re.compile(
+        r"\b(?:can|could|will|would|maybe|ask|get|have|let|if|might)\s+" + who(1) + r"\s+(?:to\s+)?"
+        r"(?:cover|take\s+over|(?:take|do|have|see|mind|look\s+after|pick\s+up|grab)(?=\s+(?:all\s+)?(?:my|his|her|their|them|em|'em|everyone|for\s+(?:me|him|her))\b))"
+        + _PEOPLE + r"[?!.]*"
+        r"|\b(?:give|pass|hand|send)\s+(?:them|em|'em|everyone|all\s+of\s+them|my\s+\w+)\s+(?:over\s+)?(?:to)\s+" + who(2)
+        + r"|\b" + who(3) + r"\s+(?:(?:can|could|will|would)(?:\s+(?:u|you|ya))?|to|might|should)\s+(?:cover|take\s+over|take(?=\s+(?:my|his|her|them)\b))"
+        + _PEOPLE
+        + r"|\b" + who(4) + r"\s+(?:is\s+|'s\s+|s\s+)?covering(?:\s+for\s+me)?")
+
+
+def _covering(m: re.Match[str]) -> str:
+    """The barber a `_cover` match names."""
+    return next(v for v in m.groupdict().values() if v)
+
+
+# "be in late tmrw like 11ish", "wont be in till 10", "getting in about half 10": the barber gets in then
+_ARRIVES_RE = re.compile(r"\b(?:in\s+late|late\s+in|not\s+in|(?:be|get|getting|gets|come|coming|roll|rolling)\s+in"
+                         r"|(?:get|getting)\s+there)\b")
+
+
+def _arrives_at(norm: str, kw: str, u: Understanding) -> int | None:
+    """The local time a barber says they get in ("wont be in till 10 tomorrow" -> 600), or None when
+    the message says no arrival at a clock time (a number of minutes late, "tell my 11")."""
+    if not _ARRIVES_RE.search(kw) or _MINUTES_RE.search(norm) or _BARE_MINUTES_RE.search(norm) or _MY_TIME_RE.search(norm):
+        return None
+    if u.time is not None:
+        return u.time.hour * 60 + u.time.minute
+    if u.window is not None and u.window.start_min == 0 and u.window.end_min < 1440:
+        return u.window.end_min  # "till 10": the window before it
+    if u.window is not None and u.window.end_min >= 1440 and u.window.start_min > 0:
+        return u.window.start_min  # "not in till after 11"
+    return None
 
 
 _BLOCK_TYPO_RE = re.compile(r"\b(un)?(?:blok|blck|blokc|bock|blk|blcok)\b", re.I)
@@ -511,6 +584,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
 
     if re.search(r"\b(?:un)?block\b", low):  # "block 3 to 4": no barber blocks "ten to four": two hours
         original = _HOURS_TO_RE.sub(r"\1-\2", original)
+    original = _TAKE_THE_DAY_RE.sub(r"\1 the day off", original)  # "gonna take the day": the day off
     u = understand(original, now=now, shop=shop)
     norm = u.text or low
     # command words are looked for as written and as the NLU corrected them ("afternon"), since
@@ -543,7 +617,14 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
             on = read_day(norm, shop, now, u.date).day or today
             return CancelAt(on, at_min, original.strip(" .!"), _barber_named(norm, shop, u.barber))
 
-    named = _barber_named(norm, shop, u.barber)
+    cover_m = _cover(shop).search(norm)
+    cover = _key(shop, _covering(cover_m)) if cover_m else None
+    if cover_m:  # "can lee take my people": Lee takes them, the time off is someone else's
+        norm = (norm[:cover_m.start()] + " " + norm[cover_m.end():]).strip()
+        low = _cover(shop).sub(" ", low).strip()
+        original = _cover(shop).sub(" ", clean(original)).strip(" ,")
+        kw = f"{low}\n{norm}"
+    named = _barber_named(norm, shop, None if cover_m else u.barber)
     group = _group(low, shop)
     if group:  # "me and jo", "sam and lee": the first, and the others beside
         named = group[0]
@@ -559,9 +640,8 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         return Unblock(got.day, span[0], span[1], named, group[1:])
 
     question = re.search(r"^(?:am\s+i|do\s+i|have\s+i|what|what's|whats|who|who's|whos|how|any|is|are|when|when's|whens)\b", kw, re.M)
-    sick = re.search(r"\b(?:sick|unwell|poorly|crook|(?:i'?m|im|i\s+am|feeling|feel|been|off)\s+ill|not\s+well"
-                     r"|can'?t\s+(?:come|make\s+it|work)|cannot\s+(?:come|make\s+it|work)|not\s+coming\s+in)\b", kw)
-    if sick and not re.search(r"sick|ill|well|crook|poorly", sick.group(0)) and _CUSTOMER_SIDE_RE.search(kw):
+    sick = _SICK_RE.search(kw)
+    if sick and not _SICK_WORDS_RE.search(sick.group(0)) and _CUSTOMER_SIDE_RE.search(kw):
         # "he cant make it", "client cant come": the customer, never the barber's sick day
         return Usage("cancel")
     cancel_all = _CANCEL_ALL_RE.search(kw)
@@ -573,23 +653,31 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
     stranger = _unknown_name(norm, shop) if named is None and not group else None  # "gethin is off fri"
     late = re.search(r"\b(?:late|behind|delayed|running\s+over)\b", kw)
     asks_to_tell = re.search(r"\b(?:tell|let|message|text)\b", kw)  # "r u able to tell my 11 ill be 5 late"
+    until = _arrives_at(norm, kw, u)
+    if until is not None and named is None and not group and not (block or cancel_all or word == "off" or cover or re.search(r"\bcancel\b", kw)
+                                  or (question and not asks_to_tell)):
+        # "wont be in till 10 tomorrow", "in late tmrw like 11ish": late for that day's bookings before then
+        return Late(0, None, True, got.day if got.day != today else None, until)
     if late and not (block or cancel_all or day_off or (question and not asks_to_tell)):
         return dataclasses.replace(_late(norm, u, shop, today, kw), day=got.day if got.day != today else None)
-    if (sick or cancel_all or day_off or block or word == "off" or stranger) and not question:
+    if (sick or cancel_all or day_off or block or word == "off" or stranger or cover) and not question:
         if got.question:
             return got.question
         day = got.day or (today if (sick or cancel_all or re.search(r"\bthe\s+day\b", kw)) else None)
+        if cover is not None and cover == named:
+            cover = None  # "can lee cover, lee is off": no one to hand them to
         if day is None:
             return Usage("off" if word == "off" else "block")
         reason = _reason(norm, sick, word, original, shop)
         named = named or stranger  # "block gethin wed": refused with the shop's barbers
         if u.window is not None:
             return Block(day, u.window.start_min, u.window.end_min, False, reason, named,
-                         cancel=bool(cancel_all), also=group[1:])
+                         cancel=bool(cancel_all), also=group[1:], cover=cover)
         if block and not (sick or cancel_all or day_off) and (u.time is not None or re.search(r"\d", norm.split(" ", 1)[-1])) \
                 and not _EXPLICIT_RE.search(norm) and not _WEEKDAY_NUMBER_RE.search(norm):
             return Usage("block")
-        return Block(day, 0, 1440, True, reason, named, cancel=bool(sick or cancel_all or day_off), also=group[1:])
+        return Block(day, 0, 1440, True, reason, named, cancel=bool(sick or cancel_all or day_off or cover),
+                     also=group[1:], cover=cover)
 
 
     if re.search(r"\bnext\s+(?:free|open|available|empty|gap|slot|opening)\b|\bwhen\s+am\s+i\s+(?:next\s+)?free\b"
@@ -608,6 +696,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         r"^(?:agenda|day|bookings|schedule|diary|today|tomorrow|tmrw|yesterday)\b|\bagenda\b"
         r"|^(?:what'?s|whats|wats|wots|what\s+is)\s+on\b|^(?:any\s*(?:1|one|body)|anyone|anybody)\s+(?:booked|coming|in)\b|\bwho'?s\s+(?:booked|coming)\b|\bwho\s+is\s+(?:booked|coming)\b"
         r"|\bmy\s+(?:day|schedule|agenda|diary|bookings|appointments)\b|\bschedule\b"
+        r"|^(?:how|what)\S*\s+(?:\S+\s+){0,4}look(?:s|ing|in|in')?\b"  # "whats my saturday look like", "how's tmrw looking"
         r"|\b(?:what|who)\s+(?:have|do|did)\s+i\s+(?:got|have|had)\b|^(?:any|my)\s+(?:bookings|appointments)\b"
         r"|\b(?:what|who)(?:'?s|\s+has|\s+does|\s+did)\s+\w+\s+(?:got|have|had)\b"
         r"|\b(?:did|do|have)\s+i\s+(?:have|had|got|get|see)\s+(?:anyone|anybody|any\s+(?:bookings|clients|customers))\b"
@@ -702,7 +791,7 @@ _ASKING_TAIL_RE = re.compile(r"[\s,]+(?:and\s+)?(?:then\s+)?(?:also\s+)?(?:can|c
                              r"|[\s,]+(?:pls|please|plz|thanks|cheers|ta)\b.*$")
 _AFTER_DAY_RE = re.compile(r".*\b(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|today|tomorrow|tonight|morning|afternoon"
                            r"|evening|off)\b[\s,.-]+(?P<rest>[a-z][^\d]*)$")
-_SICK_WORDS_RE = re.compile(r"sick|ill|well|crook|poorly")
+_SICK_WORDS_RE = re.compile(_ILLNESS)
 
 
 def _reason(norm: str, sick: re.Match[str] | None, word: str, original: str = "",
@@ -755,6 +844,7 @@ def _said_something(text: str | None, shop: Shop | None) -> str | None:
 
 # what a barber says before their reason, in the clause that says they can't come: "i cant come in saturday"
 _CANT_COME_LEAD = wordlist("""i i'm im cant can't cannot wont won't will not be come make it in work working able to
+gonna gunna going coming morra morrow
 on this next the today tonight tomorrow tmrw tmr all whole day so sorry guys hey hi salaam salam howzit morning
 """)
 _REQUEST_RE = re.compile(r"\b(?:sort|cancel|move|reschedule|handle|deal|rebook|bookings|clients|customers|pls|please|plz|can\s+you|could\s+you)\b")

@@ -119,7 +119,8 @@ class BarberOutcome:
 @dataclass(frozen=True)
 class Pending:
     """Time off just added whose clashing bookings wait for the barber's word; `others`: the same
-    time off added for more barbers in the same message ("me and jo off fri"), each (barber, start, end)."""
+    time off added for more barbers in the same message ("me and jo off fri"), each (barber, start, end);
+    `cover`: the barber asked to take the bookings ("can lee take my people"), whom YES moves them to."""
 
     barber: str
     start: dt.datetime
@@ -128,6 +129,7 @@ class Pending:
     reason: str | None
     cancel: bool  # a day off / sick day: YES cancels them
     others: tuple[tuple[str, dt.datetime, dt.datetime], ...] = ()
+    cover: str | None = None
 
     def spans(self) -> list[tuple[str, dt.datetime, dt.datetime]]:
         """Every barber's block of this time off, the first one's first."""
@@ -136,14 +138,15 @@ class Pending:
     def to_text(self) -> str:
         return json.dumps({"barber": self.barber, "start": self.start.isoformat(), "end": self.end.isoformat(),
                            "whole_day": self.whole_day, "reason": self.reason, "cancel": self.cancel,
-                           "others": [[k, a.isoformat(), z.isoformat()] for k, a, z in self.others]})
+                           "others": [[k, a.isoformat(), z.isoformat()] for k, a, z in self.others],
+                           "cover": self.cover})
 
     @classmethod
     def from_text(cls, text: str) -> Pending:
         d: dict[str, Any] = json.loads(text)
         others = tuple((str(k), dt.datetime.fromisoformat(a), dt.datetime.fromisoformat(z)) for k, a, z in d.get("others", []))
         return cls(str(d["barber"]), dt.datetime.fromisoformat(d["start"]), dt.datetime.fromisoformat(d["end"]),
-                   bool(d["whole_day"]), d.get("reason"), bool(d.get("cancel")), others)
+                   bool(d["whole_day"]), d.get("reason"), bool(d.get("cancel")), others, d.get("cover"))
 
 
 def _pending(convo: Convo) -> Pending | None:
@@ -424,12 +427,15 @@ def _block(c: cmd.Block, ctx: BarberContext) -> BarberOutcome:
         clashes.extend(theirs)
     if not spans:
         return _say(IDLE, *notes)
-    pending = Pending(spans[0][0], spans[0][1], spans[0][2], c.whole_day, c.reason, c.cancel, tuple(spans[1:]))
+    cover = ctx.shop.barber(c.cover) if c.cover and c.cover not in (k for k, _, _ in spans) else None
+    pending = Pending(spans[0][0], spans[0][1], spans[0][2], c.whole_day, c.reason, c.cancel, tuple(spans[1:]),
+                      cover.key if cover else None)
     if not clashes:  # "actually make that 3:30 to 4:30" may follow
         return _say(Convo(State.UNCLEAR, Draft(barber_pending=pending.to_text())), *notes, actions=actions)
     state = State.BARBER_CONFIRM if c.cancel else State.BARBER_CLASH
     convo = Convo(state).to(state, barber_pending=pending.to_text())
-    return _say(convo, *notes, r.barber_clashes(ctx.shop, clashes, cancel=c.cancel, by_barber=len(spans) > 1),
+    return _say(convo, *notes, r.barber_clashes(ctx.shop, clashes, cancel=c.cancel, by_barber=len(spans) > 1,
+                                                cover=cover.name if cover else None),
                 actions=actions)
 
 
@@ -465,6 +471,8 @@ def _answer(p: Pending, word: str, ctx: BarberContext, convo: Convo, to: str | N
     clashes = [b for k, a, z in p.spans() for b in _clashes(ctx, k, a, z)]
     if word == "no" or word == "keep" or not clashes:
         return _say(IDLE, r.barber_kept(ctx.shop, clashes))
+    if p.cover and (word == "yes" or word == "move" and to is None):
+        word, to = "move", p.cover  # "can lee take my people": YES moves them to Lee
     if word == "yes" and not p.cancel:
         return _say(convo, r.barber_move_cancel_or_keep())
     blocked = p.spans()
@@ -542,8 +550,8 @@ BEHIND_HORIZON = dt.timedelta(hours=1)  # "running late" with nobody in the chai
 def _late(c: cmd.Late, ctx: BarberContext) -> BarberOutcome:
     """Tell the customers the lateness delays, and only them (a named booking is told as asked).
 
-    The barber can take the next booking from `ready`: now + the lateness when still on the way
-    in, else the end of the booking under way (or the start of the next one, if it is within
+    The barber can take the next booking from `ready`: the time they get in when they said it
+    ("wont be in till 10 tmrw"), now + the lateness when still on the way in, else the end of the booking under way (or the start of the next one, if it is within
     `BEHIND_HORIZON`) + the lateness. Each
     booking really starts at max(its start, `ready`) and moves `ready` to its real end, so
     back-to-back bookings pass the delay on and a gap absorbs it."""
@@ -558,10 +566,12 @@ def _late(c: cmd.Late, ctx: BarberContext) -> BarberOutcome:
         return _say(IDLE, actions=[_tell_late(ctx, target, c.minutes)])
     ahead = [b for b in rows if b.start >= ctx.now]
     if not ahead:
-        return _say(IDLE, r.barber_nobody_next())
+        return _say(IDLE, r.barber_nobody_next(ctx.shop, c.day))
     late = dt.timedelta(minutes=c.minutes)
     under_way = [b.end for b in rows if b.start < ctx.now]
-    if c.day is not None:  # "late the morra": that day's first booking starts late
+    if c.until_min is not None:  # "in late tmrw like 11ish": from the time they get in
+        ready = max(local_instant(ctx.shop, today, c.until_min), ctx.now)
+    elif c.day is not None:  # "late the morra": that day's first booking starts late
         ready = ahead[0].start + late
     elif under_way and not c.arriving:
         ready = max(under_way) + late
@@ -576,7 +586,7 @@ def _late(c: cmd.Late, ctx: BarberContext) -> BarberOutcome:
         tells.append(_tell_late(ctx, b, int((ready - b.start).total_seconds() // 60)))
         ready += b.end - b.start
     if not tells:
-        return _say(IDLE, r.barber_nobody_delayed(ctx.shop, ahead[0]))
+        return _say(IDLE, r.barber_nobody_delayed(ctx.shop, ahead[0], dated=c.day is not None))
     return _say(IDLE, actions=tells)
 
 

@@ -764,14 +764,18 @@ def barber_block_past(shop: Shop, start: dt.datetime, end: dt.datetime, whole_da
     return f"{_block_span(shop, start, end, whole_day)} is already over; nothing blocked."
 
 
-def barber_clashes(shop: Shop, clashes: Sequence[BookingInfo], *, cancel: bool, by_barber: bool = False) -> str:
+def barber_clashes(shop: Shop, clashes: Sequence[BookingInfo], *, cancel: bool, by_barber: bool = False,
+                   cover: str | None = None) -> str:
     """The bookings a block clashes with, and the word they wait for (`by_barber`: the block is for
-    several barbers, so each line says whose)."""
+    several barbers, so each line says whose; `cover`: the barber asked to take them, whom YES moves them to)."""
     lines = "\n".join(f"• {fmt_slot(shop, b.start)} {service_name(shop, b.service)} "
                       f"{f'with {barber_name(shop, b.barber)} ' if by_barber else ''}"
                       f"– {_customer_of(b)} ({b.code})" for b in clashes)
     n = len(clashes)
     head = f"{'This booking clashes' if n == 1 else f'These {n} bookings clash'} (still on):\n{lines}\n"
+    if cover:
+        return head + (f"Reply YES to move them to {cover} (each customer is told; if {cover} isn't free, the nearest "
+                       "free time that day), CANCEL THEM (each customer is told, with other free times), or KEEP THEM.")
     if cancel:
         return head + ("Reply YES to cancel them (each customer is told, with other free times), "
                        "MOVE THEM to move them to another barber or time, or KEEP THEM.")
@@ -849,13 +853,16 @@ def barber_no_booking_at(shop: Shop, at: dt.datetime) -> str:
     return f"You have no booking at {fmt_slot(shop, at)}; nobody was told."
 
 
-def barber_nobody_next() -> str:
+def barber_nobody_next(shop: Shop, day: dt.date | None = None) -> str:
+    """Running late with no booking left (`day`: that day's, when not today)."""
+    if day is not None:
+        return f"You have no bookings on {fmt_date(day)}; nobody was told."
     return "You have no more bookings today; nobody was told."
 
 
-def barber_nobody_delayed(shop: Shop, b: BookingInfo) -> str:
-    """Running late, with time to spare before the next booking."""
-    return f"Nobody to tell: your next booking is {fmt_time(shop, b.start)}."
+def barber_nobody_delayed(shop: Shop, b: BookingInfo, *, dated: bool = False) -> str:
+    """Running late, with time to spare before the next booking (`dated`: on another day, named)."""
+    return f"Nobody to tell: your next booking is {fmt_slot(shop, b.start) if dated else fmt_time(shop, b.start)}."
 
 
 def unblocked(shop: Shop, day: dt.date, count: int) -> str:
