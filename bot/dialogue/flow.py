@@ -202,6 +202,12 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
         d = convo.draft
     service = d.service or (old.service if old else None)
     if service is None:
+        hours = shop.hours.get(d.date.weekday()) if d.date and d.time and not d.barber else None
+        if hours is not None and d.date and d.time and not hours[0] <= _minute(d.time) < hours[1]:
+            # "7am fri before work?": said before anything else
+            notes = (*notes, r.reason(shop, "outside_hours", local_instant(shop, d.date, _minute(d.time)), None, None))
+            convo = convo.to(convo.state, time=None)
+            d = convo.draft
         named = shop.barber(d.barber) if d.barber else None
         keys = named.services if named else tuple(s.key for s in shop.services)
         if len(keys) == 1:

@@ -115,7 +115,8 @@ OCLOCK_RE = re.compile(r"\b(?P<n>" + _H + r")\s*-?\s*(?:o'clock|ish)\b")
 # an hour said as a correction: "at 9 no sorry 11", "but 11 instead", "10 i mean 11"
 CORRECTED_RE = re.compile(r"(?:\b(?:no|nah|sorry|actually|i\s+mean|i\s+meant|or\s+rather|wait|scratch\s+that)\b[\s,.!]*)+"
                           r"(?P<n>\d{3,4}|(?!one\b)" + _H + r")\b" + _NOT_MORE + r"(?!\s*(?:people|of\s+us))")
-_BOUND_BEFORE_RE = re.compile(r"\b(?:till|til|until|while|before|finish(?:es)?\s+at|off\s+at)\s+(?:about\s+|around\s+)?$")
+_BOUND_BEFORE_RE = re.compile(r"\b(?:till|til|until|while|before|finish(?:es)?\s+at|off\s+at|(?:i\s+)?start(?:\s+work)?\s+at"
+                              r"|work\s+(?:starts\s+)?at|shift\s+(?:starts\s+)?at)\s+(?:about\s+|around\s+)?$")
 INSTEAD_RE = re.compile(r"\b(?P<n>\d{3,4}|(?!one\b)" + _H + r")\s+instead\b")  # not "my saturday one instead"
 AFTER_DATE_RE = re.compile(r"\s*,?\s*(?P<n>\d{1,2})\b" + _NOT_MORE + r"(?!\s*(?:am|pm|h\b|o'clock))")
 # an hour right before "tonight" (read by the date rules): "10, tonight", "8 tonight"
