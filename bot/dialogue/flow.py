@@ -797,6 +797,8 @@ def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         if not (u.date or u.date_range or u.window) and _SOONEST_RE.search(u.text or ""):
             draft = draft.evolve(date=None, window=None, date_range=None)  # "whats the soonest then": from now on
         return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
+    if u.service and u.date and u.time:  # "haircut ... 3 slots wednesday 10 am": a request for that time
+        return on_book(convo, dataclasses.replace(u, intent=Intent.BOOK), ctx)
     u = _after_a_cancel(convo, u, ctx)
     draft = _merge(_talked_about(convo), u, ctx.shop).evolve(browse=True)
     return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
@@ -908,6 +910,11 @@ def on_choice(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         n = len(convo.draft.options)
     if convo.state == State.UNCLEAR and convo.draft.options and 1 <= n <= len(convo.draft.options):
         return _pick(Convo(State.IDLE, convo.draft.evolve(goal=Goal.BOOK)), n, ctx)  # a cancellation notice's times
+    d = convo.draft
+    if convo.state == State.UNCLEAR and d.barber and not d.options and n == 1:
+        # "when is he next in" ... "ok put me down for the first one": their first free times
+        draft = Draft(goal=Goal.BOOK, barber=d.barber, service=d.service, date=d.date, browse=True)
+        return advance(Convo(State.IDLE, draft), ctx)
     if convo.state in (State.PICK_SLOT, State.ASK_SERVICE, State.PICK_BOOKING):
         if 1 <= n <= len(convo.draft.options):
             return _pick(convo, n, ctx)
@@ -1165,8 +1172,10 @@ def on_who(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         # "is shauna workin fri? want a skin fade wi her like 2ish": answered, and the booking offered
         return _answer_and_book(convo, dataclasses.replace(u, barber=barber), ctx, answer)
     out = _answer_then_carry_on(convo, u, ctx, lambda suggest: answer)
-    if not _in_flow(convo):  # "when is she next in?", "and saturday?" may follow: keep who and when
-        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=barber, date=u.date, asked="who")))
+    if not _in_flow(convo):  # "when is she next in?", "and saturday?", "put me down for the first one" may follow
+        service = u.service or convo.draft.service
+        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=barber, date=u.date, service=service,
+                                                                         asked="who")))
     return out
 
 
@@ -1223,8 +1232,9 @@ def on_prices(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if _also_a_booking(u):
         return _answer_and_book(convo, u, ctx, r.prices(ctx.shop, named, suggest=False))
     out = _answer_then_carry_on(convo, u, ctx, lambda suggest: r.prices(ctx.shop, named, suggest=suggest))
-    if len(named) == 1 and not _in_flow(convo):  # "ok book me in", "and a kids cut?" may follow
-        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(service=named[0], barber=convo.draft.barber,
+    if named and not _in_flow(convo):  # "ok book me in", "and a kids cut?" may follow
+        service = named[0] if len(named) == 1 else None
+        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(service=service, barber=convo.draft.barber,
                                                                          asked="prices")))
     return out
 

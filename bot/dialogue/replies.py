@@ -427,7 +427,12 @@ def opening_hours(shop: Shop, day: dt.date | None, barber: str | None, *, sugges
         return shop.barber_hours(b, weekday) if b is not None else shop.hours.get(weekday)
     who = f"{b.name} works" if b is not None else "We're open"
     if day is not None and day in shop.closed and not every:
-        return f"Sorry, we're closed on {_closure(shop, local_instant_noon(shop, day))}."
+        closure = _closure(shop, local_instant_noon(shop, day))
+        usual = on(day.weekday())
+        # "what time do you close on saturday" when this Saturday is closed: the usual hours too
+        # (not for a day called by its holiday's name, "are you open on christmas day")
+        other = f" Other {day.strftime('%A')}s: {_span(usual)}." if usual and closure == fmt_date(day) else ""
+        return f"Sorry, we're closed on {closure}.{other}"
     if day is not None:
         span = on(day.weekday())
         when = day.strftime("%A") + "s" if every else fmt_date(day)

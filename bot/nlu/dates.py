@@ -149,6 +149,7 @@ _TO_RE = re.compile(r"\s*(?P<to>to|till|til|until|through|thru|-|–|and)\s*")
 _FROM_RE = re.compile(r"\b(?:from|between)\s*$")
 _MORE_LESS_RE = re.compile(r"\b(?P<ml>more|less)\s+than\s+$")
 _AFTER_WORD_RE = re.compile(r"\s*(?:after|following)\b")
+_THE_ONE_RE = re.compile(r"\bthe\s+one\s+(?:on\s+)?$")
 _NEXT_WEEK_RE = re.compile(r"\b(?:next|the\s+following)\s+week\b")
 _NEXT_WEEK_AFTER_RE = re.compile(r"\s*,?\s*(?:(?:in\s+the\s+)?(?:morning|afternoon|evening|arvo|night|lunchtime)\s+)?(?:of\s+)?"
                                  r"(?:next|the\s+following)\s+week\b")
@@ -485,6 +486,8 @@ def _choose(found: list[Found], text: str, result: DateResult, today: dt.date) -
             w.date = base.date + dt.timedelta(days=(w.date.weekday() - base.date.weekday() - 1) % 7 + 1)
             w.weekday_only, w.past = False, w.date < today
             found = [f for f in found if f is not base]
+    if len(found) == 1 and _THE_ONE_RE.search(text, 0, found[0].start):
+        result.old_date = found[0].date  # "push the one this friday back to 5:30": that day's booking, that day
     if len(found) > 1:  # "move my friday one to monday", "can't make tomorrow, friday?": the old one apart
         old = [f for f in found if OLD_AFTER_RE.match(text, f.end) or OLD_BEFORE_RE.search(text[: f.start])]
         new = [f for f in found if f not in old and f.date not in {o.date for o in old}]

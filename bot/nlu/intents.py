@@ -20,7 +20,7 @@ FILLER = wordlist("please thanks thank you mate cheers x xx then that that's is 
                    "lol haha sir bro boss man buddy pal love just ok okay oh ah so well")
 YES = {"yes", "y", "yeah", "yep", "yup", "yas", "yeh", "yse", "ys", "yah", "yus", "yesh", "ok", "okay", "confirm", "confirmed", "sure",
        "perfect", "correct", "alright", "absolutely", "definitely", "cool", "lovely", "deal", "ya", "yea", "aye",
-       "sweet", "bet", "yessir", "ja", "yebo", "sharp", "shap", "ight", "aight", "fs", "yess", "yesss", "k", "kk", "righto",
+       "sweet", "bet", "yessir", "ja", "yebo", "sharp", "shap", "fasho", "facts", "sawa", "poa", "ight", "aight", "fs", "yess", "yesss", "k", "kk", "righto",
        "grand", "sound", "deadly", "class", "brilliant", "brill", "suits", "suit", "lush", "tidy", "mint", "lekker", "ace", "champion", "cracking", "spot on", "nice", "sorted",
        "great", "fine", "good", "👍", "👌", "✅", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "✔", "✔️"}
 YES_PHRASES = ("sounds good", "go ahead", "do it", "book it", "of course", "please do",
@@ -66,7 +66,9 @@ ORDINAL_CHOICE_RE = re.compile(
     r"(?:\s*(?:please|pls|thanks))?$"
 )
 
-CANCEL_RE = re.compile(r"\b(?:cancel\w*|call(?:ing)?\s+(?:it\s+)?off|scrap\s+(?:it|my|the))\b")
+CANCEL_RE = re.compile(r"\b(?:cancel\w*|call(?:ing)?\s+(?:it\s+)?off|scrap\s+(?:it|my|the))\b"
+                       # "ion need that thursday appt no more": the booking not wanted
+                       r"|\b(?:don't|do\s+not|no\s+longer)\s+need\s+(?:that|my|the|this)\s+(?:\w+\s+)?(?:appt|appointment|booking|slot)\b")
 SOFT_CANCEL_RE = re.compile(
     r"\b(?:can't|cant|cannot|can\s+not|won't|wont|unable\s+to|not\s+going\s+to|not\s+gonna"
     r"|(?:won't|wont|will\s+not|not|no\s+longer)\s+be\s+able\s+to)\s+make\s+(?:it|that|then"
@@ -75,7 +77,7 @@ SOFT_CANCEL_RE = re.compile(
 )
 RESCHEDULE_RE = re.compile(
     r"\b(?:move|moving|moved|reschedul\w*|re-schedul\w*|rebook\w*|change|changing|postpone\w*|swap"
-    r"|push\s+(?:it\s+|me\s+|(?:my|his|her|their|the)\s+\w+\s+)?(?:back|forward|later|out|on|to)|put\s+(?:it|me|(?:my|his|her|their|the)\s+\w+)\s+back|bring\s+(?:it\s+)?forward|shift"
+    r"|push\s+(?:it\s+|me\s+|(?:my|his|her|their|the)\s+\w+\s+|the\s+one\s+(?:on\s+|this\s+|next\s+)?\w+\s+)?(?:back|forward|later|out|on|to)|put\s+(?:it|me|(?:my|his|her|their|the)\s+\w+)\s+back|bring\s+(?:it\s+)?forward|shift"
     r"|earlier|(?<!see you )(?<!talk )later(?!\s+than)|another\s+(?:time|day|slot)|different\s+(?:time|day|slot))\b"
 )
 LIST_RE = re.compile(
@@ -225,7 +227,7 @@ def whole_message(text: str) -> tuple[Intent, int | None] | None:
 
 # Words one of which every match of a pattern holds; a pattern runs only on a text with one
 # (tests/nlu/test_nlu_prechecks.py).
-CANCEL_WORDS = ("cancel", "call", "scrap")
+CANCEL_WORDS = ("cancel", "call", "scrap", "need")
 SOFT_CANCEL_WORDS = ("make", "coming", "there")
 RESCHEDULE_WORDS = ("mov", "schedul", "rebook", "chang", "postpone", "swap", "push", "put", "bring", "shift",
                     "earlier", "later", "another", "different")
@@ -359,7 +361,7 @@ def asks_what_to_know(text: str) -> bool:
 
 # "how long is the wait usually on a friday", "how busy are you saturdays": asked of the shop, whatever day it names
 _HOW_IS_IT_RE = re.compile(r"^(?:(?:hi|hey|hello|hiya|quick\s+question|just\s+wondering)\b[\s,!.]*)*"
-                           r"(?:how\s+(?:long\s+(?:is|are|'s)\s+(?:the\s+)?(?:wait|queue|waiting)|busy|packed|full)"
+                           r"(?:how\s+(?:long\s+(?:(?:is|are|'s)\s+)?(?:the\s+)?(?:wait|queue|waiting)|busy|packed|full)"
                            r"|is\s+it\s+(?:usually\s+|normally\s+|always\s+)?(?:busy|quiet|packed|rammed))\b")
 
 

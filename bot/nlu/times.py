@@ -105,7 +105,7 @@ H_RE = re.compile(r"\b(?P<h1>\d{1,2})h(?P<m1>[0-5]\d)?\b")
 NOON_RE = re.compile(r"\b(?P<noon1>noon|midnight|mid[-\s]?night|mid[-\s]?day)(?:\s*-?\s*ish)?\b")
 # the middle of a part of the day, said as a time
 MID_RE = re.compile(r"\bmid[-\s]?(?P<part>morning|afternoon)\b")
-AT_RE = re.compile(r"(?:\b(?:at|around|about|say|abt|arnd|(?<!d\s)(?<!\bi\s)(?<!we\s)like|(?:can|could)\s+(?:we|you|i)\s+do|make\s+it|(?:change|move|push)\s+(?:it\s+)?to"
+AT_RE = re.compile(r"(?:\b(?:at|around|round|about|say|abt|arnd|(?<!d\s)(?<!\bi\s)(?<!we\s)like|(?:can|could)\s+(?:we|you|i)\s+do|make\s+it|(?:change|move|push)\s+(?:it\s+)?to"
                    r"|chance\s+of|instead\s+of|how\s+about|what\s+about)\s+|@\s*|~\s*)(?P<n>\d{3,4}|" + _H + r")(?:\s*(?:o'clock|ish))?\b" + _NOT_MORE)
 # "move my haircut to 11", "push my 10am to 11": the hour after "to", anywhere after a move verb
 # (AT_RE only knew "move it to 11"; with the service in between the hour was lost)

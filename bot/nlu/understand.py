@@ -59,7 +59,8 @@ _SLANG = {"u": "you", "ya": "you", "yall": "you", "y'all": "you", "ya'll": "you"
           "bout": "about", "abt": "about", "w": "with", "w/": "with", "o clock": "o'clock", "o-clock": "o'clock", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
           "cos": "because", "cuz": "because", "coz": "because", "n": "and", "im": "i'm", "ive": "i've",
           "dont": "don't", "cant": "can't", "wont": "won't", "whats": "what's", "hows": "how's",
-          "whens": "when's", "whos": "who's", "shes": "she's", "hes": "he's", "theyre": "they're", "wi": "with", "wae": "with", "naw": "no",
+          "whens": "when's", "whos": "who's", "shes": "she's", "hes": "he's", "theyre": "they're", "ion": "i don't",
+          "tryna": "trying to", "finna": "going to", "lemme": "let me", "gimme": "give me", "rn": "right now", "wi": "with", "wae": "with", "naw": "no",
           "the morra": "tomorrow", "the morrow": "tomorrow", "the moro": "tomorrow", "the mora": "tomorrow"}
 # "workin", "comin", "mornin": a word that drops its g, when the word with it is one the rules know
 _SLANG.update({w[:-1]: w for w in COMMON_WORDS | RULE_WORDS if w.endswith("ing") and len(w) > 4 and w != "thing"})
@@ -294,7 +295,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
             else:
                 topic = None
     if keyword is None and not services and not times.time and intents.asks_how_it_is(canon):
-        keyword = Intent.INFO  # "how long is the wait usually on a friday": a question the shop file cannot answer
+        keyword = Intent.INFO  # "how long is the wait usually on a friday": the shop's fact about waits, if it has one
+        topic = next((k for k in _info_keys(shop) if re.search(r"wait|queue|busy", k)), None)
     if keyword is None and not has_slots and not code:
         keyword = _answer_first(canon)
     elif keyword is None and any_barber and not (services or barbers or date or times.time or times.window) \

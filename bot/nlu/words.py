@@ -20,7 +20,7 @@ MAX_CHARS = 500
 # Abbreviations and slang typed on phones -> the word the rules know.
 ABBREVIATIONS = {
     "tmrw": "tomorrow", "tmr": "tomorrow", "tmrow": "tomorrow", "tomoz": "tomorrow", "tmoz": "tomorrow", "tmz": "tomorrow",
-    "2moz": "tomorrow", "tomos": "tomorrow",
+    "2moz": "tomorrow", "tomos": "tomorrow", "kesho": "tomorrow",
     "tomo": "tomorrow", "2moro": "tomorrow", "2morrow": "tomorrow", "2mrw": "tomorrow",
     "2morow": "tomorrow", "tmoro": "tomorrow", "tmorrow": "tomorrow", "2day": "today",
     "tdy": "today", "2nite": "tonight", "tonite": "tonight", "2night": "tonight",
@@ -175,6 +175,9 @@ class ShopLexicon:
             return word
         for stem in (word[:-1], word[:-2]) if word.endswith("s") else ():
             if stem in self.vocabulary:
+                return stem
+        for stem in (word[:-1], word[:-2], word[:-3]) if word.endswith("ed") and len(word) >= 4 else ():
+            if stem in self._phrases_by_first():  # "dyed", "shaved", "trimmed": a service's word
                 return stem
         # the nearest word; among equally near ones the one of the typed length, then the first
         # alphabetically: the same answer in every process (the vocabulary's order is its hash order)
