@@ -168,6 +168,29 @@ def just_blocked(convo: Convo) -> Pending | None:
         return None
 
 
+@dataclass(frozen=True)
+class LastAgenda:
+    """The day and barber of the agenda just shown, kept for the barber's next message: a follow-up
+    naming only another barber or another day ("and sam?", "what about friday") asks the same of it."""
+
+    day: dt.date
+    barber: str
+
+    def to_text(self) -> str:
+        return json.dumps({"agenda": self.day.isoformat(), "barber": self.barber})
+
+
+def last_agenda(convo: Convo) -> LastAgenda | None:
+    """The agenda the barber's last message asked for, while a follow-up of it may come."""
+    if convo.state != State.UNCLEAR or not convo.draft.barber_pending:
+        return None
+    try:
+        d = json.loads(convo.draft.barber_pending)
+        return LastAgenda(dt.date.fromisoformat(d["agenda"]), str(d["barber"]))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def in_barber_state(convo: Convo) -> bool:
     return convo.state in (State.BARBER_CLASH, State.BARBER_CONFIRM)
 
@@ -236,7 +259,8 @@ def _agenda(c: cmd.Agenda, ctx: BarberContext) -> BarberOutcome:
     lo, hi = local_instant(ctx.shop, c.day, 0), local_instant(ctx.shop, c.day, 1440)
     blocks = list(ctx.time_off(who.key, lo, hi))
     off = hours is None or _blocked_all_day(ctx, who, c.day)
-    return _say(IDLE, r.barber_agenda(ctx.shop, c.day, who, rows, off=off, blocks=blocks,
+    seen = Convo(State.UNCLEAR, Draft(barber_pending=LastAgenda(c.day, who.key).to_text()))  # "and sam?" may follow
+    return _say(seen, r.barber_agenda(ctx.shop, c.day, who, rows, off=off, blocks=blocks,
                                       own=who.key == ctx.barber.key))
 
 
