@@ -547,13 +547,14 @@ def _told(shop: Shop) -> re.Pattern[str]:
     return re.compile(
         r"(?:\b(?:i\s+)?(?:forgot|forget|forgotten|meant|need|needed|gotta|got|have|had|will|ill|i'?ll)\s+to\s+|\balready\s+)?"
         r"\b(?:tell|told|telling|ask|asked|warn|warned|inform|informed|message|messaged|text|texted|ring|rang|call|called"
-        r"|(?:check|checked|sort|sorted|clear|cleared|ok'?d|okayed)\s+(?:it\s+|this\s+|that\s+)?with"
+        r"|(?:check|checked|sort|sorted|clear|cleared|ok'?d|okayed)\s+(?:it\s+|this\s+|that\s+)?(?:with|w/?)"
         r"|(?:spoke|spoken|talked|chatted)\s+(?:to|with)|(?:run|ran)\s+it\s+(?:by|past))\s+" + name
         + r"(?!\s+(?:he|she|they|that|to|if)\b)"
         r"|\blet\s+" + name + r"\s+know\b"
-        r"|" + name + r"\s+(?:(?:said|says)\s+(?:(?:it'?s|its|it\s+is|it\s+was|that'?s|thats)\s+)?(?:ok|okay|fine|cool|sound|good"
+        r"|" + name + r"\s+(?:(?:said|says)\s+(?:(?:yeah|yes|yep|ok|okay|sure)[\s,]+)?(?:(?:it'?s|its|it\s+is|it\s+was|that'?s|thats)\s+)?(?:ok|okay|fine|cool|sound|good"
         r"|all\s+good|alright|sweet|yes|yeah|yep|no\s+worries|no\s+probs?|no\s+problem)\b|knows\b"
-        r"|(?:okayed|ok'?d|approved|agreed|signed\s+(?:it\s+)?off)\b|(?:is\s+|'s\s+|s\s+)(?:ok|okay|fine|cool|sound|good)\s+with\s+(?:it|this|that)\b)",
+        r"|(?:okayed|ok'?d|approved|agreed|signed\s+(?:it\s+)?off)\b|(?:doesn'?t|don'?t|wont|won'?t)\s+mind\b"
+        r"|(?:is\s+|s\s+)?(?:ok|okay|fine|cool|sound|good|happy)\s+with\s+(?:it|this|that)\b)",
         re.I)
 
 
@@ -644,8 +645,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
     told = _told(shop)  # "forgot to tell mia", "mia said its fine": who was told, not whose time it is
     told_keys = {_key(shop, n) for m in told.finditer(kw) for n in re.findall(_names(shop), m.group(0))}
     if told_keys:
-        norm, low = (" ".join(told.sub(" ", x).split()) for x in (norm, low))
-        original = " ".join(told.sub(" ", original).split())
+        norm, low, original = (re.sub(r"(?:\s*,)+", ",", " ".join(told.sub(" ", x).split())) for x in (norm, low, original))
         kw = f"{low}\n{norm}"
     named = _barber_named(norm, shop, None if cover_m or u.barber in told_keys else u.barber)
     group = _group(low, shop)
