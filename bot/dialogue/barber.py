@@ -800,6 +800,15 @@ def agenda_follow_up(text: str, day: dt.date, *, shop: Shop, now: dt.datetime) -
     return asked, next(iter(names), None)
 
 
+def on_day(text: str, day: dt.date, *, shop: Shop, now: dt.datetime) -> Block | Unblock | None:
+    """A block, day off or unblock naming no day ("block 12-1 for lunch"), sent right after the
+    sender's agenda of `day`: on `day`; None when it still is no such command."""
+    dated = re.sub(r"\b((?:un)?(?:block|blok|blck|blk)(?:\s+(?:me\s+)?(?:off|out))?|off)\b", r"\1 " + day.isoformat(),
+                   text, count=1, flags=re.I)
+    c = parse_command(dated, shop=shop, now=now)
+    return c if isinstance(c, (Block, Unblock)) else None
+
+
 # "scrap that", "never mind", "actually ill work it": the block just added, taken back
 _UNDO_RE = re.compile(
     r"\b(?:scrap|cancel|forget|undo|drop|bin|ditch|remove|delete|unblock|reverse|ignore)\s+(?:that|it|this|the\s+block)\b"
