@@ -540,6 +540,24 @@ def _covering(m: re.Match[str]) -> str:
     return next(v for v in m.groupdict().values() if v)
 
 
+def _told(shop: Shop) -> re.Pattern[str]:
+    """A clause naming a barber as the one told, asked or agreeing, not the one whose time it is:
+    "forgot to tell mia", "let mia know", "already cleared it with mia", "mia said its fine"."""
+    name = _names(shop) + r"(?:'?s)?\b"
+    return re.compile(
+        r"(?:\b(?:i\s+)?(?:forgot|forget|forgotten|meant|need|needed|gotta|got|have|had|will|ill|i'?ll)\s+to\s+|\balready\s+)?"
+        r"\b(?:tell|told|telling|ask|asked|warn|warned|inform|informed|message|messaged|text|texted|ring|rang|call|called"
+        r"|(?:check|checked|sort|sorted|clear|cleared|ok'?d|okayed)\s+(?:it\s+|this\s+|that\s+)?(?:with|w/?)"
+        r"|(?:spoke|spoken|talked|chatted)\s+(?:to|with)|(?:run|ran)\s+it\s+(?:by|past))\s+" + name
+        + r"(?!\s+(?:he|she|they|that|to|if)\b)"
+        r"|\blet\s+" + name + r"\s+know\b"
+        r"|" + name + r"\s+(?:(?:said|says)\s+(?:(?:yeah|yes|yep|ok|okay|sure)[\s,]+)?(?:(?:it'?s|its|it\s+is|it\s+was|that'?s|thats)\s+)?(?:ok|okay|fine|cool|sound|good"
+        r"|all\s+good|alright|sweet|yes|yeah|yep|no\s+worries|no\s+probs?|no\s+problem)\b|knows\b"
+        r"|(?:okayed|ok'?d|approved|agreed|signed\s+(?:it\s+)?off)\b|(?:doesn'?t|don'?t|wont|won'?t)\s+mind\b"
+        r"|(?:is\s+|s\s+)?(?:ok|okay|fine|cool|sound|good|happy)\s+with\s+(?:it|this|that)\b)",
+        re.I)
+
+
 # "be in late tmrw like 11ish", "wont be in till 10", "getting in about half 10": the barber gets in then
 _ARRIVES_RE = re.compile(r"\b(?:in\s+late|late\s+in|not\s+in|(?:be|get|getting|gets|come|coming|roll|rolling)\s+in"
                          r"|(?:get|getting)\s+there)\b")
@@ -624,7 +642,12 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         low = _cover(shop).sub(" ", low).strip()
         original = _cover(shop).sub(" ", clean(original)).strip(" ,")
         kw = f"{low}\n{norm}"
-    named = _barber_named(norm, shop, None if cover_m else u.barber)
+    told = _told(shop)  # "forgot to tell mia", "mia said its fine": who was told, not whose time it is
+    told_keys = {_key(shop, n) for m in told.finditer(kw) for n in re.findall(_names(shop), m.group(0))}
+    if told_keys:
+        norm, low, original = (re.sub(r"(?:\s*,)+", ",", " ".join(told.sub(" ", x).split())) for x in (norm, low, original))
+        kw = f"{low}\n{norm}"
+    named = _barber_named(norm, shop, None if cover_m or u.barber in told_keys else u.barber)
     group = _group(low, shop)
     if group:  # "me and jo", "sam and lee": the first, and the others beside
         named = group[0]
@@ -737,6 +760,53 @@ def corrected_block(text: str, day: dt.date, *, shop: Shop, now: dt.datetime) ->
     if not isinstance(c, Block) or c.whole_day:
         return None
     return c
+
+
+# the words around a follow-up of an agenda ("and sam?", "what about lee", "n jo?", "hows friday looking")
+_FOLLOW_UP_WORDS = wordlist("""and an n & + plus also so ok okay k cool thanks cheers ta nice sweet what wat wot whats wats
+wots what's how hows how's about bout abt wbu hbu same for with then too pls please day agenda diary schedule bookings
+looking look lookin like got has have doing on""")
+# the words a day is written in, as a follow-up names it ("thursday", "next fri", "the 16th", "tmrw")
+_DAY_WORD_RE = re.compile(_WEEKDAY + r"|today|tomorrow|tmrw|tmr|tmoro|tomoro|tomoz|2moro|2morrow|morra|morrow|next|this"
+                          r"|the|of|\d{1,2}(?:st|nd|rd|th)?|\d{1,2}/\d{1,2}|(?:" + "|".join(MONTHS) + r")[a-z]*")
+_NEXT_DAY_RE = re.compile(r"\b(?:the\s+)?(?:day\s+after|next\s+day)(?:\s+that)?\b")
+
+
+def agenda_follow_up(text: str, day: dt.date, *, shop: Shop, now: dt.datetime) -> tuple[dt.date | None, str | None] | None:
+    """What a message sent right after the agenda of `day` asks of it, when it names only another
+    barber and/or another day ("and sam?" -> (None, "sam"), "what about friday" -> (fri, None),
+    "n jo thurs?", "and the day after?"); None when it says anything else."""
+    low = clean(strip_opening(text, shop)).strip(" ?!.,")
+    names = {_key(shop, re.sub(r"'?s$", "", m.group(0))) for m in re.finditer(_names(shop) + r"(?:'?s)?\b", low)}
+    if len(names) > 1:
+        return None
+    rest = re.sub(_names(shop) + r"(?:'?s)?\b", " ", low)
+    asked: dt.date | None = None
+    if _NEXT_DAY_RE.search(rest):
+        asked, rest = day + dt.timedelta(days=1), _NEXT_DAY_RE.sub(" ", rest)
+    words = [w for w in re.findall(r"[\w&+/']+", rest) if w not in _FOLLOW_UP_WORDS]
+    said = " ".join(words)
+    if words and asked is not None:
+        return None
+    if words:
+        if len(words) > 3 or not all(_DAY_WORD_RE.fullmatch(w) for w in words):
+            return None
+        u = understand(said, now=now, shop=shop)
+        asked = read_day(u.text or said, shop, now, u.date).day
+        if asked is None or u.time is not None:
+            return None
+    if asked is None and not names:
+        return None
+    return asked, next(iter(names), None)
+
+
+def on_day(text: str, day: dt.date, *, shop: Shop, now: dt.datetime) -> Block | Unblock | None:
+    """A block, day off or unblock naming no day ("block 12-1 for lunch"), sent right after the
+    sender's agenda of `day`: on `day`; None when it still is no such command."""
+    dated = re.sub(r"\b((?:un)?(?:block|blok|blck|blk)(?:\s+(?:me\s+)?(?:off|out))?|off)\b", r"\1 " + day.isoformat(),
+                   text, count=1, flags=re.I)
+    c = parse_command(dated, shop=shop, now=now)
+    return c if isinstance(c, (Block, Unblock)) else None
 
 
 # "scrap that", "never mind", "actually ill work it": the block just added, taken back

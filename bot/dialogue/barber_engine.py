@@ -34,6 +34,7 @@ from bot.dialogue.barber_flow import (
     barber_step,
     in_barber_state,
     just_blocked,
+    last_agenda,
 )
 from bot.dialogue.model import Convo
 from bot.dialogue.staff import in_conversation, save_conversation
@@ -49,7 +50,16 @@ log = logging.getLogger(__name__)
 
 def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime) -> cmd.Command | None:
     """The barber command `text` is, or None for the customer flow ("book me a beard trim")."""
+    seen = last_agenda(convo)
+    if seen is not None:
+        asked = cmd.agenda_follow_up(text, seen.day, shop=shop, now=now)
+        if asked is not None and seen.barber is None and asked[1] is None:  # "whos in fri" then "and sat?"
+            return cmd.WhoIsIn(asked[0] or seen.day)
+        if asked is not None:  # "and sam?", "what about friday": the agenda just shown, of that barber or day
+            return cmd.Agenda(asked[0] or seen.day, asked[1] or seen.barber)
     command = cmd.parse_command(text, shop=shop, now=now)
+    if seen is not None and seen.own and isinstance(command, cmd.Usage) and command.text in ("block", "off", "unblock"):
+        command = cmd.on_day(text, seen.day, shop=shop, now=now) or command  # "block 12-1 for lunch": that day's
     waiting = in_barber_state(convo)
     if waiting and not isinstance(command, cmd.Answer):
         answer = cmd.answer_in(cmd.strip_opening(text, shop))
