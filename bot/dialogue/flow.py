@@ -352,6 +352,12 @@ def _names_weekday(u: Understanding) -> bool:
 
 
 
+# "cancel mine", "my own one", "the one for me": the customer's own chair, not a guest's
+_MINE_RE = re.compile(r"\bmine\b|\bmy\s+own\b|\bthe\s+one\s+for\s+me\b|\bfor\s+myself\b")
+# "keep tylers", "leave jack's": the guest's booking stays
+_KEEP_RE = re.compile(r"\b(?:keep|leave)\s+([a-z]{2,20})(?:'s|s)?\b(?:\s+(?:one|cut|booking|appointment))?")
+
+
 def _targets(ctx: Context, u: Understanding, moving: bool) -> list[BookingView]:
     bs = list(ctx.bookings)
     if u.code:
@@ -359,7 +365,18 @@ def _targets(ctx: Context, u: Understanding, moving: bool) -> list[BookingView]:
     shop = ctx.shop
     old_date = getattr(u, "old_date", None)
     filters: list[Callable[[BookingView], bool]] = []
-    theirs = references.for_guest(ctx, u.text, bs)
+    text = u.text or ""
+    kept = _KEEP_RE.findall(text)
+    if _MINE_RE.search(text) or kept:  # "cancel mine, keep tylers": theirs, not the one for Tyler
+        guests = references.guests(ctx)
+        keep = {b.id for b in bs if (g := guests.get(b.id, "").lower()) and any(k in (g, g + "s") for k in kept)}
+        own = [b for b in bs if b.id not in keep and (b.id not in guests or not _MINE_RE.search(text))]
+        days = {local_date(shop, b.start) for b in bs if b.id in keep}
+        same_day = [b for b in own if local_date(shop, b.start) in days]
+        bs = same_day if len(own) > 1 and len(same_day) == 1 else own
+        theirs = None
+    else:
+        theirs = references.for_guest(ctx, u.text, bs)
     if theirs is not None:  # "jack's cut": Jack's bookings, whatever the service word
         bs = theirs
     elif u.service:
@@ -524,7 +541,7 @@ def _length(shop: Shop, service: str) -> int:
 # "for me and my son", "2 haircuts", "for the two of us": one booking is one person's chair
 _ANOTHER_CHAIR_RE = re.compile(r"\b(?:too|also|as\s+well|aswell|after|afterwards|next|same\s+time)\b")
 _PARTY_RE = re.compile(
-    r"\bme\s+and\s+(?:my\s+)?(?:" + references.RELATIONS + r"|boys|kids|lads|mates|pals)\b"
+    r"\bme\s+and\s+(?:my\s+|me\s+)?(?:" + references.RELATIONS + r"|boys|kids|lads|mates|pals)\b"
     r"|\bmy\s+(?:" + references.RELATIONS + r")\s+and\s+(?:my\s+|our\s+)?(?:" + references.RELATIONS + r")\b"
     r"|\b(?:and|&)\s+(?:one|another)\s+for\s+(?:me|myself|him|her)\b|\bfor\s+(?:me|myself)\s+(?:and|&)\s+(?:my|our)\s+\w+"
     r"|\b(?:two|2|three|3|both)\s+(?:boys|girls|kids|sons|daughters|children|lads)\b"
@@ -1106,6 +1123,12 @@ def on_unknown(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         # "and flynn straight after", after booking Archie: the same service, for Flynn, as that one ends
         last = max(ctx.bookings, key=lambda b: b.id)
         return on_book(IDLE, dataclasses.replace(u, intent=Intent.BOOK, service=last.service, services=(last.service,)), ctx)
+    if not _in_flow(convo) and _IS_THIS_RE.search(u.text or "") and _names_shop(u.text or "", ctx.shop):
+        return _say(IDLE, r.greeting(ctx.shop))  # "hey is this gastown blade": yes, and what it does
+    guest = references.guest_of(u.text or "") if _in_flow(convo) else None
+    if guest and convo.draft.goal == Goal.BOOK:  # "his name is Marco" while his booking is being made
+        out = reprompt(convo.to(convo.state, guest=guest), u, ctx)
+        return dataclasses.replace(out, replies=(r.noted_guest(guest), *out.replies))
     misses = convo.draft.misses + 1
     if misses >= 2 and ctx.shop.barber_by_phone(ctx.phone) is None:  # (a barber is not handed to a barber)
         return on_person(convo, u, ctx)
@@ -1113,6 +1136,15 @@ def on_unknown(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         out = reprompt(Convo(convo.state, convo.draft.evolve(misses=misses)), u, ctx)
         return dataclasses.replace(out, replies=("Sorry, I didn't catch that.", *out.replies))
     return _say(Convo(State.UNCLEAR, Draft(misses=misses)), r.unknown(ctx.shop))
+
+
+_IS_THIS_RE = re.compile(r"\b(?:is\s+this|this\s+is|is\s+that|am\s+i\s+(?:talking|speaking|texting)\s+(?:to|with))\b")
+
+
+def _names_shop(text: str, shop: Shop) -> bool:
+    """Whether the message names the shop by a word of its name ("gastown" of "Gastown Blade & Co.")."""
+    words = [w for w in re.findall(r"[a-z]{4,}", shop.name.lower()) if w not in ("barber", "barbers", "shop", "cuts", "the")]
+    return any(re.search(r"\b" + re.escape(w) + r"\b", text) for w in words)
 
 
 def on_person(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
@@ -1364,6 +1396,7 @@ TABLE: dict[tuple[State | str, Intent], Handler] = {
     (S.PICK_SLOT, In.NO): _or_more(on_no),
     (S.CONFIRM, In.RESCHEDULE): _or_more(on_reschedule),
     (S.CONFIRM, In.AVAILABILITY): _or_more(on_availability),
+    (S.PICK_BOOKING, In.YES): lambda convo, u, ctx: _say(convo, r.pick_a_number(len(convo.draft.options))),
     (S.PICK_BOOKING, In.BOOK): on_pick_booking_value,
     (S.PICK_BOOKING, In.CANCEL): on_pick_booking_value,
     (S.PICK_BOOKING, In.RESCHEDULE): on_pick_booking_value,

@@ -189,6 +189,10 @@ def which_booking(shop: Shop, options: Sequence[Option], bookings: Sequence[Book
     return f"Which booking would you like to {verb}?\n{numbered(shop, options, bookings)}\nReply with a number."
 
 
+def noted_guest(guest: str) -> str:
+    return f"Got it, it's for {guest}."
+
+
 def with_barber(shop: Shop, barber: str) -> str:
     return f"It's with {barber_name(shop, barber)}."
 

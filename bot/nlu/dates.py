@@ -160,7 +160,7 @@ OLD_AFTER_RE = re.compile(r"\s*(?:'s\s+)?(?:one|booking|appointment|appt|slot)\b
 # "from friday", "my friday one", "can't make tomorrow", "not free on the 9th": the booking's own date
 OLD_BEFORE_RE = re.compile(
     r"\b(?:from|my|instead\s+of|(?:can't|cant|cannot|can\s+not|won't|wont|couldn't|not\s+(?:gonna|going\s+to))\s+(?:make|do)(?:\s+it)?"
-    r"|not\s+(?:free|around|available))\s+(?:on\s+)?(?:the\s+)?$")
+    r"|not\s+(?:free|around|available)|(?:i'?m|im|i\s+am)\s+(?:in\s+work|at\s+work|working|busy|away))\s+(?:on\s+)?(?:the\s+)?$")
 
 # Words one of which every match of a pattern contains (tests/nlu/test_nlu_prechecks.py).
 _DIGIT_RE = re.compile(r"\d")  # any Unicode digit, as the patterns' \d

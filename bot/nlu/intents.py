@@ -93,6 +93,8 @@ LIST_RE = re.compile(
     # "what time is mason's haircut again", "when's jack's appointment": a booking named by whose it is
     r"|\b(?:what\s+(?:time|day)|when)(?:'s|\s+is|\s+was)\s+(?:my|our|his|her|[a-z]+'s|[a-z]+s)\s+(?:\w+\s+)?"
     r"(?:booking|appointment|appt|cut|haircut|trim|fade|shave|one)\b"
+    # "still on for thursday?", "am i still booked in": their bookings
+    r"|\b(?:still\s+on|still\s+booked|still\s+happening|still\s+good)\s+for\b|\bam\s+i\s+still\s+(?:on|booked|in)\b"
     # "and whos doing it", "who's it with", "which barber am i with": their booking's barber
     r"|\bwho(?:'s|\s+is|\s+will\s+be)?\s+(?:doing|cutting)\s+(?:it|mine|my\s+\w+|me)\b|\bwho(?:'s|\s+is)\s+(?:it|that|this)\s+with\b"
     r"|\bwhich\s+barber\s+(?:is\s+it|am\s+i|have\s+i|did\s+i|is\s+my)\b"
@@ -106,7 +108,7 @@ AVAILABILITY_RE = re.compile(
     r"|\bnext\s+(?:free|available)\b|\b(?:what|which)\s+(?:days?|dates?)\b|\bwhat(?:'s|\s+is)\s+(?:free|open)\b|\bdo\s+you\s+have\s+(?:any|space|room)\b"
 )
 HOURS_RE = re.compile(
-    r"\b(?:opening|open|business|shop)\s+(?:hours|times)\b|\bwhat(?:'s|\s+is|\s+are)?\s+(?:your|the)\s+hours\b"
+    r"\b(?:opening|open|business|shop)\s+(?:hours|times)\b|\bwhat(?:'s|\s+is|\s+are)?\s+(?:your|the|you|yer|ur)\s+hours\b"
     r"|\b(?:what\s+time|when)\s+(?:(?:do|does|will)\s+)?(?:you(?:\s+(?:guys|all|lot))?|the\s+shop|it)\s+(?:open|close|shut)\b"
     r"|\bwhat\s+time\s+(?:are\s+you|is\s+the\s+shop)\s+open\b|\bhow\s+late\s+(?:are\s+you|do\s+you)\b"
     r"|\b(?:open|opened)\s+(?:till|until|til|to)\b(?!\s+\d)|\bclosing\s+time\b"
@@ -118,7 +120,7 @@ PRICES_RE = re.compile(
     r"\bhow\s+much\b|\bprices?\b|\bpricing\b|\bprice\s+list\b|\bwhat\s+do\s+you\s+charge\b"
     r"|\b(?:what|how)\s+(?:does|do|is)\b[^.?!]*\bcost\b|\bcosts?\s+(?:of|for)\b|\bhow\s+expensive\b"
     r"|\bhow\s+long\s+(?:is|does|do|will|would|for|takes?)\b(?![^.?!]*\b(?:wait|queue|late|my|mine)\b)"
-    r"|\b(?:reduced|cheaper|special|lower)\s+(?:rate|price)s?\b|\bdiscounts?\b|\bconcessions?\b"
+    r"|\b(?:reduced|cheaper|special|lower)\s+(?:rate|price)s?\b|\bcheapest\b"
 )
 BOOK_RE = re.compile(
     r"\b(?:book\w*|appointment|reserve|reservation|can\s+i\s+(?:get|have|grab|come|book|pop|do)"
@@ -231,9 +233,9 @@ CANCEL_WORDS = ("cancel", "call", "scrap", "need")
 SOFT_CANCEL_WORDS = ("make", "coming", "there")
 RESCHEDULE_WORDS = ("mov", "schedul", "rebook", "chang", "postpone", "swap", "push", "put", "bring", "shift",
                     "earlier", "later", "another", "different")
-LIST_WORDS = ("book", "appointment", "reservation", "when", "upcoming", "what", "which", "remind", "who")
+LIST_WORDS = ("book", "appointment", "reservation", "when", "upcoming", "what", "which", "remind", "who", "still")
 HOURS_WORDS = ("hours", "times", "open", "clos", "shut", "late")
-PRICES_WORDS = ("much", "pric", "charge", "cost", "expensive", "long", "rate", "discount", "concession")
+PRICES_WORDS = ("much", "pric", "charge", "cost", "expensive", "long", "rate", "cheap")
 CORRECTION_WORDS = ("actually", "instead", "make", "change", "rather", "mean", "scratch", "second", "wait")
 ANY_BARBER_WORDS = ("any", "whoever", "mind", "matter", "preference", "fussed", "either", "whichever",
                     "first")
@@ -332,7 +334,7 @@ _ASK_OFFER_RE = re.compile(
     r"\s*(?:[?!.]+\s*)?(?:(?:at\s+all|there|here|too|as\s+well|please|pls|mate|by\s+any\s+chance)\b[\s?!.]*)*$")
 # a question put to the shop: "can i bring my dog", "are you wheelchair accessible?", "is it ok to ..."
 _SHOP_QUESTION_RE = re.compile(
-    r"^(?:(?:hi|hey|hello|quick\s+question|question|just\s+wondering)[\s,!.]*)?"
+    r"^(?:(?:hi|hey|hello|hiya|yo|oi|quick\s+question|question|just\s+wondering)[\s,!.]*)?"
     r"(?:do|does|can|could|will|would|are|is|have|may|am|should)\s+(?:you|ya|you\s+guys|yous|y'?all|i|we|there|it|dogs?"
     r"|kids?|children|pets?|my|the|your)\b|\w\s*\?\s*$")
 _NOT_A_THING = frozenset(("it", "that", "this", "them", "one", "something", "anything", "me", "us", "my", "your", "appointments",

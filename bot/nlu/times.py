@@ -116,7 +116,9 @@ OCLOCK_RE = re.compile(r"\b(?P<n>" + _H + r")\s*-?\s*(?:o'clock|ish)\b")
 CORRECTED_RE = re.compile(r"(?:\b(?:no|nah|sorry|actually|i\s+mean|i\s+meant|or\s+rather|wait|scratch\s+that)\b[\s,.!]*)+"
                           r"(?P<n>\d{3,4}|(?!one\b)" + _H + r")\b" + _NOT_MORE + r"(?!\s*(?:people|of\s+us))")
 _BOUND_BEFORE_RE = re.compile(r"\b(?:till|til|until|while|before|finish(?:es)?\s+at|off\s+at|(?:i\s+)?start(?:\s+work)?\s+at"
-                              r"|work\s+(?:starts\s+)?at|shift\s+(?:starts\s+)?at)\s+(?:about\s+|around\s+)?$")
+                              r"|work\s+(?:starts\s+)?at|shift\s+(?:starts\s+)?at"
+                              # "got a standup at 2", "have a meeting at 3": their own appointment
+                              r"|(?:got|have|has|i've\s+got)\s+(?:a|an|my|the)\s+[a-z]+(?:\s+[a-z]+)?\s+at)\s+(?:about\s+|around\s+)?$")
 INSTEAD_RE = re.compile(r"\b(?P<n>\d{3,4}|(?!one\b)" + _H + r")\s+instead\b")  # not "my saturday one instead"
 AFTER_DATE_RE = re.compile(r"\s*,?\s*(?P<n>\d{1,2})\b" + _NOT_MORE + r"(?!\s*(?:am|pm|h\b|o'clock))")
 # an hour right before "tonight" (read by the date rules): "10, tonight", "8 tonight"
@@ -342,6 +344,8 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
         c = _clock(m, 1)
         if m["md"] and m["rel"] == "to" and not m["unit"]:
             return False  # "5 to 6" is a range, not 17:55
+        if m["mw"] == "one" and m["rel"] == "to" and not m["unit"]:
+            return False  # "move me friday one to 5": the Friday one, to 5
         mw = " ".join((m["mw"] or m["md"]).split())
         mins = int(mw) if mw.isdigit() else 45 if mw == "three quarters" else _word_number(mw)
         ends[m.start()] = m.end()

@@ -17,7 +17,15 @@ from bot.nlu.offsets import read_offset
 from bot.nlu.scan import Scan
 from bot.nlu.times import read_times
 from bot.nlu.types import Intent, Understanding
-from bot.nlu.words import COMMON_WORDS, MAX_CHARS, RULE_WORDS, ShopLexicon, clean, wordlist
+from bot.nlu.words import (
+    ABBREVIATIONS,
+    COMMON_WORDS,
+    MAX_CHARS,
+    RULE_WORDS,
+    ShopLexicon,
+    clean,
+    wordlist,
+)
 from bot.shop import Shop
 
 log = logging.getLogger(__name__)
@@ -152,6 +160,12 @@ def _settled_reply(canon: str) -> Intent | None:
     return None
 
 
+_NAMED_RE = re.compile(r"(?<=\bname is )[a-z]+|(?<=\bname's )[a-z]+|(?<=\bnamed )[a-z]+|(?<=\bcalled )[a-z]+")
+# words that make a service asked about one the shop does not list ("womens cuts", "a perm")
+_NOT_OURS_RE = re.compile(r"\b(?:women'?s?|woman'?s|ladies|lady'?s|female|girls?'?|perms?|pixie|bob|highlights?|balayage"
+                          r"|extensions?|weave|relaxer|waxing|threading|eyebrows?|nails?|manicure|pedicure|facials?)\b")
+_DO_YOU_DO_RE = re.compile(r"\b(?:do|can|could)\s+(?:you|ya|y'?all|you\s+guys)\s+(?:do|offer|cut)\b")
+_DISCOUNT_RE = re.compile(r"\bdiscounts?\b|\bconcessions?\b|\bdeals?\s+(?:on|for)\b")
 # "his name is padraig", "it's for padraig", "and its for my son": who the chair is for, said
 # after the answer
 _GUEST_CLAUSE_RE = re.compile(
@@ -185,6 +199,8 @@ _THE_DAY_RE = re.compile(r"(?<!\bon )(?<!\bof )(?<!\ball )(?<!\bfor )(?<!\bthat 
                          r"\bthe\s+day\b(?!\s*(?:after|before|of|off|out|when|that|i|you|we|he|she|they|it|is|was|-))")
 
 
+# "im on nights all week", "on earlies": their shifts, not the part of the day they ask for
+_SHIFT_WORK_RE = re.compile(r"\bon\s+(?:nights|nightshift|night\s+shift|earlies|lates|days|the\s+night\s+shift)\b")
 # "at work while half 12": Yorkshire's "while" is "till" before a time
 _WHILE_RE = re.compile(r"\bwhile(?=\s+(?:half\s+|quarter\s+|about\s+)?\d)")
 
@@ -196,7 +212,30 @@ def _unslang(text: str) -> str:
         return text
     text = _THE_DAY_RE.sub("today", text) if "the day" in text else text
     text = _WHILE_RE.sub("till", text) if "while" in text else text
+    text = _SHIFT_WORK_RE.sub(" ", text) if "on " in text else text
+    text = text.replace("early doors", "first thing")
     return _YE_RE.sub(r"\1you", _SLANG_RE.sub(lambda m: _SLANG[m.group(1)], text))
+
+
+# a name where one is given: "his name is marco", "called jack", "for my son jack" (not typo-corrected
+# into "march" or "back")
+_GIVEN_NAME_RE = re.compile(r"\b(?:name\s+is|name's|named|called|(?:it'?s|this\s+is)\s+for|(?:for|book|get)\s+(?:my|our)\s+"
+                            r"(?:son|daughter|boy|girl|kid|grandson|granddaughter|nephew|niece|husband|wife|partner|boyfriend"
+                            r"|girlfriend|fella|brother|sister|dad|mum|mom|friend|mate|lad)[\s,]+)\s*(?P<n>[a-z]{2,20})\b")
+
+
+def _canonical_keeping_names(lexicon: ShopLexicon, cleaned: str) -> str:
+    """`lexicon.canonical(cleaned)`, but a name the message gives stays as written."""
+    if not _GIVEN_NAME_RE.search(cleaned):
+        return lexicon.canonical(cleaned)
+    out, at = [], 0
+    for m in _GIVEN_NAME_RE.finditer(cleaned):
+        name = m["n"]
+        if name in ABBREVIATIONS or name in COMMON_WORDS or name in RULE_WORDS or name in lexicon.vocabulary:
+            continue
+        out += [lexicon.canonical(cleaned[at:m.start("n")]), name]
+        at = m.end("n")
+    return "".join(out) + lexicon.canonical(cleaned[at:])
 
 
 def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
@@ -204,7 +243,7 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     today = local.date()
     lexicon = ShopLexicon.for_shop(shop)
     cleaned = _unslang(clean(raw))
-    canon = lexicon.canonical(cleaned)
+    canon = _canonical_keeping_names(lexicon, cleaned)
     code = _find_code(raw, lexicon.vocabulary)
 
     settled = _settled_reply(canon)
@@ -244,6 +283,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         scan.text = scan.text[:start] + " " * (end - start) + scan.text[end:]
     if code:
         scan.text = re.sub(r"\b" + code.lower() + r"\b", lambda m: " " * len(m.group(0)), scan.text)
+    if "name" in canon or "called" in canon:  # "his name is marco": a name, never a month ("mar")
+        scan.take_all(_NAMED_RE, lambda m: True)
     dates = read_dates(scan, today=today, horizon_days=shop.horizon_days,
                        month_first=shop.timezone.startswith("America/"))
     if dates.date is None and dates.date_range is None and _DATE_HINT_RE.search(scan.text):
@@ -309,8 +350,12 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     not_offered = None
     if intent is Intent.BOOK and not explicit and not (date or times.time or times.window or barbers):
         offer = intents.asked_offer(canon)  # "do u guys do braids or only cuts": braids, not a cut
-        if offer is not None and not lexicon.find(offer, offer)[0]:
-            intent, explicit, not_offered = Intent.INFO, True, offer
+        if offer is None and (other := _NOT_OURS_RE.search(canon)) and _DO_YOU_DO_RE.search(canon):
+            offer = canon[other.start():].split("?")[0].strip()  # "do u do womens cuts? short pixie"
+        if offer is not None and (not lexicon.find(offer, offer)[0] or _NOT_OURS_RE.search(offer)):
+            intent, explicit, not_offered = Intent.INFO, True, offer  # "womens cuts? short pixie": not a men's cut
+    if keyword is None and services and not times.time and _DISCOUNT_RE.search(canon):
+        intent, explicit = Intent.PRICES, True  # "a reduced rate for pensioners", "discount on the kids cut": its price
     if intent is Intent.UNKNOWN and (lead := _LEAD_PICK_RE.match(canon)) is not None:
         return Understanding(intent=Intent.CHOICE, choice=int(lead["n"]), text=canon, explicit_intent=True)
     if intent is Intent.UNKNOWN:  # "do you do eyebrows?", "can i bring my dog": a question, answered as one
