@@ -429,6 +429,7 @@ _CUSTOMER_SIDE_RE = re.compile(
     r"|mum|dad|wife|husband)\b"
     r"|\b(?:messaged|texted|rang|called|phoned|emailed|dm'?d|whatsapped|asked\s+to|cancell?ed\s+on\s+me|pulled\s+out"
     r"|bailed)\b")
+_OWN_FAMILY_RE = re.compile(r"\b(?:my|our)\s+(?:kid|kids|boy|girl|son|daughter|mum|dad|wife|husband)\b")
 _CANT_COME_RE = re.compile(r"\b(?:can'?t|cannot|won'?t|wont|unable\s+to)\s+(?:make|come|do)\b|\bnot\s+coming\b")
 # the customer calling a booking off, as a barber reports it
 _THEY_CALLED_OFF_RE = re.compile(r"\b(?:cancell?ed(?:\s+on\s+me)?|pulled\s+out|bailed|dropped\s+out|(?:is|isn'?t|isnt)\s+not\s+coming"
@@ -679,10 +680,12 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
 
     question = re.search(r"^(?:am\s+i|do\s+i|have\s+i|what|what's|whats|who|who's|whos|how|any|is|are|when|when's|whens)\b", kw, re.M)
     sick = _SICK_RE.search(kw)
-    if sick and not _SICK_WORDS_RE.search(sick.group(0)) and _CUSTOMER_SIDE_RE.search(kw):
-        # "he cant make it", "client cant come": the customer, never the barber's sick day
-        return Usage("cancel")
     cancel_all = _CANCEL_ALL_RE.search(kw)
+    if sick and not _SICK_WORDS_RE.search(sick.group(0)) and not cancel_all \
+            and _CUSTOMER_SIDE_RE.search(_OWN_FAMILY_RE.sub(" ", kw)):
+        # "he cant make it", "client cant come": the customer, never the barber's sick day (but
+        # "cant make it thurs, my kid's got a school thing. cancel my clients": the sender's)
+        return Usage("cancel")
     day_off = re.search(r"^(?:i'?m\s+|i\s+am\s+|im\s+|am\s+)?(?:off|day\s+off)\b|\bday\s+off\b"
                         r"|\b(?:take|taking|need|want|having|have|get|book)\s+(?:\S+\s+){0,3}off\b" + _AWAY
                         + r"|^" + _person(shop) + r"(?:" + _AND + _person(shop) + r")*"
@@ -739,7 +742,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         r"|\bmy\s+(?:day|schedule|agenda|diary|bookings|appointments)\b|\bschedule\b"
         r"|^(?:how|what)\S*\s+(?:\S+\s+){0,4}look(?:s|ing|in|in')?\b"  # "whats my saturday look like", "how's tmrw looking"
         r"|\b(?:what|who)\s+(?:have|do|did)\s+i\s+(?:got|have|had)\b|^(?:any|my)\s+(?:bookings|appointments)\b"
-        r"|\b(?:what|who)(?:'?s|\s+has|\s+does|\s+did)\s+\w+\s+(?:got|have|had)\b"
+        r"|\b(?:what|wat|wot|who)(?:'?s|\s+has|\s+does|\s+did)\s+\w+\s+(?:got|have|had)\b"
         r"|^(?:what|wat|wot|who)\s+(?:i|" + _names(shop) + r")\s+(?:got|have|has)\b"  # "what dre got on sunday"
         r"|\b(?:did|do|have)\s+i\s+(?:have|had|got|get|see)\s+(?:anyone|anybody|any\s+(?:bookings|clients|customers))\b"
         r"|\bam\s+i\s+(?:busy|booked|working|free|off|in)\b|\bdo\s+i\s+(?:work|have\s+(?:anyone|anybody|bookings))\b"
@@ -761,7 +764,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
 # a question about who is booked at a time: "who got the 11", "whos my 3 oclock", "who have i got at 2",
 # "whos in my chair at 10", "who's sam got at 11"; not which barbers work then ("who's in at 10", "who's on at 2")
 _WHO_RE = re.compile(r"^(?:who|who'?s|whos|whose|who\s+(?:is|has|have|do|does|did|got))\b", re.M)
-_STAFF_RE = re.compile(r"\bwho(?:'?s|s|se|\s+is)\s+(?:in|on|working|off|about|around)\b(?!\s+(?:my|the|\w+'?s)\s+chair)"
+_STAFF_RE = re.compile(r"\bwho(?:'?s|s|se|\s+is)\s+(?:in|on|working|off|about|around)\b(?!\s+(?:\S+\s+)?chair)"
                        r"|\bwho\s+works\b")
 _GOT_TIME_RE = re.compile(r"\bgot\s+(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?\b(?!\s*(?:st|nd|rd|th|mins?|minutes?)\b)")
 
@@ -962,7 +965,7 @@ def _said_something(text: str | None, shop: Shop | None) -> str | None:
 
 # what a barber says before their reason, in the clause that says they can't come: "i cant come in saturday"
 _CANT_COME_LEAD = wordlist("""i i'm im cant can't cannot wont won't will not be come make it in work working able to
-gonna gunna going coming morra morrow
+gonna gunna going coming morra morrow 2moro 2morrow 2mrw tmoro tomoro tomoz tmrow tommorow tommorrow
 on this next the today tonight tomorrow tmrw tmr all whole day so sorry guys hey hi salaam salam howzit morning
 """)
 _REQUEST_RE = re.compile(r"\b(?:sort|cancel|move|reschedule|handle|deal|rebook|bookings|clients|customers|pls|please|plz|can\s+you|could\s+you)\b")
