@@ -287,8 +287,8 @@ _ANSWER_WORDS = (
 _OPENING_WORDS = {"hi", "hey", "hello", "hiya", "yo", "morning", "gday", "g'day", "ok", "okay", "k", "hmm",
                   "howzit", "salaam", "salam", "ag", "eish", "sho", "yoh",
                   "hm", "um", "umm", "uh", "so", "oh", "right", "well", "actually", "lol", "sorry", "nah",
-                  "yeah", "just", "pls", "please", "mate", "guys", "all", "team", *""" boss bossman chief bro bruv bruh
-                  sis""".split()}
+                  "yeah", "just", "pls", "please", "mate", "guys", "all", "team",
+                  "boss", "bossman", "chief", "bro", "bruv", "bruh", "sis"}
 # what a barber calls the owner or a colleague they write to ("boss am off thursday", "off friday boss, wedding")
 _ADDRESS_WORDS = r"(?:boss|bossman|chief|bro|bruv|bruh|sis|mate|guys|team)"
 _GREETINGS = {"hi", "hey", "hello", "hiya", "yo", "morning", "gday", "g'day", "howzit", "salaam", "salam", "evening",
@@ -721,9 +721,9 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
                      also=group[1:], cover=cover)
 
 
-    at = _who_at(kw, norm, u, shop, today)
-    if at is not None:  # "who got the 11 tmrw", "whos in my chair at 10": the booking then
-        return got.question or WhoAt(got.day or today, at, named)
+    slot_min = _who_at(kw, norm, u, shop, today)
+    if slot_min is not None:  # "who got the 11 tmrw", "whos in my chair at 10": the booking then
+        return got.question or WhoAt(got.day or today, slot_min, named)
     if re.search(r"\bnext\s+(?:free|open|available|empty|gap|slot|opening)\b|\bwhen\s+am\s+i\s+(?:next\s+)?free\b"
                  r"|\bfree\s+for\s+me\b|\bmy\s+(?:next\s+)?(?:free\s+(?:time|slot)|gap|opening)\b", kw):
         return NextFree(named)
