@@ -62,6 +62,15 @@ class WhoIsIn:
 
 
 @dataclass(frozen=True)
+class WhoAt:
+    """"who got the 11 tmrw", "whos my 3 oclock": the sender's (or `barber`'s) booking at `at_min` on `day`."""
+
+    day: dt.date
+    at_min: int
+    barber: str | None = None
+
+
+@dataclass(frozen=True)
 class NextFree:
     barber: str | None = None
 
@@ -162,7 +171,7 @@ class Usage:
     text: str
 
 
-Command = (Agenda | Week | WhoIsIn | NextFree | NextBooking | CancelCode | CancelAt | MarkOutcome | Block | Unblock | Late
+Command = (Agenda | Week | WhoIsIn | WhoAt | NextFree | NextBooking | CancelCode | CancelAt | MarkOutcome | Block | Unblock | Late
            | CustomerInfo | Answer | DayQuestion | BarberHelp | Usage)
 
 
@@ -278,7 +287,10 @@ _ANSWER_WORDS = (
 _OPENING_WORDS = {"hi", "hey", "hello", "hiya", "yo", "morning", "gday", "g'day", "ok", "okay", "k", "hmm",
                   "howzit", "salaam", "salam", "ag", "eish", "sho", "yoh",
                   "hm", "um", "umm", "uh", "so", "oh", "right", "well", "actually", "lol", "sorry", "nah",
-                  "yeah", "just", "pls", "please", "mate", "guys", "all", "team"}
+                  "yeah", "just", "pls", "please", "mate", "guys", "all", "team",
+                  "boss", "bossman", "chief", "bro", "bruv", "bruh", "sis"}
+# what a barber calls the owner or a colleague they write to ("boss am off thursday", "off friday boss, wedding")
+_ADDRESS_WORDS = r"(?:boss|bossman|chief|bro|bruv|bruh|sis|mate|guys|team)"
 _GREETINGS = {"hi", "hey", "hello", "hiya", "yo", "morning", "gday", "g'day", "howzit", "salaam", "salam", "evening",
               "afternoon", "thanks", "cheers", "sorry"}  # "hi dana": the name after is who is greeted
 _OPENING_PAIRS = ("good morning", "good afternoon", "good evening", "morning all", "hi all")
@@ -341,7 +353,8 @@ def answer_in(text: str) -> Answer | None:
 _AWAY = (r"|\b(?:put|mark|have|got|set|sign|count)\s+me\s+(?:down\s+)?(?:as\s+)?(?:off|out|away|not\s+in)\b"
          r"|\b(?:i'?m|im|i\s+am|i'?ll\s+be|ill\s+be|i\s+will\s+be|i'?d\s+be|gonna\s+be|going\s+to\s+be)\s+"
          r"(?:off|away|out|not\s+(?:in|working|around))\b"
-         r"|\b(?:i\s+)?(?:won'?t|wont|will\s+not)\s+be\s+(?:in|working|around)\b")
+         r"|\b(?:i\s+)?(?:won'?t|wont|will\s+not)\s+be\s+(?:in|working|around)\b"
+         r"|^am\s+(?:away|out|not\s+(?:in|working|around))\b")  # "am away fri": the sender, without the I
 
 _AGENDA_NOUN = r"(?:day|days|bookings|schedule|diary|agenda|appointments|clients|list)\b"
 
@@ -407,7 +420,8 @@ def _unknown_name(norm: str, shop: Shop) -> str | None:
     return w.capitalize()
 
 
-_CANCEL_ALL_RE = re.compile(r"\bcancel\s+(?:all|every|everything|everyone|my\s+(?:day|bookings|appointments))\b"
+_CANCEL_ALL_RE = re.compile(r"\bcancel\s+(?:all|every|everything|everyone|everybody|whoever|anyone|anybody"
+                            r"|(?:all\s+)?(?:my|the)\s+(?:day|bookings|appointments|lot|people|clients|customers))\b"
                             r"|\bclear\s+(?:my\s+)?(?:day|diary|bookings)\b")
 # the customer as the one who cannot come, or who got in touch: "he cant make it", "customer rang"
 _CUSTOMER_SIDE_RE = re.compile(
@@ -415,6 +429,7 @@ _CUSTOMER_SIDE_RE = re.compile(
     r"|mum|dad|wife|husband)\b"
     r"|\b(?:messaged|texted|rang|called|phoned|emailed|dm'?d|whatsapped|asked\s+to|cancell?ed\s+on\s+me|pulled\s+out"
     r"|bailed)\b")
+_OWN_FAMILY_RE = re.compile(r"\b(?:my|our)\s+(?:kid|kids|boy|girl|son|daughter|mum|dad|wife|husband)\b")
 _CANT_COME_RE = re.compile(r"\b(?:can'?t|cannot|won'?t|wont|unable\s+to)\s+(?:make|come|do)\b|\bnot\s+coming\b")
 # the customer calling a booking off, as a barber reports it
 _THEY_CALLED_OFF_RE = re.compile(r"\b(?:cancell?ed(?:\s+on\s+me)?|pulled\s+out|bailed|dropped\s+out|(?:is|isn'?t|isnt)\s+not\s+coming"
@@ -507,7 +522,8 @@ _SICK_RE = re.compile(
     r"|(?:i'?m|im|i\s+am)\s+dying|feel(?:ing|in)?\s+(?:rough|rotten|awful|terrible|horrible|crap|shite?|rank|grim|ropey|dodgy"
     r"|like\s+(?:death|shite?|crap))|not\s+feel(?:ing|in)?\s+(?:(?:too|so|very)\s+)?(?:good|great|well|right|the\s+best|100%?)"
     r"|can'?t\s+(?:come|make\s+it|work)|cannot\s+(?:come|make\s+it|work)|not\s+coming\s+in"
-    r"|not\s+(?:gonna|going\s+to|gunna)\s+make\s+it(?:\s+in)?|won'?t\s+make\s+it\s+in)(?!\w)")
+    r"|not\s+(?:gonna|going\s+to|gunna)\s+make\s+it(?:\s+in)?|won'?t\s+make\s+it\s+in"
+    r"|(?:won'?t|will\s+not)\s+(?:be\s+able\s+to\s+)?make\s+it(?!\s+(?:in\s+)?(?:on\s+)?time\b|\s+(?:by|till|til|until|before|back)\b))(?!\w)")
 _TAKE_THE_DAY_RE = re.compile(r"\b(take|taking|need|needing|want|have|having)\s+the\s+day\b(?!\s+off)", re.I)
 
 
@@ -664,11 +680,13 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
 
     question = re.search(r"^(?:am\s+i|do\s+i|have\s+i|what|what's|whats|who|who's|whos|how|any|is|are|when|when's|whens)\b", kw, re.M)
     sick = _SICK_RE.search(kw)
-    if sick and not _SICK_WORDS_RE.search(sick.group(0)) and _CUSTOMER_SIDE_RE.search(kw):
-        # "he cant make it", "client cant come": the customer, never the barber's sick day
-        return Usage("cancel")
     cancel_all = _CANCEL_ALL_RE.search(kw)
-    day_off = re.search(r"^(?:i'?m\s+|i\s+am\s+|im\s+)?(?:off|day\s+off)\b|\bday\s+off\b"
+    if sick and not _SICK_WORDS_RE.search(sick.group(0)) and not cancel_all \
+            and _CUSTOMER_SIDE_RE.search(_OWN_FAMILY_RE.sub(" ", kw)):
+        # "he cant make it", "client cant come": the customer, never the barber's sick day (but
+        # "cant make it thurs, my kid's got a school thing. cancel my clients": the sender's)
+        return Usage("cancel")
+    day_off = re.search(r"^(?:i'?m\s+|i\s+am\s+|im\s+|am\s+)?(?:off|day\s+off)\b|\bday\s+off\b"
                         r"|\b(?:take|taking|need|want|having|have|get|book)\s+(?:\S+\s+){0,3}off\b" + _AWAY
                         + r"|^" + _person(shop) + r"(?:" + _AND + _person(shop) + r")*"
                         + r"(?:'?s|\s+(?:is|are|r|will\s+be|be|both|all))*\s+(?:off|away|not\s+in)\b", kw, re.M)  # "lees off fri", "me and jo off fri"
@@ -703,6 +721,9 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
                      also=group[1:], cover=cover)
 
 
+    slot_min = _who_at(kw, norm, u, shop, today)
+    if slot_min is not None:  # "who got the 11 tmrw", "whos in my chair at 10": the booking then
+        return got.question or WhoAt(got.day or today, slot_min, named)
     if re.search(r"\bnext\s+(?:free|open|available|empty|gap|slot|opening)\b|\bwhen\s+am\s+i\s+(?:next\s+)?free\b"
                  r"|\bfree\s+for\s+me\b|\bmy\s+(?:next\s+)?(?:free\s+(?:time|slot)|gap|opening)\b", kw):
         return NextFree(named)
@@ -721,7 +742,8 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         r"|\bmy\s+(?:day|schedule|agenda|diary|bookings|appointments)\b|\bschedule\b"
         r"|^(?:how|what)\S*\s+(?:\S+\s+){0,4}look(?:s|ing|in|in')?\b"  # "whats my saturday look like", "how's tmrw looking"
         r"|\b(?:what|who)\s+(?:have|do|did)\s+i\s+(?:got|have|had)\b|^(?:any|my)\s+(?:bookings|appointments)\b"
-        r"|\b(?:what|who)(?:'?s|\s+has|\s+does|\s+did)\s+\w+\s+(?:got|have|had)\b"
+        r"|\b(?:what|wat|wot|who)(?:'?s|\s+has|\s+does|\s+did)\s+\w+\s+(?:got|have|had)\b"
+        r"|^(?:what|wat|wot|who)\s+(?:i|" + _names(shop) + r")\s+(?:got|have|has)\b"  # "what dre got on sunday"
         r"|\b(?:did|do|have)\s+i\s+(?:have|had|got|get|see)\s+(?:anyone|anybody|any\s+(?:bookings|clients|customers))\b"
         r"|\bam\s+i\s+(?:busy|booked|working|free|off|in)\b|\bdo\s+i\s+(?:work|have\s+(?:anyone|anybody|bookings))\b"
         r"|\b(?:show|see|check|view|send|give|pull\s+up|look\s+at|read)\s+(?:me\s+|us\s+)?(?:my|the|\w+'?s?)\s+" + _AGENDA_NOUN
@@ -736,6 +758,27 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
     if got.day is not None and not u.service and re.fullmatch(r"(?:(?:this|next)\s+)?[a-z0-9/\- ]+", bare) \
             and len(bare.split()) <= 3 and u.intent.value in ("book", "unknown") and u.time is None:
         return Agenda(got.day, named)  # "Tomorrow", "fri", "next monday"
+    return None
+
+
+# a question about who is booked at a time: "who got the 11", "whos my 3 oclock", "who have i got at 2",
+# "whos in my chair at 10", "who's sam got at 11"; not which barbers work then ("who's in at 10", "who's on at 2")
+_WHO_RE = re.compile(r"^(?:who|who'?s|whos|whose|who\s+(?:is|has|have|do|does|did|got))\b", re.M)
+_STAFF_RE = re.compile(r"\bwho(?:'?s|s|se|\s+is)\s+(?:in|on|working|off|about|around)\b(?!\s+(?:\S+\s+)?chair)"
+                       r"|\bwho\s+works\b")
+_GOT_TIME_RE = re.compile(r"\bgot\s+(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?\b(?!\s*(?:st|nd|rd|th|mins?|minutes?)\b)")
+
+
+def _who_at(kw: str, norm: str, u: Understanding, shop: Shop, today: dt.date) -> int | None:
+    """The local time (minutes) a question about who is booked then names, or None when the message is
+    no such question (no time, or it asks which barbers work)."""
+    if not _WHO_RE.search(kw) or _STAFF_RE.search(kw) or re.search(r"\bnext\b", kw):
+        return None
+    mt = _MY_TIME_RE.search(norm) or _GOT_TIME_RE.search(norm)
+    if u.time is not None:
+        return u.time.hour * 60 + u.time.minute
+    if mt is not None:
+        return _clock_minutes(int(mt.group(1)), int(mt.group(2) or 0), mt.group(3), shop, today)
     return None
 
 
@@ -874,12 +917,12 @@ def _reason(norm: str, sick: re.Match[str] | None, word: str, original: str = ""
         return _ASKING_TAIL_RE.sub("", original[start:]).strip(" .\"'") or None
     if sick and _SICK_WORDS_RE.search(sick.group(0)):
         return "off sick"
-    if word == "off":  # "off fri my day off": the words after the day
-        rest = re.sub(r"^off\s+(?:on\s+)?", "", norm)
+    if word == "off" or re.match(r"(?:i'?m|im|i\s+am|am)\s+off\b", norm):  # "off fri my day off": the words after the day
+        rest = re.sub(r"^(?:(?:i'?m|im|i\s+am|am)\s+)?off\s+(?:on\s+)?", "", norm)
         rest = re.sub(r"^(?:(?:xmas|christmas|new\s+year'?s?)\s+(?:eve|day)|boxing\s+day)\b\s*", "x ", rest)
         rest = re.sub(r"^(?:(?:this|next)\s+)?\S+\s*", "", rest)
         rest = re.sub(r"^\d{1,2}(?:st|nd|rd|th)?\s+(?:" + "|".join(MONTHS) + r")[a-z]*\s*", "", rest)
-        return _said_something(rest.strip(" ,.-"), shop)
+        return _said_something(_unaddressed(rest, shop), shop)
     m = re.search(r"\b(?:for|because|reason:?)\s+(.+)$", norm)
     if m:
         return _said_something(_ASKING_TAIL_RE.sub("", m.group(1)).strip(" .,"), shop)
@@ -891,8 +934,16 @@ def _reason(norm: str, sick: re.Match[str] | None, word: str, original: str = ""
     if sick:
         return _own_words(original)
     m = _AFTER_DAY_RE.search(norm)
-    rest = _ASKING_TAIL_RE.sub("", re.split(r"[.;!?]", m["rest"])[0]).strip(" .,!") if m else ""
-    return rest if rest and not re.search(r"\d", norm) and _said_something(rest, shop) else None
+    rest = _unaddressed(_ASKING_TAIL_RE.sub("", re.split(r"[.;!?]", m["rest"])[0]), shop) if m else ""
+    # "wont be in tmrw, cancel everyone": a request is no reason
+    return rest if rest and not re.search(r"\d", norm) and not _REQUEST_RE.search(rest) and _said_something(rest, shop) else None
+
+
+def _unaddressed(text: str, shop: Shop | None) -> str:
+    """`text` without who it is said to in front ("boss, wedding" -> "wedding", "mia - school run"
+    -> "school run") nor its ends' punctuation."""
+    names = _names(shop) + r"\b|" if shop else ""
+    return re.sub(r"^(?:(?:" + names + _ADDRESS_WORDS + r"\b)[\s,.!-]*)+", "", text.strip(" ,.-!")).strip(" ,.-!")
 
 
 # words of a time-off message that give no reason: who, which day, asking, the command itself
@@ -914,7 +965,7 @@ def _said_something(text: str | None, shop: Shop | None) -> str | None:
 
 # what a barber says before their reason, in the clause that says they can't come: "i cant come in saturday"
 _CANT_COME_LEAD = wordlist("""i i'm im cant can't cannot wont won't will not be come make it in work working able to
-gonna gunna going coming morra morrow
+gonna gunna going coming morra morrow 2moro 2morrow 2mrw tmoro tomoro tomoz tmrow tommorow tommorrow
 on this next the today tonight tomorrow tmrw tmr all whole day so sorry guys hey hi salaam salam howzit morning
 """)
 _REQUEST_RE = re.compile(r"\b(?:sort|cancel|move|reschedule|handle|deal|rebook|bookings|clients|customers|pls|please|plz|can\s+you|could\s+you)\b")

@@ -279,6 +279,29 @@ def _week(c: cmd.Week, ctx: BarberContext) -> BarberOutcome:
     return _say(IDLE, r.barber_week(ctx.shop, who, days, own=who.key == ctx.barber.key))
 
 
+def _who_at(c: cmd.WhoAt, ctx: BarberContext) -> BarberOutcome:
+    """The booking under way at the time asked (the sender's, or the barber named); when the sender
+    is the owner with nobody then, the shop's one booking then; else nobody, and that day's agenda."""
+    who, refusal = _whose(ctx, c.barber, "see the bookings of")
+    if who is None:
+        return _say(IDLE, refusal or "")
+    at = local_instant(ctx.shop, c.day, c.at_min)
+
+    def then(key: str) -> list[BookingInfo]:
+        return [b for b in ctx.bookings_on(c.day, key) if b.status != "cancelled" and b.start <= at < b.end]
+
+    found = then(who.key)
+    if not found and ctx.barber.is_owner and c.barber is None:
+        others = [(x, b) for x in ctx.shop.barbers if x.key != who.key for b in then(x.key)]
+        if len(others) == 1:
+            return _say(IDLE, r.barber_who_at(ctx.shop, others[0][0], others[0][1], own=False))
+    if found:
+        return _say(IDLE, *(r.barber_who_at(ctx.shop, who, b, own=who.key == ctx.barber.key) for b in found))
+    agenda = _agenda(cmd.Agenda(c.day, c.barber), ctx)
+    return dataclasses.replace(agenda, replies=(r.barber_nobody_at(ctx.shop, who, at, own=who.key == ctx.barber.key)
+                                                + "\n" + "\n".join(agenda.replies),))
+
+
 def _who_is_in(c: cmd.WhoIsIn, ctx: BarberContext) -> BarberOutcome:
     rows = []
     for b in ctx.shop.barbers:
@@ -628,6 +651,7 @@ _HANDLERS: dict[type, Callable[[Any, BarberContext], BarberOutcome]] = {
     cmd.Agenda: _agenda,
     cmd.Week: _week,
     cmd.WhoIsIn: _who_is_in,
+    cmd.WhoAt: _who_at,
     cmd.NextFree: _next_free,
     cmd.NextBooking: _next_booking,
     cmd.CustomerInfo: _customer,

@@ -593,6 +593,10 @@ def barber_agenda(shop: Shop, day: dt.date, barber: Barber, rows: Sequence[Booki
         tag = "" if status == "confirmed" else f" [{status.replace('_', ' ')}]"
         lines.append(f"{fmt_time(shop, b.start)} {service_name(shop, b.service)} "
                      f"– {who} ({b.code}){tag}")
+    if day in shop.closed:  # [closed]: a shop-wide closure, whoever asks
+        if not rows:
+            return f"The shop is closed {fmt_date(day)}; nothing is booked."
+        return f"The shop is closed {fmt_date(day)}, but these are still booked:\n" + "\n".join(lines)
     if off and not rows:
         return f"{_whose(shop, key, own)} off {fmt_date(day)}; nothing is booked."
     text = f"{head}: no bookings." if not rows else f"{head}:\n" + "\n".join(lines)
@@ -609,7 +613,10 @@ def barber_week(shop: Shop, barber: Barber, days: Sequence[tuple[dt.date, bool, 
     key = barber.key
     lines = []
     for day, off, rows in days:
-        if off and not rows:
+        if day in shop.closed:  # [closed]: a shop-wide closure
+            n = len(rows)
+            lines.append(f"{fmt_date(day)}: shop closed" + (f", {n} booking{'s' if n != 1 else ''} still on" if n else ""))
+        elif off and not rows:
             lines.append(f"{fmt_date(day)}: off")
         elif not rows:
             lines.append(f"{fmt_date(day)}: no bookings")
@@ -624,6 +631,8 @@ def barber_week(shop: Shop, barber: Barber, days: Sequence[tuple[dt.date, bool, 
 
 
 def barber_who_is_in(shop: Shop, day: dt.date, rows: Sequence[tuple[Barber, tuple[int, int] | None, int]]) -> str:
+    if day in shop.closed and not any(count for _, _, count in rows):
+        return f"{fmt_date(day)}: the shop is closed."
     lines = []
     for barber, hours, count in rows:
         name = barber.name
@@ -632,6 +641,19 @@ def barber_who_is_in(shop: Shop, day: dt.date, rows: Sequence[tuple[Barber, tupl
         else:
             lines.append(f"{name}: {format_hours(hours)}, {count} booking{'s' if count != 1 else ''}")
     return f"{fmt_date(day)}:\n" + "\n".join(lines)
+
+
+def barber_who_at(shop: Shop, barber: Barber, b: BookingInfo, *, own: bool) -> str:
+    """"who got the 11 tmrw": the booking then, as the agenda shows it (its start, service, customer, code)."""
+    head = fmt_slot(shop, b.start) if own else f"{barber.name}, {fmt_slot(shop, b.start)}"
+    phone = f" {b.customer_phone}" if b.customer_name else ""  # a nameless customer is their number
+    return f"{head}: {service_name(shop, b.service)} – {_customer_of(b)}{phone} ({b.code})."
+
+
+def barber_nobody_at(shop: Shop, barber: Barber, at: dt.datetime, *, own: bool) -> str:
+    """Nobody is booked with the barber at `at` (the day's agenda follows)."""
+    who = "You have" if own else f"{barber.name} has"
+    return f"{who} nobody booked at {fmt_time(shop, at)} on {fmt_date(at.astimezone(shop.tz).date())}."
 
 
 def barber_next_free(shop: Shop, barber: Barber, start: dt.datetime, *, own: bool) -> str:
