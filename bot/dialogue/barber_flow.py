@@ -602,8 +602,9 @@ def _late(c: cmd.Late, ctx: BarberContext) -> BarberOutcome:
     """Tell the customers the lateness delays, and only them (a named booking is told as asked).
 
     The barber can take the next booking from `ready`: the time they get in when they said it
-    ("wont be in till 10 tmrw"), now + the lateness when still on the way in, else the end of the booking under way (or the start of the next one, if it is within
-    `BEHIND_HORIZON`) + the lateness. Each
+    ("wont be in till 10 tmrw"); on another day, their start that day + the lateness; now + the
+    lateness when still on the way in; else the end of the booking under way (or the start of the
+    next one, if it is within `BEHIND_HORIZON`) + the lateness. Each
     booking really starts at max(its start, `ready`) and moves `ready` to its real end, so
     back-to-back bookings pass the delay on and a gap absorbs it."""
     today = c.day or local_date(ctx.shop, ctx.now)
@@ -622,8 +623,9 @@ def _late(c: cmd.Late, ctx: BarberContext) -> BarberOutcome:
     under_way = [b.end for b in rows if b.start < ctx.now]
     if c.until_min is not None:  # "in late tmrw like 11ish": from the time they get in
         ready = max(local_instant(ctx.shop, today, c.until_min), ctx.now)
-    elif c.day is not None:  # "late the morra": that day's first booking starts late
-        ready = ahead[0].start + late
+    elif c.day is not None:  # "running 20 late tmrw": they get in that late, from their start that day
+        hours = _working(ctx, ctx.barber, today)
+        ready = (local_instant(ctx.shop, today, hours[0]) if hours else ahead[0].start) + late
     elif under_way and not c.arriving:
         ready = max(under_way) + late
     elif not c.arriving and ahead[0].start - ctx.now <= BEHIND_HORIZON:

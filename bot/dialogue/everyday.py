@@ -120,6 +120,19 @@ def who_answer(shop: Shop, u: Understanding, barber_key: str | None, now: dt.dat
     return f"{b.name} is next in {'' if when == 'today' else 'on '}{when} ({_hours(nxt[1])})."
 
 
+def next_in(shop: Shop, barber_key: str, now: dt.datetime, off: TimeOffReader = no_time_off) -> dt.date | None:
+    """The day `barber_key` is next in (today when they are still working), as `who_answer` says it."""
+    b = shop.barber(barber_key)
+    if b is None:
+        return None
+    today = local_date(shop, now)
+    span = _works(shop, b, today, off)
+    local = now.astimezone(shop.tz)
+    start = today if span is not None and local.hour * 60 + local.minute < span[1] else today + dt.timedelta(days=1)
+    found = _next_in(shop, b, off, start)
+    return found[0] if found else None
+
+
 def _next_in(shop: Shop, b: Barber, off: TimeOffReader, day: dt.date) -> tuple[dt.date, tuple[int, int]] | None:
     for i in range(shop.horizon_days + 1):
         d = day + dt.timedelta(days=i)

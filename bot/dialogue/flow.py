@@ -20,6 +20,7 @@ from bot.nlu.intents import (
     BOOK_RE,
     HOURS_RE,
     LAST_CHOICE,
+    NEED_TO_BOOK_RE,
     PRICES_RE,
     RESTART_RE,
     THANKS,
@@ -683,7 +684,27 @@ _SWITCH_RE = re.compile(r"\bswitch(?:ing)?\s+(?:(?:it|me|that|this|us|my\s+\w+)\
 _DOES_RE = re.compile(r"\b(?:does|do|can)\s+(?:she|he|they|you(?:\s+guys)?|[a-z]+)\s+(?:also\s+)?do\b")
 
 
+def _next_chair(convo: Convo, u: Understanding, ctx: Context) -> Understanding | None:
+    """Right after a booking, the next chair asked for without naming the service: "and flynn
+    straight after", "and the other one straight after" (the same service as that one ends), "now
+    my friend same time with ramon" (the same service and time in another chair); None otherwise."""
+    text = u.text or ""
+    if _in_flow(convo) or u.service or not (references.guest_of(text) or _THE_OTHER_RE.search(text)) or not ctx.bookings:
+        return None
+    last = max(ctx.bookings, key=lambda b: b.id)
+    if _STRAIGHT_AFTER_RE.search(text):
+        return dataclasses.replace(u, intent=Intent.BOOK, service=last.service, services=(last.service,))
+    if references.SAME_TIME_RE.search(text) and u.barber:
+        local = last.start.astimezone(ctx.shop.tz)
+        return dataclasses.replace(u, intent=Intent.BOOK, service=last.service, services=(last.service,), date=local.date(),
+                                   time=local.time().replace(second=0, microsecond=0), ambiguous=())
+    return None
+
+
 def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    nxt = _next_chair(convo, u, ctx)
+    if nxt is not None:
+        u = nxt
     if not u.service and ctx.bookings and _SHIFT_RE.search(u.text or ""):
         return on_reschedule(convo, u, ctx)  # "bring my appointment forward half an hour"
     if not u.service and ctx.bookings and not _in_flow(convo) and _SWITCH_RE.search(u.text or ""):
@@ -935,7 +956,7 @@ def on_choice(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if convo.state in (State.PICK_SLOT, State.ASK_SERVICE, State.PICK_BOOKING):
         if 1 <= n <= len(convo.draft.options):
             return _pick(convo, n, ctx)
-        if convo.state == State.PICK_SLOT and n <= 23:
+        if convo.state == State.PICK_SLOT and (n <= 23 or 100 <= n <= 2359):  # "10 please", "930"
             # "10 please" with six times offered: no option 10, but an hour, as the times show it
             again = understand(f"at {n}", now=ctx.now, shop=ctx.shop)
             if again.time:
@@ -1119,10 +1140,9 @@ def on_unknown(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         # "can my son get one too right after": yes, once this one is booked
         p = convo.draft.pending
         return _say(convo, r.one_at_a_time(ctx.shop, p.service if p else None), *reprompt(convo, u, ctx).replies)
-    if not _in_flow(convo) and ctx.bookings and references.guest_of(u.text or "") and _STRAIGHT_AFTER_RE.search(u.text or ""):
-        # "and flynn straight after", after booking Archie: the same service, for Flynn, as that one ends
-        last = max(ctx.bookings, key=lambda b: b.id)
-        return on_book(IDLE, dataclasses.replace(u, intent=Intent.BOOK, service=last.service, services=(last.service,)), ctx)
+    nxt = _next_chair(convo, u, ctx)
+    if nxt is not None:
+        return on_book(IDLE, nxt, ctx)
     if not _in_flow(convo) and _IS_THIS_RE.search(u.text or "") and _names_shop(u.text or "", ctx.shop):
         return _say(IDLE, r.greeting(ctx.shop))  # "hey is this gastown blade": yes, and what it does
     guest = references.guest_of(u.text or "") if _in_flow(convo) else None
@@ -1138,6 +1158,9 @@ def on_unknown(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     return _say(Convo(State.UNCLEAR, Draft(misses=misses)), r.unknown(ctx.shop))
 
 
+# "and the other one straight after", "now my friend", "one more for my mate": the next chair
+_THE_OTHER_RE = re.compile(r"\b(?:the\s+other\s+(?:one|lad|boy|girl|kid)|another\s+one|the\s+next\s+one|one\s+more"
+                           r"|my\s+(?:friend|mate|pal|buddy|bro|brother))\b")
 _IS_THIS_RE = re.compile(r"\b(?:is\s+this|this\s+is|is\s+that|am\s+i\s+(?:talking|speaking|texting)\s+(?:to|with))\b")
 
 
@@ -1206,7 +1229,8 @@ def on_who(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     out = _answer_then_carry_on(convo, u, ctx, lambda suggest: answer)
     if not _in_flow(convo):  # "when is she next in?", "and saturday?", "put me down for the first one" may follow
         service = u.service or convo.draft.service
-        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=barber, date=u.date, service=service,
+        day = u.date or (everyday.next_in(ctx.shop, barber, ctx.now, ctx.time_off) if barber and not u.date_range else None)
+        return dataclasses.replace(out, convo=Convo(State.UNCLEAR, Draft(barber=barber, date=day, service=service,
                                                                          asked="who")))
     return out
 
@@ -1244,6 +1268,8 @@ def _answer_then_carry_on(convo: Convo, u: Understanding, ctx: Context, answer: 
 def _also_a_booking(u: Understanding) -> bool:
     """"can I book a haircut saturday at 10? how much is it": a question asked alongside a request."""
     asks_for_a_time = bool(u.date or u.time or u.window or u.date_range)
+    if not asks_for_a_time and NEED_TO_BOOK_RE.search(u.text or ""):
+        return False  # "... do u take walk in or need to book": a question about booking, not a request
     return bool(u.service and asks_for_a_time) or bool(BOOK_RE.search(u.text or "") and (u.service or asks_for_a_time))
 
 
@@ -1263,6 +1289,10 @@ def on_prices(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         named = (convo.draft.service,)  # "haircut friday" -> "how much is it?": that service's price
     if _also_a_booking(u):
         return _answer_and_book(convo, u, ctx, r.prices(ctx.shop, named, suggest=False))
+    facts = _other_facts(u, ctx.shop)  # "whats the rate for kids haircut and do u take walk in": both
+    if facts and not _in_flow(convo):
+        return _say(Convo(State.UNCLEAR, Draft(service=named[0] if len(named) == 1 else None, asked="prices")),
+                    "\n".join((r.prices(ctx.shop, named, suggest=False), *facts)))
     out = _answer_then_carry_on(convo, u, ctx, lambda suggest: r.prices(ctx.shop, named, suggest=suggest))
     if named and not _in_flow(convo):  # "ok book me in", "and a kids cut?" may follow
         service = named[0] if len(named) == 1 else None

@@ -32,7 +32,7 @@ GUEST_RE = re.compile(
     r"|\bfor\s+(?P<name4>[a-z]{2,20})[\s,(]+(?:who\s+is\s+|he's\s+|she's\s+)?" + _KIN.replace("rel>", "rel4>"))
 # "his name is max", "she's called ava": a name given apart from the relation word (after it, also
 # "name is max", "name's max")
-_NAME_GIVEN_RE = re.compile(r"\b(?:(?:his|her|their)\s+name(?:'s|\s+is)|(?:he|she)(?:'s|\s+is)\s+called)\s+(?P<name>[a-z]{2,20})\b")
+_NAME_GIVEN_RE = re.compile(r"\b(?:(?:his|her|their)\s+name(?:'s|\s+is)?|(?:he|she)(?:'s|\s+is)\s+called)\s+(?P<name>[a-z]{2,20})\b")
 _FOR_NAME_RE = re.compile(r"\b(?:it'?s|it\s+is|this\s+is|that'?s|thats|(?:the\s+)?(?:booking|appointment|cut)\s+is)"
                           r"\s+for\s+(?P<name>[a-z]{2,20})\b")
 # "and flynn straight after", "now one for archie right after": the next chair, by the name of who it is for

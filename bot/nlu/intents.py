@@ -34,7 +34,8 @@ NO = {"no", "n", "nope", "nah", "don't", "👎", "❌", "✖", "negative"}
 NO_PHRASES = ("no thanks", "no thank you", "not now", "never mind", "nevermind", "forget it", "don't worry",
               "dont worry", "changed my mind", "change my mind", "change of plan", "change of plans",
               "not really", "leave it", "no way", "don't bother", "dont bother")
-THANKS = {"thanks", "thank", "thankyou", "cheers", "ta", "🙏", "appreciated", "appreciate", "bye", "goodbye",
+THANKS = {"thanks", "thank", "thankyou", "cheers", "ta", "🙏", "appreciated", "appreciate", "bye", "goodbye", "jazakallah",
+          "shukran", "asante",
           "cya", "laters", "ttyl"}
 # a goodbye is answered like thanks ("see you then" had been "sorry, I didn't get that")
 FAREWELL_PHRASES = ("see you then", "see you soon", "see you later", "see you there", "see ya", "see you",
@@ -46,8 +47,10 @@ _SEE_YOU_WHEN_RE = re.compile(
     r"(?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\w*|tomorrow|tmrw|tonight|today|week|weeks|month|months"
     r"|year|weekend|\d{1,2}(?:st|nd|rd|th|:\d\d|\s*(?:am|pm))?)\b")
 GREETINGS = {"hi", "hello", "hey", "hiya", "yo", "howdy", "heya", "hallo", "hullo", "sup", "howzit", "sawubona", "molo",
+             "salam", "salaam", "assalamu", "alaikum", "habari", "niaje", "bro", "habibi",
              "there", "morning", "afternoon", "evening", "good", "👋", "all", "guys", "everyone"}
-_HELLO = {"hi", "hello", "hey", "hiya", "yo", "howdy", "heya", "hallo", "hullo", "sup", "howzit", "sawubona", "molo", "👋"}
+_HELLO = {"hi", "hello", "hey", "hiya", "yo", "howdy", "heya", "hallo", "hullo", "sup", "howzit", "sawubona", "molo",
+          "salam", "salaam", "assalamu", "habari", "niaje", "👋"}
 HELP_WHOLE = {"help", "?", "menu", "options", "commands", "info", "what can you do",
               "how does this work", "help me", "what do you do", "instructions", "h"}
 STOP_WHOLE = {"stop", "unsubscribe", "stop reminders", "stop all", "stop messages",
@@ -93,6 +96,10 @@ LIST_RE = re.compile(
     # "what time is mason's haircut again", "when's jack's appointment": a booking named by whose it is
     r"|\b(?:what\s+(?:time|day)|when)(?:'s|\s+is|\s+was)\s+(?:my|our|his|her|[a-z]+'s|[a-z]+s)\s+(?:\w+\s+)?"
     r"(?:booking|appointment|appt|cut|haircut|trim|fade|shave|one)\b"
+    # "what time was mine again", "have i got anything booked", "do i already have one": their bookings
+    r"|\bwhat\s+(?:time|day)\s+(?:is|was|'s)\s+(?:mine|my\s+one|it\s+again)\b|\bwhen(?:'s|\s+is|\s+was)\s+mine\b"
+    r"|\b(?:have|do)\s+i\s+(?:already\s+)?(?:got|have)\s+(?:anything|any|one|a\s+booking|an\s+appointment)"
+    r"(?:\s+(?:booked|on|in))?\b(?!\s+(?:free|available|on\s+(?:friday|saturday)))"
     # "still on for thursday?", "am i still booked in": their bookings
     r"|\b(?:still\s+on|still\s+booked|still\s+happening|still\s+good)\s+for\b|\bam\s+i\s+still\s+(?:on|booked|in)\b"
     # "and whos doing it", "who's it with", "which barber am i with": their booking's barber
@@ -115,12 +122,16 @@ HOURS_RE = re.compile(
     r"|\b(?:(?:are|r)\s+)?(?:you|u|ya)(?:\s+(?:guys|all|lot))?\s+open\b(?!\s+(?:at|till|until|til|from)\b)"
     r"(?![^.?!]*(?:\d\s*(?:am|pm)|\d[:.]\d|\bat\s+\d|o'clock))|^\W*hours\W*$"
     r"|\bdo\s+you\s+(?:open|work)\s+(?:on\s+)?(?:weekends?|(?:sun|mon|tues|wednes|thurs|fri|satur)days?|public\s+holidays)\b"
+    # "open on monday?", "open tmrw?": the whole message a question about opening; "sunday timing(s)"
+    r"|^\W*(?:are\s+(?:you|u)\s+|r\s+u\s+|you\s+)?open\s+(?:on\s+)?(?:(?:this|next)\s+)?"
+    r"(?:(?:sun|mon|tues|wednes|thurs|fri|satur)days?|tomorrow|today|tonight|weekends?)\W*$"
+    r"|\btimings?\b"
 )
 PRICES_RE = re.compile(
     r"\bhow\s+much\b|\bprices?\b|\bpricing\b|\bprice\s+list\b|\bwhat\s+do\s+you\s+charge\b"
     r"|\b(?:what|how)\s+(?:does|do|is)\b[^.?!]*\bcost\b|\bcosts?\s+(?:of|for)\b|\bhow\s+expensive\b"
     r"|\bhow\s+long\s+(?:is|does|do|will|would|for|takes?)\b(?![^.?!]*\b(?:wait|queue|late|my|mine)\b)"
-    r"|\b(?:reduced|cheaper|special|lower)\s+(?:rate|price)s?\b|\bcheapest\b"
+    r"|\b(?:reduced|cheaper|special|lower)\s+(?:rate|price)s?\b|\bcheapest\b|\b(?:what'?s|whats|what\s+is|what\s+are)\s+(?:the|your|ur)\s+rates?\b"
 )
 BOOK_RE = re.compile(
     r"\b(?:book\w*|appointment|reserve|reservation|can\s+i\s+(?:get|have|grab|come|book|pop|do)"
@@ -233,8 +244,8 @@ CANCEL_WORDS = ("cancel", "call", "scrap", "need")
 SOFT_CANCEL_WORDS = ("make", "coming", "there")
 RESCHEDULE_WORDS = ("mov", "schedul", "rebook", "chang", "postpone", "swap", "push", "put", "bring", "shift",
                     "earlier", "later", "another", "different")
-LIST_WORDS = ("book", "appointment", "reservation", "when", "upcoming", "what", "which", "remind", "who", "still")
-HOURS_WORDS = ("hours", "times", "open", "clos", "shut", "late")
+LIST_WORDS = ("book", "appointment", "reservation", "when", "upcoming", "what", "which", "remind", "who", "still", "have", "got")
+HOURS_WORDS = ("hours", "times", "open", "clos", "shut", "late", "timing")
 PRICES_WORDS = ("much", "pric", "charge", "cost", "expensive", "long", "rate", "cheap")
 CORRECTION_WORDS = ("actually", "instead", "make", "change", "rather", "mean", "scratch", "second", "wait")
 ANY_BARBER_WORDS = ("any", "whoever", "mind", "matter", "preference", "fussed", "either", "whichever",
@@ -297,7 +308,8 @@ PRONOUNS = frozenset({"she", "he", "they", "her", "him", "them"})
 _PRONOUN_RE = re.compile(r"\b(?:she|he|her|him)\b")
 # "do i need to book", "is a booking required": asked of walking in, even beside a day
 _NEED_TO_BOOK = (r"\b(?:do|should|must)\s+(?:i|we|you)\s+(?:(?:need|have)\s+to\s+)?(?:book|make\s+(?:a|an)\s+(?:booking|appointment))\b"
-                 r"|\b(?:need|have)\s+to\s+book\s+(?:ahead|first|in\s+advance)\b|\bis\s+(?:a\s+)?booking\s+(?:needed|required|necessary)\b")
+                 r"|\b(?:need|have)\s+to\s+book\s+(?:ahead|first|in\s+advance)\b|\bis\s+(?:a\s+)?booking\s+(?:needed|required|necessary)\b"
+                 r"|\bor\s+(?:do\s+(?:i|we)\s+)?(?:need|have|got)\s+to\s+book\b|\bor\s+(?:must|should)\s+(?:i|we)\s+book\b")
 NEED_TO_BOOK_RE = re.compile(_NEED_TO_BOOK)
 # facts the shop file answers: "address" (with map_url) and [shop.info]'s common keys, by their words
 TOPIC_RES = {

@@ -6,6 +6,7 @@ fallback for a date the rules could not read, called when the text plausibly hol
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -67,7 +68,8 @@ _SLANG = {"u": "you", "ya": "you", "yall": "you", "y'all": "you", "ya'll": "you"
           "bout": "about", "abt": "about", "w": "with", "w/": "with", "o clock": "o'clock", "o-clock": "o'clock", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
           "cos": "because", "cuz": "because", "coz": "because", "n": "and", "im": "i'm", "ive": "i've",
           "dont": "don't", "cant": "can't", "wont": "won't", "whats": "what's", "hows": "how's",
-          "whens": "when's", "whos": "who's", "shes": "she's", "hes": "he's", "theyre": "they're", "ion": "i don't",
+          "whens": "when's", "wheres": "where's", "whos": "who's", "owt": "anything", "nowt": "nothing",
+          "summat": "something", "wiv": "with", "wit": "with", "shes": "she's", "hes": "he's", "theyre": "they're", "ion": "i don't",
           "tryna": "trying to", "finna": "going to", "lemme": "let me", "gimme": "give me", "rn": "right now", "wi": "with", "wae": "with", "naw": "no",
           "the morra": "tomorrow", "the morrow": "tomorrow", "the moro": "tomorrow", "the mora": "tomorrow"}
 # "workin", "comin", "mornin": a word that drops its g, when the word with it is one the rules know
@@ -141,6 +143,9 @@ _NEW_REQUEST_RE = re.compile(r"\d|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day|\
                              r"|instead|another|different|later|earlier|next|book|move|change|make\s+it)\b")
 
 
+# "cancel it... actually no, can we move it": the request said after a change of mind replaces the one before
+_CHANGE_OF_MIND_RE = re.compile(r"\b(?:actually\s+no|no\s+actually|no\s+wait|wait\s+no|scratch\s+that|on\s+second\s+thoughts?"
+                                r"|or\s+actually|actually\s+(?:can|could)\s+(?:we|i|you))\b[\s,.!]*")
 # "9 is grand, can the wee man go after": a number picked first, then words the rules do not read
 _LEAD_PICK_RE = re.compile(r"^(?P<n>\d{1,2})\s*(?:(?:is|'s|sounds|would\s+be)\s+(?:grand|good|fine|great|perfect|ok|okay|best|lovely|sound)"
                            r"|works|suits|please|pls|then|for\s+me)\b")
@@ -160,7 +165,8 @@ def _settled_reply(canon: str) -> Intent | None:
     return None
 
 
-_NAMED_RE = re.compile(r"(?<=\bname is )[a-z]+|(?<=\bname's )[a-z]+|(?<=\bnamed )[a-z]+|(?<=\bcalled )[a-z]+")
+_NAMED_RE = re.compile(r"(?<=\bname is )[a-z]+|(?<=\bname's )[a-z]+|(?<=\bnamed )[a-z]+|(?<=\bcalled )[a-z]+"
+                       r"|(?<=\bhis name )[a-z]+|(?<=\bher name )[a-z]+")
 # words that make a service asked about one the shop does not list ("womens cuts", "a perm")
 _NOT_OURS_RE = re.compile(r"\b(?:women'?s?|woman'?s|ladies|lady'?s|female|girls?'?|perms?|pixie|bob|highlights?|balayage"
                           r"|extensions?|weave|relaxer|waxing|threading|eyebrows?|nails?|manicure|pedicure|facials?)\b")
@@ -219,7 +225,7 @@ def _unslang(text: str) -> str:
 
 # a name where one is given: "his name is marco", "called jack", "for my son jack" (not typo-corrected
 # into "march" or "back")
-_GIVEN_NAME_RE = re.compile(r"\b(?:name\s+is|name's|named|called|(?:it'?s|this\s+is)\s+for|(?:for|book|get)\s+(?:my|our)\s+"
+_GIVEN_NAME_RE = re.compile(r"\b(?:(?:his|her|their)\s+name(?:\s+is)?|name\s+is|name's|named|called|(?:it'?s|this\s+is)\s+for|(?:for|book|get)\s+(?:my|our)\s+"
                             r"(?:son|daughter|boy|girl|kid|grandson|granddaughter|nephew|niece|husband|wife|partner|boyfriend"
                             r"|girlfriend|fella|brother|sister|dad|mum|mom|friend|mate|lad)[\s,]+)\s*(?P<n>[a-z]{2,20})\b")
 
@@ -251,6 +257,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         return Understanding(intent=settled, text=canon, explicit_intent=True)
     if _yes_for_someone(canon, now, shop):
         return Understanding(intent=Intent.YES, text=canon, explicit_intent=True)
+    if re.fullmatch(r"[1-9][0-5]\d", canon.strip()):
+        canon = f"at {canon.strip()}"  # "930" alone: a time (four digits are read as one already)
     whole = intents.whole_message(canon)
     if whole is not None:
         intent, choice = whole
@@ -363,6 +371,13 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         not_offered = None if topic else intents.asked_offer(canon)
         if topic is not None or not_offered is not None or intents.shop_question(canon):
             intent, explicit = Intent.INFO, True
+    turn = _CHANGE_OF_MIND_RE.search(canon) if intent in (Intent.CANCEL, Intent.RESCHEDULE, Intent.BOOK) else None
+    if turn is not None and turn.start() > 0:
+        later = _understand(canon[turn.end():], now, shop)  # "cancel his haircut... actually no, shift to saturday"
+        if later.intent in (Intent.CANCEL, Intent.RESCHEDULE) and later.intent is not intent:
+            return dataclasses.replace(later, text=canon, service=later.service or (services[0] if services else None),
+                                       services=later.services or tuple(dict.fromkeys(services)),
+                                       barber=later.barber or (barbers[0] if barbers else None))
 
     return Understanding(
         intent=intent,
