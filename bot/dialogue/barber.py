@@ -153,6 +153,7 @@ class CustomerInfo:
 class Answer:
     word: str  # yes | no | move | cancel | keep | undo
     to: str | None = None  # "move him to sam": the barber to move to first
+    reason: str | None = None  # "cancel them, tell them sorry": the words the customers are told
 
 
 @dataclass(frozen=True)
@@ -286,6 +287,8 @@ _ANSWER_WORDS = (
 # what people put before what they mean: greetings, fillers, "hi dana", "it's priya"
 _OPENING_WORDS = {"hi", "hey", "hello", "hiya", "yo", "morning", "gday", "g'day", "ok", "okay", "k", "hmm",
                   "howzit", "salaam", "salam", "ag", "eish", "sho", "yoh",
+                  "assalamu", "asalamu", "assalam", "asalam", "assalamualaikum", "asalamualaikum", "salamualaikum",
+                  "alaikum", "alaykum", "aleikum", "walaikum", "habibi", "akhi", "bhai", "brother",
                   "hm", "um", "umm", "uh", "so", "oh", "right", "well", "actually", "lol", "sorry", "nah",
                   "yeah", "just", "pls", "please", "mate", "guys", "all", "team",
                   "boss", "bossman", "chief", "bro", "bruv", "bruh", "sis"}
@@ -314,6 +317,10 @@ def strip_opening(text: str, shop: Shop) -> str:
             i += 1
         elif w in names and clean(words[i + 1]).strip(",.!:;-") in _SENDER_WORDS:
             i += 1  # "ciaran im full of the cold": Ciaran is who it is said to, the sender who is ill
+        elif (intro := _introduction(words[i:], names)) is not None:
+            i += intro  # "im ramon.", "i am karim the barber": who writes, not whom it is about
+        elif w == "no" and words[i + 1].lower().strip(",.!:;-") in _OPENING_WORDS:
+            i += 1  # "no bro i am karim": the denial of what was understood, then what is meant
         elif w in ("its", "it's", "this") and i + 1 < len(words) - 1:  # "it's priya", "this is priya"
             nxt = words[i + 1].lower().strip(",.!:;-")
             if nxt == "is" and i + 2 < len(words) - 1 and words[i + 2].lower().strip(",.!:;-") in names:
@@ -325,6 +332,20 @@ def strip_opening(text: str, shop: Shop) -> str:
         else:
             break
     return " ".join(words[i:])
+
+
+def _introduction(words: list[str], names: set[str]) -> int | None:
+    """How many of `words` introduce the sender by a barber's name ("im ramon.", "i am karim the
+    barber", "its lee here"), when something follows them; None when they do not start so."""
+    low = [w.lower().strip(",.!:;-") for w in words]
+    n = 2 if low[:1] in (["im"], ["i'm"], ["its"], ["it's"]) else 3 if low[:2] in (["i", "am"], ["this", "is"], ["it", "is"]) else 0
+    if not n or len(low) <= n or low[n - 1] not in names:
+        return None
+    for tail in (["the", "barber"], ["here"], ["from", "the", "shop"], ["btw"]):
+        if low[n:n + len(tail)] == tail:
+            n += len(tail)
+            break
+    return n if n < len(low) else None
 
 
 def move_to(text: str, shop: Shop) -> str | None:
@@ -356,6 +377,12 @@ _AWAY = (r"|\b(?:put|mark|have|got|set|sign|count)\s+me\s+(?:down\s+)?(?:as\s+)?
          r"|\b(?:i\s+)?(?:won'?t|wont|will\s+not)\s+be\s+(?:in|working|around)\b"
          r"|^am\s+(?:away|out|not\s+(?:in|working|around))\b")  # "am away fri": the sender, without the I
 
+# leave and holidays are days off: "taking leave on sunday", "on leave friday", "need leave tmrw", "going on holiday sat"
+_LEAVE = (r"|\b(?:on|take|taking|took|need|needs|want|having|have|get|book|booking|request|requesting|going\s+on"
+          r"|put\s+in\s+for|apply\s+for|applying\s+for)\s+(?:(?:a|some|my|the|annual|family|personal|compassionate"
+          r"|emergency|unpaid)\s+)?(?:leave|holiday|hols|vacation|vacay)\b"
+          r"|\b(?:annual|family|personal|compassionate|emergency|unpaid)\s+leave\b")
+
 _AGENDA_NOUN = r"(?:day|days|bookings|schedule|diary|agenda|appointments|clients|list)\b"
 
 
@@ -373,10 +400,27 @@ def _person(shop: Shop) -> str:
 _AND = r"\s*(?:,|\band\b|&|\+|\bn\b|\bplus\b)\s*(?:also\s+)?"
 
 
+# the whole shop as the people a block is for: "all 3 of us", "all of us", "everyone", "the whole shop"
+_WHOLE_SHOP_RE = re.compile(
+    r"\b(?:all\s+(?:\d+\s+|two\s+|three\s+|four\s+|five\s+|six\s+|the\s+)?of\s+us|us\s+all|we\s+(?:are|re|r|will\s+be)?\s*all"
+    r"|(?:the\s+)?whole\s+(?:shop|team|crew|lot(?:\s+of\s+us)?)|all\s+(?:the\s+)?(?:barbers|staff)|every\s*(?:one|body))\b")
+# a verb before "everyone" that makes them the customers ("cancel everyone", "tell everyone", "can lee take everyone")
+_TO_CUSTOMERS_RE = re.compile(r"\b(?:cancel|tell|message|text|let|move|take|give|ring|call|inform|warn|notify|sort|rebook"
+                              r"|reschedule|handle|shift|contact|see|do|cover)\s+(?:\S+\s+)?$")
+
+
+def whole_shop(text: str) -> bool:
+    """Whether a time-off message is for every barber ("block all 3 of us sat 9pm to 10pm", "block
+    everyone thu 1-2", "the whole shop is off the 24th"), not "cancel everyone" (the customers)."""
+    return any(not _TO_CUSTOMERS_RE.search(text[:m.start()]) for m in _WHOLE_SHOP_RE.finditer(text))
+
+
 def _group(text: str, shop: Shop) -> tuple[str | None, ...]:
     """The barbers one message's time off is for when it names several, in order: "me and jo",
     "sam, lee and jo", "put me off xmas eve, and jo also", "off fri, jo too" (None: the sender);
     () when it names one or nobody."""
+    if whole_shop(text):  # "block all 3 of us", "everyone off fri": every barber, the shop's order
+        return tuple(b.key for b in shop.barbers) if len(shop.barbers) > 1 else ()
     person = _person(shop)
     keys = {n: b.key for b in shop.barbers for n in (b.key, b.name.lower())}
     chain = re.search(person + r"(?:" + _AND + person + r")+", text)
@@ -488,7 +532,7 @@ def _cancel_at(original: str, shop: Shop, now: dt.datetime, norm: str, nlu_date:
     right = re.sub(r"^(?:please|pls|plz|thanks|cheers|ta)\b", "", " ".join(words[j:]).strip(" ,.-:;"), flags=re.I)
     reason = ", ".join(x.strip(" ,.-:;!") for x in (left, right) if x.strip(" ,.-:;!"))
     barber = _barber_named(clean(clause), shop, u.barber)
-    return CancelAt(day, at_min, reason or None, barber)
+    return CancelAt(day, at_min, told_words(reason or None), barber)
 
 
 # a block taken back in people's words: "open up wed afternoon again", "free up my friday again", "i can
@@ -610,7 +654,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         return Answer("no")
     for pattern, word in _ANSWER_WORDS:
         if pattern.match(bare) and not (word == "cancel" and re.search(r"\d", bare)):  # "cancel her 3pm": a booking
-            return Answer(word, move_to(bare, shop) if word == "move" else None)
+            return Answer(word, move_to(bare, shop) if word == "move" else None, passed_on(original))
 
     m = re.match(r"^(?:customer|client|who\s+is)\s+(\+[\d\s()-]{7,})$", bare)
     if m:
@@ -619,7 +663,9 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
     if re.search(r"\b(?:un)?block\b", low):  # "block 3 to 4": no barber blocks "ten to four": two hours
         original = _HOURS_TO_RE.sub(r"\1-\2", original)
     original = _TAKE_THE_DAY_RE.sub(r"\1 the day off", original)  # "gonna take the day": the day off
-    u = understand(original, now=now, shop=shop)
+    # the words to pass on are no part of the command: "off thu 24 dec, tell them merry xmas" is the 24th
+    passing = _TELL_CLAUSE_RE.search(original)
+    u = understand(original[:passing.start()] if passing and passing.start() > 0 else original, now=now, shop=shop)
     norm = u.text or low
     # command words are looked for as written and as the NLU corrected them ("afternon"), since
     # its customer lexicon corrects some barber words away ("working" -> "booking")
@@ -638,7 +684,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         status = "completed" if outcome.group(1) in ("done", "completed", "finished") else "no_show"
         return MarkOutcome(code, status)
     if re.search(r"\bcancel\b", kw) and code is not None:
-        return CancelCode(code, after or None)
+        return CancelCode(code, told_words(after or None))
     if re.search(r"\bcancel\b", kw) and not _CANCEL_ALL_RE.search(kw) and not _UNBLOCK_RE.search(kw):
         at = _cancel_at(original, shop, now, norm, u.date)
         if at is not None:
@@ -687,9 +733,11 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         # "cant make it thurs, my kid's got a school thing. cancel my clients": the sender's)
         return Usage("cancel")
     day_off = re.search(r"^(?:i'?m\s+|i\s+am\s+|im\s+|am\s+)?(?:off|day\s+off)\b|\bday\s+off\b"
-                        r"|\b(?:take|taking|need|want|having|have|get|book)\s+(?:\S+\s+){0,3}off\b" + _AWAY
+                        r"|\b(?:take|taking|need|want|having|have|get|book)\s+(?:\S+\s+){0,3}off\b" + _AWAY + _LEAVE
                         + r"|^" + _person(shop) + r"(?:" + _AND + _person(shop) + r")*"
-                        + r"(?:'?s|\s+(?:is|are|r|will\s+be|be|both|all))*\s+(?:off|away|not\s+in)\b", kw, re.M)  # "lees off fri", "me and jo off fri"
+                        + r"(?:'?s|\s+(?:is|are|r|will\s+be|be|both|all))*\s+(?:off|away|not\s+in)\b"  # "lees off fri", "me and jo off fri"
+                        + r"|" + _WHOLE_SHOP_RE.pattern + r"(?:'?s|\s+(?:is|are|r|will\s+be|be|all))*\s+(?:off|away|not\s+in)\b",
+                        kw, re.M)  # "everyone off fri", "the whole shop is off the 24th"
     block = re.search(r"\bblock(?:\s+(?:off|out))?\b", kw)
     stranger = _unknown_name(norm, shop) if named is None and not group else None  # "gethin is off fri"
     late = re.search(r"\b(?:late|behind|delayed|running\s+over)\b", kw)
@@ -739,7 +787,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
     agenda_words = re.search(
         r"^(?:agenda|day|bookings|schedule|diary|today|tomorrow|tmrw|yesterday)\b|\bagenda\b"
         r"|^(?:what'?s|whats|wats|wots|what\s+is)\s+on\b|^(?:any\s*(?:1|one|body)|anyone|anybody)\s+(?:booked|coming|in)\b|\bwho'?s\s+(?:booked|coming)\b|\bwho\s+is\s+(?:booked|coming)\b"
-        r"|\bmy\s+(?:day|schedule|agenda|diary|bookings|appointments)\b|\bschedule\b"
+        r"|\bmy\s+(?:day|schedule|agenda|diary|bookings|appointments|list)\b|\bschedule\b"
         r"|^(?:how|what)\S*\s+(?:\S+\s+){0,4}look(?:s|ing|in|in')?\b"  # "whats my saturday look like", "how's tmrw looking"
         r"|\b(?:what|who)\s+(?:have|do|did)\s+i\s+(?:got|have|had)\b|^(?:any|my)\s+(?:bookings|appointments)\b"
         r"|\b(?:what|wat|wot|who)(?:'?s|\s+has|\s+does|\s+did)\s+\w+\s+(?:got|have|had)\b"
@@ -866,7 +914,30 @@ def undoes_block(text: str) -> bool:
     return bool(_UNDO_RE.search(clean(text)))
 
 
-_SAY_RE = re.compile(r"\b(?:tell\s+them|say|message|reason|because|note)\b\s*[:,-]?\s*(.+)$")
+# what a barber asks to be passed on to the customers: "tell him sorry im off", "say sorry", "let them know im sick"
+_TELL = (r"\b(?:(?:tell|telling|message|text|inform)\s+(?:them|him|her|em|'em|every\s*(?:one|body)|the\s+(?:customers?|clients?|guys?|lads?)"
+         r"|(?:my|the|his|her)\s+(?:people|lot|customers?|clients?))|let\s+(?:them|him|her|em|'em|every\s*(?:one|body)"
+         r"|the\s+(?:customers?|clients?))\s+know|say|saying|message)\b\s*(?:that\s+)?[:,-]?\s*(.+)$")
+_TELL_RE = re.compile(_TELL)
+_TELL_CLAUSE_RE = re.compile(r"[\s,.;]+(?:and\s+)?(?=(?:tell|telling|let|message|text|inform)\s)" + _TELL[2:], re.I)
+_SAY_RE = re.compile(_TELL + r"|\b(?:reason|because|note)\b\s*[:,-]?\s*(.+)$")
+
+
+def passed_on(text: str) -> str | None:
+    """The words a message asks to be passed on to the customers ("cancel them, tell them sorry"
+    -> "sorry"), or None when it asks none."""
+    return told_words(text) if _TELL_RE.search(text.lower()) else None
+
+
+def told_words(reason: str | None) -> str | None:
+    """The words a barber's reason asks to be passed on, as written: "one, tell him sorry im off"
+    -> "sorry im off", "say sorry family emergency" -> "sorry family emergency"; else the reason."""
+    if not reason:
+        return reason
+    said = _TELL_RE.search(reason.lower())
+    if said is None:
+        return reason
+    return _ASKING_TAIL_RE.sub("", reason[said.start(1):]).strip(" .\"'") or None
 
 
 _BARE_MINUTES_RE = re.compile(r"(?<![:.])\b(\d{1,3})\s+(?:late|behind)\b()")
@@ -896,7 +967,8 @@ _AFTER_TIMES_RE = re.compile(r"\d(?:\s*(?:am|pm|a\.m\.|p\.m\.))?\s*[,.-]?\s+(?P<
 # words after the time that give no reason: a day, a part of the day, thanks
 _NOT_A_REASON = frozenset((*(dt.date(2026, 1, 5 + i).strftime("%A").lower() for i in range(7)), "today", "tomorrow", "tmrw", "tonight", "this", "next", "on", "the", "week",
                            "morning", "afternoon", "evening", "please", "pls", "thanks", "thank", "you", "cheers",
-                           "mate", "ta", "and", "for", "me", "o'clock", "oclock", "ish"))
+                           "mate", "ta", "and", "for", "me", "o'clock", "oclock", "ish", *MONTHS,
+                           *(dt.date(2026, i, 1).strftime("%B").lower() for i in range(1, 13))))
 
 
 # a request run on after the reason: "... a school thing and then also can you do the same for lee"
@@ -913,7 +985,7 @@ def _reason(norm: str, sick: re.Match[str] | None, word: str, original: str = ""
     "off sick" only when they said they are sick; None when they gave none ("off xmas eve, and jo also")."""
     said = _SAY_RE.search(original.lower())
     if said:
-        start = said.start(1)
+        start = said.start(1) if said.group(1) is not None else said.start(2)
         return _ASKING_TAIL_RE.sub("", original[start:]).strip(" .\"'") or None
     if sick and _SICK_WORDS_RE.search(sick.group(0)):
         return "off sick"
@@ -928,8 +1000,9 @@ def _reason(norm: str, sick: re.Match[str] | None, word: str, original: str = ""
         return _said_something(_ASKING_TAIL_RE.sub("", m.group(1)).strip(" .,"), shop)
     # "block saturday 9.30 to 11 got the dentist": the words after the last time are the reason
     m = _AFTER_TIMES_RE.search(norm)
-    if m and set(m["rest"].split()) - _NOT_A_REASON:
-        return m["rest"].strip(" .,!")
+    rest = re.sub(r"^(?:" + "|".join(MONTHS) + r")[a-z]*\b[\s,.!-]*", "", m["rest"]) if m else ""
+    if rest and set(rest.split()) - _NOT_A_REASON:  # "sat 12 dec 9pm, staff dinner", "thu 24 dec, xmas party"
+        return rest.strip(" .,!")
     # "block out my thursday morning got a docs appt": no time said, the words after the day are the reason
     if sick:
         return _own_words(original)

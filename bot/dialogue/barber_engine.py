@@ -64,6 +64,7 @@ def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime) -> 
     if waiting and not isinstance(command, cmd.Answer):
         answer = cmd.answer_in(cmd.strip_opening(text, shop))
         if answer is not None:  # "ok move them", "hmm nah just cancel them", "dont cancel pete, move them"
+            answer = dataclasses.replace(answer, reason=cmd.passed_on(text))  # "cancel it, tell him sorry"
             return dataclasses.replace(answer, to=cmd.move_to(text, shop)) if answer.word == "move" else answer
     last = just_blocked(convo)
     if last is not None and (command is None or isinstance(command, (cmd.Usage, cmd.Answer))):

@@ -212,6 +212,8 @@ def barber_step(convo: Convo, command: cmd.Command, ctx: BarberContext,
             if command.word in ("yes", "no", "unclear"):
                 return _say(IDLE, r.barber_nothing_waiting())
             return _say(IDLE, r.barber_usage(command.word))
+        if command.reason:  # "cancel them, tell them sorry": these words, not the block's
+            pending = dataclasses.replace(pending, reason=command.reason)
         return _answer(pending, command.word, ctx, convo, command.to)
     handler = _HANDLERS[type(command)]
     return handler(command, ctx)  # a new command drops anything that was waiting
@@ -550,7 +552,10 @@ def _answer(p: Pending, word: str, ctx: BarberContext, convo: Convo, to: str | N
         taken.add((slot.barber, slot.start))
         moves.append(MoveAndTell(b.id, b.code, slot.start, slot.barber, r.barber_moved(ctx.shop, b, slot),
                                  r.barber_move_notice(ctx.shop, b, slot, p.reason)))
-    return _say(IDLE, r.barber_not_moved(ctx.shop, stuck) if stuck else "", actions=moves)
+    if not stuck:
+        return _say(IDLE, actions=moves)
+    # nobody free that day: the nearest free times on other days, and the question stays open
+    return _say(convo, r.barber_not_moved(ctx.shop, [(b, _offers(ctx, b, blocked)) for b in stuck]), actions=moves)
 
 
 def _nearby(ctx: BarberContext, b: BookingInfo, blocked: Sequence[tuple[str, dt.datetime, dt.datetime]] | None,

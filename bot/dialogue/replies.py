@@ -839,9 +839,20 @@ def barber_move_notice(shop: Shop, b: BookingInfo, slot: Slot, reason: str | Non
             f"{barber_name(shop, slot.barber)}.{why} Reply CANCEL to cancel.")
 
 
-def barber_not_moved(shop: Shop, stuck: Sequence[BookingInfo]) -> str:
-    codes = ", ".join(b.code for b in stuck)
-    return f"No free time that day for {codes}: still booked (cancel CODE to cancel one)."
+def barber_not_moved(shop: Shop, stuck: Sequence[tuple[BookingInfo, Sequence[Slot]]]) -> str:
+    """The bookings no barber is free to take that day, each with the nearest free times on other
+    days (any barber who does the service), and what the barber may answer."""
+    lines = []
+    for b, offers in stuck:
+        head = (f"No free time that day for {fmt_slot(shop, b.start)} {service_name(shop, b.service)} "
+                f"– {_customer_of(b)} ({b.code}); still booked.")
+        if offers:
+            times = "\n".join(f"• {fmt_slot(shop, s.start)} with {barber_name(shop, s.barber)}" for s in offers)
+            head += f" Nearest free times:\n{times}"
+        else:
+            head += " No free time for it in the next few days."
+        lines.append(head)
+    return "\n".join(lines) + ("\nReply CANCEL THEM (each customer is told, with these times) or KEEP THEM.")
 
 
 def barber_cancel_notice(shop: Shop, b: BookingInfo, reason: str | None, offers: Sequence[Slot], *,
