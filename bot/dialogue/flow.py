@@ -1287,6 +1287,9 @@ def on_prices(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     named = u.services or ((u.service,) if u.service else ())
     if not named and _in_flow(convo) and convo.draft.service and not _PRICE_LIST_RE.search(u.text or ""):
         named = (convo.draft.service,)  # "haircut friday" -> "how much is it?": that service's price
+    elif (not named and not _in_flow(convo) and re.search(r"\b(?:that|it|mine)\b", u.text or "")
+          and not _PRICE_LIST_RE.search(u.text or "") and ctx.bookings):
+        named = (max(ctx.bookings, key=lambda b: b.id).service,)  # "how much is that again" after booking
     if _also_a_booking(u):
         return _answer_and_book(convo, u, ctx, r.prices(ctx.shop, named, suggest=False))
     facts = _other_facts(u, ctx.shop)  # "whats the rate for kids haircut and do u take walk in": both

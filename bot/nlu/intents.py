@@ -46,7 +46,7 @@ _SEE_YOU_WHEN_RE = re.compile(
     r"\bsee\s+(?:you|ya|u)\s+(?:(?:on|at|next|this|in|the|a|few|couple|of)\s+)*"
     r"(?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\w*|tomorrow|tmrw|tonight|today|week|weeks|month|months"
     r"|year|weekend|\d{1,2}(?:st|nd|rd|th|:\d\d|\s*(?:am|pm))?)\b")
-GREETINGS = {"hi", "hello", "hey", "hiya", "yo", "howdy", "heya", "hallo", "hullo", "sup", "howzit", "sawubona", "molo",
+GREETINGS = {"hi", "hello", "hey", "hiya", "yo", "howdy", "heya", "hallo", "hullo", "sup", "howzit", "sawubona", "molo", "how far",
              "salam", "salaam", "assalamu", "alaikum", "habari", "niaje", "bro", "habibi",
              "there", "morning", "afternoon", "evening", "good", "👋", "all", "guys", "everyone"}
 _HELLO = {"hi", "hello", "hey", "hiya", "yo", "howdy", "heya", "hallo", "hullo", "sup", "howzit", "sawubona", "molo",
@@ -84,7 +84,7 @@ RESCHEDULE_RE = re.compile(
     r"|earlier|(?<!see you )(?<!talk )later(?!\s+than)|another\s+(?:time|day|slot)|different\s+(?:time|day|slot))\b"
 )
 LIST_RE = re.compile(
-    r"\bwhat(?:'s|s)?\s+(?:is\s+)?my\s+(?:booking|appointment|reservation)s?\b"
+    r"\bwhat(?:'s|s)?\s+(?:is\s+|be\s+)?my\s+(?:booking|appointment|reservation)s?\b"
     r"|\bwhat\s+(?:bookings|appointments)\b|\b(?:bookings|appointments)\s+(?:do|have)\s+i\b"
     r"|\b(?:what|which|show|list|check|see|when|where)\b[^.?!]*\bmy\b[^.?!]*\b(?:booking|appointment|reservation)s?\b"
     r"|\bmy\s+(?:upcoming\s+|next\s+)?(?:bookings|appointments|reservations)\b|\bwhen(?:'s|\s+is)\s+my\b"
@@ -213,6 +213,7 @@ def whole_message(text: str) -> tuple[Intent, int | None] | None:
     for phrase in NO_PHRASES:
         rest = rest.replace(phrase, " no ")
     rest = _SEE_YOU_WHEN_RE.sub(" thanks ", rest)
+    rest = re.sub(r"\bhow\s+far\b", " hi ", rest)  # Nigeria's "how far": hello
     for phrase in FAREWELL_PHRASES:
         rest = rest.replace(phrase, " thanks ")
     toks = [t for t in rest.replace("?", " ").split() if t not in FILLER or t in ("fine", "great", "ok", "okay")]
@@ -260,7 +261,7 @@ _SOFT_MOVE_RE = re.compile(r"\b(?:instead|can\s+we\s+do|how\s+about)\b")
 PERSON_RE = re.compile(
     r"\b(?:real|actual|live|proper)\s+(?:person|human|people|barber)\b|\bhuman\b"
     r"|\b(?:speak|talk|chat)\s+(?:to|with)\s+(?:some\s*(?:one|body)|any\s*(?:one|body)|a\s+(?:person|human|barber|manager)"
-    r"|the\s+(?:owner|manager|boss|barber|shop)|staff)\b|\bcall\s+me\b"
+    r"|the\s+(?:owner|manager|boss|barber|shop|oga)|staff)\b|\bcall\s+me\b|\bnot\s+(?:a\s+)?(?:robot|bot|machine)\b"
     r"|\b(?:speak|talk|chat)\s+(?:to|with)\s+[a-z]+\s+(?:directly|personally|in\s+person|real\s+quick|quickly)\b"
     r"|\b(?:can|could|may)\s+i\s+(?:speak|talk|chat)\s+(?:to|with)\s+(?!you\b)[a-z]+"
     r"|\b(?:useless|stupid|ridiculous|hopeless|rubbish|garbage|wtf|fuck\w*|shit\w*|crap|annoying|dumb|idiot\w*)\b"
@@ -273,14 +274,14 @@ PERSON_WORDS = ("real", "actual", "live", "proper", "human", "speak", "talk", "c
                 "disgusting", "complain", "furious", "serious", "kidding")
 # running late: told to the customer's barber
 LATE_RE = re.compile(
-    r"\b(?:running|be(?:ing)?|am|i'm|im|bit|little|few\s+\w+|\d+\s*(?:min\w*|m)|\d{1,2})\s+(?:a\s+(?:bit|little|few\s+\w+)\s+)?late\b"
+    r"\b(?:running|be(?:ing)?|am|i'm|im|bit|little|few\s+\w+|\d+\s*(?:min\w*|m)|\d{1,2}|i\s+go|i\s+will)\s+(?:a\s+(?:bit|little|few\s+\w+)\s+)?late\b"
     r"|\blate\s+(?:sorry|soz|apologies)\b|\btraffic\b|\bon\s+my\s+way\b|\bomw\b"
     r"|\bbe\s+there\s+in\s+(?:\d{1,2}|a\s+few|five|ten|fifteen)\b"
     r"|\bhold\s+(?:my|the)\s+(?:spot|place|slot|booking|appointment|chair|seat)\b")
 LATE_WORDS = ("late", "traffic", "way", "hold", "omw", "there")
 # who works when: a barber (or a pronoun for one) and a working word, or "who's on"
 WHO_RE = re.compile(
-    r"\bwho(?:'s|\s+is|\s+are|s)?\s+(?:working|on|in|there|cutting|around|rostered)\b"
+    r"\bwho(?:'s|\s+is|\s+are|s)?\s+(?:working|works|work|on|in|there|cutting|around|rostered)\b"
     r"|\b(?:is|does|will|when(?:'s|\s+is|\s+does|\s+will)?)\s+(?P<who>[a-z]+)\s+(?:next\s+)?"
     r"(?:working|work|in|on|around|rostered|back|there|coming\s+in)\b")
 WHO_WORDS = ("who", "is", "does", "will", "when")
@@ -313,7 +314,7 @@ _NEED_TO_BOOK = (r"\b(?:do|should|must)\s+(?:i|we|you)\s+(?:(?:need|have)\s+to\s
 NEED_TO_BOOK_RE = re.compile(_NEED_TO_BOOK)
 # facts the shop file answers: "address" (with map_url) and [shop.info]'s common keys, by their words
 TOPIC_RES = {
-    "address": re.compile(r"\bwhere\s*abouts\b|\bwhere\s+(?:are\s+you|r\s+u|you\s+are|is\s+(?:the\s+|your\s+)?(?:shop|place|barber\w*))"
+    "address": re.compile(r"\bwhere\s*abouts\b|\bwhere\s+(?:exactly\s+)?(?:are\s+you|r\s+u|you\s+are|is\s+(?:the\s+|your\s+)?(?:shop|place|barber\w*))"
                           r"|\bwhere(?:'s|\s+is)\s+(?:the\s+|your\s+)?(?:shop|place)\b|\blocat(?:ed|ion)\b|\baddress\b"
                           r"|\bdirections\b|\bhow\s+do\s+i\s+(?:find|get\s+to)\s+you\b|\bmap\b"),
     "parking": re.compile(r"\bpark(?:ing)?\b|\bcar\s*park\b"),

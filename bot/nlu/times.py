@@ -119,6 +119,8 @@ _BOUND_BEFORE_RE = re.compile(r"\b(?:till|til|until|while|before|finish(?:es)?\s
                               r"|work\s+(?:starts\s+)?at|shift\s+(?:starts\s+)?at"
                               # "got a standup at 2", "have a meeting at 3": their own appointment
                               r"|(?:got|have|has|i've\s+got)\s+(?:a|an|my|the)\s+[a-z]+(?:\s+[a-z]+)?\s+at)\s+(?:about\s+|around\s+)?$")
+_THEIR_OWN_AT_RE = re.compile(r"\b(?:got|have|has|i've\s+got|he's\s+got|she's\s+got)\s+(?:a|an|my|his|her|the)\s+"
+                              r"(?!appointment|booking|appt|slot|haircut|cut)[a-z]+(?:\s+[a-z]+)?\s+at\s+(?:about\s+|around\s+)?$")
 INSTEAD_RE = re.compile(r"\b(?P<n>\d{3,4}|(?!one\b)" + _H + r")\s+instead\b")  # not "my saturday one instead"
 AFTER_DATE_RE = re.compile(r"\s*,?\s*(?P<n>\d{1,2})\b" + _NOT_MORE + r"(?!\s*(?:am|pm|h\b|o'clock))")
 # an hour right before "tonight" (read by the date rules): "10, tonight", "8 tonight"
@@ -518,6 +520,8 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
     if len(clocks) > 1:  # "make it 1, hes at work till half 12": a bound said beside the time wanted
         asked = [pc for pc in clocks if not _BOUND_BEFORE_RE.search(text, 0, pc[0])]
         clocks[:] = asked or clocks
+    elif clocks and _THEIR_OWN_AT_RE.search(text, 0, clocks[0][0]):
+        clocks.clear()  # "hes got a game at 11 so early as poss": their own appointment, not the time wanted
     if clocks:
         clocks.sort(key=lambda pc: pc[0])
         pair = _alternatives(scan, text, clocks, ends) if (" or" in text or "/" in text) else None

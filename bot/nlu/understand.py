@@ -69,7 +69,10 @@ _SLANG = {"u": "you", "ya": "you", "yall": "you", "y'all": "you", "ya'll": "you"
           "cos": "because", "cuz": "because", "coz": "because", "n": "and", "im": "i'm", "ive": "i've",
           "dont": "don't", "cant": "can't", "wont": "won't", "whats": "what's", "hows": "how's",
           "whens": "when's", "wheres": "where's", "whos": "who's", "owt": "anything", "nowt": "nothing",
-          "summat": "something", "wiv": "with", "wit": "with", "shes": "she's", "hes": "he's", "theyre": "they're", "ion": "i don't",
+          "summat": "something", "wiv": "with", "wit": "with", "hw": "how",
+          # Nigerian pidgin, as Lagos writes English on WhatsApp
+          "una": "you", "wetin": "what", "abeg": "please", "oya": "ok", "wan": "want", "no go fit": "can't",
+          "una dey": "are you", "dey open": "open", "i dey come": "i'm coming", "who dey": "who is", "wetin be": "what is", "shes": "she's", "hes": "he's", "theyre": "they're", "ion": "i don't",
           "tryna": "trying to", "finna": "going to", "lemme": "let me", "gimme": "give me", "rn": "right now", "wi": "with", "wae": "with", "naw": "no",
           "the morra": "tomorrow", "the morrow": "tomorrow", "the moro": "tomorrow", "the mora": "tomorrow"}
 # "workin", "comin", "mornin": a word that drops its g, when the word with it is one the rules know
@@ -230,17 +233,25 @@ _GIVEN_NAME_RE = re.compile(r"\b(?:(?:his|her|their)\s+name(?:\s+is)?|name\s+is|
                             r"|girlfriend|fella|brother|sister|dad|mum|mom|friend|mate|lad)[\s,]+)\s*(?P<n>[a-z]{2,20})\b")
 
 
-def _canonical_keeping_names(lexicon: ShopLexicon, cleaned: str) -> str:
-    """`lexicon.canonical(cleaned)`, but a name the message gives stays as written."""
-    if not _GIVEN_NAME_RE.search(cleaned):
-        return lexicon.canonical(cleaned)
-    out, at = [], 0
+def _canonical_keeping_names(lexicon: ShopLexicon, cleaned: str, shop: Shop) -> str:
+    """`lexicon.canonical(cleaned)`, but a name the message gives, and a word of a [shop.info] key
+    ("tram", not "trim"), stay as written."""
+    kept: list[tuple[int, int]] = []
     for m in _GIVEN_NAME_RE.finditer(cleaned):
         name = m["n"]
-        if name in ABBREVIATIONS or name in COMMON_WORDS or name in RULE_WORDS or name in lexicon.vocabulary:
+        if not (name in ABBREVIATIONS or name in COMMON_WORDS or name in RULE_WORDS or name in lexicon.vocabulary):
+            kept.append((m.start("n"), m.end("n")))
+    info_words = {w for k, _ in shop.info for w in re.split(r"[_\s-]+", k.lower()) if len(w) >= 3}
+    if info_words:
+        kept += [(m.start(), m.end()) for m in re.finditer(r"[a-z]+", cleaned) if m.group(0) in info_words]
+    if not kept:
+        return lexicon.canonical(cleaned)
+    out, at = [], 0
+    for start, end in sorted(kept):
+        if start < at:
             continue
-        out += [lexicon.canonical(cleaned[at:m.start("n")]), name]
-        at = m.end("n")
+        out += [lexicon.canonical(cleaned[at:start]), cleaned[start:end]]
+        at = end
     return "".join(out) + lexicon.canonical(cleaned[at:])
 
 
@@ -249,7 +260,7 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     today = local.date()
     lexicon = ShopLexicon.for_shop(shop)
     cleaned = _unslang(clean(raw))
-    canon = _canonical_keeping_names(lexicon, cleaned)
+    canon = _canonical_keeping_names(lexicon, cleaned, shop)
     code = _find_code(raw, lexicon.vocabulary)
 
     settled = _settled_reply(canon)
@@ -282,6 +293,9 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     if len(set(services)) > 1:  # "make it just a regular cut, fades too dear": the one wanted replaces
         service_spans = [sp for sp in spans if sp[0] not in barber_starts]
         combo = _combo(canon, services, service_spans, shop)
+        named_combos = [k for k in services if (svc := shop.service(k)) and _COMBO_NAME_RE.search(svc.name.lower())]
+        if combo is None and named_combos and len(set(services)) >= 3:
+            combo = named_combos[0]  # "a fade and beard, is that the cut and beard thing": the combined service
         services = [combo] if combo else _wanted_services(canon, services, service_spans)
     if len(services) == 1 and any(canon[a:z] in _GENERIC_WORDS for a, z in spans if a not in barber_starts):
         kids = _for_a_child(canon, shop)
@@ -356,6 +370,10 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     explicit = keyword is not None
     intent = keyword or (Intent.BOOK if has_slots else Intent.UNKNOWN)
     not_offered = None
+    if intent is Intent.BOOK and not services and not (times.time or barbers) and "?" in canon:
+        by_answer = intents.info_by_answer(canon, shop.info)  # "una get light for shop? nepa don take light": power
+        if by_answer is not None:
+            intent, explicit, topic = Intent.INFO, True, by_answer
     if intent is Intent.BOOK and not explicit and not (date or times.time or times.window or barbers):
         offer = intents.asked_offer(canon)  # "do u guys do braids or only cuts": braids, not a cut
         if offer is None and (other := _NOT_OURS_RE.search(canon)) and _DO_YOU_DO_RE.search(canon):
@@ -442,6 +460,7 @@ _ONLY_SERVICE_RE = re.compile(
     r"\b(?:just|only|make\s+it|change\s+it\s+to|switch\s+(?:it\s+)?to|swap\s+(?:it\s+)?(?:for|to))"
     r"(?:\s+(?:the|a|an|just|only))*[\s,]*$")
 _JOINED_RE = re.compile(r"^\s*(?:and|&|\+|plus|with)(?:\s+(?:a|an|the))?\s*$")
+_COMBO_NAME_RE = re.compile(r"\s(?:and|&|\+)\s")
 _PAIR_SPLIT_RE = re.compile(r"\s+(?:and|&|\+|n)\s+")
 
 
