@@ -815,9 +815,22 @@ def _ask_or_advance(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         notes.append(r.unknown_barber(ctx.shop, u.unknown_barber))
     if u.week_later and u.date and convo.draft.date == u.date:
         notes.append(r.next_weekday(u.date, u.week_later))
+    d = convo.draft
+    if u.time_options and d.date and d.service and d.goal == Goal.BOOK:
+        # "10 or 11 whatevers free": those times, the free ones offered (the first, when either will do)
+        free = [slot for t in u.time_options
+                if (slot := exact(ctx, Ask(d.service, d.date, _minute(t), d.barber, None, None, d.not_barbers))) is not None]
+        if free and _EITHER_RE.search(u.text or ""):
+            pending = Option(kind="slot", start=free[0].start, barber=free[0].barber, service=d.service)
+            return _confirm(convo.to(State.CONFIRM, pending=pending), ctx, notes)
+        if free:
+            return _offer(convo, ctx, [slot_option(x, d.service) for x in free], r.free_on(ctx.shop, d.date, None), notes)
     if "time" in u.ambiguous and u.time is None and convo.draft.date and convo.draft.service:
         return _say(convo.to(State.ASK_TIME), *notes, r.ambiguous_time())
     return advance(convo, ctx, *notes)
+
+
+_EITHER_RE = re.compile(r"\b(?:whatever'?s?|whichever'?s?|either|any|don'?t\s+mind|not\s+fussed)\b")
 
 
 _SOONEST_RE = re.compile(r"\b(?:earliest|soonest|first\s+(?:available|free)|next\s+(?:available|free))\b")

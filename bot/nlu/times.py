@@ -121,6 +121,9 @@ _BOUND_BEFORE_RE = re.compile(r"\b(?:till|til|until|while|before|finish(?:es)?\s
                               r"|(?:got|have|has|i've\s+got)\s+(?:a|an|my|the)\s+[a-z]+(?:\s+[a-z]+)?\s+at)\s+(?:about\s+|around\s+)?$")
 _THEIR_OWN_AT_RE = re.compile(r"\b(?:got|have|has|i've\s+got|he's\s+got|she's\s+got)\s+(?:a|an|my|his|her|the)\s+"
                               r"(?!appointment|booking|appt|slot|haircut|cut)[a-z]+(?:\s+[a-z]+)?\s+at\s+(?:about\s+|around\s+)?$")
+BARE_OR_RE = re.compile(r"(?<![\d:.£$€/])\b(?P<n>\d{1,2})\s+or\s+(?P<m>\d{1,2})\b" + _NOT_MORE + r"(?!\s*(?:people|of\s+us|days|weeks))")
+
+
 INSTEAD_RE = re.compile(r"\b(?P<n>\d{3,4}|(?!one\b)" + _H + r")\s+instead\b")  # not "my saturday one instead"
 AFTER_DATE_RE = re.compile(r"\s*,?\s*(?P<n>\d{1,2})\b" + _NOT_MORE + r"(?!\s*(?:am|pm|h\b|o'clock))")
 # an hour right before "tonight" (read by the date rules): "10, tonight", "8 tonight"
@@ -400,24 +403,26 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
         ends[m.start()] = m.end()
         return True
 
-    def number(m: re.Match[str]) -> bool:
-        raw = m["n"]
+    def hour(raw: str, at: int, end: int) -> bool:
         if raw in _WORDS:
             h, mins = _WORDS[raw], 0
         elif len(raw) >= 3:
             h, mins = int(raw[:-2]), int(raw[-2:])
             if h > 23 or mins > 59:
                 return False
-            clocks.append((m.start("n"), Clock(h, mins, None, len(raw) == 4 or h == 0 or h >= 13)))
-            ends[m.start("n")] = m.end()
+            clocks.append((at, Clock(h, mins, None, len(raw) == 4 or h == 0 or h >= 13)))
+            ends[at] = end
             return True
         else:
             h, mins = int(raw), 0
         if h > 23:
             return False
-        clocks.append((m.start("n"), Clock(h, mins, None, h == 0 or h >= 13)))
-        ends[m.start("n")] = m.end()
+        clocks.append((at, Clock(h, mins, None, h == 0 or h >= 13)))
+        ends[at] = end
         return True
+
+    def number(m: re.Match[str]) -> bool:
+        return hour(m["n"], m.start("n"), m.end())
 
     # Each pattern is tried only when the text holds what every match of it contains: a time
     # phrase needs a digit, an hour word at the start of a word, "noon" or "midnight"
@@ -483,6 +488,8 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
             scan.take_all(MOVE_TO_RE, number)
         if "o'clock" in text or "ish" in text:
             scan.take_all(OCLOCK_RE, number)
+        if date is not None and " or " in text:  # "sat, reckon 10 or 11": two hours, both offered
+            scan.take_all(BARE_OR_RE, lambda m: hour(m["n"], m.start("n"), m.end("n")) and hour(m["m"], m.start("m"), m.end()))
         if has_any(text, ("no", "nah", "sorry", "actually", "mean", "rather", "wait", "scratch", "instead")):
             scan.take_all(CORRECTED_RE, number)
             scan.take_all(INSTEAD_RE, number)
