@@ -846,7 +846,10 @@ def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         if u.time is None:
             draft = draft.evolve(time=None)
         if not (u.date or u.date_range or u.window) and _SOONEST_RE.search(u.text or ""):
-            draft = draft.evolve(date=None, window=None, date_range=None)  # "whats the soonest then": from now on
+            if draft.date and draft.date >= local_date(ctx.shop, ctx.now) and _day_off(ctx.shop, draft.date, None) is None:
+                draft = draft.evolve(time=None)  # "whats the earliest" at saturday morning's times: that morning's first
+            else:
+                draft = draft.evolve(date=None, window=None, date_range=None)  # "whats the soonest then": from now on
         return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
     if u.service and u.date and u.time:  # "haircut ... 3 slots wednesday 10 am": a request for that time
         return on_book(convo, dataclasses.replace(u, intent=Intent.BOOK), ctx)

@@ -127,7 +127,7 @@ def just_cancelled(ctx: Context) -> PastBooking | None:
 
 # -- times and days by reference -------------------------------------------------------------
 
-SAME_TIME_RE = re.compile(r"\b(?:same|usual)\s+time\b|\bat\s+the\s+same\s+time\b")
+SAME_TIME_RE = re.compile(r"\b(?:same|usual|similar)\s+(?:sort\s+of\s+|kind\s+of\s+)?time\b|\b(?:at|around|about)\s+the\s+same\s+time\b")
 
 
 def same_time(u: Understanding, ctx: Context) -> Understanding:

@@ -149,18 +149,21 @@ _TO_RE = re.compile(r"\s*(?P<to>to|till|til|until|through|thru|-|–|and)\s*")
 _FROM_RE = re.compile(r"\b(?:from|between)\s*$")
 _MORE_LESS_RE = re.compile(r"\b(?P<ml>more|less)\s+than\s+$")
 _AFTER_WORD_RE = re.compile(r"\s*(?:after|following)\b")
+_THE_BEFORE_RE = re.compile(r"\bthe\s+$")
 _THE_ONE_RE = re.compile(r"\bthe\s+one\s+(?:on\s+)?$")
 _NEXT_WEEK_RE = re.compile(r"\b(?:next|the\s+following)\s+week\b")
 _NEXT_WEEK_AFTER_RE = re.compile(r"\s*,?\s*(?:(?:in\s+the\s+)?(?:morning|afternoon|evening|arvo|night|lunchtime)\s+)?(?:of\s+)?"
                                  r"(?:next|the\s+following)\s+week\b")
-_MOVE_RE = re.compile(r"\b(?:chang|mov|push|shift|reschedul|bring|switch|swap|instead)")
+_MOVE_RE = re.compile(r"\b(?:chang|mov|push|shift(?!s\b)|reschedul|bring|switch|swap|instead)")  # not "i work shifts"
 _FOR_BEFORE_RE = re.compile(r"\bfor\s+$")
 _OR_RE = re.compile(r"\s*(?:,\s*)?(?:or|/)\s*(?:on\s+)?")
 OLD_AFTER_RE = re.compile(r"\s*(?:'s\s+)?(?:one|booking|appointment|appt|slot)\b")
 # "from friday", "my friday one", "can't make tomorrow", "not free on the 9th": the booking's own date
 OLD_BEFORE_RE = re.compile(
     r"\b(?:from|my|instead\s+of|(?:can't|cant|cannot|can\s+not|won't|wont|couldn't|not\s+(?:gonna|going\s+to))\s+(?:make|do)(?:\s+it)?"
-    r"|not\s+(?:free|around|available)|(?:i'?m|im|i\s+am)\s+(?:in\s+work|at\s+work|working|busy|away))\s+(?:on\s+)?(?:the\s+)?$")
+    r"|not\s+(?:free|around|available)|(?:i'?m|im|i\s+am)\s+(?:in\s+work|at\s+work|working|busy|away)"
+    # "flying home to see family on the 26th": a day of their own plans, not the one asked for
+    r"|(?:flying|fly|leaving|travel\w*|going\s+away|heading\s+(?:home|off|away))\b[^.?!,]{0,30}?)\s+(?:on\s+)?(?:the\s+)?$")
 
 # Words one of which every match of a pattern contains (tests/nlu/test_nlu_prechecks.py).
 _DIGIT_RE = re.compile(r"\d")  # any Unicode digit, as the patterns' \d
@@ -443,6 +446,10 @@ def _read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: b
         result.date_range, result.ambiguous = span, True
     if not found:
         return result
+    if span is not None and span[0] > today:  # "sometime next week ... a weds or thurs": that week's
+        for f in found:
+            if f.weekday_only and f.date < span[0]:
+                f.date += dt.timedelta(days=7 * ((span[0] - f.date).days // 7 + (1 if (span[0] - f.date).days % 7 else 0)))
     found.sort(key=lambda f: f.start)
     if len(found) == 1 and ((week := week_of(scan, [(found[0].start, found[0].date)])) is not None
                             or (week := days_from(scan, [(found[0].start, found[0].date)])) is not None):
@@ -486,6 +493,11 @@ def _choose(found: list[Found], text: str, result: DateResult, today: dt.date) -
             w.date = base.date + dt.timedelta(days=(w.date.weekday() - base.date.weekday() - 1) % 7 + 1)
             w.weekday_only, w.past = False, w.date < today
             found = [f for f in found if f is not base]
+        elif _THE_BEFORE_RE.search(text, 0, w.start) and not any(f.start >= w.end for f in found):
+            # "move him to the saturday after": the one after the saturday already talked about
+            w.date += dt.timedelta(days=7)
+            w.weekday_only = False
+            found = [f for f in found if f is w or f.date != w.date - dt.timedelta(days=7)]
     if len(found) == 1 and _THE_ONE_RE.search(text, 0, found[0].start):
         result.old_date = found[0].date  # "push the one this friday back to 5:30": that day's booking, that day
     if len(found) > 1:  # "move my friday one to monday", "can't make tomorrow, friday?": the old one apart

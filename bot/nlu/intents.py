@@ -20,7 +20,8 @@ FILLER = wordlist("please thanks thank you mate cheers x xx then that that's is 
                    "lol haha sir bro boss man buddy pal love just ok okay oh ah so well")
 YES = {"yes", "y", "yeah", "yep", "yup", "yas", "yeh", "yse", "ys", "yah", "yus", "yesh", "ok", "okay", "confirm", "confirmed", "sure",
        "perfect", "correct", "alright", "absolutely", "definitely", "cool", "lovely", "deal", "ya", "yea", "aye",
-       "sweet", "bet", "yessir", "ja", "yebo", "sharp", "shap", "fasho", "facts", "sawa", "poa", "ight", "aight", "fs", "yess", "yesss", "k", "kk", "righto",
+       "sweet", "bet", "yessir", "ja", "yebo", "sharp", "shap", "fasho", "facts", "sawa", "poa", "affirmative",
+       "roger", "si", "sí", "claro", "dale", "vale", "ight", "aight", "fs", "yess", "yesss", "k", "kk", "righto",
        "grand", "sound", "deadly", "class", "brilliant", "brill", "suits", "suit", "lush", "tidy", "mint", "lekker", "ace", "champion", "cracking", "spot on", "nice", "sorted",
        "great", "fine", "good", "👍", "👌", "✅", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "✔", "✔️"}
 YES_PHRASES = ("sounds good", "go ahead", "do it", "book it", "of course", "please do",
@@ -102,6 +103,8 @@ LIST_RE = re.compile(
     r"(?:\s+(?:booked|on|in))?\b(?!\s+(?:free|available|on\s+(?:friday|saturday)))"
     # "still on for thursday?", "am i still booked in": their bookings
     r"|\b(?:still\s+on|still\s+booked|still\s+happening|still\s+good)\s+for\b|\bam\s+i\s+still\s+(?:on|booked|in)\b"
+    # "and its with danny right?": their booking's barber, asked to be sure
+    r"|^(?:and\s+|so\s+)?(?:it'?s|its|is\s+it|that'?s|thats)\s+with\s+[a-z]+[\s,]*(?:right|yeah|yea|yes|correct|innit|yh)?\s*\?*$"
     # "and whos doing it", "who's it with", "which barber am i with": their booking's barber
     r"|\bwho(?:'s|\s+is|\s+will\s+be)?\s+(?:doing|cutting)\s+(?:it|mine|my\s+\w+|me)\b|\bwho(?:'s|\s+is)\s+(?:it|that|this)\s+with\b"
     r"|\bwhich\s+barber\s+(?:is\s+it|am\s+i|have\s+i|did\s+i|is\s+my)\b"
@@ -245,7 +248,8 @@ CANCEL_WORDS = ("cancel", "call", "scrap", "need")
 SOFT_CANCEL_WORDS = ("make", "coming", "there")
 RESCHEDULE_WORDS = ("mov", "schedul", "rebook", "chang", "postpone", "swap", "push", "put", "bring", "shift",
                     "earlier", "later", "another", "different")
-LIST_WORDS = ("book", "appointment", "reservation", "when", "upcoming", "what", "which", "remind", "who", "still", "have", "got")
+LIST_WORDS = ("book", "appointment", "reservation", "when", "upcoming", "what", "which", "remind", "who", "still", "have", "got",
+              "with")
 HOURS_WORDS = ("hours", "times", "open", "clos", "shut", "late", "timing")
 PRICES_WORDS = ("much", "pric", "charge", "cost", "expensive", "long", "rate", "cheap")
 CORRECTION_WORDS = ("actually", "instead", "make", "change", "rather", "mean", "scratch", "second", "wait")
@@ -314,7 +318,8 @@ _NEED_TO_BOOK = (r"\b(?:do|should|must)\s+(?:i|we|you)\s+(?:(?:need|have)\s+to\s
 NEED_TO_BOOK_RE = re.compile(_NEED_TO_BOOK)
 # facts the shop file answers: "address" (with map_url) and [shop.info]'s common keys, by their words
 TOPIC_RES = {
-    "address": re.compile(r"\bwhere\s*abouts\b|\bwhere\s+(?:exactly\s+)?(?:are\s+you|r\s+u|you\s+are|is\s+(?:the\s+|your\s+)?(?:shop|place|barber\w*))"
+    "address": re.compile(r"\bwhere\s*abouts\b|\bwhere\s+(?:you|u)\s+(?:guys\s+|all\s+|lot\s+)?(?:at|based|located)\b"
+                          r"|\bwhere\s+(?:exactly\s+)?(?:are\s+you|r\s+u|you\s+are|is\s+(?:the\s+|your\s+)?(?:shop|place|barber\w*))"
                           r"|\bwhere(?:'s|\s+is)\s+(?:the\s+|your\s+)?(?:shop|place)\b|\blocat(?:ed|ion)\b|\baddress\b"
                           r"|\bdirections\b|\bhow\s+do\s+i\s+(?:find|get\s+to)\s+you\b|\bmap\b"),
     "parking": re.compile(r"\bpark(?:ing)?\b|\bcar\s*park\b"),

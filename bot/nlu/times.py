@@ -247,6 +247,11 @@ def resolve(c: Clock, spans: Sequence[tuple[int, int]], window: TimeWindow | Non
         return am, False  # "10:35" in a shop open at both: the clock as written
     if a_in and p_in and strict:
         return None, True
+    if spans and not a_in and not p_in and 1 <= c.h <= 7:  # "sat at 730", open 08:00-14:00: the half nearer the hours
+        near_am = min(max(s - am, am - e + 1, 0) for s, e in spans)
+        near_pm = min(max(s - pm, pm - e + 1, 0) for s, e in spans)
+        if near_am != near_pm:
+            return (am if near_am < near_pm else pm), False
     return (pm if 1 <= c.h <= 7 else am), False
 
 

@@ -71,6 +71,7 @@ _SLANG = {"u": "you", "ya": "you", "yall": "you", "y'all": "you", "ya'll": "you"
           "whens": "when's", "wheres": "where's", "whos": "who's", "owt": "anything", "nowt": "nothing",
           "summat": "something", "wiv": "with", "wit": "with", "hw": "how",
           # Nigerian pidgin, as Lagos writes English on WhatsApp
+          "mañana": "tomorrow", "manana": "tomorrow", "hola": "hello", "gracias": "thanks",
           "una": "you", "wetin": "what", "abeg": "please", "oya": "ok", "wan": "want", "no go fit": "can't",
           "una dey": "are you", "dey open": "open", "i dey come": "i'm coming", "who dey": "who is", "wetin be": "what is", "shes": "she's", "hes": "he's", "theyre": "they're", "ion": "i don't",
           "tryna": "trying to", "finna": "going to", "lemme": "let me", "gimme": "give me", "rn": "right now", "wi": "with", "wae": "with", "naw": "no",

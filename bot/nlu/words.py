@@ -20,7 +20,7 @@ MAX_CHARS = 500
 # Abbreviations and slang typed on phones -> the word the rules know.
 ABBREVIATIONS = {
     "tmrw": "tomorrow", "tmr": "tomorrow", "tmrow": "tomorrow", "tomoz": "tomorrow", "tmoz": "tomorrow", "tmz": "tomorrow",
-    "2moz": "tomorrow", "tomos": "tomorrow", "kesho": "tomorrow",
+    "2moz": "tomorrow", "tomos": "tomorrow", "kesho": "tomorrow", "manana": "tomorrow", "mañana": "tomorrow",
     "tomo": "tomorrow", "2moro": "tomorrow", "2morrow": "tomorrow", "2mrw": "tomorrow",
     "2morow": "tomorrow", "tmoro": "tomorrow", "tmorrow": "tomorrow", "2day": "today",
     "tdy": "today", "2nite": "tonight", "tonite": "tonight", "2night": "tonight",
@@ -60,7 +60,7 @@ COMMON_WORDS = wordlist(
 sound grand deadly class brilliant brill suits suit savage ye
 mondays tuesdays wednesdays thursdays fridays saturdays sundays
 busy quiet packed rammed queue wait waiting usually normally
-schedule scheduled scheduling party parties wedding
+schedule scheduled scheduling party parties wedding sort kind shifts
 a about above across actually add after again against ago ahead all also am an and any
 anybody anyone anything anytime anyway are around as ask at available away back bad be
 because been before being best better between big bit book booked booking both bring but
