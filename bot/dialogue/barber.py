@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.availability import local_date
@@ -252,13 +253,20 @@ def _barber_named(norm: str, shop: Shop, nlu_barber: str | None) -> str | None:
     return None
 
 
-def _code(original: str, norm: str) -> tuple[str | None, str]:
-    """The booking code a command names, and the words after it (a reason)."""
+# the command word a booking's code follows: "cancel qtwy", "no show hjkp", "done wxyz"
+_BEFORE_CODE_RE = re.compile(r"\b(?:cancel|no[\s-]?show|done)\s+$", re.I)
+
+
+def _code(original: str, norm: str, is_code: Callable[[str], bool] | None = None) -> tuple[str | None, str]:
+    """The booking code a command names, and the words after it (a reason). A code is written with
+    a digit or in capitals; or, right after the command word ("cancel qtwy"), in any case when
+    `is_code` says a booking has it: an ordinary word is never taken for a code no booking has."""
     for m in _CODE_TOKEN_RE.finditer(original):
         token = m.group(1)
         if token.lower() in ("show", "done", "sick", "day", "cancel"):
             continue
-        if any(c.isdigit() for c in token) or token.isupper():
+        if any(c.isdigit() for c in token) or token.isupper() or (
+                is_code is not None and _BEFORE_CODE_RE.search(original[:m.start()]) and is_code(token.upper())):
             return token.upper(), original[m.end():].strip(" ,.-:;")
     return None, ""
 
@@ -356,8 +364,18 @@ def move_to(text: str, shop: Shop) -> str | None:
     return next(b.key for b in shop.barbers if m.group(1) in (b.key, b.name.lower()))
 
 
+def cover_answer(text: str, shop: Shop) -> str | None:
+    """While a barber is asked about clashing bookings: the barber a message hands them to ("can
+    jono take them", "can lee take it", "give them to jo", "sam can cover"); None when it names none."""
+    low = clean(strip_opening(text, shop))
+    low = re.sub(r"\b(can|could|will|would|to)\s+(?:have|do|see|grab)\b", r"\1 take", low)  # "jo can have them"
+    low = re.sub(r"\b(take|do|have|see)\s+(?:it|that|this|those|these|both|the\s+(?:booking|bookings|one|ones))\b", r"\1 them", low)
+    m = _cover(shop).search(low)
+    return _key(shop, _covering(m)) if m else None
+
+
 _NEGATED_ANSWER_RE = re.compile(r"\b(?:don'?t|do\s+not|not|no|never)\s+(?:\w+\s+)?(move|cancel|keep)\b")
-_ANSWER_VERB_RE = re.compile(r"\b(move|cancel|keep|leave)\b")
+_ANSWER_VERB_RE = re.compile(r"\b(move|cancel|keep|leave)\b|\b(bin|ditch|scrap|drop|axe)\s+(?:them|em|'em|both|all\s+of\s+them)\b")
 
 
 def answer_in(text: str) -> Answer | None:
@@ -365,7 +383,8 @@ def answer_in(text: str) -> Answer | None:
     negating it ("actually dont cancel pete, move them" -> move); None if none or several."""
     low = text.lower()
     negated = {m.group(1) for m in _NEGATED_ANSWER_RE.finditer(low)}
-    said = {"keep" if m.group(1) == "leave" else m.group(1) for m in _ANSWER_VERB_RE.finditer(low)} - negated
+    said = {"cancel" if m.group(2) else "keep" if m.group(1) == "leave" else m.group(1)
+            for m in _ANSWER_VERB_RE.finditer(low)} - negated  # "bin them": cancel them
     return Answer(said.pop()) if len(said) == 1 else None
 
 
@@ -549,7 +568,7 @@ _UNBLOCK_RE = re.compile(
 # "who's next", "what time is my next one", "when's my next client": the sender's next booking
 _NEXT_BOOKING_RE = re.compile(
     r"\bwho'?s\s+(?:my\s+)?next\b(?!\s+week)|\bwho\s+is\s+(?:my\s+)?next\b(?!\s+week)"
-    r"|\bwho\s+(?:have|do)\s+i\s+(?:got\s+|have\s+)?next\b(?!\s+week)"
+    r"|\bwho(?:'?ve|\s+(?:have|do))\s+i\s+(?:got\s+|have\s+)?next\b(?!\s+week)"
     r"|\b(?:my|the|[a-z]+'?s)\s+next\s+(?:one|client|customer|booking|appointment|appt|cut|person|guy|chair|in)\b"
     r"|\bwhen'?s\s+my\s+next\b|\bwhen\s+is\s+my\s+next\b|^(?:what'?s|what\s+is)\s+next[?!. ]*$", re.M)
 
@@ -641,7 +660,9 @@ _BLOCK_TYPO_RE = re.compile(r"\b(un)?(?:blok|blck|blokc|bock|blk|blcok)\b", re.I
 _HOURS_TO_RE = re.compile(r"(?<![\d:.])(\d{1,2})\s+to\s+(\d{1,2})(?![\d:.])", re.I)
 
 
-def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
+def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[[str], bool] | None = None) -> Command | None:
+    """The command a barber's message is (see the module); `is_code(CODE)`: whether a booking has
+    that code, so that one written in lower case ("cancel qtwy") is read as the code."""
     original = strip_opening(" ".join((text or "").strip().split()), shop)
     original = _BLOCK_TYPO_RE.sub(r"\1block", original)  # "blok 2moro 3-5", "unblok fri"
     low = clean(original)
@@ -677,7 +698,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
 
     # commands on a booking code come first: "cancel K7Q2 sick today" cancels that booking
     outcome = re.search(r"\b(no[\s-]?show(?:ed)?|didn'?t\s+show|done|completed|finished)\b", kw)
-    code, after = _code(original, norm)
+    code, after = _code(original, norm, is_code)
     if outcome and (code or word in ("noshow", "no-show", "done", "completed")):
         if code is None:
             return Usage("noshow")
@@ -789,8 +810,8 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
         r"|^(?:what'?s|whats|wats|wots|what\s+is)\s+on\b|^(?:any\s*(?:1|one|body)|anyone|anybody)\s+(?:booked|coming|in)\b|\bwho'?s\s+(?:booked|coming)\b|\bwho\s+is\s+(?:booked|coming)\b"
         r"|\bmy\s+(?:day|schedule|agenda|diary|bookings|appointments|list)\b|\bschedule\b"
         r"|^(?:how|what)\S*\s+(?:\S+\s+){0,4}look(?:s|ing|in|in')?\b"  # "whats my saturday look like", "how's tmrw looking"
-        r"|\b(?:what|who)\s+(?:have|do|did)\s+i\s+(?:got|have|had)\b|^(?:any|my)\s+(?:bookings|appointments)\b"
-        r"|\b(?:what|wat|wot|who)(?:'?s|\s+has|\s+does|\s+did)\s+\w+\s+(?:got|have|had)\b"
+        r"|\b(?:what|who)(?:'?ve|\s+(?:have|do|did))\s+i\s+(?:got|have|had)\b|^(?:any|my)\s+(?:bookings|appointments)\b"
+        r"|\b(?:what|wat|wot|who)(?:'?s|'?ve|\s+has|\s+does|\s+did)\s+\w+\s+(?:got|have|had)\b"
         r"|^(?:what|wat|wot|who)\s+(?:i|" + _names(shop) + r")\s+(?:got|have|has)\b"  # "what dre got on sunday"
         r"|\b(?:did|do|have)\s+i\s+(?:have|had|got|get|see)\s+(?:anyone|anybody|any\s+(?:bookings|clients|customers))\b"
         r"|\bam\s+i\s+(?:busy|booked|working|free|off|in)\b|\bdo\s+i\s+(?:work|have\s+(?:anyone|anybody|bookings))\b"
@@ -811,7 +832,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime) -> Command | None:
 
 # a question about who is booked at a time: "who got the 11", "whos my 3 oclock", "who have i got at 2",
 # "whos in my chair at 10", "who's sam got at 11"; not which barbers work then ("who's in at 10", "who's on at 2")
-_WHO_RE = re.compile(r"^(?:who|who'?s|whos|whose|who\s+(?:is|has|have|do|does|did|got))\b", re.M)
+_WHO_RE = re.compile(r"^(?:who|who'?s|whos|whose|who'?ve|who\s+(?:is|has|have|do|does|did|got))\b", re.M)
 _STAFF_RE = re.compile(r"\bwho(?:'?s|s|se|\s+is)\s+(?:in|on|working|off|about|around)\b(?!\s+(?:\S+\s+)?chair)"
                        r"|\bwho\s+works\b")
 _GOT_TIME_RE = re.compile(r"\bgot\s+(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?\b(?!\s*(?:st|nd|rd|th|mins?|minutes?)\b)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlmodel import Session
 
@@ -48,8 +48,11 @@ from bot.shop import Barber, Shop
 log = logging.getLogger(__name__)
 
 
-def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime) -> cmd.Command | None:
-    """The barber command `text` is, or None for the customer flow ("book me a beard trim")."""
+def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime,
+                   bookings: BookingService | None = None, session: Session | None = None) -> cmd.Command | None:
+    """The barber command `text` is, or None for the customer flow ("book me a beard trim").
+    `bookings` (in `session`), when given, is asked only whether a booking has a code written in
+    lower case ("cancel qtwy")."""
     seen = last_agenda(convo)
     if seen is not None:
         asked = cmd.agenda_follow_up(text, seen.day, shop=shop, now=now)
@@ -57,10 +60,14 @@ def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime) -> 
             return cmd.WhoIsIn(asked[0] or seen.day)
         if asked is not None:  # "and sam?", "what about friday": the agenda just shown, of that barber or day
             return cmd.Agenda(asked[0] or seen.day, asked[1] or seen.barber)
-    command = cmd.parse_command(text, shop=shop, now=now)
+    command = cmd.parse_command(text, shop=shop, now=now, is_code=_code_lookup(bookings, session))
     if seen is not None and seen.own and isinstance(command, cmd.Usage) and command.text in ("block", "off", "unblock"):
         command = cmd.on_day(text, seen.day, shop=shop, now=now) or command  # "block 12-1 for lunch": that day's
     waiting = in_barber_state(convo)
+    if waiting and not isinstance(command, (cmd.Answer, cmd.Block)):
+        cover = cmd.cover_answer(text, shop)
+        if cover is not None:  # "can jono take them", "can lee take it": move them to that barber
+            return cmd.Answer("move", cover, cmd.passed_on(text))
     if waiting and not isinstance(command, cmd.Answer):
         answer = cmd.answer_in(cmd.strip_opening(text, shop))
         if answer is not None:  # "ok move them", "hmm nah just cancel them", "dont cancel pete, move them"
@@ -86,6 +93,22 @@ def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime) -> 
     if understand(text, now=now, shop=shop).intent == Intent.UNKNOWN:
         return cmd.Usage("unknown")
     return None
+
+
+def _code_lookup(bookings: BookingService | None, session: Session | None) -> Callable[[str], bool] | None:
+    """Whether a booking has a code, through `bookings` (None when there is none to ask)."""
+    if bookings is None:
+        return None
+    service = bookings
+
+    def is_code(code: str) -> bool:
+        try:
+            service.get_by_code(code, session=session)
+        except NotFound:
+            return False
+        return True
+
+    return is_code
 
 
 def taken_back(last: Pending, shop: Shop) -> cmd.Unblock:

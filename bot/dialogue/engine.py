@@ -108,7 +108,7 @@ class ChatEngine:
         before = self._load(s, phone, now)
         barber = shop.barber_by_phone(phone)
         if barber is not None:
-            command = barber_command(before, text, shop=shop, now=now)
+            command = barber_command(before, text, shop=shop, now=now, bookings=services.bookings, session=s)
             if command is not None:
                 log.info("barber %s: %s", barber.key, type(command).__name__)
                 replies, convo = run_barber_turn(services.bookings, barber, shop, before, command, now, session=s)

@@ -13,7 +13,7 @@ from chat_harness import Chat, asks_to_confirm, option_start, options
 from chat_support import ChatFactory, corpus
 from sqlmodel import col, select
 
-from bot.models import BookingStatus, Customer, OutboundMessage, TimeOff
+from bot.models import Booking, BookingStatus, Customer, OutboundMessage, TimeOff
 
 CASES = (corpus() or {}).get("cases", [])
 
@@ -149,10 +149,17 @@ def run_case(make_chat: ChatFactory, case: dict[str, Any], now: dt.datetime, cus
     named: dict[str, Any] = {}
 
     def book(b: dict[str, Any]) -> Any:
-        return services.bookings.create(
+        made = services.bookings.create(
             customer_phone=b.get("customer_phone", customer), service=b["service"], barber=b.get("barber"),
             start=local(shop.tz, b["start"]), customer_name=b.get("customer_name"),
             **({"guest_name": b["guest_name"]} if "guest_name" in b else {}))
+        if "code" in b:  # a code chosen by the case ("QTWY": all letters, as people may write it in lower case)
+            with services.db.write() as s:
+                row = s.get(Booking, made.id)
+                row.code = b["code"]
+                s.add(row)
+            made = services.bookings.get(made.id)
+        return made
 
     for item in case.get("setup", []):
         named[item.get("as", f"_{len(named)}")] = book(dict(item["booking"]))
