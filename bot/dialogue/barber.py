@@ -492,6 +492,9 @@ _CUSTOMER_SIDE_RE = re.compile(
     r"|mum|dad|wife|husband)\b"
     r"|\b(?:messaged|texted|rang|called|phoned|emailed|dm'?d|whatsapped|asked\s+to|cancell?ed\s+on\s+me|pulled\s+out"
     r"|bailed)\b")
+_CUSTOMER_CONTACT_RE = re.compile(
+    r"\b(?:customer|client)\b|\b(?:messaged|texted|rang|called|phoned|emailed|dm'?d|whatsapped|asked\s+to|cancell?ed\s+on\s+me"
+    r"|pulled\s+out|bailed)\b")
 _OWN_FAMILY_RE = re.compile(r"\b(?:my|our)\s+(?:kid|kids|boy|girl|son|daughter|mum|dad|wife|husband)\b")
 _CANT_COME_RE = re.compile(r"\b(?:can'?t|cannot|won'?t|wont|unable\s+to)\s+(?:make|come|do)\b|\bnot\s+coming\b")
 # the customer calling a booking off, as a barber reports it
@@ -507,7 +510,10 @@ def customer_asked(reason: str | None) -> bool:
     if not reason:
         return False
     low = clean(reason)
-    return bool(_CUSTOMER_SIDE_RE.search(low) or (_CANT_COME_RE.search(low) and not _FIRST_PERSON_RE.search(low)))
+    if _CUSTOMER_CONTACT_RE.search(low):
+        return True
+    # "he cant make it", "client not coming"; not "gotta leave early, kid has a recital" (the barber's own)
+    return bool(_CANT_COME_RE.search(low) and not _FIRST_PERSON_RE.search(low) and not _OWN_FAMILY_RE.search(low))
 
 
 # the words of a cancel that name the booking: "(can you) cancel my 11 oclock on weds 16th"
