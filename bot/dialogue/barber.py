@@ -804,7 +804,8 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
         return NextFree(named)
     if _NEXT_BOOKING_RE.search(kw):
         return NextBooking(named)  # "who's next", "jo's next client" (the owner)
-    if re.search(r"\bwho'?s\s+(?:in|working|on)\b|\bwho\s+is\s+(?:in|working|on)\b|\bwho\s+works\b", kw):
+    if re.search(r"\bwho'?s\s+(?:in|working|on)\b|\bwho\s+(?:else\s+)?is\s+(?:in|working|on)\b|\bwho\s+works\b"
+                 r"|\bwho\s+else(?:'s|\s+is)?\s+(?:in|working|on)\b", kw):
         return WhoIsIn(got.day or today) if not got.question else got.question
     if re.search(r"\b(?:my|the|this|next|whole)\s+week\b|\bweek\s+ahead\b|^week\b|" + _names(shop) + r"'?s?\s+week\b",
                  kw, re.M):

@@ -86,10 +86,10 @@ def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime,
         return None  # "yes" to the customer flow (a barber booking for themselves)
     if command is not None:
         return command
+    if everyday.is_resume(text):
+        return None  # handing a customer back to the bot, even with a question open: the conversation's
     if waiting:
         return cmd.Answer("unclear")
-    if everyday.is_resume(text):
-        return None  # handing a customer back to the bot: the conversation's (bot.dialogue.everyday)
     if understand(text, now=now, shop=shop).intent == Intent.UNKNOWN:
         return cmd.Usage("unknown")
     return None

@@ -677,7 +677,9 @@ def _after_a_cancel(convo: Convo, u: Understanding, ctx: Context) -> Understandi
 
 
 # "switch to marco", "switch me over to dee", "switch it to saturday": a booking they have, changed
-_SWITCH_RE = re.compile(r"\bswitch(?:ing)?\s+(?:(?:it|me|that|this|us|my\s+\w+)\s+)?(?:over\s+)?to\b")
+_SWITCH_RE = re.compile(r"\bswitch(?:ing)?\s+(?:(?:it|me|that|this|us|my\s+\w+)\s+)?(?:over\s+)?to\b"
+                        # "can u do it w kev instead": their booking, with another barber
+                        r"|\b(?:do|have|move|put)\s+(?:it|me|that)\s+(?:w|with)\s+(?P<to>[a-z]+)\s+instead\b")
 
 
 # "and also does she do beards", "do you guys do fades too": a question about the other service named
@@ -701,13 +703,24 @@ def _next_chair(convo: Convo, u: Understanding, ctx: Context) -> Understanding |
     return None
 
 
+_YES_LEAD_RE = re.compile(r"^(?:yes|yeah|yep|yup|aye|ok|okay|sure|fine|grand|sound|cool|perfect)\b")
+
+
 def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    p = convo.draft.pending
+    if (convo.state == State.CONFIRM and p is not None and u.barber == p.barber and _YES_LEAD_RE.match(u.text or "")
+            and not (u.service or u.date or u.time or u.window)):
+        return on_yes(convo, u, ctx)  # "aye fine callums grand": yes, with the barber offered
     nxt = _next_chair(convo, u, ctx)
     if nxt is not None:
         u = nxt
     if not u.service and ctx.bookings and _SHIFT_RE.search(u.text or ""):
         return on_reschedule(convo, u, ctx)  # "bring my appointment forward half an hour"
-    if not u.service and ctx.bookings and not _in_flow(convo) and _SWITCH_RE.search(u.text or ""):
+    switch = _SWITCH_RE.search(u.text or "")
+    if switch and ctx.bookings and not _in_flow(convo) and (not u.service or any(b.service == u.service for b in ctx.bookings)):
+        to = next((b.key for b in ctx.shop.barbers if switch["to"] and b.name.lower() == switch["to"]), None)
+        if to is not None:  # "i got a fade w dante, can u do it w kev instead": to Kev
+            u = dataclasses.replace(u, barber=to)
         return on_reschedule(convo, u, ctx)  # "can i switch to marco friday": their booking, to marco
     if (u.old_date and (u.date or u.time) and not _in_flow(convo)
             and any(local_date(ctx.shop, b.start) == u.old_date and u.service in (None, b.service) for b in ctx.bookings)):
@@ -971,6 +984,10 @@ def on_choice(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         return advance(Convo(State.IDLE, draft), ctx)
     if convo.state in (State.PICK_SLOT, State.ASK_SERVICE, State.PICK_BOOKING):
         if 1 <= n <= len(convo.draft.options):
+            same_hour = _option_at_hour(convo.draft.options, n, ctx) if _THE_N_ONE_RE.search(u.text or "") else None
+            if same_hour is not None and same_hour != n:  # "the 4 one" after "after 4": 16:00, or option 4?
+                both = [convo.draft.options[same_hour - 1], convo.draft.options[n - 1]]
+                return _offer(convo, ctx, both, r.which_one(), ())
             return _pick(convo, n, ctx)
         if convo.state == State.PICK_SLOT and (n <= 23 or 100 <= n <= 2359):  # "10 please", "930"
             # "10 please" with six times offered: no option 10, but an hour, as the times show it
@@ -992,6 +1009,19 @@ def on_choice(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         if again.time or again.window:
             return on_book(convo, dataclasses.replace(again, intent=Intent.BOOK, explicit_intent=False), ctx)
     return reprompt(convo, u, ctx) if _in_flow(convo) else _say(IDLE, r.unknown(ctx.shop))
+
+
+_THE_N_ONE_RE = re.compile(r"\b(?:the\s+)?\d{1,2}\s+(?:one|slot|o'?clock)\b")
+
+
+def _option_at_hour(options: Sequence[Option], n: int, ctx: Context) -> int | None:
+    """The place of the option shown that starts at n o'clock (morning or afternoon), if any."""
+    for i, o in enumerate(options, 1):
+        if o.start is not None:
+            local = o.start.astimezone(ctx.shop.tz)
+            if local.minute == 0 and local.hour in (n, n + 12):
+                return i
+    return None
 
 
 def _pick(convo: Convo, n: int, ctx: Context) -> Outcome:

@@ -18,7 +18,7 @@ from bot.nlu.words import COMMON_WORDS, RULE_WORDS, wordlist
 from .model import BookingView, Context, Draft, PastBooking
 
 RELATIONS = ("son|daughter|boy|girl|kid|child|nephew|niece|brother|sister|dad|father|mum|mom|husband|wife"
-              r"|partner|friend|mate|grandson|granddaughter|grandad|grandpa|cousin|boyfriend|girlfriend|bf|gf|lad|stepson|stepdaughter|nan|nana|nanna|gran|granny|grandma|grandmother|grandfather|grandparent|uncle|auntie|aunt|missus|fiance|fiancee|wean|bairn|nipper|sprog|lil\s+one|little\s+one|fella|fellow|hubby|wifey|bloke|lass|pal|buddy|bro|bestie|other\s+half")
+              r"|partner|friend|mate|grandson|granddaughter|grandad|grandpa|cousin|boyfriend|girlfriend|bf|gf|lad|stepson|stepdaughter|nan|nana|nanna|gran|granny|grandma|grandmother|grandfather|grandparent|uncle|auntie|aunt|missus|fiance|fiancee|wean|bairn|nipper|sprog|lil\s+one|little\s+one|fella|fellow|hubby|wifey|bloke|lass|pal|buddy|bro|bestie|other\s+half|flatmate|roommate|housemate|workmate|colleague")
 # "my little boy", "our 8 year old son", "my eldest": who the relation word is
 _KIN = (r"(?:my|our)\s+(?:(?:little|young|younger|older|eldest|youngest|oldest|baby|big)\s+"
         r"|(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)(?:\s*(?:yo|y/o|year\s*old|years\s*old))?\s+)?"
@@ -76,7 +76,8 @@ def guests(ctx: Context) -> dict[int, str]:
     return {b.id: b.guest_name for b in ctx.facts.recent() if b.guest_name}
 
 
-_HIS_RE = re.compile(r"\b(?:his|her|their)\s+(?:cut|haircut|booking|appointment|one|trim|fade)\b")
+_HIS_RE = re.compile(r"\b(?:his|her|their)\s+(?:cut|haircut|booking|appointment|one|trim|fade)\b"
+                     r"|\bthe\s+(?:kids?|kid'?s|boy'?s|son'?s|girl'?s|daughter'?s|little\s+one'?s)\s+(?:one|booking|appointment)\b")
 # "liams cut", "ava's booking": someone's, by a name the booking may not hold (it says "son")
 _SOMEONES_RE = re.compile(r"\b(?P<who>[a-z]{2,20})(?:'s|s)\s+(?:cut|haircut|booking|appointment|one|trim|fade)\b")
 

@@ -189,6 +189,10 @@ def which_booking(shop: Shop, options: Sequence[Option], bookings: Sequence[Book
     return f"Which booking would you like to {verb}?\n{numbered(shop, options, bookings)}\nReply with a number."
 
 
+def which_one() -> str:
+    return "Which one do you mean?"
+
+
 def noted_guest(guest: str) -> str:
     return f"Got it, it's for {guest}."
 

@@ -109,6 +109,7 @@ def _years_as_digits(scan: Scan) -> list[tuple[int, int, str, str]]:
 HOLIDAY_RE = re.compile(r"\b(?P<h>" + "|".join(sorted(HOLIDAYS, key=len, reverse=True)) + r")\b"
                         r"(?!\s+(?:party|parties|do|dinner|lunch|drinks|night\s+out|shopping|market|jumper|cut|haircut|trim|look"
                         r"|rush|tree|gift|present|card|play|concert|show|event|function|meal)s?\b)")
+DAY_AROUND_HOLIDAY_RE = re.compile(r"\b(?:the\s+)?day\s+(?P<w>after|before)\s+(?P<h>" + "|".join(sorted(HOLIDAYS, key=len, reverse=True)) + r")\b")
 ORDINAL_WORD_RE = re.compile(r"\b(?:on\s+)?the\s+" + _DAYW + r"\b(?!\s+(?:one|of\s+(?:you|us|them)))")
 DAY_AFTER_RE = re.compile(r"\b(?:the\s+)?day\s+after\s+tomorrow\b")
 # "between now and friday", "from now till the 20th", "between jan 22 and now": today, as an end of a range
@@ -293,6 +294,13 @@ def _read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: b
     def holiday(m: re.Match[str]) -> bool:
         return add(_month_day(*HOLIDAYS[m["h"]], None, today, horizon_days), m)
 
+    def day_around_holiday(m: re.Match[str]) -> bool:
+        found = _month_day(*HOLIDAYS[m["h"]], None, today, horizon_days)
+        if found is None:
+            return False
+        d = found.date + dt.timedelta(days=1 if m["w"] == "after" else -1)
+        return add(Found(d, 0, 0, past=d < today), m)
+
     def relative(m: re.Match[str]) -> bool:
         w = " ".join(m["w"].split())
         if w in ("tonight", "this night"):
@@ -402,6 +410,8 @@ def _read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: b
         scan.take_all(DAY_MONTH_RE, named)
         scan.take_all(MONTH_DAY_RE, named)
     if has_any(text, _HOLIDAY_STEMS):
+        if "day" in text:  # "the day after xmas": the day after that holiday
+            scan.take_all(DAY_AROUND_HOLIDAY_RE, day_around_holiday)
         scan.take_all(HOLIDAY_RE, holiday)
     if "tomorrow" in text:
         scan.take_all(DAY_AFTER_RE, lambda m: add(Found(today + dt.timedelta(days=2), 0, 0), m))

@@ -210,6 +210,9 @@ def whole_message(text: str) -> tuple[Intent, int | None] | None:
     pick = _ordinal_pick(bare)
     if pick is not None:
         return Intent.CHOICE, pick
+    m = re.fullmatch(r"(?:the\s+)?([1-9]\d{2,3})\s+(?:one|slot|please|pls)", bare)
+    if m is not None:
+        return Intent.CHOICE, int(m.group(1))  # "the 615 one": the time, read against the times shown
     rest = bare
     for phrase in YES_PHRASES:
         rest = rest.replace(phrase, " yes ")
@@ -321,7 +324,8 @@ TOPIC_RES = {
     "address": re.compile(r"\bwhere\s*abouts\b|\bwhere\s+(?:you|u)\s+(?:guys\s+|all\s+|lot\s+)?(?:at|based|located)\b"
                           r"|\bwhere\s+(?:exactly\s+)?(?:are\s+you|r\s+u|you\s+are|is\s+(?:the\s+|your\s+)?(?:shop|place|barber\w*))"
                           r"|\bwhere(?:'s|\s+is)\s+(?:the\s+|your\s+)?(?:shop|place)\b|\blocat(?:ed|ion)\b|\baddress\b"
-                          r"|\bdirections\b|\bhow\s+do\s+i\s+(?:find|get\s+to)\s+you\b|\bmap\b"),
+                          r"|\bdirections\b|\bhow\s+do\s+i\s+(?:find|get\s+to)\s+you\b|\bmap\b"
+                          r"|\bhow\s+(?:do|would|can)\s+(?:i|we|you)\s+get\s+(?:there|to\s+(?:you|the\s+shop))\b"),
     "parking": re.compile(r"\bpark(?:ing)?\b|\bcar\s*park\b"),
     "payment": re.compile(r"\b(?:pay(?:ment)?|card|cards|cash|eftpos|amex|visa|mastercard|afterpay|apple\s+pay|google\s+pay"
                           r"|gpay|contactless|venmo|zelle|paypal|revolut|interac|e-?transfer|debit|credit|cash\s*app)\b"
@@ -349,6 +353,7 @@ _ASK_OFFER_RE = re.compile(
     r"(?:do|offer|provide))"
     r"\s+(?:any\s+|a\s+|an\s+|the\s+|some\s+)?(?P<what>[a-z][a-z'-]*(?:\s+(?!at\b|there\b|here\b|too\b|as\b|please\b|pls\b|mate\b|by\b|for\b|on\b|in\b|or\b)[a-z][a-z'-]*){0,2})"
     r"(?:\s+or\s+(?:only\s+|just\s+)?[a-z]+(?:\s+[a-z]+)?)?"  # "braids or only cuts"
+    r"(?:\s+(?:like|e\.?g\.?|such\s+as)\s+[a-z\s]+)?"  # "designs like lines in the fade"
     r"\s*(?:[?!.]+\s*)?(?:(?:at\s+all|there|here|too|as\s+well|please|pls|mate|by\s+any\s+chance)\b[\s?!.]*)*$")
 # a question put to the shop: "can i bring my dog", "are you wheelchair accessible?", "is it ok to ..."
 _SHOP_QUESTION_RE = re.compile(

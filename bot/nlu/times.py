@@ -121,6 +121,8 @@ _BOUND_BEFORE_RE = re.compile(r"\b(?:till|til|until|while|before|finish(?:es)?\s
                               r"|(?:got|have|has|i've\s+got)\s+(?:a|an|my|the)\s+[a-z]+(?:\s+[a-z]+)?\s+at)\s+(?:about\s+|around\s+)?$")
 _THEIR_OWN_AT_RE = re.compile(r"\b(?:got|have|has|i've\s+got|he's\s+got|she's\s+got)\s+(?:a|an|my|his|her|the)\s+"
                               r"(?!appointment|booking|appt|slot|haircut|cut)[a-z]+(?:\s+[a-z]+)?\s+at\s+(?:about\s+|around\s+)?$")
+# "i booked for my son saturday at 10 ... push it to the afternoon": the booking's own time
+_BOOKED_AT_RE = re.compile(r"\b(?:i|we)\s+(?:booked|have\s+a\s+booking|got\s+a\s+booking)\b[^.?!]{0,40}?\bat\s+$")
 BARE_OR_RE = re.compile(r"(?<![\d:.£$€/])\b(?P<n>\d{1,2})\s+or\s+(?P<m>\d{1,2})\b" + _NOT_MORE + r"(?!\s*(?:people|of\s+us|days|weeks))")
 
 
@@ -532,6 +534,10 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
     if len(clocks) > 1:  # "make it 1, hes at work till half 12": a bound said beside the time wanted
         asked = [pc for pc in clocks if not _BOUND_BEFORE_RE.search(text, 0, pc[0])]
         clocks[:] = asked or clocks
+    if len(clocks) > 1:  # "i booked saturday at 10, can we do 11": the booking's own time apart
+        clocks[:] = [pc for pc in clocks if not _BOOKED_AT_RE.search(text, 0, pc[0])] or clocks
+    elif clocks and result.window and _BOOKED_AT_RE.search(text, 0, clocks[0][0]):
+        clocks.clear()  # "i booked saturday at 10 ... push it to the afternoon": the afternoon is asked
     elif clocks and _THEIR_OWN_AT_RE.search(text, 0, clocks[0][0]):
         clocks.clear()  # "hes got a game at 11 so early as poss": their own appointment, not the time wanted
     if clocks:

@@ -72,6 +72,8 @@ _SLANG = {"u": "you", "ya": "you", "yall": "you", "y'all": "you", "ya'll": "you"
           "summat": "something", "wiv": "with", "wit": "with", "hw": "how",
           # Nigerian pidgin, as Lagos writes English on WhatsApp
           "mañana": "tomorrow", "manana": "tomorrow", "hola": "hello", "gracias": "thanks",
+          "takin": "taking", "tae": "to", "ma": "my", "aff": "off", "whit": "what", "gonnae": "going to", "cannae": "can't",
+          "dinnae": "don't", "wouldnae": "wouldn't",
           "una": "you", "wetin": "what", "abeg": "please", "oya": "ok", "wan": "want", "no go fit": "can't",
           "una dey": "are you", "dey open": "open", "i dey come": "i'm coming", "who dey": "who is", "wetin be": "what is", "shes": "she's", "hes": "he's", "theyre": "they're", "ion": "i don't",
           "tryna": "trying to", "finna": "going to", "lemme": "let me", "gimme": "give me", "rn": "right now", "wi": "with", "wae": "with", "naw": "no",
@@ -174,6 +176,8 @@ _NAMED_RE = re.compile(r"(?<=\bname is )[a-z]+|(?<=\bname's )[a-z]+|(?<=\bnamed 
 # words that make a service asked about one the shop does not list ("womens cuts", "a perm")
 _NOT_OURS_RE = re.compile(r"\b(?:women'?s?|woman'?s|ladies|lady'?s|female|girls?'?|perms?|pixie|bob|highlights?|balayage"
                           r"|extensions?|weave|relaxer|waxing|threading|eyebrows?|nails?|manicure|pedicure|facials?)\b")
+_TRANSPORT_RE = re.compile(r"\b(?:get\s+there|on\s+the\s+t|subway|tube|train|tram|bus|buses|metro|station|transit|public\s+transport)\b")
+_TRANSPORT_KEY_RE = re.compile(r"transit|transport|bus|train|tram|tube|metro|subway|getting")
 _DO_YOU_DO_RE = re.compile(r"\b(?:do|can|could)\s+(?:you|ya|y'?all|you\s+guys)\s+(?:do|offer|cut)\b")
 _DISCOUNT_RE = re.compile(r"\bdiscounts?\b|\bconcessions?\b|\bdeals?\s+(?:on|for)\b")
 # "his name is padraig", "it's for padraig", "and its for my son": who the chair is for, said
@@ -358,6 +362,10 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
                 keyword = Intent.INFO
             else:
                 topic = None
+    if (keyword is None or topic == "address") and not services and _TRANSPORT_RE.search(canon):
+        transport = next((k for k in _info_keys(shop) if _TRANSPORT_KEY_RE.search(k)), None)
+        if transport is not None:  # "how do i get there on the T": the shop's transit fact
+            keyword, topic = Intent.INFO, transport
     if keyword is None and not services and not times.time and intents.asks_how_it_is(canon):
         keyword = Intent.INFO  # "how long is the wait usually on a friday": the shop's fact about waits, if it has one
         topic = next((k for k in _info_keys(shop) if re.search(r"wait|queue|busy", k)), None)
