@@ -818,10 +818,10 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
         r"|\bmy\s+(?:day|schedule|agenda|diary|bookings|appointments|list)\b|\bschedule\b"
         r"|^(?:how|what)\S*\s+(?:\S+\s+){0,4}look(?:s|ing|in|in')?\b"  # "whats my saturday look like", "how's tmrw looking"
         r"|\b(?:what|who)(?:'?ve|\s+(?:have|do|did))\s+i\s+(?:got|have|had)\b|^(?:any|my)\s+(?:bookings|appointments)\b"
-        r"|\b(?:what|wat|wot|who)(?:'?s|'?ve|\s+has|\s+does|\s+did)\s+\w+\s+(?:got|have|had)\b"
+        r"|\b(?:what|wat|wot|who)(?:'?s|'?ve|\s+has|\s+does|\s+did)\s+\w+\s+(?:got|have|had)\b|\bwhat\s+has\s+\w+\s+(?:got\s+)?on\b"
         r"|^(?:what|wat|wot|who)\s+(?:i|" + _names(shop) + r")\s+(?:got|have|has)\b"  # "what dre got on sunday"
         r"|\b(?:did|do|have)\s+i\s+(?:have|had|got|get|see)\s+(?:anyone|anybody|any\s+(?:bookings|clients|customers))\b"
-        r"|\bam\s+i\s+(?:busy|booked|working|free|off|in)\b|\bdo\s+i\s+(?:work|have\s+(?:anyone|anybody|bookings))\b"
+        r"|\bam\s+i\s+(?:still\s+)?(?:busy|booked|working|free|off|in)\b|\bdo\s+i\s+(?:work|have\s+(?:anyone|anybody|bookings))\b"
         r"|\b(?:show|see|check|view|send|give|pull\s+up|look\s+at|read)\s+(?:me\s+|us\s+)?(?:my|the|\w+'?s?)\s+" + _AGENDA_NOUN
         + r"|" + _names(shop) + r"'?s?\s+" + _AGENDA_NOUN,
         kw, re.M)

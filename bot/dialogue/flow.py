@@ -805,7 +805,10 @@ def _on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if u.correction and not u.service and (u.date or u.time) and ctx.bookings:
         # "actually, can we do 11 instead?" after a booking: they mean to move it
         return on_reschedule(convo, u, ctx)
-    return _ask_or_advance(Convo(State.IDLE, _merge(_talked_about(convo), u, ctx.shop)), u, ctx)
+    draft = _merge(_talked_about(convo), u, ctx.shop)
+    if not (u.date or u.date_range) and _SOONEST_RE.search(u.text or ""):
+        draft = draft.evolve(date=None, time=None, browse=True)  # "whats the soonest she can do": from now, not the day talked about
+    return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
 
 
 def _talked_about(convo: Convo) -> Draft:
@@ -843,6 +846,7 @@ def _ask_or_advance(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     return advance(convo, ctx, *notes)
 
 
+_WHOEVER_RE = re.compile(r"\b(?:whoever|anyone|anybody|any\s+barber)\b")
 _EITHER_RE = re.compile(r"\b(?:whatever'?s?|whichever'?s?|either|any|don'?t\s+mind|not\s+fussed)\b")
 
 
@@ -859,7 +863,7 @@ def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         if u.time is None:
             draft = draft.evolve(time=None)
         if not (u.date or u.date_range or u.window) and _SOONEST_RE.search(u.text or ""):
-            if draft.date and draft.date >= local_date(ctx.shop, ctx.now) and _day_off(ctx.shop, draft.date, None) is None:
+            if draft.date and draft.date >= local_date(ctx.shop, ctx.now) and _day_off(ctx.shop, draft.date, draft.barber) is None:
                 draft = draft.evolve(time=None)  # "whats the earliest" at saturday morning's times: that morning's first
             else:
                 draft = draft.evolve(date=None, window=None, date_range=None)  # "whats the soonest then": from now on
@@ -868,6 +872,8 @@ def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         return on_book(convo, dataclasses.replace(u, intent=Intent.BOOK), ctx)
     u = _after_a_cancel(convo, u, ctx)
     draft = _merge(_talked_about(convo), u, ctx.shop).evolve(browse=True)
+    if not (u.date or u.date_range) and _SOONEST_RE.search(u.text or ""):
+        draft = draft.evolve(date=None, time=None)  # "whats the soonest she can do": from now, not the day talked about
     return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
 
 
@@ -890,7 +896,7 @@ def on_cancel(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 _SHIFT_RE = re.compile(
     r"\b(?P<a>" + _AMOUNT + r")\s+(?P<d>later|earlier|sooner|back|forward)\b"
     r"|\b(?:push|move|bring|put|shift)\s+(?:it|me|my\s+\w+(?:\s+\w+)?)\s+(?P<d2>back|forward|later|earlier)"
-    r"\s+(?:by\s+)?(?P<a2>" + _AMOUNT + r")\b")
+    r"\s+(?:by\s+)?(?:like\s+|about\s+|around\s+)?(?P<a2>" + _AMOUNT + r")\b")
 
 
 def _shift_minutes(u: Understanding) -> int:
@@ -966,8 +972,8 @@ def on_no(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 
 def on_pick_yes(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
-    if len(convo.draft.options) == 1:
-        return _pick(convo, 1, ctx)
+    if len(convo.draft.options) == 1 or _WHOEVER_RE.search(u.text or ""):
+        return _pick(convo, 1, ctx)  # "yeah whoever is fine" at "X isn't free at 11, but Y is": the first
     return _say(convo, r.pick_a_number(len(convo.draft.options)))
 
 

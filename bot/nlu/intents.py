@@ -95,7 +95,8 @@ LIST_RE = re.compile(
     r"\s+(?:in|booked|coming|on|down|due|getting|there|with)\b"
     r"|\bremind\s+me\s+(?:when|what\s+time|what\s+day)\b"
     # "what time is mason's haircut again", "when's jack's appointment": a booking named by whose it is
-    r"|\b(?:what\s+(?:time|day)|when)(?:'s|\s+is|\s+was)\s+(?:my|our|his|her|[a-z]+'s|[a-z]+s)\s+(?:\w+\s+)?"
+    r"|\bwhat\s+time\s+(?:is|was)\s+[a-z]+\s+booked\b|\bis\s+it\s+still\s+on\b"
+    r"|\b(?:what\s+(?:time|day)|when)(?:'s|\s+is|\s+was)\s+(?:my|our|his|her|the|[a-z]+'s|[a-z]+s)\s+(?:\w+\s+){0,2}"
     r"(?:booking|appointment|appt|cut|haircut|trim|fade|shave|one)\b"
     # "what time was mine again", "have i got anything booked", "do i already have one": their bookings
     r"|\bwhat\s+(?:time|day)\s+(?:is|was|'s)\s+(?:mine|my\s+one|it\s+again)\b|\bwhen(?:'s|\s+is|\s+was)\s+mine\b"

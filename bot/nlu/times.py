@@ -97,7 +97,7 @@ FREE_FROM_RE = re.compile(
 _OWN_DAY_WORDS = ("start", "begin", "work", "finish", "off", "shift", "school", "uni", "class", "meeting",
                   "leave", "busy", "done", "out", "home", "back", "due", "stuck", "tied", "got", "have")
 AFTER_RE = re.compile(r"\b(?:after|from|later\s+than|not\s+before)\s+" + _t(1) + r"(?![\d:])" + r"|\b" + _t(2) + r"\s*(?:onwards|or\s+later)\b")
-BEFORE_RE = re.compile(r"\b(?:before|by|earlier\s+than|until|till|til|no\s+later\s+than)\s+" + _t(1) + r"(?![\d:])")
+BEFORE_RE = re.compile(r"\b(?:before|by|earlier\s+than|until|till|til|no\s+later\s+than)\s+(?:like\s+|about\s+|around\s+)?" + _t(1) + r"(?![\d:])")
 EXPLICIT_RE = re.compile(r"(?<![\d:.£$€])\b(?P<h1>\d{1,2})(?:[:.]?(?P<m1>[0-5]\d)(?::[0-5]\d)?)?\s*"
                          r"(?P<ap1>am|pm|a\.m\.?|p\.m\.?|a\.?\s?m\b\.?|p\.?\s?m\b\.?)(?![a-z])")
 CLOCK_RE = re.compile(r"(?<![\d:.£$€/])\b(?P<h1>\d{1,2})[:.](?P<m1>[0-5]\d)(?::[0-5]\d)?(?![\d:/])(?!\.\d)")
@@ -111,7 +111,7 @@ AT_RE = re.compile(r"(?:\b(?:at|around|round|about|say|abt|arnd|(?<!d\s)(?<!\bi\
 # (AT_RE only knew "move it to 11"; with the service in between the hour was lost)
 MOVE_TO_RE = re.compile(r"\b(?:change|changing|move|moving|push|shift|reschedul\w*|bring|switch|swap)\b[^.?!]{0,40}?\bto\s+"
                         r"(?P<n>\d{3,4}|" + _H + r")(?:\s*(?:o'clock|ish))?\b" + _NOT_MORE)
-OCLOCK_RE = re.compile(r"\b(?P<n>" + _H + r")\s*-?\s*(?:o'clock|ish)\b")
+OCLOCK_RE = re.compile(r"\b(?P<n>" + _H + r")\s*-?\s*(?:o'clock|ish|or\s+so)\b")
 # an hour said as a correction: "at 9 no sorry 11", "but 11 instead", "10 i mean 11"
 CORRECTED_RE = re.compile(r"(?:\b(?:no|nah|sorry|actually|i\s+mean|i\s+meant|or\s+rather|wait|scratch\s+that)\b[\s,.!]*)+"
                           r"(?P<n>\d{3,4}|(?!one\b)" + _H + r")\b" + _NOT_MORE + r"(?!\s*(?:people|of\s+us))")
@@ -119,8 +119,11 @@ _BOUND_BEFORE_RE = re.compile(r"\b(?:till|til|until|while|before|finish(?:es)?\s
                               r"|work\s+(?:starts\s+)?at|shift\s+(?:starts\s+)?at"
                               # "got a standup at 2", "have a meeting at 3": their own appointment
                               r"|(?:got|have|has|i've\s+got)\s+(?:a|an|my|the)\s+[a-z]+(?:\s+[a-z]+)?\s+at)\s+(?:about\s+|around\s+)?$")
-_THEIR_OWN_AT_RE = re.compile(r"\b(?:got|have|has|i've\s+got|he's\s+got|she's\s+got)\s+(?:a|an|my|his|her|the)\s+"
-                              r"(?!appointment|booking|appt|slot|haircut|cut)[a-z]+(?:\s+[a-z]+)?\s+at\s+(?:about\s+|around\s+)?$")
+_THEIR_OWN_AT_RE = re.compile(r"(?:\b(?:got|have|has|i've\s+got|he's\s+got|she's\s+got)\s+(?:a|an|my|his|her|the)\s+"
+                              r"(?!appointment|booking|appt|slot|haircut|cut)[a-z]+(?:\s+[a-z]+)?\s+at"
+                              # "game is at 1", "his practice starts at 4": their own plans
+                              r"|\b(?:game|match|practice|training|class|school|work|shift|flight|meeting|wedding|party)\s+"
+                              r"(?:is|starts|'s|begins|finishes|ends)\s+at)\s+(?:about\s+|around\s+)?$")
 # "i booked for my son saturday at 10 ... push it to the afternoon": the booking's own time
 _BOOKED_AT_RE = re.compile(r"\b(?:i|we)\s+(?:booked|have\s+a\s+booking|got\s+a\s+booking)\b[^.?!]{0,40}?\bat\s+$")
 BARE_OR_RE = re.compile(r"(?<![\d:.£$€/])\b(?P<n>\d{1,2})\s+or\s+(?P<m>\d{1,2})\b" + _NOT_MORE + r"(?!\s*(?:people|of\s+us|days|weeks))")
@@ -493,7 +496,7 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
         scan.take_all(AT_RE, number)
         if has_any(text, _MOVE_STEMS):
             scan.take_all(MOVE_TO_RE, number)
-        if "o'clock" in text or "ish" in text:
+        if "o'clock" in text or "ish" in text or "or so" in text:
             scan.take_all(OCLOCK_RE, number)
         if date is not None and " or " in text:  # "sat, reckon 10 or 11": two hours, both offered
             scan.take_all(BARE_OR_RE, lambda m: hour(m["n"], m.start("n"), m.end("n")) and hour(m["m"], m.start("m"), m.end()))

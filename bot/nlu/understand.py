@@ -140,13 +140,13 @@ _ALL_GOOD_NO_RE = re.compile(r"^(?:(?:all\s+good|no\s+worries|no\s+probs?|that'?
                              r"(?:i'?ll|i\s+will|gonna|will)\s+(?:just\s+)?(?:sort|find|figure|manage|try|look|go|do|book)\b")
 # "och forget it ill just come in on the day", "never mind": the request dropped, with no new one
 _DROP_IT_RE = re.compile(
-    r"^(?:(?:hmm+|um+|och|oh|ah|ach|ag|aw|actually|ok|okay|sorry|no|nah|nope|naw)\b[\s,!.]*)*"
+    r"^(?:(?:hmm+|um+|och|oh|ah|ach|ag|aw|actually|ok|okay|sorry|no|nah|nope|naw|hold\s+on|wait)\b[\s,!.]*)*"
     r"(?:forget\s+(?:it|that|about\s+it)|never\s*mind|nvm|leave\s+it|scrap\s+(?:it|that)|don't\s+worry(?:\s+about\s+it)?)\b")
 # "ah wait no im in work, forget it sorry": the same, after a reason
 _DROP_IT_LATER_RE = re.compile(r"[,.;!-]\s*(?:(?:so|just|ok|okay|och|ah)\s+)?(?:forget\s+(?:it|that|about\s+it)|never\s*mind|nvm"
                                r"|leave\s+it|scrap\s+(?:it|that))\b")
 _NEW_REQUEST_RE = re.compile(r"\d|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day|\b(?:tomorrow|tonight|morning|afternoon|evening"
-                             r"|instead|another|different|later|earlier|next|book|move|change|make\s+it)\b")
+                             r"|instead|another|different|later|earlier|next|book|move|change|(?<!i'll\s)(?<!ill\s)(?<!will\s)make\s+it)\b")
 
 
 # "cancel it... actually no, can we move it": the request said after a change of mind replaces the one before
@@ -494,7 +494,7 @@ _FOR_WHOM_RE = re.compile(r"\bfor\s+(?:the|my|our|his|her|a)\s+(?:(?:wee|little|
 
 # a child the chair is for: an age of 12 or under ("hes 9", "ages 6 and 9", "8 year old") or a
 # word for a child ("the wee lad", "my little boy", "toddler")
-_CHILD_AGE_RE = re.compile(r"\b(?:he's|she's|hes|shes|aged?|ages|is|they're)\s+(?P<a>\d{1,2})\b(?!\s*(?:am|pm|:|\.|o'clock))"
+_CHILD_AGE_RE = re.compile(r"\b(?:he's|she's|hes|shes|aged?|ages|is|they're)\s+(?P<a>\d{1,2})\b(?!\s*(?:am|pm|:|\.\d|o'clock))"
                            r"|\b(?P<b>\d{1,2})\s*(?:yo|y/o|years?\s*old|yrs?\s*old|year-old)\b")
 _CHILD_WORD_RE = re.compile(r"\b(?:kid|kids|child|children|toddler|wean|weans|bairn|nipper|little\s+(?:boy|girl|one|man|fella|lad)"
                             r"|wee\s+(?:lad|man|one|boy|girl|fella)|young\s+lad|my\s+boys|my\s+two\s+boys)\b")
