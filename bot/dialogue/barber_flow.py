@@ -617,6 +617,10 @@ def _late(c: cmd.Late, ctx: BarberContext) -> BarberOutcome:
                   key=lambda b: b.start)
     if c.at_min is not None:
         at = local_instant(ctx.shop, today, c.at_min)
+        if c.day is None and at <= ctx.now:  # "tell my 11 oclock", said late at night: tomorrow's 11:00
+            today += dt.timedelta(days=1)
+            at = local_instant(ctx.shop, today, c.at_min)
+            rows = [b for b in ctx.bookings_on(today, ctx.barber.key) if b.status == "confirmed"]
         target = next((b for b in rows if b.start == at), None)
         if target is None:
             return _say(IDLE, r.barber_no_booking_at(ctx.shop, at))

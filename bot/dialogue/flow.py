@@ -414,6 +414,12 @@ def _targets(ctx: Context, u: Understanding, moving: bool) -> list[BookingView]:
     return picked
 
 
+# "my sons cut", "his haircut", "the kids trim": a booking by whose it is, whatever its service's name
+_WHOSE_CUT_RE = re.compile(r"\b(?:my|his|her|their|the|our)\s+(?:\w+'?s?\s+)?(?:cut|haircut|hair\s+cut|trim|appointment|booking|appt)\b")
+# "make it a fade instead", "change it to a kids cut", "switch to the works": the service itself changed
+_SERVICE_CHANGE_RE = re.compile(r"\b(?:make\s+it|change\s+(?:it|that|the\s+service)\s+to|switch\s+(?:it\s+)?to|instead\s+of\s+(?:a|the))\s+(?:a|an|the|just\s+a)?\s*\w")
+
+
 def _choose_target(convo: Convo, u: Understanding, ctx: Context, goal: Goal) -> Outcome:
     verb = "cancel" if goal == Goal.CANCEL else "move"
     if goal == Goal.RESCHEDULE and (not ctx.bookings or references.REBOOK_RE.search(u.text or "")):
@@ -428,8 +434,9 @@ def _choose_target(convo: Convo, u: Understanding, ctx: Context, goal: Goal) -> 
     if moving:
         draft = _merge(draft, u, ctx.shop)
         if u.service and (any(b.service == u.service for b in found)
-                          or references.for_guest(ctx, u.text, found) is not None):
-            draft = draft.evolve(service=None)  # named the booking, not a new service
+                          or references.for_guest(ctx, u.text, found) is not None
+                          or (_WHOSE_CUT_RE.search(u.text or "") and not _SERVICE_CHANGE_RE.search(u.text or ""))):
+            draft = draft.evolve(service=None)  # named the booking ("move my sons cut"), not a new service
         if u.barber and any(b.barber == u.barber for b in found) and len(ctx.bookings) > 1:
             draft = draft.evolve(barber=None)
         draft = draft.evolve(shift=_shift_minutes(u))  # applied to the booking they pick
@@ -1272,6 +1279,8 @@ def on_who(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     """"is jono in saturday?": the named barber, else the one this conversation is about ("she")."""
     again = convo.state == State.UNCLEAR and convo.draft.asked == "who" and not u.explicit_intent
     barber = u.barber or (convo.draft.barber if u.pronoun or (again and not u.barber) else None)
+    if u.pronoun and u.date is None and convo.state == State.UNCLEAR and convo.draft.date and "next" not in (u.text or ""):
+        u = dataclasses.replace(u, date=convo.draft.date)  # "is jade in friday" -> "what time does she finish": friday
     every = u.date is not None and _EVERY_WEEKDAY_RE.search(u.text or "") is not None
     answer = "\n".join((everyday.who_answer(ctx.shop, u, barber, ctx.now, ctx.time_off, every=every),
                         *_other_facts(u, ctx.shop)))

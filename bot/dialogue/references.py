@@ -20,7 +20,7 @@ from .model import BookingView, Context, Draft, PastBooking
 RELATIONS = ("son|daughter|boy|girl|kid|child|nephew|niece|brother|sister|dad|father|mum|mom|husband|wife"
               r"|partner|friend|mate|grandson|granddaughter|grandad|grandpa|cousin|boyfriend|girlfriend|bf|gf|lad|stepson|stepdaughter|nan|nana|nanna|gran|granny|grandma|grandmother|grandfather|grandparent|uncle|auntie|aunt|missus|fiance|fiancee|wean|bairn|nipper|sprog|lil\s+one|little\s+one|fella|fellow|hubby|wifey|bloke|lass|pal|buddy|bro|bestie|other\s+half|flatmate|roommate|housemate|workmate|colleague")
 # "my little boy", "our 8 year old son", "my eldest": who the relation word is
-_KIN = (r"(?:my|our)\s+(?:(?:little|young|younger|older|eldest|youngest|oldest|baby|big)\s+"
+_KIN = (r"(?:my|our|me)\s+(?:(?:little|young|younger|older|eldest|youngest|oldest|baby|big)\s+"
         r"|(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)(?:\s*(?:yo|y/o|year\s*old|years\s*old))?\s+)?"
         r"(?P<rel>" + RELATIONS + r")s?\b")
 _NAMED = r"(?:named\s+|called\s+)?(?P<name>[a-z]{2,20})\b"
@@ -93,7 +93,8 @@ def for_guest(ctx: Context, text: str, bookings: Sequence[BookingView]) -> list[
     if named:
         return named
     m = _SOMEONES_RE.search(text or "")
-    if _HIS_RE.search(text or "") or (m is not None and _a_name(m["who"]) and m["who"] not in ("my", "our", "your")):
+    if _HIS_RE.search(text or "") or (m is not None and m["who"] not in ("my", "our", "your")
+                                        and (_a_name(m["who"]) or re.fullmatch("(?:" + RELATIONS + ")", m["who"]))):
         return [b for b in bookings if b.id in names] or None
     return None
 

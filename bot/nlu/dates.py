@@ -161,7 +161,7 @@ _OR_RE = re.compile(r"\s*(?:,\s*)?(?:or|/)\s*(?:on\s+)?")
 OLD_AFTER_RE = re.compile(r"\s*(?:'s\s+)?(?:one|booking|appointment|appt|slot)\b")
 # "from friday", "my friday one", "can't make tomorrow", "not free on the 9th": the booking's own date
 OLD_BEFORE_RE = re.compile(
-    r"\b(?:from|my|instead\s+of|(?:can't|cant|cannot|can\s+not|won't|wont|couldn't|not\s+(?:gonna|going\s+to))\s+(?:make|do)(?:\s+it)?"
+    r"\b(?:from|my|instead\s+of|(?:my|me)\s+(?:appointment|appt|booking|cut)(?:\s+on)?|(?:can't|cant|cannot|can\s+not|won't|wont|couldn't|not\s+(?:gonna|going\s+to))\s+(?:make|do)(?:\s+it)?"
     r"|not\s+(?:free|around|available)|(?:i'?m|im|i\s+am|he'?s|hes|she'?s|shes|they'?re|we'?re)\s+(?:in\s+work|at\s+work|working|busy|away)"
     # "flying home to see family on the 26th": a day of their own plans, not the one asked for
     r"|(?:flying|fly|leaving|travel\w*|going\s+away|heading\s+(?:home|off|away))\b[^.?!,]{0,30}?)\s+(?:on\s+)?(?:the\s+)?$")

@@ -81,7 +81,7 @@ SOFT_CANCEL_RE = re.compile(
 )
 RESCHEDULE_RE = re.compile(
     r"\b(?:move|moving|moved|reschedul\w*|re-schedul\w*|rebook\w*|change|changing|postpone\w*|swap"
-    r"|push\s+(?:it\s+|me\s+|(?:my|his|her|their|the)\s+\w+\s+|the\s+one\s+(?:on\s+|this\s+|next\s+)?\w+\s+)?(?:back|forward|later|out|on|to)|put\s+(?:it|me|(?:my|his|her|their|the)\s+\w+)\s+back|bring\s+(?:it\s+)?forward|shift"
+    r"|push\s+(?:it\s+|me\s+|(?:my|his|her|their|the)\s+\w+\s+|the\s+one\s+(?:on\s+|this\s+|next\s+)?\w+\s+)?(?:back|forward|later|out|on|to)|put\s+(?:it|me|(?:my|his|her|their|the)\s+\w+)\s+back|bring\s+(?:it\s+)?forward|shift(?=\s+(?:it|me|my|the|him|her|them|to|back|forward|over|that))"
     r"|earlier|(?<!see you )(?<!talk )later(?!\s+than)|another\s+(?:time|day|slot)|different\s+(?:time|day|slot))\b"
 )
 LIST_RE = re.compile(
@@ -102,6 +102,8 @@ LIST_RE = re.compile(
     r"|\bwhat\s+(?:time|day)\s+(?:is|was|'s)\s+(?:mine|my\s+one|it\s+again)\b|\bwhen(?:'s|\s+is|\s+was)\s+mine\b"
     r"|\b(?:have|do)\s+i\s+(?:already\s+)?(?:got|have)\s+(?:anything|any|one|a\s+booking|an\s+appointment)"
     r"(?:\s+(?:booked|on|in))?\b(?!\s+(?:free|available|on\s+(?:friday|saturday)))"
+    # "did my booking go thru for saturday": their bookings
+    r"|\bdid\s+(?:my|the|me)\s+(?:booking|appointment|appt)\s+(?:go\s+(?:thru|through)|work|get\s+made|come\s+through)\b"
     # "still on for thursday?", "am i still booked in": their bookings
     r"|\b(?:still\s+on|still\s+booked|still\s+happening|still\s+good)\s+for\b|\bam\s+i\s+still\s+(?:on|booked|in)\b"
     # "and its with danny right?": their booking's barber, asked to be sure
@@ -167,6 +169,8 @@ LAST_CHOICE = -1  # "the last one": the last of the options shown
 _ORDINAL_PICK_RE = re.compile(
     r"\b(?:the\s+)?(?P<o>" + "|".join(_ORDINALS) + r"|last|\d(?:st|nd|rd|th))\s+(?:one|option|slot|time)\b")
 # "whatevers first", "whichever is earliest", "the earliest one": the first option shown
+# "latest yous have", "the latest one": the last option shown
+_LAST_PICK_RE = re.compile(r"^(?:(?:ok|okay|aye|yeah|yes|just|then)\s+)*(?:the\s+)?latest(?:\s+(?:one|slot|time|you\s+have|you\s+got|you've\s+got))?(?:\s+(?:please|pls|then|thanks))*$")
 _FIRST_PICK_RE = re.compile(
     r"^(?:(?:ok|okay|aye|yeah|yes|just|och|um|hmm)\s+)*(?:(?:whatever|whichever|what\s+ever)(?:'?s|\s+is|\s+one\s+is)?\s+"
     r"(?:first|earliest|soonest)|(?:the\s+)?(?:earliest|soonest)\s+one)"
@@ -179,6 +183,8 @@ def _ordinal_pick(bare: str) -> int | None:
     LAST_CHOICE); None when it also asks for something else ("cancel my first one")."""
     if _FIRST_PICK_RE.match(bare):
         return 1
+    if _LAST_PICK_RE.match(bare):
+        return LAST_CHOICE
     if len(bare.split()) > 12 or not any(w in bare for w in ("one", "option", "slot", "time")):
         return None
     m = _ORDINAL_PICK_RE.search(bare)
@@ -290,9 +296,10 @@ LATE_WORDS = ("late", "traffic", "way", "hold", "omw", "there")
 # who works when: a barber (or a pronoun for one) and a working word, or "who's on"
 WHO_RE = re.compile(
     r"\bwho(?:'s|\s+is|\s+are|s)?\s+(?:working|works|work|on|in|there|cutting|around|rostered)\b"
+    r"|\bwhat\s+time\s+(?:does|do|will)\s+(?P<who2>she|he|they)\s+(?:finish|start|knock\s+off|get\s+in|leave)\b"
     r"|\b(?:is|does|will|when(?:'s|\s+is|\s+does|\s+will)?)\s+(?P<who>[a-z]+)\s+(?:next\s+)?"
     r"(?:working|work|in|on|around|rostered|back|there|coming\s+in)\b")
-WHO_WORDS = ("who", "is", "does", "will", "when")
+WHO_WORDS = ("who", "is", "does", "will", "when", "what")
 # a barber's name first (after a greeting, "is" or "when's"), then a working word: "dee workin
 # thursday?", "marco in tmrw?"; "in"/"on"/"there" alone only in a question ("dee on saturday" books)
 _WHO_HEAD_RE = re.compile(r"(?:(?:hi|hey|hiya|yo|hello|morning|quick\s+q\w*|and|so|ok|okay|also)\b[\s,!.]*)*"

@@ -209,7 +209,7 @@ _YE_RE = re.compile(r"(?<=[a-z'])(\s+)ye(?![\w'])")
 
 # "can i get a trim the day", "are yous open the day": today, as Scotland says it (not "on the
 # day", "the day after", "the day off")
-_THE_DAY_RE = re.compile(r"(?<!\bon )(?<!\bof )(?<!\ball )(?<!\bfor )(?<!\bthat )(?<!\bwhole )(?<!\bsame )(?<!\bwhat )"
+_THE_DAY_RE = re.compile(r"(?<!\bon )(?<!\bin )(?<!\bof )(?<!\ball )(?<!\bfor )(?<!\bthat )(?<!\bwhole )(?<!\bsame )(?<!\bwhat )"
                          r"\bthe\s+day\b(?!\s*(?:after|before|of|off|out|when|that|i|you|we|he|she|they|it|is|was|-))")
 
 
