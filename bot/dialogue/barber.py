@@ -486,15 +486,14 @@ def _unknown_name(norm: str, shop: Shop) -> str | None:
 _CANCEL_ALL_RE = re.compile(r"\bcancel\s+(?:all|every|everything|everyone|everybody|whoever|anyone|anybody"
                             r"|(?:all\s+)?(?:my|the)\s+(?:day|bookings|appointments|lot|people|clients|customers))\b"
                             r"|\bclear\s+(?:my\s+)?(?:day|diary|bookings)\b")
+# the customer got in touch: "he messaged me direct", "customer rang", "pulled out"
+_CONTACT_WORDS = (r"\b(?:messaged|texted|rang|called|phoned|emailed|dm'?d|whatsapped|asked\s+to|cancell?ed\s+on\s+me"
+                  r"|pulled\s+out|bailed)\b")
+_CUSTOMER_CONTACT_RE = re.compile(r"\b(?:customer|client)\b|" + _CONTACT_WORDS)
 # the customer as the one who cannot come, or who got in touch: "he cant make it", "customer rang"
 _CUSTOMER_SIDE_RE = re.compile(
     r"\b(?:he|she|they|he'?s|she'?s|they'?re|customer|client|guy|lad|bloke|fella|kid|boy|girl|son|daughter"
-    r"|mum|dad|wife|husband)\b"
-    r"|\b(?:messaged|texted|rang|called|phoned|emailed|dm'?d|whatsapped|asked\s+to|cancell?ed\s+on\s+me|pulled\s+out"
-    r"|bailed)\b")
-_CUSTOMER_CONTACT_RE = re.compile(
-    r"\b(?:customer|client)\b|\b(?:messaged|texted|rang|called|phoned|emailed|dm'?d|whatsapped|asked\s+to|cancell?ed\s+on\s+me"
-    r"|pulled\s+out|bailed)\b")
+    r"|mum|dad|wife|husband)\b|" + _CONTACT_WORDS)
 _OWN_FAMILY_RE = re.compile(r"\b(?:my|our)\s+(?:kid|kids|boy|girl|son|daughter|mum|dad|wife|husband)\b")
 _CANT_COME_RE = re.compile(r"\b(?:can'?t|cannot|won'?t|wont|unable\s+to)\s+(?:make|come|do)\b|\bnot\s+coming\b")
 # the customer calling a booking off, as a barber reports it

@@ -813,7 +813,7 @@ def _on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         # "actually, can we do 11 instead?" after a booking: they mean to move it
         return on_reschedule(convo, u, ctx)
     draft = _merge(_talked_about(convo), u, ctx.shop)
-    if not (u.date or u.date_range) and _SOONEST_RE.search(u.text or ""):
+    if _asks_soonest(u):
         draft = draft.evolve(date=None, time=None, browse=True)  # "whats the soonest she can do": from now, not the day talked about
     return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
 
@@ -860,6 +860,12 @@ _EITHER_RE = re.compile(r"\b(?:whatever'?s?|whichever'?s?|either|any|don'?t\s+mi
 _SOONEST_RE = re.compile(r"\b(?:earliest|soonest|first\s+(?:available|free)|next\s+(?:available|free))\b")
 
 
+def _asks_soonest(u: Understanding) -> bool:
+    """Whether the message asks for the first free time ("whats the soonest", "next available")
+    without naming a day."""
+    return not (u.date or u.date_range) and _SOONEST_RE.search(u.text or "") is not None
+
+
 def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if _in_flow(convo) and convo.draft.goal != Goal.CANCEL:
         if not u.explicit_intent:
@@ -869,7 +875,7 @@ def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         draft = _merge(convo.draft, u, ctx.shop).evolve(browse=True)
         if u.time is None:
             draft = draft.evolve(time=None)
-        if not (u.date or u.date_range or u.window) and _SOONEST_RE.search(u.text or ""):
+        if not u.window and _asks_soonest(u):
             if draft.date and draft.date >= local_date(ctx.shop, ctx.now) and _day_off(ctx.shop, draft.date, draft.barber) is None:
                 draft = draft.evolve(time=None)  # "whats the earliest" at saturday morning's times: that morning's first
             else:
@@ -879,7 +885,7 @@ def on_availability(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         return on_book(convo, dataclasses.replace(u, intent=Intent.BOOK), ctx)
     u = _after_a_cancel(convo, u, ctx)
     draft = _merge(_talked_about(convo), u, ctx.shop).evolve(browse=True)
-    if not (u.date or u.date_range) and _SOONEST_RE.search(u.text or ""):
+    if _asks_soonest(u):
         draft = draft.evolve(date=None, time=None)  # "whats the soonest she can do": from now, not the day talked about
     return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)
 
