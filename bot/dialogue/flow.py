@@ -24,6 +24,8 @@ from bot.nlu.intents import (
     PRICES_RE,
     RESTART_RE,
     THANKS,
+    YES,
+    YES_PHRASES,
     info_topics,
 )
 from bot.nlu.times import day_window
@@ -82,6 +84,9 @@ def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None =
     again = _asked_again(convo, u)
     if again is not None:
         return again(convo, u, ctx)
+    at_prompt = _at_confirm(convo, u, ctx) if convo.state == State.CONFIRM else None
+    if at_prompt is not None:
+        return at_prompt
     picks = u.intent == Intent.CHOICE and bool(convo.draft.options)  # kept: a cancellation notice's times
     if u.intent != Intent.UNKNOWN and not picks and (convo.state == State.UNCLEAR or convo.draft.misses):
         if convo.state != State.UNCLEAR:
@@ -114,6 +119,49 @@ def _asked_again(convo: Convo, u: Understanding) -> Handler | None:
     if u.service or not (u.date or u.date_range or u.barber):
         return None
     return {"hours": on_hours, "who": on_who}.get(asked)
+
+
+# "yes that is fine.", "ok perfect,": a yes said first, as its own sentence
+_YES_FIRST_RE = re.compile(r"^(?:(?:yes|yeah|yep|yup|ok|okay|sure|perfect|great|lovely|grand|sound|cool|brilliant)\b[\s,]*)+"
+                           r"(?:(?:that'?s|thats|that\s+is|it'?s|its|sounds)\s+(?:fine|good|great|perfect|grand|lovely|ok|okay)"
+                           r"(?:\s+(?:thanks|thank\s+you|please))?\s*)?[.,!]")
+# "keep it", "don't cancel", "wait actually dont": the booking stays as it is
+_KEEP_IT_RE = re.compile(r"\bkeep\s+(?:it|that|the\s+booking|my\s+booking|the\s+appointment|my\s+appointment)\b"
+                         r"|\b(?:don't|do\s+not)\s+(?:cancel|move|change)\b|\b(?:wait|actually|no)[\s,]+(?:actually\s+)?don't\b")
+
+
+def _at_confirm(convo: Convo, u: Understanding, ctx: Context) -> Outcome | None:
+    """Replies to "Reply YES to …, or NO to …" that say more than yes or no; None for the rest.
+
+    - "yes that is fine. is it still £12?": the yes, and the price or shop fact asked after it.
+    - "ah ok Dev's fine, yes please": a yes that only repeats what was offered.
+    - "wait actually dont … keep it" at a cancel or a move: a no."""
+    d, p = convo.draft, convo.draft.pending
+    if p is None:
+        return None
+    text = u.text or ""
+    if d.goal in (Goal.CANCEL, Goal.RESCHEDULE) and _KEEP_IT_RE.search(text) and not _has_slots(u):
+        return on_no(convo, u, ctx)
+    if u.intent in (Intent.PRICES, Intent.INFO) and _YES_FIRST_RE.match(text):
+        if u.intent == Intent.PRICES:
+            answer = r.prices(ctx.shop, u.services or ((p.service,) if p.service else ()), suggest=False)
+        elif u.topic is not None:
+            answer = "\n".join((everyday.info_answer(ctx.shop, u.topic), *_other_facts(u, ctx.shop)))
+        else:
+            return None
+        out = on_yes(convo, u, ctx)
+        return dataclasses.replace(out, replies=(answer, *out.replies))
+    if (u.intent == Intent.BOOK and "?" not in text and _says_yes(text) and not (u.window or u.date_range or u.choice)
+            and u.service in (None, p.service) and u.barber in (None, p.barber) and not u.not_barbers
+            and (u.date is None or (p.start is not None and u.date == local_date(ctx.shop, p.start)))
+            and (u.time is None or (p.start is not None and u.time == p.start.astimezone(ctx.shop.tz).time()))):
+        return on_yes(convo, u, ctx)
+    return None
+
+
+def _says_yes(text: str) -> bool:
+    """Whether a word or phrase of the message is a yes ("Dev's fine, yes please")."""
+    return any(w in YES for w in re.findall(r"[a-z]+|[^\sa-z]", text)) or any(ph in text for ph in YES_PHRASES)
 
 
 # -- helpers -------------------------------------------------------------------

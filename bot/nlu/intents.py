@@ -22,7 +22,7 @@ YES = {"yes", "y", "yeah", "yep", "yup", "yas", "yeh", "yse", "ys", "yah", "yus"
        "perfect", "correct", "alright", "absolutely", "definitely", "cool", "lovely", "deal", "ya", "yea", "aye",
        "sweet", "bet", "yessir", "ja", "yebo", "sharp", "shap", "fasho", "facts", "sawa", "poa", "affirmative",
        "roger", "si", "sí", "claro", "dale", "vale", "ight", "aight", "fs", "yess", "yesss", "k", "kk", "righto",
-       "grand", "sound", "deadly", "class", "brilliant", "brill", "suits", "suit", "lush", "tidy", "mint", "lekker", "ace", "champion", "cracking", "spot on", "nice", "sorted",
+       "grand", "sound", "deadly", "class", "brilliant", "brill", "suits", "suit", "lush", "tidy", "mint", "lekker", "ace", "champion", "cracking", "spot on", "nice", "sorted", "safe",
        "great", "fine", "good", "👍", "👌", "✅", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "✔", "✔️"}
 YES_PHRASES = ("sounds good", "go ahead", "do it", "book it", "of course", "please do",
                "all right", "that works", "works for me", "yes please", "thumbs up", "sure thing",
@@ -30,7 +30,7 @@ YES_PHRASES = ("sounds good", "go ahead", "do it", "book it", "of course", "plea
                "why not", "lets do it", "let's do it", "sounds great", "perfect thanks", "that's the one",
                "thats the one", "that one", "that's it", "thats it", "spot on", "looks good", "looks right",
                "for sure", "fo sho", "say less", "sounds like a plan", "lock it in", "would suit",
-               "that suits", "suits me", "nice one", "thanks a mil", "go on so")
+               "that suits", "suits me", "nice one", "thanks a mil", "go on so", "will do")
 NO = {"no", "n", "nope", "nah", "don't", "👎", "❌", "✖", "negative"}
 NO_PHRASES = ("no thanks", "no thank you", "not now", "never mind", "nevermind", "forget it", "don't worry",
               "dont worry", "changed my mind", "change my mind", "change of plan", "change of plans",
@@ -137,6 +137,7 @@ PRICES_RE = re.compile(
     r"\bhow\s+much\b|\bprices?\b|\bpricing\b|\bprice\s+list\b|\bwhat\s+do\s+you\s+charge\b"
     r"|\b(?:what|how)\s+(?:does|do|is)\b[^.?!]*\bcost\b|\bcosts?\s+(?:of|for)\b|\bhow\s+expensive\b"
     r"|\bhow\s+long\s+(?:is|does|do|will|would|for|takes?)\b(?![^.?!]*\b(?:wait|queue|late|my|mine)\b)"
+    r"|\b(?:is\s+it|it'?s|still)\b[^.?!]*(?:[£$€]\s?\d|\b\d+\s*(?:quid|bucks|dollars|pounds|euros|rand)\b)"
     r"|\b(?:reduced|cheaper|special|lower)\s+(?:rate|price)s?\b|\bcheapest\b|\b(?:what'?s|whats|what\s+is|what\s+are)\s+(?:the|your|ur)\s+rates?\b"
 )
 BOOK_RE = re.compile(
@@ -261,7 +262,8 @@ RESCHEDULE_WORDS = ("mov", "schedul", "rebook", "chang", "postpone", "swap", "pu
 LIST_WORDS = ("book", "appointment", "reservation", "when", "upcoming", "what", "which", "remind", "who", "still", "have", "got",
               "with")
 HOURS_WORDS = ("hours", "times", "open", "clos", "shut", "late", "timing")
-PRICES_WORDS = ("much", "pric", "charge", "cost", "expensive", "long", "rate", "cheap")
+PRICES_WORDS = ("much", "pric", "charge", "cost", "expensive", "long", "rate", "cheap", "£", "$", "€", "quid", "bucks", "dollars",
+                "pounds", "euros", "rand")
 CORRECTION_WORDS = ("actually", "instead", "make", "change", "rather", "mean", "scratch", "second", "wait")
 ANY_BARBER_WORDS = ("any", "whoever", "mind", "matter", "preference", "fussed", "either", "whichever",
                     "first")
@@ -282,6 +284,9 @@ PERSON_RE = re.compile(
     r"|\bnot\s+(?:helping|helpful)\b|\bwaste\s+of\s+time\b"
     r"|\b(?:(?:a|absolute|total|complete|such\s+a)\s+joke|joke\s+of\s+a|unacceptable|terrible|worst|pathetic"
     r"|disgusting|complain\w*|furious|are\s+you\s+(?:serious|kidding))\b")
+# the cross words of PERSON_RE: anger at the bot, unless a new day and time come with them
+_CROSS_WORD_RE = re.compile(r"useless|stupid|ridiculous|hopeless|rubbish|garbage|wtf|fuck\w*|shit\w*|crap|annoying|dumb|idiot\w*"
+                            r"|terrible|worst|pathetic")
 PERSON_WORDS = ("real", "actual", "live", "proper", "human", "speak", "talk", "chat", "call", "useless",
                 "stupid", "ridiculous", "hopeless", "rubbish", "garbage", "wtf", "fuck", "shit", "crap",
                 "annoying", "dumb", "idiot", "not", "waste", "joke", "unacceptable", "terrible", "worst", "pathetic",
@@ -436,15 +441,18 @@ def start_intent(text: str, has_slots: bool) -> Intent | None:
     return None
 
 
-def special_intent(text: str, has_barber: bool, asks_booking: bool = False) -> Intent | None:
+def special_intent(text: str, has_barber: bool, asks_booking: bool = False, names_time: bool = False) -> Intent | None:
     """LATE, PERSON or WHO when the message is one of those (before the keyword intents).
     `asks_booking`: it names a service and a day or time, so traffic is a reason, not lateness
-    ("a haircut thursday at 6 because of traffic")."""
+    ("a haircut thursday at 6 because of traffic"). `names_time`: it names a day and a time, so a
+    cross word is disappointment with what was offered, not a wish for a person ("ah rubbish.
+    thurs at 11 then")."""
     m = LATE_RE.search(text) if has_any(text, LATE_WORDS) else None  # "running late, traffic is shit": their barber
     if m is not None and not (asks_booking and "late" not in text and m.group(0) in ("traffic", "on my way", "omw")):
         return Intent.LATE
     p = PERSON_RE.search(text) if has_any(text, PERSON_WORDS) else None
-    if p is not None and not _ABOUT_SOMEONE_RE.search(text, 0, p.start()):
+    if (p is not None and not _ABOUT_SOMEONE_RE.search(text, 0, p.start())
+            and not (names_time and _CROSS_WORD_RE.fullmatch(p.group(0)))):
         return Intent.PERSON
     if has_any(text, WHO_WORDS):
         for m in WHO_RE.finditer(text):

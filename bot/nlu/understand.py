@@ -339,7 +339,7 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     correction = intents.is_correction(canon) and (has_slots or body != canon)
     asks_booking = bool(services and (date or times.time or times.window))
     keyword = (intents.start_intent(body, has_slots) or intents.stop_intent(body, has_slots)
-               or intents.special_intent(body, bool(barbers), asks_booking))
+               or intents.special_intent(body, bool(barbers), asks_booking, bool(date and times.time)))
     if keyword is None and barbers and not services and not times.time and not times.window:
         first = min((sp for sp in spans if sp[0] in barber_starts), default=None)
         if first is not None and intents.asks_when_in(canon[:first[0]], canon[first[1]:]):
