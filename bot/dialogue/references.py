@@ -20,7 +20,7 @@ from .model import BookingView, Context, Draft, PastBooking
 RELATIONS = ("son|daughter|boy|girl|kid|child|nephew|niece|brother|sister|dad|father|mum|mom|husband|wife"
               r"|partner|friend|mate|grandson|granddaughter|grandad|grandpa|cousin|boyfriend|girlfriend|bf|gf|lad|stepson|stepdaughter|nan|nana|nanna|gran|granny|grandma|grandmother|grandfather|grandparent|uncle|auntie|aunt|missus|fiance|fiancee|wean|bairn|nipper|sprog|lil\s+one|little\s+one|fella|fellow|hubby|wifey|bloke|lass|pal|buddy|bro|bestie|other\s+half|flatmate|roommate|housemate|workmate|colleague")
 # "my little boy", "our 8 year old son", "my eldest": who the relation word is
-_KIN = (r"(?:my|our|me)\s+(?:(?:little|young|younger|older|eldest|youngest|oldest|baby|big)\s+"
+_KIN = (r"(?:my|our|me|his|her|their|[a-z]{2,20}'s)\s+(?:(?:little|young|younger|older|eldest|youngest|oldest|baby|big)\s+"
         r"|(?:\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)(?:\s*(?:yo|y/o|year\s*old|years\s*old))?\s+)?"
         r"(?P<rel>" + RELATIONS + r")s?\b")
 _NAMED = r"(?:named\s+|called\s+)?(?P<name>[a-z]{2,20})\b"
@@ -28,7 +28,8 @@ GUEST_RE = re.compile(
     r"\bfor\s+" + _KIN + r"(?:[\s,(]+" + _NAMED + r")?"  # "for my son (,) jack", "for my son"
     r"|\b(?:book|get|bring|squeeze|fit)\s+" + _KIN.replace("rel>", "rel2>") + r"(?:[\s,(]+" + _NAMED.replace("name>", "name2>") + r")?"
     r"|(?<!\bme\sand\s)\b" + _KIN.replace("rel>", "rel3>") + r"(?:[\s,(]+" + _NAMED.replace("name>", "name3>") + r")?"
-    r"(?=[\s,)]+(?:needs|wants|would\s+like|is\s+after|could\s+(?:use|do\s+with)|has\s+to|will\s+need)\b)"
+    r"(?=[\s,)]+(?:(?:also|too)\s+)?(?:needs|wants|would\s+like|is\s+after|could\s+(?:use|do\s+with)|has\s+to|will\s+need"
+    r"|get|have|come|pop|squeeze)\b)"
     r"|\bfor\s+(?P<name4>[a-z]{2,20})[\s,(]+(?:who\s+is\s+|he's\s+|she's\s+)?" + _KIN.replace("rel>", "rel4>"))
 # "his name is max", "she's called ava": a name given apart from the relation word (after it, also
 # "name is max", "name's max")
@@ -38,6 +39,8 @@ _FOR_NAME_RE = re.compile(r"\b(?:it'?s|it\s+is|this\s+is|that'?s|thats|(?:the\s+
 # "and flynn straight after", "now one for archie right after": the next chair, by the name of who it is for
 _NEXT_CHAIR_RE = re.compile(r"^(?:(?:and|&|then|now|ok|okay)\s+)+(?:(?:one|another)\s+for\s+)?(?P<name>[a-z]{2,20})\s+"
                             r"(?:straight|right|just|directly)\s+after")
+# a message about someone else ("put him in", "hes 9"): a bare "name is ..." is theirs
+_THIRD_PERSON_RE = re.compile(r"\b(?:him|her|he|she|he's|she's|hes|shes)\b")
 _NAME_AFTER_RE = re.compile(r"\b(?:name(?:'s|\s+is)|named|called)\s+(?P<name>[a-z]{2,20})\b")
 _DAY_WORDS = wordlist("monday tuesday wednesday thursday friday saturday sunday today tomorrow tonight "
                       "morning afternoon evening next this at on in around about for please")
@@ -64,10 +67,12 @@ def guest_of(text: str) -> str | None:
     m = GUEST_RE.search(text)
     if m is None:
         given = _NAME_GIVEN_RE.search(text) or _FOR_NAME_RE.search(text) or _NEXT_CHAIR_RE.search(text)
+        if given is None and _THIRD_PERSON_RE.search(text) and not re.search(r"\bmy\s+name\b", text):
+            given = _NAME_AFTER_RE.search(text)  # "put him in tmrw ... hes 9, name is marcus"
         return _a_name(given["name"]) if given else None  # "his name is jack", "it's for jack", "and flynn straight after"
     name = _a_name(m["name"] or m["name2"] or m["name3"] or m["name4"])
-    if name is None and (given := _NAME_AFTER_RE.search(text, m.start())) is not None:
-        name = _a_name(given["name"])
+    if name is None and (given := _NAME_AFTER_RE.search(text, m.start()) or _FOR_NAME_RE.search(text)) is not None:
+        name = _a_name(given["name"])  # "my fella ... its for gary"
     return name or next(r for r in (m["rel"], m["rel2"], m["rel3"], m["rel4"]) if r)
 
 
