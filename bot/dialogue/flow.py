@@ -84,6 +84,9 @@ def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None =
     again = _asked_again(convo, u)
     if again is not None:
         return again(convo, u, ctx)
+    if convo.state == State.UNCLEAR and convo.draft.asked == "who" and convo.draft.date and _WHO_THEN_RE.match(u.text or ""):
+        return on_who(Convo(State.UNCLEAR, dataclasses.replace(convo.draft, barber=None)),
+                      dataclasses.replace(u, intent=Intent.WHO, date=convo.draft.date, barber=None, pronoun=False), ctx)
     at_prompt = _at_confirm(convo, u, ctx) if convo.state == State.CONFIRM else None
     if at_prompt is not None:
         return at_prompt
@@ -783,6 +786,10 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if RESTART_RE.match(u.text or ""):  # "start again, a fade friday at 10": a fresh booking
         convo = IDLE
     u = _references(convo, u, ctx)
+    if (u.bare_weekday and u.date and u.correction and convo.state == State.CONFIRM and convo.draft.date
+            and 3 < (convo.draft.date - u.date).days < 7):
+        # Mon 14 offered, "monday i have a meeting, make it tuesday": Tue 15, the one nearer the day talked about
+        u = dataclasses.replace(u, date=u.date + dt.timedelta(days=7))
     if not _in_flow(convo) and not u.service and not _has_slots(u) and u.explicit_intent:
         again = references.just_cancelled(ctx)
         if again is not None:  # BOOK in reply to a cancellation: the same service and barber
@@ -1039,6 +1046,9 @@ def on_pick_yes(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 
 
 def on_choice(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    guest = references.guest_of(u.text) if convo.draft.goal == Goal.BOOK and not convo.draft.guest else None
+    if guest is not None:  # "ok 9 is fine, his name is johannes"
+        convo = Convo(convo.state, convo.draft.evolve(guest=guest))
     n = u.choice or 0
     if n == LAST_CHOICE:  # "the last one"
         n = len(convo.draft.options)
@@ -1329,14 +1339,29 @@ def _also_asked(u: Understanding, shop: Shop) -> tuple[str, ...]:
     return tuple(answer for _at, answer in sorted(found))
 
 
+# "who's working saturday", "who else": everyone, not only the barber the message also names
+_WHO_ALL_RE = re.compile(r"\bwho(?:'s|s|\s+is|\s+are|\s+else)?\s+(?:working|works|in|on|about|around|there|cutting|else)\b")
+# "and who else, lauren in too?", "what about jono": a follow-up of the last who-question
+_AND_WHO_RE = re.compile(r"^(?:ok|okay|so|and|n|what\s+about|how\s+about)\b|\b(?:too|also|as\s+well|either)\b")
+# "ok so who is", "who then?", "who else": who works the day just asked about
+_WHO_THEN_RE = re.compile(r"^(?:(?:ok|okay|so|and|then|right|well|hmm+)[\s,]+)*who(?:'s|s|\s+is|\s+are|\s+else|\s+does)?"
+                          r"(?:\s+(?:then|in|on|working|there|is))*\s*\?*$")
+
+
 def on_who(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     """"is jono in saturday?": the named barber, else the one this conversation is about ("she")."""
     again = convo.state == State.UNCLEAR and convo.draft.asked == "who" and not u.explicit_intent
     barber = u.barber or (convo.draft.barber if u.pronoun or (again and not u.barber) else None)
     if u.pronoun and u.date is None and convo.state == State.UNCLEAR and convo.draft.date and "next" not in (u.text or ""):
         u = dataclasses.replace(u, date=convo.draft.date)  # "is jade in friday" -> "what time does she finish": friday
+    d = convo.draft
+    if (u.date is None and u.date_range is None and convo.state == State.UNCLEAR and d.asked == "who" and d.date
+            and "next" not in (u.text or "") and _AND_WHO_RE.search(u.text or "")):
+        u = dataclasses.replace(u, date=d.date)  # "who's in saturday?" -> "lauren in too?": saturday
     every = u.date is not None and _EVERY_WEEKDAY_RE.search(u.text or "") is not None
-    answer = "\n".join((everyday.who_answer(ctx.shop, u, barber, ctx.now, ctx.time_off, every=every),
+    everyone = (everyday.who_answer(ctx.shop, u, None, ctx.now, ctx.time_off, every=every),) if (
+        barber and u.date and _WHO_ALL_RE.search(u.text or "")) else ()  # "who's on saturday? is lerato in": both
+    answer = "\n".join((*everyone, everyday.who_answer(ctx.shop, u, barber, ctx.now, ctx.time_off, every=every),
                         *_other_facts(u, ctx.shop)))
     if u.service and (u.time or u.window) and not _in_flow(convo):
         # "is shauna workin fri? want a skin fade wi her like 2ish": answered, and the booking offered

@@ -153,7 +153,7 @@ _NEW_REQUEST_RE = re.compile(r"\d|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day|\
 _CHANGE_OF_MIND_RE = re.compile(r"\b(?:actually\s+no|no\s+actually|no\s+wait|wait\s+no|scratch\s+that|on\s+second\s+thoughts?"
                                 r"|or\s+actually|actually\s+(?:can|could)\s+(?:we|i|you))\b[\s,.!]*")
 # "9 is grand, can the wee man go after": a number picked first, then words the rules do not read
-_LEAD_PICK_RE = re.compile(r"^(?P<n>\d{1,2})\s*(?:(?:is|'s|sounds|would\s+be)\s+(?:grand|good|fine|great|perfect|ok|okay|best|lovely|sound)"
+_LEAD_PICK_RE = re.compile(r"^(?:(?:ok|okay|yes|yeah|yep|sure|right|perfect|great|cool|alright)[\s,]+)*(?P<n>\d{1,2})\s*(?:(?:is|'s|sounds|would\s+be)\s+(?:grand|good|fine|great|perfect|ok|okay|best|lovely|sound)"
                            r"|works|suits|please|pls|then|for\s+me)\b")
 
 
@@ -163,8 +163,10 @@ def _settled_reply(canon: str) -> Intent | None:
     for anything else."""
     if _YES_BUT_KEEP_RE.match(canon):
         return Intent.YES
-    if _NO_FOR_NOW_RE.match(canon) or (_ALL_GOOD_NO_RE.match(canon) and not _NEW_REQUEST_RE.search(canon)):
-        return Intent.NO
+    no_for_now = _NO_FOR_NOW_RE.match(canon)
+    if (no_for_now and not _NEW_REQUEST_RE.search(canon, no_for_now.end())) or (
+            _ALL_GOOD_NO_RE.match(canon) and not _NEW_REQUEST_RE.search(canon)):
+        return Intent.NO  # not "no not today, next tuesday the 15th": a new day
     m = _DROP_IT_RE.match(canon) or _DROP_IT_LATER_RE.search(canon)
     if m is not None and not _NEW_REQUEST_RE.search(canon):
         return Intent.NO
@@ -306,6 +308,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         kids = _for_a_child(canon, shop)
         if kids is not None:  # "a haircut for my grandson, hes 9": the shop's kids' service
             services = [kids]
+    elif not services and _CHILD_AGE_RE.search(canon) and (kids := _for_a_child(canon, shop)) is not None:
+        services = [kids]  # "put him in tmrw at 3:30, hes 9": no service named, a child's age said
     for start, end in spans:
         scan.text = scan.text[:start] + " " * (end - start) + scan.text[end:]
     if code:
@@ -391,7 +395,12 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
             intent, explicit, not_offered = Intent.INFO, True, offer  # "womens cuts? short pixie": not a men's cut
     if keyword is None and services and not times.time and _DISCOUNT_RE.search(canon):
         intent, explicit = Intent.PRICES, True  # "a reduced rate for pensioners", "discount on the kids cut": its price
-    if intent is Intent.UNKNOWN and (lead := _LEAD_PICK_RE.match(canon)) is not None:
+    lead = _LEAD_PICK_RE.match(canon)
+    if lead is not None and intent is Intent.INFO and barbers and not times.time:
+        # "9 is perfect. can it be with sipho tho? the kids like him": the time picked, with that barber
+        at = _understand(f"at {lead['n']} with {barbers[0]}", now, shop)
+        return dataclasses.replace(at, text=canon, service=services[0] if services else None, services=tuple(services))
+    if intent is Intent.UNKNOWN and lead is not None:
         return Understanding(intent=Intent.CHOICE, choice=int(lead["n"]), text=canon, explicit_intent=True)
     if intent is Intent.UNKNOWN:  # "do you do eyebrows?", "can i bring my dog": a question, answered as one
         topic = intents.info_by_answer(canon, shop.info)
