@@ -138,13 +138,17 @@ def _at_confirm(convo: Convo, u: Understanding, ctx: Context) -> Outcome | None:
 
     - "yes that is fine. is it still £12?": the yes, and the price or shop fact asked after it.
     - "ah ok Dev's fine, yes please": a yes that only repeats what was offered.
-    - "wait actually dont … keep it" at a cancel or a move: a no."""
+    - "wait actually dont … keep it" at a cancel or a move: a no.
+    - "rather with kagiso if he's free": the time offered, with the barber named."""
     d, p = convo.draft, convo.draft.pending
     if p is None:
         return None
     text = u.text or ""
     if d.goal in (Goal.CANCEL, Goal.RESCHEDULE) and _KEEP_IT_RE.search(text) and not _has_slots(u):
         return on_no(convo, u, ctx)
+    if (u.intent == Intent.AVAILABILITY and u.barber and u.barber != p.barber and u.service in (None, p.service)
+            and not (u.date or u.time or u.window or u.date_range)):
+        return on_book(convo, dataclasses.replace(u, intent=Intent.BOOK), ctx)  # "rather with kagiso if he's free": that time with him
     if u.intent in (Intent.PRICES, Intent.INFO) and _YES_FIRST_RE.match(text):
         if u.intent == Intent.PRICES:
             answer = r.prices(ctx.shop, u.services or ((p.service,) if p.service else ()), suggest=False)
@@ -429,6 +433,9 @@ def _targets(ctx: Context, u: Understanding, moving: bool) -> list[BookingView]:
         theirs = None
     else:
         theirs = references.for_guest(ctx, u.text, bs)
+    week = _week_named(u, ctx)
+    if week is not None:  # "the one next week": the bookings that week
+        bs = [b for b in bs if week[0] <= local_date(shop, b.start) <= week[1]] or bs
     if theirs is not None:  # "jack's cut": Jack's bookings, whatever the service word
         bs = theirs
     elif u.service:
@@ -1012,7 +1019,25 @@ def on_reschedule(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         return on_book(convo, dataclasses.replace(u, intent=Intent.BOOK, correction=True), ctx)
     if u.date is None and u.date_range is not None:  # "push it to the same time next week"
         u = references.same_time(u, ctx)
+    week = _week_named(u, ctx)
+    if week is not None and u.bare_weekday and u.date is not None:
+        # "move the one next week to the thursday": that week's thursday
+        u = dataclasses.replace(u, date=week[0] + dt.timedelta(days=u.date.weekday()))
     return _choose_target(convo, _shift(u, ctx), ctx, Goal.RESCHEDULE)
+
+
+# "the one next week", "my booking this week": a booking named by its week
+_THE_ONE_WEEK_RE = re.compile(r"\b(?:the|my)\s+(?:one|booking|appointment|appt|cut)\s+(?:for\s+|on\s+|in\s+)?(?P<which>next|this)\s+week\b")
+
+
+def _week_named(u: Understanding, ctx: Context) -> tuple[dt.date, dt.date] | None:
+    """The week (Monday, Sunday) a message names one of its bookings by ("the one next week"), else None."""
+    m = _THE_ONE_WEEK_RE.search(u.text or "")
+    if m is None:
+        return None
+    today = local_date(ctx.shop, ctx.now)
+    monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(days=7 if m["which"] == "next" else 0)
+    return monday, monday + dt.timedelta(days=6)
 
 
 def on_yes(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
@@ -1449,7 +1474,8 @@ _EVERY_WEEKDAY_RE = re.compile(r"\b(?:mon|tues|tue|wednes|wed|thurs|thu|fri|satu
 
 
 def on_hours(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
-    if _also_a_booking(u):
+    every_week = u.date is not None and _EVERY_WEEKDAY_RE.search(u.text or "") is not None and not u.time
+    if _also_a_booking(u) and not every_week:  # not "do you open sundays? do u still cut": a question
         return _answer_and_book(convo, u, ctx, r.opening_hours(ctx.shop, u.date, u.barber, suggest=False))
     every = u.date is not None and _EVERY_WEEKDAY_RE.search(u.text or "") is not None
     facts = _other_facts(u, ctx.shop)

@@ -81,7 +81,7 @@ SOFT_CANCEL_RE = re.compile(
 )
 RESCHEDULE_RE = re.compile(
     r"\b(?:move|moving|moved|reschedul\w*|re-schedul\w*|rebook\w*|change|changing|postpone\w*|swap"
-    r"|push\s+(?:it\s+|me\s+|(?:my|his|her|their|the)\s+\w+\s+|the\s+one\s+(?:on\s+|this\s+|next\s+)?\w+\s+)?(?:back|forward|later|out|on|to)|put\s+(?:it|me|(?:my|his|her|their|the)\s+\w+)\s+back|bring\s+(?:it\s+)?forward|shift(?=\s+(?:it|me|my|the|him|her|them|to|back|forward|over|that))"
+    r"|push\s+(?:it\s+|me\s+|(?:my|his|her|their|the)\s+\w+(?:\s+(?:thing|one|appointment|booking|appt|slot|cut))?\s+|the\s+one\s+(?:on\s+|this\s+|next\s+)?\w+\s+)?(?:back|forward|later|out|on|to)|put\s+(?:it|me|(?:my|his|her|their|the)\s+\w+)\s+back|bring\s+(?:it\s+)?forward|shift(?=\s+(?:it|me|my|the|him|her|them|to|back|forward|over|that))"
     r"|earlier|(?<!see you )(?<!talk )later(?!\s+than)|another\s+(?:time|day|slot)|different\s+(?:time|day|slot))\b"
 )
 LIST_RE = re.compile(
@@ -471,14 +471,15 @@ _KEY_SUFFIX_RE = re.compile(r"(?:ibility|ability|ility|ible|able|ation|ities|ity
 
 
 def _key_pattern(key: str) -> str:
-    """How a [shop.info] key is asked about: its words ("dogs" also as "dog"), and a long word by
-    its stem too ("accessibility" as "accessible", "access")."""
+    """How a [shop.info] key is asked about: its words ("dogs" also as "dog"; "load shedding" also
+    as "loadshedding"), and a long word by its stem too ("accessibility" as "accessible", "access")."""
     words = key.replace("_", " ").replace("-", " ").strip().lower()
     stem = words[:-1] if words.endswith("s") and len(words) > 3 else words  # "dogs" is asked as "dog"
     root = _KEY_SUFFIX_RE.sub("", stem) if " " not in stem else stem
     if len(root) >= 5 and root != stem:
         return r"\b(?:" + re.escape(stem) + r"s?|" + re.escape(root) + r"\w*)\b"
-    return r"\b" + re.escape(stem) + r"s?\b"
+    # words of a key may be written apart, together or hyphenated: "load shedding", "loadshedding"
+    return r"\b" + re.escape(stem).replace(r"\ ", r"[\s-]?") + r"s?\b"
 
 
 def info_topic(text: str, keys: tuple[str, ...]) -> str | None:

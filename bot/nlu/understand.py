@@ -157,12 +157,19 @@ _LEAD_PICK_RE = re.compile(r"^(?:(?:ok|okay|yes|yeah|yep|sure|right|perfect|grea
                            r"|works|suits|please|pls|then|for\s+me)\b")
 
 
+# "nah ur alright just asking, ill pop in thursday": a no, with the customer's own plan (a walk-in)
+_JUST_ASKING_RE = re.compile(r"^(?:(?:ah|oh|ok|okay|hmm+)\b[\s,!.]*)*(?:no|nah|nope|naw)\b(?![^.?!]*\?)"
+                             r"[^?]*\b(?:just\s+(?:asking|wondering|checking|curious)|(?:pop|walk|drop)\s+in)\b")
+
+
 def _settled_reply(canon: str) -> Intent | None:
     """YES or NO for a reply that says so first and only adds what stays as it is, or that it
     will be in touch, or drops the request and asks nothing new ("forget it, ill walk in"); None
     for anything else."""
     if _YES_BUT_KEEP_RE.match(canon):
         return Intent.YES
+    if _JUST_ASKING_RE.match(canon):
+        return Intent.NO
     no_for_now = _NO_FOR_NOW_RE.match(canon)
     if (no_for_now and not _NEW_REQUEST_RE.search(canon, no_for_now.end())) or (
             _ALL_GOOD_NO_RE.match(canon) and not _NEW_REQUEST_RE.search(canon)):
