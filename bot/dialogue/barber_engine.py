@@ -120,9 +120,11 @@ def taken_back(last: Pending, shop: Shop) -> cmd.Unblock:
     """The Unblock that removes exactly the block `last` (a whole day, or its window), for every
     barber it was added for."""
     day = local_date(shop, last.start)
-    others = tuple(k for k, _, _ in last.others)
-    if last.whole_day:
-        return cmd.Unblock(day, 0, 1440, last.barber, others)
+    others = tuple(k for k, _, _ in last.others if k != last.barber)
+    if last.whole_day:  # a run of days ("off till saturday"): every day of it
+        end = max([last.end, *(z for k, _, z in last.others if k == last.barber)])
+        return cmd.Unblock(day, 0, 1440 * max(1, (local_date(shop, end - dt.timedelta(seconds=1)) - day).days + 1),
+                           last.barber, others)
     start, end = last.start.astimezone(shop.tz), last.end.astimezone(shop.tz)
     end_min = 1440 if end.date() > day else end.hour * 60 + end.minute
     return cmd.Unblock(day, start.hour * 60 + start.minute, end_min, last.barber, others)

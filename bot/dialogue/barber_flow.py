@@ -601,8 +601,8 @@ def _block_days(c: cmd.Block, whos: Sequence[Barber], ctx: BarberContext) -> Bar
         return _say(IDLE, r.barber_not_working(ctx.shop, whos[0], local_instant(ctx.shop, c.day, 0),
                                                local_instant(ctx.shop, c.day, 1440), True, None, own=whos[0].key == ctx.barber.key))
     pending = Pending(spans[0][0], spans[0][1], spans[0][2], True, c.reason, c.cancel, tuple(spans[1:]), c.cover)
-    if not clashes:
-        return _say(IDLE, actions=actions)
+    if not clashes:  # "undo", "scrap that" may follow
+        return _say(Convo(State.UNCLEAR, Draft(barber_pending=pending.to_text())), actions=actions)
     state = State.BARBER_CONFIRM if c.cancel else State.BARBER_CLASH
     cover = ctx.shop.barber(c.cover) if c.cover else None
     return _say(Convo(state).to(state, barber_pending=pending.to_text()),
