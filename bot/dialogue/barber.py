@@ -49,6 +49,7 @@ _NO = {"no", "n", "nope", "nah", "stop", "leave it", "never mind", "nevermind", 
 class Agenda:
     day: dt.date
     barber: str | None = None  # another barber's (owners only); None: the sender's own
+    everyone: bool = False  # "everybody's bookings tmrw": every barber's (owners only)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,29 @@ class CancelAt:
 
 
 @dataclass(frozen=True)
+class MoveBooking:
+    """One booking moved by a barber: named by `code`, or by its start (`at_min` on `at_day`, the
+    sender's or `barber`'s); to `to_day` (None: its own day) at `to_min` (None: its own time), with
+    `to_barber` (None: its own barber; `to_me`: the sender)."""
+
+    code: str | None
+    to_day: dt.date | None
+    to_min: int | None
+    to_barber: str | None = None
+    to_me: bool = False
+    at_day: dt.date | None = None
+    at_min: int | None = None
+    barber: str | None = None
+
+
+@dataclass(frozen=True)
+class HandBack:
+    """"u can take over +61491570101 again": the customer handed to a person is the bot's again."""
+
+    phone: str
+
+
+@dataclass(frozen=True)
 class MarkOutcome:
     code: str
     status: str  # completed | no_show
@@ -115,6 +139,7 @@ class Block:
     also: tuple[str | None, ...] = ()  # more barbers the same time off is for ("me and jo"); None: the sender
     replaces_others: tuple[tuple[str, dt.datetime, dt.datetime], ...] = ()  # the others' blocks it corrects
     cover: str | None = None  # "can lee take my people": the barber the clashing bookings are offered to
+    until: dt.date | None = None  # "off till saturday incl.": every day from `day` to this one, whole days
 
 
 @dataclass(frozen=True)
@@ -155,6 +180,9 @@ class Answer:
     word: str  # yes | no | move | cancel | keep | undo
     to: str | None = None  # "move him to sam": the barber to move to first
     reason: str | None = None  # "cancel them, tell them sorry": the words the customers are told
+    day: dt.date | None = None  # "move him to thursday same time": the day to move to (None: their own)
+    at_min: int | None = None  # "move them to 4": the time to move to (None: their own)
+    to_me: bool = False  # "... w me": with the sender
 
 
 @dataclass(frozen=True)
@@ -173,8 +201,8 @@ class Usage:
     text: str
 
 
-Command = (Agenda | Week | WhoIsIn | WhoAt | NextFree | NextBooking | CancelCode | CancelAt | MarkOutcome | Block | Unblock | Late
-           | CustomerInfo | Answer | DayQuestion | BarberHelp | Usage)
+Command = (Agenda | Week | WhoIsIn | WhoAt | NextFree | NextBooking | CancelCode | CancelAt | MoveBooking | MarkOutcome | Block
+           | Unblock | Late | CustomerInfo | HandBack | Answer | DayQuestion | BarberHelp | Usage)
 
 
 @dataclass(frozen=True)
@@ -254,7 +282,7 @@ def _barber_named(norm: str, shop: Shop, nlu_barber: str | None) -> str | None:
 
 
 # the command word a booking's code follows: "cancel qtwy", "no show hjkp", "done wxyz"
-_BEFORE_CODE_RE = re.compile(r"\b(?:cancel|no[\s-]?show|done)\s+$", re.I)
+_BEFORE_CODE_RE = re.compile(r"\b(?:cancel|no[\s-]?show|done|move|shift|reschedule)\s+$", re.I)
 
 
 def _code(original: str, norm: str, is_code: Callable[[str], bool] | None = None) -> tuple[str | None, str]:
@@ -665,6 +693,142 @@ _BLOCK_TYPO_RE = re.compile(r"\b(un)?(?:blok|blck|blokc|bock|blk|blcok)\b", re.I
 _HOURS_TO_RE = re.compile(r"(?<![\d:.])(\d{1,2})\s+to\s+(\d{1,2})(?![\d:.])", re.I)
 
 
+# a booking moved: "move PZ7X to 1pm", "can u move my 7.15 on thursday to 6", "push my 3pm back to 4"
+_MOVE_VERB_RE = re.compile(r"\b(?:move|moving|shift|reschedule|push|bring|change|switch)\b", re.I)
+# a booking taken off the books in words: "take him off", "take R55E off pls", "remove it", "bin it"
+_REMOVE_RE = re.compile(r"\btake\s+(?:\S+\s+){0,2}?off\b|\b(?:remove|delete|drop|bin|scrap|ditch|axe)\b"
+                        r"|\bget\s+rid\s+of\b", re.I)
+_REMOVE_CLAUSE_RE = re.compile(r"[\s,.;-]*(?:(?:can|could|would)\s+(?:you|u|ya)\s+)?(?:(?:pls|please|plz|just)\s+)*(?:"
+                               + _REMOVE_RE.pattern + r")(?:\s+(?:him|her|them|it|the\s+booking))?(?:\s+(?:pls|please|plz))?", re.I)
+_SAME_DAY_RE = re.compile(r"\bsame\s+day\b")
+_SAME_TIME_RE = re.compile(r"\bsame\s+time\b")
+_WITH_ME_RE = re.compile(r"\b(?:w/?|with|wit)\s+me\b")
+_BARE_TO_TIME_RE = re.compile(r"\b(?:to|at|for|til|till)\s+(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?\b(?!\s*(?:st|nd|rd|th|mins?|minutes?)\b)")
+# another barber named as the one taking the bookings: "jo can take the kids", "sam will have them"
+_TAKER = r"\s+(?:can|could|will|would|should|is\s+gonna|is\s+going\s+to)\s+(?:take|have|do|see|grab|cover)\b"
+
+
+def move_target(clause: str, shop: Shop, now: dt.datetime) -> tuple[dt.date | None, int | None, str | None, bool]:
+    """Where a move's words send a booking ("to 1pm same day", "fri 10:00", "to thursday same time
+    w me"): (the day, None for its own; the local minutes, None for its own; the barber named, None
+    for its own; whether it is with the sender)."""
+    u = understand(clause, now=now, shop=shop)
+    norm = u.text or clean(clause)
+    day = None if _SAME_DAY_RE.search(norm) else read_day(norm, shop, now, u.date).day
+    at: int | None = None
+    if not _SAME_TIME_RE.search(norm):
+        if u.time is not None:
+            at = u.time.hour * 60 + u.time.minute
+        elif (m := _BARE_TO_TIME_RE.search(norm)) is not None:
+            at = _clock_minutes(int(m.group(1)), int(m.group(2) or 0), m.group(3), shop, local_date(shop, now))
+    to_me = bool(_WITH_ME_RE.search(norm))
+    return day, at, None if to_me else move_to(norm, shop), to_me
+
+
+def _clause_after(text: str, at: int) -> str:
+    """The words of `text` from `at` to the end of that clause (a comma, full stop or the like)."""
+    return re.split(r"[,;!?]|\.(?!\d)", text[at:], maxsplit=1)[0]  # "my 7.15" is a time, not a full stop
+
+
+def move_answer(text: str, shop: Shop, now: dt.datetime) -> Answer:
+    """While clashing bookings wait for a word: "move them" as the message says it, to the day,
+    time and barber its words name ("move him to thursday same time w me", "move them, jo can take
+    the kids", "move him to sam")."""
+    verb = _MOVE_VERB_RE.search(text)
+    day, at, to, to_me = move_target(_clause_after(text, verb.end()), shop, now) if verb else (None, None, None, False)
+    if to is None and not to_me:
+        taker = re.search(r"(" + _names(shop) + r")\b" + _TAKER, clean(text))
+        to = move_to(text, shop) or cover_answer(text, shop) or (_key(shop, taker.group(1)) if taker else None)
+    return Answer("move", to, passed_on(text), day, at, to_me)
+
+
+def _booking_move(original: str, shop: Shop, now: dt.datetime, code: str | None) -> MoveBooking | Usage | None:
+    """A move of one booking ("move PZ7X to 1pm same day", "can u move my 7.15 on thursday to 6
+    instead"): named by `code`, else by "my 7.15 (on thursday)" right after the verb; None when the
+    message names no booking so (`move them` after a clash is an answer)."""
+    verb = _MOVE_VERB_RE.search(original)
+    if verb is None:
+        return None
+    if code is not None:
+        at = original.upper().find(code, verb.end())
+        clause = _clause_after(original, at + len(code) if at >= 0 else verb.end())
+        day, to_min, to, to_me = move_target(clause, shop, now)
+        if day is None and to_min is None and to is None and not to_me:
+            return Usage("move")
+        return MoveBooking(code, day, to_min, to, to_me)
+    clause = clean(_clause_after(original, verb.end()))
+    ref = re.match(r"\s*((?:my|the|his|her)\s+\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)?(?:\s+\S+){0,3}?)\s+(?=(?:to|til|till|for|back|forward)\b)", clause)
+    mt = _MY_TIME_RE.match(ref.group(1)) if ref else None
+    if ref is None or mt is None:
+        return None
+    u = understand(ref.group(1), now=now, shop=shop)
+    at_day = read_day(u.text or ref.group(1), shop, now, u.date).day or local_date(shop, now)
+    at_min = _clock_minutes(int(mt.group(1)), int(mt.group(2) or 0), mt.group(3), shop, at_day)
+    day, to_min, to, to_me = move_target(clause[ref.end():], shop, now)
+    if at_min is None or (day is None and to_min is None and to is None and not to_me):
+        return Usage("move")
+    return MoveBooking(None, day, to_min, to, to_me, at_day, at_min, _barber_named(ref.group(1), shop, None))
+
+
+def _removal_reason(original: str, code: str) -> str | None:
+    """The words beside "take CODE off" other than the code and the request: "R55E text me saying he
+    cant make friday, take him off pls" -> "text me saying he cant make friday"."""
+    rest = re.sub(r"\b" + re.escape(code) + r"\b", " ", original, flags=re.I)
+    rest = _REMOVE_CLAUSE_RE.sub(" ", rest)
+    rest = " ".join(rest.split()).strip(" ,.-:;!")
+    return told_words(rest) if rest else None
+
+
+# a hand-back in words: "u can take over +61... again", "put +44... back on the bot", "hand +27... back"
+_HAND_BACK_RE = re.compile(r"\btake\s+over\b|\bback\s+(?:on|to)\s+(?:the\s+)?bot\b|\b(?:hand|give|pass)\s+(?:\S+\s+){0,3}back\b"
+                           r"|\b(?:bot|you|u)\s+can\s+(?:have|answer|deal\s+with|handle)\b|\bover\s+to\s+(?:you|u|the\s+bot)\b")
+_HAND_BACK_PHONE_RE = re.compile(r"(?<![\w+])(\+\d[\d\s()-]{6,20}\d)(?!\d)")
+
+
+def hand_back(text: str) -> HandBack | None:
+    """A customer handed back to the bot in words, with their number; None when it is not that."""
+    phone = _HAND_BACK_PHONE_RE.search(text)
+    if phone is None or not _HAND_BACK_RE.search(clean(text)):
+        return None
+    return HandBack(re.sub(r"[\s()-]", "", phone.group(1)))
+
+
+# every barber's agenda: "everybody's bookings tmrw", "the whole shop's day", "all the barbers' bookings"
+_SHOP_AGENDA_RE = re.compile(
+    r"\b(?:every\s*(?:one|body)|every\s+barber|all\s+(?:the\s+)?barbers|(?:the\s+)?whole\s+shop|the\s+shop)'?s?'?\s+"
+    r"(?:bookings|appointments|agendas?|days?|diar(?:y|ies)|schedules?|lists?|clients|customers)\b"
+    r"|^(?:and\s+|n\s+|what\s+about\s+|how\s+about\s+|for\s+)*(?:the\s+)?(?:whole\s+shop|every\s*(?:one|body)(?:\s+else)?|all\s+of\s+(?:them|us)"
+    r"|the\s+rest|the\s+others|every\s+barber|all\s+the\s+barbers)\b", re.M)
+
+
+def shop_follow_up(text: str, shop: Shop) -> bool:
+    """Whether a message sent right after an agenda asks the same of the whole shop ("and the whole shop?")."""
+    low = clean(strip_opening(text, shop)).strip(" ?!.,")
+    return bool(re.fullmatch(r"(?:and\s+|n\s+|&\s+|what\s+about\s+|how\s+about\s+|wbu\s+|for\s+)*(?:the\s+)?"
+                             r"(?:whole\s+shop|every\s*(?:one|body)(?:\s+else)?|all\s+of\s+(?:them|us)|the\s+rest|the\s+others"
+                             r"|every\s+barber|all\s+the\s+barbers|shop)(?:'?s)?(?:\s+(?:then|too|pls|please))?", low))
+
+
+def _until_day(norm: str, start: dt.date, shop: Shop, now: dt.datetime) -> dt.date | None:
+    """The last day of a time off said as a run of days ("off till saturday incl.", "off wed to fri",
+    "sick through friday"): "till"/"until" a day is up to the day before it unless the message
+    says it is included (incl., inclusive, or names that day again); None when no later day is said."""
+    m = re.search(r"\b(to|till|til|until|untill|through|thru)\s+(?:and\s+including\s+)?((?:\S+\s*){1,3})", norm)
+    if m is None:
+        return None
+    u = understand(m.group(2), now=now, shop=shop)
+    if u.time is not None or u.window is not None:
+        return None
+    day = read_day(u.text or m.group(2), shop, now, u.date).day
+    if day is None or day <= start or (day - start).days > 31:
+        return None
+    named = _WEEKDAY_RE.search(m.group(2))
+    inclusive = (m.group(1) in ("to", "through", "thru") or re.search(r"\bincl\w*|\band\s+including\b", norm)
+                 or (named is not None and len(re.findall(r"\b" + named.group(1), norm)) > 1))
+    last = day if inclusive else day - dt.timedelta(days=1)
+    return last if last > start else None
+
+
 def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[[str], bool] | None = None) -> Command | None:
     """The command a barber's message is (see the module); `is_code(CODE)`: whether a booking has
     that code, so that one written in lower case ("cancel qtwy") is read as the code."""
@@ -678,15 +842,29 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
         return Answer("yes")
     if bare in _NO:
         return Answer("no")
+    back = hand_back(original)
+    if back is not None:  # "u can take over +61491570101 again": as `resume +61491570101`
+        return back
+    # a message naming one booking is about that booking, never a day off: "move PZ7X to 1pm",
+    # "R55E cant make friday, take him off", "can u move my 7.15 on thursday to 6 instead"
+    code, after = _code(original, low, is_code)
+    named_code = code if code is not None and (any(c.isdigit() for c in code) or is_code is None or is_code(code)) else None
+    if named_code and not re.search(r"\b(?:cancel|no[\s-]?show|done)\b", low):
+        if _MOVE_VERB_RE.search(low):
+            return _booking_move(original, shop, now, named_code)
+        if _REMOVE_RE.search(low):
+            return CancelCode(named_code, _removal_reason(original, named_code))
+    if _MOVE_VERB_RE.search(low) and (moved := _booking_move(original, shop, now, None)) is not None:
+        return moved
     for pattern, word in _ANSWER_WORDS:
         if pattern.match(bare) and not (word == "cancel" and re.search(r"\d", bare)):  # "cancel her 3pm": a booking
-            return Answer(word, move_to(bare, shop) if word == "move" else None, passed_on(original))
+            return move_answer(original, shop, now) if word == "move" else Answer(word, None, passed_on(original))
 
     m = re.match(r"^(?:customer|client|who\s+is)\s+(\+[\d\s()-]{7,})$", bare)
     if m:
         return CustomerInfo(re.sub(r"[\s()-]", "", m.group(1)))
 
-    if re.search(r"\b(?:un)?block\b", low):  # "block 3 to 4": no barber blocks "ten to four": two hours
+    if re.search(r"\b(?:un)?block(?:ed|ing)?\b", low):  # "block 3 to 4": no barber blocks "ten to four": two hours
         original = _HOURS_TO_RE.sub(r"\1-\2", original)
     original = _TAKE_THE_DAY_RE.sub(r"\1 the day off", original)  # "gonna take the day": the day off
     # the words to pass on are no part of the command: "off thu 24 dec, tell them merry xmas" is the 24th
@@ -764,7 +942,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
                         + r"(?:'?s|\s+(?:is|are|r|will\s+be|be|both|all))*\s+(?:off|away|not\s+in)\b"  # "lees off fri", "me and jo off fri"
                         + r"|" + _WHOLE_SHOP_RE.pattern + r"(?:'?s|\s+(?:is|are|r|will\s+be|be|all))*\s+(?:off|away|not\s+in)\b",
                         kw, re.M)  # "everyone off fri", "the whole shop is off the 24th"
-    block = re.search(r"\bblock(?:\s+(?:off|out))?\b", kw)
+    block = re.search(r"\bblock(?:ed|ing)?(?:\s+(?:off|out))?\b", kw)  # "need friday 4 to 5 blocked off"
     stranger = _unknown_name(norm, shop) if named is None and not group else None  # "gethin is off fri"
     late = re.search(r"\b(?:late|behind|delayed|running\s+over)\b", kw)
     asks_to_tell = re.search(r"\b(?:tell|let|message|text)\b", kw)  # "r u able to tell my 11 ill be 5 late"
@@ -791,8 +969,14 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
         if block and not (sick or cancel_all or day_off) and (u.time is not None or re.search(r"\d", norm.split(" ", 1)[-1])) \
                 and not _EXPLICIT_RE.search(norm) and not _WEEKDAY_NUMBER_RE.search(norm):
             return Usage("block")
-        return Block(day, 0, 1440, True, reason, named, cancel=bool(sick or cancel_all or day_off or cover),
-                     also=group[1:], cover=cover)
+        start = day
+        until_at = re.search(r"\b(?:to|till|til|until|untill|through|thru)\s", norm)
+        if until_at and (sick or cancel_all or day_off or word == "off"):  # "off till saturday incl."
+            before = norm[:until_at.start()]
+            start = read_day(before, shop, now, understand(before, now=now, shop=shop).date).day or today
+        last_day = _until_day(norm, start, shop, now) if until_at else None
+        return Block(start if last_day else day, 0, 1440, True, reason, named,
+                     cancel=bool(sick or cancel_all or day_off or cover), also=group[1:], cover=cover, until=last_day)
 
 
     slot_min = _who_at(kw, norm, u, shop, today)
@@ -811,6 +995,8 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
         start = today + dt.timedelta(days=7 - today.weekday()) if "next week" in norm else today
         return Week(start, named)
 
+    if _SHOP_AGENDA_RE.search(kw) and not got.question:  # "everybody's bookings tmrw": every barber's day
+        return Agenda(got.day or today, None, everyone=True)
     agenda_words = re.search(
         r"^(?:agenda|day|bookings|schedule|diary|today|tomorrow|tmrw|yesterday)\b|\bagenda\b"
         r"|^(?:what'?s|whats|wats|wots|what\s+is)\s+on\b|^(?:any\s*(?:1|one|body)|anyone|anybody)\s+(?:booked|coming|in)\b|\bwho'?s\s+(?:booked|coming)\b|\bwho\s+is\s+(?:booked|coming)\b"
@@ -822,6 +1008,11 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
         r"|\b(?:did|do|have)\s+i\s+(?:have|had|got|get|see)\s+(?:anyone|anybody|any\s+(?:bookings|clients|customers))\b"
         r"|\bam\s+i\s+(?:still\s+)?(?:busy|booked|working|free|off|in)\b|\bdo\s+i\s+(?:work|have\s+(?:anyone|anybody|bookings))\b"
         r"|\b(?:show|see|check|view|send|give|pull\s+up|look\s+at|read)\s+(?:me\s+|us\s+)?(?:my|the|\w+'?s?)\s+" + _AGENDA_NOUN
+        + r"|\b(?:show|check|view|pull\s+up|look\s+at)\s+(?:me\s+|us\s+)?(?:my\s+)?(?:" + _WEEKDAY
+        + r"|today|tomorrow|tmrw|tmr|yesterday)\b"  # "show me friday"
+        # a question about one booking of a day: "whos the friday one", "what's the saturday booking"
+        + r"|^(?:who|who'?s|whos|who\s+is|what'?s|whats|wats|what\s+is)\s+(?:the|my|that)\s+(?:\S+\s+){1,2}"
+          r"(?:one|ones|booking|bookings|appointment|appointments|client|clients|customer|guy|fella|lad)\b"
         + r"|" + _names(shop) + r"'?s?\s+" + _AGENDA_NOUN,
         kw, re.M)
     if agenda_words:
@@ -1028,6 +1219,7 @@ def _reason(norm: str, sick: re.Match[str] | None, word: str, original: str = ""
     # "block saturday 9.30 to 11 got the dentist": the words after the last time are the reason
     m = _AFTER_TIMES_RE.search(norm)
     rest = re.sub(r"^(?:" + "|".join(MONTHS) + r")[a-z]*\b[\s,.!-]*", "", m["rest"]) if m else ""
+    rest = re.sub(r"^(?:(?:blocked|blocking|block)(?:\s+(?:off|out))?|off|out)\b[\s,.!-]*", "", rest)
     if rest and set(rest.split()) - _NOT_A_REASON:  # "sat 12 dec 9pm, staff dinner", "thu 24 dec, xmas party"
         return rest.strip(" .,!")
     # "block out my thursday morning got a docs appt": no time said, the words after the day are the reason

@@ -26,6 +26,7 @@ from bot.dialogue.barber_flow import (
     BarberAction,
     BarberContext,
     CancelAndTell,
+    HandBackTo,
     MoveAndTell,
     Pending,
     RemoveTimeOff,
@@ -37,7 +38,7 @@ from bot.dialogue.barber_flow import (
     last_agenda,
 )
 from bot.dialogue.model import Convo
-from bot.dialogue.staff import in_conversation, save_conversation
+from bot.dialogue.staff import hand_back, in_conversation, save_conversation
 from bot.errors import BarberbotError, Conflict, InvalidBooking, NotFound, SlotTaken
 from bot.models import Booking, BookingStatus
 from bot.nlu import Intent
@@ -56,6 +57,8 @@ def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime,
     seen = last_agenda(convo)
     if seen is not None:
         asked = cmd.agenda_follow_up(text, seen.day, shop=shop, now=now)
+        if cmd.shop_follow_up(text, shop):  # "and the whole shop?": every barber's agenda that day
+            return cmd.Agenda(seen.day, None, everyone=True)
         if asked is not None and seen.barber is None and asked[1] is None:  # "whos in fri" then "and sat?"
             return cmd.WhoIsIn(asked[0] or seen.day)
         if asked is not None:  # "and sam?", "what about friday": the agenda just shown, of that barber or day
@@ -64,15 +67,17 @@ def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime,
     if seen is not None and seen.own and isinstance(command, cmd.Usage) and command.text in ("block", "off", "unblock"):
         command = cmd.on_day(text, seen.day, shop=shop, now=now) or command  # "block 12-1 for lunch": that day's
     waiting = in_barber_state(convo)
-    if waiting and not isinstance(command, (cmd.Answer, cmd.Block)):
+    one_booking = (cmd.MoveBooking, cmd.CancelCode, cmd.CancelAt, cmd.HandBack)  # "just move X7UR to 18:00": that booking
+    if waiting and not isinstance(command, (cmd.Answer, cmd.Block, *one_booking)):
         cover = cmd.cover_answer(text, shop)
         if cover is not None:  # "can jono take them", "can lee take it": move them to that barber
             return cmd.Answer("move", cover, cmd.passed_on(text))
-    if waiting and not isinstance(command, cmd.Answer):
+    if waiting and not isinstance(command, (cmd.Answer, *one_booking)):
         answer = cmd.answer_in(cmd.strip_opening(text, shop))
         if answer is not None:  # "ok move them", "hmm nah just cancel them", "dont cancel pete, move them"
-            answer = dataclasses.replace(answer, reason=cmd.passed_on(text))  # "cancel it, tell him sorry"
-            return dataclasses.replace(answer, to=cmd.move_to(text, shop)) if answer.word == "move" else answer
+            if answer.word == "move":  # "move him to thursday same time w me": there
+                return cmd.move_answer(text, shop, now)
+            return dataclasses.replace(answer, reason=cmd.passed_on(text))  # "cancel it, tell him sorry"
     last = just_blocked(convo)
     if last is not None and (command is None or isinstance(command, (cmd.Usage, cmd.Answer))):
         fixed = cmd.corrected_block(text, local_date(shop, last.start), shop=shop, now=now)
@@ -115,9 +120,11 @@ def taken_back(last: Pending, shop: Shop) -> cmd.Unblock:
     """The Unblock that removes exactly the block `last` (a whole day, or its window), for every
     barber it was added for."""
     day = local_date(shop, last.start)
-    others = tuple(k for k, _, _ in last.others)
-    if last.whole_day:
-        return cmd.Unblock(day, 0, 1440, last.barber, others)
+    others = tuple(k for k, _, _ in last.others if k != last.barber)
+    if last.whole_day:  # a run of days ("off till saturday"): every day of it
+        end = max([last.end, *(z for k, _, z in last.others if k == last.barber)])
+        return cmd.Unblock(day, 0, 1440 * max(1, (local_date(shop, end - dt.timedelta(seconds=1)) - day).days + 1),
+                           last.barber, others)
     start, end = last.start.astimezone(shop.tz), last.end.astimezone(shop.tz)
     end_min = 1440 if end.date() > day else end.hour * 60 + end.minute
     return cmd.Unblock(day, start.hour * 60 + start.minute, end_min, last.barber, others)
@@ -218,6 +225,13 @@ def carry_out(bookings: BookingService, shop: Shop, action: BarberAction, ctx: B
             if action.status == BookingStatus.NO_SHOW:
                 facts = ctx.customer(b.customer_phone)
                 return f"{action.said} {r.barber_no_show_count(facts)}"
+            return action.said
+        if isinstance(action, HandBackTo):
+            if session is None:
+                with bookings.db.write() as s:
+                    hand_back(s, action.phone, ctx.now)
+            else:
+                hand_back(session, action.phone, ctx.now)
             return action.said
         if isinstance(action, Tell):
             bookings.tell(action.booking_id, action.notice, kind="late", session=session)

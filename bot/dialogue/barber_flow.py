@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.availability import Slot, covered, local_date, local_instant
+from bot.phones import InvalidPhone, normalize_phone
 from bot.shop import Barber, Shop
 
 from . import barber as cmd
@@ -103,7 +104,15 @@ class Tell:
     said: str
 
 
-BarberAction = AddTimeOff | RemoveTimeOff | CancelAndTell | MoveAndTell | SetOutcome | Tell
+@dataclass(frozen=True)
+class HandBackTo:
+    """The customer `phone`, handed to a person, answered by the bot again (as `resume +…`)."""
+
+    phone: str
+    said: str
+
+
+BarberAction = AddTimeOff | RemoveTimeOff | CancelAndTell | MoveAndTell | SetOutcome | Tell | HandBackTo
 
 
 @dataclass(frozen=True)
@@ -214,7 +223,7 @@ def barber_step(convo: Convo, command: cmd.Command, ctx: BarberContext,
             return _say(IDLE, r.barber_usage(command.word))
         if command.reason:  # "cancel them, tell them sorry": these words, not the block's
             pending = dataclasses.replace(pending, reason=command.reason)
-        return _answer(pending, command.word, ctx, convo, command.to)
+        return _answer(pending, command.word, ctx, convo, command.to, command.day, command.at_min, command.to_me)
     handler = _HANDLERS[type(command)]
     return handler(command, ctx)  # a new command drops anything that was waiting
 
@@ -256,6 +265,8 @@ def _blocked_all_day(ctx: BarberContext, barber: Barber, day: dt.date) -> bool:
 
 
 def _agenda(c: cmd.Agenda, ctx: BarberContext) -> BarberOutcome:
+    if c.everyone:
+        return _shop_agenda(c.day, ctx)
     who, refusal = _whose(ctx, c.barber, "see the agenda of")
     if who is None:
         return _say(IDLE, refusal or "")
@@ -267,6 +278,22 @@ def _agenda(c: cmd.Agenda, ctx: BarberContext) -> BarberOutcome:
     seen = Convo(State.UNCLEAR, Draft(barber_pending=LastAgenda(c.day, who.key, who.key == ctx.barber.key).to_text()))  # "and sam?" may follow
     return _say(seen, r.barber_agenda(ctx.shop, c.day, who, rows, off=off, blocks=blocks,
                                       own=who.key == ctx.barber.key))
+
+
+def _shop_agenda(day: dt.date, ctx: BarberContext) -> BarberOutcome:
+    """Every barber's agenda of `day`, each named (the owner only)."""
+    if not ctx.barber.is_owner:
+        return _say(IDLE, r.barber_owner_only("see every barber's bookings"))
+    parts = []
+    lo, hi = local_instant(ctx.shop, day, 0), local_instant(ctx.shop, day, 1440)
+    for who in ctx.shop.barbers:
+        rows = [b for b in ctx.bookings_on(day, who.key) if b.status != "cancelled"]
+        off = _working(ctx, who, day) is None or _blocked_all_day(ctx, who, day)
+        parts.append(r.barber_agenda(ctx.shop, day, who, rows, off=off, blocks=list(ctx.time_off(who.key, lo, hi)), own=False))
+    if day in ctx.shop.closed and len(set(parts)) == 1:
+        parts = parts[:1]  # "The shop is closed ...", once
+    seen = Convo(State.UNCLEAR, Draft(barber_pending=LastAgenda(day, None).to_text()))  # "and fri?" may follow
+    return _say(seen, "\n\n".join(parts))
 
 
 def _week(c: cmd.Week, ctx: BarberContext) -> BarberOutcome:
@@ -397,6 +424,59 @@ def _cancel_at(c: cmd.CancelAt, ctx: BarberContext) -> BarberOutcome:
     return _cancel_code(cmd.CancelCode(found[0].code, c.reason), ctx)
 
 
+def _move_booking(c: cmd.MoveBooking, ctx: BarberContext) -> BarberOutcome:
+    """Move one booking, as `cancel CODE` cancels one: the sender's own (an owner: anyone's), to
+    the day, time and barber said (each its own when not said), when that barber is free then; the
+    customer is told the new time. Nothing changes otherwise, and the reply says why."""
+    if c.code is not None:
+        b, refusal = _by_code(c.code, ctx, "move a booking of")
+        if b is None:
+            return _say(IDLE, refusal or "")
+    else:
+        assert c.at_day is not None and c.at_min is not None
+        who, refusal = _whose(ctx, c.barber, "move a booking of")
+        if who is None:
+            return _say(IDLE, refusal or "")
+        at = local_instant(ctx.shop, c.at_day, c.at_min)
+        own = [x for x in ctx.bookings_on(c.at_day, who.key) if x.status == "confirmed"]
+        found = [x for x in own if x.start == at]
+        if not found and ctx.barber.is_owner and c.barber is None:
+            found = [x for k in ctx.shop.barbers if k.key != who.key for x in ctx.bookings_on(c.at_day, k.key)
+                     if x.status == "confirmed" and x.start == at]
+        if len(found) != 1:
+            return _say(IDLE, r.barber_no_booking_to_move(ctx.shop, at, found or own, who, mine=who.key == ctx.barber.key))
+        b = found[0]
+    if b.status != "confirmed":
+        return _say(IDLE, r.booking_not_open(b.code, b.status))
+    if b.start <= ctx.now:
+        return _say(IDLE, r.barber_already_started(ctx.shop, b, doing="moved"))
+    to, refusal = _whose(ctx, ctx.barber.key if c.to_me else c.to_barber or b.barber, "move a booking to")
+    if to is None:
+        return _say(IDLE, refusal or "")
+    local = b.start.astimezone(ctx.shop.tz)
+    day = c.to_day or local.date()
+    start = local_instant(ctx.shop, day, c.to_min if c.to_min is not None else local.hour * 60 + local.minute)
+    if start == b.start and to.key == b.barber:
+        return _say(IDLE, r.barber_move_same(ctx.shop, b))
+    if start <= ctx.now:
+        return _say(IDLE, r.barber_move_past(ctx.shop, start))
+    slot = Slot(start, to.key)
+    free = {(s.start, s.barber) for s in ctx.free(day, b.service, to.key)}
+    own_time = to.key == b.barber and start < b.end and start + (b.end - b.start) > b.start  # overlaps itself
+    if (start, to.key) not in free and not own_time:
+        offers = [s for s in _nearby(ctx, dataclasses.replace(b, start=start), None, days=1) if s.barber == to.key][:OFFERS]
+        return _say(IDLE, r.barber_not_free_then(ctx.shop, b, slot, offers))
+    return _say(IDLE, actions=[MoveAndTell(b.id, b.code, start, to.key, r.barber_moved(ctx.shop, b, slot))])
+
+
+def _hand_back(c: cmd.HandBack, ctx: BarberContext) -> BarberOutcome:
+    try:
+        phone = normalize_phone(c.phone)
+    except InvalidPhone:
+        return _say(IDLE, r.barber_usage("resume"))
+    return _say(IDLE, actions=[HandBackTo(phone, r.barber_handed_back(phone))])
+
+
 def _outcome(c: cmd.MarkOutcome, ctx: BarberContext) -> BarberOutcome:
     b, refusal = _by_code(c.code, ctx, "mark a booking of")
     if b is None:
@@ -458,6 +538,8 @@ def _block(c: cmd.Block, ctx: BarberContext) -> BarberOutcome:
     if c.replaces:
         for key, a, z in [(whos[0].key, *c.replaces), *c.replaces_others]:
             actions.append(RemoveTimeOff(key, a, z, local_date(ctx.shop, a)))
+    if c.until is not None and c.until > c.day:  # "off till saturday incl.": each day, whole
+        return _block_days(c, whos, ctx)
     spans: list[tuple[str, dt.datetime, dt.datetime]] = []
     clashes: list[BookingInfo] = []
     for who in whos:
@@ -492,6 +574,42 @@ def _block(c: cmd.Block, ctx: BarberContext) -> BarberOutcome:
                 actions=actions)
 
 
+def _block_days(c: cmd.Block, whos: Sequence[Barber], ctx: BarberContext) -> BarberOutcome:
+    """Whole days off from `c.day` to `c.until`, both included, for each barber, on the days they
+    work (one block a day); one line says the run, and the clashes of every day wait for one word."""
+    actions: list[BarberAction] = []
+    spans: list[tuple[str, dt.datetime, dt.datetime]] = []
+    clashes: list[BookingInfo] = []
+    assert c.until is not None
+    for who in whos:
+        worked: list[dt.date] = []
+        day = c.day
+        while day <= c.until:
+            start, end = local_instant(ctx.shop, day, 0), local_instant(ctx.shop, day, 1440)
+            theirs = _clashes(ctx, who.key, start, end)
+            if end > ctx.now and (_working(ctx, who, day) is not None or theirs):
+                actions.append(AddTimeOff(who.key, start, end, c.reason, ""))
+                spans.append((who.key, start, end))
+                clashes.extend(theirs)
+                worked.append(day)
+            day += dt.timedelta(days=1)
+        if worked:
+            first = next(i for i, a in enumerate(actions) if isinstance(a, AddTimeOff) and a.barber == who.key)
+            actions[first] = dataclasses.replace(actions[first], said=r.blocked_days(  # type: ignore[arg-type]
+                ctx.shop, who, worked, own=who.key == ctx.barber.key))
+    if not spans:
+        return _say(IDLE, r.barber_not_working(ctx.shop, whos[0], local_instant(ctx.shop, c.day, 0),
+                                               local_instant(ctx.shop, c.day, 1440), True, None, own=whos[0].key == ctx.barber.key))
+    pending = Pending(spans[0][0], spans[0][1], spans[0][2], True, c.reason, c.cancel, tuple(spans[1:]), c.cover)
+    if not clashes:  # "undo", "scrap that" may follow
+        return _say(Convo(State.UNCLEAR, Draft(barber_pending=pending.to_text())), actions=actions)
+    state = State.BARBER_CONFIRM if c.cancel else State.BARBER_CLASH
+    cover = ctx.shop.barber(c.cover) if c.cover else None
+    return _say(Convo(state).to(state, barber_pending=pending.to_text()),
+                r.barber_clashes(ctx.shop, clashes, cancel=c.cancel, by_barber=len(whos) > 1,
+                                 cover=cover.name if cover else None), actions=actions)
+
+
 def _unblock(c: cmd.Unblock, ctx: BarberContext) -> BarberOutcome:
     whos, refusal = _everyone(ctx, [c.barber, *c.also], "unblock the time of")
     if not whos:
@@ -515,8 +633,10 @@ def _next_booking(c: cmd.NextBooking, ctx: BarberContext) -> BarberOutcome:
     return _say(IDLE, r.barber_no_next_booking(who, own=who.key == ctx.barber.key))
 
 
-def _answer(p: Pending, word: str, ctx: BarberContext, convo: Convo, to: str | None = None) -> BarberOutcome:
-    """The barber's second word about the bookings that clash with `p` (`to`: the barber a move names)."""
+def _answer(p: Pending, word: str, ctx: BarberContext, convo: Convo, to: str | None = None,
+            day: dt.date | None = None, at_min: int | None = None, to_me: bool = False) -> BarberOutcome:
+    """The barber's second word about the bookings that clash with `p` (`to`: the barber a move
+    names; `day`, `at_min`, `to_me`: the day, time and the sender a move names)."""
     if word == "unclear":
         return _say(convo, r.barber_move_cancel_or_keep())
     if word == "undo":
@@ -537,6 +657,8 @@ def _answer(p: Pending, word: str, ctx: BarberContext, convo: Convo, to: str | N
                                          r.barber_cancelled(ctx.shop, b, offered=bool(offers)), b.customer_phone,
                                          _choosing(ctx, b, offers)))
         return _say(IDLE, actions=actions)
+    if day is not None or at_min is not None or to_me:  # "move him to thursday same time w me": there
+        return _move_there(p, clashes, ctx, convo, to, day, at_min, to_me)
     # move: the same time with another barber if one is free, else the nearest free time that day
     taken: set[tuple[str, dt.datetime]] = set()
     moves: list[BarberAction] = []
@@ -556,6 +678,43 @@ def _answer(p: Pending, word: str, ctx: BarberContext, convo: Convo, to: str | N
         return _say(IDLE, actions=moves)
     # nobody free that day: the nearest free times on other days, and the question stays open
     return _say(convo, r.barber_not_moved(ctx.shop, [(b, _offers(ctx, b, blocked)) for b in stuck]), actions=moves)
+
+
+def _move_there(p: Pending, clashes: Sequence[BookingInfo], ctx: BarberContext, convo: Convo, to: str | None,
+                day: dt.date | None, at_min: int | None, to_me: bool) -> BarberOutcome:
+    """Each clashing booking moved to the day and time said (each its own when not said): with the
+    sender (`to_me`) or the barber named, else its own barber, else whoever is free then; one with
+    nobody free then stays, with the nearest free times, and the question stays open."""
+    moves: list[BarberAction] = []
+    stuck: list[BookingInfo] = []
+    taken: set[tuple[str, dt.datetime]] = set()
+    for b in clashes:
+        local = b.start.astimezone(ctx.shop.tz)
+        on = day or local.date()
+        start = local_instant(ctx.shop, on, at_min if at_min is not None else local.hour * 60 + local.minute)
+        free = [s for s in ctx.free(on, b.service, None) if s.start == start and (s.barber, s.start) not in taken
+                and not any(s.barber == k and a < s.start + (b.end - b.start) and s.start < z for k, a, z in p.spans())]
+        wanted = ctx.barber.key if to_me else to
+        order = [wanted] if wanted else [b.barber, *sorted({s.barber for s in free} - {b.barber})]
+        slot = next((s for k in order for s in free if s.barber == k), None)
+        if slot is None or start <= ctx.now:
+            stuck.append(b)
+            continue
+        taken.add((slot.barber, slot.start))
+        moves.append(MoveAndTell(b.id, b.code, slot.start, slot.barber, r.barber_moved(ctx.shop, b, slot),
+                                 None if slot.barber == b.barber else r.barber_move_notice(ctx.shop, b, slot, p.reason)))
+    if not stuck:
+        return _say(IDLE, actions=moves)
+    notes = [r.barber_not_free_then(ctx.shop, b, Slot(local_instant(ctx.shop, day or local_date(ctx.shop, b.start),
+                                                                    at_min if at_min is not None else _minutes(ctx, b.start)),
+                                                     (ctx.barber.key if to_me else to) or b.barber), _offers(ctx, b, p.spans()))
+             for b in stuck]
+    return _say(convo, *notes, actions=moves)
+
+
+def _minutes(ctx: BarberContext, at: dt.datetime) -> int:
+    local = at.astimezone(ctx.shop.tz)
+    return local.hour * 60 + local.minute
 
 
 def _nearby(ctx: BarberContext, b: BookingInfo, blocked: Sequence[tuple[str, dt.datetime, dt.datetime]] | None,
@@ -671,6 +830,8 @@ _HANDLERS: dict[type, Callable[[Any, BarberContext], BarberOutcome]] = {
     cmd.DayQuestion: _day_question,
     cmd.CancelCode: _cancel_code,
     cmd.CancelAt: _cancel_at,
+    cmd.MoveBooking: _move_booking,
+    cmd.HandBack: _hand_back,
     cmd.MarkOutcome: _outcome,
     cmd.Block: _block,
     cmd.Unblock: _unblock,

@@ -509,6 +509,7 @@ def barber_help(shop: Shop, *, owner: bool = False) -> str:
         "• today / tomorrow / agenda fri / agenda yesterday / am I busy sunday? / what's my week",
         "• who's in saturday? / next free slot",
         "• cancel CODE [reason] (the customer is told, with other free times)",
+        "• move CODE fri 10:00 / move CODE to 1pm / move my 3pm to 4 (the customer is told the new time)",
         "• block fri 13:00-15:00 / block tomorrow afternoon / off 2026-12-24 / unblock fri 13:00-15:00",
         "• sick today, cancel all my bookings (asks YES first)",
         "• running 15 min late / tell my 10am I'm 10 min late",
@@ -517,8 +518,8 @@ def barber_help(shop: Shop, *, owner: bool = False) -> str:
     if owner:
         other = next((b for b in shop.barbers if not b.is_owner), shop.barbers[0] if shop.barbers else None)
         name = other.name.lower() if other else "them"
-        lines.append(f"• as the owner, for anyone: agenda {name} / block {name} fri 13:00-15:00 / cancel CODE / "
-                     f"customer {_example_phone(shop)}")
+        lines.append(f"• as the owner, for anyone: agenda {name} / everyone's bookings tomorrow / block {name} fri 13:00-15:00 / "
+                     f"cancel CODE / move CODE / customer {_example_phone(shop)} / resume {_example_phone(shop)}")
     else:
         lines.append("You act on your own bookings and time; the owner can act on anyone's.")
     lines.append("Anything else, and I'll treat you as a customer.")
@@ -547,7 +548,8 @@ def barber_usage(word: str) -> str:
         "off": "off 2026-12-24, off fri",
         "unblock": "unblock fri 13:00-15:00, unblock 2026-12-24",
         "noshow": "noshow K7Q2, done K7Q2",
-        "move": "move them, cancel them or keep them (after a block that clashes)",
+        "move": "move K7Q2 fri 10:00, move K7Q2 to 1pm, move my 3pm to 4, or move them after a block that clashes",
+        "resume": "resume +61491570102",
         "cancel": "cancel K7Q2, cancel my 2pm, cancel my 10am tomorrow, or cancel them after a block that clashes",
         "keep": "keep them (after a block that clashes)",
         "undo": "unblock fri 13:00-15:00",
@@ -748,9 +750,43 @@ def barber_cancel_asked_notice(shop: Shop, b: BookingInfo, *, by: str) -> str:
             f"({b.code}) is cancelled, as you asked {by}. Reply BOOK any time to book again.")
 
 
-def barber_already_started(shop: Shop, b: BookingInfo) -> str:
-    return (f"{b.code} started at {fmt_slot(shop, b.start)}, so it can't be cancelled; "
+def barber_already_started(shop: Shop, b: BookingInfo, *, doing: str = "cancelled") -> str:
+    return (f"{b.code} started at {fmt_slot(shop, b.start)}, so it can't be {doing}; "
             f"mark it with done {b.code} or noshow {b.code}.")
+
+
+def barber_no_booking_to_move(shop: Shop, at: dt.datetime, that_day: Sequence[BookingInfo], barber: Barber, *,
+                              mine: bool) -> str:
+    """A move by time with no one booking then: that day's bookings, so the right one can be named."""
+    who = "You have" if mine else f"{barber.name} has"
+    if len([b for b in that_day if b.start == at]) > 1:
+        text = f"More than one booking at {fmt_slot(shop, at)}; nothing was moved."
+    else:
+        text = f"{who} no booking at {fmt_slot(shop, at)}; nothing was moved."
+    if that_day:
+        text += " That day: " + ", ".join(f"{fmt_time(shop, b.start)} {_customer_of(b)} ({b.code})" for b in that_day) + "."
+    return text + " Send move CODE fri 10:00 for the one to move."
+
+
+def barber_move_same(shop: Shop, b: BookingInfo) -> str:
+    return f"{b.code} is already {fmt_slot(shop, b.start)} with {barber_name(shop, b.barber)}; nothing was changed."
+
+
+def barber_move_past(shop: Shop, start: dt.datetime) -> str:
+    return f"{fmt_slot(shop, start)} has already gone; nothing was moved."
+
+
+def barber_not_free_then(shop: Shop, b: BookingInfo, slot: Slot, offers: Sequence[Slot]) -> str:
+    """A booking not moved: the barber it would go to isn't free then; the nearest free times instead."""
+    text = (f"{barber_name(shop, slot.barber)} isn't free {fmt_slot(shop, slot.start)} for {_booking_of(shop, b)}; "
+            f"nothing was moved and nobody was told.")
+    if offers:
+        text += " Free nearby: " + ", ".join(f"{fmt_slot(shop, s.start)} with {barber_name(shop, s.barber)}" for s in offers) + "."
+    return text
+
+
+def barber_handed_back(phone: str) -> str:
+    return f"OK, I'm answering {phone} again."
 
 
 def barber_outcome(shop: Shop, b: BookingInfo, status: str) -> str:
@@ -777,6 +813,15 @@ def _block_span(shop: Shop, start: dt.datetime, end: dt.datetime, whole_day: boo
     if whole_day:
         return f"{fmt_day(shop, start)} (all day)"
     return f"{fmt_slot(shop, start)}-{fmt_time(shop, end)}"
+
+
+def blocked_days(shop: Shop, barber: Barber, days: Sequence[dt.date], *, own: bool = True) -> str:
+    """A run of whole days off (the days the barber works in it)."""
+    who = "" if own else f" for {barber.name}"
+    if len(days) == 1:
+        return f"Blocked {fmt_date(days[0])} (all day){who}. No new bookings then."
+    return (f"Blocked {fmt_date(days[0])} to {fmt_date(days[-1])} (all day, {len(days)} working days){who}. "
+            f"No new bookings then.")
 
 
 def blocked(shop: Shop, barber: Barber, start: dt.datetime, end: dt.datetime, whole_day: bool, *,

@@ -51,6 +51,11 @@ def _apply(s: Session, action: NotifyStaff | Handoff | Resume, now: dt.datetime)
     return []
 
 
+def hand_back(s: Session, phone: str, now: dt.datetime) -> None:
+    """The customer `phone`, handed to a person, is the bot's again (as `resume +…`), in `s`."""
+    _set_handoff(s, phone, None, now)
+
+
 def _set_handoff(s: Session, phone: str, until: dt.datetime | None, now: dt.datetime) -> None:
     ensure_customer(s, phone=phone, now=now)
     cust = s.get(Customer, phone)
