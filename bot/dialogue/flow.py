@@ -29,6 +29,7 @@ from bot.nlu.intents import (
     info_topics,
 )
 from bot.nlu.times import day_window
+from bot.nlu.understand import combined_service
 from bot.nlu.words import ShopLexicon
 from bot.shop import Shop
 
@@ -187,11 +188,18 @@ def _has_slots(u: Understanding) -> bool:
                 or u.date_range or u.past_date or "time" in u.ambiguous)
 
 
+# "latest he has", "as late as possible", "last slot of the day": the end of the day asked about
+_LATEST_RE = re.compile(r"\b(?:(?:the\s+)?latest\s+(?:(?:he|she|they|you|u)\s+(?:has|have|got|can)|one|slot|time|possible|available)"
+                        r"|as\s+late\s+as\s+(?:possible|poss|you\s+can)|last\s+(?:slot|appointment|one)\s+of\s+the\s+day)\b")
+
+
 def _merge(d: Draft, u: Understanding, shop: Shop) -> Draft:
     c: dict[str, object] = {"options": (), "pending": None}
     guest = references.guest_of(u.text)
     if guest:
         c["guest"] = guest
+    if _LATEST_RE.search(u.text or "") and not u.time:
+        c["latest"] = True  # "friday afternoon? latest he has"
     if u.service:
         c["service"] = u.service
     if u.not_barbers or (u.barber and u.barber in d.not_barbers):  # ruled out now, or named again
@@ -299,7 +307,7 @@ def advance(convo: Convo, ctx: Context, *notes: str) -> Outcome:
     if day > last_bookable_day(shop, ctx.now):  # said so, not "nothing is free"
         return _say(convo.to(State.ASK_DAY, date=None), *notes, r.beyond_horizon(shop, day, ctx.now))
     if d.time is None:
-        ask = Ask(service, day, None, barber_key, d.window, exclude, d.not_barbers)
+        ask = Ask(service, day, None, barber_key, d.window, exclude, d.not_barbers, d.latest)
         if day < local_date(shop, ctx.now):
             return _say(convo.to(State.ASK_DAY, date=None), *notes, r.reason(shop, "past_date", None, None, None))
         options = day_options(ctx, ask)
@@ -803,11 +811,14 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
             return _rebook(u, ctx, again.service, again.barber)
     u = _after_a_cancel(convo, u, ctx)
     d = convo.draft
-    if (_in_flow(convo) and d.goal == Goal.BOOK and d.service and u.services and _BOTH_RE.search(u.text or "")
-            and not _SWAP_RE.search(u.text or "") and not _STRAIGHT_AFTER_RE.search(u.text or "")):
+    if (_in_flow(convo) and d.goal == Goal.BOOK and d.service and u.services and _adds_a_service(u.text or "")
+            and not _STRAIGHT_AFTER_RE.search(u.text or "")):
         # "and the fade too tho", "i want both": the booking being made stays (its day, time and
         # barber), its service first; the other is said to follow
         others = [k for k in u.services if k != d.service]
+        both = combined_service(ctx.shop, d.service, others[0]) if len(others) == 1 else None
+        if both is not None:  # "and throw the beard in too" while a haircut is offered: the cut and beard combo
+            return _on_book(convo, dataclasses.replace(u, service=both, services=(both,), correction=True), ctx)
         out = _on_book(convo, dataclasses.replace(u, service=d.service, correction=True), ctx)
         if not others:
             return out
@@ -837,6 +848,18 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 # strengthens ("fades too dear", "too long")
 _BOTH_RE = re.compile(r"\b(?:both|too(?!\s+(?!(?:tho|though|please|pls|thanks|cheers|mate|if|and|yeah)\b)[a-z])"
                       r"|as\s+well|aswell|also|plus)\b")
+
+
+def _adds_a_service(text: str) -> bool:
+    """Whether the message asks for a service besides the one being booked ("and the fade too"),
+    not instead of it; a swap in an earlier clause is of something else ("friday instead same time,
+    and throw the beard in too")."""
+    both = list(_BOTH_RE.finditer(text))
+    if not both:
+        return False
+    swaps = list(_SWAP_RE.finditer(text))
+    return not swaps or (both[-1].start() > swaps[-1].end()
+                         and re.search(r"[,;.]|\band\b", text[swaps[-1].end():both[-1].start()]) is not None)
 
 
 def _asked_about(u: Understanding, shop: Shop) -> str | None:

@@ -84,6 +84,7 @@ class Draft:
     shift: int = 0  # "an hour later" before the booking was chosen: minutes to move it by, once chosen
     not_barbers: tuple[str, ...] = ()  # "not with jono": barbers never offered in this flow
     asked: str | None = None  # the question just answered ("hours", "who"): "and sunday?" asks it again
+    latest: bool = False  # "latest he has": a day's free times are listed from its end
 
     def evolve(self, **changes: Any) -> Draft:
         """This draft with `changes` (TypeError for a field it does not have)."""
@@ -108,6 +109,7 @@ class Draft:
             **({"shift": self.shift} if self.shift else {}),
             **({"not_barbers": list(self.not_barbers)} if self.not_barbers else {}),
             **({"asked": self.asked} if self.asked else {}),
+            **({"latest": True} if self.latest else {}),
         }
 
     @classmethod
@@ -128,7 +130,7 @@ class Draft:
             barber_pending=d.get("barber_pending"),
             guest=d.get("guest"), misses=int(d.get("misses") or 0), menu=bool(d.get("menu")),
             shift=int(d.get("shift") or 0), not_barbers=tuple(d.get("not_barbers") or ()),
-            asked=d.get("asked"),
+            asked=d.get("asked"), latest=bool(d.get("latest")),
         )
 
 

@@ -32,6 +32,7 @@ class Ask:
     window: tuple[int, int, str] | None = None
     exclude: int | None = None  # the booking being moved
     avoid: tuple[str, ...] = ()  # barbers the customer ruled out ("not with jono")
+    latest: bool = False  # "the latest he has": a day's last free times rather than times across it
 
 
 def slot_option(slot: Slot, service: str) -> Option:
@@ -133,9 +134,10 @@ def why_not(ctx: Context, ask: Ask) -> str:
 
 
 def day_options(ctx: Context, ask: Ask) -> list[Option]:
-    """Free times on the asked day (inside the window), spread over the day."""
+    """Free times on the asked day (inside the window), spread over the day; its last ones when
+    the ask is for the latest."""
     slots = _cut(ctx.shop, ask.day, _free(ctx, ask.day, ask, ask.barber), ask.barber is None, ask.window)
-    return [slot_option(s, ask.service) for s in _spread(slots, LISTED)]
+    return [slot_option(s, ask.service) for s in (slots[-LISTED:] if ask.latest else _spread(slots, LISTED))]
 
 
 def first_options(ctx: Context, ask: Ask, last: dt.date | None = None) -> list[Option]:

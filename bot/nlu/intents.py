@@ -70,7 +70,7 @@ ORDINAL_CHOICE_RE = re.compile(
     r"(?:\s*(?:please|pls|thanks))?$"
 )
 
-CANCEL_RE = re.compile(r"\b(?:cancel\w*|call(?:ing)?\s+(?:it\s+)?off|scrap\s+(?:it|my|the))\b"
+CANCEL_RE = re.compile(r"\b(?:cancel\w*|call(?:ing)?\s+(?:it\s+)?off|scrap\s+(?:it|my|the)|(?:scratch|ditch)\s+(?:my|the)\s+(?!(?:idea|time|day|last|first)\b)\w)"
                        # "ion need that thursday appt no more": the booking not wanted
                        r"|\b(?:don't|do\s+not|no\s+longer)\s+need\s+(?:that|my|the|this)\s+(?:\w+\s+)?(?:appt|appointment|booking|slot)\b")
 SOFT_CANCEL_RE = re.compile(
@@ -255,7 +255,7 @@ def whole_message(text: str) -> tuple[Intent, int | None] | None:
 
 # Words one of which every match of a pattern holds; a pattern runs only on a text with one
 # (tests/nlu/test_nlu_prechecks.py).
-CANCEL_WORDS = ("cancel", "call", "scrap", "need")
+CANCEL_WORDS = ("cancel", "call", "scrap", "need", "scratch", "ditch")
 SOFT_CANCEL_WORDS = ("make", "coming", "there")
 RESCHEDULE_WORDS = ("mov", "schedul", "rebook", "chang", "postpone", "swap", "push", "put", "bring", "shift",
                     "earlier", "later", "another", "different")

@@ -501,6 +501,25 @@ def _combo(canon: str, services: list[str], spans: list[tuple[int, int]], shop: 
             if len(parts) == 2 and all(any(p in t or t in p for t in said) for p in parts) and svc.key not in services:
                 return svc.key
     return None
+
+
+def combined_service(shop: Shop, first: str, second: str) -> str | None:
+    """The shop's service made of the services `first` and `second` (a "Cut & beard combo" aliased
+    "cut and beard", for a haircut and a beard trim): its key, else None."""
+    named = [{n.lower() for n in (svc.name, svc.key, *svc.aliases)} for k in (first, second) if (svc := shop.service(k))]
+    if len(named) != 2:
+        return None
+    for svc in shop.services:
+        if svc.key in (first, second):
+            continue
+        for name in (svc.name.lower(), *svc.aliases):
+            parts = _PAIR_SPLIT_RE.split(name)
+            if len(parts) == 2 and any(all(any(p in w or w in p for w in ws) for p, ws in zip(pair, named, strict=True))
+                                       for pair in (parts, parts[::-1])):
+                return svc.key
+    return None
+
+
 _INSTEAD_AFTER_RE = re.compile(r"[\s,]*(?:please\s+|pls\s+)?instead\b(?!\s+of)")
 
 
