@@ -993,7 +993,7 @@ def on_cancel(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
 # "an hour later", "push it back 30 mins", "bring it forward half an hour": the booking's own time, shifted
 _SHIFT_RE = re.compile(
     r"\b(?P<a>" + _AMOUNT + r")\s+(?P<d>later|earlier|sooner|back|forward)\b"
-    r"|\b(?:push|move|bring|put|shift)\s+(?:it|me|my\s+\w+(?:\s+\w+)?)\s+(?P<d2>back|forward|later|earlier)"
+    r"|\b(?:push|move|bring|put|shift)\s+(?:it|me|(?:my|his|her|their|the|[a-z]+'?s)\s+\w+(?:\s+\w+)?)\s+(?P<d2>back|forward|later|earlier)"
     r"\s+(?:by\s+)?(?:like\s+|about\s+|around\s+)?(?P<a2>" + _AMOUNT + r")\b")
 
 
@@ -1478,6 +1478,10 @@ def on_prices(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     elif (not named and not _in_flow(convo) and re.search(r"\b(?:that|it|mine)\b", u.text or "")
           and not _PRICE_LIST_RE.search(u.text or "") and ctx.bookings):
         named = (max(ctx.bookings, key=lambda b: b.id).service,)  # "how much is that again" after booking
+    if convo.state == State.PICK_SLOT and u.time and not u.date:
+        # "6pm works. how much is it?" at a list of times: that time picked, and its price
+        out = on_pick_slot_value(convo, dataclasses.replace(u, intent=Intent.BOOK, explicit_intent=False), ctx)
+        return dataclasses.replace(out, replies=(r.prices(ctx.shop, named, suggest=False), *out.replies))
     if _also_a_booking(u):
         return _answer_and_book(convo, u, ctx, r.prices(ctx.shop, named, suggest=False))
     facts = _other_facts(u, ctx.shop)  # "whats the rate for kids haircut and do u take walk in": both

@@ -17,7 +17,7 @@ _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixt
              "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3}
 
 FILLER = wordlist("please thanks thank you mate cheers x xx then that that's is it its fine great "
-                   "lol haha sir bro boss man buddy pal love just ok okay oh ah so well")
+                   "lol haha sir bro boss man buddy pal love just ok okay oh ah so well damn dang darn aw aww ugh shame")
 YES = {"yes", "y", "yeah", "yep", "yup", "yas", "yeh", "yse", "ys", "yah", "yus", "yesh", "ok", "okay", "confirm", "confirmed", "sure",
        "perfect", "correct", "alright", "absolutely", "definitely", "cool", "lovely", "deal", "ya", "yea", "aye",
        "sweet", "bet", "yessir", "ja", "yebo", "sharp", "shap", "fasho", "facts", "sawa", "poa", "affirmative",
@@ -81,7 +81,7 @@ SOFT_CANCEL_RE = re.compile(
 )
 RESCHEDULE_RE = re.compile(
     r"\b(?:move|moving|moved|reschedul\w*|re-schedul\w*|rebook\w*|change|changing|postpone\w*|swap"
-    r"|push\s+(?:it\s+|me\s+|(?:my|his|her|their|the)\s+\w+(?:\s+(?:thing|one|appointment|booking|appt|slot|cut))?\s+|the\s+one\s+(?:on\s+|this\s+|next\s+)?\w+\s+)?(?:back|forward|later|out|on|to)|put\s+(?:it|me|(?:my|his|her|their|the)\s+\w+)\s+back|bring\s+(?:it\s+)?forward|shift(?=\s+(?:it|me|my|the|him|her|them|to|back|forward|over|that))"
+    r"|push\s+(?:it\s+|me\s+|(?:my|his|her|their|the|[a-z]+'?s)\s+\w+(?:\s+(?:thing|one|appointment|booking|appt|slot|cut))?\s+|(?:tomorrow|today|tonight|(?:mon|tues|wednes|thurs|fri|satur|sun)day)(?:'?s)?\s+(?:one\s+)?|the\s+one\s+(?:on\s+|this\s+|next\s+)?\w+\s+)?(?:back|forward|later|out|on|to)|put\s+(?:it|me|(?:my|his|her|their|the)\s+\w+)\s+back|bring\s+(?:it\s+)?forward|shift(?=\s+(?:it|me|my|the|him|her|them|to|back|forward|over|that))"
     r"|earlier|(?<!see you )(?<!talk )later(?!\s+than)|another\s+(?:time|day|slot)|different\s+(?:time|day|slot))\b"
 )
 LIST_RE = re.compile(
@@ -94,6 +94,7 @@ LIST_RE = re.compile(
     r"|\b(?:what\s+(?:time|day|date)|when)\s+(?:am\s+i|i'm|do\s+i\s+(?:come|need\s+to\s+(?:come|be)))"
     r"\s+(?:in|booked|coming|on|down|due|getting|there|with)\b"
     r"|\bremind\s+me\s+(?:when|what\s+time|what\s+day)\b"
+    r"|\b(?:what|which|when)\b[^.?!]*\b(?:i|i'm|am\s+i)\s+(?:got\s+|been\s+)?booked\b"
     # "what time is mason's haircut again", "when's jack's appointment": a booking named by whose it is
     r"|\bwhat\s+time\s+(?:is|was)\s+[a-z]+\s+booked\b|\bis\s+it\s+still\s+on\b"
     r"|\b(?:what\s+(?:time|day)|when)(?:'s|\s+is|\s+was)\s+(?:my|our|his|her|the|[a-z]+'s|[a-z]+s)\s+(?:\w+\s+){0,2}"
@@ -156,7 +157,7 @@ ANY_BARBER_RE = re.compile(
 )
 
 # words around a number that still only picks it: "11 works", "the 11 one suits"
-_PICK_WORDS = wordlist("works work suits suit one the do i'll take have go with for me")
+_PICK_WORDS = wordlist("works work suits suit one the do i'll take have go with for me number option num")
 _REPLY_WORDS = frozenset(YES | NO | THANKS | GREETINGS | FILLER)
 _GOOD_DAY_RE = re.compile(r"\bgood (?:morning|afternoon|evening|day)\b")
 

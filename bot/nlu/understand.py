@@ -180,6 +180,9 @@ def _settled_reply(canon: str) -> Intent | None:
     return None
 
 
+# "still coming on the 17th", "still on for friday": a day that stays as it is, not the one asked about
+_STILL_ON_RE = re.compile(r"\bstill\s+(?:coming|on|good|fine|ok|okay|booked)\s+(?:in\s+)?(?:on|for)\s+(?:the\s+)?"
+                          r"[a-z0-9]+(?:\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)?")
 _NAMED_RE = re.compile(r"(?<=\bname is )[a-z]+|(?<=\bname's )[a-z]+|(?<=\bnamed )[a-z]+|(?<=\bcalled )[a-z]+"
                        r"|(?<=\bhis name )[a-z]+|(?<=\bher name )[a-z]+")
 # words that make a service asked about one the shop does not list ("womens cuts", "a perm")
@@ -323,6 +326,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         scan.text = re.sub(r"\b" + code.lower() + r"\b", lambda m: " " * len(m.group(0)), scan.text)
     if "name" in canon or "called" in canon:  # "his name is marco": a name, never a month ("mar")
         scan.take_all(_NAMED_RE, lambda m: True)
+    if "still" in canon:  # "cancel tmrws one, still coming on the 17th": the 17th stays as it is
+        scan.take_all(_STILL_ON_RE, lambda m: True)
     dates = read_dates(scan, today=today, horizon_days=shop.horizon_days,
                        month_first=shop.timezone.startswith("America/"))
     if dates.date is None and dates.date_range is None and _DATE_HINT_RE.search(scan.text):

@@ -19,7 +19,7 @@ MAX_CHARS = 500
 
 # Abbreviations and slang typed on phones -> the word the rules know.
 ABBREVIATIONS = {
-    "tmrw": "tomorrow", "tmr": "tomorrow", "tmrow": "tomorrow", "tomoz": "tomorrow", "tmoz": "tomorrow", "tmz": "tomorrow",
+    "tmrw": "tomorrow", "tmrws": "tomorrow's", "tomorrows": "tomorrow's", "tmr": "tomorrow", "tmrow": "tomorrow", "tomoz": "tomorrow", "tmoz": "tomorrow", "tmz": "tomorrow",
     "2moz": "tomorrow", "tomos": "tomorrow", "kesho": "tomorrow", "manana": "tomorrow", "mañana": "tomorrow",
     "tomo": "tomorrow", "2moro": "tomorrow", "2morrow": "tomorrow", "2mrw": "tomorrow",
     "2morow": "tomorrow", "tmoro": "tomorrow", "tmorrow": "tomorrow", "2day": "today",
