@@ -1074,6 +1074,26 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
     return None
 
 
+# the sender's own day or bookings: "my 11.45", "my thursday 10:30", "my books", "my diary"
+_OWN_DAY_RE = re.compile(r"\bmy\s+(?:(?:" + _BOOKING_DAY + r")\s+)?(?:\d|(?:day|days|books|bookings|schedule|diary|agenda"
+                         r"|appointments|appts|clients|customers|chair)\b)")
+
+
+def own_day_usage(text: str) -> Usage | None:
+    """For a barber's message no command reads: a `Usage` with the commands closest to it when it is
+    about the sender's own bookings or day ("push my 10:30 sometime later" -> the move commands;
+    "my diary thursday??" -> the agenda's), so it never reaches the customer's booking menu; None
+    when it is not about them ("book me a beard trim with jo")."""
+    low = clean(text)
+    if not _OWN_DAY_RE.search(low):
+        return None
+    if _MOVE_VERB_RE.search(low):
+        return Usage("move")
+    if re.search(r"\bcancel\b", low) or _REMOVE_RE.search(low):
+        return Usage("cancel")
+    return Usage("agenda")
+
+
 # a question about who is booked at a time: "who got the 11", "whos my 3 oclock", "who have i got at 2",
 # "whos in my chair at 10", "who's sam got at 11"; not which barbers work then ("who's in at 10", "who's on at 2")
 _WHO_RE = re.compile(r"^(?:who|who'?s|whos|whose|who'?ve|who\s+(?:is|has|have|do|does|did|got))\b", re.M)
