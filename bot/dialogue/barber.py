@@ -281,6 +281,7 @@ def _barber_named(norm: str, shop: Shop, nlu_barber: str | None) -> str | None:
     return None
 
 
+_ORDINAL_RE = re.compile(r"\d{1,2}(?:st|nd|rd|th)", re.I)
 # the command word a booking's code follows: "cancel qtwy", "no show hjkp", "done wxyz"
 _BEFORE_CODE_RE = re.compile(r"\b(?:cancel|no[\s-]?show|done|move|shift|reschedule)\s+$", re.I)
 
@@ -288,10 +289,11 @@ _BEFORE_CODE_RE = re.compile(r"\b(?:cancel|no[\s-]?show|done|move|shift|reschedu
 def _code(original: str, norm: str, is_code: Callable[[str], bool] | None = None) -> tuple[str | None, str]:
     """The booking code a command names, and the words after it (a reason). A code is written with
     a digit or in capitals; or, right after the command word ("cancel qtwy"), in any case when
-    `is_code` says a booking has it: an ordinary word is never taken for a code no booking has."""
+    `is_code` says a booking has it: an ordinary word is never taken for a code no booking has, nor
+    a date of the month ("29th", "22nd", "23rd")."""
     for m in _CODE_TOKEN_RE.finditer(original):
         token = m.group(1)
-        if token.lower() in ("show", "done", "sick", "day", "cancel"):
+        if token.lower() in ("show", "done", "sick", "day", "cancel") or _ORDINAL_RE.fullmatch(token):
             continue
         if any(c.isdigit() for c in token) or token.isupper() or (
                 is_code is not None and _BEFORE_CODE_RE.search(original[:m.start()]) and is_code(token.upper())):
@@ -430,7 +432,7 @@ _LEAVE = (r"|\b(?:on|take|taking|took|need|needs|want|having|have|get|book|booki
           r"|emergency|unpaid)\s+)?(?:leave|holiday|hols|vacation|vacay)\b"
           r"|\b(?:annual|family|personal|compassionate|emergency|unpaid)\s+leave\b")
 
-_AGENDA_NOUN = r"(?:day|days|bookings|schedule|diary|agenda|appointments|clients|list)\b"
+_AGENDA_NOUN = r"(?:day|days|bookings|books|schedule|diary|agenda|appointments|clients|list)\b"
 
 
 def _names(shop: Shop) -> str:
@@ -620,6 +622,29 @@ _SICK_RE = re.compile(
     r"|can'?t\s+(?:come|make\s+it|work)|cannot\s+(?:come|make\s+it|work)|not\s+coming\s+in"
     r"|not\s+(?:gonna|going\s+to|gunna)\s+make\s+it(?:\s+in)?|won'?t\s+make\s+it\s+in"
     r"|(?:won'?t|will\s+not)\s+(?:be\s+able\s+to\s+)?make\s+it(?!\s+(?:in\s+)?(?:on\s+)?time\b|\s+(?:by|till|til|until|before|back)\b))(?!\w)")
+# the sender as the one who cannot come: "im not gonna make it", "i cant come in", "ill not make it"
+_SELF_SUBJECT_RE = re.compile(r"\b(?:i|i'?m|im|i\s+am|i'?ll|ill|i\s+will|i'?d|id)\s+(?:\S+\s+){0,2}$")
+# when the barber fell ill, never the time they are off: "been throwing up all night", "since last night"
+_ILL_SINCE_RE = re.compile(
+    r"\s*\b(?:all|the\s+whole|through\s+the|during\s+the|in\s+the(?:\s+middle\s+of\s+the)?)\s+night(?:\s+long)?\b"
+    r"|\s*\b(?:last|over)\s*night\b|\s*\bsince\s+(?:last\s+\w+|yesterday(?:\s+(?:morning|afternoon|evening|arvo))?"
+    r"|this\s+(?:morning|afternoon|arvo)|the\s+weekend|\w+day|\d{1,2}(?:[:.]\d{2})?(?:\s*(?:am|pm))?)\b", re.I)
+# a clause telling what already happened ("woke up this morning with a fever", "was up at dawn")
+_PAST_RE = re.compile(r"\b(?:woke|woken|been|was|were|had|started|threw|spent|kept|came\s+on)\b", re.I)
+_OFF_WORDS_RE = re.compile(r"\b(?:can'?t|cannot|won'?t|wont|not\s+(?:coming|gonna|going|in)|off|block\w*)\b", re.I)
+_TIME_OF_DAY_RE = re.compile(r"\s*\b(?:(?:this|yesterday|all|the\s+whole)\s+)?(?:morning|afternoon|arvo|evening|night)\b", re.I)
+
+
+def illness_history_removed(text: str) -> str:
+    """`text` without the words that say when a barber fell ill ("all night", "since last night", "this
+    morning" in "woke up this morning with a fever"), so the time off is read from the rest ("cant come
+    in today": the whole day); the words saying when they are off stay ("cant come in this afternoon")."""
+    text = _ILL_SINCE_RE.sub("", text)
+    parts = re.split(r"([,;!?]|(?<!\d)\.(?!\d))", text)
+    return "".join(_TIME_OF_DAY_RE.sub("", p) if _PAST_RE.search(p) and not _OFF_WORDS_RE.search(p) else p
+                   for p in parts).strip()
+
+
 _TAKE_THE_DAY_RE = re.compile(r"\b(take|taking|need|needing|want|have|having)\s+the\s+day\b(?!\s+off)", re.I)
 
 
@@ -742,10 +767,19 @@ def move_answer(text: str, shop: Shop, now: dt.datetime) -> Answer:
     return Answer("move", to, passed_on(text), day, at, to_me)
 
 
+# a booking named by its day and start: "my 3pm", "my thursday 10:30", "my 11.45 on the 29th", "his 10 tmrw"
+_BOOKING_DAY = (r"(?:(?:this|next)\s+)?(?:" + _WEEKDAY.replace("(mon|", "(?:mon|") + r"|today|tomorrow|tmrw|tmr|tmoro|tomoro|tomoz"
+                r"|2moro|2morrow|morra|\d{1,2}(?:st|nd|rd|th))(?:'?s)?")
+_BOOKING_AT = (r"\b(?:my|the|his|her)\s+(?:" + _BOOKING_DAY + r"\s+)?(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?(?:\s*(?P<ap>am|pm))?"
+               r"(?![\d:]|(?:st|nd|rd|th)\b)")
+
+
 def _booking_move(original: str, shop: Shop, now: dt.datetime, code: str | None) -> MoveBooking | Usage | None:
     """A move of one booking ("move PZ7X to 1pm same day", "can u move my 7.15 on thursday to 6
-    instead"): named by `code`, else by "my 7.15 (on thursday)" right after the verb; None when the
-    message names no booking so (`move them` after a clash is an answer)."""
+    instead", "push my thursday 10:30 to 11:30"): named by `code`, else by "my 7.15 (on thursday)"
+    right after the verb, or before it with the new time ("my 11.45 on the 29th asked to come in at
+    2 instead, move him over"); None when the message names no booking so (`move them` after a
+    clash is an answer)."""
     verb = _MOVE_VERB_RE.search(original)
     if verb is None:
         return None
@@ -757,14 +791,18 @@ def _booking_move(original: str, shop: Shop, now: dt.datetime, code: str | None)
             return Usage("move")
         return MoveBooking(code, day, to_min, to, to_me)
     clause = clean(_clause_after(original, verb.end()))
-    ref = re.match(r"\s*((?:my|the|his|her)\s+\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)?(?:\s+\S+){0,3}?)\s+(?=(?:to|til|till|for|back|forward)\b)", clause)
-    mt = _MY_TIME_RE.match(ref.group(1)) if ref else None
-    if ref is None or mt is None:
+    ref = re.match(r"\s*(" + _BOOKING_AT + r"(?:\s+\S+){0,3}?)\s+(?=(?:to|til|till|for|back|forward)\b)", clause)
+    target = clause[ref.end():] if ref else ""
+    if ref is None:  # named before the verb: "my 11.45 on the 29th asked to come in at 2 instead, move him over"
+        before = clean(original[:verb.start()])
+        ref = re.search(r"(" + _BOOKING_AT + r"(?:\s+(?:on\s+)?(?:the\s+)?" + _BOOKING_DAY + r")?)\b", before)
+        target = before[ref.end():] if ref else ""
+    if ref is None:
         return None
     u = understand(ref.group(1), now=now, shop=shop)
     at_day = read_day(u.text or ref.group(1), shop, now, u.date).day or local_date(shop, now)
-    at_min = _clock_minutes(int(mt.group(1)), int(mt.group(2) or 0), mt.group(3), shop, at_day)
-    day, to_min, to, to_me = move_target(clause[ref.end():], shop, now)
+    at_min = _clock_minutes(int(ref.group("h")), int(ref.group("m") or 0), ref.group("ap"), shop, at_day)
+    day, to_min, to, to_me = move_target(target, shop, now)
     if at_min is None or (day is None and to_min is None and to is None and not to_me):
         return Usage("move")
     return MoveBooking(None, day, to_min, to, to_me, at_day, at_min, _barber_named(ref.group(1), shop, None))
@@ -931,10 +969,18 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
     question = re.search(r"^(?:am\s+i|do\s+i|have\s+i|what|what's|whats|who|who's|whos|how|any|is|are|when|when's|whens)\b", kw, re.M)
     sick = _SICK_RE.search(kw)
     cancel_all = _CANCEL_ALL_RE.search(kw)
+    said_norm = norm  # the barber's words as they wrote them, for the reason
+    if sick and (when := illness_history_removed(original)) != original:
+        # "been throwing up all night, cant come in today": when they fell ill is not the time off
+        u = understand(when, now=now, shop=shop)
+        norm = u.text or clean(when)
+        got = read_day(norm, shop, now, u.date)
     if sick and not _SICK_WORDS_RE.search(sick.group(0)) and not cancel_all \
+            and not _SELF_SUBJECT_RE.search(kw[:sick.start()]) and not re.search(r"\bday\s+off\b", kw) \
             and _CUSTOMER_SIDE_RE.search(_OWN_FAMILY_RE.sub(" ", kw)):
         # "he cant make it", "client cant come": the customer, never the barber's sick day (but
-        # "cant make it thurs, my kid's got a school thing. cancel my clients": the sender's)
+        # "cant make it thurs, my kid's got a school thing. cancel my clients" and "im not gonna
+        # make it wednesday, kid is sick. need the day off": the sender's)
         return Usage("cancel")
     day_off = re.search(r"^(?:i'?m\s+|i\s+am\s+|im\s+|am\s+)?(?:off|day\s+off)\b|\bday\s+off\b"
                         r"|\b(?:take|taking|need|want|having|have|get|book)\s+(?:\S+\s+){0,3}off\b" + _AWAY + _LEAVE
@@ -961,7 +1007,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
             cover = None  # "can lee cover, lee is off": no one to hand them to
         if day is None:
             return Usage("off" if word == "off" else "block")
-        reason = _reason(norm, sick, word, original, shop)
+        reason = _reason(said_norm, sick, word, original, shop)
         named = named or stranger  # "block gethin wed": refused with the shop's barbers
         if u.window is not None:
             return Block(day, u.window.start_min, u.window.end_min, False, reason, named,
@@ -1000,7 +1046,8 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
     agenda_words = re.search(
         r"^(?:agenda|day|bookings|schedule|diary|today|tomorrow|tmrw|yesterday)\b|\bagenda\b"
         r"|^(?:what'?s|whats|wats|wots|what\s+is)\s+on\b|^(?:any\s*(?:1|one|body)|anyone|anybody)\s+(?:booked|coming|in)\b|\bwho'?s\s+(?:booked|coming)\b|\bwho\s+is\s+(?:booked|coming)\b"
-        r"|\bmy\s+(?:day|schedule|agenda|diary|bookings|appointments|list)\b|\bschedule\b"
+        r"|\bmy\s+(?:day|schedule|agenda|diary|bookings|books|appointments|list)\b|\bschedule\b"
+        r"|^(?:is\s+there\s+|have\s+i\s+(?:got\s+)?|got\s+|i\s+got\s+)?(?:anything|anythin|any\s+thing|much|owt)\s+on\b"  # "anything on tmrw?"
         r"|^(?:how|what)\S*\s+(?:\S+\s+){0,4}look(?:s|ing|in|in')?\b"  # "whats my saturday look like", "how's tmrw looking"
         r"|\b(?:what|who)(?:'?ve|\s+(?:have|do|did))\s+i\s+(?:got|have|had)\b|^(?:any|my)\s+(?:bookings|appointments)\b"
         r"|\b(?:what|wat|wot|who)(?:'?s|'?ve|\s+has|\s+does|\s+did)\s+\w+\s+(?:got|have|had)\b|\bwhat\s+has\s+\w+\s+(?:got\s+)?on\b"
@@ -1025,6 +1072,26 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
             and len(bare.split()) <= 3 and u.intent.value in ("book", "unknown") and u.time is None:
         return Agenda(got.day, named)  # "Tomorrow", "fri", "next monday"
     return None
+
+
+# the sender's own day or bookings: "my 11.45", "my thursday 10:30", "my books", "my diary"
+_OWN_DAY_RE = re.compile(r"\bmy\s+(?:(?:" + _BOOKING_DAY + r")\s+)?(?:\d|(?:day|days|books|bookings|schedule|diary|agenda"
+                         r"|appointments|appts|clients|customers|chair)\b)")
+
+
+def own_day_usage(text: str) -> Usage | None:
+    """For a barber's message no command reads: a `Usage` with the commands closest to it when it is
+    about the sender's own bookings or day ("push my 10:30 sometime later" -> the move commands;
+    "my diary thursday??" -> the agenda's), so it never reaches the customer's booking menu; None
+    when it is not about them ("book me a beard trim with jo")."""
+    low = clean(text)
+    if not _OWN_DAY_RE.search(low):
+        return None
+    if _MOVE_VERB_RE.search(low):
+        return Usage("move")
+    if re.search(r"\bcancel\b", low) or _REMOVE_RE.search(low):
+        return Usage("cancel")
+    return Usage("agenda")
 
 
 # a question about who is booked at a time: "who got the 11", "whos my 3 oclock", "who have i got at 2",

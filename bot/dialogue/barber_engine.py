@@ -95,6 +95,9 @@ def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime,
         return None  # handing a customer back to the bot, even with a question open: the conversation's
     if waiting:
         return cmd.Answer("unclear")
+    own = cmd.own_day_usage(text)
+    if own is not None:  # "push my 10:30 sometime later": their own bookings, never the customer's menu
+        return own
     if understand(text, now=now, shop=shop).intent == Intent.UNKNOWN:
         return cmd.Usage("unknown")
     return None
