@@ -511,11 +511,13 @@ def _choose_target(convo: Convo, u: Understanding, ctx: Context, goal: Goal) -> 
             local = found[0].start.astimezone(ctx.shop.tz)
             draft = draft.evolve(time=local.time().replace(second=0, microsecond=0), window=None)
         return advance(Convo(State.IDLE, draft.evolve(booking_id=found[0].id)), ctx)
-    if not found:
-        return _say(IDLE, r.no_such_booking(u.code), r.your_bookings(ctx.shop, _with_guests(ctx)))
+    said = None
+    if not found:  # none like that: all of them, to pick from ("the wednesday one")
+        said, found = r.no_such_booking(u.code), list(ctx.bookings)
+        draft = draft.evolve(date=None, time=None, window=None, date_range=None) if moving else draft
     options = tuple(Option(kind="booking", booking_id=b.id) for b in found)
     convo = Convo(State.PICK_BOOKING, draft.evolve(options=options))
-    return _say(convo, r.which_booking(ctx.shop, options, _with_guests(ctx), verb))
+    return _say(convo, *((said,) if said else ()), r.which_booking(ctx.shop, options, _with_guests(ctx), verb))
 
 
 # -- handlers --------------------------------------------------------------------
@@ -1056,8 +1058,8 @@ _THE_ONE_WEEK_RE = re.compile(r"\b(?:the|my)\s+(?:one|booking|appointment|appt|c
 def _week_named(u: Understanding, ctx: Context) -> tuple[dt.date, dt.date] | None:
     """The week (Monday, Sunday) a message names one of its bookings by ("the one next week"), else None."""
     m = _THE_ONE_WEEK_RE.search(u.text or "")
-    if m is None:
-        return None
+    if m is None or re.search(r"\b(?:keep|leave|not|still)\s+$", (u.text or "")[:m.start()]):
+        return None  # not "keep the one next week": that is the one that stays
     today = local_date(ctx.shop, ctx.now)
     monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(days=7 if m["which"] == "next" else 0)
     return monday, monday + dt.timedelta(days=6)
@@ -1272,8 +1274,8 @@ def on_pick_booking_value(convo: Convo, u: Understanding, ctx: Context) -> Outco
               and (not u.barber or b.barber == u.barber)
               and (not u.date or local_date(shop, b.start) == u.date)
               and (not u.time or b.start.astimezone(shop.tz).time() == u.time)]
-    if len(picked) == 1 and (u.code or u.service or u.barber or u.date or u.time):
-        return advance(convo.to(State.IDLE, booking_id=picked[0].id, options=()), ctx)
+    if len(picked) == 1 and (u.code or u.service or u.barber or u.date or u.time or len(offered) == 1):
+        return advance(convo.to(State.IDLE, booking_id=picked[0].id, options=()), ctx)  # or "ya cancel it" with one shown
     verb = "cancel" if convo.draft.goal == Goal.CANCEL else "move"
     return _say(convo, r.which_booking(shop, convo.draft.options, _with_guests(ctx), verb))
 
@@ -1622,7 +1624,8 @@ TABLE: dict[tuple[State | str, Intent], Handler] = {
     (S.PICK_SLOT, In.NO): _or_more(on_no),
     (S.CONFIRM, In.RESCHEDULE): _or_more(on_reschedule),
     (S.CONFIRM, In.AVAILABILITY): _or_more(on_availability),
-    (S.PICK_BOOKING, In.YES): lambda convo, u, ctx: _say(convo, r.pick_a_number(len(convo.draft.options))),
+    (S.PICK_BOOKING, In.YES): lambda convo, u, ctx: (_pick(convo, 1, ctx) if len(convo.draft.options) == 1
+                                                     else _say(convo, r.pick_a_number(len(convo.draft.options)))),
     (S.PICK_BOOKING, In.BOOK): on_pick_booking_value,
     (S.PICK_BOOKING, In.CANCEL): on_pick_booking_value,
     (S.PICK_BOOKING, In.RESCHEDULE): on_pick_booking_value,
