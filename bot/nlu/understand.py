@@ -180,6 +180,8 @@ def _settled_reply(canon: str) -> Intent | None:
     return None
 
 
+# "the week after", "week after": next week (not "the week after next", nor "the week after christmas")
+_WEEK_AFTER_RE = re.compile(r"\b(?:the\s+)?week\s+after\b(?!\s+(?:next|christmas|xmas|new\s+year|the|that|this|[0-9]))")
 # "still coming on the 17th", "still on for friday": a day that stays as it is, not the one asked about
 _STILL_ON_RE = re.compile(r"\bstill\s+(?:coming|on|good|fine|ok|okay|booked)\s+(?:in\s+)?(?:on|for)\s+(?:the\s+)?"
                           r"[a-z0-9]+(?:\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)?")
@@ -285,6 +287,9 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
         return Understanding(intent=settled, text=canon, explicit_intent=True)
     if _yes_for_someone(canon, now, shop):
         return Understanding(intent=Intent.YES, text=canon, explicit_intent=True)
+    hour_with = re.match(r"((?:(?:ok|okay|yeah|yes|perfect|cool)[\s,]+)?)(\d{1,2}(?:[:.]\d\d)?\s+with\s+[a-z])", canon.strip())
+    if hour_with is not None:  # "11 with mel if shes on": a time with that barber
+        canon = f"{hour_with[1]}at {canon.strip()[hour_with.start(2):]}"
     if re.fullmatch(r"[1-9][0-5]\d", canon.strip()):
         canon = f"at {canon.strip()}"  # "930" alone: a time (four digits are read as one already)
     whole = intents.whole_message(canon)
@@ -332,6 +337,9 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
                        month_first=shop.timezone.startswith("America/"))
     if dates.date is None and dates.date_range is None and _DATE_HINT_RE.search(scan.text):
         _dateparser_fallback(scan.text, local, shop, dates)
+    if dates.weekday_only and dates.date is not None and "after" in canon and _WEEK_AFTER_RE.search(canon):
+        # "the usual the week after, tues morning": that weekday of next week, never this week's
+        dates.date = today + dt.timedelta(days=7 - today.weekday() + dates.date.weekday())
     soon = read_offset(scan, now=local, slot_minutes=shop.slot_minutes)
     if soon is not None and dates.date is None:
         dates.date = soon.date()
