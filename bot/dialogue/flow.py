@@ -818,7 +818,9 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         # "and the fade too tho", "i want both": the booking being made stays (its day, time and
         # barber), its service first; the other is said to follow
         others = [k for k in u.services if k != d.service]
-        both = combined_service(ctx.shop, d.service, others[0]) if len(others) == 1 else None
+        both = next((k for k in others for x in others if x != k and combined_service(ctx.shop, d.service, x) == k), None)
+        if both is None and len(others) == 1:  # "my beard as well, the cut and beard one": the combo it names
+            both = combined_service(ctx.shop, d.service, others[0])
         if both is not None:  # "and throw the beard in too" while a haircut is offered: the cut and beard combo
             return _on_book(convo, dataclasses.replace(u, service=both, services=(both,), correction=True), ctx)
         out = _on_book(convo, dataclasses.replace(u, service=d.service, correction=True), ctx)
@@ -1474,6 +1476,14 @@ _PRICE_LIST_RE = re.compile(r"\b(?:price\s*list|all\s+(?:the\s+|your\s+)?prices|
 
 
 def on_prices(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
+    """The prices asked about, and a service the shop does not do asked in the same message."""
+    out = _on_prices(convo, u, ctx)
+    if u.not_offered is None:
+        return out
+    return dataclasses.replace(out, replies=(*out.replies[:1], everyday.not_offered(ctx.shop, u.not_offered), *out.replies[1:]))
+
+
+def _on_prices(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     named = u.services or ((u.service,) if u.service else ())
     if not named and _in_flow(convo) and convo.draft.service and not _PRICE_LIST_RE.search(u.text or ""):
         named = (convo.draft.service,)  # "haircut friday" -> "how much is it?": that service's price

@@ -413,6 +413,9 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
             offer = canon[other.start():].split("?")[0].strip()  # "do u do womens cuts? short pixie"
         if offer is not None and (not lexicon.find(offer, offer)[0] or _NOT_OURS_RE.search(offer)):
             intent, explicit, not_offered = Intent.INFO, True, offer  # "womens cuts? short pixie": not a men's cut
+    if (intent is Intent.PRICES and (other := _NOT_OURS_RE.search(canon)) is not None
+            and _DO_YOU_DO_RE.search(canon) and not lexicon.find(other.group(0), other.group(0))[0]):
+        not_offered = other.group(0)  # "how much is a grade 1 all over? and do u do eyebrows": both asked
     if keyword is None and services and not times.time and _DISCOUNT_RE.search(canon):
         intent, explicit = Intent.PRICES, True  # "a reduced rate for pensioners", "discount on the kids cut": its price
     lead = _LEAD_PICK_RE.match(canon)
@@ -425,6 +428,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     if intent is Intent.UNKNOWN:  # "do you do eyebrows?", "can i bring my dog": a question, answered as one
         topic = intents.info_by_answer(canon, shop.info)
         not_offered = None if topic else intents.asked_offer(canon)
+        if topic is None and not_offered is None and (other := _NOT_OURS_RE.search(canon)) is not None:
+            not_offered = other.group(0)  # "what about eyebrows tho"
         if topic is not None or not_offered is not None or intents.shop_question(canon):
             intent, explicit = Intent.INFO, True
     turn = _CHANGE_OF_MIND_RE.search(canon) if intent in (Intent.CANCEL, Intent.RESCHEDULE, Intent.BOOK) else None

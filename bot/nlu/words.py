@@ -92,6 +92,7 @@ even event events ever hell sale mail tell bell well wall shop shops store barbe
 work works working worked cutting rostered parking park located location address payment card cards walk
 walkin walkins human person someone somebody traffic running hold spot useless real usual rebook
 son daughter kid kids boy girl wife husband partner brother sister dad mum mom
+bank holiday holidays tidy tidied eyebrows eyebrow brows
 """
 )
 
