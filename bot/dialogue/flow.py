@@ -99,6 +99,8 @@ def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None =
             d = convo.draft
             convo = (Convo(State.UNCLEAR, Draft(barber=d.barber, service=d.service, date=d.date))
                      if d.barber or d.service or d.date else IDLE)
+    if u.intent == Intent.UNKNOWN and not _in_flow(convo) and (nxt := _next_chair(convo, u, ctx)) is not None:
+        return on_book(convo, nxt, ctx)  # "and the other one with another barber same time"
     handler = TABLE.get((convo.state, u.intent)) or TABLE.get((ANY, u.intent)) or on_unknown
     return handler(convo, u, ctx)
 
@@ -771,10 +773,12 @@ def _next_chair(convo: Convo, u: Understanding, ctx: Context) -> Understanding |
     last = max(ctx.bookings, key=lambda b: b.id)
     if _STRAIGHT_AFTER_RE.search(text):
         return dataclasses.replace(u, intent=Intent.BOOK, service=last.service, services=(last.service,))
-    if references.SAME_TIME_RE.search(text) and u.barber:
+    other_barber = references.SOMEONE_ELSE_RE.search(text) is not None  # "with another barber same time"
+    if references.SAME_TIME_RE.search(text) and (u.barber or other_barber):
         local = last.start.astimezone(ctx.shop.tz)
+        who = {} if u.barber else {"not_barbers": (last.barber,), "any_barber": True, "unknown_barber": None}
         return dataclasses.replace(u, intent=Intent.BOOK, service=last.service, services=(last.service,), date=local.date(),
-                                   time=local.time().replace(second=0, microsecond=0), ambiguous=())
+                                   time=local.time().replace(second=0, microsecond=0), ambiguous=(), **who)  # type: ignore[arg-type]
     return None
 
 

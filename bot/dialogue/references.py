@@ -166,14 +166,14 @@ def same_time(u: Understanding, ctx: Context) -> Understanding:
     if date is not None and date == local.date() and not moving and not guest:
         date = date + dt.timedelta(days=7)  # "next saturday same time" said about this saturday's booking
     changes: dict[str, object] = {}
-    if guest and _SOMEONE_ELSE_RE.search(u.text or "") and getattr(ref, "barber", None):
+    if guest and SOMEONE_ELSE_RE.search(u.text or "") and getattr(ref, "barber", None):
         changes = {"not_barbers": tuple(dict.fromkeys((*u.not_barbers, ref.barber))), "barber": None, "any_barber": True}
     return dataclasses.replace(u, date=date, time=local.time().replace(second=0, microsecond=0), week_later=None,
                                **changes)  # type: ignore[arg-type]
 
 
 # "with someone else", "another barber": not the barber of the booking it is beside
-_SOMEONE_ELSE_RE = re.compile(r"\b(?:someone|somebody|anyone|anybody)\s+else\b|\b(?:another|different|other)\s+barber\b")
+SOMEONE_ELSE_RE = re.compile(r"\b(?:someone|somebody|anyone|anybody)\s+else\b|\b(?:another|different|other)\s+barber\b")
 
 
 _EXPLICIT_DATE_RE = re.compile(r"\d{1,2}(?:st|nd|rd|th)\b|\b\d{1,2}[/.-]\d{1,2}\b|\b(?:next|this|coming)\b|\bjan|\bfeb|\bmar\b|\bmarch"

@@ -325,6 +325,10 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
             services = [kids]
     elif not services and _CHILD_AGE_RE.search(canon) and (kids := _for_a_child(canon, shop)) is not None:
         services = [kids]  # "put him in tmrw at 3:30, hes 9": no service named, a child's age said
+    if len(services) <= 1 and all(canon[a:z] in _GENERIC_WORDS for a, z in spans if a not in barber_starts):
+        senior = _for_a_senior(canon, shop)
+        if senior is not None:  # "i am 71. i would like a haircut thursday": the shop's seniors' service
+            services = [senior]
     for start, end in spans:
         scan.text = scan.text[:start] + " " * (end - start) + scan.text[end:]
     if code:
@@ -552,6 +556,26 @@ _CHILD_AGE_RE = re.compile(r"\b(?:he's|she's|hes|shes|aged?|ages|is|they're)\s+(
 _CHILD_WORD_RE = re.compile(r"\b(?:kid|kids|child|children|toddler|wean|weans|bairn|nipper|little\s+(?:boy|girl|one|man|fella|lad)"
                             r"|wee\s+(?:lad|man|one|boy|girl|fella)|young\s+lad|my\s+boys|my\s+two\s+boys)\b")
 _KIDS_SERVICE_RE = re.compile(r"\b(?:kid|kids|kiddies|child|childs|children|junior|boys?)\b")
+
+
+# a senior the chair is for: an age of 60 or over ("i am 71", "hes 80", "72 years old")
+_SENIOR_AGE_RE = re.compile(r"\b(?:i'm|i\s+am|im|he's|she's|hes|shes|aged?)\s+(?P<a>[6-9]\d)\b(?!\s*(?:am|pm|:|\.\d|o'clock|min))"
+                            r"|\b(?P<b>[6-9]\d)\s*(?:yo|y/o|years?\s*old|yrs?\s*old|year-old)\b")
+_SENIOR_SERVICE_RE = re.compile(r"\b(?:seniors?|pensioners?|oap|elders?|old\s*timers?|60\+|65\+|70\+)")
+
+
+def _for_a_senior(canon: str, shop: Shop) -> str | None:
+    """The shop's service for seniors when the message gives an age of 60 or over, else None."""
+    m = _SENIOR_AGE_RE.search(canon)
+    if m is None:
+        return None
+    age = int(m["a"] or m["b"])
+    for svc in shop.services:
+        names = (svc.name, svc.key, *svc.aliases)
+        if any(_SENIOR_SERVICE_RE.search(n.lower()) for n in names):
+            limit = re.search(r"(\d\d)\s*\+", svc.name)
+            return svc.key if age >= (int(limit.group(1)) if limit else 60) else None
+    return None
 
 
 def _for_a_child(canon: str, shop: Shop) -> str | None:

@@ -93,6 +93,7 @@ work works working worked cutting rostered parking park located location address
 walkin walkins human person someone somebody traffic running hold spot useless real usual rebook
 son daughter kid kids boy girl wife husband partner brother sister dad mum mom
 bank holiday holidays tidy tidied eyebrows eyebrow brows
+another different someone somebody whoever
 """
 )
 
