@@ -124,6 +124,18 @@ class MarkOutcome:
 
 
 @dataclass(frozen=True)
+class MarkOutcomeAt:
+    """A booking named by its start marked as it went ("my 10.15 hasnt turned up", "the 2pm never
+    came", "my 11am is done"): the sender's (or `barber`'s) booking starting `at_min` on `day`,
+    marked `status` as `noshow CODE` / `done CODE` would mark it."""
+
+    day: dt.date
+    at_min: int
+    status: str  # completed | no_show
+    barber: str | None = None
+
+
+@dataclass(frozen=True)
 class Block:
     """Time off: a window of a day, or the whole day. `cancel`: the barber asked for the bookings
     there to go too ("sick today, cancel all my bookings", "off tomorrow")."""
@@ -201,7 +213,7 @@ class Usage:
     text: str
 
 
-Command = (Agenda | Week | WhoIsIn | WhoAt | NextFree | NextBooking | CancelCode | CancelAt | MoveBooking | MarkOutcome | Block
+Command = (Agenda | Week | WhoIsIn | WhoAt | NextFree | NextBooking | CancelCode | CancelAt | MoveBooking | MarkOutcome | MarkOutcomeAt | Block
            | Unblock | Late | CustomerInfo | HandBack | Answer | DayQuestion | BarberHelp | Usage)
 
 
@@ -808,6 +820,41 @@ def _booking_move(original: str, shop: Shop, now: dt.datetime, code: str | None)
     return MoveBooking(None, day, to_min, to, to_me, at_day, at_min, _barber_named(ref.group(1), shop, None))
 
 
+# a booking's customer who did not come, as barbers say it: "no show", "hasnt turned up", "never came",
+# "didn't show", "was a no show", "stood me up"; never what may still happen ("not coming", "wont make it")
+_NO_SHOW_RE = re.compile(
+    r"\bno[\s-]?show(?:ed|s)?\b|\bnoshow(?:ed|s)?\b"
+    r"|\b(?:didn'?t|didnt|did\s+not|hasn'?t|hasnt|has\s+not|haven'?t|havent|have\s+not|never|not)\s+(?:even\s+|yet\s+)?"
+    r"(?:show(?:ed|n)?|turn(?:ed)?\s+up|come|came|arrived?|rock(?:ed)?\s+up|appeared?|pitched\s+up)\b(?!\s+(?:in\s+)?(?:till|til|until)\b)"
+    r"|\bstood\s+(?:me|us)\s+up\b")
+_DONE_RE = re.compile(r"\b(?:done|completed|finished)\b")
+
+
+def no_show_said(text: str) -> bool:
+    """Whether a barber's message says a customer did not come ("hasnt turned up", "never came", "no
+    show"); not the sender ("i didnt come in yesterday")."""
+    return any(not _SELF_SUBJECT_RE.search(text[:m.start()]) for m in _NO_SHOW_RE.finditer(text))
+
+
+def _outcome_at(norm: str, shop: Shop, now: dt.datetime, u: Understanding, status: str, *,
+                bare: bool) -> MarkOutcomeAt | None:
+    """The booking an outcome names by its start ("my 10.15", "the 2pm", "my 3 o'clock", "lee's
+    12pm"; any time said after `noshow`/`done` when `bare`), on the day said (today when none);
+    None when no booking time is said."""
+    ref = re.search(r"\b(?:my|the|his|her|(?P<who>" + _names(shop) + r")'?s)\s+(?:" + _BOOKING_DAY
+                    + r"\s+)?(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?(?:\s*(?P<ap>am|pm))?(?![\d:]|(?:st|nd|rd|th)\b)", norm)
+    today = local_date(shop, now)
+    day = read_day(norm, shop, now, u.date).day or today
+    if ref is not None:
+        at = _clock_minutes(int(ref.group("h")), int(ref.group("m") or 0), ref.group("ap"), shop, day)
+        barber = _key(shop, ref.group("who")) if ref.group("who") else None
+    elif bare and u.time is not None:
+        at, barber = u.time.hour * 60 + u.time.minute, _barber_named(norm, shop, u.barber)
+    else:
+        return None
+    return None if at is None else MarkOutcomeAt(day, at, status, barber)
+
+
 def _removal_reason(original: str, code: str) -> str | None:
     """The words beside "take CODE off" other than the code and the request: "R55E text me saying he
     cant make friday, take him off pls" -> "text me saying he cant make friday"."""
@@ -918,13 +965,17 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
         word = low.split(" ", 1)[0]
 
     # commands on a booking code come first: "cancel K7Q2 sick today" cancels that booking
-    outcome = re.search(r"\b(no[\s-]?show(?:ed)?|didn'?t\s+show|done|completed|finished)\b", kw)
+    no_show, done = no_show_said(kw), _DONE_RE.search(kw)
+    status = "no_show" if no_show else "completed"
     code, after = _code(original, norm, is_code)
-    if outcome and (code or word in ("noshow", "no-show", "done", "completed")):
-        if code is None:
-            return Usage("noshow")
-        status = "completed" if outcome.group(1) in ("done", "completed", "finished") else "no_show"
+    if (no_show or done) and code:
         return MarkOutcome(code, status)
+    if no_show or (done and not re.search(r"\bcancel\b", kw)):  # "my 10.15 hasnt turned up", "the 2pm is done"
+        marked = _outcome_at(norm, shop, now, u, status, bare=word in ("noshow", "no-show", "done", "completed"))
+        if marked is not None:
+            return marked
+    if (no_show or done) and word in ("noshow", "no-show", "done", "completed"):
+        return Usage("noshow")
     if re.search(r"\bcancel\b", kw) and code is not None:
         return CancelCode(code, told_words(after or None))
     if re.search(r"\bcancel\b", kw) and not _CANCEL_ALL_RE.search(kw) and not _UNBLOCK_RE.search(kw):
@@ -1082,15 +1133,20 @@ _OWN_DAY_RE = re.compile(r"\bmy\s+(?:(?:" + _BOOKING_DAY + r")\s+)?(?:\d|(?:day|
 def own_day_usage(text: str) -> Usage | None:
     """For a barber's message no command reads: a `Usage` with the commands closest to it when it is
     about the sender's own bookings or day ("push my 10:30 sometime later" -> the move commands;
-    "my diary thursday??" -> the agenda's), so it never reaches the customer's booking menu; None
+    "my diary thursday??" -> the agenda's), or says a customer did not come ("mark her as a no show" ->
+    noshow and done), so it never reaches the customer's booking menu; None
     when it is not about them ("book me a beard trim with jo")."""
     low = clean(text)
+    if no_show_said(low):  # "mark her as a no show", "she never showed up": the outcome commands
+        return Usage("noshow")
     if not _OWN_DAY_RE.search(low):
         return None
     if _MOVE_VERB_RE.search(low):
         return Usage("move")
     if re.search(r"\bcancel\b", low) or _REMOVE_RE.search(low):
         return Usage("cancel")
+    if _DONE_RE.search(low):
+        return Usage("noshow")
     return Usage("agenda")
 
 
