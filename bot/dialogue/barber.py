@@ -529,8 +529,9 @@ _CANCEL_ALL_RE = re.compile(r"\bcancel\s+(?:all|every|everything|everyone|everyb
                             r"|(?:all\s+)?(?:my|the)\s+(?:day|bookings|appointments|lot|people|clients|customers))\b"
                             r"|\bclear\s+(?:my\s+)?(?:day|diary|bookings)\b")
 # the customer got in touch: "he messaged me direct", "customer rang", "pulled out"
-_CONTACT_WORDS = (r"\b(?:messaged|texted|rang|called|phoned|emailed|dm'?d|whatsapped|asked\s+to|cancell?ed\s+on\s+me"
-                  r"|pulled\s+out|bailed)\b")
+_CONTACT_WORDS = (r"\b(?:messaged|texted|rang|rung|called|phoned|emailed|dm'?d|whatsapped|asked\s+(?:(?:me|us)\s+)?(?:to|for|if)"
+                  r"|cancell?ed\s+on\s+me|pulled\s+out|bailed|te?xt\s+me|msg'?d\s+me|got\s+in\s+touch|called\s+in"
+                  r"|(?:his|her|their)\s+(?:wife|husband|missus|mrs|partner|mum|mom|dad|girlfriend|boyfriend)\s+(?:said|asked))\b")
 _CUSTOMER_CONTACT_RE = re.compile(r"\b(?:customer|client)\b|" + _CONTACT_WORDS)
 # the customer as the one who cannot come, or who got in touch: "he cant make it", "customer rang"
 _CUSTOMER_SIDE_RE = re.compile(
@@ -547,14 +548,39 @@ _FIRST_PERSON_RE = re.compile(r"\b(?:i|i'?m|im|i'?ll|ill|i'?ve|ive|i'?d)\b")
 
 def customer_asked(reason: str | None) -> bool:
     """Whether the reason a barber gave for cancelling says the customer called it off ("he
-    messaged me direct cant make it", "customer rang", "cant make it"), not the shop ("dentist")."""
+    messaged me direct cant make it", "customer rang", "luke's missus rang", "he texted me",
+    "cant make it"), not the shop ("dentist") nor the barber getting in touch ("i called him")."""
     if not reason:
         return False
     low = clean(reason)
-    if _CUSTOMER_CONTACT_RE.search(low):
-        return True
+    if any(not _SELF_SUBJECT_RE.search(low[:m.start()]) for m in _CUSTOMER_CONTACT_RE.finditer(low)):
+        return True  # "his wife called", "customer asked"; not "i called him" (the barber did)
     # "he cant make it", "client not coming"; not "gotta leave early, kid has a recital" (the barber's own)
     return bool(_CANT_COME_RE.search(low) and not _FIRST_PERSON_RE.search(low) and not _OWN_FAMILY_RE.search(low))
+
+
+# words beside a cancel that give no reason: the day, the time, asking ("for thurs pls", "for tomorrow", "please")
+_NOT_A_CANCEL_REASON = wordlist("""pls plz please thx ty thank thanks cheers ta you asap now at am pm booking bookings
+appointment appt appts one it its his her their that this next on of the and for me today tonight tomorrow tmrw tmr tmoro
+tomoro tomoz 2moro 2morrow morra morrow week day same morning afternoon arvo evening ish k ok okay yes mate bro boss o
+clock o'clock oclock""")
+
+
+def cancel_reason(parts: list[str], shop: Shop) -> str | None:
+    """The reason a cancel gives, from the words before and after the booking it names ("luke's
+    missus rang" + "for thurs pls" -> "luke's missus rang"): a part of only days, times, names and
+    asking words ("for thurs pls", "for tomorrow", "please", "mia") is no reason; the words asked to
+    be passed on ("tell him sorry") when there are any; None when no part says anything."""
+    names = {n for b in shop.barbers for n in (b.key, b.name.lower())}
+    kept = []
+    for part in parts:
+        part = part.strip(" ,.-:;!?")
+        words = re.findall(r"[a-z0-9']+", part.lower())
+        if any(w not in _NOT_A_CANCEL_REASON and re.sub(r"'?s$", "", w) not in names and not _WEEKDAY_RE.fullmatch(w)
+               and not re.fullmatch(r"\d{1,2}(?:[:.]\d{2})?(?:am|pm|st|nd|rd|th)?|\d{3,4}|(?:" + "|".join(MONTHS) + r")[a-z]*", w)
+               for w in words):
+            kept.append(part)
+    return told_words(", ".join(kept)) if kept else None
 
 
 # the words of a cancel that name the booking: "(can you) cancel my 11 oclock on weds 16th"
@@ -594,11 +620,8 @@ def _cancel_at(original: str, shop: Shop, now: dt.datetime, norm: str, nlu_date:
         return None
     got = read_day(u.text or clean(clause), shop, now, u.date)
     day = got.day or read_day(norm, shop, now, nlu_date).day or today
-    left = re.sub(r"\b(?:please|pls|plz|thanks|cheers|ta)\s*$", "", " ".join(words[:i]).strip(" ,.-:;"), flags=re.I)
-    right = re.sub(r"^(?:please|pls|plz|thanks|cheers|ta)\b", "", " ".join(words[j:]).strip(" ,.-:;"), flags=re.I)
-    reason = ", ".join(x.strip(" ,.-:;!") for x in (left, right) if x.strip(" ,.-:;!"))
     barber = _barber_named(clean(clause), shop, u.barber)
-    return CancelAt(day, at_min, told_words(reason or None), barber)
+    return CancelAt(day, at_min, cancel_reason([" ".join(words[:i]), " ".join(words[j:])], shop), barber)
 
 
 # a block taken back in people's words: "open up wed afternoon again", "free up my friday again", "i can
@@ -855,6 +878,18 @@ def _outcome_at(norm: str, shop: Shop, now: dt.datetime, u: Understanding, statu
     return None if at is None else MarkOutcomeAt(day, at, status, barber)
 
 
+def _before_cancel(original: str, code: str) -> str:
+    """The words before "cancel" in a cancel by code, without the code and the asking that leads
+    into it ("luke's missus rang, (can you) cancel WY2L" -> "luke's missus rang")."""
+    m = re.search(r"\bcancel\b", original, re.I)
+    if m is None:
+        return ""
+    words = re.sub(r"\b" + re.escape(code) + r"\b", " ", original[:m.start()], flags=re.I).split()
+    while words and words[-1].lower().strip(",.!?;:-") in _ASKING and not words[-1].endswith((",", ".")):
+        words.pop()
+    return " ".join(words)
+
+
 def _removal_reason(original: str, code: str) -> str | None:
     """The words beside "take CODE off" other than the code and the request: "R55E text me saying he
     cant make friday, take him off pls" -> "text me saying he cant make friday"."""
@@ -977,7 +1012,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
     if (no_show or done) and word in ("noshow", "no-show", "done", "completed"):
         return Usage("noshow")
     if re.search(r"\bcancel\b", kw) and code is not None:
-        return CancelCode(code, told_words(after or None))
+        return CancelCode(code, cancel_reason([_before_cancel(original, code), after], shop))
     if re.search(r"\bcancel\b", kw) and not _CANCEL_ALL_RE.search(kw) and not _UNBLOCK_RE.search(kw):
         at = _cancel_at(original, shop, now, norm, u.date)
         if at is not None:
