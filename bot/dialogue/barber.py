@@ -124,6 +124,18 @@ class MarkOutcome:
 
 
 @dataclass(frozen=True)
+class MarkOutcomeAt:
+    """A booking named by its start marked as it went ("my 10.15 hasnt turned up", "the 2pm never
+    came", "my 11am is done"): the sender's (or `barber`'s) booking starting `at_min` on `day`,
+    marked `status` as `noshow CODE` / `done CODE` would mark it."""
+
+    day: dt.date
+    at_min: int
+    status: str  # completed | no_show
+    barber: str | None = None
+
+
+@dataclass(frozen=True)
 class Block:
     """Time off: a window of a day, or the whole day. `cancel`: the barber asked for the bookings
     there to go too ("sick today, cancel all my bookings", "off tomorrow")."""
@@ -201,7 +213,7 @@ class Usage:
     text: str
 
 
-Command = (Agenda | Week | WhoIsIn | WhoAt | NextFree | NextBooking | CancelCode | CancelAt | MoveBooking | MarkOutcome | Block
+Command = (Agenda | Week | WhoIsIn | WhoAt | NextFree | NextBooking | CancelCode | CancelAt | MoveBooking | MarkOutcome | MarkOutcomeAt | Block
            | Unblock | Late | CustomerInfo | HandBack | Answer | DayQuestion | BarberHelp | Usage)
 
 
@@ -517,8 +529,9 @@ _CANCEL_ALL_RE = re.compile(r"\bcancel\s+(?:all|every|everything|everyone|everyb
                             r"|(?:all\s+)?(?:my|the)\s+(?:day|bookings|appointments|lot|people|clients|customers))\b"
                             r"|\bclear\s+(?:my\s+)?(?:day|diary|bookings)\b")
 # the customer got in touch: "he messaged me direct", "customer rang", "pulled out"
-_CONTACT_WORDS = (r"\b(?:messaged|texted|rang|called|phoned|emailed|dm'?d|whatsapped|asked\s+to|cancell?ed\s+on\s+me"
-                  r"|pulled\s+out|bailed)\b")
+_CONTACT_WORDS = (r"\b(?:messaged|texted|rang|rung|called|phoned|emailed|dm'?d|whatsapped|asked\s+(?:(?:me|us)\s+)?(?:to|for|if)"
+                  r"|cancell?ed\s+on\s+me|pulled\s+out|bailed|te?xt\s+me|msg'?d\s+me|got\s+in\s+touch|called\s+in"
+                  r"|(?:his|her|their)\s+(?:wife|husband|missus|mrs|partner|mum|mom|dad|girlfriend|boyfriend)\s+(?:said|asked))\b")
 _CUSTOMER_CONTACT_RE = re.compile(r"\b(?:customer|client)\b|" + _CONTACT_WORDS)
 # the customer as the one who cannot come, or who got in touch: "he cant make it", "customer rang"
 _CUSTOMER_SIDE_RE = re.compile(
@@ -535,14 +548,39 @@ _FIRST_PERSON_RE = re.compile(r"\b(?:i|i'?m|im|i'?ll|ill|i'?ve|ive|i'?d)\b")
 
 def customer_asked(reason: str | None) -> bool:
     """Whether the reason a barber gave for cancelling says the customer called it off ("he
-    messaged me direct cant make it", "customer rang", "cant make it"), not the shop ("dentist")."""
+    messaged me direct cant make it", "customer rang", "luke's missus rang", "he texted me",
+    "cant make it"), not the shop ("dentist") nor the barber getting in touch ("i called him")."""
     if not reason:
         return False
     low = clean(reason)
-    if _CUSTOMER_CONTACT_RE.search(low):
-        return True
+    if any(not _SELF_SUBJECT_RE.search(low[:m.start()]) for m in _CUSTOMER_CONTACT_RE.finditer(low)):
+        return True  # "his wife called", "customer asked"; not "i called him" (the barber did)
     # "he cant make it", "client not coming"; not "gotta leave early, kid has a recital" (the barber's own)
     return bool(_CANT_COME_RE.search(low) and not _FIRST_PERSON_RE.search(low) and not _OWN_FAMILY_RE.search(low))
+
+
+# words beside a cancel that give no reason: the day, the time, asking ("for thurs pls", "for tomorrow", "please")
+_NOT_A_CANCEL_REASON = wordlist("""pls plz please thx ty thank thanks cheers ta you asap now at am pm booking bookings
+appointment appt appts one it its his her their that this next on of the and for me today tonight tomorrow tmrw tmr tmoro
+tomoro tomoz 2moro 2morrow morra morrow week day same morning afternoon arvo evening ish k ok okay yes mate bro boss o
+clock o'clock oclock""")
+
+
+def cancel_reason(parts: list[str], shop: Shop) -> str | None:
+    """The reason a cancel gives, from the words before and after the booking it names ("luke's
+    missus rang" + "for thurs pls" -> "luke's missus rang"): a part of only days, times, names and
+    asking words ("for thurs pls", "for tomorrow", "please", "mia") is no reason; the words asked to
+    be passed on ("tell him sorry") when there are any; None when no part says anything."""
+    names = {n for b in shop.barbers for n in (b.key, b.name.lower())}
+    kept = []
+    for part in parts:
+        part = part.strip(" ,.-:;!?")
+        words = re.findall(r"[a-z0-9']+", part.lower())
+        if any(w not in _NOT_A_CANCEL_REASON and re.sub(r"'?s$", "", w) not in names and not _WEEKDAY_RE.fullmatch(w)
+               and not re.fullmatch(r"\d{1,2}(?:[:.]\d{2})?(?:am|pm|st|nd|rd|th)?|\d{3,4}|(?:" + "|".join(MONTHS) + r")[a-z]*", w)
+               for w in words):
+            kept.append(part)
+    return told_words(", ".join(kept)) if kept else None
 
 
 # the words of a cancel that name the booking: "(can you) cancel my 11 oclock on weds 16th"
@@ -582,11 +620,8 @@ def _cancel_at(original: str, shop: Shop, now: dt.datetime, norm: str, nlu_date:
         return None
     got = read_day(u.text or clean(clause), shop, now, u.date)
     day = got.day or read_day(norm, shop, now, nlu_date).day or today
-    left = re.sub(r"\b(?:please|pls|plz|thanks|cheers|ta)\s*$", "", " ".join(words[:i]).strip(" ,.-:;"), flags=re.I)
-    right = re.sub(r"^(?:please|pls|plz|thanks|cheers|ta)\b", "", " ".join(words[j:]).strip(" ,.-:;"), flags=re.I)
-    reason = ", ".join(x.strip(" ,.-:;!") for x in (left, right) if x.strip(" ,.-:;!"))
     barber = _barber_named(clean(clause), shop, u.barber)
-    return CancelAt(day, at_min, told_words(reason or None), barber)
+    return CancelAt(day, at_min, cancel_reason([" ".join(words[:i]), " ".join(words[j:])], shop), barber)
 
 
 # a block taken back in people's words: "open up wed afternoon again", "free up my friday again", "i can
@@ -808,6 +843,53 @@ def _booking_move(original: str, shop: Shop, now: dt.datetime, code: str | None)
     return MoveBooking(None, day, to_min, to, to_me, at_day, at_min, _barber_named(ref.group(1), shop, None))
 
 
+# a booking's customer who did not come, as barbers say it: "no show", "hasnt turned up", "never came",
+# "didn't show", "was a no show", "stood me up"; never what may still happen ("not coming", "wont make it")
+_NO_SHOW_RE = re.compile(
+    r"\bno[\s-]?show(?:ed|s)?\b|\bnoshow(?:ed|s)?\b"
+    r"|\b(?:didn'?t|didnt|did\s+not|hasn'?t|hasnt|has\s+not|haven'?t|havent|have\s+not|never|not)\s+(?:even\s+|yet\s+)?"
+    r"(?:show(?:ed|n)?|turn(?:ed)?\s+up|come|came|arrived?|rock(?:ed)?\s+up|appeared?|pitched\s+up)\b(?!\s+(?:in\s+)?(?:till|til|until)\b)"
+    r"|\bstood\s+(?:me|us)\s+up\b")
+_DONE_RE = re.compile(r"\b(?:done|completed|finished)\b")
+
+
+def no_show_said(text: str) -> bool:
+    """Whether a barber's message says a customer did not come ("hasnt turned up", "never came", "no
+    show"); not the sender ("i didnt come in yesterday")."""
+    return any(not _SELF_SUBJECT_RE.search(text[:m.start()]) for m in _NO_SHOW_RE.finditer(text))
+
+
+def _outcome_at(norm: str, shop: Shop, now: dt.datetime, u: Understanding, status: str, *,
+                bare: bool) -> MarkOutcomeAt | None:
+    """The booking an outcome names by its start ("my 10.15", "the 2pm", "my 3 o'clock", "lee's
+    12pm"; any time said after `noshow`/`done` when `bare`), on the day said (today when none);
+    None when no booking time is said."""
+    ref = re.search(r"\b(?:my|the|his|her|(?P<who>" + _names(shop) + r")'?s)\s+(?:" + _BOOKING_DAY
+                    + r"\s+)?(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?(?:\s*(?P<ap>am|pm))?(?![\d:]|(?:st|nd|rd|th)\b)", norm)
+    today = local_date(shop, now)
+    day = read_day(norm, shop, now, u.date).day or today
+    if ref is not None:
+        at = _clock_minutes(int(ref.group("h")), int(ref.group("m") or 0), ref.group("ap"), shop, day)
+        barber = _key(shop, ref.group("who")) if ref.group("who") else None
+    elif bare and u.time is not None:
+        at, barber = u.time.hour * 60 + u.time.minute, _barber_named(norm, shop, u.barber)
+    else:
+        return None
+    return None if at is None else MarkOutcomeAt(day, at, status, barber)
+
+
+def _before_cancel(original: str, code: str) -> str:
+    """The words before "cancel" in a cancel by code, without the code and the asking that leads
+    into it ("luke's missus rang, (can you) cancel WY2L" -> "luke's missus rang")."""
+    m = re.search(r"\bcancel\b", original, re.I)
+    if m is None:
+        return ""
+    words = re.sub(r"\b" + re.escape(code) + r"\b", " ", original[:m.start()], flags=re.I).split()
+    while words and words[-1].lower().strip(",.!?;:-") in _ASKING and not words[-1].endswith((",", ".")):
+        words.pop()
+    return " ".join(words)
+
+
 def _removal_reason(original: str, code: str) -> str | None:
     """The words beside "take CODE off" other than the code and the request: "R55E text me saying he
     cant make friday, take him off pls" -> "text me saying he cant make friday"."""
@@ -918,15 +1000,19 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
         word = low.split(" ", 1)[0]
 
     # commands on a booking code come first: "cancel K7Q2 sick today" cancels that booking
-    outcome = re.search(r"\b(no[\s-]?show(?:ed)?|didn'?t\s+show|done|completed|finished)\b", kw)
+    no_show, done = no_show_said(kw), _DONE_RE.search(kw)
+    status = "no_show" if no_show else "completed"
     code, after = _code(original, norm, is_code)
-    if outcome and (code or word in ("noshow", "no-show", "done", "completed")):
-        if code is None:
-            return Usage("noshow")
-        status = "completed" if outcome.group(1) in ("done", "completed", "finished") else "no_show"
+    if (no_show or done) and code:
         return MarkOutcome(code, status)
+    if no_show or (done and not re.search(r"\bcancel\b", kw)):  # "my 10.15 hasnt turned up", "the 2pm is done"
+        marked = _outcome_at(norm, shop, now, u, status, bare=word in ("noshow", "no-show", "done", "completed"))
+        if marked is not None:
+            return marked
+    if (no_show or done) and word in ("noshow", "no-show", "done", "completed"):
+        return Usage("noshow")
     if re.search(r"\bcancel\b", kw) and code is not None:
-        return CancelCode(code, told_words(after or None))
+        return CancelCode(code, cancel_reason([_before_cancel(original, code), after], shop))
     if re.search(r"\bcancel\b", kw) and not _CANCEL_ALL_RE.search(kw) and not _UNBLOCK_RE.search(kw):
         at = _cancel_at(original, shop, now, norm, u.date)
         if at is not None:
@@ -1082,15 +1168,20 @@ _OWN_DAY_RE = re.compile(r"\bmy\s+(?:(?:" + _BOOKING_DAY + r")\s+)?(?:\d|(?:day|
 def own_day_usage(text: str) -> Usage | None:
     """For a barber's message no command reads: a `Usage` with the commands closest to it when it is
     about the sender's own bookings or day ("push my 10:30 sometime later" -> the move commands;
-    "my diary thursday??" -> the agenda's), so it never reaches the customer's booking menu; None
+    "my diary thursday??" -> the agenda's), or says a customer did not come ("mark her as a no show" ->
+    noshow and done), so it never reaches the customer's booking menu; None
     when it is not about them ("book me a beard trim with jo")."""
     low = clean(text)
+    if no_show_said(low):  # "mark her as a no show", "she never showed up": the outcome commands
+        return Usage("noshow")
     if not _OWN_DAY_RE.search(low):
         return None
     if _MOVE_VERB_RE.search(low):
         return Usage("move")
     if re.search(r"\bcancel\b", low) or _REMOVE_RE.search(low):
         return Usage("cancel")
+    if _DONE_RE.search(low):
+        return Usage("noshow")
     return Usage("agenda")
 
 

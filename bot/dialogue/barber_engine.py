@@ -67,7 +67,7 @@ def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime,
     if seen is not None and seen.own and isinstance(command, cmd.Usage) and command.text in ("block", "off", "unblock"):
         command = cmd.on_day(text, seen.day, shop=shop, now=now) or command  # "block 12-1 for lunch": that day's
     waiting = in_barber_state(convo)
-    one_booking = (cmd.MoveBooking, cmd.CancelCode, cmd.CancelAt, cmd.HandBack)  # "just move X7UR to 18:00": that booking
+    one_booking = (cmd.MoveBooking, cmd.CancelCode, cmd.CancelAt, cmd.MarkOutcome, cmd.MarkOutcomeAt, cmd.HandBack)  # "just move X7UR to 18:00": that booking
     if waiting and not isinstance(command, (cmd.Answer, cmd.Block, *one_booking)):
         cover = cmd.cover_answer(text, shop)
         if cover is not None:  # "can jono take them", "can lee take it": move them to that barber

@@ -489,6 +489,25 @@ def _outcome(c: cmd.MarkOutcome, ctx: BarberContext) -> BarberOutcome:
     return _say(IDLE, actions=[SetOutcome(b.id, b.code, c.status, said)])
 
 
+def _outcome_at(c: cmd.MarkOutcomeAt, ctx: BarberContext) -> BarberOutcome:
+    """Mark the booking starting at the time said, as `noshow CODE` / `done CODE` would: the
+    sender's (or the barber named); an owner's with none of their own then, the shop's one booking
+    then. No booking (or several) then: says so with that day's bookings and marks nothing."""
+    who, refusal = _whose(ctx, c.barber, "mark a booking of")
+    if who is None:
+        return _say(IDLE, refusal or "")
+    at = local_instant(ctx.shop, c.day, c.at_min)
+    own = [b for b in ctx.bookings_on(c.day, who.key) if b.status != "cancelled"]
+    found = [b for b in own if b.start == at]
+    if not found and ctx.barber.is_owner and c.barber is None:
+        found = [b for x in ctx.shop.barbers if x.key != who.key for b in ctx.bookings_on(c.day, x.key)
+                 if b.status != "cancelled" and b.start == at]
+    if len(found) != 1:
+        return _say(IDLE, r.barber_no_booking_to_mark(ctx.shop, at, found or own, who, mine=who.key == ctx.barber.key,
+                                                      status=c.status))
+    return _outcome(cmd.MarkOutcome(found[0].code, c.status), ctx)
+
+
 # -- time off ------------------------------------------------------------------
 
 
@@ -833,6 +852,7 @@ _HANDLERS: dict[type, Callable[[Any, BarberContext], BarberOutcome]] = {
     cmd.MoveBooking: _move_booking,
     cmd.HandBack: _hand_back,
     cmd.MarkOutcome: _outcome,
+    cmd.MarkOutcomeAt: _outcome_at,
     cmd.Block: _block,
     cmd.Unblock: _unblock,
     cmd.Late: _late,

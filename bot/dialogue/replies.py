@@ -547,7 +547,7 @@ def barber_usage(word: str) -> str:
         "block": "block fri 13:00-15:00, block tomorrow afternoon, off 2026-12-24",
         "off": "off 2026-12-24, off fri",
         "unblock": "unblock fri 13:00-15:00, unblock 2026-12-24",
-        "noshow": "noshow K7Q2, done K7Q2",
+        "noshow": "noshow K7Q2, done K7Q2, or by its time: my 10:15 was a no show, my 11am is done",
         "move": "move K7Q2 fri 10:00, move K7Q2 to 1pm, move my 3pm to 4, or move them after a block that clashes",
         "resume": "resume +61491570102",
         "cancel": "cancel K7Q2, cancel my 2pm, cancel my 10am tomorrow, or cancel them after a block that clashes",
@@ -792,6 +792,20 @@ def barber_handed_back(phone: str) -> str:
 def barber_outcome(shop: Shop, b: BookingInfo, status: str) -> str:
     what = "done" if status == "completed" else "a no-show"
     return f"{_booking_of(shop, b)} marked as {what}."
+
+
+def barber_no_booking_to_mark(shop: Shop, at: dt.datetime, that_day: Sequence[BookingInfo], barber: Barber, *,
+                              mine: bool, status: str) -> str:
+    """A no-show or done by time with no one booking then: that day's bookings, so the right one can be named."""
+    who = "You have" if mine else f"{barber.name} has"
+    word = "done" if status == "completed" else "noshow"
+    if len([b for b in that_day if b.start == at]) > 1:
+        text = f"More than one booking at {fmt_slot(shop, at)}; nothing was marked."
+    else:
+        text = f"{who} no booking at {fmt_slot(shop, at)}; nothing was marked."
+    if that_day:
+        text += " That day: " + ", ".join(f"{fmt_time(shop, b.start)} {_customer_of(b)} ({b.code})" for b in that_day) + "."
+    return text + f" Send {word} CODE for the one to mark."
 
 
 def barber_not_started(shop: Shop, b: BookingInfo, status: str) -> str:

@@ -2,7 +2,7 @@
 barbers_shop.toml (an owner and three barbers on different days, in Sydney).
 
 Beyond the corpus runner's checks, a case may expect `sent` (texts each customer's messages
-contain), `sent_count` (how many messages each customer was sent), `time_off` (each named
+contain), `sent_not` (texts none of them contains), `sent_count` (how many messages each customer was sent), `time_off` (each named
 barber's blocks, exactly, local times), `moved_off` (a set-up booking now with another barber)
 and `api_no_shows` (a set-up booking's `customer_no_shows` in the API).
 """
@@ -48,6 +48,10 @@ def check_more(chat: Chat, case: dict[str, Any]) -> None:
         bodies = [body for to, body in sent if to == phone]
         for text in texts:
             assert any(text in body for body in bodies), f"no message to {phone} contains {text!r}: {bodies}"
+    for phone, texts in exp.get("sent_not", {}).items():
+        bodies = [body for to, body in sent if to == phone]
+        for text in texts:
+            assert not any(text in body for body in bodies), f"a message to {phone} contains {text!r}: {bodies}"
     for phone, n in exp.get("sent_count", {}).items():
         bodies = [body for to, body in sent if to == phone]
         assert len(bodies) == n, f"{phone} was sent {len(bodies)} messages, not {n}: {bodies}"
