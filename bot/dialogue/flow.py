@@ -97,7 +97,7 @@ def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None =
             convo = Convo(convo.state, convo.draft.evolve(misses=0))
         else:  # understood: only the barber and service talked about are kept ("when is she next in?")
             d = convo.draft
-            convo = (Convo(State.UNCLEAR, Draft(barber=d.barber, service=d.service, date=d.date))
+            convo = (Convo(State.UNCLEAR, Draft(barber=d.barber, service=d.service, date=d.date, asked=d.asked))
                      if d.barber or d.service or d.date else IDLE)
     if u.intent == Intent.UNKNOWN and not _in_flow(convo) and (nxt := _next_chair(convo, u, ctx)) is not None:
         return on_book(convo, nxt, ctx)  # "and the other one with another barber same time"
@@ -1397,8 +1397,6 @@ def _also_asked(u: Understanding, shop: Shop) -> tuple[str, ...]:
 
 # "who's working saturday", "who else": everyone, not only the barber the message also names
 _WHO_ALL_RE = re.compile(r"\bwho(?:'s|s|\s+is|\s+are|\s+else)?\s+(?:working|works|in|on|about|around|there|cutting|else)\b")
-# "and who else, lauren in too?", "what about jono": a follow-up of the last who-question
-_AND_WHO_RE = re.compile(r"^(?:ok|okay|so|and|n|what\s+about|how\s+about)\b|\b(?:too|also|as\s+well|either)\b")
 # "ok so who is", "who then?", "who else": who works the day just asked about
 _WHO_THEN_RE = re.compile(r"^(?:(?:ok|okay|so|and|then|right|well|hmm+)[\s,]+)*who(?:'s|s|\s+is|\s+are|\s+else|\s+does)?"
                           r"(?:\s+(?:then|in|on|working|there|is))*\s*\?*$")
@@ -1412,7 +1410,7 @@ def on_who(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         u = dataclasses.replace(u, date=convo.draft.date)  # "is jade in friday" -> "what time does she finish": friday
     d = convo.draft
     if (u.date is None and u.date_range is None and convo.state == State.UNCLEAR and d.asked == "who" and d.date
-            and "next" not in (u.text or "") and _AND_WHO_RE.search(u.text or "")):
+            and "next" not in (u.text or "")):
         u = dataclasses.replace(u, date=d.date)  # "who's in saturday?" -> "lauren in too?": saturday
     every = u.date is not None and _EVERY_WEEKDAY_RE.search(u.text or "") is not None
     everyone = (everyday.who_answer(ctx.shop, u, None, ctx.now, ctx.time_off, every=every),) if (

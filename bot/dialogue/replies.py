@@ -423,6 +423,9 @@ def prices(shop: Shop, services: Sequence[str], *, suggest: bool = True) -> str:
         article = "An" if svc.name[:1].lower() in "aeiou" else "A"
         return f"{article} {svc.name.lower()} is {money(shop, svc.price)} ({svc.minutes} min).{tail}"
     lines = "\n".join(f"• {svc.name}: {money(shop, svc.price)} ({svc.minutes} min)" for svc in (named or shop.services))
+    if len(named) > 1:  # "the fade plus the part, what does that come to": the sum too
+        total = sum((svc.price for svc in named), start=named[0].price * 0)
+        lines += f"\nTogether: {money(shop, total)} ({sum(svc.minutes for svc in named)} min)."
     return f"Our prices:\n{lines}" + ("\nTell me which one and when, and I'll book it." if suggest else "")
 
 

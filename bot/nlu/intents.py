@@ -137,6 +137,7 @@ HOURS_RE = re.compile(
 PRICES_RE = re.compile(
     r"\bhow\s+much\b|\bprices?\b|\bpricing\b|\bprice\s+list\b|\bwhat\s+do\s+you\s+charge\b"
     r"|\b(?:what|how)\s+(?:does|do|is)\b[^.?!]*\bcost\b|\bcosts?\s+(?:of|for)\b|\bhow\s+expensive\b"
+    r"|\bwhat\s+(?:does|do|would|will)\s+(?:that|it|they|those|both)\s+come\s+to\b|\bhow\s+much\s+(?:altogether|in\s+total)\b"
     r"|\bhow\s+long\s+(?:is|does|do|will|would|for|takes?)\b(?![^.?!]*\b(?:wait|queue|late|my|mine)\b)"
     r"|\b(?:is\s+it|it'?s|still)\b[^.?!]*(?:[£$€]\s?\d|\b\d+\s*(?:quid|bucks|dollars|pounds|euros|rand)\b)"
     r"|\b(?:reduced|cheaper|special|lower)\s+(?:rate|price)s?\b|\bcheapest\b|\b(?:what'?s|whats|what\s+is|what\s+are)\s+(?:the|your|ur)\s+rates?\b"
@@ -263,7 +264,7 @@ RESCHEDULE_WORDS = ("mov", "schedul", "rebook", "chang", "postpone", "swap", "pu
 LIST_WORDS = ("book", "appointment", "reservation", "when", "upcoming", "what", "which", "remind", "who", "still", "have", "got",
               "with")
 HOURS_WORDS = ("hours", "times", "open", "clos", "shut", "late", "timing")
-PRICES_WORDS = ("much", "pric", "charge", "cost", "expensive", "long", "rate", "cheap", "£", "$", "€", "quid", "bucks", "dollars",
+PRICES_WORDS = ("much", "pric", "charge", "cost", "expensive", "long", "rate", "cheap", "come", "£", "$", "€", "quid", "bucks", "dollars",
                 "pounds", "euros", "rand")
 CORRECTION_WORDS = ("actually", "instead", "make", "change", "rather", "mean", "scratch", "second", "wait")
 ANY_BARBER_WORDS = ("any", "whoever", "mind", "matter", "preference", "fussed", "either", "whichever",
@@ -301,7 +302,7 @@ LATE_RE = re.compile(
 LATE_WORDS = ("late", "traffic", "way", "hold", "omw", "there")
 # who works when: a barber (or a pronoun for one) and a working word, or "who's on"
 WHO_RE = re.compile(
-    r"\bwho(?:'s|\s+is|\s+are|s)?\s+(?:working|works|work|on|in|there|cutting|around|rostered)\b"
+    r"\bwho(?:'s|\s+is|\s+are|s)?(?:\s+all(?:\s+is|\s+are|'s)?)?\s+(?:working|works|work|on|in|there|cutting|around|rostered)\b"
     r"|\bwhat\s+time\s+(?:does|do|will)\s+(?P<who2>she|he|they)\s+(?:finish|start|knock\s+off|get\s+in|leave)\b"
     r"|\b(?:is|does|will|when(?:'s|\s+is|\s+does|\s+will)?)\s+(?P<who>[a-z]+)\s+(?:next\s+)?"
     r"(?:working|work|in|on|around|rostered|back|there|coming\s+in)\b")

@@ -581,7 +581,9 @@ def _for_a_senior(canon: str, shop: Shop) -> str | None:
 def _for_a_child(canon: str, shop: Shop) -> str | None:
     """The shop's service for children when the message says the chair is for a child, else None."""
     m = _CHILD_AGE_RE.search(canon)
-    young = (m is not None and int(m["a"] or m["b"]) <= 12) or _CHILD_WORD_RE.search(canon) is not None
+    if re.search(r"\bnot\s+(?:a\s+|the\s+)?kids?\b", canon):
+        return None  # "hes 14 so not kids price"
+    young = int(m["a"] or m["b"]) <= 12 if m is not None else _CHILD_WORD_RE.search(canon) is not None
     if not young:
         return None
     for svc in shop.services:
