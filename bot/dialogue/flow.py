@@ -1372,6 +1372,10 @@ def on_info(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         return on_unknown(convo, u, ctx)
     asked = _also_asked(u, ctx.shop)
     answers = (*asked, everyday.info_answer(ctx.shop, u.topic), *_other_facts(u, ctx.shop))
+    if convo.state == State.PICK_SLOT and u.time and not u.date:
+        # "11 o'clock would suit. you didn't say about parking?" at a list of times: that time, and the fact
+        out = on_pick_slot_value(convo, dataclasses.replace(u, intent=Intent.BOOK, explicit_intent=False), ctx)
+        return dataclasses.replace(out, replies=("\n".join(answers), *out.replies))
     return _answer_then_carry_on(convo, u, ctx, lambda suggest: "\n".join(answers))
 
 

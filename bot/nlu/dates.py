@@ -498,7 +498,11 @@ def _choose(found: list[Found], text: str, result: DateResult, today: dt.date) -
         result.ambiguous = True
         return
     for w in [f for f in found if f.weekday_only and _AFTER_WORD_RE.match(text, f.end)]:
-        base = next((f for f in found if not f.weekday_only and f.start >= w.end), None)
+        after = _AFTER_WORD_RE.match(text, w.end)
+        assert after is not None
+        # the date after the word "after" ("the monday after xmas"), not one said between them
+        # ("wednesday 16th after 5": the 16th's digits are blanked in `text`, not gone)
+        base = next((f for f in found if not f.weekday_only and f.start >= after.end()), None)
         if base is not None:  # "the monday after xmas": the first Monday after Christmas Day
             w.date = base.date + dt.timedelta(days=(w.date.weekday() - base.date.weekday() - 1) % 7 + 1)
             w.weekday_only, w.past = False, w.date < today

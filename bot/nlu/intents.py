@@ -70,7 +70,7 @@ ORDINAL_CHOICE_RE = re.compile(
     r"(?:\s*(?:please|pls|thanks))?$"
 )
 
-CANCEL_RE = re.compile(r"\b(?:cancel\w*|call(?:ing)?\s+(?:it\s+)?off|scrap\s+(?:it|my|the)|(?:scratch|ditch)\s+(?:my|the)\s+(?!(?:idea|time|day|last|first)\b)\w)"
+CANCEL_RE = re.compile(r"\b(?:knock\s+(?:it|that|\w+(?:'s)?(?:\s+one)?)\s+on\s+the\s+head|cancel\w*|call(?:ing)?\s+(?:it\s+)?off|scrap\s+(?:it|my|the)|(?:scratch|ditch)\s+(?:my|the)\s+(?!(?:idea|time|day|last|first)\b)\w)"
                        # "ion need that thursday appt no more": the booking not wanted
                        r"|\b(?:don't|do\s+not|no\s+longer)\s+need\s+(?:that|my|the|this)\s+(?:\w+\s+)?(?:appt|appointment|booking|slot)\b")
 SOFT_CANCEL_RE = re.compile(
@@ -126,6 +126,7 @@ HOURS_RE = re.compile(
     r"|\b(?:what\s+time|when)\s+(?:(?:do|does|will)\s+)?(?:you(?:\s+(?:guys|all|lot))?|the\s+shop|it)\s+(?:open|close|shut)\b"
     r"|\bwhat\s+time\s+(?:are\s+you|is\s+the\s+shop)\s+open\b|\bhow\s+late\s+(?:are\s+you|do\s+you)\b"
     r"|\b(?:open|opened)\s+(?:till|until|til|to)\b(?!\s+\d)|\bclosing\s+time\b"
+    r"|\b(?:what'?s|what\s+is)\s+the\s+(?:latest|earliest)\s+(?:you|u|ya)\s+(?:do|open|go|cut|take\s+people)\s+(?:on|of)\b"
     r"|\b(?:(?:are|r)\s+)?(?:you|u|ya)(?:\s+(?:guys|all|lot))?\s+open\b(?!\s+(?:at|till|until|til|from)\b)"
     r"(?![^.?!]*(?:\d\s*(?:am|pm)|\d[:.]\d|\bat\s+\d|o'clock))|^\W*hours\W*$"
     r"|\bdo\s+you\s+(?:open|work)\s+(?:on\s+)?(?:weekends?|(?:sun|mon|tues|wednes|thurs|fri|satur)days?|public\s+holidays)\b"
@@ -257,7 +258,7 @@ def whole_message(text: str) -> tuple[Intent, int | None] | None:
 
 # Words one of which every match of a pattern holds; a pattern runs only on a text with one
 # (tests/nlu/test_nlu_prechecks.py).
-CANCEL_WORDS = ("cancel", "call", "scrap", "need", "scratch", "ditch")
+CANCEL_WORDS = ("cancel", "call", "scrap", "need", "scratch", "ditch", "knock")
 SOFT_CANCEL_WORDS = ("make", "coming", "there")
 RESCHEDULE_WORDS = ("mov", "schedul", "rebook", "chang", "postpone", "swap", "push", "put", "bring", "shift",
                     "earlier", "later", "another", "different")
