@@ -50,6 +50,7 @@ class Agenda:
     day: dt.date
     barber: str | None = None  # another barber's (owners only); None: the sender's own
     everyone: bool = False  # "everybody's bookings tmrw": every barber's (owners only)
+    others: bool = False  # "what have the others got today": every barber's but the sender's
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,7 @@ class Block:
     replaces_others: tuple[tuple[str, dt.datetime, dt.datetime], ...] = ()  # the others' blocks it corrects
     cover: str | None = None  # "can lee take my people": the barber the clashing bookings are offered to
     until: dt.date | None = None  # "off till saturday incl.": every day from `day` to this one, whole days
+    days: tuple[dt.date, ...] = ()  # "off friday and saturday": more whole days besides `day`, each its own
 
 
 @dataclass(frozen=True)
@@ -723,6 +725,7 @@ def _told(shop: Shop) -> re.Pattern[str]:
         r"|(?:spoke|spoken|talked|chatted)\s+(?:to|with)|(?:run|ran)\s+it\s+(?:by|past))\s+" + name
         + r"(?!\s+(?:he|she|they|that|to|if)\b)"
         r"|\blet\s+" + name + r"\s+know\b"
+        r"|\b(?:sorry|soz|sry|thanks|thx|ta|cheers)\s+" + name + r"[\s.!x]*$"  # "... sorry gaz": the one addressed
         r"|" + name + r"\s+(?:(?:said|says)\s+(?:(?:yeah|yes|yep|ok|okay|sure)[\s,]+)?(?:(?:it'?s|its|it\s+is|it\s+was|that'?s|thats)\s+)?(?:ok|okay|fine|cool|sound|good"
         r"|all\s+good|alright|sweet|yes|yeah|yep|no\s+worries|no\s+probs?|no\s+problem)\b|knows\b"
         r"|(?:okayed|ok'?d|approved|agreed|signed\s+(?:it\s+)?off)\b|(?:doesn'?t|don'?t|wont|won'?t)\s+mind\b"
@@ -921,12 +924,66 @@ _SHOP_AGENDA_RE = re.compile(
     r"|the\s+rest|the\s+others|every\s+barber|all\s+the\s+barbers)\b", re.M)
 
 
+# the sender's colleagues as a group: "the others", "everyone else", "the rest (of the team)", "the lads", "the team"
+_CREW = (r"(?:the\s+)?(?:other\s+(?:barbers|lads|guys|boys|ones)|others|every\s*(?:one|body)\s+else"
+         r"|rest(?:\s+of\s+(?:us|them|(?:the\s+)?(?:team|shop|lads|guys|boys|crew|barbers)))?|lads|boys|guys|team|crew)")
+# the crew's day asked about: "what have the others got today", "hows the rest of the team looking tmrw", "the lads' bookings"
+_CREW_AGENDA_RE = re.compile(
+    r"\b(?:what|wat|wot|who|how)(?:'?s|'?ve|\s+(?:have|has|do|does|did|is|are|about))?\s+(?:\S+\s+)?" + _CREW
+    + r"(?:'?s)?'?\s+(?:got|have|had|on|looking|look|lookin|doing|booked)\b"
+    r"|\b" + _CREW + r"'?s?'?\s+" + _AGENDA_NOUN
+    + r"|^(?:and\s+|n\s+|&\s+)?(?:what|how)\s+about\s+" + _CREW + r"\b", re.M)
+
+
 def shop_follow_up(text: str, shop: Shop) -> bool:
-    """Whether a message sent right after an agenda asks the same of the whole shop ("and the whole shop?")."""
+    """Whether a message sent right after an agenda asks the same of the whole shop ("and the whole shop?")
+    or of the sender's colleagues ("and everyone else?", "and the lads?"; see `crew_said`)."""
     low = clean(strip_opening(text, shop)).strip(" ?!.,")
     return bool(re.fullmatch(r"(?:and\s+|n\s+|&\s+|what\s+about\s+|how\s+about\s+|wbu\s+|for\s+)*(?:the\s+)?"
                              r"(?:whole\s+shop|every\s*(?:one|body)(?:\s+else)?|all\s+of\s+(?:them|us)|the\s+rest|the\s+others"
-                             r"|every\s+barber|all\s+the\s+barbers|shop)(?:'?s)?(?:\s+(?:then|too|pls|please))?", low))
+                             r"|every\s+barber|all\s+the\s+barbers|shop|" + _CREW + r")(?:'?s)?(?:\s+(?:then|too|pls|please))?", low))
+
+
+def crew_said(text: str) -> bool:
+    """Whether a message about every barber's day means the sender's colleagues only ("the others",
+    "everyone else", "the rest", "the lads", "the team"), not the whole shop with the sender."""
+    return bool(re.search(r"\b" + _CREW + r"\b", clean(text)))
+
+
+# days said one beside another: "friday and saturday", "fri or sat", "thurs, fri & sat", "today n tmrw"
+_LIST_DAY = r"(?:" + _WEEKDAY.replace("(mon|", "(?:mon|") + r"|today|tomorrow|tmrw|tmr|tmoro|tomoro|tomoz|2moro|2morrow|morra)"
+_DAY_LIST_RE = re.compile(r"\b" + _LIST_DAY + r"(?:\s*(?:,|\band\b|\bor\b|&|\+|\bn\b|\bplus\b)\s*(?:(?:also|on|the)\s+)*"
+                          + _LIST_DAY + r")+\b")
+
+
+def _days_of(chain: str, shop: Shop, now: dt.datetime) -> list[dt.date]:
+    """Each day a run of day words names, in order, each once."""
+    found: list[dt.date] = []
+    later = " next week" if re.search(r"\bnext\s+week\b", chain) else ""  # "mon and tue next week"
+    for m in re.finditer(r"\b" + _LIST_DAY + r"\b", chain):
+        day = understand(m.group(0) + later, now=now, shop=shop).date
+        if day is not None and day not in found:
+            found.append(day)
+    return found
+
+
+def listed_days(norm: str, shop: Shop, now: dt.datetime) -> list[dt.date]:
+    """The days a time-off message lists ("off sick friday and saturday", "i wont be in friday or
+    saturday": both; "X, Y and Z": all three), in order; [] when it lists fewer than two."""
+    m = _DAY_LIST_RE.search(norm)
+    days = _days_of(m.group(0) + (" next week" if re.match(r"\s+next\s+week\b", norm[m.end():]) else ""),
+                    shop, now) if m else []
+    return days if len(days) > 1 else []
+
+
+def added_days(text: str, *, shop: Shop, now: dt.datetime) -> list[dt.date]:
+    """The days a message sent right after a block adds to it ("and friday!", "sat too", "and
+    thurs and fri as well"); [] when it says anything else."""
+    low = clean(strip_opening(text, shop)).strip(" ?!.,")
+    chain = r"((?:" + _LIST_DAY + r")(?:\s*(?:,|and|&|\+|n|plus)\s*(?:the\s+)?" + _LIST_DAY + r")*)"
+    m = re.fullmatch(r"(?:and|n|&|\+|plus|also)\s+(?:also\s+)?(?:on\s+)?(?:the\s+)?" + chain
+                     + r"(?:\s+(?:too|as\s+well|also|pls|please))?|(?:the\s+)?" + chain + r"\s+(?:too|as\s+well|also)", low)
+    return _days_of(m.group(1) or m.group(2), shop, now) if m else []
 
 
 def _until_day(norm: str, start: dt.date, shop: Shop, now: dt.datetime) -> dt.date | None:
@@ -1091,6 +1148,13 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
         day = got.day or (today if (sick or cancel_all or re.search(r"\bthe\s+day\b", kw)) else None)
         if cover is not None and cover == named:
             cover = None  # "can lee cover, lee is off": no one to hand them to
+        listed = listed_days(norm, shop, now) if u.window is None else []
+        if listed:  # "off sick friday and saturday", "i wont be in fri or sat": every day said, whole
+            def first(text: str) -> str:  # the list as its first day, for the reason read after the day
+                return re.sub(_DAY_LIST_RE.pattern, lambda m: m.group(0).split()[0].strip(","), text, flags=re.I)
+            return Block(listed[0], 0, 1440, True, _reason(first(said_norm), sick, word, first(original), shop), named or stranger,
+                         cancel=bool(sick or cancel_all or day_off or cover), also=group[1:], cover=cover,
+                         days=tuple(listed[1:]))
         if day is None:
             return Usage("off" if word == "off" else "block")
         reason = _reason(said_norm, sick, word, original, shop)
@@ -1127,8 +1191,9 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
         start = today + dt.timedelta(days=7 - today.weekday()) if "next week" in norm else today
         return Week(start, named)
 
-    if _SHOP_AGENDA_RE.search(kw) and not got.question:  # "everybody's bookings tmrw": every barber's day
-        return Agenda(got.day or today, None, everyone=True)
+    if (_SHOP_AGENDA_RE.search(kw) or _CREW_AGENDA_RE.search(kw)) and not got.question:
+        # "everybody's bookings tmrw": every barber's day; "what have the others got today": the others'
+        return Agenda(got.day or today, None, everyone=True, others=crew_said(low))
     agenda_words = re.search(
         r"^(?:agenda|day|bookings|schedule|diary|today|tomorrow|tmrw|yesterday)\b|\bagenda\b"
         r"|^(?:what'?s|whats|wats|wots|what\s+is)\s+on\b|^(?:any\s*(?:1|one|body)|anyone|anybody)\s+(?:booked|coming|in)\b|\bwho'?s\s+(?:booked|coming)\b|\bwho\s+is\s+(?:booked|coming)\b"

@@ -36,6 +36,7 @@ from bot.dialogue.barber_flow import (
     in_barber_state,
     just_blocked,
     last_agenda,
+    last_block,
 )
 from bot.dialogue.model import Convo
 from bot.dialogue.staff import hand_back, in_conversation, save_conversation
@@ -58,11 +59,15 @@ def barber_command(convo: Convo, text: str, *, shop: Shop, now: dt.datetime,
     if seen is not None:
         asked = cmd.agenda_follow_up(text, seen.day, shop=shop, now=now)
         if cmd.shop_follow_up(text, shop):  # "and the whole shop?": every barber's agenda that day
-            return cmd.Agenda(seen.day, None, everyone=True)
+            return cmd.Agenda(seen.day, None, everyone=True, others=cmd.crew_said(text))
         if asked is not None and seen.barber is None and asked[1] is None:  # "whos in fri" then "and sat?"
             return cmd.WhoIsIn(asked[0] or seen.day)
         if asked is not None:  # "and sam?", "what about friday": the agenda just shown, of that barber or day
             return cmd.Agenda(asked[0] or seen.day, asked[1] or seen.barber)
+    block = last_block(convo)
+    more = cmd.added_days(text, shop=shop, now=now) if block is not None else []
+    if block is not None and more:  # "off sick thursday" then "and friday!": the same time off on that day too
+        return more_of(block, more, shop)
     command = cmd.parse_command(text, shop=shop, now=now, is_code=_code_lookup(bookings, session))
     if seen is not None and seen.own and isinstance(command, cmd.Usage) and command.text in ("block", "off", "unblock"):
         command = cmd.on_day(text, seen.day, shop=shop, now=now) or command  # "block 12-1 for lunch": that day's
@@ -117,6 +122,16 @@ def _code_lookup(bookings: BookingService | None, session: Session | None) -> Ca
         return True
 
     return is_code
+
+
+def more_of(last: Pending, days: Sequence[dt.date], shop: Shop) -> cmd.Block:
+    """The time off `last` (its window or whole day, reason, barbers, and whether YES cancels) on `days`."""
+    a, z = last.start.astimezone(shop.tz), last.end.astimezone(shop.tz)
+    start_min, end_min = (0, 1440) if last.whole_day else (a.hour * 60 + a.minute,
+                                                           z.hour * 60 + z.minute if z.date() == a.date() else 1440)
+    others = tuple(dict.fromkeys(k for k, _, _ in last.others if k != last.barber))
+    return cmd.Block(days[0], start_min, end_min, last.whole_day, last.reason, last.barber, cancel=last.cancel,
+                     also=others, cover=last.cover, days=tuple(days[1:]) if last.whole_day else ())
 
 
 def taken_back(last: Pending, shop: Shop) -> cmd.Unblock:

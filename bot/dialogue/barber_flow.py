@@ -177,6 +177,12 @@ def just_blocked(convo: Convo) -> Pending | None:
         return None
 
 
+def last_block(convo: Convo) -> Pending | None:
+    """The time off the barber's last message added, whether its clashes wait for a word or not
+    ("and friday!" may add a day to it)."""
+    return just_blocked(convo) or _pending(convo)
+
+
 @dataclass(frozen=True)
 class LastAgenda:
     """The day and barber of the agenda just shown (barber None: who is in that day), kept for the
@@ -266,7 +272,7 @@ def _blocked_all_day(ctx: BarberContext, barber: Barber, day: dt.date) -> bool:
 
 def _agenda(c: cmd.Agenda, ctx: BarberContext) -> BarberOutcome:
     if c.everyone:
-        return _shop_agenda(c.day, ctx)
+        return _shop_agenda(c.day, ctx, others=c.others)
     who, refusal = _whose(ctx, c.barber, "see the agenda of")
     if who is None:
         return _say(IDLE, refusal or "")
@@ -280,13 +286,15 @@ def _agenda(c: cmd.Agenda, ctx: BarberContext) -> BarberOutcome:
                                       own=who.key == ctx.barber.key))
 
 
-def _shop_agenda(day: dt.date, ctx: BarberContext) -> BarberOutcome:
-    """Every barber's agenda of `day`, each named (the owner only)."""
+def _shop_agenda(day: dt.date, ctx: BarberContext, *, others: bool = False) -> BarberOutcome:
+    """Every barber's agenda of `day`, each named (the owner only); `others`: but the sender's."""
     if not ctx.barber.is_owner:
         return _say(IDLE, r.barber_owner_only("see every barber's bookings"))
     parts = []
     lo, hi = local_instant(ctx.shop, day, 0), local_instant(ctx.shop, day, 1440)
     for who in ctx.shop.barbers:
+        if others and who.key == ctx.barber.key and len(ctx.shop.barbers) > 1:
+            continue
         rows = [b for b in ctx.bookings_on(day, who.key) if b.status != "cancelled"]
         off = _working(ctx, who, day) is None or _blocked_all_day(ctx, who, day)
         parts.append(r.barber_agenda(ctx.shop, day, who, rows, off=off, blocks=list(ctx.time_off(who.key, lo, hi)), own=False))
@@ -557,7 +565,7 @@ def _block(c: cmd.Block, ctx: BarberContext) -> BarberOutcome:
     if c.replaces:
         for key, a, z in [(whos[0].key, *c.replaces), *c.replaces_others]:
             actions.append(RemoveTimeOff(key, a, z, local_date(ctx.shop, a)))
-    if c.until is not None and c.until > c.day:  # "off till saturday incl.": each day, whole
+    if (c.until is not None and c.until > c.day) or c.days:  # "off till saturday incl.", "off fri and sat": each day, whole
         return _block_days(c, whos, ctx)
     spans: list[tuple[str, dt.datetime, dt.datetime]] = []
     clashes: list[BookingInfo] = []
@@ -594,16 +602,20 @@ def _block(c: cmd.Block, ctx: BarberContext) -> BarberOutcome:
 
 
 def _block_days(c: cmd.Block, whos: Sequence[Barber], ctx: BarberContext) -> BarberOutcome:
-    """Whole days off from `c.day` to `c.until`, both included, for each barber, on the days they
-    work (one block a day); one line says the run, and the clashes of every day wait for one word."""
+    """Whole days off from `c.day` to `c.until`, both included, or on `c.day` and each of `c.days`,
+    for each barber, on the days they work (one block a day); one line says each run of days, and the
+    clashes of every day wait for one word."""
     actions: list[BarberAction] = []
     spans: list[tuple[str, dt.datetime, dt.datetime]] = []
     clashes: list[BookingInfo] = []
-    assert c.until is not None
+    if c.days:
+        dates = sorted({c.day, *c.days})
+    else:
+        assert c.until is not None
+        dates = [c.day + dt.timedelta(days=i) for i in range((c.until - c.day).days + 1)]
     for who in whos:
         worked: list[dt.date] = []
-        day = c.day
-        while day <= c.until:
+        for day in dates:
             start, end = local_instant(ctx.shop, day, 0), local_instant(ctx.shop, day, 1440)
             theirs = _clashes(ctx, who.key, start, end)
             if end > ctx.now and (_working(ctx, who, day) is not None or theirs):
@@ -611,11 +623,17 @@ def _block_days(c: cmd.Block, whos: Sequence[Barber], ctx: BarberContext) -> Bar
                 spans.append((who.key, start, end))
                 clashes.extend(theirs)
                 worked.append(day)
-            day += dt.timedelta(days=1)
-        if worked:
-            first = next(i for i, a in enumerate(actions) if isinstance(a, AddTimeOff) and a.barber == who.key)
+        runs: list[list[dt.date]] = []  # a run of days is one line; days listed apart, a line each
+        for day in worked:
+            if runs and (not c.days or day - runs[-1][-1] == dt.timedelta(days=1)):
+                runs[-1].append(day)
+            else:
+                runs.append([day])
+        for run in runs:
+            first = next(i for i, a in enumerate(actions) if isinstance(a, AddTimeOff) and a.barber == who.key
+                         and local_date(ctx.shop, a.start) == run[0])
             actions[first] = dataclasses.replace(actions[first], said=r.blocked_days(  # type: ignore[arg-type]
-                ctx.shop, who, worked, own=who.key == ctx.barber.key))
+                ctx.shop, who, run, own=who.key == ctx.barber.key))
     if not spans:
         return _say(IDLE, r.barber_not_working(ctx.shop, whos[0], local_instant(ctx.shop, c.day, 0),
                                                local_instant(ctx.shop, c.day, 1440), True, None, own=whos[0].key == ctx.barber.key))
