@@ -466,7 +466,9 @@ def _move_booking(c: cmd.MoveBooking, ctx: BarberContext) -> BarberOutcome:
     if (start, to.key) not in free and not own_time:
         offers = [s for s in _nearby(ctx, dataclasses.replace(b, start=start), None, days=1) if s.barber == to.key][:OFFERS]
         return _say(IDLE, r.barber_not_free_then(ctx.shop, b, slot, offers))
-    return _say(IDLE, actions=[MoveAndTell(b.id, b.code, start, to.key, r.barber_moved(ctx.shop, b, slot))])
+    # "carlos wife called": the customer's own ask, told to them as theirs
+    notice = r.barber_move_asked_notice(ctx.shop, b, slot, by=ctx.barber.name) if cmd.customer_asked(c.reason) else None
+    return _say(IDLE, actions=[MoveAndTell(b.id, b.code, start, to.key, r.barber_moved(ctx.shop, b, slot), notice)])
 
 
 def _hand_back(c: cmd.HandBack, ctx: BarberContext) -> BarberOutcome:

@@ -892,6 +892,12 @@ def barber_moved(shop: Shop, b: BookingInfo, slot: Slot) -> str:
             f"{barber_name(shop, slot.barber)}; {_customer_of(b)} has been told.")
 
 
+def barber_move_asked_notice(shop: Shop, b: BookingInfo, slot: Slot, *, by: str) -> str:
+    """The customer's message when a barber moves their booking for them (they asked the barber directly)."""
+    return (f"Your booking {b.code} has moved, as you asked {by}: {service_name(shop, b.service)} with "
+            f"{barber_name(shop, slot.barber)} on {fmt_slot(shop, slot.start)}. Reply CANCEL to cancel.")
+
+
 def barber_move_notice(shop: Shop, b: BookingInfo, slot: Slot, reason: str | None) -> str:
     """The customer's message when a barber's time off moved their booking: who it was with and
     why, then where it is now."""
