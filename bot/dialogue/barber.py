@@ -78,6 +78,18 @@ class NextFree:
 
 
 @dataclass(frozen=True)
+class FreeOn:
+    """"when am i free thursday afternoon": the sender's (or `barber`'s) free time on `day`, within
+    `start_min`-`end_min` (local minutes; the whole day when no part of it is said); `label`: the part said."""
+
+    day: dt.date
+    start_min: int = 0
+    end_min: int = 1440
+    label: str | None = None
+    barber: str | None = None
+
+
+@dataclass(frozen=True)
 class CancelCode:
     code: str
     reason: str | None
@@ -113,9 +125,10 @@ class MoveBooking:
 
 @dataclass(frozen=True)
 class HandBack:
-    """"u can take over +61491570101 again": the customer handed to a person is the bot's again."""
+    """"u can take over +61491570101 again": the customer handed to a person is the bot's again;
+    `phone` None: "u can take him back over", the one customer handed to a person."""
 
-    phone: str
+    phone: str | None
 
 
 @dataclass(frozen=True)
@@ -214,7 +227,7 @@ class Usage:
     text: str
 
 
-Command = (Agenda | Week | WhoIsIn | WhoAt | NextFree | NextBooking | CancelCode | CancelAt | MoveBooking | MarkOutcome | MarkOutcomeAt | Block
+Command = (Agenda | Week | WhoIsIn | WhoAt | NextFree | FreeOn | NextBooking | CancelCode | CancelAt | MoveBooking | MarkOutcome | MarkOutcomeAt | Block
            | Unblock | Late | CustomerInfo | HandBack | Answer | DayQuestion | BarberHelp | Usage)
 
 
@@ -934,10 +947,22 @@ _HAND_BACK_RE = re.compile(r"\btake\s+over\b|\bback\s+(?:on|to)\s+(?:the\s+)?bot
 _HAND_BACK_PHONE_RE = re.compile(r"(?<![\w+])(\+\d[\d\s()-]{6,20}\d)(?!\d)")
 
 
+# the customer handed to a person, handed back without a number: "u can take him back over", "hand her
+# back to the bot", "you can have them back", "put him back on the bot"
+_HAND_BACK_THEM_RE = re.compile(
+    r"\btake\s+(?:him|her|them|em|'em)\s+(?:back\s+)?over\b|\b(?:take|have)\s+(?:him|her|them|em|'em)\s+back\b(?!\s+(?:to|at|on)\s+\d)"
+    r"|\b(?:hand|give|pass|put)\s+(?:him|her|them|em|'em)\s+back\s+(?:over\s+)?(?:to|on)\s+(?:the\s+)?bot\b"
+    r"|\b(?:hand|pass)\s+(?:him|her|them|em|'em)\s+back(?:\s+over)?(?:\s+to\s+(?:you|u))?\s*[.!]*$"
+    r"|\b(?:you|u|bot)\s+can\s+(?:take\s+over|have\s+(?:him|her|them)|deal\s+with\s+(?:him|her|them))\s+(?:again|now)\b")
+
+
 def hand_back(text: str) -> HandBack | None:
-    """A customer handed back to the bot in words, with their number; None when it is not that."""
+    """A customer handed back to the bot in words, with their number, or as "him"/"her"/"them" (the
+    phone None); None when it is not that."""
     phone = _HAND_BACK_PHONE_RE.search(text)
-    if phone is None or not _HAND_BACK_RE.search(clean(text)):
+    if phone is None:
+        return HandBack(None) if _HAND_BACK_THEM_RE.search(clean(text)) else None
+    if not _HAND_BACK_RE.search(clean(text)):
         return None
     return HandBack(re.sub(r"[\s()-]", "", phone.group(1)))
 
@@ -1143,8 +1168,16 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
     slot_min = _who_at(kw, norm, u, shop, today)
     if slot_min is not None:  # "who got the 11 tmrw", "whos in my chair at 10": the booking then
         return got.question or WhoAt(got.day or today, slot_min, named)
-    if re.search(r"\bnext\s+(?:free|open|available|empty|gap|slot|opening)\b|\bwhen\s+am\s+i\s+(?:next\s+)?free\b"
-                 r"|\bfree\s+for\s+me\b|\bmy\s+(?:next\s+)?(?:free\s+(?:time|slot)|gap|opening)\b", kw):
+    free_asked = re.search(r"\bnext\s+(?:free|open|available|empty|gap|slot|opening)\b|\bwhen\s+am\s+i\s+(?:next\s+)?free\b"
+                           r"|\bfree\s+for\s+me\b|\bmy\s+(?:next\s+)?(?:free\s+(?:time|slot)|gap|opening)\b"
+                           r"|\b(?:what\s+times?|when)\s+(?:am\s+i|is\s+\w+|are\s+(?:you|u))\s+free\b", kw)
+    # "when am i free thursday afternoon": that day and part of it, never the next free slot
+    if free_asked and not re.search(r"\bnext\b", kw) and (got.day not in (None, today) or u.window is not None):
+        if got.question:
+            return got.question
+        w = u.window
+        return FreeOn(got.day or today, w.start_min if w else 0, w.end_min if w else 1440, w.label if w else None, named)
+    if free_asked:
         return NextFree(named)
     if _NEXT_BOOKING_RE.search(kw):
         return NextBooking(named)  # "who's next", "jo's next client" (the owner)

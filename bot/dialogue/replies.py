@@ -662,6 +662,19 @@ def barber_nobody_at(shop: Shop, barber: Barber, at: dt.datetime, *, own: bool) 
     return f"{who} nobody booked at {fmt_time(shop, at)} on {fmt_date(at.astimezone(shop.tz).date())}."
 
 
+def barber_free_on(shop: Shop, barber: Barber, day: dt.date, part: str | None,
+                   spans: Sequence[tuple[dt.datetime, dt.datetime]], *, own: bool, off: bool = False) -> str:
+    """"when am i free thursday afternoon": the free spans of that day (and part of it)."""
+    when = fmt_date(day) + (f" {part}" if part else "")
+    who = "You're" if own else f"{barber.name} is"
+    if off:
+        return f"{who} off {fmt_date(day)}."
+    if not spans:
+        return f"{when}: you're fully booked." if own else f"{when}: {barber.name} is fully booked."
+    free = ", ".join(f"{fmt_time(shop, a)}–{fmt_time(shop, z)}" for a, z in spans)
+    return f"{when}: free {free}." if own else f"{when}: {barber.name} is free {free}."
+
+
 def barber_next_free(shop: Shop, barber: Barber, start: dt.datetime, *, own: bool) -> str:
     who = "Your" if own else f"{barber.name}'s"
     return f"{who} next free slot: {fmt_slot(shop, start)}."
@@ -783,6 +796,14 @@ def barber_not_free_then(shop: Shop, b: BookingInfo, slot: Slot, offers: Sequenc
     if offers:
         text += " Free nearby: " + ", ".join(f"{fmt_slot(shop, s.start)} with {barber_name(shop, s.barber)}" for s in offers) + "."
     return text
+
+
+def barber_which_hand_back(phones: Sequence[str]) -> str:
+    """"u can take him back over" with no one, or several, handed to a person."""
+    if not phones:
+        return "Nobody is waiting for a person right now; I'm answering everyone."
+    return ("Which customer? Handed to a person: " + ", ".join(phones)
+            + f". Send resume {phones[0]} (or the other number) to hand them back to me.")
 
 
 def barber_handed_back(phone: str) -> str:
