@@ -79,6 +79,18 @@ class NextFree:
 
 
 @dataclass(frozen=True)
+class FreeOn:
+    """"when am i free thursday afternoon": the sender's (or `barber`'s) free time on `day`, within
+    `start_min`-`end_min` (local minutes; the whole day when no part of it is said); `label`: the part said."""
+
+    day: dt.date
+    start_min: int = 0
+    end_min: int = 1440
+    label: str | None = None
+    barber: str | None = None
+
+
+@dataclass(frozen=True)
 class CancelCode:
     code: str
     reason: str | None
@@ -109,13 +121,15 @@ class MoveBooking:
     at_day: dt.date | None = None
     at_min: int | None = None
     barber: str | None = None
+    reason: str | None = None  # the words beside the move ("carlos wife called"), as `CancelCode`'s
 
 
 @dataclass(frozen=True)
 class HandBack:
-    """"u can take over +61491570101 again": the customer handed to a person is the bot's again."""
+    """"u can take over +61491570101 again": the customer handed to a person is the bot's again;
+    `phone` None: "u can take him back over", the one customer handed to a person."""
 
-    phone: str
+    phone: str | None
 
 
 @dataclass(frozen=True)
@@ -215,7 +229,7 @@ class Usage:
     text: str
 
 
-Command = (Agenda | Week | WhoIsIn | WhoAt | NextFree | NextBooking | CancelCode | CancelAt | MoveBooking | MarkOutcome | MarkOutcomeAt | Block
+Command = (Agenda | Week | WhoIsIn | WhoAt | NextFree | FreeOn | NextBooking | CancelCode | CancelAt | MoveBooking | MarkOutcome | MarkOutcomeAt | Block
            | Unblock | Late | CustomerInfo | HandBack | Answer | DayQuestion | BarberHelp | Usage)
 
 
@@ -418,8 +432,14 @@ def cover_answer(text: str, shop: Shop) -> str | None:
     return _key(shop, _covering(m)) if m else None
 
 
+# the clashing booking(s) as a clash answer names them: "push him to 2:30", "bump them to sam", "put her at 4"
+_CLASHING = r"(?:him|her|them|em|'em|it|both|the\s+(?:booking|bookings|one|ones|guy|lad|client|customer)|that\s+one)\b"
+# a clash answer's move verb: "move them", "push him to 2:30 with me", "bump her to sam", "put them at 4"
+_ANSWER_MOVE_RE = re.compile(r"\b(?:move|moving|shift|reschedule|push|bring|change|switch)\b"
+                             r"|\b(?:bump|put|slide|stick)(?=\s+" + _CLASHING + r")", re.I)
 _NEGATED_ANSWER_RE = re.compile(r"\b(?:don'?t|do\s+not|not|no|never)\s+(?:\w+\s+)?(move|cancel|keep)\b")
-_ANSWER_VERB_RE = re.compile(r"\b(move|cancel|keep|leave)\b|\b(bin|ditch|scrap|drop|axe)\s+(?:them|em|'em|both|all\s+of\s+them)\b")
+_ANSWER_VERB_RE = re.compile(r"\b(move|cancel|keep|leave)\b|\b(bin|ditch|scrap|drop|axe)\s+(?:them|em|'em|both|all\s+of\s+them)\b"
+                             r"|\b(?:push|shift|bump|put|reschedule|slide|stick)\s+(?P<moved>" + _CLASHING + r")")
 
 
 def answer_in(text: str) -> Answer | None:
@@ -427,8 +447,8 @@ def answer_in(text: str) -> Answer | None:
     negating it ("actually dont cancel pete, move them" -> move); None if none or several."""
     low = text.lower()
     negated = {m.group(1) for m in _NEGATED_ANSWER_RE.finditer(low)}
-    said = {"cancel" if m.group(2) else "keep" if m.group(1) == "leave" else m.group(1)
-            for m in _ANSWER_VERB_RE.finditer(low)} - negated  # "bin them": cancel them
+    said = {"move" if m.group("moved") else "cancel" if m.group(2) else "keep" if m.group(1) == "leave" else m.group(1)
+            for m in _ANSWER_VERB_RE.finditer(low)} - negated  # "bin them": cancel them; "push him": move him
     return Answer(said.pop()) if len(said) == 1 else None
 
 
@@ -771,10 +791,18 @@ _BARE_TO_TIME_RE = re.compile(r"\b(?:to|at|for|til|till)\s+(\d{1,2})(?:[:.](\d{2
 _TAKER = r"\s+(?:can|could|will|would|should|is\s+gonna|is\s+going\s+to)\s+(?:take|have|do|see|grab|cover)\b"
 
 
+# the time a booking is at now, beside the one it moves to: "instead of 6:30", "rather than 3pm", "not 10",
+# "from 6:30 to 7" (the time after "from" when "to" follows)
+_CLOCK = r"\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)?(?:\s*o'?\s*clock)?"
+_OLD_TIME_RE = re.compile(r"\b(?:instead\s+of|rather\s+than|not(?:\s+at)?)\s+(?:the\s+)?" + _CLOCK + r"(?!\d)"
+                          r"|\bfrom\s+(?:the\s+)?" + _CLOCK + r"(?=\s+(?:to|till|til|until)\b)", re.I)
+
+
 def move_target(clause: str, shop: Shop, now: dt.datetime) -> tuple[dt.date | None, int | None, str | None, bool]:
     """Where a move's words send a booking ("to 1pm same day", "fri 10:00", "to thursday same time
     w me"): (the day, None for its own; the local minutes, None for its own; the barber named, None
     for its own; whether it is with the sender)."""
+    clause = _OLD_TIME_RE.sub(" ", clause)  # "to 7 instead of 6:30", "from 6:30 to 7": 6:30 is where it is now
     u = understand(clause, now=now, shop=shop)
     norm = u.text or clean(clause)
     day = None if _SAME_DAY_RE.search(norm) else read_day(norm, shop, now, u.date).day
@@ -797,7 +825,7 @@ def move_answer(text: str, shop: Shop, now: dt.datetime) -> Answer:
     """While clashing bookings wait for a word: "move them" as the message says it, to the day,
     time and barber its words name ("move him to thursday same time w me", "move them, jo can take
     the kids", "move him to sam")."""
-    verb = _MOVE_VERB_RE.search(text)
+    verb = _ANSWER_MOVE_RE.search(text)
     day, at, to, to_me = move_target(_clause_after(text, verb.end()), shop, now) if verb else (None, None, None, False)
     if to is None and not to_me:
         taker = re.search(r"(" + _names(shop) + r")\b" + _TAKER, clean(text))
@@ -823,11 +851,12 @@ def _booking_move(original: str, shop: Shop, now: dt.datetime, code: str | None)
         return None
     if code is not None:
         at = original.upper().find(code, verb.end())
-        clause = _clause_after(original, at + len(code) if at >= 0 else verb.end())
+        begin = at + len(code) if at >= 0 else verb.end()
+        clause = _clause_after(original, begin)
         day, to_min, to, to_me = move_target(clause, shop, now)
         if day is None and to_min is None and to is None and not to_me:
             return Usage("move")
-        return MoveBooking(code, day, to_min, to, to_me)
+        return MoveBooking(code, day, to_min, to, to_me, reason=_move_reason(original, verb.start(), begin + len(clause), code, shop))
     clause = clean(_clause_after(original, verb.end()))
     ref = re.match(r"\s*(" + _BOOKING_AT + r"(?:\s+\S+){0,3}?)\s+(?=(?:to|til|till|for|back|forward)\b)", clause)
     target = clause[ref.end():] if ref else ""
@@ -843,7 +872,20 @@ def _booking_move(original: str, shop: Shop, now: dt.datetime, code: str | None)
     day, to_min, to, to_me = move_target(target, shop, now)
     if at_min is None or (day is None and to_min is None and to is None and not to_me):
         return Usage("move")
-    return MoveBooking(None, day, to_min, to, to_me, at_day, at_min, _barber_named(ref.group(1), shop, None))
+    return MoveBooking(None, day, to_min, to, to_me, at_day, at_min, _barber_named(ref.group(1), shop, None),
+                       _move_reason(original, verb.start(), verb.end() + len(_clause_after(original, verb.end())), None, shop))
+
+
+def _move_reason(original: str, verb_at: int, clause_end: int, code: str | None, shop: Shop) -> str | None:
+    """The reason a move gives: the words before its verb and after its clause ("carlos wife called,
+    move JMG4 to 7" -> "carlos wife called"), as `cancel_reason` reads a cancel's."""
+    before = original[:verb_at]
+    if code is not None:
+        before = re.sub(r"\b" + re.escape(code) + r"\b", " ", before, flags=re.I)
+    words = before.split()
+    while words and words[-1].lower().strip(",.!?;:-") in _ASKING and not words[-1].endswith((",", ".")):
+        words.pop()
+    return cancel_reason([" ".join(words), original[clause_end:]], shop)
 
 
 # a booking's customer who did not come, as barbers say it: "no show", "hasnt turned up", "never came",
@@ -908,10 +950,22 @@ _HAND_BACK_RE = re.compile(r"\btake\s+over\b|\bback\s+(?:on|to)\s+(?:the\s+)?bot
 _HAND_BACK_PHONE_RE = re.compile(r"(?<![\w+])(\+\d[\d\s()-]{6,20}\d)(?!\d)")
 
 
+# the customer handed to a person, handed back without a number: "u can take him back over", "hand her
+# back to the bot", "you can have them back", "put him back on the bot"
+_HAND_BACK_THEM_RE = re.compile(
+    r"\btake\s+(?:him|her|them|em|'em)\s+(?:back\s+)?over\b|\b(?:take|have)\s+(?:him|her|them|em|'em)\s+back\b(?!\s+(?:to|at|on)\s+\d)"
+    r"|\b(?:hand|give|pass|put)\s+(?:him|her|them|em|'em)\s+back\s+(?:over\s+)?(?:to|on)\s+(?:the\s+)?bot\b"
+    r"|\b(?:hand|pass)\s+(?:him|her|them|em|'em)\s+back(?:\s+over)?(?:\s+to\s+(?:you|u))?\s*[.!]*$"
+    r"|\b(?:you|u|bot)\s+can\s+(?:take\s+over|have\s+(?:him|her|them)|deal\s+with\s+(?:him|her|them))\s+(?:again|now)\b")
+
+
 def hand_back(text: str) -> HandBack | None:
-    """A customer handed back to the bot in words, with their number; None when it is not that."""
+    """A customer handed back to the bot in words, with their number, or as "him"/"her"/"them" (the
+    phone None); None when it is not that."""
     phone = _HAND_BACK_PHONE_RE.search(text)
-    if phone is None or not _HAND_BACK_RE.search(clean(text)):
+    if phone is None:
+        return HandBack(None) if _HAND_BACK_THEM_RE.search(clean(text)) else None
+    if not _HAND_BACK_RE.search(clean(text)):
         return None
     return HandBack(re.sub(r"[\s()-]", "", phone.group(1)))
 
@@ -1178,8 +1232,16 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
     slot_min = _who_at(kw, norm, u, shop, today)
     if slot_min is not None:  # "who got the 11 tmrw", "whos in my chair at 10": the booking then
         return got.question or WhoAt(got.day or today, slot_min, named)
-    if re.search(r"\bnext\s+(?:free|open|available|empty|gap|slot|opening)\b|\bwhen\s+am\s+i\s+(?:next\s+)?free\b"
-                 r"|\bfree\s+for\s+me\b|\bmy\s+(?:next\s+)?(?:free\s+(?:time|slot)|gap|opening)\b", kw):
+    free_asked = re.search(r"\bnext\s+(?:free|open|available|empty|gap|slot|opening)\b|\bwhen\s+am\s+i\s+(?:next\s+)?free\b"
+                           r"|\bfree\s+for\s+me\b|\bmy\s+(?:next\s+)?(?:free\s+(?:time|slot)|gap|opening)\b"
+                           r"|\b(?:what\s+times?|when)\s+(?:am\s+i|is\s+\w+|are\s+(?:you|u))\s+free\b", kw)
+    # "when am i free thursday afternoon": that day and part of it, never the next free slot
+    if free_asked and not re.search(r"\bnext\b", kw) and (got.day not in (None, today) or u.window is not None):
+        if got.question:
+            return got.question
+        w = u.window
+        return FreeOn(got.day or today, w.start_min if w else 0, w.end_min if w else 1440, w.label if w else None, named)
+    if free_asked:
         return NextFree(named)
     if _NEXT_BOOKING_RE.search(kw):
         return NextBooking(named)  # "who's next", "jo's next client" (the owner)

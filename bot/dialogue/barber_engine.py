@@ -39,7 +39,7 @@ from bot.dialogue.barber_flow import (
     last_block,
 )
 from bot.dialogue.model import Convo
-from bot.dialogue.staff import hand_back, in_conversation, save_conversation
+from bot.dialogue.staff import hand_back, handed_off, in_conversation, save_conversation
 from bot.errors import BarberbotError, Conflict, InvalidBooking, NotFound, SlotTaken
 from bot.models import Booking, BookingStatus
 from bot.nlu import Intent
@@ -190,8 +190,14 @@ def context(bookings: BookingService, barber: Barber, shop: Shop, now: dt.dateti
         upcoming = tuple(info(b) for b in rows if b.status == BookingStatus.CONFIRMED and b.start_at > now)[:3]
         return CustomerRecord(phone, name, len(rows), sum(b.status == BookingStatus.NO_SHOW for b in rows), upcoming)
 
+    def waiting() -> list[str]:
+        if session is not None:
+            return handed_off(session, now)
+        with bookings.db.session() as s:
+            return handed_off(s, now)
+
     return BarberContext(shop=shop, barber=barber, now=now, bookings_on=bookings_on, by_code=by_code,
-                         time_off=time_off, free=free, customer=customer)
+                         time_off=time_off, free=free, customer=customer, handed_off=waiting)
 
 
 def run_barber_turn(bookings: BookingService, barber: Barber, shop: Shop, convo: Convo, command: cmd.Command,

@@ -45,6 +45,7 @@ class BarberContext:
     time_off: Callable[[str, dt.datetime, dt.datetime], Sequence[tuple[dt.datetime, dt.datetime]]]
     free: Callable[[dt.date, str, str | None], Sequence[Slot]]  # free starts (any barber when None)
     customer: Callable[[str], CustomerRecord]
+    handed_off: Callable[[], Sequence[str]] = tuple  # the customers handed to a person now, by phone
 
 
 # -- what the step asks the edge to do -----------------------------------------
@@ -365,6 +366,31 @@ def _next_free(c: cmd.NextFree, ctx: BarberContext) -> BarberOutcome:
     return _say(IDLE, r.barber_no_free(ctx.shop, who))
 
 
+def _free_on(c: cmd.FreeOn, ctx: BarberContext) -> BarberOutcome:
+    """The barber's free spans on the day, within the part of it said: their hours less their
+    confirmed bookings and time off (and, today, what has gone by)."""
+    who, refusal = _whose(ctx, c.barber, "look at the free times of")
+    if who is None:
+        return _say(IDLE, refusal or "")
+    hours = _working(ctx, who, c.day)
+    if hours is None:
+        return _say(IDLE, r.barber_free_on(ctx.shop, who, c.day, c.label, [], own=who.key == ctx.barber.key, off=True))
+    start = local_instant(ctx.shop, c.day, max(hours[0], c.start_min))
+    end = local_instant(ctx.shop, c.day, min(hours[1], c.end_min))
+    start = max(start, ctx.now)
+    busy = sorted([(b.start, b.end) for b in ctx.bookings_on(c.day, who.key) if b.status == "confirmed"]
+                  + list(ctx.time_off(who.key, start, end)) if start < end else [])
+    spans: list[tuple[dt.datetime, dt.datetime]] = []
+    at = start
+    for a, z in busy:
+        if a > at and at < end:
+            spans.append((at, min(a, end)))
+        at = max(at, z)
+    if at < end:
+        spans.append((at, end))
+    return _say(IDLE, r.barber_free_on(ctx.shop, who, c.day, c.label, spans, own=who.key == ctx.barber.key))
+
+
 def _customer(c: cmd.CustomerInfo, ctx: BarberContext) -> BarberOutcome:
     if not ctx.barber.is_owner:
         return _say(IDLE, r.barber_owner_only("look up a customer"))
@@ -474,10 +500,19 @@ def _move_booking(c: cmd.MoveBooking, ctx: BarberContext) -> BarberOutcome:
     if (start, to.key) not in free and not own_time:
         offers = [s for s in _nearby(ctx, dataclasses.replace(b, start=start), None, days=1) if s.barber == to.key][:OFFERS]
         return _say(IDLE, r.barber_not_free_then(ctx.shop, b, slot, offers))
-    return _say(IDLE, actions=[MoveAndTell(b.id, b.code, start, to.key, r.barber_moved(ctx.shop, b, slot))])
+    # "carlos wife called": the customer's own ask, told to them as theirs
+    notice = r.barber_move_asked_notice(ctx.shop, b, slot, by=ctx.barber.name) if cmd.customer_asked(c.reason) else None
+    return _say(IDLE, actions=[MoveAndTell(b.id, b.code, start, to.key, r.barber_moved(ctx.shop, b, slot), notice)])
 
 
 def _hand_back(c: cmd.HandBack, ctx: BarberContext) -> BarberOutcome:
+    """The customer named handed back to the bot; "him" (no number): the one customer handed to a
+    person, or, with several, which (their numbers listed), with none, says so."""
+    if c.phone is None:
+        waiting = list(ctx.handed_off())
+        if len(waiting) != 1:
+            return _say(IDLE, r.barber_which_hand_back(waiting))
+        return _say(IDLE, actions=[HandBackTo(waiting[0], r.barber_handed_back(waiting[0]))])
     try:
         phone = normalize_phone(c.phone)
     except InvalidPhone:
@@ -860,6 +895,7 @@ _HANDLERS: dict[type, Callable[[Any, BarberContext], BarberOutcome]] = {
     cmd.WhoIsIn: _who_is_in,
     cmd.WhoAt: _who_at,
     cmd.NextFree: _next_free,
+    cmd.FreeOn: _free_on,
     cmd.NextBooking: _next_booking,
     cmd.CustomerInfo: _customer,
     cmd.BarberHelp: _help,

@@ -665,6 +665,19 @@ def barber_nobody_at(shop: Shop, barber: Barber, at: dt.datetime, *, own: bool) 
     return f"{who} nobody booked at {fmt_time(shop, at)} on {fmt_date(at.astimezone(shop.tz).date())}."
 
 
+def barber_free_on(shop: Shop, barber: Barber, day: dt.date, part: str | None,
+                   spans: Sequence[tuple[dt.datetime, dt.datetime]], *, own: bool, off: bool = False) -> str:
+    """"when am i free thursday afternoon": the free spans of that day (and part of it)."""
+    when = fmt_date(day) + (f" {part}" if part else "")
+    who = "You're" if own else f"{barber.name} is"
+    if off:
+        return f"{who} off {fmt_date(day)}."
+    if not spans:
+        return f"{when}: you're fully booked." if own else f"{when}: {barber.name} is fully booked."
+    free = ", ".join(f"{fmt_time(shop, a)}–{fmt_time(shop, z)}" for a, z in spans)
+    return f"{when}: free {free}." if own else f"{when}: {barber.name} is free {free}."
+
+
 def barber_next_free(shop: Shop, barber: Barber, start: dt.datetime, *, own: bool) -> str:
     who = "Your" if own else f"{barber.name}'s"
     return f"{who} next free slot: {fmt_slot(shop, start)}."
@@ -788,6 +801,14 @@ def barber_not_free_then(shop: Shop, b: BookingInfo, slot: Slot, offers: Sequenc
     return text
 
 
+def barber_which_hand_back(phones: Sequence[str]) -> str:
+    """"u can take him back over" with no one, or several, handed to a person."""
+    if not phones:
+        return "Nobody is waiting for a person right now; I'm answering everyone."
+    return ("Which customer? Handed to a person: " + ", ".join(phones)
+            + f". Send resume {phones[0]} (or the other number) to hand them back to me.")
+
+
 def barber_handed_back(phone: str) -> str:
     return f"OK, I'm answering {phone} again."
 
@@ -893,6 +914,12 @@ def barber_kept(shop: Shop, clashes: Sequence[BookingInfo]) -> str:
 def barber_moved(shop: Shop, b: BookingInfo, slot: Slot) -> str:
     return (f"Moved {_booking_of(shop, b)} to {fmt_slot(shop, slot.start)} with "
             f"{barber_name(shop, slot.barber)}; {_customer_of(b)} has been told.")
+
+
+def barber_move_asked_notice(shop: Shop, b: BookingInfo, slot: Slot, *, by: str) -> str:
+    """The customer's message when a barber moves their booking for them (they asked the barber directly)."""
+    return (f"Your booking {b.code} has moved, as you asked {by}: {service_name(shop, b.service)} with "
+            f"{barber_name(shop, slot.barber)} on {fmt_slot(shop, slot.start)}. Reply CANCEL to cancel.")
 
 
 def barber_move_notice(shop: Shop, b: BookingInfo, slot: Slot, reason: str | None) -> str:

@@ -56,6 +56,12 @@ def hand_back(s: Session, phone: str, now: dt.datetime) -> None:
     _set_handoff(s, phone, None, now)
 
 
+def handed_off(s: Session, now: dt.datetime) -> list[str]:
+    """The customers handed to a person at `now` (their hand-off not yet over), by phone, in order."""
+    rows = s.execute(sa.select(_CUSTOMER.c.phone).where(_CUSTOMER.c.handoff_until > now).order_by(_CUSTOMER.c.phone))
+    return [row[0] for row in rows]
+
+
 def _set_handoff(s: Session, phone: str, until: dt.datetime | None, now: dt.datetime) -> None:
     ensure_customer(s, phone=phone, now=now)
     cust = s.get(Customer, phone)
