@@ -22,7 +22,7 @@ YES = {"yes", "y", "yeah", "yep", "yup", "yas", "yeh", "yse", "ys", "yah", "yus"
        "perfect", "correct", "alright", "absolutely", "definitely", "cool", "lovely", "deal", "ya", "yea", "aye",
        "sweet", "bet", "yessir", "ja", "yebo", "sharp", "shap", "fasho", "facts", "sawa", "poa", "affirmative",
        "roger", "si", "sí", "claro", "dale", "vale", "ight", "aight", "fs", "yess", "yesss", "k", "kk", "righto",
-       "grand", "sound", "deadly", "class", "brilliant", "brill", "suits", "suit", "lush", "tidy", "mint", "lekker", "ace", "champion", "cracking", "spot on", "nice", "sorted", "safe",
+       "grand", "sound", "deadly", "class", "brilliant", "brill", "suits", "suit", "lush", "tidy", "mint", "lekker", "ace", "champion", "cracking", "spot on", "nice", "sorted", "safe", "choice", "chur",
        "great", "fine", "good", "👍", "👌", "✅", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "✔", "✔️"}
 YES_PHRASES = ("sounds good", "go ahead", "do it", "book it", "of course", "please do",
                "all right", "that works", "works for me", "yes please", "thumbs up", "sure thing",
@@ -185,6 +185,8 @@ _NOT_A_PICK_RE = re.compile(r"\b(?:my|cancel\w*|mov\w+|chang\w+|book\w*|reschedu
 def _ordinal_pick(bare: str) -> int | None:
     """The option a short message picks by its place ("the first one works": 1; "the last one":
     LAST_CHOICE); None when it also asks for something else ("cancel my first one")."""
+    if re.search(r"\b(?:same\s+as|like|as)\s+(?:the\s+)?last\s+time\b", bare):
+        return None  # "same as last time": their last visit, not the last option
     if _FIRST_PICK_RE.match(bare):
         return 1
     if _LAST_PICK_RE.match(bare):
@@ -297,6 +299,7 @@ PERSON_WORDS = ("real", "actual", "live", "proper", "human", "speak", "talk", "c
 # running late: told to the customer's barber
 LATE_RE = re.compile(
     r"\b(?:running|be(?:ing)?|am|i'm|im|bit|little|few\s+\w+|\d+\s*(?:min\w*|m)|\d{1,2}|i\s+go|i\s+will)\s+(?:a\s+(?:bit|little|few\s+\w+)\s+)?late\b"
+    r"(?!\s+(?:to|for|into)\s+(?:work|school|class|uni|college|the\s+office|my\s+(?:shift|job|work|class|meeting)))"
     r"|\blate\s+(?:sorry|soz|apologies)\b|\btraffic\b|\bon\s+my\s+way\b|\bomw\b"
     r"|\bbe\s+there\s+in\s+(?:\d{1,2}|a\s+few|five|ten|fifteen)\b"
     r"|\bhold\s+(?:my|the)\s+(?:spot|place|slot|booking|appointment|chair|seat)\b")

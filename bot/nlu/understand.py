@@ -184,6 +184,7 @@ def _settled_reply(canon: str) -> Intent | None:
 _WEEK_AFTER_RE = re.compile(r"\b(?:the\s+)?week\s+after\b(?!\s+(?:next|christmas|xmas|new\s+year|the|that|this|[0-9]))")
 # a number of people or chairs: "2 chairs", "3 of us", "two kids cuts" are never a day of the month
 _A_COUNT_RE = re.compile(r"\b\d{1,2}\s+(?:chairs?|people|persons|of\s+us|of\s+them|kids|boys|lads|girls|barbers|cuts|haircuts|guys)\b")
+_NTH_ONE_RE = re.compile(r"\b(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\s+(?:one|option)\b")
 # "still coming on the 17th", "still on for friday": a day that stays as it is, not the one asked about
 _STILL_ON_RE = re.compile(r"\bstill\s+(?:coming|on|good|fine|ok|okay|booked)\s+(?:in\s+)?(?:on|for)\s+(?:the\s+)?"
                           r"[a-z0-9]+(?:\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)?")
@@ -338,6 +339,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     if "name" in canon or "called" in canon:  # "his name is marco": a name, never a month ("mar")
         scan.take_all(_NAMED_RE, lambda m: True)
     scan.take_all(_A_COUNT_RE, lambda m: True)  # "on 2 chairs", "for 3 of us": how many, never a day
+    if "one" in canon or "option" in canon:  # "4 o'clock not the 4th one": an option shown, never a day
+        scan.take_all(_NTH_ONE_RE, lambda m: True)
     if "still" in canon:  # "cancel tmrws one, still coming on the 17th": the 17th stays as it is
         scan.take_all(_STILL_ON_RE, lambda m: True)
     dates = read_dates(scan, today=today, horizon_days=shop.horizon_days,
