@@ -1144,7 +1144,8 @@ def on_choice(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     return reprompt(convo, u, ctx) if _in_flow(convo) else _say(IDLE, r.unknown(ctx.shop))
 
 
-_THE_N_ONE_RE = re.compile(r"\b(?:the\s+)?\d{1,2}\s+(?:one|slot|o'?clock)\b")
+# "the 4 one", "4 o'clock", "let's do 6", "at 6": a number that may be an hour as much as an option
+_THE_N_ONE_RE = re.compile(r"\b(?:the\s+)?\d{1,2}\s+(?:one|slot|o'?clock)\b|\b(?:do|at|for|around|about)\s+\d{1,2}\b")
 
 
 def _option_at_hour(options: Sequence[Option], n: int, ctx: Context) -> int | None:

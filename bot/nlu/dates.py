@@ -151,7 +151,7 @@ _FROM_RE = re.compile(r"\b(?:from|between)\s*$")
 _MORE_LESS_RE = re.compile(r"\b(?P<ml>more|less)\s+than\s+$")
 _AFTER_WORD_RE = re.compile(r"\s*(?:after|following)\b")
 _THE_BEFORE_RE = re.compile(r"\bthe\s+$")
-_THE_ONE_RE = re.compile(r"\bthe\s+one\s+(?:on\s+)?$")
+_THE_ONE_RE = re.compile(r"\bthe\s+one\s+(?:on\s+|for\s+)?(?:the\s+)?$")
 _NEXT_WEEK_RE = re.compile(r"\b(?:next|the\s+following)\s+week\b")
 _NEXT_WEEK_AFTER_RE = re.compile(r"\s*,?\s*(?:(?:in\s+the\s+)?(?:morning|afternoon|evening|arvo|night|lunchtime)\s+)?(?:of\s+)?"
                                  r"(?:next|the\s+following)\s+week\b")
@@ -165,6 +165,9 @@ OLD_BEFORE_RE = re.compile(
     r"|not\s+(?:free|around|available)|(?:i'?m|im|i\s+am|he'?s|hes|she'?s|shes|they'?re|we'?re)\s+(?:in\s+work|at\s+work|working|busy|away)"
     # "flying home to see family on the 26th": a day of their own plans, not the one asked for
     r"|(?:flying|fly|leaving|travel\w*|going\s+away|heading\s+(?:home|off|away))\b[^.?!,]{0,30}?)\s+(?:on\s+)?(?:the\s+)?$")
+
+# "... to wednesday", "push it till the 20th": the day a move goes to
+_TO_DAY_RE = re.compile(r"\b(?:to|till|til|until|into|onto)\s+(?:the\s+|next\s+|this\s+|on\s+)?$")
 
 # Words one of which every match of a pattern contains (tests/nlu/test_nlu_prechecks.py).
 _DIGIT_RE = re.compile(r"\d")  # any Unicode digit, as the patterns' \d
@@ -514,8 +517,17 @@ def _choose(found: list[Found], text: str, result: DateResult, today: dt.date) -
             found = [f for f in found if f is w or f.date != w.date - dt.timedelta(days=7)]
     if len(found) == 1 and _THE_ONE_RE.search(text, 0, found[0].start):
         result.old_date = found[0].date  # "push the one this friday back to 5:30": that day's booking, that day
+    the_one = [f for f in found if _THE_ONE_RE.search(text, 0, f.start)]
+    if len(found) > 1 and len(the_one) == 1:
+        # "cancel the one on the 15th, ill just come tmrw": the booking named; the other day is said beside it
+        result.old_date = the_one[0].date
+        found = [f for f in found if f.date != the_one[0].date]
     if len(found) > 1:  # "move my friday one to monday", "can't make tomorrow, friday?": the old one apart
         old = [f for f in found if OLD_AFTER_RE.match(text, f.end) or OLD_BEFORE_RE.search(text[: f.start])]
+        to = [f for f in found if _TO_DAY_RE.search(text[: f.start])]
+        if not old and len(to) == 1 and _MOVE_RE.search(text):
+            # "something came up tmrw, can we push my fade to wednesday": the day after "to" is the new one
+            old = [f for f in found if f.date != to[0].date]
         new = [f for f in found if f not in old and f.date not in {o.date for o in old}]
         if old and new:
             result.old_date = old[0].date

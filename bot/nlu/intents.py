@@ -159,7 +159,7 @@ ANY_BARBER_RE = re.compile(
 )
 
 # words around a number that still only picks it: "11 works", "the 11 one suits"
-_PICK_WORDS = wordlist("works work suits suit one the do i'll take have go with for me number option num")
+_PICK_WORDS = wordlist("works work suits suit one the do i'll take have go with for me number option num let's lets")
 _REPLY_WORDS = frozenset(YES | NO | THANKS | GREETINGS | FILLER)
 _GOOD_DAY_RE = re.compile(r"\bgood (?:morning|afternoon|evening|day)\b")
 
@@ -223,7 +223,8 @@ def whole_message(text: str) -> tuple[Intent, int | None] | None:
     pick = _ordinal_pick(bare)
     if pick is not None:
         return Intent.CHOICE, pick
-    m = re.fullmatch(r"(?:the\s+)?([1-9]\d{2,3})\s+(?:one|slot|please|pls)", bare)
+    m = (re.fullmatch(r"the\s+([1-9]\d{2,3})(?:\s+(?:one|slot|please|pls|is\s+good|is\s+fine|works|then))?", bare)
+         or re.fullmatch(r"([1-9]\d{2,3})\s+(?:one|slot|please|pls|is\s+good|is\s+fine|works|then)", bare))
     if m is not None:
         return Intent.CHOICE, int(m.group(1))  # "the 615 one": the time, read against the times shown
     rest = bare

@@ -115,6 +115,7 @@ OCLOCK_RE = re.compile(r"\b(?P<n>" + _H + r")\s*-?\s*(?:o'clock|ish|or\s+so)\b")
 # an hour said as a correction: "at 9 no sorry 11", "but 11 instead", "10 i mean 11"
 CORRECTED_RE = re.compile(r"(?:\b(?:no|nah|sorry|actually|i\s+mean|i\s+meant|or\s+rather|wait|scratch\s+that)\b[\s,.!]*)+"
                           r"(?P<n>\d{3,4}|(?!one\b)" + _H + r")\b" + _NOT_MORE + r"(?!\s*(?:people|of\s+us))")
+_REPLACED_RE = re.compile(r"\b(?:instead\s+of|rather\s+than|not)\s+(?:at\s+|the\s+)?$")
 _BOUND_BEFORE_RE = re.compile(r"\b(?:till|til|until|while|before|finish(?:es)?\s+at|off\s+at|(?:i\s+)?start(?:\s+work)?\s+at"
                               r"|work\s+(?:starts\s+)?at|shift\s+(?:starts\s+)?at"
                               # "got a standup at 2", "have a meeting at 3": their own appointment
@@ -537,6 +538,8 @@ def read_times(scan: Scan, *, shop: Shop, date: dt.date | None, date_ends: list[
     if len(clocks) > 1:  # "make it 1, hes at work till half 12": a bound said beside the time wanted
         asked = [pc for pc in clocks if not _BOUND_BEFORE_RE.search(text, 0, pc[0])]
         clocks[:] = asked or clocks
+    if len(clocks) > 1:  # "at 11:30 instead of 10": the time after "instead of" is the one it replaces
+        clocks[:] = [pc for pc in clocks if not _REPLACED_RE.search(text, 0, pc[0])] or clocks
     if len(clocks) > 1:  # "i booked saturday at 10, can we do 11": the booking's own time apart
         clocks[:] = [pc for pc in clocks if not _BOOKED_AT_RE.search(text, 0, pc[0])] or clocks
     elif clocks and result.window and _BOOKED_AT_RE.search(text, 0, clocks[0][0]):
