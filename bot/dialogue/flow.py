@@ -99,6 +99,9 @@ def step(convo: Convo, u: Understanding, ctx: Context, now: dt.datetime | None =
             d = convo.draft
             convo = (Convo(State.UNCLEAR, Draft(barber=d.barber, service=d.service, date=d.date, asked=d.asked))
                      if d.barber or d.service or d.date else IDLE)
+    if (convo.state == State.PICK_SLOT and u.intent == Intent.UNKNOWN and convo.draft.date and not convo.draft.latest
+            and _LATEST_RE.search(u.text or "")):  # "whats the latest u got" at a day's list: its last times
+        return advance(Convo(State.IDLE, convo.draft.evolve(latest=True, options=(), time=None)), ctx)
     if u.intent == Intent.UNKNOWN and not _in_flow(convo) and (nxt := _next_chair(convo, u, ctx)) is not None:
         return on_book(convo, nxt, ctx)  # "and the other one with another barber same time"
     handler = TABLE.get((convo.state, u.intent)) or TABLE.get((ANY, u.intent)) or on_unknown
@@ -1414,9 +1417,9 @@ def on_who(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if u.pronoun and u.date is None and convo.state == State.UNCLEAR and convo.draft.date and "next" not in (u.text or ""):
         u = dataclasses.replace(u, date=convo.draft.date)  # "is jade in friday" -> "what time does she finish": friday
     d = convo.draft
-    if (u.date is None and u.date_range is None and convo.state == State.UNCLEAR and d.asked == "who" and d.date
-            and "next" not in (u.text or "")):
-        u = dataclasses.replace(u, date=d.date)  # "who's in saturday?" -> "lauren in too?": saturday
+    if (u.date is None and u.date_range is None and d.date and "next" not in (u.text or "")
+            and ((convo.state == State.UNCLEAR and d.asked == "who") or _in_flow(convo))):
+        u = dataclasses.replace(u, date=d.date)  # "who's in saturday?" -> "lauren in too?"; mid-booking: that day
     every = u.date is not None and _EVERY_WEEKDAY_RE.search(u.text or "") is not None
     everyone = (everyday.who_answer(ctx.shop, u, None, ctx.now, ctx.time_off, every=every),) if (
         barber and u.date and _WHO_ALL_RE.search(u.text or "")) else ()  # "who's on saturday? is lerato in": both
@@ -1425,6 +1428,10 @@ def on_who(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     if u.service and (u.time or u.window) and not _in_flow(convo):
         # "is shauna workin fri? want a skin fade wi her like 2ish": answered, and the booking offered
         return _answer_and_book(convo, dataclasses.replace(u, barber=barber), ctx, answer)
+    if _in_flow(convo) and convo.draft.goal == Goal.BOOK and barber and u.date and u.time and answer.startswith("Yes"):
+        # mid-booking "is priya in? bout 10": she is, so that time with her
+        out = on_book(convo, dataclasses.replace(u, intent=Intent.BOOK, barber=barber, explicit_intent=False), ctx)
+        return dataclasses.replace(out, replies=(answer, *out.replies))
     out = _answer_then_carry_on(convo, u, ctx, lambda suggest: answer)
     if not _in_flow(convo):  # "when is she next in?", "and saturday?", "put me down for the first one" may follow
         service = u.service or convo.draft.service

@@ -368,6 +368,8 @@ def _read_dates(scan: Scan, *, today: dt.date, horizon_days: int, month_first: b
 
     def weekday(m: re.Match[str]) -> bool:
         d = _weekday(m["wd"], m["q"] or ("coming" if m["q2"] else None), today)
+        if m["q"] is None and "following" in text and re.search(r"\bfollowing\s+$", scan.text[: m.start()]):
+            return add(Found(d + dt.timedelta(days=7), 0, 0), m)  # "the following friday": the one after the coming one
         if m["q"] is None and "next" in text and not _MOVE_RE.search(text):
             week = _NEXT_WEEK_RE.search(scan.text, 0, m.start()) or _NEXT_WEEK_AFTER_RE.match(scan.text, m.end())
             if week is not None:  # "next week, say tuesday", "tuesday afternoon next week": that week's tuesday

@@ -185,6 +185,8 @@ _NOT_A_PICK_RE = re.compile(r"\b(?:my|cancel\w*|mov\w+|chang\w+|book\w*|reschedu
 def _ordinal_pick(bare: str) -> int | None:
     """The option a short message picks by its place ("the first one works": 1; "the last one":
     LAST_CHOICE); None when it also asks for something else ("cancel my first one")."""
+    if re.search(r"\bfor\s+the\s+(?:first|second|third|other|last)\s+one\b", bare) and re.search(r"\d", bare):
+        return None  # "9 for the first one and half 9 for the other": people, each with a time
     if re.search(r"\b(?:same\s+as|like|as)\s+(?:the\s+)?last\s+time\b", bare):
         return None  # "same as last time": their last visit, not the last option
     if _FIRST_PICK_RE.match(bare):

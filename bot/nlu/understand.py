@@ -17,7 +17,7 @@ from bot.nlu.dates import MONTHS, _month_day, read_dates
 from bot.nlu.offsets import read_offset
 from bot.nlu.scan import Scan
 from bot.nlu.times import read_times
-from bot.nlu.types import Intent, Understanding
+from bot.nlu.types import Intent, TimeWindow, Understanding
 from bot.nlu.words import (
     ABBREVIATIONS,
     COMMON_WORDS,
@@ -357,6 +357,14 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
                        today_window=dates.today_window, tonight_at=dates.tonight_at)
     if soon is not None and times.time is None:
         times.time = soon.time()
+    if times.time is not None and times.window is None and "than" in canon and (
+            than := re.search(r"\b(?:later|after)\s+than\b|\b(?:earlier|sooner|before)\s+than\b", canon)) is not None:
+        # "anything later than quarter to 2": the times after it, never 13:45 itself
+        minute = times.time.hour * 60 + times.time.minute
+        label = f"{times.time:%H:%M}"
+        times.window = (TimeWindow(minute + 1, 1440, f"after {label}") if than.group(0).startswith(("later", "after"))
+                        else TimeWindow(0, minute, f"before {label}"))
+        times.time = None
     date = dates.date
     if date is None and "this" in canon and _THIS_PART_RE.search(canon):
         date = today
