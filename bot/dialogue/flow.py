@@ -821,7 +821,8 @@ def on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
     u = _after_a_cancel(convo, u, ctx)
     d = convo.draft
     if (_in_flow(convo) and d.goal == Goal.BOOK and d.service and u.services and _adds_a_service(u.text or "")
-            and not _STRAIGHT_AFTER_RE.search(u.text or "")):
+            and not _STRAIGHT_AFTER_RE.search(u.text or "")
+            and not (u.service != d.service and _SERVICE_CHANGE_RE.search(u.text or ""))):  # not "make it combo w beard also"
         # "and the fade too tho", "i want both": the booking being made stays (its day, time and
         # barber), its service first; the other is said to follow
         others = [k for k in u.services if k != d.service]

@@ -22,7 +22,7 @@ YES = {"yes", "y", "yeah", "yep", "yup", "yas", "yeh", "yse", "ys", "yah", "yus"
        "perfect", "correct", "alright", "absolutely", "definitely", "cool", "lovely", "deal", "ya", "yea", "aye",
        "sweet", "bet", "yessir", "ja", "yebo", "sharp", "shap", "fasho", "facts", "sawa", "poa", "affirmative",
        "roger", "si", "sí", "claro", "dale", "vale", "ight", "aight", "fs", "yess", "yesss", "k", "kk", "righto",
-       "grand", "sound", "deadly", "class", "brilliant", "brill", "suits", "suit", "lush", "tidy", "mint", "lekker", "ace", "champion", "cracking", "spot on", "nice", "sorted", "safe", "choice", "chur",
+       "grand", "sound", "deadly", "class", "brilliant", "brill", "suits", "suit", "lush", "tidy", "mint", "lekker", "ace", "champion", "cracking", "spot on", "nice", "sorted", "safe", "choice", "chur", "can", "steady",
        "great", "fine", "good", "👍", "👌", "✅", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿", "✔", "✔️"}
 YES_PHRASES = ("sounds good", "go ahead", "do it", "book it", "of course", "please do",
                "all right", "that works", "works for me", "yes please", "thumbs up", "sure thing",
@@ -94,6 +94,7 @@ LIST_RE = re.compile(
     r"|\b(?:what\s+(?:time|day|date)|when)\s+(?:am\s+i|i'm|do\s+i\s+(?:come|need\s+to\s+(?:come|be)))"
     r"\s+(?:in|booked|coming|on|down|due|getting|there|with)\b"
     r"|\bremind\s+me\s+(?:when|what\s+time|what\s+day)\b"
+    r"|\bhow\s+many\s+(?:appts?|appointments|bookings)\b"
     r"|\b(?:what|which|when)\b[^.?!]*\b(?:i|i'm|am\s+i)\s+(?:got\s+|been\s+)?booked\b"
     # "what time is mason's haircut again", "when's jack's appointment": a booking named by whose it is
     r"|\bwhat\s+time\s+(?:is|was)\s+[a-z]+\s+booked\b|\bis\s+it\s+still\s+on\b"
@@ -309,6 +310,7 @@ LATE_RE = re.compile(
 LATE_WORDS = ("late", "traffic", "way", "hold", "omw", "there")
 # who works when: a barber (or a pronoun for one) and a working word, or "who's on"
 WHO_RE = re.compile(
+    r"\b(?:there|in|working|around|on)\s+(?:until|till|til)\s+what\s+time\b|\b(?:until|till|til)\s+what\s+time\s+(?:is|does)\b|"
     r"\bwho(?:'s|\s+is|\s+are|s)?(?:\s+all(?:\s+is|\s+are|'s)?)?\s+(?:working|works|work|on|in|there|cutting|around|rostered)\b"
     r"|\bwhat\s+time\s+(?:does|do|will)\s+(?P<who2>she|he|they)\s+(?:finish|start|knock\s+off|get\s+in|leave)\b"
     r"|\b(?:is|does|will|when(?:'s|\s+is|\s+does|\s+will)?)\s+(?P<who>[a-z]+)\s+(?:next\s+)?"

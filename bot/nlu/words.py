@@ -34,7 +34,7 @@ ABBREVIATIONS = {
     "yh": "yeah", "ya": "yeah", "yea": "yeah", "ye": "yes", "yess": "yes", "yesss": "yes",
     "noo": "no", "nooo": "no", "cancell": "cancel", "cancl": "cancel", "canx": "cancel",
     "dont": "don't", "cant": "can't", "wont": "won't", "im": "i'm", "oclock": "o'clock",
-    "lunchtime": "lunch", "midday": "noon", "rite": "right", "ryt": "right",
+    "lunchtime": "lunch", "midday": "noon", "rite": "right", "ryt": "right", "helo": "hello", "bok": "book",
 }
 
 
@@ -292,7 +292,9 @@ def _lexicon(signature: tuple) -> ShopLexicon:
                 vocab.add(joined[0])
     for key, name in barbers:
         name_words = tuple(_TOKEN_RE.findall(clean(name)))
-        for words in {(key,), name_words, name_words[:1]}:
+        # a first name alone, unless it is a particle ("Ah Huat" is never "ah", nor "De Souza" "de")
+        first = name_words[:1] if len(name_words) == 1 or len(name_words[0]) > 2 else ()
+        for words in {(key,), name_words, first}:
             if words and words not in phrases:
                 common = len(words) == 1 and words[0] in COMMON_WORDS
                 phrases[words] = Phrase(words, "barber", key, needs_context=common)
