@@ -1060,11 +1060,45 @@ def _until_day(norm: str, start: dt.date, shop: Shop, now: dt.datetime) -> dt.da
     return last if last > start else None
 
 
+# clocks said in words or run together: "half 9" (half past nine, as the customer NLU reads it), "quarter
+# past 9", "quarter to 10", "930" beside a range word. The customer NLU reads each alone but not as the end
+# of a range ("sat half 9 til 11" would be 09:00-11:00), so a barber's message has them written as h:mm.
+_HOUR_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+               "ten": 10, "eleven": 11, "twelve": 12}
+_SPOKEN_HOUR = r"(?P<h>1[0-2]|0?[1-9]|" + "|".join(_HOUR_WORDS) + r")\b(?![:.]\d)"
+_SPOKEN_CLOCK_RE = re.compile(r"\b(?:(?P<half>half)\s+(?:past\s+)?|(?:a\s+)?(?P<quarter>quarter)\s+(?P<rel>past|to|till|til)\s+)"
+                              + _SPOKEN_HOUR, re.I)
+_RUN_TOGETHER_RE = re.compile(
+    r"(?P<pre>\b(?:from|at|between|til|till|until|untill|to|and)\s+|(?<=\d)\s*[-–]\s*)(?P<h>[01]?\d|2[0-3])(?P<m>[0-5][05])\b(?![/.:-]\d)"
+    r"|(?<![\w:.£$€/+-])(?P<h2>[01]?\d|2[0-3])(?P<m2>[0-5][05])(?![-/]\d{1,2}[-/])"
+    r"(?=\s*(?:am|pm)?\s*(?:til|till|until|untill|to|-|–)\s*\d)", re.I)
+
+
+def as_clocks(text: str) -> str:
+    """`text` with "half 9", "quarter past 9", "quarter to 10" and "930"/"1030" beside a range word
+    written as 9:30, 9:15, 9:45, 10:30 (see `_SPOKEN_CLOCK_RE`)."""
+    def spoken(m: re.Match[str]) -> str:
+        h = _HOUR_WORDS.get(m["h"].lower()) or int(m["h"])
+        if m["half"]:
+            return f"{h}:30"
+        if m["rel"].lower() == "past":
+            return f"{h}:15"
+        return f"{h - 1 if h > 1 else 12}:45"
+
+    def run_together(m: re.Match[str]) -> str:
+        if m["h"] is not None:
+            return f"{m['pre']}{int(m['h'])}:{m['m']}"
+        return f"{int(m['h2'])}:{m['m2']}"
+
+    return _RUN_TOGETHER_RE.sub(run_together, _SPOKEN_CLOCK_RE.sub(spoken, text))
+
+
 def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[[str], bool] | None = None) -> Command | None:
     """The command a barber's message is (see the module); `is_code(CODE)`: whether a booking has
     that code, so that one written in lower case ("cancel qtwy") is read as the code."""
     original = strip_opening(" ".join((text or "").strip().split()), shop)
     original = _BLOCK_TYPO_RE.sub(r"\1block", original)  # "blok 2moro 3-5", "unblok fri"
+    original = as_clocks(original)  # "sat half 9 til 11": from 9:30
     low = clean(original)
     bare = low.rstrip("?!. ")
     if bare in ("help", "commands", "?", "menu", "barber help"):
