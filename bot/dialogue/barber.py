@@ -1314,11 +1314,27 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
             return got.question
         if got.day is None and _EXPLICIT_RE.search(norm):
             return Usage("agenda")
-        return Agenda(got.day or today, named)
+        return Agenda(got.day or today, _whose_agenda(norm, agenda_words.re, named, shop))
     if got.day is not None and not u.service and re.fullmatch(r"(?:(?:this|next)\s+)?[a-z0-9/\- ]+", bare) \
             and len(bare.split()) <= 3 and u.intent.value in ("book", "unknown") and u.time is None:
         return Agenda(got.day, named)  # "Tomorrow", "fri", "next monday"
     return None
+
+
+def _whose_agenda(norm: str, asking: re.Pattern[str], named: str | None, shop: Shop) -> str | None:
+    """Whose agenda a question asks for: the barber named in the clause that asks ("whos kirsty got
+    on thursday", "lee is out. what has jo got tmrw": Jo's), not one named only in a side remark
+    ("what do i got on wednesday? heard luis is out", "what do i have wed, luis is off": the sender's)."""
+    if named is None:
+        return None
+    clauses = [x.strip() for x in re.split(r"[?.!;\n,]+", norm) if x.strip()]
+    asked = next((x for x in clauses if asking.search(x)), None)
+    if asked is None or len(clauses) < 2:
+        return named
+    if re.search(_names(shop) + r"(?:'?s)?\b", asked):
+        return _barber_named(asked, shop, None)
+    sentences = [x for x in re.split(r"[?.!;\n]+", norm) if x.strip()]
+    return None if len(sentences) > 1 or re.search(r"\b(?:i|me|my)\b", asked) else named
 
 
 # the sender's own day or bookings: "my 11.45", "my thursday 10:30", "my books", "my diary"
