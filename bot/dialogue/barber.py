@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.availability import local_date
-from bot.nlu.types import Understanding
+from bot.nlu.types import TimeWindow, Understanding
 from bot.nlu.understand import understand
 from bot.nlu.words import COMMON_WORDS, RULE_WORDS, clean, wordlist
 from bot.shop import Shop
@@ -465,6 +465,14 @@ _LEAVE = (r"|\b(?:on|take|taking|took|need|needs|want|having|have|get|book|booki
           r"|put\s+in\s+for|apply\s+for|applying\s+for)\s+(?:(?:a|some|my|the|annual|family|personal|compassionate"
           r"|emergency|unpaid)\s+)?(?:leave|holiday|hols|vacation|vacay)\b"
           r"|\b(?:annual|family|personal|compassionate|emergency|unpaid)\s+leave\b")
+
+# the sender leaving at a time: "i need to leave at 1pm", "gotta head off at 2", "finishing at 3 today",
+# "knocking off at 4": off from then to the end of their day
+_LEAVING_RE = re.compile(
+    r"\b(?:leave|leaving|head\s+off|heading\s+off|head\s+out|heading\s+out|shoot\s+off|dash\s+off|finish|finishing"
+    r"|knock\s+off|knocking\s+off|clock\s+off|clocking\s+off|(?:to|gotta|gta|must)\s+go|be\s+gone|be\s+off|be\s+out|out\s+of\s+here|outta\s+here)"
+    r"\s+(?:early\s+)?(?:at|from|by|around|about|abt)\s+(?:about\s+|around\s+)?"
+    r"(?P<h>\d{1,2})(?:[:.](?P<m>[0-5]\d))?\s*(?P<ap>am|pm)?\b(?!\s*(?:mins?|minutes?|hours?|st|nd|rd|th)\b)")
 
 _AGENDA_NOUN = r"(?:day|days|bookings|books|schedule|diary|agenda|appointments|clients|list)\b"
 
@@ -1220,6 +1228,12 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
                         + r"|" + _WHOLE_SHOP_RE.pattern + r"(?:'?s|\s+(?:is|are|r|will\s+be|be|all))*\s+(?:off|away|not\s+in)\b",
                         kw, re.M)  # "everyone off fri", "the whole shop is off the 24th"
     block = re.search(r"\bblock(?:ed|ing)?(?:\s+(?:off|out))?\b", kw)  # "need friday 4 to 5 blocked off"
+    leaving = _LEAVING_RE.search(norm) if not u.service else None
+    if leaving and not question:  # "sat i need to leave at 1pm": off from then to the end of the day
+        left_at = _clock_minutes(int(leaving["h"]), int(leaving["m"] or 0), leaving["ap"], shop, got.day or today)
+        if left_at is not None:
+            block = leaving
+            u = dataclasses.replace(u, window=TimeWindow(left_at, 1440, f"from {left_at // 60:02d}:{left_at % 60:02d}"))
     stranger = _unknown_name(norm, shop) if named is None and not group else None  # "gethin is off fri"
     late = re.search(r"\b(?:late|behind|delayed|running\s+over)\b", kw)
     asks_to_tell = re.search(r"\b(?:tell|let|message|text)\b", kw)  # "r u able to tell my 11 ill be 5 late"
@@ -1521,6 +1535,9 @@ _AFTER_TIMES_RE = re.compile(r"\d(?:\s*(?:am|pm|a\.m\.|p\.m\.))?\s*[,.-]?\s+(?P<
 _NOT_A_REASON = frozenset((*(dt.date(2026, 1, 5 + i).strftime("%A").lower() for i in range(7)), "today", "tomorrow", "tmrw", "tonight", "this", "next", "on", "the", "week",
                            "morning", "afternoon", "evening", "please", "pls", "thanks", "thank", "you", "cheers",
                            "mate", "ta", "and", "for", "me", "o'clock", "oclock", "ish", *MONTHS,
+                           # "from 1pm onwards", "1pm till close", "from then on": how long, not why
+                           "onwards", "onward", "afterwards", "after", "from", "then", "that", "till", "til", "until",
+                           "close", "closing", "end", "of", "rest", "day", "eod", "cob",
                            *(dt.date(2026, i, 1).strftime("%B").lower() for i in range(1, 13))))
 
 
