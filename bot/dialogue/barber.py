@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.availability import local_date
-from bot.nlu.types import Understanding
+from bot.nlu.types import TimeWindow, Understanding
 from bot.nlu.understand import understand
 from bot.nlu.words import COMMON_WORDS, RULE_WORDS, clean, wordlist
 from bot.shop import Shop
@@ -465,6 +465,14 @@ _LEAVE = (r"|\b(?:on|take|taking|took|need|needs|want|having|have|get|book|booki
           r"|put\s+in\s+for|apply\s+for|applying\s+for)\s+(?:(?:a|some|my|the|annual|family|personal|compassionate"
           r"|emergency|unpaid)\s+)?(?:leave|holiday|hols|vacation|vacay)\b"
           r"|\b(?:annual|family|personal|compassionate|emergency|unpaid)\s+leave\b")
+
+# the sender leaving at a time: "i need to leave at 1pm", "gotta head off at 2", "finishing at 3 today",
+# "knocking off at 4": off from then to the end of their day
+_LEAVING_RE = re.compile(
+    r"\b(?:leave|leaving|head\s+off|heading\s+off|head\s+out|heading\s+out|shoot\s+off|dash\s+off|finish|finishing"
+    r"|knock\s+off|knocking\s+off|clock\s+off|clocking\s+off|(?:to|gotta|gta|must)\s+go|be\s+gone|be\s+off|be\s+out|out\s+of\s+here|outta\s+here)"
+    r"\s+(?:early\s+)?(?:at|from|by|around|about|abt)\s+(?:about\s+|around\s+)?"
+    r"(?P<h>\d{1,2})(?:[:.](?P<m>[0-5]\d))?\s*(?P<ap>am|pm)?\b(?!\s*(?:mins?|minutes?|hours?|st|nd|rd|th)\b)")
 
 _AGENDA_NOUN = r"(?:day|days|bookings|books|schedule|diary|agenda|appointments|clients|list)\b"
 
@@ -1060,11 +1068,45 @@ def _until_day(norm: str, start: dt.date, shop: Shop, now: dt.datetime) -> dt.da
     return last if last > start else None
 
 
+# clocks said in words or run together: "half 9" (half past nine, as the customer NLU reads it), "quarter
+# past 9", "quarter to 10", "930" beside a range word. The customer NLU reads each alone but not as the end
+# of a range ("sat half 9 til 11" would be 09:00-11:00), so a barber's message has them written as h:mm.
+_HOUR_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+               "ten": 10, "eleven": 11, "twelve": 12}
+_SPOKEN_HOUR = r"(?P<h>1[0-2]|0?[1-9]|" + "|".join(_HOUR_WORDS) + r")\b(?![:.]\d)"
+_SPOKEN_CLOCK_RE = re.compile(r"\b(?:(?P<half>half)\s+(?:past\s+)?|(?:a\s+)?(?P<quarter>quarter)\s+(?P<rel>past|to|till|til)\s+)"
+                              + _SPOKEN_HOUR, re.I)
+_RUN_TOGETHER_RE = re.compile(
+    r"(?P<pre>\b(?:from|at|between|til|till|until|untill|to|and)\s+|(?<=\d)\s*[-–]\s*)(?P<h>[01]?\d|2[0-3])(?P<m>[0-5][05])\b(?![/.:-]\d)"
+    r"|(?<![\w:.£$€/+-])(?P<h2>[01]?\d|2[0-3])(?P<m2>[0-5][05])(?![-/]\d{1,2}[-/])"
+    r"(?=\s*(?:am|pm)?\s*(?:til|till|until|untill|to|-|–)\s*\d)", re.I)
+
+
+def as_clocks(text: str) -> str:
+    """`text` with "half 9", "quarter past 9", "quarter to 10" and "930"/"1030" beside a range word
+    written as 9:30, 9:15, 9:45, 10:30 (see `_SPOKEN_CLOCK_RE`)."""
+    def spoken(m: re.Match[str]) -> str:
+        h = _HOUR_WORDS.get(m["h"].lower()) or int(m["h"])
+        if m["half"]:
+            return f"{h}:30"
+        if m["rel"].lower() == "past":
+            return f"{h}:15"
+        return f"{h - 1 if h > 1 else 12}:45"
+
+    def run_together(m: re.Match[str]) -> str:
+        if m["h"] is not None:
+            return f"{m['pre']}{int(m['h'])}:{m['m']}"
+        return f"{int(m['h2'])}:{m['m2']}"
+
+    return _RUN_TOGETHER_RE.sub(run_together, _SPOKEN_CLOCK_RE.sub(spoken, text))
+
+
 def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[[str], bool] | None = None) -> Command | None:
     """The command a barber's message is (see the module); `is_code(CODE)`: whether a booking has
     that code, so that one written in lower case ("cancel qtwy") is read as the code."""
     original = strip_opening(" ".join((text or "").strip().split()), shop)
     original = _BLOCK_TYPO_RE.sub(r"\1block", original)  # "blok 2moro 3-5", "unblok fri"
+    original = as_clocks(original)  # "sat half 9 til 11": from 9:30
     low = clean(original)
     bare = low.rstrip("?!. ")
     if bare in ("help", "commands", "?", "menu", "barber help"):
@@ -1186,6 +1228,12 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
                         + r"|" + _WHOLE_SHOP_RE.pattern + r"(?:'?s|\s+(?:is|are|r|will\s+be|be|all))*\s+(?:off|away|not\s+in)\b",
                         kw, re.M)  # "everyone off fri", "the whole shop is off the 24th"
     block = re.search(r"\bblock(?:ed|ing)?(?:\s+(?:off|out))?\b", kw)  # "need friday 4 to 5 blocked off"
+    leaving = _LEAVING_RE.search(norm) if not u.service else None
+    if leaving and not question:  # "sat i need to leave at 1pm": off from then to the end of the day
+        left_at = _clock_minutes(int(leaving["h"]), int(leaving["m"] or 0), leaving["ap"], shop, got.day or today)
+        if left_at is not None:
+            block = leaving
+            u = dataclasses.replace(u, window=TimeWindow(left_at, 1440, f"from {left_at // 60:02d}:{left_at % 60:02d}"))
     stranger = _unknown_name(norm, shop) if named is None and not group else None  # "gethin is off fri"
     late = re.search(r"\b(?:late|behind|delayed|running\s+over)\b", kw)
     asks_to_tell = re.search(r"\b(?:tell|let|message|text)\b", kw)  # "r u able to tell my 11 ill be 5 late"
@@ -1280,11 +1328,27 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
             return got.question
         if got.day is None and _EXPLICIT_RE.search(norm):
             return Usage("agenda")
-        return Agenda(got.day or today, named)
+        return Agenda(got.day or today, _whose_agenda(norm, agenda_words.re, named, shop))
     if got.day is not None and not u.service and re.fullmatch(r"(?:(?:this|next)\s+)?[a-z0-9/\- ]+", bare) \
             and len(bare.split()) <= 3 and u.intent.value in ("book", "unknown") and u.time is None:
         return Agenda(got.day, named)  # "Tomorrow", "fri", "next monday"
     return None
+
+
+def _whose_agenda(norm: str, asking: re.Pattern[str], named: str | None, shop: Shop) -> str | None:
+    """Whose agenda a question asks for: the barber named in the clause that asks ("whos kirsty got
+    on thursday", "lee is out. what has jo got tmrw": Jo's), not one named only in a side remark
+    ("what do i got on wednesday? heard luis is out", "what do i have wed, luis is off": the sender's)."""
+    if named is None:
+        return None
+    clauses = [x.strip() for x in re.split(r"[?.!;\n,]+", norm) if x.strip()]
+    asked = next((x for x in clauses if asking.search(x)), None)
+    if asked is None or len(clauses) < 2:
+        return named
+    if re.search(_names(shop) + r"(?:'?s)?\b", asked):
+        return _barber_named(asked, shop, None)
+    sentences = [x for x in re.split(r"[?.!;\n]+", norm) if x.strip()]
+    return None if len(sentences) > 1 or re.search(r"\b(?:i|me|my)\b", asked) else named
 
 
 # the sender's own day or bookings: "my 11.45", "my thursday 10:30", "my books", "my diary"
@@ -1471,6 +1535,9 @@ _AFTER_TIMES_RE = re.compile(r"\d(?:\s*(?:am|pm|a\.m\.|p\.m\.))?\s*[,.-]?\s+(?P<
 _NOT_A_REASON = frozenset((*(dt.date(2026, 1, 5 + i).strftime("%A").lower() for i in range(7)), "today", "tomorrow", "tmrw", "tonight", "this", "next", "on", "the", "week",
                            "morning", "afternoon", "evening", "please", "pls", "thanks", "thank", "you", "cheers",
                            "mate", "ta", "and", "for", "me", "o'clock", "oclock", "ish", *MONTHS,
+                           # "from 1pm onwards", "1pm till close", "from then on": how long, not why
+                           "onwards", "onward", "afterwards", "after", "from", "then", "that", "till", "til", "until",
+                           "close", "closing", "end", "of", "rest", "day", "eod", "cob",
                            *(dt.date(2026, i, 1).strftime("%B").lower() for i in range(1, 13))))
 
 

@@ -838,7 +838,8 @@ def _late(c: cmd.Late, ctx: BarberContext) -> BarberOutcome:
     """Tell the customers the lateness delays, and only them (a named booking is told as asked).
 
     The barber can take the next booking from `ready`: the time they get in when they said it
-    ("wont be in till 10 tmrw"); on another day, their start that day + the lateness; now + the
+    ("wont be in till 10 tmrw"); on another day, their start that day (or their first booking, when
+    it is within `BEHIND_HORIZON` of it: they come in for that one) + the lateness; now + the
     lateness when still on the way in; else the end of the booking under way (or the start of the
     next one, if it is within `BEHIND_HORIZON`) + the lateness. Each
     booking really starts at max(its start, `ready`) and moves `ready` to its real end, so
@@ -865,7 +866,10 @@ def _late(c: cmd.Late, ctx: BarberContext) -> BarberOutcome:
         ready = max(local_instant(ctx.shop, today, c.until_min), ctx.now)
     elif c.day is not None:  # "running 20 late tmrw": they get in that late, from their start that day
         hours = _working(ctx, ctx.barber, today)
-        ready = (local_instant(ctx.shop, today, hours[0]) if hours else ahead[0].start) + late
+        due = local_instant(ctx.shop, today, hours[0]) if hours else ahead[0].start
+        if ahead[0].start - due <= BEHIND_HORIZON:  # "20 min late wed morning", first in at 09:30: in for that one
+            due = max(due, ahead[0].start)
+        ready = due + late
     elif under_way and not c.arriving:
         ready = max(under_way) + late
     elif not c.arriving and ahead[0].start - ctx.now <= BEHIND_HORIZON:
