@@ -1533,6 +1533,8 @@ def on_hours(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         return _answer_and_book(convo, u, ctx, r.opening_hours(ctx.shop, u.date, u.barber, suggest=False))
     every = u.date is not None and _EVERY_WEEKDAY_RE.search(u.text or "") is not None
     facts = _other_facts(u, ctx.shop)
+    if PRICES_RE.search(u.text or ""):  # "u open sunday? whats the price list": both asked
+        facts = (*facts, r.prices(ctx.shop, u.services, suggest=False))
     out = _answer_then_carry_on(
         convo, u, ctx, lambda suggest: "\n".join((r.opening_hours(ctx.shop, u.date, u.barber, suggest=suggest and not facts,
                                                                  every=every), *facts)))

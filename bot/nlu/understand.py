@@ -318,7 +318,10 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     if len(set(services)) > 1:  # "make it just a regular cut, fades too dear": the one wanted replaces
         service_spans = [sp for sp in spans if sp[0] not in barber_starts]
         combo = _combo(canon, services, service_spans, shop)
-        named_combos = [k for k in services if (svc := shop.service(k)) and _COMBO_NAME_RE.search(svc.name.lower())]
+        names = {k: svc.name.lower() for k in services if (svc := shop.service(k)) is not None}
+        named_combos = [k for k, name in names.items() if _COMBO_NAME_RE.search(name)]
+        # a service called a combo first ("fade and beard combo": not "Beard Trim & Line-up", whose name has a "&" too)
+        named_combos.sort(key=lambda k: "combo" not in names[k])
         if combo is None and named_combos and len(set(services)) >= 3:
             combo = named_combos[0]  # "a fade and beard, is that the cut and beard thing": the combined service
         services = [combo] if combo else _wanted_services(canon, services, service_spans)
