@@ -163,6 +163,8 @@ def same_time(u: Understanding, ctx: Context) -> Understanding:
         date = on_weekday if on_weekday <= week_end else None
     moving = u.correction or u.intent == Intent.RESCHEDULE
     guest = guest_of(u.text) is not None  # "can his brother come in at the same time saturday": beside it
+    if date is None and u.date_range is None and guest and not moving:
+        date = local.date()  # "and the kids one for my brother, same time": beside it, that day
     if date is not None and date == local.date() and not moving and not guest:
         date = date + dt.timedelta(days=7)  # "next saturday same time" said about this saturday's booking
     changes: dict[str, object] = {}

@@ -91,6 +91,7 @@ FREE_FROM_RE = re.compile(
     r"\b(?:(?:i\s+(?:finish|knock\s+off|get\s+off|clock\s+off|get\s+out|leave\s+work|get\s+home|get\s+back)"
     r"|(?:work|my\s+shift|school|uni|class|the\s+meeting|my\s+meeting)\s+(?:finishes|ends|is\s+over|gets\s+out))"
     r"(?:\s+(?:of\s+)?" + _ROLE + r")?(?:\s+(?:at|around|about|by))?"
+    r"|i\s+(?:don't|do\s+not)\s+(?:finish|get\s+off|get\s+out|knock\s+off)(?:\s+" + _ROLE + r")?\s+(?:until|till|til)"
     r"|i(?:'m|\s+am)\s+(?:at\s+" + _ROLE + r"|working|busy|stuck(?:\s+at\s+" + _ROLE + r")?|in\s+(?:a\s+)?(?:meetings?|class|uni|school)"
     r"|tied\s+up)\s+(?:until|till|til)|i\s+work\s+(?:until|till|til)"
     r"|i(?:'m|\s+am)\s+(?:done|finished|off)(?:\s+(?:with\s+)?" + _ROLE + r")?\s+(?:at|by|around|about))\s+" + _t(1) + r"(?![\d:])")

@@ -236,6 +236,11 @@ _SHIFT_WORK_RE = re.compile(r"\bon\s+(?:nights|nightshift|night\s+shift|earlies|
 _WHILE_RE = re.compile(r"\bwhile(?=\s+(?:half\s+|quarter\s+|about\s+)?\d)")
 
 
+# "till 6 30", "at 9 45": an hour and its minutes with a space between them, after a time word
+_HOUR_SPACE_MINUTES_RE = re.compile(r"\b(till|until|til|at|by|from|after|before|around|about|bout|like)\s+(\d{1,2})\s([0-5]\d)\b"
+                                    r"(?!\s*(?:min|mins|minutes|hours|hrs|h\b|%|years?|yo\b|days?|weeks?))")
+
+
 def _unslang(text: str) -> str:
     """Chat shorthand written out ("what time u open" -> "what time you open"); a message that
     is only one such word ("n", "ya") is left as it is: a reply, not a sentence."""
@@ -245,6 +250,7 @@ def _unslang(text: str) -> str:
     text = _WHILE_RE.sub("till", text) if "while" in text else text
     text = _SHIFT_WORK_RE.sub(" ", text) if "on " in text else text
     text = text.replace("early doors", "first thing")
+    text = _HOUR_SPACE_MINUTES_RE.sub(r"\1 \2:\3", text) if " " in text else text  # "till 6 30": 6:30
     return _YE_RE.sub(r"\1you", _SLANG_RE.sub(lambda m: _SLANG[m.group(1)], text))
 
 
@@ -401,6 +407,8 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
             if topic is not None and _names_a_service(topic, services, shop, canon):
                 topic = None  # "kids cut wed 10am", "isn't there a kids cut": about the service, not [shop.info]'s kids
             asks_a_time = bool(date or times.time or times.window)
+            if topic is not None and services and date and (times.time or times.window) and keyword in (None, Intent.BOOK, Intent.PRICES):
+                topic = None  # "both need fades this sat round 11? hes 10 so kids price for him": a booking first
             walk_in = topic == "walk_ins" and not services and not times.time  # "walk ins on a saturday?"
             if topic is not None and (walk_in or not ((keyword == Intent.BOOK and (services or asks_a_time))
                                                       or (keyword is None and services and asks_a_time))):
@@ -648,6 +656,8 @@ def _names_a_service(topic: str, services: tuple[str, ...] | list[str], shop: Sh
     would name the service)."""
     words = topic.replace("_", " ").replace("-", " ").lower()
     stem = words[:-1] if words.endswith("s") and len(words) > 3 else words
+    if services and re.search(r"\b" + re.escape(stem) + r"s?\s+one\b", text):
+        return True  # "and the kids one for my brother": the service of that name
     for key in services:
         svc = shop.service(key)
         if svc is None:
