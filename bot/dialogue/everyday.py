@@ -107,6 +107,11 @@ def who_answer(shop: Shop, u: Understanding, barber_key: str | None, now: dt.dat
             nxt = _next_in(shop, b, off, u.date)
             tail = f" {b.name} is next in on {fmt_date(nxt[0])} ({_hours(nxt[1])})." if nxt else ""
             return f"No, {b.name} isn't working on {fmt_date(u.date)}.{tail}"
+        if u.time is not None and not span[0] <= u.time.hour * 60 + u.time.minute < span[1]:
+            # "is tyler there in the afternoon? like 3ish" when he leaves at 14:00
+            return f"No, {b.name} works {_hours(span)} on {fmt_date(u.date)}, so not at {u.time:%H:%M}."
+        if u.time is None and u.window is not None and not (span[0] < u.window.end_min and u.window.start_min < span[1]):
+            return f"No, {b.name} works {_hours(span)} on {fmt_date(u.date)}, so not in the {u.window.label}."
         return f"Yes, {b.name} works {_hours(span)} on {fmt_date(u.date)}."
     start = today
     local = now.astimezone(shop.tz)

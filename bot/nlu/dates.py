@@ -160,8 +160,10 @@ _FOR_BEFORE_RE = re.compile(r"\bfor\s+$")
 _OR_RE = re.compile(r"\s*(?:,\s*)?(?:or|/)\s*(?:on\s+)?")
 OLD_AFTER_RE = re.compile(r"\s*(?:'s\s+)?(?:one|booking|appointment|appt|slot)\b")
 # "from friday", "my friday one", "can't make tomorrow", "not free on the 9th": the booking's own date
+_NOT_BEFORE_RE = re.compile(r"\b(?:not|never)\s+(?:on\s+)?(?:the\s+)?$")
 OLD_BEFORE_RE = re.compile(
-    r"\b(?:from|my|instead\s+of|(?:my|me)\s+(?:appointment|appt|booking|cut)(?:\s+on)?|(?:can't|cant|cannot|can\s+not|won't|wont|couldn't|not\s+(?:gonna|going\s+to))\s+(?:make|do)(?:\s+it)?"
+    r"\b(?:from|my|instead\s+of|(?:my|the|a|our|his|her)\s+(?:interview|wedding|meeting|game|match|party|flight|exam|funeral|graduation|event|do)"
+    r"(?:\s+(?:is|was))?(?:\s+on)?|(?:interview|wedding|meeting|game|match|party|flight|exam|funeral|graduation)\s+(?:is\s+)?on|(?:my|me)\s+(?:appointment|appt|booking|cut)(?:\s+on)?|(?:can't|cant|cannot|can\s+not|won't|wont|couldn't|not\s+(?:gonna|going\s+to))\s+(?:make|do)(?:\s+it)?"
     r"|not\s+(?:free|around|available)|(?:i'?m|im|i\s+am|he'?s|hes|she'?s|shes|they'?re|we'?re)\s+(?:in\s+work|at\s+work|working|busy|away)"
     # "flying home to see family on the 26th": a day of their own plans, not the one asked for
     r"|(?:flying|fly|leaving|travel\w*|going\s+away|heading\s+(?:home|off|away))\b[^.?!,]{0,30}?)\s+(?:on\s+)?(?:the\s+)?$")
@@ -508,7 +510,12 @@ def _choose(found: list[Found], text: str, result: DateResult, today: dt.date) -
         # the date after the word "after" ("the monday after xmas"), not one said between them
         # ("wednesday 16th after 5": the 16th's digits are blanked in `text`, not gone)
         base = next((f for f in found if not f.weekday_only and f.start >= after.end()), None)
-        if base is not None:  # "the monday after xmas": the first Monday after Christmas Day
+        if base is not None and base.date.weekday() == w.date.weekday() and re.fullmatch(r"\s*,\s*", text[after.end():base.start]):
+            # "the saturday after, 19th": the 19th is that Saturday, said again
+            w.date = base.date
+            w.weekday_only, w.past = False, w.date < today
+            found = [f for f in found if f is not base]
+        elif base is not None:  # "the monday after xmas": the first Monday after Christmas Day
             w.date = base.date + dt.timedelta(days=(w.date.weekday() - base.date.weekday() - 1) % 7 + 1)
             w.weekday_only, w.past = False, w.date < today
             found = [f for f in found if f is not base]
@@ -524,6 +531,8 @@ def _choose(found: list[Found], text: str, result: DateResult, today: dt.date) -
         # "cancel the one on the 15th, ill just come tmrw": the booking named; the other day is said beside it
         result.old_date = the_one[0].date
         found = [f for f in found if f.date != the_one[0].date]
+    if len(found) > 1:  # "no the 19th not 26th": a day ruled out is not the one asked for
+        found = [f for f in found if not _NOT_BEFORE_RE.search(text[: f.start])] or found
     if len(found) > 1:  # "move my friday one to monday", "can't make tomorrow, friday?": the old one apart
         old = [f for f in found if OLD_AFTER_RE.match(text, f.end) or OLD_BEFORE_RE.search(text[: f.start])]
         to = [f for f in found if _TO_DAY_RE.search(text[: f.start])]

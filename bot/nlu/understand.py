@@ -184,7 +184,7 @@ def _settled_reply(canon: str) -> Intent | None:
 _WEEK_AFTER_RE = re.compile(r"\b(?:the\s+)?week\s+after\b(?!\s+(?:next|christmas|xmas|new\s+year|the|that|this|[0-9]))")
 # a number of people or chairs: "2 chairs", "3 of us", "two kids cuts" are never a day of the month
 _A_COUNT_RE = re.compile(r"\b\d{1,2}\s+(?:chairs?|people|persons|of\s+us|of\s+them|kids|boys|lads|girls|barbers|cuts|haircuts|guys)\b")
-_NTH_ONE_RE = re.compile(r"\b(?:the\s+)?\d{1,2}(?:st|nd|rd|th)\s+(?:one|option)\b")
+_NTH_ONE_RE = re.compile(r"\b(?:the\s+)?[1-9](?:st|nd|rd|th)\s+(?:one|option)\b")  # a list's place; "the 17th one" is a day
 # "still coming on the 17th", "still on for friday": a day that stays as it is, not the one asked about
 _STILL_ON_RE = re.compile(r"\bstill\s+(?:coming|on|good|fine|ok|okay|booked)\s+(?:in\s+)?(?:on|for)\s+(?:the\s+)?"
                           r"[a-z0-9]+(?:\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)?")
