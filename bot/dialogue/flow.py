@@ -910,6 +910,9 @@ def _on_book(convo: Convo, u: Understanding, ctx: Context) -> Outcome:
         # "actually, can we do 11 instead?" after a booking: they mean to move it
         return on_reschedule(convo, u, ctx)
     draft = _merge(_talked_about(convo), u, ctx.shop)
+    if (u.time and not (u.date or u.date_range) and convo.draft.date and _in_flow(convo)
+            and convo.state in (State.PICK_SLOT, State.CONFIRM, State.ASK_TIME)):
+        draft = draft.evolve(date=convo.draft.date)  # "5:30 works, can i get kenji tho" at a day's list: that day
     if _asks_soonest(u):
         draft = draft.evolve(date=None, time=None, browse=True)  # "whats the soonest she can do": from now, not the day talked about
     return _ask_or_advance(Convo(State.IDLE, draft), u, ctx)

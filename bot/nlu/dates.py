@@ -163,7 +163,7 @@ OLD_AFTER_RE = re.compile(r"\s*(?:'s\s+)?(?:one|booking|appointment|appt|slot)\b
 _NOT_BEFORE_RE = re.compile(r"\b(?:not|never)\s+(?:on\s+)?(?:the\s+)?$")
 OLD_BEFORE_RE = re.compile(
     r"\b(?:from|my|instead\s+of|(?:my|the|a|our|his|her)\s+(?:interview|wedding|meeting|game|match|party|flight|exam|funeral|graduation|event|do)"
-    r"(?:\s+(?:is|was))?(?:\s+on)?|(?:interview|wedding|meeting|game|match|party|flight|exam|funeral|graduation)\s+(?:is\s+)?on|(?:my|me)\s+(?:appointment|appt|booking|cut)(?:\s+on)?|(?:can't|cant|cannot|can\s+not|won't|wont|couldn't|not\s+(?:gonna|going\s+to))\s+(?:make|do)(?:\s+it)?"
+    r"(?:\s+(?:is|was))?(?:\s+on)?|(?:interview|wedding|meeting|game|match|party|flight|exam|funeral|graduation)\s+(?:is(?:\s+on)?|on)|(?:my|me)\s+(?:appointment|appt|booking|cut)(?:\s+on)?|(?:can't|cant|cannot|can\s+not|won't|wont|couldn't|not\s+(?:gonna|going\s+to))\s+(?:make|do)(?:\s+it)?"
     r"|not\s+(?:free|around|available)|(?:i'?m|im|i\s+am|he'?s|hes|she'?s|shes|they'?re|we'?re)\s+(?:in\s+work|at\s+work|working|busy|away)"
     # "flying home to see family on the 26th": a day of their own plans, not the one asked for
     r"|(?:flying|fly|leaving|travel\w*|going\s+away|heading\s+(?:home|off|away))\b[^.?!,]{0,30}?)\s+(?:on\s+)?(?:the\s+)?$")

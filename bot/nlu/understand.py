@@ -622,6 +622,10 @@ _GENERIC_WORDS = frozenset(("cut", "cuts", "haircut", "haircuts", "hair cut", "t
 _ALSO_RE = re.compile(r"\band\b|\bplus\b|\balso\b|\bas\s+well\b|\btoo\b|\bwith\b|\bthen\b|\bafter\b|&|\+|\bboth\b")
 
 
+# "tyler did my cut last time": a service had before, not the one asked for
+_PAST_SERVICE_RE = re.compile(r"\b(?:did|done|gave\s+me)\s+(?:my|me\s+a|a|his|her)\s+$|\bmy\s+last\s+$")
+
+
 def _wanted_services(canon: str, services: list[str], spans: list[tuple[int, int]]) -> list[str]:
     """Of several services named, the ones the customer wants: one named with "just", "make it"
     or "instead" replaces the others ("actually make it just a regular cut, fades too dear",
@@ -646,7 +650,8 @@ def _wanted_services(canon: str, services: list[str], spans: list[tuple[int, int
     only = [key for key, m in zip(services, marked, strict=True) if m]
     if only:
         return only
-    kept = [key for key, (a, _) in zip(services, spans, strict=True) if not _NOT_SERVICE_RE.search(canon, 0, a)]
+    kept = [key for key, (a, _) in zip(services, spans, strict=True)
+            if not _NOT_SERVICE_RE.search(canon, 0, a) and not _PAST_SERVICE_RE.search(canon, 0, a)]
     return kept or services
 
 
