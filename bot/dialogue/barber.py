@@ -196,6 +196,7 @@ class Late:
     arriving: bool = False
     day: dt.date | None = None  # "late the morra morning": that day's bookings (None: today's)
     until_min: int | None = None  # "wont be in till 10 tmrw": the local time the barber gets in (`minutes` unused)
+    from_min: int | None = None  # "20 min behind tmrw evening": the part of the day said starts then (its bookings only)
 
 
 @dataclass(frozen=True)
@@ -371,8 +372,13 @@ def strip_opening(text: str, shop: Shop) -> str:
     """`text` without the greeting, fillers and names in front of what is meant: "morning whats
     on today" -> "whats on today", "hi dana its priya im sick" -> "im sick". Nothing is taken
     when nothing would be left."""
-    words = text.split()
     names = {b.name.lower() for b in shop.barbers} | {b.key for b in shop.barbers}
+    # "no not darcy, me. off dec 24", "not jo, me - off fri": a correction of whose time it is, then what is meant
+    fix = re.match(r"^(?:no+|nah|nope)?[\s,.!]*not\s+(\w+)[\s,.!;:-]+(?:i\s+mean\s+|its\s+|it'?s\s+)?me\b[\s,.!;:-]*(?=\S)",
+                   text, re.I)
+    if fix and fix.group(1).lower() in names:
+        text = text[fix.end():]
+    words = text.split()
     i = 0
     while i < len(words) - 1:
         w = words[i].lower().strip(",.!:;-")
@@ -737,6 +743,13 @@ def _cover(shop: Shop) -> re.Pattern[str]:
         + r"|\b" + who(4) + r"\s+(?:is\s+|'s\s+|s\s+)?covering(?:\s+for\s+me)?")
 
 
+ANY_BARBER = "*"  # a `Block.cover` that is no one barber: "shift my clients to the other guys", whoever is free
+# the sender's bookings handed to the others, no one named: "shift my thursday clients to the other guys"
+_TO_OTHERS_RE = re.compile(
+    r"\b(?:shift|move|moving|pass|hand|give|send|transfer|put|switch|swap|split)\s+(?:\S+\s+){0,3}?(?:over\s+)?(?:to|onto|with)\s+"
+    r"(?:the\s+)?(?:other|another|others|rest\s+of|someone|somebody|anyone|anybody|whoever|whoevers|whoever'?s)\b")
+
+
 def _covering(m: re.Match[str]) -> str:
     """The barber a `_cover` match names."""
     return next(v for v in m.groupdict().values() if v)
@@ -757,6 +770,8 @@ def _told(shop: Shop) -> re.Pattern[str]:
         r"|" + name + r"\s+(?:(?:said|says)\s+(?:(?:yeah|yes|yep|ok|okay|sure)[\s,]+)?(?:(?:it'?s|its|it\s+is|it\s+was|that'?s|thats)\s+)?(?:ok|okay|fine|cool|sound|good"
         r"|all\s+good|alright|sweet|yes|yeah|yep|no\s+worries|no\s+probs?|no\s+problem)\b|knows\b"
         r"|(?:okayed|ok'?d|approved|agreed|signed\s+(?:it\s+)?off)\b|(?:doesn'?t|don'?t|wont|won'?t)\s+mind\b"
+        # "darcy said i can take christmas eve off": who allowed it; the time off is the sender's
+        r"|(?:said|says|told\s+me|reckons)(?=\s+(?:that\s+)?(?:i|im|i'?m|me|i'?ll|ill)\s+(?:can|could|may|might|should|am|m|allowed|get|is|are|ok|okay|fine)\b)"
         r"|(?:is\s+|s\s+)?(?:ok|okay|fine|cool|sound|good|happy)\s+with\s+(?:it|this|that)\b)",
         re.I)
 
@@ -872,8 +887,8 @@ def _booking_move(original: str, shop: Shop, now: dt.datetime, code: str | None)
         before = clean(original[:verb.start()])
         ref = re.search(r"(" + _BOOKING_AT + r"(?:\s+(?:on\s+)?(?:the\s+)?" + _BOOKING_DAY + r")?)\b", before)
         target = before[ref.end():] if ref else ""
-    if ref is None:
-        return None
+    if ref is None:  # "my guy on the 19th asked if he can come at 10 instead of 9, pls shift him"
+        return _person_move(original, verb, shop, now)
     u = understand(ref.group(1), now=now, shop=shop)
     at_day = read_day(u.text or ref.group(1), shop, now, u.date).day or local_date(shop, now)
     at_min = _clock_minutes(int(ref.group("h")), int(ref.group("m") or 0), ref.group("ap"), shop, at_day)
@@ -881,6 +896,37 @@ def _booking_move(original: str, shop: Shop, now: dt.datetime, code: str | None)
     if at_min is None or (day is None and to_min is None and to is None and not to_me):
         return Usage("move")
     return MoveBooking(None, day, to_min, to, to_me, at_day, at_min, _barber_named(ref.group(1), shop, None),
+                       _move_reason(original, verb.start(), verb.end() + len(_clause_after(original, verb.end())), None, shop))
+
+
+# a booking named by its customer and day: "my guy on the 19th", "my client on friday", "the lady tmrw"
+_PERSON_ON_DAY_RE = re.compile(
+    r"\b(?:my|the|his|her)\s+(?:guy|client|customer|man|lad|fella|fellow|bloke|dude|boy|lady|girl|woman|kid|regular"
+    r"|one|booking|appointment|appt|person)\s+(?:(?:on|for|from)\s+)?(?:the\s+)?(?P<day>" + _BOOKING_DAY + r")\b")
+_CLOCK_PARTS_RE = re.compile(r"(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ap>am|pm)?")
+
+
+def _person_move(original: str, verb: re.Match[str], shop: Shop, now: dt.datetime) -> MoveBooking | Usage | None:
+    """A move of the booking named by its customer and day ("my guy on the 19th asked if he can
+    come at 10 instead of 9, pls shift him"): that day's booking at the time it is now (`instead of
+    9`, `from 9`), else that day's only one; to where the other words say. None: no booking named so."""
+    low = clean(original)
+    person = _PERSON_ON_DAY_RE.search(low)
+    if person is None:
+        return None
+    u = understand(person.group("day"), now=now, shop=shop)
+    at_day = read_day(u.text or person.group("day"), shop, now, u.date).day
+    if at_day is None:
+        return None
+    old = _OLD_TIME_RE.search(low)
+    parts = _CLOCK_PARTS_RE.search(old.group(0)) if old else None
+    at_min = _clock_minutes(int(parts["h"]), int(parts["m"] or 0), parts["ap"], shop, at_day) if parts else None
+    rest = low[person.end():]
+    rest = re.sub(r"\b(?:move|moving|shift|reschedule|push|bring|change|switch)\s+(?:him|her|them|it|em)\b", " ", rest)
+    day, to_min, to, to_me = move_target(rest, shop, now)
+    if day is None and to_min is None and to is None and not to_me:
+        return Usage("move")
+    return MoveBooking(None, day, to_min, to, to_me, at_day, at_min, None,
                        _move_reason(original, verb.start(), verb.end() + len(_clause_after(original, verb.end())), None, shop))
 
 
@@ -1179,7 +1225,7 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
             return CancelAt(on, at_min, original.strip(" .!"), _barber_named(norm, shop, u.barber))
 
     cover_m = _cover(shop).search(norm)
-    cover = _key(shop, _covering(cover_m)) if cover_m else None
+    cover = _key(shop, _covering(cover_m)) if cover_m else (ANY_BARBER if _TO_OTHERS_RE.search(kw) else None)
     if cover_m:  # "can lee take my people": Lee takes them, the time off is someone else's
         norm = (norm[:cover_m.start()] + " " + norm[cover_m.end():]).strip()
         low = _cover(shop).sub(" ", low).strip()
@@ -1243,7 +1289,9 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
         # "wont be in till 10 tomorrow", "in late tmrw like 11ish": late for that day's bookings before then
         return Late(0, None, True, got.day if got.day != today else None, until)
     if late and not (block or cancel_all or day_off or (question and not asks_to_tell)):
-        return dataclasses.replace(_late(norm, u, shop, today, kw), day=got.day if got.day != today else None)
+        return dataclasses.replace(_late(norm, u, shop, today, kw), day=got.day if got.day != today else None,
+                                   from_min=u.window.start_min if u.window is not None and u.time is None
+                                   and not u.window.label.startswith("late") else None)  # "20 min late wed morning": the lateness
     if (sick or cancel_all or day_off or block or word == "off" or stranger or cover) and not question:
         if got.question:
             return got.question
@@ -1510,13 +1558,14 @@ def told_words(reason: str | None) -> str | None:
 _BARE_MINUTES_RE = re.compile(r"(?<![:.])\b(\d{1,3})\s+(?:late|behind)\b()")
 # a barber still on their way in, not behind with their customers
 _ARRIVING_RE = re.compile(
-    r"\b(?:gonna|going\s+to|gunna|will|i'?ll|ill|i\s+will|might|may)\s+be\s+(?:\S+\s+){0,3}late\b"
+    r"\b(?:gonna|going\s+to|gunna|will|i'?ll|ill|i\s+will|might|may)\s+be\s+(?:\S+\s+){0,3}(?:late|behind)\b"
     r"|\blate\s+(?:in|getting\s+in|to\s+(?:work|the\s+shop))\b|\b(?:get|getting|be)\s+in\b"
     r"|\b(?:car|traffic|bus|train|ferry|stuck|overslept|slept\s+in|on\s+my\s+way|omw|flat\s+tyre|puncture)\b")
 
 
 def _late(norm: str, u: Understanding, shop: Shop, today: dt.date, kw: str = "") -> Late:
-    mins = _MINUTES_RE.search(norm) or _BARE_MINUTES_RE.search(norm)  # "20 mins", "ill be 10 late"
+    # "20 mins", "ill be 10 late"; also in words the NLU was not given ("my 11, tell him im running 20 late")
+    mins = _MINUTES_RE.search(norm) or _BARE_MINUTES_RE.search(norm) or _MINUTES_RE.search(kw) or _BARE_MINUTES_RE.search(kw)
     minutes = 15
     if mins:
         minutes = int(mins.group(1)) if mins.group(1) else (30 if "half" in mins.group(2) else 60)

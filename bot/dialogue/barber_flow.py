@@ -467,18 +467,24 @@ def _move_booking(c: cmd.MoveBooking, ctx: BarberContext) -> BarberOutcome:
         if b is None:
             return _say(IDLE, refusal or "")
     else:
-        assert c.at_day is not None and c.at_min is not None
+        assert c.at_day is not None
         who, refusal = _whose(ctx, c.barber, "move a booking of")
         if who is None:
             return _say(IDLE, refusal or "")
-        at = local_instant(ctx.shop, c.at_day, c.at_min)
         own = [x for x in ctx.bookings_on(c.at_day, who.key) if x.status == "confirmed"]
-        found = [x for x in own if x.start == at]
-        if not found and ctx.barber.is_owner and c.barber is None:
+        if c.at_min is None:  # "my guy on the 19th": that day's only booking
+            own = [x for x in own if x.start > ctx.now]
+            at = own[0].start if own else local_instant(ctx.shop, c.at_day, 0)
+            found = own if len(own) == 1 else []
+        else:
+            at = local_instant(ctx.shop, c.at_day, c.at_min)
+            found = [x for x in own if x.start == at]
+        if not found and ctx.barber.is_owner and c.barber is None and c.at_min is not None:
             found = [x for k in ctx.shop.barbers if k.key != who.key for x in ctx.bookings_on(c.at_day, k.key)
                      if x.status == "confirmed" and x.start == at]
         if len(found) != 1:
-            return _say(IDLE, r.barber_no_booking_to_move(ctx.shop, at, found or own, who, mine=who.key == ctx.barber.key))
+            return _say(IDLE, r.barber_no_booking_to_move(ctx.shop, at, found or own, who, mine=who.key == ctx.barber.key,
+                                                          any_time=c.at_min is None))
         b = found[0]
     if b.status != "confirmed":
         return _say(IDLE, r.booking_not_open(b.code, b.status))
@@ -624,15 +630,14 @@ def _block(c: cmd.Block, ctx: BarberContext) -> BarberOutcome:
         clashes.extend(theirs)
     if not spans:
         return _say(IDLE, *notes)
-    cover = ctx.shop.barber(c.cover) if c.cover and c.cover not in (k for k, _, _ in spans) else None
-    pending = Pending(spans[0][0], spans[0][1], spans[0][2], c.whole_day, c.reason, c.cancel, tuple(spans[1:]),
-                      cover.key if cover else None)
+    cover = c.cover if c.cover and c.cover not in (k for k, _, _ in spans) else None
+    pending = Pending(spans[0][0], spans[0][1], spans[0][2], c.whole_day, c.reason, c.cancel, tuple(spans[1:]), cover)
     if not clashes:  # "actually make that 3:30 to 4:30" may follow
         return _say(Convo(State.UNCLEAR, Draft(barber_pending=pending.to_text())), *notes, actions=actions)
     state = State.BARBER_CONFIRM if c.cancel else State.BARBER_CLASH
     convo = Convo(state).to(state, barber_pending=pending.to_text())
     return _say(convo, *notes, r.barber_clashes(ctx.shop, clashes, cancel=c.cancel, by_barber=len(spans) > 1,
-                                                cover=cover.name if cover else None),
+                                                cover=_cover_name(ctx, cover)),
                 actions=actions)
 
 
@@ -676,10 +681,19 @@ def _block_days(c: cmd.Block, whos: Sequence[Barber], ctx: BarberContext) -> Bar
     if not clashes:  # "undo", "scrap that" may follow
         return _say(Convo(State.UNCLEAR, Draft(barber_pending=pending.to_text())), actions=actions)
     state = State.BARBER_CONFIRM if c.cancel else State.BARBER_CLASH
-    cover = ctx.shop.barber(c.cover) if c.cover else None
     return _say(Convo(state).to(state, barber_pending=pending.to_text()),
                 r.barber_clashes(ctx.shop, clashes, cancel=c.cancel, by_barber=len(whos) > 1,
-                                 cover=cover.name if cover else None), actions=actions)
+                                 cover=_cover_name(ctx, c.cover)), actions=actions)
+
+
+def _cover_name(ctx: BarberContext, cover: str | None) -> str | None:
+    """Whom YES moves the clashing bookings to, as the reply names them (`ANY_BARBER`: "another barber")."""
+    if cover is None:
+        return None
+    if cover == cmd.ANY_BARBER:
+        return r.ANOTHER_BARBER
+    who = ctx.shop.barber(cover)
+    return who.name if who else None
 
 
 def _unblock(c: cmd.Unblock, ctx: BarberContext) -> BarberOutcome:
@@ -717,7 +731,8 @@ def _answer(p: Pending, word: str, ctx: BarberContext, convo: Convo, to: str | N
     if word == "no" or word == "keep" or not clashes:
         return _say(IDLE, r.barber_kept(ctx.shop, clashes))
     if p.cover and (word == "yes" or word == "move" and to is None):
-        word, to = "move", p.cover  # "can lee take my people": YES moves them to Lee
+        # "can lee take my people": YES moves them to Lee; "shift them to the other guys": to whoever is free
+        word, to = "move", (None if p.cover == cmd.ANY_BARBER else p.cover)
     if word == "yes" and not p.cancel:
         return _say(convo, r.barber_move_cancel_or_keep())
     blocked = p.spans()
@@ -857,16 +872,22 @@ def _late(c: cmd.Late, ctx: BarberContext) -> BarberOutcome:
         if target is None:
             return _say(IDLE, r.barber_no_booking_at(ctx.shop, at))
         return _say(IDLE, actions=[_tell_late(ctx, target, c.minutes)])
-    ahead = [b for b in rows if b.start >= ctx.now]
+    part = local_instant(ctx.shop, today, c.from_min) if c.from_min is not None else None
+    ahead = [b for b in rows if b.start >= max(ctx.now, part or ctx.now)]  # "behind tmrw evening": that evening's
     if not ahead:
         return _say(IDLE, r.barber_nobody_next(ctx.shop, c.day))
     late = dt.timedelta(minutes=c.minutes)
     under_way = [b.end for b in rows if b.start < ctx.now]
+    hours = _working(ctx, ctx.barber, today)
+    not_in_yet = hours is not None and ctx.now < local_instant(ctx.shop, today, hours[0])  # "behind today", said at dawn
     if c.until_min is not None:  # "in late tmrw like 11ish": from the time they get in
         ready = max(local_instant(ctx.shop, today, c.until_min), ctx.now)
-    elif c.day is not None:  # "running 20 late tmrw": they get in that late, from their start that day
-        hours = _working(ctx, ctx.barber, today)
+    elif c.day is not None or not_in_yet or (part is not None and part > ctx.now):
+        # "running 20 late tmrw", "20 behind today" before their day starts, "behind this evening": they get
+        # in that late, from their start that day (or that part of it)
         due = local_instant(ctx.shop, today, hours[0]) if hours else ahead[0].start
+        if part is not None:
+            due = max(due, part)
         if ahead[0].start - due <= BEHIND_HORIZON:  # "20 min late wed morning", first in at 09:30: in for that one
             due = max(due, ahead[0].start)
         ready = due + late

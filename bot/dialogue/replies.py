@@ -772,10 +772,14 @@ def barber_already_started(shop: Shop, b: BookingInfo, *, doing: str = "cancelle
 
 
 def barber_no_booking_to_move(shop: Shop, at: dt.datetime, that_day: Sequence[BookingInfo], barber: Barber, *,
-                              mine: bool) -> str:
-    """A move by time with no one booking then: that day's bookings, so the right one can be named."""
+                              mine: bool, any_time: bool = False) -> str:
+    """A move by time with no one booking then: that day's bookings, so the right one can be named
+    (`any_time`: no time was said, so that day has none or several)."""
     who = "You have" if mine else f"{barber.name} has"
-    if len([b for b in that_day if b.start == at]) > 1:
+    if any_time:
+        text = (f"{who} {'more than one booking' if that_day else 'no booking'} on {fmt_date(at.astimezone(shop.tz).date())}; "
+                "nothing was moved.")
+    elif len([b for b in that_day if b.start == at]) > 1:
         text = f"More than one booking at {fmt_slot(shop, at)}; nothing was moved."
     else:
         text = f"{who} no booking at {fmt_slot(shop, at)}; nothing was moved."
@@ -882,6 +886,9 @@ def barber_block_past(shop: Shop, start: dt.datetime, end: dt.datetime, whole_da
     return f"{_block_span(shop, start, end, whole_day)} is already over; nothing blocked."
 
 
+ANOTHER_BARBER = "another barber"  # a clash's cover that is no one barber: whoever is free then
+
+
 def barber_clashes(shop: Shop, clashes: Sequence[BookingInfo], *, cancel: bool, by_barber: bool = False,
                    cover: str | None = None) -> str:
     """The bookings a block clashes with, and the word they wait for (`by_barber`: the block is for
@@ -891,6 +898,9 @@ def barber_clashes(shop: Shop, clashes: Sequence[BookingInfo], *, cancel: bool, 
                       f"– {_customer_of(b)} ({b.code})" for b in clashes)
     n = len(clashes)
     head = f"{'This booking clashes' if n == 1 else f'These {n} bookings clash'} (still on):\n{lines}\n"
+    if cover == ANOTHER_BARBER:
+        return head + ("Reply YES to move them to another barber (each customer is told; if nobody is free then, the "
+                       "nearest free time that day), CANCEL THEM (each customer is told, with other free times), or KEEP THEM.")
     if cover:
         return head + (f"Reply YES to move them to {cover} (each customer is told; if {cover} isn't free, the nearest "
                        "free time that day), CANCEL THEM (each customer is told, with other free times), or KEEP THEM.")
