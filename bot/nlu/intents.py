@@ -142,6 +142,7 @@ PRICES_RE = re.compile(
     r"|\bwhat\s+(?:does|do|would|will)\s+(?:that|it|they|those|both)\s+come\s+to\b|\bhow\s+much\s+(?:altogether|in\s+total)\b"
     r"|\bhow\s+long\s+(?:is|does|do|will|would|for|takes?)\b(?![^.?!]*\b(?:wait|queue|late|my|mine)\b)"
     r"|\b(?:is\s+it|it'?s|still)\b[^.?!]*(?:[£$€]\s?\d|\b\d+\s*(?:quid|bucks|dollars|pounds|euros|rand)\b)"
+    r"|\b(?:have|got|do)\s+(?:a|any)\s+(?:\w+\s+)?(?:deal|deals|offer|offers)\b"
     r"|\b(?:reduced|cheaper|special|lower)\s+(?:rate|price)s?\b|\bcheapest\b|\b(?:what'?s|whats|what\s+is|what\s+are)\s+(?:the|your|ur)\s+rates?\b"
 )
 BOOK_RE = re.compile(
@@ -271,7 +272,7 @@ RESCHEDULE_WORDS = ("mov", "schedul", "rebook", "chang", "postpone", "swap", "pu
 LIST_WORDS = ("book", "appointment", "reservation", "when", "upcoming", "what", "which", "remind", "who", "still", "have", "got",
               "with")
 HOURS_WORDS = ("hours", "times", "open", "clos", "shut", "late", "timing")
-PRICES_WORDS = ("much", "pric", "charge", "cost", "expensive", "long", "rate", "cheap", "come", "£", "$", "€", "quid", "bucks", "dollars",
+PRICES_WORDS = ("much", "pric", "charge", "cost", "expensive", "long", "rate", "cheap", "come", "deal", "offer", "£", "$", "€", "quid", "bucks", "dollars",
                 "pounds", "euros", "rand")
 CORRECTION_WORDS = ("actually", "instead", "make", "change", "rather", "mean", "scratch", "second", "wait")
 ANY_BARBER_WORDS = ("any", "whoever", "mind", "matter", "preference", "fussed", "either", "whichever",

@@ -541,6 +541,8 @@ def _combo(canon: str, services: list[str], spans: list[tuple[int, int]], shop: 
     with a "haircut and beard" service): its key, else None."""
     if len(services) != 2 or len(spans) != 2 or not _JOINED_RE.match(canon[spans[0][1]:spans[1][0]]):
         return None
+    if (by_names := combined_service(shop, services[0], services[1])) is not None:
+        return by_names  # "a chiskop n beard": the cut (by another of its names) and beard service
     said = [canon[a:z] for a, z in spans]
     for svc in shop.services:
         for name in (svc.name.lower(), *svc.aliases):
