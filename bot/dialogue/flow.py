@@ -485,8 +485,6 @@ def _targets(ctx: Context, u: Understanding, moving: bool) -> list[BookingView]:
     return picked
 
 
-# "my sons cut", "his haircut", "the kids trim": a booking by whose it is, whatever its service's name
-_WHOSE_CUT_RE = re.compile(r"\b(?:my|his|her|their|the|our)\s+(?:\w+'?s?\s+)?(?:cut|haircut|hair\s+cut|trim|appointment|booking|appt)\b")
 # "make it a fade instead", "change it to a kids cut", "switch to the works": the service itself changed
 _SERVICE_CHANGE_RE = re.compile(r"\b(?:make\s+it|change\s+(?:it|that|the\s+service)\s+to|switch\s+(?:it\s+)?to|instead\s+of\s+(?:a|the))\s+(?:a|an|the|just\s+a)?\s*\w")
 
@@ -504,10 +502,10 @@ def _choose_target(convo: Convo, u: Understanding, ctx: Context, goal: Goal) -> 
     draft = Draft(goal=goal)
     if moving:
         draft = _merge(draft, u, ctx.shop)
-        if u.service and (any(b.service == u.service for b in found)
-                          or references.for_guest(ctx, u.text, found) is not None
-                          or (_WHOSE_CUT_RE.search(u.text or "") and not _SERVICE_CHANGE_RE.search(u.text or ""))):
-            draft = draft.evolve(service=None)  # named the booking ("move my sons cut"), not a new service
+        if u.service and not _SERVICE_CHANGE_RE.search(u.text or ""):
+            # a move keeps its service: "move my sons cut", "move Oisín's cut to friday" name the booking;
+            # only "make it a fade", "change it to ...", "switch to ..." change what is booked
+            draft = draft.evolve(service=None)
         if u.barber and any(b.barber == u.barber for b in found) and len(ctx.bookings) > 1:
             draft = draft.evolve(barber=None)
         draft = draft.evolve(shift=_shift_minutes(u))  # applied to the booking they pick
