@@ -160,7 +160,8 @@ _FOR_BEFORE_RE = re.compile(r"\bfor\s+$")
 _OR_RE = re.compile(r"\s*(?:,\s*)?(?:or|/)\s*(?:on\s+)?")
 OLD_AFTER_RE = re.compile(r"\s*(?:'s\s+)?(?:one|booking|appointment|appt|slot)\b")
 # "from friday", "my friday one", "can't make tomorrow", "not free on the 9th": the booking's own date
-_NOT_BEFORE_RE = re.compile(r"\b(?:not|never)\s+(?:on\s+)?(?:the\s+)?$")
+# a day ruled out or kept as it is: "not 26th", "keep the one on the 22nd", "leave the 22nd"
+_NOT_BEFORE_RE = re.compile(r"\b(?:not|never|keep(?:ing)?|leave|leaving)\s+(?:the\s+one\s+)?(?:on\s+|for\s+)?(?:the\s+)?$")
 OLD_BEFORE_RE = re.compile(
     r"\b(?:from|my|instead\s+of|(?:my|the|a|our|his|her)\s+(?:interview|wedding|meeting|game|match|party|flight|exam|funeral|graduation|event|do)"
     r"(?:\s+(?:is|was))?(?:\s+on)?|(?:interview|wedding|meeting|game|match|party|flight|exam|funeral|graduation)\s+(?:is(?:\s+on)?|on)|(?:my|me)\s+(?:appointment|appt|booking|cut)(?:\s+on)?|(?:can't|cant|cannot|can\s+not|won't|wont|couldn't|not\s+(?:gonna|going\s+to))\s+(?:make|do)(?:\s+it)?"
@@ -526,13 +527,14 @@ def _choose(found: list[Found], text: str, result: DateResult, today: dt.date) -
             found = [f for f in found if f is w or f.date != w.date - dt.timedelta(days=7)]
     if len(found) == 1 and _THE_ONE_RE.search(text, 0, found[0].start):
         result.old_date = found[0].date  # "push the one this friday back to 5:30": that day's booking, that day
+    kept = [f for f in found if _NOT_BEFORE_RE.search(text[: f.start])]
+    if kept and len(kept) < len(found):  # "cancel tmrws, keep the one on the 22nd", "the 19th not 26th"
+        found = [f for f in found if f not in kept]
     the_one = [f for f in found if _THE_ONE_RE.search(text, 0, f.start)]
-    if len(found) > 1 and len(the_one) == 1:
+    if len(found) > 1 and len(the_one) == 1 and any(f.date != the_one[0].date for f in found):
         # "cancel the one on the 15th, ill just come tmrw": the booking named; the other day is said beside it
         result.old_date = the_one[0].date
         found = [f for f in found if f.date != the_one[0].date]
-    if len(found) > 1:  # "no the 19th not 26th": a day ruled out is not the one asked for
-        found = [f for f in found if not _NOT_BEFORE_RE.search(text[: f.start])] or found
     if len(found) > 1:  # "move my friday one to monday", "can't make tomorrow, friday?": the old one apart
         old = [f for f in found if OLD_AFTER_RE.match(text, f.end) or OLD_BEFORE_RE.search(text[: f.start])]
         to = [f for f in found if _TO_DAY_RE.search(text[: f.start])]
