@@ -140,6 +140,7 @@ PRICES_RE = re.compile(
     r"\bhow\s+much\b|\bprices?\b|\bpricing\b|\bprice\s+list\b|\bwhat\s+do\s+you\s+charge\b"
     r"|\b(?:what|how)\s+(?:does|do|is)\b[^.?!]*\bcost\b|\bcosts?\s+(?:of|for)\b|\bhow\s+expensive\b"
     r"|\bwhat\s+(?:does|do|would|will)\s+(?:that|it|they|those|both)\s+come\s+to\b|\bhow\s+much\s+(?:altogether|in\s+total)\b"
+    r"|\bhow\s+long\s+(?:a|an|the)\s+[a-z ]{2,30}?\s+takes?\b"
     r"|\bhow\s+long\s+(?:is|does|do|will|would|for|takes?)\b(?![^.?!]*\b(?:wait|queue|late|my|mine)\b)"
     r"|\b(?:is\s+it|it'?s|still)\b[^.?!]*(?:[£$€]\s?\d|\b\d+\s*(?:quid|bucks|dollars|pounds|euros|rand)\b)"
     r"|\b(?:have|got|do)\s+(?:a|any)\s+(?:\w+\s+)?(?:deal|deals|offer|offers)\b"

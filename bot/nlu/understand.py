@@ -153,7 +153,7 @@ _NEW_REQUEST_RE = re.compile(r"\d|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day|\
 _CHANGE_OF_MIND_RE = re.compile(r"\b(?:actually\s+no|no\s+actually|no\s+wait|wait\s+no|scratch\s+that|on\s+second\s+thoughts?"
                                 r"|or\s+actually|actually\s+(?:can|could)\s+(?:we|i|you))\b[\s,.!]*")
 # "9 is grand, can the wee man go after": a number picked first, then words the rules do not read
-_LEAD_PICK_RE = re.compile(r"^(?:(?:ok|okay|yes|yeah|yep|sure|right|perfect|great|cool|alright)[\s,]+)*(?P<n>\d{1,2})\s*(?:(?:is|'s|sounds|would\s+be)\s+(?:grand|good|fine|great|perfect|ok|okay|best|lovely|sound)"
+_LEAD_PICK_RE = re.compile(r"^(?:(?:ok|okay|yes|yeah|yep|sure|right|perfect|great|cool|alright)[\s,]+)*(?P<n>\d{1,2})\s*(?:(?:is|'s|sounds|would\s+be)\s+(?:grand|good|fine|great|perfect|ok|okay|best|lovely|sound|cool)"
                            r"|works|suits|please|pls|then|for\s+me)\b")
 
 
@@ -448,7 +448,7 @@ def _understand(raw: str, now: dt.datetime, shop: Shop) -> Understanding:
     if keyword is None and services and not times.time and _DISCOUNT_RE.search(canon):
         intent, explicit = Intent.PRICES, True  # "a reduced rate for pensioners", "discount on the kids cut": its price
     lead = _LEAD_PICK_RE.match(canon)
-    if lead is not None and intent is Intent.INFO and barbers and not times.time:
+    if lead is not None and intent in (Intent.INFO, Intent.BOOK) and barbers and not times.time:
         # "9 is perfect. can it be with sipho tho? the kids like him": the time picked, with that barber
         at = _understand(f"at {lead['n']} with {barbers[0]}", now, shop)
         return dataclasses.replace(at, text=canon, service=services[0] if services else None, services=tuple(services))
@@ -531,7 +531,7 @@ _NOT_SERVICE_RE = re.compile(
 _ONLY_SERVICE_RE = re.compile(
     r"\b(?:just|only|make\s+it|change\s+it\s+to|switch\s+(?:it\s+)?to|swap\s+(?:it\s+)?(?:for|to))"
     r"(?:\s+(?:the|a|an|just|only))*[\s,]*$")
-_JOINED_RE = re.compile(r"^\s*(?:and|&|\+|plus|with)(?:\s+(?:a|an|the))?\s*$")
+_JOINED_RE = re.compile(r"^\s*(?:and|an|n|&|\+|plus|with)(?:\s+(?:a|an|the))?\s*$")  # "fade an beard": and
 _COMBO_NAME_RE = re.compile(r"\s(?:and|&|\+)\s")
 _PAIR_SPLIT_RE = re.compile(r"\s+(?:and|&|\+|n)\s+")
 
