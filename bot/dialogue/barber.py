@@ -197,6 +197,7 @@ class Late:
     day: dt.date | None = None  # "late the morra morning": that day's bookings (None: today's)
     until_min: int | None = None  # "wont be in till 10 tmrw": the local time the barber gets in (`minutes` unused)
     from_min: int | None = None  # "20 min behind tmrw evening": the part of the day said starts then (its bookings only)
+    first: bool = False  # "late for my first one tmrw": from that day's first booking (it starts `minutes` late)
 
 
 @dataclass(frozen=True)
@@ -352,7 +353,7 @@ _ANSWER_WORDS = (
 
 
 # what people put before what they mean: greetings, fillers, "hi dana", "it's priya"
-_OPENING_WORDS = {"hi", "hey", "hello", "hiya", "yo", "morning", "gday", "g'day", "ok", "okay", "k", "hmm",
+_OPENING_WORDS = {"hi", "hey", "hello", "hiya", "yo", "morning", "mornin", "mawnin", "gday", "g'day", "ok", "okay", "k", "hmm",
                   "howzit", "salaam", "salam", "ag", "eish", "sho", "yoh",
                   "assalamu", "asalamu", "assalam", "asalam", "assalamualaikum", "asalamualaikum", "salamualaikum",
                   "alaikum", "alaykum", "aleikum", "walaikum", "habibi", "akhi", "bhai", "brother",
@@ -361,7 +362,7 @@ _OPENING_WORDS = {"hi", "hey", "hello", "hiya", "yo", "morning", "gday", "g'day"
                   "boss", "bossman", "chief", "bro", "bruv", "bruh", "sis"}
 # what a barber calls the owner or a colleague they write to ("boss am off thursday", "off friday boss, wedding")
 _ADDRESS_WORDS = r"(?:boss|bossman|chief|bro|bruv|bruh|sis|mate|guys|team)"
-_GREETINGS = {"hi", "hey", "hello", "hiya", "yo", "morning", "gday", "g'day", "howzit", "salaam", "salam", "evening",
+_GREETINGS = {"hi", "hey", "hello", "hiya", "yo", "morning", "mornin", "mawnin", "gday", "g'day", "howzit", "salaam", "salam", "evening",
               "afternoon", "thanks", "cheers", "sorry"}  # "hi dana": the name after is who is greeted
 _OPENING_PAIRS = ("good morning", "good afternoon", "good evening", "morning all", "hi all")
 # words that start a sentence about the sender ("ill" is not among them: "jo ill today" is Jo)
@@ -877,6 +878,11 @@ def _booking_move(original: str, shop: Shop, now: dt.datetime, code: str | None)
         begin = at + len(code) if at >= 0 else verb.end()
         clause = _clause_after(original, begin)
         day, to_min, to, to_me = move_target(clause, shop, now)
+        if day is None and to_min is None and to is None and not to_me and at < 0:
+            # named before the verb: "client UUBV ask if him can come 5pm friday instead of 6, shift him"
+            named = original.upper().find(code)
+            if named >= 0:
+                day, to_min, to, to_me = move_target(original[named + len(code):verb.start()], shop, now)
         if day is None and to_min is None and to is None and not to_me:
             return Usage("move")
         return MoveBooking(code, day, to_min, to, to_me, reason=_move_reason(original, verb.start(), begin + len(clause), code, shop))
@@ -922,6 +928,11 @@ def _person_move(original: str, verb: re.Match[str], shop: Shop, now: dt.datetim
     parts = _CLOCK_PARTS_RE.search(old.group(0)) if old else None
     at_min = _clock_minutes(int(parts["h"]), int(parts["m"] or 0), parts["ap"], shop, at_day) if parts else None
     rest = low[person.end():]
+    lead = re.match(r"\s*(?:at\s+)?(" + _CLOCK + r")(?=\s+(?:to|till|til|until)\b)", rest)
+    if at_min is None and lead is not None:  # "the kid sat 10am to 11": 10am is where it is now
+        parts = _CLOCK_PARTS_RE.search(lead.group(1))
+        at_min = _clock_minutes(int(parts["h"]), int(parts["m"] or 0), parts["ap"], shop, at_day) if parts else None
+        rest = rest[lead.end():]
     rest = re.sub(r"\b(?:move|moving|shift|reschedule|push|bring|change|switch)\s+(?:him|her|them|it|em)\b", " ", rest)
     day, to_min, to, to_me = move_target(rest, shop, now)
     if day is None and to_min is None and to is None and not to_me:
@@ -958,6 +969,11 @@ def no_show_said(text: str) -> bool:
     return any(not _SELF_SUBJECT_RE.search(text[:m.start()]) for m in _NO_SHOW_RE.finditer(text))
 
 
+# a message's opening time, with up to two words of whose it is ("5:30 buzz guy ", "the 2pm lady ")
+_LEADING_TIME_RE = re.compile(r"\s*(?:the\s+)?(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?(?:\s*(?P<ap>am|pm))?(?![\d:]|(?:st|nd|rd|th)\b)"
+                              r"(?P<who>)(?:\s+(?!no\b|not\b|never\b|didn|hasn|has\b|was\b|is\b)[a-z']+){0,2}\s+")
+
+
 def _outcome_at(norm: str, shop: Shop, now: dt.datetime, u: Understanding, status: str, *,
                 bare: bool) -> MarkOutcomeAt | None:
     """The booking an outcome names by its start ("my 10.15", "the 2pm", "my 3 o'clock", "lee's
@@ -965,6 +981,10 @@ def _outcome_at(norm: str, shop: Shop, now: dt.datetime, u: Understanding, statu
     None when no booking time is said."""
     ref = re.search(r"\b(?:my|the|his|her|(?P<who>" + _names(shop) + r")'?s)\s+(?:" + _BOOKING_DAY
                     + r"\s+)?(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?(?:\s*(?P<ap>am|pm))?(?![\d:]|(?:st|nd|rd|th)\b)", norm)
+    if ref is None:  # opened with the booking's time: "5:30 buzz guy never showed", "the 2pm lady is done"
+        lead = _LEADING_TIME_RE.match(norm)
+        if lead is not None and (_NO_SHOW_RE.match(norm, lead.end()) or _DONE_RE.match(norm, lead.end())):
+            ref = lead
     today = local_date(shop, now)
     day = read_day(norm, shop, now, u.date).day or today
     if ref is not None:
@@ -1147,10 +1167,31 @@ def as_clocks(text: str) -> str:
     return _RUN_TOGETHER_RE.sub(run_together, _SPOKEN_CLOCK_RE.sub(spoken, text))
 
 
+# Jamaican (and like) speech as plain English, for the commands only: "mi nah go mek it friday" is
+# "i wont make it friday", "wah mi have tmrw" is "what i have tmrw", "take me out thursday 12 to 1"
+# is "take me off thursday 12 to 1"
+_PATOIS = (
+    (re.compile(r"\b(?:nah|nuh|naa|na)\s+(?:go|gwaan|gonna)\b", re.I), "wont"),
+    (re.compile(r"\b(?:cyaan|cyan|caan)\b", re.I), "cant"),
+    (re.compile(r"\bmek\b", re.I), "make"),
+    (re.compile(r"\b(?:wah|wha|weh)\b(?=\s+(?:mi|me|i)\b)", re.I), "what"),
+    (re.compile(r"\bmi\b(?=\s+(?:wont|cant|have|hav|got|a|deh|did|did|gonna|go|will|waan|want|need|off|sick|not|nah|fi)\b)", re.I), "i"),
+    (re.compile(r"\btake\s+me\s+out\b(?=\s+(?:" + _WEEKDAY + r"|today|tomorrow|tmrw|on|for|from|the|this|next|\d))", re.I),
+     "take me off"),
+)
+
+
+def patois(text: str) -> str:
+    """A barber's message with its Jamaican words said plainly (see `_PATOIS`)."""
+    for pattern, plain in _PATOIS:
+        text = pattern.sub(plain, text)
+    return text
+
+
 def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[[str], bool] | None = None) -> Command | None:
     """The command a barber's message is (see the module); `is_code(CODE)`: whether a booking has
     that code, so that one written in lower case ("cancel qtwy") is read as the code."""
-    original = strip_opening(" ".join((text or "").strip().split()), shop)
+    original = strip_opening(patois(" ".join((text or "").strip().split())), shop)
     original = _BLOCK_TYPO_RE.sub(r"\1block", original)  # "blok 2moro 3-5", "unblok fri"
     original = as_clocks(original)  # "sat half 9 til 11": from 9:30
     low = clean(original)
@@ -1183,7 +1224,8 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
     if m:
         return CustomerInfo(re.sub(r"[\s()-]", "", m.group(1)))
 
-    if re.search(r"\b(?:un)?block(?:ed|ing)?\b", low):  # "block 3 to 4": no barber blocks "ten to four": two hours
+    if re.search(r"\b(?:un)?block(?:ed|ing)?\b|\btake\s+(?:me|\w+)\s+off\b", low):
+        # "block 3 to 4", "take me off thursday 12 to 1": no barber blocks "ten to four": two hours
         original = _HOURS_TO_RE.sub(r"\1-\2", original)
     original = _TAKE_THE_DAY_RE.sub(r"\1 the day off", original)  # "gonna take the day": the day off
     # the words to pass on are no part of the command: "off thu 24 dec, tell them merry xmas" is the 24th
@@ -1291,7 +1333,8 @@ def parse_command(text: str, *, shop: Shop, now: dt.datetime, is_code: Callable[
     if late and not (block or cancel_all or day_off or (question and not asks_to_tell)):
         return dataclasses.replace(_late(norm, u, shop, today, kw), day=got.day if got.day != today else None,
                                    from_min=u.window.start_min if u.window is not None and u.time is None
-                                   and not u.window.label.startswith("late") else None)  # "20 min late wed morning": the lateness
+                                   and not u.window.label.startswith("late") else None,  # "20 min late wed morning": the lateness
+                                   first=bool(_FIRST_ONE_RE.search(kw)))
     if (sick or cancel_all or day_off or block or word == "off" or stranger or cover) and not question:
         if got.question:
             return got.question
@@ -1561,6 +1604,10 @@ _ARRIVING_RE = re.compile(
     r"\b(?:gonna|going\s+to|gunna|will|i'?ll|ill|i\s+will|might|may)\s+be\s+(?:\S+\s+){0,3}(?:late|behind)\b"
     r"|\blate\s+(?:in|getting\s+in|to\s+(?:work|the\s+shop))\b|\b(?:get|getting|be)\s+in\b"
     r"|\b(?:car|traffic|bus|train|ferry|stuck|overslept|slept\s+in|on\s+my\s+way|omw|flat\s+tyre|puncture)\b")
+
+
+# the day's first booking: "late for my first one", "my first client", "the first appointment"
+_FIRST_ONE_RE = re.compile(r"\b(?:my|the)\s+(?:very\s+)?first\s+(?:one|client|customer|booking|appointment|appt|cut|guy)\b")
 
 
 def _late(norm: str, u: Understanding, shop: Shop, today: dt.date, kw: str = "") -> Late:

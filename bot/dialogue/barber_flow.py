@@ -882,6 +882,8 @@ def _late(c: cmd.Late, ctx: BarberContext) -> BarberOutcome:
     not_in_yet = hours is not None and ctx.now < local_instant(ctx.shop, today, hours[0])  # "behind today", said at dawn
     if c.until_min is not None:  # "in late tmrw like 11ish": from the time they get in
         ready = max(local_instant(ctx.shop, today, c.until_min), ctx.now)
+    elif c.first:  # "20 min late for my first one tmrw": that one starts that late
+        ready = ahead[0].start + late
     elif c.day is not None or not_in_yet or (part is not None and part > ctx.now):
         # "running 20 late tmrw", "20 behind today" before their day starts, "behind this evening": they get
         # in that late, from their start that day (or that part of it)
