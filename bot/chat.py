@@ -156,7 +156,7 @@ class BotConnection:
         return fresh
 
 
-def connection_for(settings: Settings, phone: str, url: str | None, *,
+def connection_for(settings: Settings, phone: str, url: str | None, *, name: str = "Guest",
                    transport: httpx.BaseTransport | None = None) -> BotConnection:
     base = (url or DEFAULT_URL).rstrip("/")
     if not base.startswith(("http://", "https://")):
@@ -170,7 +170,8 @@ def connection_for(settings: Settings, phone: str, url: str | None, *,
         base_url=base, sign_url=sign_base + WEBHOOK_PATH, auth_token=settings.auth_token,
         api_key=settings.api_key.get_secret_value() if settings.api_key else None,
         to=settings.twilio_whatsapp_from or SANDBOX_FROM,
-        account_sid=settings.twilio_account_sid or FAKE_ACCOUNT_SID, phone=phone, transport=transport)
+        account_sid=settings.twilio_account_sid or FAKE_ACCOUNT_SID, phone=phone, profile_name=name,
+        transport=transport)
 
 
 # -- the loop --------------------------------------------------------------------
@@ -272,15 +273,16 @@ def _interactive_lines(transcript: Transcript) -> Iterator[str]:
         yield line
 
 
-def run_chat(settings: Settings, *, phone: str, url: str | None = None, wait: float = 3.0,
+def run_chat(settings: Settings, *, phone: str, url: str | None = None, wait: float = 3.0, name: str = "Guest",
              stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
-    """The `barberbot chat` command: interactive on a terminal, line by line in a pipe."""
+    """The `barberbot chat` command: interactive on a terminal, line by line in a pipe. `name` is
+    sent as the WhatsApp profile name (Twilio's ProfileName), which barbers see on bookings."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     for stream in (stdin, stdout):
         if not stream.isatty() and hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8")
-    conn = connection_for(settings, phone, url)
+    conn = connection_for(settings, phone, url, name=name)
     interactive = stdin.isatty() and stdout.isatty()
     transcript = Transcript(stdout, prompt="you> " if interactive else None)
     lines: Iterable[str] = _interactive_lines(transcript) if interactive else stdin

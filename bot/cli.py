@@ -146,7 +146,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.chat import run_chat
 
-    return int(run_chat(_settings(), phone=args.phone, url=args.url, wait=args.wait) or 0)
+    return int(run_chat(_settings(), phone=args.phone, url=args.url, wait=args.wait, name=args.name) or 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -184,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("chat", help="chat with the running bot as a customer or barber")
     c.add_argument("--from", dest="phone", required=True, help="your number, E.164 (+447700900123)")
     c.add_argument("--url", default=None, help="the bot's base URL (default http://127.0.0.1:8000)")
+    c.add_argument("--name", default="Guest",
+                   help="your WhatsApp profile name, as Twilio sends it (default Guest); barbers see it on bookings")
     c.add_argument("--wait", type=float, default=3.0, metavar="SECONDS",
                    help="in a pipe: how long to wait for the worker's messages after the last line")
     c.set_defaults(func=cmd_chat)

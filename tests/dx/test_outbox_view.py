@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 from bot.app import create_app
 from bot.chat import BotConnection, connection_for, twiml_messages, worker_line
 from bot.errors import SendFailed
+from bot.models import Customer
 from bot.services import Services
 from tasks.outbox import send_message
 from tasks.reminders import send_reminder
@@ -108,6 +109,17 @@ def test_chat_signs_over_public_base_url_and_sees_each_worker_message_once(make_
     assert worker_line(new).startswith("bot [reminder 11:00]: Reminder: your Haircut with Sam")
     assert conn.poll() == [], "the overlap re-reads it, the client skips it"
     conn.close()
+
+
+def test_chat_sends_the_profile_name_given_which_the_customer_then_has(make_services, sqlite_url) -> None:
+    services = make_services(sqlite_url)
+    client = TestClient(create_app(services))
+    conn = connection_for(make_settings(), PHONE, "http://testserver", name="Ron Baker", transport=client._transport)
+    assert conn.send("hello")
+    conn.close()
+    with services.db.session() as s:
+        customer = s.get(Customer, PHONE)
+    assert customer is not None and customer.name == "Ron Baker"
 
 
 def test_twiml_messages_reads_plain_and_body_forms() -> None:
