@@ -347,7 +347,7 @@ _NEED_TO_BOOK = (r"\b(?:do|should|must)\s+(?:i|we|you)\s+(?:(?:need|have)\s+to\s
 NEED_TO_BOOK_RE = re.compile(_NEED_TO_BOOK)
 # facts the shop file answers: "address" (with map_url) and [shop.info]'s common keys, by their words
 TOPIC_RES = {
-    "address": re.compile(r"\bwhere\s*abouts\b|\bwhere\s+(?:you|u)\s+(?:guys\s+|all\s+|lot\s+)?(?:at|based|located)\b"
+    "address": re.compile(r"\bwhere\s*abouts\b|\bwhere\s+(?:you|u)\s+(?:guys\s+|all\s+|lot\s+)?(?:at|based|located|deh|dey)\b"
                           r"|\bwhere\s+(?:exactly\s+)?(?:are\s+you|r\s+u|you\s+are|is\s+(?:the\s+|your\s+)?(?:shop|place|barber\w*))"
                           r"|\bwhere(?:'s|\s+is)\s+(?:the\s+|your\s+)?(?:shop|place)\b|\blocat(?:ed|ion)\b|\baddress\b"
                           r"|\bdirections\b|\bhow\s+do\s+i\s+(?:find|get\s+to)\s+you\b|\bmap\b"
