@@ -1118,7 +1118,9 @@ def _until_day(norm: str, start: dt.date, shop: Shop, now: dt.datetime) -> dt.da
     """The last day of a time off said as a run of days ("off till saturday incl.", "off wed to fri",
     "sick through friday"): "till"/"until" a day is up to the day before it unless the message
     says it is included (incl., inclusive, or names that day again); None when no later day is said."""
-    m = re.search(r"\b(to|till|til|until|untill|through|thru)\s+(?:and\s+including\s+)?((?:\S+\s*){1,3})", norm)
+    # not "have to take tomorrow off": "to" before a verb is no run of days
+    m = re.search(r"\b(to|till|til|until|untill|through|thru)\s+(?!(?:take|go|be|get|make|come|do|have|leave|stay|cancel"
+                  r"|block|see|work|call|book|move|tell|let|put|miss|skip|head|finish|start)\b)(?:and\s+including\s+)?((?:\S+\s*){1,3})", norm)
     if m is None:
         return None
     u = understand(m.group(2), now=now, shop=shop)
