@@ -34,7 +34,7 @@ ABBREVIATIONS = {
     "yh": "yeah", "ya": "yeah", "yea": "yeah", "ye": "yes", "yess": "yes", "yesss": "yes",
     "noo": "no", "nooo": "no", "cancell": "cancel", "cancl": "cancel", "canx": "cancel",
     "dont": "don't", "cant": "can't", "wont": "won't", "im": "i'm", "oclock": "o'clock",
-    "lunchtime": "lunch", "midday": "noon", "rite": "right", "ryt": "right", "helo": "hello", "bok": "book", "hiw": "how", "cyt": "cut", "buz": "buzz", "tek": "take", "mek": "make", "di": "the", "weh": "where", "unu": "you", "waan": "want", "nuh": "not", "ting": "thing", "pon": "on",
+    "lunchtime": "lunch", "midday": "noon", "rite": "right", "ryt": "right", "helo": "hello", "bok": "book", "hiw": "how", "cyt": "cut", "buz": "buzz", "tek": "take", "mek": "make", "di": "the", "weh": "where", "unu": "you", "waan": "want", "nuh": "not", "ting": "thing", "pon": "on", "whaurs": "where's", "whaur": "where", "aboot": "about", "gies": "give", "wi": "with", "parkin": "parking",
 }
 
 
