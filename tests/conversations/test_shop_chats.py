@@ -18,7 +18,7 @@ from test_corpus import run_case
 from bot.shop import Shop, parse_shop
 
 HERE = Path(__file__).parent
-FILES = [json.loads((HERE / f"{name}_chats.json").read_text()) for name in ("sydney", "toronto", "chicago", "dublin", "auckland", "glasgow", "cardiff", "capetown", "houston", "belfast", "leeds", "perth", "atlanta", "nairobi", "liverpool", "vancouver", "manchester", "dubai", "melbourne", "lagos", "bristol", "sandiego", "edinburgh", "boston", "cork", "denver", "adelaide", "newcastle", "philadelphia", "johannesburg", "birmingham", "leicester", "miami", "brisbane", "dallas", "sheffield", "wellington", "phoenix", "nottingham", "singapore", "london", "durban", "calgary", "limerick", "portland", "kingston")]
+FILES = [json.loads((HERE / f"{name}_chats.json").read_text()) for name in ("sydney", "toronto", "chicago", "dublin", "auckland", "glasgow", "cardiff", "capetown", "houston", "belfast", "leeds", "perth", "atlanta", "nairobi", "liverpool", "vancouver", "manchester", "dubai", "melbourne", "lagos", "bristol", "sandiego", "edinburgh", "boston", "cork", "denver", "adelaide", "newcastle", "philadelphia", "johannesburg", "birmingham", "leicester", "miami", "brisbane", "dallas", "sheffield", "wellington", "phoenix", "nottingham", "singapore", "london", "durban", "calgary", "limerick", "portland", "kingston", "aberdeen")]
 SHOPS = {data["shop"]: parse_shop((HERE / data["shop"]).read_text()) for data in FILES}
 CASES = [(data, case) for data in FILES for case in data["cases"]]
 
