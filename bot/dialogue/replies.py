@@ -749,8 +749,7 @@ def barber_no_booking_to_cancel(shop: Shop, at: dt.datetime, that_day: Sequence[
     """A cancel by time with no booking then: that day's bookings, so the right one can be named."""
     who = "You have" if mine else f"{barber.name} has"
     text = f"{who} no booking at {fmt_slot(shop, at)}; nothing was cancelled."
-    if that_day:
-        text += " That day: " + ", ".join(f"{fmt_time(shop, b.start)} {_customer_of(b)} ({b.code})" for b in that_day) + "."
+    text += _that_day(shop, that_day)
     return text
 
 
@@ -783,9 +782,15 @@ def barber_no_booking_to_move(shop: Shop, at: dt.datetime, that_day: Sequence[Bo
         text = f"More than one booking at {fmt_slot(shop, at)}; nothing was moved."
     else:
         text = f"{who} no booking at {fmt_slot(shop, at)}; nothing was moved."
-    if that_day:
-        text += " That day: " + ", ".join(f"{fmt_time(shop, b.start)} {_customer_of(b)} ({b.code})" for b in that_day) + "."
+    text += _that_day(shop, that_day)
     return text + " Send move CODE fri 10:00 for the one to move."
+
+
+def _that_day(shop: Shop, that_day: Sequence[BookingInfo]) -> str:
+    """" That day: 10:00 Ana (K7Q2), ..." (empty when there are none): the bookings to name one from."""
+    if not that_day:
+        return ""
+    return " That day: " + ", ".join(f"{fmt_time(shop, b.start)} {_customer_of(b)} ({b.code})" for b in that_day) + "."
 
 
 def barber_move_same(shop: Shop, b: BookingInfo) -> str:
@@ -831,8 +836,7 @@ def barber_no_booking_to_mark(shop: Shop, at: dt.datetime, that_day: Sequence[Bo
         text = f"More than one booking at {fmt_slot(shop, at)}; nothing was marked."
     else:
         text = f"{who} no booking at {fmt_slot(shop, at)}; nothing was marked."
-    if that_day:
-        text += " That day: " + ", ".join(f"{fmt_time(shop, b.start)} {_customer_of(b)} ({b.code})" for b in that_day) + "."
+    text += _that_day(shop, that_day)
     return text + f" Send {word} CODE for the one to mark."
 
 
